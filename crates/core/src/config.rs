@@ -1,0 +1,288 @@
+//! Settings: one documented struct, layered defaults → `dispatch.toml` → `DISPATCH_*` variables.
+//!
+//! Every field can be set in the file by its name or in the environment as `DISPATCH_<NAME>`
+//! (upper case), e.g. `backend = "aws"` or `DISPATCH_BACKEND=aws`. Lists in the environment are
+//! comma-separated. [`Settings::load`] checks everything and names the setting at fault.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::EmailAddress;
+
+/// Which storage and queue backend to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Embedded: one SQLite file under `data_dir`.
+    Local,
+    /// DynamoDB, DynamoDB Streams and SQS through the AWS SDK's standard configuration chain.
+    Aws,
+}
+
+/// Where mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailKind {
+    /// `.eml` files under `<data_dir>/outbox`.
+    Outbox,
+    Gmail,
+}
+
+/// Where reports go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriveKind {
+    /// A folder tree under `<data_dir>/drive`.
+    Folder,
+    Google,
+}
+
+/// Where a new stream consumer starts on a shard without a checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamStart {
+    TrimHorizon,
+    Latest,
+}
+
+/// All settings of crew-dispatch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `local` (embedded SQLite) or `aws`. Env: `DISPATCH_BACKEND`.
+    pub backend: BackendKind,
+    /// Where the embedded backend keeps its database, `outbox/` and `drive/`. Env: `DISPATCH_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// Prefix for every table and queue name, e.g. `staging-`. Env: `DISPATCH_PREFIX`.
+    pub prefix: String,
+    /// `outbox` or `gmail`. Env: `DISPATCH_MAIL`.
+    pub mail: MailKind,
+    /// `folder` or `google`. Env: `DISPATCH_DRIVE`.
+    pub drive: DriveKind,
+    /// Base URL put in magic links. Env: `DISPATCH_PUBLIC_URL`.
+    pub public_url: String,
+    /// Address the crew page listens on. Env: `DISPATCH_LISTEN`.
+    pub listen: String,
+    /// Receives before a message moves to its queue's DLQ (the redrive policy). Env: `DISPATCH_MAX_RECEIVE_COUNT`.
+    pub max_receive_count: u32,
+    /// How long an unanswered offer stays open, in seconds (default two hours). Env: `DISPATCH_OFFER_TIMEOUT_SECS`.
+    pub offer_timeout_secs: u64,
+    /// Ops team addresses: escalations, report sharing. Env: `DISPATCH_OPS_EMAILS` (comma-separated).
+    pub ops_emails: Vec<String>,
+    /// Where a stream consumer starts on a shard with no checkpoint: `trim_horizon` or `latest`.
+    /// Env: `DISPATCH_STREAM_START`.
+    pub stream_start: StreamStart,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            backend: BackendKind::Local,
+            data_dir: PathBuf::from("./dispatch-data"),
+            prefix: String::new(),
+            mail: MailKind::Outbox,
+            drive: DriveKind::Folder,
+            public_url: "http://127.0.0.1:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            max_receive_count: 5,
+            offer_timeout_secs: 2 * 3600,
+            ops_emails: Vec::new(),
+            stream_start: StreamStart::TrimHorizon,
+        }
+    }
+}
+
+/// Settings that cannot be used; the message names the setting and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("setting `{setting}` (env {env}): {message}")]
+    Invalid { setting: &'static str, env: String, message: String },
+}
+
+/// The setting names accepted in the file and as `DISPATCH_<NAME>`; list-valued ones are comma-separated in env.
+const FIELDS: &[(&str, FieldKind)] = &[
+    ("backend", FieldKind::Str),
+    ("data_dir", FieldKind::Str),
+    ("prefix", FieldKind::Str),
+    ("mail", FieldKind::Str),
+    ("drive", FieldKind::Str),
+    ("public_url", FieldKind::Str),
+    ("listen", FieldKind::Str),
+    ("max_receive_count", FieldKind::Int),
+    ("offer_timeout_secs", FieldKind::Int),
+    ("ops_emails", FieldKind::List),
+    ("stream_start", FieldKind::Str),
+];
+
+#[derive(Clone, Copy)]
+enum FieldKind {
+    Str,
+    Int,
+    List,
+}
+
+fn env_name(field: &str) -> String {
+    format!("DISPATCH_{}", field.to_ascii_uppercase())
+}
+
+impl Settings {
+    /// Loads from `file` (if given, it must exist; otherwise `./dispatch.toml` when present) and the
+    /// process environment, then checks the result.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(file, &env)
+    }
+
+    /// Like [`Settings::load`] with an explicit environment (for tests).
+    pub fn load_from(file: Option<&Path>, env: &[(String, String)]) -> Result<Self, ConfigError> {
+        let lookup = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let path = match file {
+            Some(p) => Some(p.to_path_buf()),
+            None => match lookup("DISPATCH_CONFIG") {
+                Some(p) => Some(PathBuf::from(p)),
+                None => Some(PathBuf::from("dispatch.toml")).filter(|p| p.exists()),
+            },
+        };
+        let mut table = match &path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.clone(), source })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::File { path: p.clone(), message: e.to_string() })?
+            }
+            None => toml::Table::new(),
+        };
+        for (field, kind) in FIELDS {
+            let name = env_name(field);
+            let Some(raw) = lookup(&name) else { continue };
+            let value = match kind {
+                FieldKind::Str => toml::Value::String(raw),
+                FieldKind::Int => toml::Value::Integer(raw.trim().parse().map_err(|_| ConfigError::Invalid {
+                    setting: field,
+                    env: name.clone(),
+                    message: format!("`{raw}` is not a whole number"),
+                })?),
+                FieldKind::List => toml::Value::Array(
+                    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.into())).collect(),
+                ),
+            };
+            table.insert(field.to_string(), value);
+        }
+        let settings: Settings = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+            let message = e.message().to_string();
+            match FIELDS.iter().find(|(f, _)| message.contains(&format!("`{f}`")) || message.contains(f)) {
+                Some((f, _)) => ConfigError::Invalid { setting: f, env: env_name(f), message },
+                None => ConfigError::File {
+                    path: path.clone().unwrap_or_else(|| PathBuf::from("(environment)")),
+                    message,
+                },
+            }
+        })?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |setting: &'static str, message: String| ConfigError::Invalid { setting, env: env_name(setting), message };
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(invalid("public_url", format!("`{}` must start with http:// or https://", self.public_url)));
+        }
+        self.listen
+            .parse::<SocketAddr>()
+            .map_err(|_| invalid("listen", format!("`{}` is not an address such as 127.0.0.1:8080", self.listen)))?;
+        if !self.prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || self.prefix.len() > 40 {
+            return Err(invalid("prefix", format!("`{}` may hold only letters, digits, - and _ (at most 40)", self.prefix)));
+        }
+        if !(1..=1000).contains(&self.max_receive_count) {
+            return Err(invalid("max_receive_count", format!("{} must be between 1 and 1000", self.max_receive_count)));
+        }
+        if self.offer_timeout_secs < 1 {
+            return Err(invalid("offer_timeout_secs", "must be at least 1 second".into()));
+        }
+        for e in &self.ops_emails {
+            EmailAddress::parse(e).map_err(|err| invalid("ops_emails", err.to_string()))?;
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must not be empty".into()));
+        }
+        Ok(())
+    }
+
+    /// The listen address (checked at load).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.parse().expect("checked in Settings::load")
+    }
+
+    /// Real name of a table, with the prefix.
+    pub fn table(&self, base: &str) -> String {
+        format!("{}{base}", self.prefix)
+    }
+
+    pub fn offer_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.offer_timeout_secs)
+    }
+}
+
+/// Base names of the four tables.
+pub mod tables {
+    pub const CHARTERS: &str = "crew-dispatch";
+    pub const ROSTER: &str = "crew-roster";
+    pub const CHATS: &str = "charter-chats";
+    pub const STATE: &str = "dispatch-state";
+    pub const ALL: [&str; 4] = [CHARTERS, ROSTER, CHATS, STATE];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_match_the_design() {
+        let s = Settings::load_from(None, &[]).unwrap();
+        assert_eq!(s.backend, BackendKind::Local);
+        assert_eq!(s.data_dir, PathBuf::from("./dispatch-data"));
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        assert_eq!(s.mail, MailKind::Outbox);
+        assert_eq!(s.drive, DriveKind::Folder);
+        assert_eq!(s.prefix, "");
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("dispatch.toml");
+        std::fs::write(&f, "backend = \"aws\"\nprefix = \"file-\"\nmax_receive_count = 3\n").unwrap();
+        let s = Settings::load_from(Some(&f), &env(&[("DISPATCH_PREFIX", "env-"), ("DISPATCH_OPS_EMAILS", "a@x.com, b@x.com")])).unwrap();
+        assert_eq!(s.backend, BackendKind::Aws);
+        assert_eq!(s.prefix, "env-");
+        assert_eq!(s.max_receive_count, 3);
+        assert_eq!(s.ops_emails, vec!["a@x.com", "b@x.com"]);
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let e = Settings::load_from(None, &env(&[("DISPATCH_BACKEND", "azure")])).unwrap_err().to_string();
+        assert!(e.contains("backend") && e.contains("DISPATCH_BACKEND"), "{e}");
+        let e = Settings::load_from(None, &env(&[("DISPATCH_PUBLIC_URL", "example.com")])).unwrap_err().to_string();
+        assert!(e.contains("DISPATCH_PUBLIC_URL"), "{e}");
+        let e = Settings::load_from(None, &env(&[("DISPATCH_MAX_RECEIVE_COUNT", "five")])).unwrap_err().to_string();
+        assert!(e.contains("DISPATCH_MAX_RECEIVE_COUNT"), "{e}");
+        let e = Settings::load_from(None, &env(&[("DISPATCH_OPS_EMAILS", "ops")])).unwrap_err().to_string();
+        assert!(e.contains("ops_emails"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("dispatch.toml");
+        std::fs::write(&f, "bakend = \"aws\"\n").unwrap();
+        let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
+        assert!(e.contains("bakend"), "{e}");
+    }
+}

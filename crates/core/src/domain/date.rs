@@ -1,0 +1,150 @@
+//! Calendar types: a charter's local date and a month.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::ids::ParseError;
+
+/// The local date of a charter, `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CharterDate(NaiveDate);
+
+impl CharterDate {
+    /// Parses the strict storage form `YYYY-MM-DD` (other forms people type are the roster sync's job).
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let t = s.trim();
+        if t.len() != 10 {
+            return Err(ParseError::new("date", s, "expected YYYY-MM-DD"));
+        }
+        NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(Self)
+            .map_err(|_| ParseError::new("date", s, "expected an existing date as YYYY-MM-DD"))
+    }
+    pub fn from_naive(d: NaiveDate) -> Self {
+        Self(d)
+    }
+    pub fn naive(&self) -> NaiveDate {
+        self.0
+    }
+    pub fn month(&self) -> Month {
+        Month { year: self.0.year(), month: self.0.month() }
+    }
+}
+
+impl fmt::Display for CharterDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+impl TryFrom<String> for CharterDate {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        Self::parse(&s)
+    }
+}
+impl From<CharterDate> for String {
+    fn from(d: CharterDate) -> String {
+        d.to_string()
+    }
+}
+
+/// A calendar month, `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Month {
+    year: i32,
+    month: u32,
+}
+
+impl Month {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        let t = s.trim();
+        let bad = || ParseError::new("month", s, "expected YYYY-MM, e.g. 2024-05");
+        let (y, m) = t.split_once('-').ok_or_else(bad)?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let month: u32 = m.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) || year < 1900 {
+            return Err(bad());
+        }
+        Ok(Self { year, month })
+    }
+    pub fn new(year: i32, month: u32) -> Option<Self> {
+        NaiveDate::from_ymd_opt(year, month, 1).map(|_| Self { year, month })
+    }
+    pub fn year(&self) -> i32 {
+        self.year
+    }
+    pub fn month(&self) -> u32 {
+        self.month
+    }
+    pub fn first_day(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("validated month")
+    }
+    /// Every day of the month, in order.
+    pub fn days(&self) -> impl Iterator<Item = CharterDate> {
+        let first = self.first_day();
+        let month = self.month;
+        first.iter_days().take_while(move |d| d.month() == month).map(CharterDate)
+    }
+    pub fn previous(&self) -> Month {
+        if self.month == 1 {
+            Month { year: self.year - 1, month: 12 }
+        } else {
+            Month { year: self.year, month: self.month - 1 }
+        }
+    }
+    /// The tab name used in workbooks, e.g. `May 2024`.
+    pub fn title(&self) -> String {
+        self.first_day().format("%B %Y").to_string()
+    }
+    pub fn contains(&self, date: CharterDate) -> bool {
+        date.month() == *self
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+impl TryFrom<String> for Month {
+    type Error = ParseError;
+    fn try_from(s: String) -> Result<Self, ParseError> {
+        Self::parse(&s)
+    }
+}
+impl From<Month> for String {
+    fn from(m: Month) -> String {
+        m.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_strictly() {
+        assert_eq!(CharterDate::parse("2024-05-03").unwrap().to_string(), "2024-05-03");
+        assert!(CharterDate::parse("2024-02-30").is_err());
+        assert!(CharterDate::parse("5/3/2024").is_err());
+        assert!(CharterDate::parse("2024-5-3").is_err());
+    }
+
+    #[test]
+    fn month_days_and_title() {
+        let m = Month::parse("2024-02").unwrap();
+        assert_eq!(m.days().count(), 29);
+        assert_eq!(m.title(), "February 2024");
+        assert_eq!(Month::parse("2024-01").unwrap().previous().to_string(), "2023-12");
+        assert!(Month::parse("2024-13").is_err());
+        assert!(Month::parse("2024-5").is_err());
+        assert!(m.contains(CharterDate::parse("2024-02-29").unwrap()));
+    }
+}

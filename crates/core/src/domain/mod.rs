@@ -1,0 +1,21 @@
+//! Domain types. Each is built by a `parse` that can fail; once built it is trusted.
+
+mod charter;
+mod crew;
+mod date;
+mod email;
+mod ids;
+mod job;
+mod money;
+mod offer;
+mod thread;
+
+pub use charter::{attr as charter_attr, Charter, CharterKey, CharterStatus};
+pub use crew::{attr as crew_attr, normalize_certification, CrewMember};
+pub use date::{CharterDate, Month};
+pub use email::EmailAddress;
+pub use ids::{CharterId, CrewId, ParseError};
+pub use job::{EnvelopeError, JobEnvelope, JobKind, ENVELOPE_VERSION};
+pub use money::Money;
+pub use offer::{Offer, OfferId, OfferStatus, Role};
+pub use thread::{ThreadEntry, ThreadKind};

@@ -1,0 +1,40 @@
+//! # dispatch-core
+//!
+//! The spine of crew-dispatch: what the rest of the workspace stands on.
+//!
+//! - [`domain`]: the domain types, each parsed once at the edge (`CharterId`, `CrewId`, `CharterDate`,
+//!   `Month`, `Money`, `EmailAddress`, `Charter`, `CrewMember`, `Offer`, `ThreadEntry`, the job
+//!   envelope) and the mapping of charter and roster items to and from DynamoDB items.
+//! - [`item`]: DynamoDB items as plain data (`serde_dynamo`'s attribute map, where the SDK's and
+//!   Lambda's attribute types meet), with readers that name the record and attribute at fault.
+//! - [`ports`]: the traits the domain speaks to — charters, roster, thread, holds, offers,
+//!   idempotency, leases, the change feed and the job queues — bundled in a [`ports::Backend`].
+//! - [`aws`]: the ports on DynamoDB, DynamoDB Streams and SQS through the official AWS SDK.
+//! - [`local`]: the ports on one SQLite file: tables, a change feed written in the same transaction
+//!   as each change, and queues with delay, visibility, receive count and DLQ.
+//! - [`config`]: the one `Settings` struct (file + `DISPATCH_*` environment), checked at load.
+//! - [`retry`]: the backoff policy shared by adapters.
+//!
+//! Domain logic never calls the AWS SDK directly: the same code runs on AWS, embedded, and in tests.
+
+pub mod aws;
+pub mod config;
+pub mod domain;
+mod error;
+pub mod item;
+pub mod local;
+pub mod ports;
+pub mod records;
+pub mod retry;
+
+pub use config::Settings;
+pub use error::StoreError;
+pub use ports::Backend;
+
+/// Opens the backend the settings name.
+pub async fn open_backend(settings: &Settings) -> Result<Backend, StoreError> {
+    match settings.backend {
+        config::BackendKind::Local => local::open(settings),
+        config::BackendKind::Aws => aws::connect(settings).await,
+    }
+}

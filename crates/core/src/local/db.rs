@@ -1,0 +1,188 @@
+//! The SQLite file: schema, one shared connection, and the generic item store under the tables.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use tokio::sync::Notify;
+
+use crate::item::{self, Item};
+use crate::ports::ChangeKind;
+use crate::StoreError;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, kind TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS items (
+    tbl TEXT NOT NULL, pk TEXT NOT NULL, sk TEXT NOT NULL, date_idx TEXT, body TEXT NOT NULL,
+    PRIMARY KEY (tbl, pk, sk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_by_date ON items (tbl, date_idx) WHERE date_idx IS NOT NULL;
+CREATE TABLE IF NOT EXISTS feed (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, kind TEXT NOT NULL,
+    keys TEXT NOT NULL, old_image TEXT, new_image TEXT, created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, dlq TEXT, max_receive_count INTEGER);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, queue TEXT NOT NULL, body TEXT NOT NULL,
+    attributes TEXT NOT NULL, sent_ms INTEGER NOT NULL, visible_ms INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0, receipt TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_ready ON messages (queue, visible_ms, seq);
+CREATE INDEX IF NOT EXISTS messages_receipt ON messages (receipt);
+"#;
+
+/// The embedded database: one connection behind a mutex, used from blocking tasks.
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+    /// Woken on every queue send, so a long poll in this process answers at once.
+    pub(crate) sent: Arc<Notify>,
+}
+
+pub(crate) fn sql_err(op: &str, e: rusqlite::Error) -> StoreError {
+    let busy = matches!(
+        &e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    );
+    StoreError::backend(op, busy, e)
+}
+
+impl Db {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::backend(format!("creating {}", dir.display()), false, e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| sql_err(&format!("opening {}", path.display()), e))?;
+        Self::init(conn)
+    }
+
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory().map_err(|e| sql_err("opening in-memory db", e))?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| sql_err("busy_timeout", e))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| sql_err("journal_mode", e))?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| sql_err("synchronous", e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| sql_err("creating schema", e))?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), sent: Arc::new(Notify::new()) })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction on a blocking thread; commits if it returns Ok.
+    pub async fn tx<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = guard
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(|e| sql_err(op, e))?;
+            let out = f(&tx)?;
+            tx.commit().map_err(|e| sql_err(op, e))?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::backend(op, false, e))?
+    }
+}
+
+/// Helpers on a transaction: the generic item store with its change feed.
+pub trait TxExt {
+    fn require_table(&self, name: &str) -> Result<(), StoreError>;
+    fn get_item(&self, tbl: &str, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
+    /// Writes an item; records the change in the feed when `feed` is set.
+    fn put_item(&self, tbl: &str, pk: &str, sk: &str, date_idx: Option<&str>, item: &Item, old: Option<&Item>, feed: bool) -> Result<(), StoreError>;
+    fn delete_item(&self, tbl: &str, pk: &str, sk: &str, old: &Item, feed: bool) -> Result<(), StoreError>;
+    /// Items of one partition, by sort key (optionally with a prefix).
+    fn query_items(&self, tbl: &str, pk: &str, sk_prefix: Option<&str>) -> Result<Vec<Item>, StoreError>;
+}
+
+pub(crate) fn decode(body: &str) -> Result<Item, StoreError> {
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| StoreError::backend("decoding stored item", false, e))?;
+    item::from_json(&v).map_err(|e| StoreError::backend("decoding stored item", false, e))
+}
+
+pub(crate) fn encode(item: &Item) -> String {
+    item::to_json(item).to_string()
+}
+
+impl TxExt for Transaction<'_> {
+    fn require_table(&self, name: &str) -> Result<(), StoreError> {
+        let found: Option<String> = self
+            .query_row("SELECT name FROM tables WHERE name = ?1 AND kind = 'table'", [name], |r| r.get(0))
+            .optional()
+            .map_err(|e| sql_err("checking table", e))?;
+        found.map(|_| ()).ok_or_else(|| StoreError::Missing { kind: "table", name: name.to_string() })
+    }
+
+    fn get_item(&self, tbl: &str, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        self.require_table(tbl)?;
+        let body: Option<String> = self
+            .query_row("SELECT body FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![tbl, pk, sk], |r| r.get(0))
+            .optional()
+            .map_err(|e| sql_err("reading item", e))?;
+        body.map(|b| decode(&b)).transpose()
+    }
+
+    fn put_item(&self, tbl: &str, pk: &str, sk: &str, date_idx: Option<&str>, item: &Item, old: Option<&Item>, feed: bool) -> Result<(), StoreError> {
+        self.require_table(tbl)?;
+        self.execute(
+            "INSERT INTO items (tbl, pk, sk, date_idx, body) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (tbl, pk, sk) DO UPDATE SET date_idx = excluded.date_idx, body = excluded.body",
+            params![tbl, pk, sk, date_idx, encode(item)],
+        )
+        .map_err(|e| sql_err("writing item", e))?;
+        if feed {
+            let kind = if old.is_some() { ChangeKind::Modify } else { ChangeKind::Insert };
+            self.append_feed(tbl, kind, item, old, Some(item))?;
+        }
+        Ok(())
+    }
+
+    fn delete_item(&self, tbl: &str, pk: &str, sk: &str, old: &Item, feed: bool) -> Result<(), StoreError> {
+        self.require_table(tbl)?;
+        self.execute("DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![tbl, pk, sk])
+            .map_err(|e| sql_err("deleting item", e))?;
+        if feed {
+            self.append_feed(tbl, ChangeKind::Remove, old, Some(old), None)?;
+        }
+        Ok(())
+    }
+
+    fn query_items(&self, tbl: &str, pk: &str, sk_prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
+        self.require_table(tbl)?;
+        let prefix = sk_prefix.unwrap_or("");
+        let mut stmt = self
+            .prepare_cached("SELECT body FROM items WHERE tbl = ?1 AND pk = ?2 AND substr(sk, 1, length(?3)) = ?3 ORDER BY sk")
+            .map_err(|e| sql_err("querying items", e))?;
+        let rows = stmt
+            .query_map(params![tbl, pk, prefix], |r| r.get::<_, String>(0))
+            .map_err(|e| sql_err("querying items", e))?;
+        rows.map(|b| decode(&b.map_err(|e| sql_err("querying items", e))?)).collect()
+    }
+}
+
+/// The key attributes of charter items, which the feed record carries as `Keys`.
+const FEED_KEYS: [&str; 2] = [crate::domain::charter_attr::CHARTER_ID, crate::domain::charter_attr::CREATED_AT];
+
+trait FeedExt {
+    fn append_feed(&self, tbl: &str, kind: ChangeKind, keys_from: &Item, old: Option<&Item>, new: Option<&Item>) -> Result<(), StoreError>;
+}
+
+impl FeedExt for Transaction<'_> {
+    fn append_feed(&self, tbl: &str, kind: ChangeKind, keys_from: &Item, old: Option<&Item>, new: Option<&Item>) -> Result<(), StoreError> {
+        let keys: Item = FEED_KEYS.iter().filter_map(|k| keys_from.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
+        self.execute(
+            "INSERT INTO feed (tbl, kind, keys, old_image, new_image, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![tbl, kind.as_str(), encode(&keys), old.map(encode), new.map(encode), chrono::Utc::now().timestamp_millis()],
+        )
+        .map_err(|e| sql_err("appending to change feed", e))?;
+        Ok(())
+    }
+}
+
+pub(crate) use sql_err as sql_error;

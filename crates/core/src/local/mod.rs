@@ -1,0 +1,92 @@
+//! The embedded backend: every port on one SQLite file (`<data_dir>/dispatch.sqlite3`).
+//!
+//! - `db`: schema, the shared connection, and a generic item store (`tbl`, `pk`, `sk`, DynamoDB-JSON
+//!   body) with a date index for the charters GSI.
+//! - `tables`: charters, roster and thread. Every charter write appends to the change feed in the
+//!   same transaction (a transactional outbox), so the feed never misses or invents a change.
+//! - `state`: holds, offers, idempotency and leases, with the same conditions as on DynamoDB,
+//!   evaluated inside an IMMEDIATE transaction.
+//! - `feed`: the change feed as one never-closing shard, read by position.
+//! - `queues`: SQS semantics — delay, visibility timeout, receive count, DLQ after max receives.
+//! - `admin`: bootstrap and doctor.
+
+mod admin;
+mod db;
+mod feed;
+mod queues;
+mod state;
+mod tables;
+
+use std::sync::Arc;
+
+use crate::config::tables as base;
+use crate::ports::Backend;
+use crate::{Settings, StoreError};
+
+pub use db::Db;
+
+/// Real table and queue names for one prefix.
+#[derive(Debug, Clone)]
+pub(crate) struct Names {
+    pub prefix: String,
+    pub charters: String,
+    pub roster: String,
+    pub chats: String,
+    pub state: String,
+    pub max_receive_count: u32,
+}
+
+impl Names {
+    fn new(prefix: &str, max_receive_count: u32) -> Self {
+        Self {
+            prefix: prefix.to_string(),
+            charters: format!("{prefix}{}", base::CHARTERS),
+            roster: format!("{prefix}{}", base::ROSTER),
+            chats: format!("{prefix}{}", base::CHATS),
+            state: format!("{prefix}{}", base::STATE),
+            max_receive_count,
+        }
+    }
+}
+
+/// The embedded backend's state, shared by all its ports.
+#[derive(Clone)]
+pub struct Local {
+    pub(crate) db: Db,
+    pub(crate) names: Arc<Names>,
+    pub(crate) path: String,
+}
+
+impl Local {
+    /// Opens (creating if needed) the database file.
+    pub fn open_path(path: &std::path::Path, prefix: &str, max_receive_count: u32) -> Result<Self, StoreError> {
+        Ok(Self { db: Db::open(path)?, names: Arc::new(Names::new(prefix, max_receive_count)), path: path.display().to_string() })
+    }
+
+    /// All ports of this backend.
+    pub fn backend(&self) -> Backend {
+        let me = Arc::new(self.clone());
+        Backend {
+            charters: me.clone(),
+            roster: me.clone(),
+            thread: me.clone(),
+            holds: me.clone(),
+            offers: me.clone(),
+            idempotency: me.clone(),
+            leases: me.clone(),
+            feed: me.clone(),
+            queues: me.clone(),
+            admin: me,
+        }
+    }
+}
+
+/// The database file under a data directory.
+pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("dispatch.sqlite3")
+}
+
+/// Opens the embedded backend the settings describe.
+pub fn open(settings: &Settings) -> Result<Backend, StoreError> {
+    Ok(Local::open_path(&database_path(&settings.data_dir), &settings.prefix, settings.max_receive_count)?.backend())
+}

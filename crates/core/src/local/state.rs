@@ -1,0 +1,306 @@
+//! Holds, offers, idempotency records and leases on the embedded store, with DynamoDB's conditions.
+
+use chrono::{DateTime, Utc};
+
+use super::db::TxExt;
+use super::Local;
+use crate::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus};
+use crate::ports::{
+    ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases,
+    OfferTransition, Offers,
+};
+use crate::records as rec;
+use crate::StoreError;
+
+#[async_trait::async_trait]
+impl Holds for Local {
+    async fn take(&self, hold: &Hold) -> Result<HoldOutcome, StoreError> {
+        let tbl = self.names.state.clone();
+        let hold = hold.clone();
+        self.db
+            .tx("taking hold", move |tx| {
+                let (pk, sk) = rec::hold_key(&hold.crew_id, hold.date);
+                if let Some(existing) = tx.get_item(&tbl, &pk, &sk)? {
+                    return Ok(HoldOutcome::AlreadyHeld(rec::hold_from_item(&existing)?));
+                }
+                tx.put_item(&tbl, &pk, &sk, None, &rec::hold_to_item(&hold), None, false)?;
+                Ok(HoldOutcome::Taken)
+            })
+            .await
+    }
+
+    async fn release(&self, crew: &CrewId, date: CharterDate, charter: &CharterId) -> Result<bool, StoreError> {
+        let tbl = self.names.state.clone();
+        let (crew, charter) = (crew.clone(), charter.clone());
+        self.db
+            .tx("releasing hold", move |tx| {
+                let (pk, sk) = rec::hold_key(&crew, date);
+                match tx.get_item(&tbl, &pk, &sk)? {
+                    Some(item) if rec::hold_from_item(&item)?.charter_id == charter => {
+                        tx.delete_item(&tbl, &pk, &sk, &item, false)?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                }
+            })
+            .await
+    }
+
+    async fn get(&self, crew: &CrewId, date: CharterDate) -> Result<Option<Hold>, StoreError> {
+        let tbl = self.names.state.clone();
+        let (pk, sk) = rec::hold_key(crew, date);
+        let item = self.db.tx("reading hold", move |tx| tx.get_item(&tbl, &pk, &sk)).await?;
+        item.as_ref().map(rec::hold_from_item).transpose().map_err(Into::into)
+    }
+
+    async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError> {
+        let tbl = self.names.state.clone();
+        let keys: Vec<(String, String)> = crews.iter().map(|c| rec::hold_key(c, date)).collect();
+        self.db
+            .tx("reading holds", move |tx| {
+                let mut out = Vec::new();
+                for (pk, sk) in &keys {
+                    if let Some(item) = tx.get_item(&tbl, pk, sk)? {
+                        out.push(rec::hold_from_item(&item)?);
+                    }
+                }
+                Ok(out)
+            })
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Offers for Local {
+    async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
+        let tbl = self.names.state.clone();
+        let item = rec::offer_to_item(offer);
+        let (pk, sk) = rec::offer_key(&offer.charter_id, &offer.offer_id);
+        self.db
+            .tx("storing offer", move |tx| {
+                if tx.get_item(&tbl, &pk, &sk)?.is_some() {
+                    return Ok(false);
+                }
+                tx.put_item(&tbl, &pk, &sk, None, &item, None, false)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn get(&self, charter: &CharterId, offer: &OfferId) -> Result<Option<Offer>, StoreError> {
+        let tbl = self.names.state.clone();
+        let (pk, sk) = rec::offer_key(charter, offer);
+        let item = self.db.tx("reading offer", move |tx| tx.get_item(&tbl, &pk, &sk)).await?;
+        item.as_ref().map(rec::offer_from_item).transpose().map_err(Into::into)
+    }
+
+    async fn for_charter(&self, charter: &CharterId) -> Result<Vec<Offer>, StoreError> {
+        let tbl = self.names.state.clone();
+        let pk = rec::offers_pk(charter);
+        let items = self.db.tx("reading offers", move |tx| tx.query_items(&tbl, &pk, Some(rec::OFFER_SK_PREFIX))).await?;
+        let mut offers = items.iter().map(rec::offer_from_item).collect::<Result<Vec<_>, _>>()?;
+        offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
+        Ok(offers)
+    }
+
+    async fn transition(&self, charter: &CharterId, offer: &OfferId, from: OfferStatus, to: OfferStatus, at: DateTime<Utc>) -> Result<OfferTransition, StoreError> {
+        let tbl = self.names.state.clone();
+        let (pk, sk) = rec::offer_key(charter, offer);
+        self.db
+            .tx("updating offer", move |tx| {
+                let Some(item) = tx.get_item(&tbl, &pk, &sk)? else { return Ok(OfferTransition::NotFound) };
+                let mut offer = rec::offer_from_item(&item)?;
+                if offer.status != from {
+                    return Ok(OfferTransition::Conflict(offer));
+                }
+                offer.status = to;
+                offer.updated_at = at;
+                tx.put_item(&tbl, &pk, &sk, None, &rec::offer_to_item(&offer), Some(&item), false)?;
+                Ok(OfferTransition::Done(offer))
+            })
+            .await
+    }
+}
+
+/// The Powertools rule: a record blocks a claim while it has not expired and is either completed or
+/// an in-progress claim that has not lapsed.
+pub(crate) fn blocks_claim(existing: &IdempotencyRecord, now: DateTime<Utc>) -> bool {
+    existing.expires_at > now && (existing.status == IdempotencyStatus::Completed || existing.in_progress_until > now)
+}
+
+/// What a blocked claim is told.
+pub(crate) fn blocked_outcome(existing: &IdempotencyRecord, payload_hash: &str) -> ClaimOutcome {
+    if existing.payload_hash != payload_hash {
+        ClaimOutcome::PayloadMismatch
+    } else if existing.status == IdempotencyStatus::Completed {
+        ClaimOutcome::Completed { result: existing.result.clone() }
+    } else {
+        ClaimOutcome::InProgress { until: existing.in_progress_until }
+    }
+}
+
+#[async_trait::async_trait]
+impl Idempotency for Local {
+    async fn claim(&self, claim: &IdempotencyClaim) -> Result<ClaimOutcome, StoreError> {
+        let tbl = self.names.state.clone();
+        let claim = claim.clone();
+        self.db
+            .tx("claiming idempotency key", move |tx| {
+                let (pk, sk) = rec::idem_key(&claim.key);
+                let old = tx.get_item(&tbl, &pk, &sk)?;
+                if let Some(item) = &old {
+                    let existing = rec::idem_from_item(item)?;
+                    if blocks_claim(&existing, claim.now) {
+                        return Ok(blocked_outcome(&existing, &claim.payload_hash));
+                    }
+                }
+                let record = IdempotencyRecord {
+                    key: claim.key.clone(),
+                    status: IdempotencyStatus::InProgress,
+                    payload_hash: claim.payload_hash.clone(),
+                    result: None,
+                    expires_at: claim.expires_at,
+                    in_progress_until: claim.in_progress_until,
+                };
+                tx.put_item(&tbl, &pk, &sk, None, &rec::idem_to_item(&record), old.as_ref(), false)?;
+                Ok(ClaimOutcome::Claimed)
+            })
+            .await
+    }
+
+    async fn complete(&self, key: &str, payload_hash: &str, result: Option<&str>, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let tbl = self.names.state.clone();
+        let (key, hash, result) = (key.to_string(), payload_hash.to_string(), result.map(str::to_string));
+        self.db
+            .tx("completing idempotency key", move |tx| {
+                let (pk, sk) = rec::idem_key(&key);
+                let old = tx.get_item(&tbl, &pk, &sk)?;
+                let in_progress_until = match &old {
+                    Some(item) => {
+                        let r = rec::idem_from_item(item)?;
+                        if r.payload_hash != hash {
+                            return Err(StoreError::Invalid(format!("idempotency key {key} is held for another payload")));
+                        }
+                        r.in_progress_until
+                    }
+                    None => Utc::now(),
+                };
+                let record = IdempotencyRecord { key: key.clone(), status: IdempotencyStatus::Completed, payload_hash: hash, result, expires_at, in_progress_until };
+                tx.put_item(&tbl, &pk, &sk, None, &rec::idem_to_item(&record), old.as_ref(), false)
+            })
+            .await
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        let tbl = self.names.state.clone();
+        let key = key.to_string();
+        self.db
+            .tx("releasing idempotency key", move |tx| {
+                let (pk, sk) = rec::idem_key(&key);
+                if let Some(item) = tx.get_item(&tbl, &pk, &sk)? {
+                    if rec::idem_from_item(&item)?.status == IdempotencyStatus::InProgress {
+                        tx.delete_item(&tbl, &pk, &sk, &item, false)?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let tbl = self.names.state.clone();
+        let (pk, sk) = rec::idem_key(key);
+        let item = self.db.tx("reading idempotency key", move |tx| tx.get_item(&tbl, &pk, &sk)).await?;
+        item.as_ref().map(rec::idem_from_item).transpose().map_err(Into::into)
+    }
+}
+
+#[async_trait::async_trait]
+impl Leases for Local {
+    async fn list(&self, stream: &str) -> Result<Vec<Lease>, StoreError> {
+        let tbl = self.names.state.clone();
+        let pk = rec::lease_pk(stream);
+        let items = self.db.tx("listing leases", move |tx| tx.query_items(&tbl, &pk, None)).await?;
+        items.iter().map(rec::lease_from_item).collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    async fn acquire(&self, stream: &str, shard: &str, owner: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError> {
+        let tbl = self.names.state.clone();
+        let (stream, shard, owner) = (stream.to_string(), shard.to_string(), owner.to_string());
+        self.db
+            .tx("acquiring lease", move |tx| {
+                let (pk, sk) = rec::lease_key(&stream, &shard);
+                let old = tx.get_item(&tbl, &pk, &sk)?;
+                let prior = old.as_ref().map(rec::lease_from_item).transpose()?;
+                if let Some(p) = &prior {
+                    if p.owner != owner && p.expires_at > now {
+                        return Ok(None);
+                    }
+                }
+                let lease = Lease {
+                    stream: stream.clone(),
+                    shard_id: shard.clone(),
+                    owner: owner.clone(),
+                    counter: prior.as_ref().map_or(1, |p| p.counter + 1),
+                    expires_at: now + ttl,
+                    checkpoint: prior.and_then(|p| p.checkpoint),
+                };
+                tx.put_item(&tbl, &pk, &sk, None, &rec::lease_to_item(&lease), old.as_ref(), false)?;
+                Ok(Some(lease))
+            })
+            .await
+    }
+
+    async fn renew(&self, lease: &Lease, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError> {
+        let tbl = self.names.state.clone();
+        let held = lease.clone();
+        self.db
+            .tx("renewing lease", move |tx| {
+                let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
+                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else { return Ok(None) };
+                let current = rec::lease_from_item(&old)?;
+                if current.owner != held.owner || current.counter != held.counter {
+                    return Ok(None);
+                }
+                let lease = Lease { counter: current.counter + 1, expires_at: now + ttl, ..current };
+                tx.put_item(&tbl, &pk, &sk, None, &rec::lease_to_item(&lease), Some(&old), false)?;
+                Ok(Some(lease))
+            })
+            .await
+    }
+
+    async fn checkpoint(&self, lease: &Lease, sequence: &str) -> Result<bool, StoreError> {
+        let tbl = self.names.state.clone();
+        let (held, sequence) = (lease.clone(), sequence.to_string());
+        self.db
+            .tx("writing checkpoint", move |tx| {
+                let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
+                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else { return Ok(false) };
+                let current = rec::lease_from_item(&old)?;
+                if current.owner != held.owner || current.counter != held.counter {
+                    return Ok(false);
+                }
+                let lease = Lease { checkpoint: Some(sequence), ..current };
+                tx.put_item(&tbl, &pk, &sk, None, &rec::lease_to_item(&lease), Some(&old), false)?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        let tbl = self.names.state.clone();
+        let held = lease.clone();
+        self.db
+            .tx("releasing lease", move |tx| {
+                let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
+                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else { return Ok(()) };
+                let current = rec::lease_from_item(&old)?;
+                if current.owner == held.owner && current.counter == held.counter {
+                    let lease = Lease { expires_at: DateTime::<Utc>::UNIX_EPOCH, ..current };
+                    tx.put_item(&tbl, &pk, &sk, None, &rec::lease_to_item(&lease), Some(&old), false)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+}

@@ -1,0 +1,100 @@
+use crate::domain::{Charter, CharterDate, CharterId, CharterKey, CrewId, Month};
+use crate::StoreError;
+
+use super::Listing;
+
+/// Whether an insert created the charter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New,
+    /// A charter with the same key was already there; it was left as it was.
+    AlreadyExists,
+}
+
+/// Why a conditional assignment did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignRejection {
+    NotFound,
+    /// The charter is cancelled or completed.
+    Closed(crate::domain::CharterStatus),
+    /// A captain is already set (maybe this very member: a retry).
+    CaptainAlreadySet(CrewId),
+    /// The crew list already has `crew_needed` members.
+    CrewFull,
+    /// The member is already on the crew list.
+    AlreadyOnCrew,
+    /// The member is this charter's captain and cannot also be crew (or the reverse).
+    RoleConflict,
+}
+
+/// The result of a conditional assignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignOutcome {
+    /// Assigned; the charter as it is now.
+    Assigned(Charter),
+    Rejected(AssignRejection),
+}
+
+/// The `crew-dispatch` table of charters.
+#[async_trait::async_trait]
+pub trait Charters: Send + Sync {
+    /// Stores a new charter; a charter with the same key is left untouched.
+    async fn insert(&self, charter: &Charter) -> Result<Inserted, StoreError>;
+    /// The charter with this id (the newest `created_at` if, against the rules, there are several).
+    async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError>;
+    /// Charters of one date, through the `charter_date-index` GSI (paginated, never a Scan).
+    async fn on_date(&self, date: CharterDate) -> Result<Listing<Charter>, StoreError>;
+    /// Charters of a month: one `on_date` query per day, run concurrently, merged in date order.
+    async fn in_month(&self, month: Month) -> Result<Listing<Charter>, StoreError> {
+        let days: Vec<CharterDate> = month.days().collect();
+        let results = futures::future::join_all(days.into_iter().map(|d| self.on_date(d))).await;
+        let mut all = Listing::default();
+        for r in results {
+            all.merge(r?);
+        }
+        all.items.sort_by(|a, b| (a.charter_date, &a.created_at, &a.charter_id).cmp(&(b.charter_date, &b.created_at, &b.charter_id)));
+        Ok(all)
+    }
+    /// Sets the captain if none is set, the charter is open, and the member is not on its crew.
+    async fn assign_captain(&self, key: &CharterKey, crew: &CrewId) -> Result<AssignOutcome, StoreError>;
+    /// Appends a member to the crew list if it has fewer than `needed`, does not hold them already,
+    /// they are not the captain, and the charter is open.
+    async fn add_crew(&self, key: &CharterKey, crew: &CrewId, needed: u32) -> Result<AssignOutcome, StoreError>;
+    /// Sets the status (e.g. `staffed`, `cancelled`). Returns false if the charter does not exist.
+    async fn set_status(&self, key: &CharterKey, status: crate::domain::CharterStatus) -> Result<bool, StoreError>;
+    /// Deletes a charter (the feed then carries a REMOVE).
+    async fn delete(&self, key: &CharterKey) -> Result<(), StoreError>;
+}
+
+/// Why `crew` cannot become `charter`'s captain now, or `None` if they can.
+pub fn captain_rejection(charter: &Charter, crew: &CrewId) -> Option<AssignRejection> {
+    use crate::domain::CharterStatus::*;
+    if matches!(charter.status, Cancelled | Completed) {
+        return Some(AssignRejection::Closed(charter.status));
+    }
+    if let Some(c) = &charter.captain_assigned {
+        return Some(AssignRejection::CaptainAlreadySet(c.clone()));
+    }
+    if charter.crew_assigned.contains(crew) {
+        return Some(AssignRejection::RoleConflict);
+    }
+    None
+}
+
+/// Why `crew` cannot join `charter`'s crew of `needed` now, or `None` if they can.
+pub fn crew_rejection(charter: &Charter, crew: &CrewId, needed: u32) -> Option<AssignRejection> {
+    use crate::domain::CharterStatus::*;
+    if matches!(charter.status, Cancelled | Completed) {
+        return Some(AssignRejection::Closed(charter.status));
+    }
+    if charter.crew_assigned.contains(crew) {
+        return Some(AssignRejection::AlreadyOnCrew);
+    }
+    if charter.captain_assigned.as_ref() == Some(crew) {
+        return Some(AssignRejection::RoleConflict);
+    }
+    if charter.crew_assigned.len() >= needed as usize {
+        return Some(AssignRejection::CrewFull);
+    }
+    None
+}
