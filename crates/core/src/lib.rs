@@ -26,6 +26,7 @@ pub mod local;
 pub mod ports;
 pub mod records;
 pub mod retry;
+pub mod schema;
 
 pub use config::Settings;
 pub use error::StoreError;

@@ -9,6 +9,7 @@ use crate::ports::{
     ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases,
     OfferTransition, Offers,
 };
+use crate::ports::{blocked_outcome, blocks_claim};
 use crate::records as rec;
 use crate::StoreError;
 
@@ -119,23 +120,6 @@ impl Offers for Local {
                 Ok(OfferTransition::Done(offer))
             })
             .await
-    }
-}
-
-/// The Powertools rule: a record blocks a claim while it has not expired and is either completed or
-/// an in-progress claim that has not lapsed.
-pub(crate) fn blocks_claim(existing: &IdempotencyRecord, now: DateTime<Utc>) -> bool {
-    existing.expires_at > now && (existing.status == IdempotencyStatus::Completed || existing.in_progress_until > now)
-}
-
-/// What a blocked claim is told.
-pub(crate) fn blocked_outcome(existing: &IdempotencyRecord, payload_hash: &str) -> ClaimOutcome {
-    if existing.payload_hash != payload_hash {
-        ClaimOutcome::PayloadMismatch
-    } else if existing.status == IdempotencyStatus::Completed {
-        ClaimOutcome::Completed { result: existing.result.clone() }
-    } else {
-        ClaimOutcome::InProgress { until: existing.in_progress_until }
     }
 }
 

@@ -23,7 +23,7 @@ pub fn queues_max_delay() -> std::time::Duration {
 }
 pub use roster::Roster;
 pub use state::{
-    ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord, IdempotencyStatus,
+    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord, IdempotencyStatus,
     Lease, Leases, OfferTransition, Offers, SHARD_END,
 };
 pub use thread::Thread;

@@ -109,6 +109,23 @@ pub enum ClaimOutcome {
     PayloadMismatch,
 }
 
+/// The Powertools rule: a record blocks a claim while it has not expired and is either completed or
+/// an in-progress claim that has not lapsed.
+pub fn blocks_claim(existing: &IdempotencyRecord, now: DateTime<Utc>) -> bool {
+    existing.expires_at > now && (existing.status == IdempotencyStatus::Completed || existing.in_progress_until > now)
+}
+
+/// What a blocked claim is told.
+pub fn blocked_outcome(existing: &IdempotencyRecord, payload_hash: &str) -> ClaimOutcome {
+    if existing.payload_hash != payload_hash {
+        ClaimOutcome::PayloadMismatch
+    } else if existing.status == IdempotencyStatus::Completed {
+        ClaimOutcome::Completed { result: existing.result.clone() }
+    } else {
+        ClaimOutcome::InProgress { until: existing.in_progress_until }
+    }
+}
+
 /// Idempotency records.
 #[async_trait::async_trait]
 pub trait Idempotency: Send + Sync {

@@ -1,0 +1,438 @@
+//! Holds, offers, idempotency records and leases on DynamoDB: the same rules as the embedded
+//! backend, written as condition expressions.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue as Av, KeysAndAttributes, ReturnValue};
+use chrono::{DateTime, Utc};
+
+use super::errors::classify;
+use super::tables::is_condition_failed;
+use super::{from_sdk, n, s, to_sdk, Aws};
+use crate::config::tables;
+use crate::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus};
+use crate::item::Item;
+use crate::ports::{
+    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord,
+    IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
+};
+use crate::records::{self as rec, PK, SK};
+use crate::retry::retrying;
+use crate::StoreError;
+
+fn key(pk: String, sk: String) -> HashMap<String, Av> {
+    [(PK.to_string(), s(pk)), (SK.to_string(), s(sk))].into()
+}
+
+impl Aws {
+    fn state_table(&self) -> String {
+        self.table(tables::STATE)
+    }
+
+    async fn get_state(&self, pk: String, sk: String, what: &str) -> Result<Option<Item>, StoreError> {
+        let table = self.state_table();
+        let out = retrying(|| async {
+            self.ddb
+                .get_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("reading {what} from {table}"), e))
+        })
+        .await?;
+        Ok(out.item.map(from_sdk))
+    }
+
+    /// Puts a state item under a condition; Ok(false) when the condition failed.
+    async fn put_state_if(&self, item: Item, condition: &str, names: &[(&str, &str)], values: Vec<(&str, Av)>, what: &str) -> Result<bool, StoreError> {
+        let table = self.state_table();
+        retrying(|| async {
+            let mut req = self.ddb.put_item().table_name(&table).set_item(Some(to_sdk(item.clone()))).condition_expression(condition);
+            for (k, v) in names {
+                req = req.expression_attribute_names(*k, *v);
+            }
+            for (k, v) in &values {
+                req = req.expression_attribute_values(*k, v.clone());
+            }
+            match req.send().await {
+                Ok(_) => Ok(true),
+                Err(e) if is_condition_failed(&e) => Ok(false),
+                Err(e) => Err(classify(&format!("{what} in {table}"), e)),
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Holds for Aws {
+    async fn take(&self, hold: &Hold) -> Result<HoldOutcome, StoreError> {
+        loop {
+            if self.put_state_if(rec::hold_to_item(hold), "attribute_not_exists(pk)", &[], vec![], "taking hold").await? {
+                return Ok(HoldOutcome::Taken);
+            }
+            let (pk, sk) = rec::hold_key(&hold.crew_id, hold.date);
+            if let Some(item) = self.get_state(pk, sk, "hold").await? {
+                return Ok(HoldOutcome::AlreadyHeld(rec::hold_from_item(&item)?));
+            }
+            // Released between our put and our read: try again.
+        }
+    }
+
+    async fn release(&self, crew: &CrewId, date: CharterDate, charter: &CharterId) -> Result<bool, StoreError> {
+        let table = self.state_table();
+        let (pk, sk) = rec::hold_key(crew, date);
+        retrying(|| async {
+            match self
+                .ddb
+                .delete_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .condition_expression("charter_id = :c")
+                .expression_attribute_values(":c", s(charter.as_str()))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if is_condition_failed(&e) => Ok(false),
+                Err(e) => Err(classify(&format!("releasing hold {pk}"), e)),
+            }
+        })
+        .await
+    }
+
+    async fn get(&self, crew: &CrewId, date: CharterDate) -> Result<Option<Hold>, StoreError> {
+        let (pk, sk) = rec::hold_key(crew, date);
+        let item = self.get_state(pk, sk, "hold").await?;
+        item.as_ref().map(rec::hold_from_item).transpose().map_err(Into::into)
+    }
+
+    async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError> {
+        let table = self.state_table();
+        let mut holds = Vec::new();
+        for chunk in crews.chunks(100) {
+            let mut pending: Vec<HashMap<String, Av>> = chunk
+                .iter()
+                .map(|c| {
+                    let (pk, sk) = rec::hold_key(c, date);
+                    key(pk, sk)
+                })
+                .collect();
+            let mut delays = backon::BackoffBuilder::build(crate::retry::policy());
+            while !pending.is_empty() {
+                let ka = KeysAndAttributes::builder().set_keys(Some(pending.clone())).consistent_read(true).build().map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let out = retrying(|| async {
+                    self.ddb.batch_get_item().request_items(&table, ka.clone()).send().await.map_err(|e| classify(&format!("reading holds from {table}"), e))
+                })
+                .await?;
+                for item in out.responses.and_then(|mut r| r.remove(&table)).unwrap_or_default() {
+                    holds.push(rec::hold_from_item(&from_sdk(item))?);
+                }
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&table)).map(|k| k.keys).unwrap_or_default();
+                if !pending.is_empty() {
+                    let d = delays.next().ok_or_else(|| StoreError::backend("reading holds", true, "keys still unprocessed after retries"))?;
+                    tokio::time::sleep(d).await;
+                }
+            }
+        }
+        Ok(holds)
+    }
+}
+
+#[async_trait::async_trait]
+impl Offers for Aws {
+    async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
+        self.put_state_if(rec::offer_to_item(offer), "attribute_not_exists(pk)", &[], vec![], "storing offer").await
+    }
+
+    async fn get(&self, charter: &CharterId, offer: &OfferId) -> Result<Option<Offer>, StoreError> {
+        let (pk, sk) = rec::offer_key(charter, offer);
+        let item = self.get_state(pk, sk, "offer").await?;
+        item.as_ref().map(rec::offer_from_item).transpose().map_err(Into::into)
+    }
+
+    async fn for_charter(&self, charter: &CharterId) -> Result<Vec<Offer>, StoreError> {
+        let table = self.state_table();
+        let mut items = Vec::new();
+        let mut pages = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :offer)")
+            .expression_attribute_values(":pk", s(rec::offers_pk(charter)))
+            .expression_attribute_values(":offer", s(rec::OFFER_SK_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&format!("reading offers of {charter}"), e))?;
+            items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
+        }
+        let mut offers = items.iter().map(rec::offer_from_item).collect::<Result<Vec<_>, _>>()?;
+        offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
+        Ok(offers)
+    }
+
+    async fn transition(&self, charter: &CharterId, offer: &OfferId, from: OfferStatus, to: OfferStatus, at: DateTime<Utc>) -> Result<OfferTransition, StoreError> {
+        let table = self.state_table();
+        let (pk, sk) = rec::offer_key(charter, offer);
+        let res = retrying(|| async {
+            match self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .update_expression("SET #st = :to, updated_at = :at")
+                .condition_expression("#st = :from")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":to", s(to.as_str()))
+                .expression_attribute_values(":from", s(from.as_str()))
+                .expression_attribute_values(":at", s(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+                Err(e) if is_condition_failed(&e) => Ok(None),
+                Err(e) => Err(classify(&format!("updating offer {offer}"), e)),
+            }
+        })
+        .await?;
+        match res {
+            Some(item) => Ok(OfferTransition::Done(rec::offer_from_item(&from_sdk(item))?)),
+            None => match self.get_state(pk, sk, "offer").await? {
+                None => Ok(OfferTransition::NotFound),
+                Some(item) => Ok(OfferTransition::Conflict(rec::offer_from_item(&item)?)),
+            },
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Idempotency for Aws {
+    async fn claim(&self, claim: &IdempotencyClaim) -> Result<ClaimOutcome, StoreError> {
+        let record = IdempotencyRecord {
+            key: claim.key.clone(),
+            status: IdempotencyStatus::InProgress,
+            payload_hash: claim.payload_hash.clone(),
+            result: None,
+            expires_at: claim.expires_at,
+            in_progress_until: claim.in_progress_until,
+        };
+        let now_ms = claim.now.timestamp_millis();
+        for _ in 0..5 {
+            let claimed = self
+                .put_state_if(
+                    rec::idem_to_item(&record),
+                    "attribute_not_exists(pk) OR expires_at_ms <= :now OR (#st = :inprog AND in_progress_until_ms <= :now)",
+                    &[("#st", "status")],
+                    vec![(":now", n(now_ms)), (":inprog", s(rec::idem_status_str(IdempotencyStatus::InProgress)))],
+                    "claiming idempotency key",
+                )
+                .await?;
+            if claimed {
+                return Ok(ClaimOutcome::Claimed);
+            }
+            let (pk, sk) = rec::idem_key(&claim.key);
+            if let Some(item) = self.get_state(pk, sk, "idempotency record").await? {
+                let existing = rec::idem_from_item(&item)?;
+                if blocks_claim(&existing, claim.now) {
+                    return Ok(blocked_outcome(&existing, &claim.payload_hash));
+                }
+            }
+            // The blocking record went away between our put and our read: claim again.
+        }
+        Err(StoreError::backend(format!("claiming idempotency key {}", claim.key), true, "the record kept changing"))
+    }
+
+    async fn complete(&self, key_: &str, payload_hash: &str, result: Option<&str>, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let (pk, sk) = rec::idem_key(key_);
+        let in_progress_until = match self.get_state(pk, sk, "idempotency record").await? {
+            Some(item) => rec::idem_from_item(&item)?.in_progress_until,
+            None => Utc::now(),
+        };
+        let record = IdempotencyRecord {
+            key: key_.to_string(),
+            status: IdempotencyStatus::Completed,
+            payload_hash: payload_hash.to_string(),
+            result: result.map(str::to_string),
+            expires_at,
+            in_progress_until,
+        };
+        let ok = self
+            .put_state_if(rec::idem_to_item(&record), "attribute_not_exists(pk) OR payload_hash = :h", &[], vec![(":h", s(payload_hash))], "completing idempotency key")
+            .await?;
+        if !ok {
+            return Err(StoreError::Invalid(format!("idempotency key {key_} is held for another payload")));
+        }
+        Ok(())
+    }
+
+    async fn release(&self, key_: &str) -> Result<(), StoreError> {
+        let table = self.state_table();
+        let (pk, sk) = rec::idem_key(key_);
+        retrying(|| async {
+            match self
+                .ddb
+                .delete_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .condition_expression("#st = :inprog")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":inprog", s(rec::idem_status_str(IdempotencyStatus::InProgress)))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if is_condition_failed(&e) => Ok(()),
+                Err(e) => Err(classify(&format!("releasing idempotency key {key_}"), e)),
+            }
+        })
+        .await
+    }
+
+    async fn get(&self, key_: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let (pk, sk) = rec::idem_key(key_);
+        let item = self.get_state(pk, sk, "idempotency record").await?;
+        item.as_ref().map(rec::idem_from_item).transpose().map_err(Into::into)
+    }
+}
+
+const HELD_BY: &str = "#o = :o AND #c = :c";
+
+#[async_trait::async_trait]
+impl Leases for Aws {
+    async fn list(&self, stream: &str) -> Result<Vec<Lease>, StoreError> {
+        let table = self.state_table();
+        let mut items = Vec::new();
+        let mut pages = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(rec::lease_pk(stream)))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("listing leases", e))?;
+            items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
+        }
+        items.iter().map(rec::lease_from_item).collect::<Result<_, _>>().map_err(Into::into)
+    }
+
+    async fn acquire(&self, stream: &str, shard: &str, owner: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError> {
+        let (pk, sk) = rec::lease_key(stream, shard);
+        let prior = self.get_state(pk, sk, "lease").await?.as_ref().map(rec::lease_from_item).transpose()?;
+        if let Some(p) = &prior {
+            if p.owner != owner && p.expires_at > now {
+                return Ok(None);
+            }
+        }
+        let lease = Lease {
+            stream: stream.to_string(),
+            shard_id: shard.to_string(),
+            owner: owner.to_string(),
+            counter: prior.as_ref().map_or(1, |p| p.counter + 1),
+            expires_at: now + ttl,
+            checkpoint: prior.as_ref().and_then(|p| p.checkpoint.clone()),
+        };
+        let ok = match &prior {
+            None => self.put_state_if(rec::lease_to_item(&lease), "attribute_not_exists(pk)", &[], vec![], "acquiring lease").await?,
+            Some(p) => {
+                self.put_state_if(rec::lease_to_item(&lease), "#c = :c", &[("#c", "counter")], vec![(":c", n(p.counter))], "acquiring lease")
+                    .await?
+            }
+        };
+        Ok(ok.then_some(lease))
+    }
+
+    async fn renew(&self, lease: &Lease, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError> {
+        let renewed = Lease { counter: lease.counter + 1, expires_at: now + ttl, ..lease.clone() };
+        // Keep whatever checkpoint is stored: only the lease fields change.
+        let table = self.state_table();
+        let (pk, sk) = rec::lease_key(&lease.stream, &lease.shard_id);
+        let res = retrying(|| async {
+            match self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .update_expression("SET #c = :next, lease_expires_ms = :exp")
+                .condition_expression(HELD_BY)
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_names("#c", "counter")
+                .expression_attribute_values(":o", s(&lease.owner))
+                .expression_attribute_values(":c", n(lease.counter))
+                .expression_attribute_values(":next", n(renewed.counter))
+                .expression_attribute_values(":exp", n(renewed.expires_at.timestamp_millis()))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+                Err(e) if is_condition_failed(&e) => Ok(None),
+                Err(e) => Err(classify("renewing lease", e)),
+            }
+        })
+        .await?;
+        res.map(|item| rec::lease_from_item(&from_sdk(item))).transpose().map_err(Into::into)
+    }
+
+    async fn checkpoint(&self, lease: &Lease, sequence: &str) -> Result<bool, StoreError> {
+        let table = self.state_table();
+        let (pk, sk) = rec::lease_key(&lease.stream, &lease.shard_id);
+        retrying(|| async {
+            match self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .update_expression("SET #cp = :seq")
+                .condition_expression(HELD_BY)
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_names("#c", "counter")
+                .expression_attribute_names("#cp", "checkpoint")
+                .expression_attribute_values(":o", s(&lease.owner))
+                .expression_attribute_values(":c", n(lease.counter))
+                .expression_attribute_values(":seq", s(sequence))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if is_condition_failed(&e) => Ok(false),
+                Err(e) => Err(classify("writing checkpoint", e)),
+            }
+        })
+        .await
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        let table = self.state_table();
+        let (pk, sk) = rec::lease_key(&lease.stream, &lease.shard_id);
+        retrying(|| async {
+            match self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .update_expression("SET lease_expires_ms = :zero")
+                .condition_expression(HELD_BY)
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_names("#c", "counter")
+                .expression_attribute_values(":o", s(&lease.owner))
+                .expression_attribute_values(":c", n(lease.counter))
+                .expression_attribute_values(":zero", n(0))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if is_condition_failed(&e) => Ok(()),
+                Err(e) => Err(classify("releasing lease", e)),
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,353 @@
+//! Charters, roster and thread on DynamoDB.
+
+use aws_sdk_dynamodb::types::{AttributeValue as Av, PutRequest, ReturnValue, WriteRequest};
+
+use super::errors::classify;
+use super::{from_sdk, n, s, to_sdk, Aws};
+use crate::config::tables;
+use crate::domain::{charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId, CrewMember, ThreadEntry};
+use crate::item::Item;
+use crate::ports::{captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing, Roster, Thread};
+use crate::records::{self, thread_attr};
+use crate::StoreError;
+
+/// Retries a conditional assignment that failed for a reason that is gone when we look (a race).
+const ASSIGN_ATTEMPTS: usize = 5;
+
+pub(crate) fn parse_listing<T>(items: Vec<Item>, parse: impl Fn(&Item) -> Result<T, crate::item::ItemError>) -> Listing<T> {
+    let mut out = Listing { items: Vec::with_capacity(items.len()), skipped: Vec::new() };
+    for item in &items {
+        match parse(item) {
+            Ok(v) => out.items.push(v),
+            Err(e) => {
+                tracing::warn!(record = %e.key, attribute = %e.attribute, problem = %e.problem, "skipping record of the wrong shape");
+                out.skipped.push(e);
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &aws_sdk_dynamodb::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool {
+    super::errors::code_of(e).as_deref() == Some("ConditionalCheckFailedException")
+}
+
+impl Aws {
+    fn charters_table(&self) -> String {
+        self.table(tables::CHARTERS)
+    }
+
+    fn charter_key(key: &CharterKey) -> std::collections::HashMap<String, Av> {
+        [(attr::CHARTER_ID.to_string(), s(key.charter_id.as_str())), (attr::CREATED_AT.to_string(), s(&key.created_at))].into()
+    }
+
+    async fn get_charter_by_key(&self, key: &CharterKey) -> Result<Option<Charter>, StoreError> {
+        let table = self.charters_table();
+        let out = self
+            .ddb
+            .get_item()
+            .table_name(&table)
+            .set_key(Some(Self::charter_key(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("reading charter {key} from {table}"), e))?;
+        out.item.map(|i| Charter::from_item(&from_sdk(i))).transpose().map_err(Into::into)
+    }
+
+    /// Runs a conditional charter update; on a failed condition reads the charter and asks `why`.
+    async fn conditional_assign(
+        &self,
+        key: &CharterKey,
+        what: &str,
+        update: impl Fn() -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        why: impl Fn(&Charter) -> Option<AssignRejection>,
+    ) -> Result<AssignOutcome, StoreError> {
+        for _ in 0..ASSIGN_ATTEMPTS {
+            match update().return_values(ReturnValue::AllNew).send().await {
+                Ok(out) => {
+                    let item = out.attributes.ok_or_else(|| StoreError::Invalid(format!("{what}: no attributes returned")))?;
+                    return Ok(AssignOutcome::Assigned(Charter::from_item(&from_sdk(item))?));
+                }
+                Err(e) if is_condition_failed(&e) => match self.get_charter_by_key(key).await? {
+                    None => return Ok(AssignOutcome::Rejected(AssignRejection::NotFound)),
+                    Some(c) => {
+                        if let Some(reason) = why(&c) {
+                            return Ok(AssignOutcome::Rejected(reason));
+                        }
+                        // Changed between our write and our read: try again.
+                    }
+                },
+                Err(e) => return Err(classify(&format!("{what} on charter {key}"), e)),
+            }
+        }
+        Err(StoreError::backend(format!("{what} on charter {key}"), true, "the charter kept changing under us"))
+    }
+}
+
+#[async_trait::async_trait]
+impl Charters for Aws {
+    async fn insert(&self, charter: &Charter) -> Result<Inserted, StoreError> {
+        let table = self.charters_table();
+        crate::retry::retrying(|| async {
+            match self
+                .ddb
+                .put_item()
+                .table_name(&table)
+                .set_item(Some(to_sdk(charter.to_item())))
+                .condition_expression("attribute_not_exists(charter_id)")
+                .send()
+                .await
+            {
+                Ok(_) => Ok(Inserted::New),
+                Err(e) if is_condition_failed(&e) => Ok(Inserted::AlreadyExists),
+                Err(e) => Err(classify(&format!("inserting charter {} into {table}", charter.key()), e)),
+            }
+        })
+        .await
+    }
+
+    async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError> {
+        let table = self.charters_table();
+        let out = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("charter_id = :id")
+            .expression_attribute_values(":id", s(id.as_str()))
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("reading charter {id} from {table}"), e))?;
+        out.items.unwrap_or_default().into_iter().next().map(|i| Charter::from_item(&from_sdk(i))).transpose().map_err(Into::into)
+    }
+
+    async fn on_date(&self, date: CharterDate) -> Result<Listing<Charter>, StoreError> {
+        let table = self.charters_table();
+        let mut items = Vec::new();
+        let mut pages = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .index_name(attr::DATE_INDEX)
+            .key_condition_expression("charter_date = :d")
+            .expression_attribute_values(":d", s(date.to_string()))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&format!("querying {} on {table} for {date}", attr::DATE_INDEX), e))?;
+            items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
+        }
+        let mut listing = parse_listing(items, Charter::from_item);
+        listing.items.sort_by(|a, b| (&a.created_at, &a.charter_id).cmp(&(&b.created_at, &b.charter_id)));
+        Ok(listing)
+    }
+
+    async fn assign_captain(&self, key: &CharterKey, crew: &CrewId) -> Result<AssignOutcome, StoreError> {
+        let table = self.charters_table();
+        self.conditional_assign(
+            key,
+            "assigning captain",
+            || {
+                self.ddb
+                    .update_item()
+                    .table_name(&table)
+                    .set_key(Some(Self::charter_key(key)))
+                    .update_expression("SET captain_assigned = :c")
+                    .condition_expression(
+                        "attribute_exists(charter_id) \
+                         AND (attribute_not_exists(captain_assigned) OR captain_assigned = :empty) \
+                         AND (attribute_not_exists(#st) OR (#st <> :cancelled AND #st <> :completed)) \
+                         AND (attribute_not_exists(crew_assigned) OR NOT contains(crew_assigned, :c))",
+                    )
+                    .expression_attribute_names("#st", attr::STATUS)
+                    .expression_attribute_values(":c", s(crew.as_str()))
+                    .expression_attribute_values(":empty", s(""))
+                    .expression_attribute_values(":cancelled", s(CharterStatus::Cancelled.as_str()))
+                    .expression_attribute_values(":completed", s(CharterStatus::Completed.as_str()))
+            },
+            |c| captain_rejection(c, crew),
+        )
+        .await
+    }
+
+    async fn add_crew(&self, key: &CharterKey, crew: &CrewId, needed: u32) -> Result<AssignOutcome, StoreError> {
+        if needed == 0 {
+            return Ok(match self.get_charter_by_key(key).await? {
+                None => AssignOutcome::Rejected(AssignRejection::NotFound),
+                Some(c) => AssignOutcome::Rejected(crew_rejection(&c, crew, 0).unwrap_or(AssignRejection::CrewFull)),
+            });
+        }
+        let table = self.charters_table();
+        self.conditional_assign(
+            key,
+            "adding crew",
+            || {
+                self.ddb
+                    .update_item()
+                    .table_name(&table)
+                    .set_key(Some(Self::charter_key(key)))
+                    .update_expression("SET crew_assigned = list_append(if_not_exists(crew_assigned, :none), :one)")
+                    .condition_expression(
+                        "attribute_exists(charter_id) \
+                         AND (attribute_not_exists(crew_assigned) OR (size(crew_assigned) < :needed AND NOT contains(crew_assigned, :c))) \
+                         AND (attribute_not_exists(captain_assigned) OR captain_assigned <> :c) \
+                         AND (attribute_not_exists(#st) OR (#st <> :cancelled AND #st <> :completed))",
+                    )
+                    .expression_attribute_names("#st", attr::STATUS)
+                    .expression_attribute_values(":c", s(crew.as_str()))
+                    .expression_attribute_values(":none", Av::L(vec![]))
+                    .expression_attribute_values(":one", Av::L(vec![s(crew.as_str())]))
+                    .expression_attribute_values(":needed", n(needed))
+                    .expression_attribute_values(":cancelled", s(CharterStatus::Cancelled.as_str()))
+                    .expression_attribute_values(":completed", s(CharterStatus::Completed.as_str()))
+            },
+            |c| crew_rejection(c, crew, needed),
+        )
+        .await
+    }
+
+    async fn set_status(&self, key: &CharterKey, status: CharterStatus) -> Result<bool, StoreError> {
+        let table = self.charters_table();
+        let res = self
+            .ddb
+            .update_item()
+            .table_name(&table)
+            .set_key(Some(Self::charter_key(key)))
+            .update_expression("SET #st = :s")
+            .condition_expression("attribute_exists(charter_id)")
+            .expression_attribute_names("#st", attr::STATUS)
+            .expression_attribute_values(":s", s(status.as_str()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(classify(&format!("setting status of charter {key}"), e)),
+        }
+    }
+
+    async fn delete(&self, key: &CharterKey) -> Result<(), StoreError> {
+        let table = self.charters_table();
+        self.ddb
+            .delete_item()
+            .table_name(&table)
+            .set_key(Some(Self::charter_key(key)))
+            .send()
+            .await
+            .map_err(|e| classify(&format!("deleting charter {key}"), e))?;
+        Ok(())
+    }
+}
+
+/// Writes items in batches of 25, retrying unprocessed items with backoff.
+pub(crate) async fn batch_put(aws: &Aws, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
+    for chunk in items.chunks(25) {
+        let mut pending: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|i| {
+                let put = PutRequest::builder().set_item(Some(to_sdk(i.clone()))).build().map_err(|e| StoreError::Invalid(e.to_string()))?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut delays = backon::BackoffBuilder::build(crate::retry::policy());
+        loop {
+            let out = crate::retry::retrying(|| {
+                let req = pending.clone();
+                async move {
+                    aws.ddb
+                        .batch_write_item()
+                        .request_items(table, req)
+                        .send()
+                        .await
+                        .map_err(|e| classify(&format!("batch writing to {table}"), e))
+                }
+            })
+            .await?;
+            pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
+            if pending.is_empty() {
+                break;
+            }
+            match delays.next() {
+                Some(d) => {
+                    tracing::warn!(table, unprocessed = pending.len(), "batch write left items unprocessed, retrying");
+                    tokio::time::sleep(d).await;
+                }
+                None => return Err(StoreError::backend(format!("batch writing to {table}"), true, format!("{} items still unprocessed after retries", pending.len()))),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl Roster for Aws {
+    async fn upsert_batch(&self, members: &[CrewMember]) -> Result<(), StoreError> {
+        let table = self.table(tables::ROSTER);
+        batch_put(self, &table, members.iter().map(CrewMember::to_item).collect()).await
+    }
+
+    async fn get(&self, id: &CrewId) -> Result<Option<CrewMember>, StoreError> {
+        let table = self.table(tables::ROSTER);
+        let out = self
+            .ddb
+            .get_item()
+            .table_name(&table)
+            .key("crew_id", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("reading member {id} from {table}"), e))?;
+        out.item.map(|i| CrewMember::from_item(&from_sdk(i))).transpose().map_err(Into::into)
+    }
+
+    async fn list(&self) -> Result<Listing<CrewMember>, StoreError> {
+        let table = self.table(tables::ROSTER);
+        let mut items = Vec::new();
+        let mut pages = self.ddb.scan().table_name(&table).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&format!("listing {table}"), e))?;
+            items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
+        }
+        let mut listing = parse_listing(items, CrewMember::from_item);
+        listing.items.sort_by(|a, b| a.crew_id.cmp(&b.crew_id));
+        Ok(listing)
+    }
+}
+
+#[async_trait::async_trait]
+impl Thread for Aws {
+    async fn append(&self, entry: &ThreadEntry) -> Result<(), StoreError> {
+        let table = self.table(tables::CHATS);
+        self.ddb
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(to_sdk(records::thread_to_item(entry))))
+            .send()
+            .await
+            .map_err(|e| classify(&format!("appending to thread of {}", entry.charter_id), e))?;
+        Ok(())
+    }
+
+    async fn list(&self, charter: &CharterId) -> Result<Vec<ThreadEntry>, StoreError> {
+        let table = self.table(tables::CHATS);
+        let mut items = Vec::new();
+        let mut pages = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("#c = :c")
+            .expression_attribute_names("#c", thread_attr::CHARTER_ID)
+            .expression_attribute_values(":c", s(charter.as_str()))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&format!("reading thread of {charter}"), e))?;
+            items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
+        }
+        Ok(parse_listing(items, records::thread_from_item).items)
+    }
+}
