@@ -98,11 +98,18 @@ impl Default for Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     File { path: PathBuf, message: String },
     #[error("setting `{setting}` (env {env}): {message}")]
-    Invalid { setting: &'static str, env: String, message: String },
+    Invalid {
+        setting: &'static str,
+        env: String,
+        message: String,
+    },
 }
 
 /// The setting names accepted in the file and as `DISPATCH_<NAME>`; list-valued ones are comma-separated in env.
@@ -151,9 +158,14 @@ impl Settings {
         };
         let mut table = match &path {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.clone(), source })?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError::File { path: p.clone(), message: e.to_string() })?
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.clone(),
+                    source,
+                })?;
+                text.parse::<toml::Table>().map_err(|e| ConfigError::File {
+                    path: p.clone(),
+                    message: e.to_string(),
+                })?
             }
             None => toml::Table::new(),
         };
@@ -162,47 +174,92 @@ impl Settings {
             let Some(raw) = lookup(&name) else { continue };
             let value = match kind {
                 FieldKind::Str => toml::Value::String(raw),
-                FieldKind::Int => toml::Value::Integer(raw.trim().parse().map_err(|_| ConfigError::Invalid {
-                    setting: field,
-                    env: name.clone(),
-                    message: format!("`{raw}` is not a whole number"),
-                })?),
+                FieldKind::Int => {
+                    toml::Value::Integer(raw.trim().parse().map_err(|_| ConfigError::Invalid {
+                        setting: field,
+                        env: name.clone(),
+                        message: format!("`{raw}` is not a whole number"),
+                    })?)
+                }
                 FieldKind::List => toml::Value::Array(
-                    raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.into())).collect(),
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| toml::Value::String(s.into()))
+                        .collect(),
                 ),
             };
             table.insert(field.to_string(), value);
         }
-        let settings: Settings = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-            let message = e.message().to_string();
-            match FIELDS.iter().find(|(f, _)| message.contains(&format!("`{f}`")) || message.contains(f)) {
-                Some((f, _)) => ConfigError::Invalid { setting: f, env: env_name(f), message },
-                None => ConfigError::File {
-                    path: path.clone().unwrap_or_else(|| PathBuf::from("(environment)")),
-                    message,
-                },
-            }
-        })?;
+        let settings: Settings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    let message = e.message().to_string();
+                    match FIELDS
+                        .iter()
+                        .find(|(f, _)| message.contains(&format!("`{f}`")) || message.contains(f))
+                    {
+                        Some((f, _)) => ConfigError::Invalid {
+                            setting: f,
+                            env: env_name(f),
+                            message,
+                        },
+                        None => ConfigError::File {
+                            path: path
+                                .clone()
+                                .unwrap_or_else(|| PathBuf::from("(environment)")),
+                            message,
+                        },
+                    }
+                })?;
         settings.check()?;
         Ok(settings)
     }
 
     fn check(&self) -> Result<(), ConfigError> {
-        let invalid = |setting: &'static str, message: String| ConfigError::Invalid { setting, env: env_name(setting), message };
+        let invalid = |setting: &'static str, message: String| ConfigError::Invalid {
+            setting,
+            env: env_name(setting),
+            message,
+        };
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
-            return Err(invalid("public_url", format!("`{}` must start with http:// or https://", self.public_url)));
+            return Err(invalid(
+                "public_url",
+                format!("`{}` must start with http:// or https://", self.public_url),
+            ));
         }
-        self.listen
-            .parse::<SocketAddr>()
-            .map_err(|_| invalid("listen", format!("`{}` is not an address such as 127.0.0.1:8080", self.listen)))?;
-        if !self.prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || self.prefix.len() > 40 {
-            return Err(invalid("prefix", format!("`{}` may hold only letters, digits, - and _ (at most 40)", self.prefix)));
+        self.listen.parse::<SocketAddr>().map_err(|_| {
+            invalid(
+                "listen",
+                format!("`{}` is not an address such as 127.0.0.1:8080", self.listen),
+            )
+        })?;
+        if !self
+            .prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            || self.prefix.len() > 40
+        {
+            return Err(invalid(
+                "prefix",
+                format!(
+                    "`{}` may hold only letters, digits, - and _ (at most 40)",
+                    self.prefix
+                ),
+            ));
         }
         if !(1..=1000).contains(&self.max_receive_count) {
-            return Err(invalid("max_receive_count", format!("{} must be between 1 and 1000", self.max_receive_count)));
+            return Err(invalid(
+                "max_receive_count",
+                format!("{} must be between 1 and 1000", self.max_receive_count),
+            ));
         }
         if self.offer_timeout_secs < 1 {
-            return Err(invalid("offer_timeout_secs", "must be at least 1 second".into()));
+            return Err(invalid(
+                "offer_timeout_secs",
+                "must be at least 1 second".into(),
+            ));
         }
         for e in &self.ops_emails {
             EmailAddress::parse(e).map_err(|err| invalid("ops_emails", err.to_string()))?;
@@ -242,7 +299,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -261,8 +321,19 @@ mod tests {
     fn env_overrides_file() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("dispatch.toml");
-        std::fs::write(&f, "backend = \"aws\"\nprefix = \"file-\"\nmax_receive_count = 3\n").unwrap();
-        let s = Settings::load_from(Some(&f), &env(&[("DISPATCH_PREFIX", "env-"), ("DISPATCH_OPS_EMAILS", "a@x.com, b@x.com")])).unwrap();
+        std::fs::write(
+            &f,
+            "backend = \"aws\"\nprefix = \"file-\"\nmax_receive_count = 3\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(
+            Some(&f),
+            &env(&[
+                ("DISPATCH_PREFIX", "env-"),
+                ("DISPATCH_OPS_EMAILS", "a@x.com, b@x.com"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(s.backend, BackendKind::Aws);
         assert_eq!(s.prefix, "env-");
         assert_eq!(s.max_receive_count, 3);
@@ -271,13 +342,24 @@ mod tests {
 
     #[test]
     fn errors_name_the_setting() {
-        let e = Settings::load_from(None, &env(&[("DISPATCH_BACKEND", "azure")])).unwrap_err().to_string();
-        assert!(e.contains("backend") && e.contains("DISPATCH_BACKEND"), "{e}");
-        let e = Settings::load_from(None, &env(&[("DISPATCH_PUBLIC_URL", "example.com")])).unwrap_err().to_string();
+        let e = Settings::load_from(None, &env(&[("DISPATCH_BACKEND", "azure")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("backend") && e.contains("DISPATCH_BACKEND"),
+            "{e}"
+        );
+        let e = Settings::load_from(None, &env(&[("DISPATCH_PUBLIC_URL", "example.com")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("DISPATCH_PUBLIC_URL"), "{e}");
-        let e = Settings::load_from(None, &env(&[("DISPATCH_MAX_RECEIVE_COUNT", "five")])).unwrap_err().to_string();
+        let e = Settings::load_from(None, &env(&[("DISPATCH_MAX_RECEIVE_COUNT", "five")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("DISPATCH_MAX_RECEIVE_COUNT"), "{e}");
-        let e = Settings::load_from(None, &env(&[("DISPATCH_OPS_EMAILS", "ops")])).unwrap_err().to_string();
+        let e = Settings::load_from(None, &env(&[("DISPATCH_OPS_EMAILS", "ops")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("ops_emails"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("dispatch.toml");

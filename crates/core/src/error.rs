@@ -35,7 +35,11 @@ pub enum StoreError {
 
 impl StoreError {
     pub fn backend(op: impl Into<String>, retryable: bool, source: impl Into<BoxError>) -> Self {
-        Self::Backend { op: op.into(), retryable, source: source.into() }
+        Self::Backend {
+            op: op.into(),
+            retryable,
+            source: source.into(),
+        }
     }
 
     /// Whether trying the same call again later could succeed.
@@ -43,7 +47,9 @@ impl StoreError {
         match self {
             Self::Backend { retryable, .. } => *retryable,
             Self::IteratorExpired => true,
-            Self::Missing { .. } | Self::BadRecord(_) | Self::TrimmedData | Self::Invalid(_) => false,
+            Self::Missing { .. } | Self::BadRecord(_) | Self::TrimmedData | Self::Invalid(_) => {
+                false
+            }
         }
     }
 }

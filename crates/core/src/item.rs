@@ -30,8 +30,16 @@ pub struct ItemError {
 }
 
 impl ItemError {
-    pub fn new(key: impl Into<String>, attribute: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self { key: key.into(), attribute: attribute.into(), problem: problem.into() }
+    pub fn new(
+        key: impl Into<String>,
+        attribute: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            attribute: attribute.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -83,7 +91,10 @@ impl<'a> Reader<'a> {
     }
 
     fn wrong_type(&self, attribute: &str, want: &str, found: &AttributeValue) -> ItemError {
-        self.error(attribute, format!("must be {want}, found {}", type_tag(found)))
+        self.error(
+            attribute,
+            format!("must be {want}, found {}", type_tag(found)),
+        )
     }
 
     /// The raw value, if present and not NULL.
@@ -103,7 +114,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn s(&self, attribute: &str) -> Result<&'a str, ItemError> {
-        self.opt_s(attribute)?.ok_or_else(|| self.error(attribute, "is missing"))
+        self.opt_s(attribute)?
+            .ok_or_else(|| self.error(attribute, "is missing"))
     }
 
     /// A number, returned as its exact decimal text.
@@ -156,7 +168,8 @@ impl Writer {
         Self::default()
     }
     pub fn s(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.item.insert(name.to_string(), AttributeValue::S(value.into()));
+        self.item
+            .insert(name.to_string(), AttributeValue::S(value.into()));
         self
     }
     pub fn opt_s(self, name: &str, value: Option<impl Into<String>>) -> Self {
@@ -166,7 +179,8 @@ impl Writer {
         }
     }
     pub fn n(mut self, name: &str, value: impl ToString) -> Self {
-        self.item.insert(name.to_string(), AttributeValue::N(value.to_string()));
+        self.item
+            .insert(name.to_string(), AttributeValue::N(value.to_string()));
         self
     }
     pub fn opt_n(self, name: &str, value: Option<impl ToString>) -> Self {
@@ -176,12 +190,16 @@ impl Writer {
         }
     }
     pub fn bool(mut self, name: &str, value: bool) -> Self {
-        self.item.insert(name.to_string(), AttributeValue::Bool(value));
+        self.item
+            .insert(name.to_string(), AttributeValue::Bool(value));
         self
     }
     /// A list of strings as `L` of `S` (keeps order, allows empty).
     pub fn list(mut self, name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        let list = values.into_iter().map(|v| AttributeValue::S(v.into())).collect();
+        let list = values
+            .into_iter()
+            .map(|v| AttributeValue::S(v.into()))
+            .collect();
         self.item.insert(name.to_string(), AttributeValue::L(list));
         self
     }
@@ -236,19 +254,37 @@ pub struct JsonItemError(String);
 
 /// Reads an item in DynamoDB's JSON form.
 pub fn from_json(value: &Value) -> Result<Item, JsonItemError> {
-    let obj = value.as_object().ok_or_else(|| JsonItemError("expected an object".into()))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| JsonItemError("expected an object".into()))?;
     obj.iter()
-        .map(|(k, v)| Ok((k.clone(), value_from_json(v).map_err(|e| JsonItemError(format!("{k}: {}", e.0)))?)))
+        .map(|(k, v)| {
+            Ok((
+                k.clone(),
+                value_from_json(v).map_err(|e| JsonItemError(format!("{k}: {}", e.0)))?,
+            ))
+        })
         .collect()
 }
 
 fn value_from_json(value: &Value) -> Result<AttributeValue, JsonItemError> {
     let err = |m: &str| JsonItemError(m.to_string());
-    let obj = value.as_object().filter(|o| o.len() == 1).ok_or_else(|| err("expected {\"TYPE\": value}"))?;
+    let obj = value
+        .as_object()
+        .filter(|o| o.len() == 1)
+        .ok_or_else(|| err("expected {\"TYPE\": value}"))?;
     let (tag, v) = obj.iter().next().ok_or_else(|| err("empty value"))?;
-    let string = |v: &Value| v.as_str().map(str::to_string).ok_or_else(|| err("expected a string"));
+    let string = |v: &Value| {
+        v.as_str()
+            .map(str::to_string)
+            .ok_or_else(|| err("expected a string"))
+    };
     let strings = |v: &Value| -> Result<Vec<String>, JsonItemError> {
-        v.as_array().ok_or_else(|| err("expected an array"))?.iter().map(string).collect()
+        v.as_array()
+            .ok_or_else(|| err("expected an array"))?
+            .iter()
+            .map(string)
+            .collect()
     };
     let bytes = |v: &Value| -> Result<Vec<u8>, JsonItemError> {
         base64::engine::general_purpose::STANDARD
@@ -267,7 +303,11 @@ fn value_from_json(value: &Value) -> Result<AttributeValue, JsonItemError> {
         "SS" => AttributeValue::Ss(strings(v)?),
         "NS" => AttributeValue::Ns(strings(v)?),
         "BS" => AttributeValue::Bs(
-            v.as_array().ok_or_else(|| err("expected an array"))?.iter().map(bytes).collect::<Result<_, _>>()?,
+            v.as_array()
+                .ok_or_else(|| err("expected an array"))?
+                .iter()
+                .map(bytes)
+                .collect::<Result<_, _>>()?,
         ),
         "L" => AttributeValue::L(
             v.as_array()
@@ -294,7 +334,10 @@ mod tests {
             .list("l", ["a", "b"])
             .set("ss", ["z", "y"])
             .build();
-        item.insert("m".into(), AttributeValue::M(Writer::new().s("k", "v").build()));
+        item.insert(
+            "m".into(),
+            AttributeValue::M(Writer::new().s("k", "v").build()),
+        );
         item.insert("bin".into(), AttributeValue::B(vec![0, 1, 255]));
         item.insert("null".into(), AttributeValue::Null(true));
         let back = from_json(&to_json(&item)).unwrap();
@@ -304,10 +347,17 @@ mod tests {
 
     #[test]
     fn reader_names_key_and_attribute() {
-        let item = Writer::new().s("charter_id", "c1").n("vessel_name", 3).build();
+        let item = Writer::new()
+            .s("charter_id", "c1")
+            .n("vessel_name", 3)
+            .build();
         let r = Reader::new(&item, &["charter_id", "created_at"]);
         let err = r.s("vessel_name").unwrap_err();
         assert_eq!(err.to_string(), "record charter_id=c1,created_at=<missing>: attribute `vessel_name` must be a string (S), found N");
-        assert!(r.s("status").unwrap_err().to_string().contains("`status` is missing"));
+        assert!(r
+            .s("status")
+            .unwrap_err()
+            .to_string()
+            .contains("`status` is missing"));
     }
 }

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
-use crate::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus, Role, ThreadEntry, ThreadKind};
+use crate::domain::{
+    CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus, Role, ThreadEntry, ThreadKind,
+};
 use crate::item::{Item, ItemError, Reader, Writer};
 use crate::ports::{Hold, IdempotencyRecord, IdempotencyStatus, Lease};
 
@@ -37,7 +39,9 @@ fn ts(t: &DateTime<Utc>) -> String {
 }
 fn parse_ts(r: &Reader<'_>, attr: &str) -> Result<DateTime<Utc>, ItemError> {
     let s = r.s(attr)?;
-    DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&Utc)).map_err(|_| r.error(attr, format!("`{s}` is not an RFC 3339 time")))
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| r.error(attr, format!("`{s}` is not an RFC 3339 time")))
 }
 fn parse_ms(r: &Reader<'_>, attr: &str) -> Result<DateTime<Utc>, ItemError> {
     let n = r.opt_n(attr)?.ok_or_else(|| r.error(attr, "is missing"))?;
@@ -46,7 +50,11 @@ fn parse_ms(r: &Reader<'_>, attr: &str) -> Result<DateTime<Utc>, ItemError> {
         .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
         .ok_or_else(|| r.error(attr, format!("`{n}` is not epoch milliseconds")))
 }
-fn parse_with<T, E>(r: &Reader<'_>, attr: &str, f: impl FnOnce(&str) -> Result<T, E>) -> Result<T, ItemError> {
+fn parse_with<T, E>(
+    r: &Reader<'_>,
+    attr: &str,
+    f: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, ItemError> {
     let s = r.s(attr)?;
     f(s).map_err(|_| r.error(attr, format!("`{s}` is not valid")))
 }
@@ -73,10 +81,16 @@ pub fn hold_from_item(item: &Item) -> Result<Hold, ItemError> {
 }
 
 fn offer_status_parse(s: &str) -> Result<OfferStatus, ()> {
-    [OfferStatus::Open, OfferStatus::Accepted, OfferStatus::Declined, OfferStatus::Lapsed, OfferStatus::Revoked]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-        .ok_or(())
+    [
+        OfferStatus::Open,
+        OfferStatus::Accepted,
+        OfferStatus::Declined,
+        OfferStatus::Lapsed,
+        OfferStatus::Revoked,
+    ]
+    .into_iter()
+    .find(|x| x.as_str() == s)
+    .ok_or(())
 }
 
 pub fn offer_to_item(o: &Offer) -> Item {
@@ -105,7 +119,10 @@ pub fn offer_from_item(item: &Item) -> Result<Offer, ItemError> {
     let role = match r.s("role")? {
         "captain" => Role::Captain,
         "crew" => Role::Crew {
-            slot: r.opt_n("slot")?.and_then(|n| n.parse().ok()).ok_or_else(|| r.error("slot", "must be a whole number"))?,
+            slot: r
+                .opt_n("slot")?
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| r.error("slot", "must be a whole number"))?,
         },
         other => return Err(r.error("role", format!("`{other}` is not captain or crew"))),
     };
@@ -140,7 +157,10 @@ pub fn idem_to_item(rec: &IdempotencyRecord) -> Item {
         .opt_s("result", rec.result.as_deref())
         .n("expires_at_ms", rec.expires_at.timestamp_millis())
         .n(TTL_ATTR, rec.expires_at.timestamp())
-        .n("in_progress_until_ms", rec.in_progress_until.timestamp_millis())
+        .n(
+            "in_progress_until_ms",
+            rec.in_progress_until.timestamp_millis(),
+        )
         .build()
 }
 pub fn idem_from_item(item: &Item) -> Result<IdempotencyRecord, ItemError> {
@@ -148,7 +168,12 @@ pub fn idem_from_item(item: &Item) -> Result<IdempotencyRecord, ItemError> {
     let status = match r.s("status")? {
         "IN_PROGRESS" => IdempotencyStatus::InProgress,
         "COMPLETED" => IdempotencyStatus::Completed,
-        other => return Err(r.error("status", format!("`{other}` is not IN_PROGRESS or COMPLETED"))),
+        other => {
+            return Err(r.error(
+                "status",
+                format!("`{other}` is not IN_PROGRESS or COMPLETED"),
+            ))
+        }
     };
     Ok(IdempotencyRecord {
         key: r.s("key")?.to_string(),
@@ -179,7 +204,10 @@ pub fn lease_from_item(item: &Item) -> Result<Lease, ItemError> {
         stream: r.s("stream")?.to_string(),
         shard_id: r.s("shard_id")?.to_string(),
         owner: r.s("owner")?.to_string(),
-        counter: r.opt_n("counter")?.and_then(|n| n.parse().ok()).ok_or_else(|| r.error("counter", "must be a whole number"))?,
+        counter: r
+            .opt_n("counter")?
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| r.error("counter", "must be a whole number"))?,
         expires_at: parse_ms(&r, "lease_expires_ms")?,
         checkpoint: r.opt_s("checkpoint")?.map(str::to_string),
     })
@@ -220,7 +248,9 @@ pub fn thread_from_item(item: &Item) -> Result<ThreadEntry, ItemError> {
         charter_id: parse_with(&r, thread_attr::CHARTER_ID, CharterId::parse)?,
         ts: parse_ts(&r, "ts")?,
         id: r.s("id")?.to_string(),
-        kind: parse_with(&r, "kind", |s| kinds.into_iter().find(|k| k.as_str() == s).ok_or(()))?,
+        kind: parse_with(&r, "kind", |s| {
+            kinds.into_iter().find(|k| k.as_str() == s).ok_or(())
+        })?,
         crew_id: match r.opt_s("crew_id")? {
             Some(s) => Some(CrewId::parse(s).map_err(|_| r.error("crew_id", "is not valid"))?),
             None => None,
@@ -248,7 +278,12 @@ mod tests {
             updated_at: now,
         };
         assert_eq!(offer_from_item(&offer_to_item(&offer)).unwrap(), offer);
-        let hold = Hold { crew_id: offer.crew_id.clone(), date: offer.charter_date, charter_id: offer.charter_id.clone(), taken_at: now };
+        let hold = Hold {
+            crew_id: offer.crew_id.clone(),
+            date: offer.charter_date,
+            charter_id: offer.charter_id.clone(),
+            taken_at: now,
+        };
         assert_eq!(hold_from_item(&hold_to_item(&hold)).unwrap(), hold);
         let rec = IdempotencyRecord {
             key: "k".into(),
@@ -259,7 +294,14 @@ mod tests {
             in_progress_until: now,
         };
         assert_eq!(idem_from_item(&idem_to_item(&rec)).unwrap(), rec);
-        let lease = Lease { stream: "s".into(), shard_id: "sh".into(), owner: "o".into(), counter: 3, expires_at: now, checkpoint: None };
+        let lease = Lease {
+            stream: "s".into(),
+            shard_id: "sh".into(),
+            owner: "o".into(),
+            counter: 3,
+            expires_at: now,
+            checkpoint: None,
+        };
         assert_eq!(lease_from_item(&lease_to_item(&lease)).unwrap(), lease);
         let mut e = ThreadEntry::new(offer.charter_id.clone(), ThreadKind::Note, None, "hello");
         e.ts = now;

@@ -39,22 +39,46 @@ pub fn tables() -> Vec<TableSpec> {
     vec![
         TableSpec {
             base: tables::CHARTERS,
-            key: KeySpec { hash: charter_attr::CHARTER_ID, range: Some(charter_attr::CREATED_AT) },
-            indexes: vec![(charter_attr::DATE_INDEX, KeySpec { hash: charter_attr::CHARTER_DATE, range: None })],
+            key: KeySpec {
+                hash: charter_attr::CHARTER_ID,
+                range: Some(charter_attr::CREATED_AT),
+            },
+            indexes: vec![(
+                charter_attr::DATE_INDEX,
+                KeySpec {
+                    hash: charter_attr::CHARTER_DATE,
+                    range: None,
+                },
+            )],
             stream: true,
             ttl: None,
         },
-        TableSpec { base: tables::ROSTER, key: KeySpec { hash: "crew_id", range: None }, indexes: vec![], stream: false, ttl: None },
+        TableSpec {
+            base: tables::ROSTER,
+            key: KeySpec {
+                hash: "crew_id",
+                range: None,
+            },
+            indexes: vec![],
+            stream: false,
+            ttl: None,
+        },
         TableSpec {
             base: tables::CHATS,
-            key: KeySpec { hash: records::thread_attr::CHARTER_ID, range: Some(records::thread_attr::TS_ID) },
+            key: KeySpec {
+                hash: records::thread_attr::CHARTER_ID,
+                range: Some(records::thread_attr::TS_ID),
+            },
             indexes: vec![],
             stream: false,
             ttl: None,
         },
         TableSpec {
             base: tables::STATE,
-            key: KeySpec { hash: records::PK, range: Some(records::SK) },
+            key: KeySpec {
+                hash: records::PK,
+                range: Some(records::SK),
+            },
             indexes: vec![],
             stream: false,
             ttl: Some(records::TTL_ATTR),
@@ -65,6 +89,9 @@ pub fn tables() -> Vec<TableSpec> {
 pub fn queues(max_receive_count: u32) -> Vec<QueueSpec> {
     QueueId::ALL
         .into_iter()
-        .map(|q| QueueSpec { queue: q, redrive: q.dlq().map(|d| (d, max_receive_count)) })
+        .map(|q| QueueSpec {
+            queue: q,
+            redrive: q.dlq().map(|d| (d, max_receive_count)),
+        })
         .collect()
 }

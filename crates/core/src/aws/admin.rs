@@ -3,8 +3,9 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType, ScalarAttributeType,
-    StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -19,15 +20,30 @@ fn bad(e: impl std::fmt::Display) -> StoreError {
 }
 
 fn key_schema(k: &KeySpec) -> Result<Vec<KeySchemaElement>, StoreError> {
-    let mut v = vec![KeySchemaElement::builder().attribute_name(k.hash).key_type(KeyType::Hash).build().map_err(bad)?];
+    let mut v = vec![KeySchemaElement::builder()
+        .attribute_name(k.hash)
+        .key_type(KeyType::Hash)
+        .build()
+        .map_err(bad)?];
     if let Some(r) = k.range {
-        v.push(KeySchemaElement::builder().attribute_name(r).key_type(KeyType::Range).build().map_err(bad)?);
+        v.push(
+            KeySchemaElement::builder()
+                .attribute_name(r)
+                .key_type(KeyType::Range)
+                .build()
+                .map_err(bad)?,
+        );
     }
     Ok(v)
 }
 
 fn key_of(elements: &[KeySchemaElement]) -> (Option<String>, Option<String>) {
-    let find = |t: KeyType| elements.iter().find(|e| e.key_type == t).map(|e| e.attribute_name.clone());
+    let find = |t: KeyType| {
+        elements
+            .iter()
+            .find(|e| e.key_type == t)
+            .map(|e| e.attribute_name.clone())
+    };
     (find(KeyType::Hash), find(KeyType::Range))
 }
 
@@ -53,39 +69,77 @@ impl Aws {
         }
         attrs.sort();
         attrs.dedup();
-        let mut req = self.ddb.create_table().table_name(&name).billing_mode(BillingMode::PayPerRequest).set_key_schema(Some(key_schema(&spec.key)?));
+        let mut req = self
+            .ddb
+            .create_table()
+            .table_name(&name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(key_schema(&spec.key)?));
         for a in attrs {
-            req = req.attribute_definitions(AttributeDefinition::builder().attribute_name(a).attribute_type(ScalarAttributeType::S).build().map_err(bad)?);
+            req = req.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(a)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .map_err(bad)?,
+            );
         }
         for (index, k) in &spec.indexes {
             req = req.global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(*index)
                     .set_key_schema(Some(key_schema(k)?))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()
                     .map_err(bad)?,
             );
         }
         if spec.stream {
-            req = req.stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build().map_err(bad)?);
+            req = req.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewAndOldImages)
+                    .build()
+                    .map_err(bad)?,
+            );
         }
         let status = match req.send().await {
             Ok(_) => Provisioned::Created,
-            Err(e) if code_of(&e).as_deref() == Some("ResourceInUseException") => Provisioned::AlreadyThere,
+            Err(e) if code_of(&e).as_deref() == Some("ResourceInUseException") => {
+                Provisioned::AlreadyThere
+            }
             Err(e) => return Err(classify(&format!("creating table {name}"), e)),
         };
         self.wait_active(&name).await?;
         if let Some(ttl_attr) = spec.ttl {
-            let current = self.ddb.describe_time_to_live().table_name(&name).send().await.map_err(|e| classify(&format!("reading TTL of {name}"), e))?;
-            let enabled = current
-                .time_to_live_description
-                .is_some_and(|d| matches!(d.time_to_live_status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) && d.attribute_name.as_deref() == Some(ttl_attr));
+            let current = self
+                .ddb
+                .describe_time_to_live()
+                .table_name(&name)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("reading TTL of {name}"), e))?;
+            let enabled = current.time_to_live_description.is_some_and(|d| {
+                matches!(
+                    d.time_to_live_status,
+                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                ) && d.attribute_name.as_deref() == Some(ttl_attr)
+            });
             if !enabled {
                 self.ddb
                     .update_time_to_live()
                     .table_name(&name)
-                    .time_to_live_specification(TimeToLiveSpecification::builder().enabled(true).attribute_name(ttl_attr).build().map_err(bad)?)
+                    .time_to_live_specification(
+                        TimeToLiveSpecification::builder()
+                            .enabled(true)
+                            .attribute_name(ttl_attr)
+                            .build()
+                            .map_err(bad)?,
+                    )
                     .send()
                     .await
                     .map_err(|e| classify(&format!("enabling TTL on {name}"), e))?;
@@ -97,12 +151,22 @@ impl Aws {
     async fn wait_active(&self, name: &str) -> Result<(), StoreError> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
         loop {
-            let out = self.ddb.describe_table().table_name(name).send().await.map_err(|e| classify(&format!("describing table {name}"), e))?;
+            let out = self
+                .ddb
+                .describe_table()
+                .table_name(name)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("describing table {name}"), e))?;
             if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(StoreError::backend(format!("waiting for table {name}"), true, "table not ACTIVE after 120 s"));
+                return Err(StoreError::backend(
+                    format!("waiting for table {name}"),
+                    true,
+                    "table not ACTIVE after 120 s",
+                ));
             }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
@@ -132,7 +196,9 @@ impl Aws {
                 if q.is_dlq() {
                     req = req.attributes(QueueAttributeName::MessageRetentionPeriod, "1209600");
                 }
-                req.send().await.map_err(|e| classify(&format!("creating queue {name}"), e))?;
+                req.send()
+                    .await
+                    .map_err(|e| classify(&format!("creating queue {name}"), e))?;
                 Provisioned::Created
             }
             Err(e) => return Err(e),
@@ -155,35 +221,64 @@ impl Aws {
         let name = self.table(spec.base);
         let out = match self.ddb.describe_table().table_name(&name).send().await {
             Ok(o) => o,
-            Err(e) if code_of(&e).as_deref() == Some("ResourceNotFoundException") => return Ok(Some("missing: run `dispatch bootstrap`".into())),
+            Err(e) if code_of(&e).as_deref() == Some("ResourceNotFoundException") => {
+                return Ok(Some("missing: run `dispatch bootstrap`".into()))
+            }
             Err(e) => return Err(classify(&format!("describing table {name}"), e)),
         };
-        let Some(t) = out.table else { return Ok(Some("missing: run `dispatch bootstrap`".into())) };
+        let Some(t) = out.table else {
+            return Ok(Some("missing: run `dispatch bootstrap`".into()));
+        };
         let mut problems = Vec::new();
         if !matches_key(t.key_schema(), &spec.key) {
             let (h, r) = key_of(t.key_schema());
-            problems.push(format!("key is {} + {}, expected {}", h.unwrap_or_default(), r.unwrap_or_else(|| "-".into()), describe_key(&spec.key)));
+            problems.push(format!(
+                "key is {} + {}, expected {}",
+                h.unwrap_or_default(),
+                r.unwrap_or_else(|| "-".into()),
+                describe_key(&spec.key)
+            ));
         }
         for (index, k) in &spec.indexes {
-            match t.global_secondary_indexes().iter().find(|g| g.index_name() == Some(*index)) {
+            match t
+                .global_secondary_indexes()
+                .iter()
+                .find(|g| g.index_name() == Some(*index))
+            {
                 None => problems.push(format!("index {index} is missing")),
-                Some(g) if !matches_key(g.key_schema(), k) => problems.push(format!("index {index} should be keyed on {}", describe_key(k))),
+                Some(g) if !matches_key(g.key_schema(), k) => problems.push(format!(
+                    "index {index} should be keyed on {}",
+                    describe_key(k)
+                )),
                 Some(_) => {}
             }
         }
         if spec.stream {
-            let ok = t.stream_specification().is_some_and(|s| s.stream_enabled && s.stream_view_type == Some(StreamViewType::NewAndOldImages));
+            let ok = t.stream_specification().is_some_and(|s| {
+                s.stream_enabled && s.stream_view_type == Some(StreamViewType::NewAndOldImages)
+            });
             if !ok {
                 problems.push("stream with NEW_AND_OLD_IMAGES is not enabled".into());
             }
         }
         if let Some(ttl_attr) = spec.ttl {
-            let ttl = self.ddb.describe_time_to_live().table_name(&name).send().await.map_err(|e| classify(&format!("reading TTL of {name}"), e))?;
-            let ok = ttl
-                .time_to_live_description
-                .is_some_and(|d| matches!(d.time_to_live_status, Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)) && d.attribute_name.as_deref() == Some(ttl_attr));
+            let ttl = self
+                .ddb
+                .describe_time_to_live()
+                .table_name(&name)
+                .send()
+                .await
+                .map_err(|e| classify(&format!("reading TTL of {name}"), e))?;
+            let ok = ttl.time_to_live_description.is_some_and(|d| {
+                matches!(
+                    d.time_to_live_status,
+                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+                ) && d.attribute_name.as_deref() == Some(ttl_attr)
+            });
             if !ok {
-                problems.push(format!("TTL on {ttl_attr} is not enabled: run `dispatch bootstrap`"));
+                problems.push(format!(
+                    "TTL on {ttl_attr} is not enabled: run `dispatch bootstrap`"
+                ));
             }
         }
         Ok((!problems.is_empty()).then(|| problems.join("; ")))
@@ -192,7 +287,9 @@ impl Aws {
     async fn check_queue(&self, q: QueueId) -> Result<Option<String>, StoreError> {
         let url = match self.queue_url(q).await {
             Ok(u) => u,
-            Err(StoreError::Missing { .. }) => return Ok(Some("missing: run `dispatch bootstrap`".into())),
+            Err(StoreError::Missing { .. }) => {
+                return Ok(Some("missing: run `dispatch bootstrap`".into()))
+            }
             Err(e) => return Err(e),
         };
         let Some(dlq) = q.dlq() else { return Ok(None) };
@@ -204,13 +301,28 @@ impl Aws {
             .send()
             .await
             .map_err(|e| classify(&format!("reading attributes of queue {q}"), e))?;
-        let policy = out.attributes.and_then(|mut a| a.remove(&QueueAttributeName::RedrivePolicy));
+        let policy = out
+            .attributes
+            .and_then(|mut a| a.remove(&QueueAttributeName::RedrivePolicy));
         let want_dlq = dlq.name(&self.prefix);
-        let Some(policy) = policy else { return Ok(Some(format!("no redrive policy (expected {want_dlq}, max {}): run `dispatch bootstrap`", self.max_receive_count))) };
+        let Some(policy) = policy else {
+            return Ok(Some(format!(
+                "no redrive policy (expected {want_dlq}, max {}): run `dispatch bootstrap`",
+                self.max_receive_count
+            )));
+        };
         let v: serde_json::Value = serde_json::from_str(&policy).unwrap_or_default();
-        let target = v.get("deadLetterTargetArn").and_then(|t| t.as_str()).unwrap_or("");
-        let max = v.get("maxReceiveCount").and_then(|m| m.as_u64().or_else(|| m.as_str().and_then(|s| s.parse().ok())));
-        if !target.ends_with(&format!(":{want_dlq}")) || max != Some(u64::from(self.max_receive_count)) {
+        let target = v
+            .get("deadLetterTargetArn")
+            .and_then(|t| t.as_str())
+            .unwrap_or("");
+        let max = v.get("maxReceiveCount").and_then(|m| {
+            m.as_u64()
+                .or_else(|| m.as_str().and_then(|s| s.parse().ok()))
+        });
+        if !target.ends_with(&format!(":{want_dlq}"))
+            || max != Some(u64::from(self.max_receive_count))
+        {
             return Ok(Some(format!(
                 "redrive is {target} (max {}), expected {want_dlq} (max {}): run `dispatch bootstrap` to fix",
                 max.map_or("-".into(), |m| m.to_string()),
@@ -226,12 +338,18 @@ impl Admin for Aws {
     async fn bootstrap(&self) -> Result<Vec<(String, Provisioned)>, StoreError> {
         let mut out = Vec::new();
         for spec in schema::tables() {
-            out.push((format!("table {}", self.table(spec.base)), self.create_table(&spec).await?));
+            out.push((
+                format!("table {}", self.table(spec.base)),
+                self.create_table(&spec).await?,
+            ));
         }
         let mut queues = QueueId::ALL.to_vec();
         queues.sort_by_key(|q| !q.is_dlq());
         for q in queues {
-            out.push((format!("queue {}", q.name(&self.prefix)), self.ensure_queue(q).await?));
+            out.push((
+                format!("queue {}", q.name(&self.prefix)),
+                self.ensure_queue(q).await?,
+            ));
         }
         Ok(out)
     }
@@ -239,16 +357,27 @@ impl Admin for Aws {
     async fn doctor(&self) -> Result<Vec<Check>, StoreError> {
         let mut out = Vec::new();
         for spec in schema::tables() {
-            out.push(Check { subject: format!("table {}", self.table(spec.base)), problem: self.check_table(&spec).await? });
+            out.push(Check {
+                subject: format!("table {}", self.table(spec.base)),
+                problem: self.check_table(&spec).await?,
+            });
         }
         for q in QueueId::ALL {
-            out.push(Check { subject: format!("queue {}", q.name(&self.prefix)), problem: self.check_queue(q).await? });
+            out.push(Check {
+                subject: format!("queue {}", q.name(&self.prefix)),
+                problem: self.check_queue(q).await?,
+            });
         }
         Ok(out)
     }
 
     fn describe(&self) -> String {
-        let region = self.ddb.config().region().map(|r| r.to_string()).unwrap_or_else(|| "no region".into());
+        let region = self
+            .ddb
+            .config()
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "no region".into());
         format!("AWS ({region}), prefix `{}`", self.prefix)
     }
 }

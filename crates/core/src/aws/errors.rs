@@ -22,7 +22,11 @@ const RETRYABLE_CODES: &[&str] = &[
 ];
 
 /// Codes that mean the table, stream or queue does not exist.
-const MISSING_CODES: &[&str] = &["ResourceNotFoundException", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"];
+const MISSING_CODES: &[&str] = &[
+    "ResourceNotFoundException",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+];
 
 pub(crate) fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> Option<String> {
     match err {
@@ -37,17 +41,32 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let (retryable, code) = match &err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => (true, None),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            (true, None)
+        }
         SdkError::ServiceError(se) => {
             let code = se.err().code().map(str::to_string);
             let status = se.raw().status().as_u16();
-            (status >= 500 || code.as_deref().is_some_and(|c| RETRYABLE_CODES.contains(&c)), code)
+            (
+                status >= 500
+                    || code
+                        .as_deref()
+                        .is_some_and(|c| RETRYABLE_CODES.contains(&c)),
+                code,
+            )
         }
         _ => (false, None),
     };
     if let Some(c) = &code {
         if MISSING_CODES.contains(&c.as_str()) {
-            return StoreError::Missing { kind: if c.contains("Queue") { "queue" } else { "table or stream" }, name: op.to_string() };
+            return StoreError::Missing {
+                kind: if c.contains("Queue") {
+                    "queue"
+                } else {
+                    "table or stream"
+                },
+                name: op.to_string(),
+            };
         }
     }
     let detail = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();

@@ -9,7 +9,9 @@ use crate::item::Item;
 use crate::ports::{ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
 use crate::StoreError;
 
-fn streams_item(m: Option<std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>) -> Option<Item> {
+fn streams_item(
+    m: Option<std::collections::HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>,
+) -> Option<Item> {
     m.map(|m| m.into_iter().map(|(k, v)| (k, v.into())).collect())
 }
 
@@ -32,11 +34,21 @@ impl ChangeFeed for Aws {
                 .send()
                 .await
                 .map_err(|e| classify("describing the charters stream", e))?;
-            let Some(desc) = out.stream_description else { break };
+            let Some(desc) = out.stream_description else {
+                break;
+            };
             for sh in desc.shards.unwrap_or_default() {
                 let Some(id) = sh.shard_id else { continue };
-                let closed = sh.sequence_number_range.as_ref().and_then(|r| r.ending_sequence_number.as_ref()).is_some();
-                shards.push(Shard { id, parent: sh.parent_shard_id, closed });
+                let closed = sh
+                    .sequence_number_range
+                    .as_ref()
+                    .and_then(|r| r.ending_sequence_number.as_ref())
+                    .is_some();
+                shards.push(Shard {
+                    id,
+                    parent: sh.parent_shard_id,
+                    closed,
+                });
             }
             match desc.last_evaluated_shard_id {
                 Some(last) => start = Some(last),
@@ -48,21 +60,38 @@ impl ChangeFeed for Aws {
 
     async fn iterator(&self, shard: &str, start: &StartAt) -> Result<String, StoreError> {
         let arn = self.cached_stream_arn().await?;
-        let mut req = self.streams.get_shard_iterator().stream_arn(&arn).shard_id(shard);
+        let mut req = self
+            .streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard);
         req = match start {
             StartAt::TrimHorizon => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
             StartAt::Latest => req.shard_iterator_type(ShardIteratorType::Latest),
-            StartAt::After(seq) => req.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(seq),
+            StartAt::After(seq) => req
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .sequence_number(seq),
         };
         match req.send().await {
-            Ok(out) => out.shard_iterator.ok_or_else(|| StoreError::Invalid(format!("no iterator returned for shard {shard}"))),
-            Err(e) if code_of(&e).as_deref() == Some("TrimmedDataAccessException") => Err(StoreError::TrimmedData),
+            Ok(out) => out.shard_iterator.ok_or_else(|| {
+                StoreError::Invalid(format!("no iterator returned for shard {shard}"))
+            }),
+            Err(e) if code_of(&e).as_deref() == Some("TrimmedDataAccessException") => {
+                Err(StoreError::TrimmedData)
+            }
             Err(e) => Err(classify(&format!("opening shard {shard}"), e)),
         }
     }
 
     async fn read(&self, iterator: &str, limit: u32) -> Result<FeedPage, StoreError> {
-        let out = match self.streams.get_records().shard_iterator(iterator).limit(limit.clamp(1, 1000) as i32).send().await {
+        let out = match self
+            .streams
+            .get_records()
+            .shard_iterator(iterator)
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 return Err(match code_of(&e).as_deref() {
@@ -85,9 +114,11 @@ impl ChangeFeed for Aws {
             };
             let Some(sr) = r.dynamodb else { continue };
             let sequence = sr.sequence_number.clone().unwrap_or_default();
-            let created_at = sr
-                .approximate_creation_date_time
-                .and_then(|t| chrono::Utc.timestamp_millis_opt(t.to_millis().ok()?).single());
+            let created_at = sr.approximate_creation_date_time.and_then(|t| {
+                chrono::Utc
+                    .timestamp_millis_opt(t.to_millis().ok()?)
+                    .single()
+            });
             records.push(ChangeRecord {
                 event_id: r.event_id.unwrap_or_default(),
                 kind,
@@ -99,6 +130,9 @@ impl ChangeFeed for Aws {
                 created_at,
             });
         }
-        Ok(FeedPage { records, next: out.next_shard_iterator })
+        Ok(FeedPage {
+            records,
+            next: out.next_shard_iterator,
+        })
     }
 }

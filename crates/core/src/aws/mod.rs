@@ -45,7 +45,11 @@ pub struct Aws {
 
 impl Aws {
     /// Builds the clients from an SDK configuration (the standard chain, or one made by a test).
-    pub fn from_sdk_config(sdk: &aws_config::SdkConfig, prefix: &str, max_receive_count: u32) -> Self {
+    pub fn from_sdk_config(
+        sdk: &aws_config::SdkConfig,
+        prefix: &str,
+        max_receive_count: u32,
+    ) -> Self {
         Self {
             ddb: aws_sdk_dynamodb::Client::new(sdk),
             streams: aws_sdk_dynamodbstreams::Client::new(sdk),
@@ -91,7 +95,13 @@ impl Aws {
             .send()
             .await
             .map_err(|e| errors::classify(&format!("looking up queue {name}"), e))?;
-        let url = out.queue_url().ok_or_else(|| StoreError::Missing { kind: "queue", name: name.clone() })?.to_string();
+        let url = out
+            .queue_url()
+            .ok_or_else(|| StoreError::Missing {
+                kind: "queue",
+                name: name.clone(),
+            })?
+            .to_string();
         self.queue_urls.lock().await.insert(q, url.clone());
         Ok(url)
     }
@@ -130,7 +140,9 @@ pub async fn connect(settings: &Settings) -> Result<Backend, StoreError> {
         .load()
         .await;
     if sdk.region().is_none() {
-        return Err(StoreError::Invalid("no AWS region configured: set AWS_REGION (or a profile with a region)".into()));
+        return Err(StoreError::Invalid(
+            "no AWS region configured: set AWS_REGION (or a profile with a region)".into(),
+        ));
     }
     Ok(Aws::from_sdk_config(&sdk, &settings.prefix, settings.max_receive_count).backend())
 }

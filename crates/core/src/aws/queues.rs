@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName, SendMessageBatchRequestEntry,
+    DeleteMessageBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
+    QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use chrono::TimeZone;
 
@@ -16,18 +17,32 @@ use crate::StoreError;
 
 #[async_trait::async_trait]
 impl Queues for Aws {
-    async fn send(&self, queue: QueueId, messages: &[OutMessage]) -> Result<Vec<String>, StoreError> {
+    async fn send(
+        &self,
+        queue: QueueId,
+        messages: &[OutMessage],
+    ) -> Result<Vec<String>, StoreError> {
         let url = self.queue_url(queue).await?;
         let mut ids = Vec::with_capacity(messages.len());
         for chunk in messages.chunks(10) {
             let mut entries = Vec::with_capacity(chunk.len());
             for (i, m) in chunk.iter().enumerate() {
                 if m.delay > MAX_DELAY {
-                    return Err(StoreError::Invalid(format!("delay {:?} is over the 15-minute maximum", m.delay)));
+                    return Err(StoreError::Invalid(format!(
+                        "delay {:?} is over the 15-minute maximum",
+                        m.delay
+                    )));
                 }
-                let mut e = SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(&m.body).delay_seconds(m.delay.as_secs() as i32);
+                let mut e = SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(&m.body)
+                    .delay_seconds(m.delay.as_secs() as i32);
                 for (k, v) in &m.attributes {
-                    let attr = MessageAttributeValue::builder().data_type("String").string_value(v).build().map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    let attr = MessageAttributeValue::builder()
+                        .data_type("String")
+                        .string_value(v)
+                        .build()
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
                     e = e.message_attributes(k, attr);
                 }
                 entries.push(e.build().map_err(|e| StoreError::Invalid(e.to_string()))?);
@@ -51,12 +66,22 @@ impl Queues for Aws {
                     chunk_ids.insert(ok.id.parse().unwrap_or(usize::MAX), ok.message_id.clone());
                 }
                 if let Some(bad) = out.failed.iter().find(|f| f.sender_fault) {
-                    return Err(StoreError::Invalid(format!("queue {queue} refused a message: {} {}", bad.code, bad.message.as_deref().unwrap_or(""))));
+                    return Err(StoreError::Invalid(format!(
+                        "queue {queue} refused a message: {} {}",
+                        bad.code,
+                        bad.message.as_deref().unwrap_or("")
+                    )));
                 }
                 let failed: Vec<String> = out.failed.iter().map(|f| f.id.clone()).collect();
                 pending.retain(|e| failed.contains(&e.id));
                 if !pending.is_empty() {
-                    let d = delays.next().ok_or_else(|| StoreError::backend(format!("sending to queue {queue}"), true, "messages still failing after retries"))?;
+                    let d = delays.next().ok_or_else(|| {
+                        StoreError::backend(
+                            format!("sending to queue {queue}"),
+                            true,
+                            "messages still failing after retries",
+                        )
+                    })?;
                     tokio::time::sleep(d).await;
                 }
             }
@@ -65,7 +90,13 @@ impl Queues for Aws {
         Ok(ids)
     }
 
-    async fn receive(&self, queue: QueueId, max: u32, wait: Duration, visibility: Duration) -> Result<Vec<Received>, StoreError> {
+    async fn receive(
+        &self,
+        queue: QueueId,
+        max: u32,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, StoreError> {
         let url = self.queue_url(queue).await?;
         let wait_secs = wait.as_secs().min(20) as i32;
         // receive_message can hang past its wait time: bound each attempt.
@@ -76,23 +107,37 @@ impl Queues for Aws {
             .queue_url(&url)
             .max_number_of_messages(max.clamp(1, 10) as i32)
             .wait_time_seconds(wait_secs)
-            .visibility_timeout(visibility.as_secs().max(if visibility.is_zero() { 0 } else { 1 }) as i32)
+            .visibility_timeout(
+                visibility
+                    .as_secs()
+                    .max(if visibility.is_zero() { 0 } else { 1 }) as i32,
+            )
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_attribute_names("All")
             .customize()
             .config_override(
-                aws_sdk_sqs::config::Config::builder()
-                    .timeout_config(aws_config::timeout::TimeoutConfig::builder().operation_attempt_timeout(attempt_timeout).build()),
+                aws_sdk_sqs::config::Config::builder().timeout_config(
+                    aws_config::timeout::TimeoutConfig::builder()
+                        .operation_attempt_timeout(attempt_timeout)
+                        .build(),
+                ),
             )
             .send()
             .await
             .map_err(|e| classify(&format!("receiving from queue {queue}"), e))?;
         let mut received = Vec::new();
         for m in out.messages.unwrap_or_default() {
-            let (Some(message_id), Some(receipt)) = (m.message_id.clone(), m.receipt_handle.clone()) else { continue };
+            let (Some(message_id), Some(receipt)) =
+                (m.message_id.clone(), m.receipt_handle.clone())
+            else {
+                continue;
+            };
             let sys = m.attributes.unwrap_or_default();
-            let receive_count = sys.get(&MessageSystemAttributeName::ApproximateReceiveCount).and_then(|v| v.parse().ok()).unwrap_or(1);
+            let receive_count = sys
+                .get(&MessageSystemAttributeName::ApproximateReceiveCount)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
             let sent_at = sys
                 .get(&MessageSystemAttributeName::SentTimestamp)
                 .and_then(|v| v.parse::<i64>().ok())
@@ -103,7 +148,14 @@ impl Queues for Aws {
                 .into_iter()
                 .filter_map(|(k, v)| v.string_value.map(|s| (k, s)))
                 .collect();
-            received.push(Received { message_id, receipt, body: m.body.unwrap_or_default(), receive_count, sent_at, attributes });
+            received.push(Received {
+                message_id,
+                receipt,
+                body: m.body.unwrap_or_default(),
+                receive_count,
+                sent_at,
+                attributes,
+            });
         }
         Ok(received)
     }
@@ -115,7 +167,13 @@ impl Queues for Aws {
             let entries = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, r)| DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(r).build().map_err(|e| StoreError::Invalid(e.to_string())))
+                .map(|(i, r)| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(r)
+                        .build()
+                        .map_err(|e| StoreError::Invalid(e.to_string()))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let out = retrying(|| async {
                 self.sqs
@@ -137,7 +195,12 @@ impl Queues for Aws {
         Ok(failed)
     }
 
-    async fn change_visibility(&self, queue: QueueId, receipt: &str, timeout: Duration) -> Result<(), StoreError> {
+    async fn change_visibility(
+        &self,
+        queue: QueueId,
+        receipt: &str,
+        timeout: Duration,
+    ) -> Result<(), StoreError> {
         let url = self.queue_url(queue).await?;
         match self
             .sqs
@@ -149,10 +212,25 @@ impl Queues for Aws {
             .await
         {
             Ok(_) => Ok(()),
-            Err(e) if matches!(code_of(&e).as_deref(), Some("ReceiptHandleIsInvalid" | "MessageNotInflight" | "AWS.SimpleQueueService.MessageNotInflight" | "InvalidParameterValue")) => {
-                Err(StoreError::Invalid("the message's receipt is no longer valid (deleted or received again)".into()))
+            Err(e)
+                if matches!(
+                    code_of(&e).as_deref(),
+                    Some(
+                        "ReceiptHandleIsInvalid"
+                            | "MessageNotInflight"
+                            | "AWS.SimpleQueueService.MessageNotInflight"
+                            | "InvalidParameterValue"
+                    )
+                ) =>
+            {
+                Err(StoreError::Invalid(
+                    "the message's receipt is no longer valid (deleted or received again)".into(),
+                ))
             }
-            Err(e) => Err(classify(&format!("changing visibility on queue {queue}"), e)),
+            Err(e) => Err(classify(
+                &format!("changing visibility on queue {queue}"),
+                e,
+            )),
         }
     }
 

@@ -13,8 +13,8 @@ use crate::config::tables;
 use crate::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus};
 use crate::item::Item;
 use crate::ports::{
-    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord,
-    IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
+    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
+    IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
 };
 use crate::records::{self as rec, PK, SK};
 use crate::retry::retrying;
@@ -29,7 +29,12 @@ impl Aws {
         self.table(tables::STATE)
     }
 
-    async fn get_state(&self, pk: String, sk: String, what: &str) -> Result<Option<Item>, StoreError> {
+    async fn get_state(
+        &self,
+        pk: String,
+        sk: String,
+        what: &str,
+    ) -> Result<Option<Item>, StoreError> {
         let table = self.state_table();
         let out = retrying(|| async {
             self.ddb
@@ -46,10 +51,22 @@ impl Aws {
     }
 
     /// Puts a state item under a condition; Ok(false) when the condition failed.
-    async fn put_state_if(&self, item: Item, condition: &str, names: &[(&str, &str)], values: Vec<(&str, Av)>, what: &str) -> Result<bool, StoreError> {
+    async fn put_state_if(
+        &self,
+        item: Item,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, Av)>,
+        what: &str,
+    ) -> Result<bool, StoreError> {
         let table = self.state_table();
         retrying(|| async {
-            let mut req = self.ddb.put_item().table_name(&table).set_item(Some(to_sdk(item.clone()))).condition_expression(condition);
+            let mut req = self
+                .ddb
+                .put_item()
+                .table_name(&table)
+                .set_item(Some(to_sdk(item.clone())))
+                .condition_expression(condition);
             for (k, v) in names {
                 req = req.expression_attribute_names(*k, *v);
             }
@@ -70,7 +87,16 @@ impl Aws {
 impl Holds for Aws {
     async fn take(&self, hold: &Hold) -> Result<HoldOutcome, StoreError> {
         loop {
-            if self.put_state_if(rec::hold_to_item(hold), "attribute_not_exists(pk)", &[], vec![], "taking hold").await? {
+            if self
+                .put_state_if(
+                    rec::hold_to_item(hold),
+                    "attribute_not_exists(pk)",
+                    &[],
+                    vec![],
+                    "taking hold",
+                )
+                .await?
+            {
                 return Ok(HoldOutcome::Taken);
             }
             let (pk, sk) = rec::hold_key(&hold.crew_id, hold.date);
@@ -81,7 +107,12 @@ impl Holds for Aws {
         }
     }
 
-    async fn release(&self, crew: &CrewId, date: CharterDate, charter: &CharterId) -> Result<bool, StoreError> {
+    async fn release(
+        &self,
+        crew: &CrewId,
+        date: CharterDate,
+        charter: &CharterId,
+    ) -> Result<bool, StoreError> {
         let table = self.state_table();
         let (pk, sk) = rec::hold_key(crew, date);
         retrying(|| async {
@@ -106,7 +137,10 @@ impl Holds for Aws {
     async fn get(&self, crew: &CrewId, date: CharterDate) -> Result<Option<Hold>, StoreError> {
         let (pk, sk) = rec::hold_key(crew, date);
         let item = self.get_state(pk, sk, "hold").await?;
-        item.as_ref().map(rec::hold_from_item).transpose().map_err(Into::into)
+        item.as_ref()
+            .map(rec::hold_from_item)
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError> {
@@ -122,17 +156,40 @@ impl Holds for Aws {
                 .collect();
             let mut delays = backon::BackoffBuilder::build(crate::retry::policy());
             while !pending.is_empty() {
-                let ka = KeysAndAttributes::builder().set_keys(Some(pending.clone())).consistent_read(true).build().map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(pending.clone()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let out = retrying(|| async {
-                    self.ddb.batch_get_item().request_items(&table, ka.clone()).send().await.map_err(|e| classify(&format!("reading holds from {table}"), e))
+                    self.ddb
+                        .batch_get_item()
+                        .request_items(&table, ka.clone())
+                        .send()
+                        .await
+                        .map_err(|e| classify(&format!("reading holds from {table}"), e))
                 })
                 .await?;
-                for item in out.responses.and_then(|mut r| r.remove(&table)).unwrap_or_default() {
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&table))
+                    .unwrap_or_default()
+                {
                     holds.push(rec::hold_from_item(&from_sdk(item))?);
                 }
-                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&table)).map(|k| k.keys).unwrap_or_default();
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
                 if !pending.is_empty() {
-                    let d = delays.next().ok_or_else(|| StoreError::backend("reading holds", true, "keys still unprocessed after retries"))?;
+                    let d = delays.next().ok_or_else(|| {
+                        StoreError::backend(
+                            "reading holds",
+                            true,
+                            "keys still unprocessed after retries",
+                        )
+                    })?;
                     tokio::time::sleep(d).await;
                 }
             }
@@ -144,13 +201,23 @@ impl Holds for Aws {
 #[async_trait::async_trait]
 impl Offers for Aws {
     async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
-        self.put_state_if(rec::offer_to_item(offer), "attribute_not_exists(pk)", &[], vec![], "storing offer").await
+        self.put_state_if(
+            rec::offer_to_item(offer),
+            "attribute_not_exists(pk)",
+            &[],
+            vec![],
+            "storing offer",
+        )
+        .await
     }
 
     async fn get(&self, charter: &CharterId, offer: &OfferId) -> Result<Option<Offer>, StoreError> {
         let (pk, sk) = rec::offer_key(charter, offer);
         let item = self.get_state(pk, sk, "offer").await?;
-        item.as_ref().map(rec::offer_from_item).transpose().map_err(Into::into)
+        item.as_ref()
+            .map(rec::offer_from_item)
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn for_charter(&self, charter: &CharterId) -> Result<Vec<Offer>, StoreError> {
@@ -170,12 +237,22 @@ impl Offers for Aws {
             let page = page.map_err(|e| classify(&format!("reading offers of {charter}"), e))?;
             items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
         }
-        let mut offers = items.iter().map(rec::offer_from_item).collect::<Result<Vec<_>, _>>()?;
+        let mut offers = items
+            .iter()
+            .map(rec::offer_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
         offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
         Ok(offers)
     }
 
-    async fn transition(&self, charter: &CharterId, offer: &OfferId, from: OfferStatus, to: OfferStatus, at: DateTime<Utc>) -> Result<OfferTransition, StoreError> {
+    async fn transition(
+        &self,
+        charter: &CharterId,
+        offer: &OfferId,
+        from: OfferStatus,
+        to: OfferStatus,
+        at: DateTime<Utc>,
+    ) -> Result<OfferTransition, StoreError> {
         let table = self.state_table();
         let (pk, sk) = rec::offer_key(charter, offer);
         let res = retrying(|| async {
@@ -189,7 +266,10 @@ impl Offers for Aws {
                 .expression_attribute_names("#st", "status")
                 .expression_attribute_values(":to", s(to.as_str()))
                 .expression_attribute_values(":from", s(from.as_str()))
-                .expression_attribute_values(":at", s(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+                .expression_attribute_values(
+                    ":at",
+                    s(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                )
                 .return_values(ReturnValue::AllNew)
                 .send()
                 .await
@@ -201,7 +281,9 @@ impl Offers for Aws {
         })
         .await?;
         match res {
-            Some(item) => Ok(OfferTransition::Done(rec::offer_from_item(&from_sdk(item))?)),
+            Some(item) => Ok(OfferTransition::Done(rec::offer_from_item(&from_sdk(
+                item,
+            ))?)),
             None => match self.get_state(pk, sk, "offer").await? {
                 None => Ok(OfferTransition::NotFound),
                 Some(item) => Ok(OfferTransition::Conflict(rec::offer_from_item(&item)?)),
@@ -244,10 +326,20 @@ impl Idempotency for Aws {
             }
             // The blocking record went away between our put and our read: claim again.
         }
-        Err(StoreError::backend(format!("claiming idempotency key {}", claim.key), true, "the record kept changing"))
+        Err(StoreError::backend(
+            format!("claiming idempotency key {}", claim.key),
+            true,
+            "the record kept changing",
+        ))
     }
 
-    async fn complete(&self, key_: &str, payload_hash: &str, result: Option<&str>, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn complete(
+        &self,
+        key_: &str,
+        payload_hash: &str,
+        result: Option<&str>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let (pk, sk) = rec::idem_key(key_);
         let in_progress_until = match self.get_state(pk, sk, "idempotency record").await? {
             Some(item) => rec::idem_from_item(&item)?.in_progress_until,
@@ -262,10 +354,18 @@ impl Idempotency for Aws {
             in_progress_until,
         };
         let ok = self
-            .put_state_if(rec::idem_to_item(&record), "attribute_not_exists(pk) OR payload_hash = :h", &[], vec![(":h", s(payload_hash))], "completing idempotency key")
+            .put_state_if(
+                rec::idem_to_item(&record),
+                "attribute_not_exists(pk) OR payload_hash = :h",
+                &[],
+                vec![(":h", s(payload_hash))],
+                "completing idempotency key",
+            )
             .await?;
         if !ok {
-            return Err(StoreError::Invalid(format!("idempotency key {key_} is held for another payload")));
+            return Err(StoreError::Invalid(format!(
+                "idempotency key {key_} is held for another payload"
+            )));
         }
         Ok(())
     }
@@ -281,7 +381,10 @@ impl Idempotency for Aws {
                 .set_key(Some(key(pk.clone(), sk.clone())))
                 .condition_expression("#st = :inprog")
                 .expression_attribute_names("#st", "status")
-                .expression_attribute_values(":inprog", s(rec::idem_status_str(IdempotencyStatus::InProgress)))
+                .expression_attribute_values(
+                    ":inprog",
+                    s(rec::idem_status_str(IdempotencyStatus::InProgress)),
+                )
                 .send()
                 .await
             {
@@ -296,7 +399,10 @@ impl Idempotency for Aws {
     async fn get(&self, key_: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let (pk, sk) = rec::idem_key(key_);
         let item = self.get_state(pk, sk, "idempotency record").await?;
-        item.as_ref().map(rec::idem_from_item).transpose().map_err(Into::into)
+        item.as_ref()
+            .map(rec::idem_from_item)
+            .transpose()
+            .map_err(Into::into)
     }
 }
 
@@ -320,12 +426,28 @@ impl Leases for Aws {
             let page = page.map_err(|e| classify("listing leases", e))?;
             items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
         }
-        items.iter().map(rec::lease_from_item).collect::<Result<_, _>>().map_err(Into::into)
+        items
+            .iter()
+            .map(rec::lease_from_item)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
     }
 
-    async fn acquire(&self, stream: &str, shard: &str, owner: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError> {
+    async fn acquire(
+        &self,
+        stream: &str,
+        shard: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Option<Lease>, StoreError> {
         let (pk, sk) = rec::lease_key(stream, shard);
-        let prior = self.get_state(pk, sk, "lease").await?.as_ref().map(rec::lease_from_item).transpose()?;
+        let prior = self
+            .get_state(pk, sk, "lease")
+            .await?
+            .as_ref()
+            .map(rec::lease_from_item)
+            .transpose()?;
         if let Some(p) = &prior {
             if p.owner != owner && p.expires_at > now {
                 return Ok(None);
@@ -340,17 +462,41 @@ impl Leases for Aws {
             checkpoint: prior.as_ref().and_then(|p| p.checkpoint.clone()),
         };
         let ok = match &prior {
-            None => self.put_state_if(rec::lease_to_item(&lease), "attribute_not_exists(pk)", &[], vec![], "acquiring lease").await?,
+            None => {
+                self.put_state_if(
+                    rec::lease_to_item(&lease),
+                    "attribute_not_exists(pk)",
+                    &[],
+                    vec![],
+                    "acquiring lease",
+                )
+                .await?
+            }
             Some(p) => {
-                self.put_state_if(rec::lease_to_item(&lease), "#c = :c", &[("#c", "counter")], vec![(":c", n(p.counter))], "acquiring lease")
-                    .await?
+                self.put_state_if(
+                    rec::lease_to_item(&lease),
+                    "#c = :c",
+                    &[("#c", "counter")],
+                    vec![(":c", n(p.counter))],
+                    "acquiring lease",
+                )
+                .await?
             }
         };
         Ok(ok.then_some(lease))
     }
 
-    async fn renew(&self, lease: &Lease, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError> {
-        let renewed = Lease { counter: lease.counter + 1, expires_at: now + ttl, ..lease.clone() };
+    async fn renew(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        let renewed = Lease {
+            counter: lease.counter + 1,
+            expires_at: now + ttl,
+            ..lease.clone()
+        };
         // Keep whatever checkpoint is stored: only the lease fields change.
         let table = self.state_table();
         let (pk, sk) = rec::lease_key(&lease.stream, &lease.shard_id);
@@ -378,7 +524,9 @@ impl Leases for Aws {
             }
         })
         .await?;
-        res.map(|item| rec::lease_from_item(&from_sdk(item))).transpose().map_err(Into::into)
+        res.map(|item| rec::lease_from_item(&from_sdk(item)))
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn checkpoint(&self, lease: &Lease, sequence: &str) -> Result<bool, StoreError> {

@@ -5,17 +5,29 @@ use aws_sdk_dynamodb::types::{AttributeValue as Av, PutRequest, ReturnValue, Wri
 use super::errors::classify;
 use super::{from_sdk, n, s, to_sdk, Aws};
 use crate::config::tables;
-use crate::domain::{charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId, CrewMember, ThreadEntry};
+use crate::domain::{
+    charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId,
+    CrewMember, ThreadEntry,
+};
 use crate::item::Item;
-use crate::ports::{captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing, Roster, Thread};
+use crate::ports::{
+    captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing,
+    Roster, Thread,
+};
 use crate::records::{self, thread_attr};
 use crate::StoreError;
 
 /// Retries a conditional assignment that failed for a reason that is gone when we look (a race).
 const ASSIGN_ATTEMPTS: usize = 5;
 
-pub(crate) fn parse_listing<T>(items: Vec<Item>, parse: impl Fn(&Item) -> Result<T, crate::item::ItemError>) -> Listing<T> {
-    let mut out = Listing { items: Vec::with_capacity(items.len()), skipped: Vec::new() };
+pub(crate) fn parse_listing<T>(
+    items: Vec<Item>,
+    parse: impl Fn(&Item) -> Result<T, crate::item::ItemError>,
+) -> Listing<T> {
+    let mut out = Listing {
+        items: Vec::with_capacity(items.len()),
+        skipped: Vec::new(),
+    };
     for item in &items {
         match parse(item) {
             Ok(v) => out.items.push(v),
@@ -28,7 +40,9 @@ pub(crate) fn parse_listing<T>(items: Vec<Item>, parse: impl Fn(&Item) -> Result
     out
 }
 
-pub(crate) fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(e: &aws_sdk_dynamodb::error::SdkError<E, aws_smithy_runtime_api::http::Response>) -> bool {
+pub(crate) fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool {
     super::errors::code_of(e).as_deref() == Some("ConditionalCheckFailedException")
 }
 
@@ -38,7 +52,11 @@ impl Aws {
     }
 
     fn charter_key(key: &CharterKey) -> std::collections::HashMap<String, Av> {
-        [(attr::CHARTER_ID.to_string(), s(key.charter_id.as_str())), (attr::CREATED_AT.to_string(), s(&key.created_at))].into()
+        [
+            (attr::CHARTER_ID.to_string(), s(key.charter_id.as_str())),
+            (attr::CREATED_AT.to_string(), s(&key.created_at)),
+        ]
+        .into()
     }
 
     async fn get_charter_by_key(&self, key: &CharterKey) -> Result<Option<Charter>, StoreError> {
@@ -52,7 +70,10 @@ impl Aws {
             .send()
             .await
             .map_err(|e| classify(&format!("reading charter {key} from {table}"), e))?;
-        out.item.map(|i| Charter::from_item(&from_sdk(i))).transpose().map_err(Into::into)
+        out.item
+            .map(|i| Charter::from_item(&from_sdk(i)))
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// Runs a conditional charter update; on a failed condition reads the charter and asks `why`.
@@ -66,8 +87,12 @@ impl Aws {
         for _ in 0..ASSIGN_ATTEMPTS {
             match update().return_values(ReturnValue::AllNew).send().await {
                 Ok(out) => {
-                    let item = out.attributes.ok_or_else(|| StoreError::Invalid(format!("{what}: no attributes returned")))?;
-                    return Ok(AssignOutcome::Assigned(Charter::from_item(&from_sdk(item))?));
+                    let item = out.attributes.ok_or_else(|| {
+                        StoreError::Invalid(format!("{what}: no attributes returned"))
+                    })?;
+                    return Ok(AssignOutcome::Assigned(Charter::from_item(&from_sdk(
+                        item,
+                    ))?));
                 }
                 Err(e) if is_condition_failed(&e) => match self.get_charter_by_key(key).await? {
                     None => return Ok(AssignOutcome::Rejected(AssignRejection::NotFound)),
@@ -81,7 +106,11 @@ impl Aws {
                 Err(e) => return Err(classify(&format!("{what} on charter {key}"), e)),
             }
         }
-        Err(StoreError::backend(format!("{what} on charter {key}"), true, "the charter kept changing under us"))
+        Err(StoreError::backend(
+            format!("{what} on charter {key}"),
+            true,
+            "the charter kept changing under us",
+        ))
     }
 }
 
@@ -101,7 +130,10 @@ impl Charters for Aws {
             {
                 Ok(_) => Ok(Inserted::New),
                 Err(e) if is_condition_failed(&e) => Ok(Inserted::AlreadyExists),
-                Err(e) => Err(classify(&format!("inserting charter {} into {table}", charter.key()), e)),
+                Err(e) => Err(classify(
+                    &format!("inserting charter {} into {table}", charter.key()),
+                    e,
+                )),
             }
         })
         .await
@@ -121,7 +153,13 @@ impl Charters for Aws {
             .send()
             .await
             .map_err(|e| classify(&format!("reading charter {id} from {table}"), e))?;
-        out.items.unwrap_or_default().into_iter().next().map(|i| Charter::from_item(&from_sdk(i))).transpose().map_err(Into::into)
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .map(|i| Charter::from_item(&from_sdk(i)))
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn on_date(&self, date: CharterDate) -> Result<Listing<Charter>, StoreError> {
@@ -137,15 +175,26 @@ impl Charters for Aws {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(&format!("querying {} on {table} for {date}", attr::DATE_INDEX), e))?;
+            let page = page.map_err(|e| {
+                classify(
+                    &format!("querying {} on {table} for {date}", attr::DATE_INDEX),
+                    e,
+                )
+            })?;
             items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
         }
         let mut listing = parse_listing(items, Charter::from_item);
-        listing.items.sort_by(|a, b| (&a.created_at, &a.charter_id).cmp(&(&b.created_at, &b.charter_id)));
+        listing
+            .items
+            .sort_by(|a, b| (&a.created_at, &a.charter_id).cmp(&(&b.created_at, &b.charter_id)));
         Ok(listing)
     }
 
-    async fn assign_captain(&self, key: &CharterKey, crew: &CrewId) -> Result<AssignOutcome, StoreError> {
+    async fn assign_captain(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+    ) -> Result<AssignOutcome, StoreError> {
         let table = self.charters_table();
         self.conditional_assign(
             key,
@@ -173,11 +222,18 @@ impl Charters for Aws {
         .await
     }
 
-    async fn add_crew(&self, key: &CharterKey, crew: &CrewId, needed: u32) -> Result<AssignOutcome, StoreError> {
+    async fn add_crew(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+        needed: u32,
+    ) -> Result<AssignOutcome, StoreError> {
         if needed == 0 {
             return Ok(match self.get_charter_by_key(key).await? {
                 None => AssignOutcome::Rejected(AssignRejection::NotFound),
-                Some(c) => AssignOutcome::Rejected(crew_rejection(&c, crew, 0).unwrap_or(AssignRejection::CrewFull)),
+                Some(c) => AssignOutcome::Rejected(
+                    crew_rejection(&c, crew, 0).unwrap_or(AssignRejection::CrewFull),
+                ),
             });
         }
         let table = self.charters_table();
@@ -209,7 +265,11 @@ impl Charters for Aws {
         .await
     }
 
-    async fn set_status(&self, key: &CharterKey, status: CharterStatus) -> Result<bool, StoreError> {
+    async fn set_status(
+        &self,
+        key: &CharterKey,
+        status: CharterStatus,
+    ) -> Result<bool, StoreError> {
         let table = self.charters_table();
         let res = self
             .ddb
@@ -248,7 +308,10 @@ pub(crate) async fn batch_put(aws: &Aws, table: &str, items: Vec<Item>) -> Resul
         let mut pending: Vec<WriteRequest> = chunk
             .iter()
             .map(|i| {
-                let put = PutRequest::builder().set_item(Some(to_sdk(i.clone()))).build().map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let put = PutRequest::builder()
+                    .set_item(Some(to_sdk(i.clone())))
+                    .build()
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 Ok(WriteRequest::builder().put_request(put).build())
             })
             .collect::<Result<_, StoreError>>()?;
@@ -266,16 +329,29 @@ pub(crate) async fn batch_put(aws: &Aws, table: &str, items: Vec<Item>) -> Resul
                 }
             })
             .await?;
-            pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
+            pending = out
+                .unprocessed_items
+                .and_then(|mut m| m.remove(table))
+                .unwrap_or_default();
             if pending.is_empty() {
                 break;
             }
             match delays.next() {
                 Some(d) => {
-                    tracing::warn!(table, unprocessed = pending.len(), "batch write left items unprocessed, retrying");
+                    tracing::warn!(
+                        table,
+                        unprocessed = pending.len(),
+                        "batch write left items unprocessed, retrying"
+                    );
                     tokio::time::sleep(d).await;
                 }
-                None => return Err(StoreError::backend(format!("batch writing to {table}"), true, format!("{} items still unprocessed after retries", pending.len()))),
+                None => {
+                    return Err(StoreError::backend(
+                        format!("batch writing to {table}"),
+                        true,
+                        format!("{} items still unprocessed after retries", pending.len()),
+                    ))
+                }
             }
         }
     }
@@ -286,7 +362,12 @@ pub(crate) async fn batch_put(aws: &Aws, table: &str, items: Vec<Item>) -> Resul
 impl Roster for Aws {
     async fn upsert_batch(&self, members: &[CrewMember]) -> Result<(), StoreError> {
         let table = self.table(tables::ROSTER);
-        batch_put(self, &table, members.iter().map(CrewMember::to_item).collect()).await
+        batch_put(
+            self,
+            &table,
+            members.iter().map(CrewMember::to_item).collect(),
+        )
+        .await
     }
 
     async fn get(&self, id: &CrewId) -> Result<Option<CrewMember>, StoreError> {
@@ -300,7 +381,10 @@ impl Roster for Aws {
             .send()
             .await
             .map_err(|e| classify(&format!("reading member {id} from {table}"), e))?;
-        out.item.map(|i| CrewMember::from_item(&from_sdk(i))).transpose().map_err(Into::into)
+        out.item
+            .map(|i| CrewMember::from_item(&from_sdk(i)))
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn list(&self) -> Result<Listing<CrewMember>, StoreError> {

@@ -77,7 +77,11 @@ pub struct CharterKey {
 
 impl fmt::Display for CharterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "charter_id={},created_at={}", self.charter_id, self.created_at)
+        write!(
+            f,
+            "charter_id={},created_at={}",
+            self.charter_id, self.created_at
+        )
     }
 }
 
@@ -103,20 +107,25 @@ pub struct Charter {
 
 impl Charter {
     pub fn key(&self) -> CharterKey {
-        CharterKey { charter_id: self.charter_id.clone(), created_at: self.created_at.clone() }
+        CharterKey {
+            charter_id: self.charter_id.clone(),
+            created_at: self.created_at.clone(),
+        }
     }
 
     /// Reads a charter item.
     pub fn from_item(item: &Item) -> Result<Self, ItemError> {
         let r = Reader::new(item, &[attr::CHARTER_ID, attr::CREATED_AT]);
-        let parse_err = |a: &str, e: super::ParseError| r.error(a, format!("is not valid: {}", e.why));
-        let charter_id = CharterId::parse(r.s(attr::CHARTER_ID)?).map_err(|e| parse_err(attr::CHARTER_ID, e))?;
+        let parse_err =
+            |a: &str, e: super::ParseError| r.error(a, format!("is not valid: {}", e.why));
+        let charter_id =
+            CharterId::parse(r.s(attr::CHARTER_ID)?).map_err(|e| parse_err(attr::CHARTER_ID, e))?;
         let created_at = r.s(attr::CREATED_AT)?.to_string();
         if created_at.trim().is_empty() {
             return Err(r.error(attr::CREATED_AT, "is empty"));
         }
-        let charter_date =
-            CharterDate::parse(r.s(attr::CHARTER_DATE)?).map_err(|e| parse_err(attr::CHARTER_DATE, e))?;
+        let charter_date = CharterDate::parse(r.s(attr::CHARTER_DATE)?)
+            .map_err(|e| parse_err(attr::CHARTER_DATE, e))?;
         let vessel_name = r.opt_s(attr::VESSEL_NAME)?.unwrap_or_default().to_string();
         let captain_assigned = match r.opt_s(attr::CAPTAIN_ASSIGNED)? {
             None => None,
@@ -131,11 +140,19 @@ impl Charter {
             .collect::<Result<Vec<_>, _>>()?;
         let guest_count = match r.opt_n(attr::GUEST_COUNT)? {
             None => 0,
-            Some(n) => parse_count(n).ok_or_else(|| r.error(attr::GUEST_COUNT, format!("must be a whole number ≥ 0, found {n}")))?,
+            Some(n) => parse_count(n).ok_or_else(|| {
+                r.error(
+                    attr::GUEST_COUNT,
+                    format!("must be a whole number ≥ 0, found {n}"),
+                )
+            })?,
         };
         let guest_names = match r.opt_strings(attr::GUEST_NAMES)? {
             Some(names) => names.into_iter().map(str::to_string).collect(),
-            None => r.opt_s(attr::GUEST_NAME)?.map(|s| vec![s.to_string()]).unwrap_or_default(),
+            None => r
+                .opt_s(attr::GUEST_NAME)?
+                .map(|s| vec![s.to_string()])
+                .unwrap_or_default(),
         };
         let money = |a: &str| -> Result<Money, ItemError> {
             match r.opt_n(a)? {
@@ -148,12 +165,20 @@ impl Charter {
         let status = match r.opt_s(attr::STATUS)? {
             None => CharterStatus::Booked,
             Some(s) => CharterStatus::parse(s).ok_or_else(|| {
-                r.error(attr::STATUS, format!("must be booked, staffed, cancelled or completed, found `{s}`"))
+                r.error(
+                    attr::STATUS,
+                    format!("must be booked, staffed, cancelled or completed, found `{s}`"),
+                )
             })?,
         };
         let crew_needed = match r.opt_n(attr::CREW_NEEDED)? {
             None => None,
-            Some(n) => Some(parse_count(n).ok_or_else(|| r.error(attr::CREW_NEEDED, format!("must be a whole number ≥ 0, found {n}")))?),
+            Some(n) => Some(parse_count(n).ok_or_else(|| {
+                r.error(
+                    attr::CREW_NEEDED,
+                    format!("must be a whole number ≥ 0, found {n}"),
+                )
+            })?),
         };
         Ok(Self {
             charter_id,
@@ -178,10 +203,19 @@ impl Charter {
             .s(attr::CREATED_AT, &self.created_at)
             .s(attr::CHARTER_DATE, self.charter_date.to_string())
             .s(attr::VESSEL_NAME, &self.vessel_name)
-            .opt_s(attr::CAPTAIN_ASSIGNED, self.captain_assigned.as_ref().map(|c| c.as_str()))
-            .list(attr::CREW_ASSIGNED, self.crew_assigned.iter().map(|c| c.as_str()))
+            .opt_s(
+                attr::CAPTAIN_ASSIGNED,
+                self.captain_assigned.as_ref().map(|c| c.as_str()),
+            )
+            .list(
+                attr::CREW_ASSIGNED,
+                self.crew_assigned.iter().map(|c| c.as_str()),
+            )
             .n(attr::GUEST_COUNT, self.guest_count)
-            .list(attr::GUEST_NAMES, self.guest_names.iter().map(String::as_str))
+            .list(
+                attr::GUEST_NAMES,
+                self.guest_names.iter().map(String::as_str),
+            )
             .n(attr::REPORTABLE_REVENUE, self.reportable_revenue)
             .n(attr::TIPS, self.tips)
             .s(attr::STATUS, self.status.as_str())
@@ -247,15 +281,27 @@ mod tests {
         item.insert(attr::GUEST_COUNT.into(), AV::S("fourteen".into()));
         let e = Charter::from_item(&item).unwrap_err();
         assert_eq!(e.attribute, "guest_count");
-        assert!(e.key.contains("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a"), "{e}");
+        assert!(
+            e.key.contains("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a"),
+            "{e}"
+        );
         let mut item = sample().to_item();
         item.insert(attr::GUEST_COUNT.into(), AV::N("2.5".into()));
-        assert_eq!(Charter::from_item(&item).unwrap_err().attribute, "guest_count");
+        assert_eq!(
+            Charter::from_item(&item).unwrap_err().attribute,
+            "guest_count"
+        );
         let mut item = sample().to_item();
         item.insert(attr::CHARTER_DATE.into(), AV::S("2024-02-30".into()));
-        assert_eq!(Charter::from_item(&item).unwrap_err().attribute, "charter_date");
+        assert_eq!(
+            Charter::from_item(&item).unwrap_err().attribute,
+            "charter_date"
+        );
         let mut item = sample().to_item();
         item.insert(attr::STATUS.into(), AV::S("maybe".into()));
-        assert!(Charter::from_item(&item).unwrap_err().to_string().contains("maybe"));
+        assert!(Charter::from_item(&item)
+            .unwrap_err()
+            .to_string()
+            .contains("maybe"));
     }
 }

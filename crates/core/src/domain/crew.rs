@@ -39,14 +39,22 @@ pub struct CrewMember {
 impl CrewMember {
     pub fn from_item(item: &Item) -> Result<Self, ItemError> {
         let r = Reader::new(item, &[attr::CREW_ID]);
-        let crew_id = CrewId::parse(r.s(attr::CREW_ID)?).map_err(|e| r.error(attr::CREW_ID, format!("is not valid: {}", e.why)))?;
+        let crew_id = CrewId::parse(r.s(attr::CREW_ID)?)
+            .map_err(|e| r.error(attr::CREW_ID, format!("is not valid: {}", e.why)))?;
         let email = EmailAddress::parse(r.s(attr::EMAIL)?)
             .map_err(|e| r.error(attr::EMAIL, format!("is not valid: {}", e.why)))?;
         let available_dates = r
             .opt_strings(attr::AVAILABLE_DATES)?
             .unwrap_or_default()
             .into_iter()
-            .map(|s| CharterDate::parse(s).map_err(|_| r.error(attr::AVAILABLE_DATES, format!("holds `{s}`, expected YYYY-MM-DD"))))
+            .map(|s| {
+                CharterDate::parse(s).map_err(|_| {
+                    r.error(
+                        attr::AVAILABLE_DATES,
+                        format!("holds `{s}`, expected YYYY-MM-DD"),
+                    )
+                })
+            })
             .collect::<Result<_, _>>()?;
         let certifications = r
             .opt_strings(attr::CERTIFICATIONS)?
@@ -75,8 +83,14 @@ impl CrewMember {
             .s(attr::EMAIL, self.email.as_str())
             .opt_s(attr::PHONE, self.phone.as_deref())
             .bool(attr::CAPTAIN_CERTIFIED, self.captain_certified)
-            .set(attr::AVAILABLE_DATES, self.available_dates.iter().map(|d| d.to_string()))
-            .set(attr::CERTIFICATIONS, self.certifications.iter().map(String::as_str))
+            .set(
+                attr::AVAILABLE_DATES,
+                self.available_dates.iter().map(|d| d.to_string()),
+            )
+            .set(
+                attr::CERTIFICATIONS,
+                self.certifications.iter().map(String::as_str),
+            )
             .bool(attr::ACTIVE, self.active)
             .opt_s(attr::UPDATED_AT, self.updated_at.as_deref())
             .build()
@@ -117,7 +131,10 @@ mod tests {
         assert_eq!(CrewMember::from_item(&m.to_item()).unwrap(), m);
         let mut item = m.to_item();
         item.remove(attr::ACTIVE);
-        item.insert(attr::CERTIFICATIONS.into(), AV::Ss(vec!["First Aid".into()]));
+        item.insert(
+            attr::CERTIFICATIONS.into(),
+            AV::Ss(vec!["First Aid".into()]),
+        );
         let back = CrewMember::from_item(&item).unwrap();
         assert!(back.active);
         assert!(back.has_certification("first-aid"));
@@ -125,7 +142,10 @@ mod tests {
 
     #[test]
     fn bad_date_is_named() {
-        let mut item = Writer::new().s("crew_id", "c9").s("email", "c9@example.com").build();
+        let mut item = Writer::new()
+            .s("crew_id", "c9")
+            .s("email", "c9@example.com")
+            .build();
         item.insert(attr::AVAILABLE_DATES.into(), AV::Ss(vec!["May 3".into()]));
         let e = CrewMember::from_item(&item).unwrap_err();
         assert_eq!(e.attribute, "available_dates");

@@ -30,7 +30,10 @@ impl CharterDate {
         self.0
     }
     pub fn month(&self) -> Month {
-        Month { year: self.0.year(), month: self.0.month() }
+        Month {
+            year: self.0.year(),
+            month: self.0.month(),
+        }
     }
 }
 
@@ -90,13 +93,22 @@ impl Month {
     pub fn days(&self) -> impl Iterator<Item = CharterDate> {
         let first = self.first_day();
         let month = self.month;
-        first.iter_days().take_while(move |d| d.month() == month).map(CharterDate)
+        first
+            .iter_days()
+            .take_while(move |d| d.month() == month)
+            .map(CharterDate)
     }
     pub fn previous(&self) -> Month {
         if self.month == 1 {
-            Month { year: self.year - 1, month: 12 }
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
         } else {
-            Month { year: self.year, month: self.month - 1 }
+            Month {
+                year: self.year,
+                month: self.month - 1,
+            }
         }
     }
     /// The tab name used in workbooks, e.g. `May 2024`.
@@ -131,7 +143,10 @@ mod tests {
 
     #[test]
     fn dates_parse_strictly() {
-        assert_eq!(CharterDate::parse("2024-05-03").unwrap().to_string(), "2024-05-03");
+        assert_eq!(
+            CharterDate::parse("2024-05-03").unwrap().to_string(),
+            "2024-05-03"
+        );
         assert!(CharterDate::parse("2024-02-30").is_err());
         assert!(CharterDate::parse("5/3/2024").is_err());
         assert!(CharterDate::parse("2024-5-3").is_err());
@@ -142,7 +157,10 @@ mod tests {
         let m = Month::parse("2024-02").unwrap();
         assert_eq!(m.days().count(), 29);
         assert_eq!(m.title(), "February 2024");
-        assert_eq!(Month::parse("2024-01").unwrap().previous().to_string(), "2023-12");
+        assert_eq!(
+            Month::parse("2024-01").unwrap().previous().to_string(),
+            "2023-12"
+        );
         assert!(Month::parse("2024-13").is_err());
         assert!(Month::parse("2024-5").is_err());
         assert!(m.contains(CharterDate::parse("2024-02-29").unwrap()));

@@ -25,7 +25,9 @@ impl EmailAddress {
         if local.is_empty() || domain.contains('@') {
             return Err(bad("expected exactly one @ with a name before it"));
         }
-        if t.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c)) {
+        if t.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
+        {
             return Err(bad("it contains spaces or characters such as < > , ;"));
         }
         let labels: Vec<&str> = domain.split('.').collect();
@@ -62,8 +64,20 @@ mod tests {
 
     #[test]
     fn parses_plausible_addresses() {
-        assert_eq!(EmailAddress::parse(" Sam@Example.COM ").unwrap().as_str(), "Sam@example.com");
-        for bad in ["", "sam", "sam@", "@x.com", "sam@x", "a@b@c.com", "sam smith@x.com", "<sam@x.com>"] {
+        assert_eq!(
+            EmailAddress::parse(" Sam@Example.COM ").unwrap().as_str(),
+            "Sam@example.com"
+        );
+        for bad in [
+            "",
+            "sam",
+            "sam@",
+            "@x.com",
+            "sam@x",
+            "a@b@c.com",
+            "sam smith@x.com",
+            "<sam@x.com>",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad}");
         }
     }

@@ -17,7 +17,11 @@ impl ParseError {
     pub fn new(what: &'static str, value: &str, why: impl Into<String>) -> Self {
         // Cap what we echo back: values come from outside.
         let value: String = value.chars().take(80).collect();
-        Self { what, value, why: why.into() }
+        Self {
+            what,
+            value,
+            why: why.into(),
+        }
     }
 }
 
@@ -30,7 +34,13 @@ impl CharterId {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         uuid::Uuid::parse_str(s.trim())
             .map(|u| Self(u.hyphenated().to_string()))
-            .map_err(|_| ParseError::new("charter id", s, "expected a UUID such as 0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a"))
+            .map_err(|_| {
+                ParseError::new(
+                    "charter id",
+                    s,
+                    "expected a UUID such as 0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a",
+                )
+            })
     }
     /// A fresh random id.
     pub fn new_random() -> Self {
@@ -58,8 +68,15 @@ impl CrewId {
         if t.len() > 128 {
             return Err(ParseError::new("crew id", s, "longer than 128 characters"));
         }
-        if let Some(bad) = t.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_.@+".contains(*c))) {
-            return Err(ParseError::new("crew id", s, format!("character `{bad}` is not allowed (letters, digits and -_.@+ only)")));
+        if let Some(bad) = t
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-_.@+".contains(*c)))
+        {
+            return Err(ParseError::new(
+                "crew id",
+                s,
+                format!("character `{bad}` is not allowed (letters, digits and -_.@+ only)"),
+            ));
         }
         Ok(Self(t.to_string()))
     }
@@ -112,7 +129,10 @@ mod tests {
     #[test]
     fn crew_id_rejects_separators_and_blanks() {
         assert!(CrewId::parse("crew-007").is_ok());
-        assert!(CrewId::parse("a#b").unwrap_err().to_string().contains("`#`"));
+        assert!(CrewId::parse("a#b")
+            .unwrap_err()
+            .to_string()
+            .contains("`#`"));
         assert!(CrewId::parse("  ").is_err());
         assert!(CrewId::parse(&"x".repeat(129)).is_err());
     }

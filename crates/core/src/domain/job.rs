@@ -88,7 +88,13 @@ pub enum EnvelopeError {
 
 impl JobEnvelope {
     pub fn new(kind: JobKind, key: impl Into<String>, payload: serde_json::Value) -> Self {
-        Self { v: ENVELOPE_VERSION, kind, key: key.into(), payload, enqueued_at: Utc::now() }
+        Self {
+            v: ENVELOPE_VERSION,
+            kind,
+            key: key.into(),
+            payload,
+            enqueued_at: Utc::now(),
+        }
     }
 
     pub fn to_body(&self) -> String {
@@ -104,7 +110,8 @@ impl JobEnvelope {
             Some(v) => return Err(EnvelopeError::Version(u32::try_from(v).unwrap_or(u32::MAX))),
             None => return Err(EnvelopeError::Malformed("missing numeric `v`".into())),
         }
-        let env: JobEnvelope = serde_json::from_value(raw).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        let env: JobEnvelope =
+            serde_json::from_value(raw).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
         if env.key.trim().is_empty() {
             return Err(EnvelopeError::EmptyKey);
         }
@@ -118,17 +125,28 @@ mod tests {
 
     #[test]
     fn round_trip_and_rejections() {
-        let e = JobEnvelope::new(JobKind::MonthlyReport, "report#2024-05", serde_json::json!({"month": "2024-05"}));
+        let e = JobEnvelope::new(
+            JobKind::MonthlyReport,
+            "report#2024-05",
+            serde_json::json!({"month": "2024-05"}),
+        );
         let back = JobEnvelope::parse(&e.to_body()).unwrap();
         assert_eq!(back, e);
         assert!(e.to_body().contains("\"kind\":\"monthly_report\""));
-        assert!(matches!(JobEnvelope::parse("nope"), Err(EnvelopeError::Malformed(_))));
         assert!(matches!(
-            JobEnvelope::parse(r#"{"v":2,"kind":"release","key":"k","payload":null,"enqueued_at":"2024-01-01T00:00:00Z"}"#),
+            JobEnvelope::parse("nope"),
+            Err(EnvelopeError::Malformed(_))
+        ));
+        assert!(matches!(
+            JobEnvelope::parse(
+                r#"{"v":2,"kind":"release","key":"k","payload":null,"enqueued_at":"2024-01-01T00:00:00Z"}"#
+            ),
             Err(EnvelopeError::Version(2))
         ));
         assert!(matches!(
-            JobEnvelope::parse(r#"{"v":1,"kind":"launch_missiles","key":"k","payload":null,"enqueued_at":"2024-01-01T00:00:00Z"}"#),
+            JobEnvelope::parse(
+                r#"{"v":1,"kind":"launch_missiles","key":"k","payload":null,"enqueued_at":"2024-01-01T00:00:00Z"}"#
+            ),
             Err(EnvelopeError::Malformed(_))
         ));
     }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::ids::ParseError;
 
 /// An amount of money in the business's currency, exact to the cent or finer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Money(Decimal);
 
@@ -20,7 +22,11 @@ impl Money {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let t = s.trim();
         if t.contains(['e', 'E']) {
-            return Err(ParseError::new("amount", s, "scientific notation is not accepted"));
+            return Err(ParseError::new(
+                "amount",
+                s,
+                "scientific notation is not accepted",
+            ));
         }
         Decimal::from_str(t)
             .map(Self)

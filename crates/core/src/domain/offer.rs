@@ -34,7 +34,9 @@ string_newtype_impls!(OfferId);
 pub enum Role {
     Captain,
     /// Crew slot `slot` (0-based) of the charter's `crew_needed`.
-    Crew { slot: u32 },
+    Crew {
+        slot: u32,
+    },
 }
 
 impl fmt::Display for Role {

@@ -58,11 +58,27 @@ pub struct ThreadEntry {
 }
 
 impl ThreadEntry {
-    pub fn new(charter_id: CharterId, kind: ThreadKind, crew_id: Option<CrewId>, text: impl Into<String>) -> Self {
-        Self { charter_id, ts: Utc::now(), id: uuid::Uuid::new_v4().simple().to_string(), kind, crew_id, text: text.into() }
+    pub fn new(
+        charter_id: CharterId,
+        kind: ThreadKind,
+        crew_id: Option<CrewId>,
+        text: impl Into<String>,
+    ) -> Self {
+        Self {
+            charter_id,
+            ts: Utc::now(),
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            kind,
+            crew_id,
+            text: text.into(),
+        }
     }
     /// `2024-05-03T10:00:00.123Z#<id>`: sorts by time.
     pub fn sort_key(&self) -> String {
-        format!("{}#{}", self.ts.to_rfc3339_opts(SecondsFormat::Millis, true), self.id)
+        format!(
+            "{}#{}",
+            self.ts.to_rfc3339_opts(SecondsFormat::Millis, true),
+            self.id
+        )
     }
 }

@@ -51,9 +51,12 @@ pub(crate) fn sql_err(op: &str, e: rusqlite::Error) -> StoreError {
 impl Db {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::backend(format!("creating {}", dir.display()), false, e))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::backend(format!("creating {}", dir.display()), false, e)
+            })?;
         }
-        let conn = Connection::open(path).map_err(|e| sql_err(&format!("opening {}", path.display()), e))?;
+        let conn = Connection::open(path)
+            .map_err(|e| sql_err(&format!("opening {}", path.display()), e))?;
         Self::init(conn)
     }
 
@@ -62,11 +65,18 @@ impl Db {
     }
 
     fn init(conn: Connection) -> Result<Self, StoreError> {
-        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(|e| sql_err("busy_timeout", e))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| sql_err("journal_mode", e))?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| sql_err("synchronous", e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| sql_err("creating schema", e))?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), sent: Arc::new(Notify::new()) })
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|e| sql_err("busy_timeout", e))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| sql_err("journal_mode", e))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| sql_err("synchronous", e))?;
+        conn.execute_batch(SCHEMA)
+            .map_err(|e| sql_err("creating schema", e))?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            sent: Arc::new(Notify::new()),
+        })
     }
 
     /// Runs `f` in one IMMEDIATE transaction on a blocking thread; commits if it returns Ok.
@@ -95,14 +105,36 @@ pub trait TxExt {
     fn require_table(&self, name: &str) -> Result<(), StoreError>;
     fn get_item(&self, tbl: &str, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
     /// Writes an item; records the change in the feed when `feed` is set.
-    fn put_item(&self, tbl: &str, pk: &str, sk: &str, date_idx: Option<&str>, item: &Item, old: Option<&Item>, feed: bool) -> Result<(), StoreError>;
-    fn delete_item(&self, tbl: &str, pk: &str, sk: &str, old: &Item, feed: bool) -> Result<(), StoreError>;
+    fn put_item(
+        &self,
+        tbl: &str,
+        pk: &str,
+        sk: &str,
+        date_idx: Option<&str>,
+        item: &Item,
+        old: Option<&Item>,
+        feed: bool,
+    ) -> Result<(), StoreError>;
+    fn delete_item(
+        &self,
+        tbl: &str,
+        pk: &str,
+        sk: &str,
+        old: &Item,
+        feed: bool,
+    ) -> Result<(), StoreError>;
     /// Items of one partition, by sort key (optionally with a prefix).
-    fn query_items(&self, tbl: &str, pk: &str, sk_prefix: Option<&str>) -> Result<Vec<Item>, StoreError>;
+    fn query_items(
+        &self,
+        tbl: &str,
+        pk: &str,
+        sk_prefix: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError>;
 }
 
 pub(crate) fn decode(body: &str) -> Result<Item, StoreError> {
-    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| StoreError::backend("decoding stored item", false, e))?;
+    let v: serde_json::Value = serde_json::from_str(body)
+        .map_err(|e| StoreError::backend("decoding stored item", false, e))?;
     item::from_json(&v).map_err(|e| StoreError::backend("decoding stored item", false, e))
 }
 
@@ -113,22 +145,42 @@ pub(crate) fn encode(item: &Item) -> String {
 impl TxExt for Transaction<'_> {
     fn require_table(&self, name: &str) -> Result<(), StoreError> {
         let found: Option<String> = self
-            .query_row("SELECT name FROM tables WHERE name = ?1 AND kind = 'table'", [name], |r| r.get(0))
+            .query_row(
+                "SELECT name FROM tables WHERE name = ?1 AND kind = 'table'",
+                [name],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| sql_err("checking table", e))?;
-        found.map(|_| ()).ok_or_else(|| StoreError::Missing { kind: "table", name: name.to_string() })
+        found.map(|_| ()).ok_or_else(|| StoreError::Missing {
+            kind: "table",
+            name: name.to_string(),
+        })
     }
 
     fn get_item(&self, tbl: &str, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
         self.require_table(tbl)?;
         let body: Option<String> = self
-            .query_row("SELECT body FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![tbl, pk, sk], |r| r.get(0))
+            .query_row(
+                "SELECT body FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3",
+                params![tbl, pk, sk],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(|e| sql_err("reading item", e))?;
         body.map(|b| decode(&b)).transpose()
     }
 
-    fn put_item(&self, tbl: &str, pk: &str, sk: &str, date_idx: Option<&str>, item: &Item, old: Option<&Item>, feed: bool) -> Result<(), StoreError> {
+    fn put_item(
+        &self,
+        tbl: &str,
+        pk: &str,
+        sk: &str,
+        date_idx: Option<&str>,
+        item: &Item,
+        old: Option<&Item>,
+        feed: bool,
+    ) -> Result<(), StoreError> {
         self.require_table(tbl)?;
         self.execute(
             "INSERT INTO items (tbl, pk, sk, date_idx, body) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -137,23 +189,42 @@ impl TxExt for Transaction<'_> {
         )
         .map_err(|e| sql_err("writing item", e))?;
         if feed {
-            let kind = if old.is_some() { ChangeKind::Modify } else { ChangeKind::Insert };
+            let kind = if old.is_some() {
+                ChangeKind::Modify
+            } else {
+                ChangeKind::Insert
+            };
             self.append_feed(tbl, kind, item, old, Some(item))?;
         }
         Ok(())
     }
 
-    fn delete_item(&self, tbl: &str, pk: &str, sk: &str, old: &Item, feed: bool) -> Result<(), StoreError> {
+    fn delete_item(
+        &self,
+        tbl: &str,
+        pk: &str,
+        sk: &str,
+        old: &Item,
+        feed: bool,
+    ) -> Result<(), StoreError> {
         self.require_table(tbl)?;
-        self.execute("DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3", params![tbl, pk, sk])
-            .map_err(|e| sql_err("deleting item", e))?;
+        self.execute(
+            "DELETE FROM items WHERE tbl = ?1 AND pk = ?2 AND sk = ?3",
+            params![tbl, pk, sk],
+        )
+        .map_err(|e| sql_err("deleting item", e))?;
         if feed {
             self.append_feed(tbl, ChangeKind::Remove, old, Some(old), None)?;
         }
         Ok(())
     }
 
-    fn query_items(&self, tbl: &str, pk: &str, sk_prefix: Option<&str>) -> Result<Vec<Item>, StoreError> {
+    fn query_items(
+        &self,
+        tbl: &str,
+        pk: &str,
+        sk_prefix: Option<&str>,
+    ) -> Result<Vec<Item>, StoreError> {
         self.require_table(tbl)?;
         let prefix = sk_prefix.unwrap_or("");
         let mut stmt = self
@@ -162,20 +233,41 @@ impl TxExt for Transaction<'_> {
         let rows = stmt
             .query_map(params![tbl, pk, prefix], |r| r.get::<_, String>(0))
             .map_err(|e| sql_err("querying items", e))?;
-        rows.map(|b| decode(&b.map_err(|e| sql_err("querying items", e))?)).collect()
+        rows.map(|b| decode(&b.map_err(|e| sql_err("querying items", e))?))
+            .collect()
     }
 }
 
 /// The key attributes of charter items, which the feed record carries as `Keys`.
-const FEED_KEYS: [&str; 2] = [crate::domain::charter_attr::CHARTER_ID, crate::domain::charter_attr::CREATED_AT];
+const FEED_KEYS: [&str; 2] = [
+    crate::domain::charter_attr::CHARTER_ID,
+    crate::domain::charter_attr::CREATED_AT,
+];
 
 trait FeedExt {
-    fn append_feed(&self, tbl: &str, kind: ChangeKind, keys_from: &Item, old: Option<&Item>, new: Option<&Item>) -> Result<(), StoreError>;
+    fn append_feed(
+        &self,
+        tbl: &str,
+        kind: ChangeKind,
+        keys_from: &Item,
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> Result<(), StoreError>;
 }
 
 impl FeedExt for Transaction<'_> {
-    fn append_feed(&self, tbl: &str, kind: ChangeKind, keys_from: &Item, old: Option<&Item>, new: Option<&Item>) -> Result<(), StoreError> {
-        let keys: Item = FEED_KEYS.iter().filter_map(|k| keys_from.get(*k).map(|v| (k.to_string(), v.clone()))).collect();
+    fn append_feed(
+        &self,
+        tbl: &str,
+        kind: ChangeKind,
+        keys_from: &Item,
+        old: Option<&Item>,
+        new: Option<&Item>,
+    ) -> Result<(), StoreError> {
+        let keys: Item = FEED_KEYS
+            .iter()
+            .filter_map(|k| keys_from.get(*k).map(|v| (k.to_string(), v.clone())))
+            .collect();
         self.execute(
             "INSERT INTO feed (tbl, kind, keys, old_image, new_image, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![tbl, kind.as_str(), encode(&keys), old.map(encode), new.map(encode), chrono::Utc::now().timestamp_millis()],

@@ -23,7 +23,8 @@ fn parse_iterator(it: &str, table: &str) -> Result<i64, StoreError> {
         .filter(|(t, _)| *t == table)
         .map(|(_, n)| n)
         .ok_or_else(|| StoreError::Invalid(format!("not an iterator of this feed: {it}")))?;
-    rest.parse().map_err(|_| StoreError::Invalid(format!("not an iterator of this feed: {it}")))
+    rest.parse()
+        .map_err(|_| StoreError::Invalid(format!("not an iterator of this feed: {it}")))
 }
 
 #[async_trait::async_trait]
@@ -33,25 +34,35 @@ impl ChangeFeed for Local {
     }
 
     async fn shards(&self) -> Result<Vec<Shard>, StoreError> {
-        Ok(vec![Shard { id: LOCAL_SHARD.into(), parent: None, closed: false }])
+        Ok(vec![Shard {
+            id: LOCAL_SHARD.into(),
+            parent: None,
+            closed: false,
+        }])
     }
 
     async fn iterator(&self, shard: &str, start: &StartAt) -> Result<String, StoreError> {
         if shard != LOCAL_SHARD {
-            return Err(StoreError::Invalid(format!("no shard {shard} in the embedded feed")));
+            return Err(StoreError::Invalid(format!(
+                "no shard {shard} in the embedded feed"
+            )));
         }
         let tbl = self.names.charters.clone();
         let after = match start {
             StartAt::TrimHorizon => 0,
-            StartAt::After(seq) => seq.parse::<i64>().map_err(|_| StoreError::Invalid(format!("bad sequence number {seq}")))?,
+            StartAt::After(seq) => seq
+                .parse::<i64>()
+                .map_err(|_| StoreError::Invalid(format!("bad sequence number {seq}")))?,
             StartAt::Latest => {
                 let t = tbl.clone();
                 self.db
                     .tx("reading feed position", move |tx| {
-                        tx.query_row("SELECT MAX(seq) FROM feed WHERE tbl = ?1", [&t], |r| r.get::<_, Option<i64>>(0))
-                            .optional()
-                            .map_err(|e| sql_error("reading feed position", e))
-                            .map(|v| v.flatten().unwrap_or(0))
+                        tx.query_row("SELECT MAX(seq) FROM feed WHERE tbl = ?1", [&t], |r| {
+                            r.get::<_, Option<i64>>(0)
+                        })
+                        .optional()
+                        .map_err(|e| sql_error("reading feed position", e))
+                        .map(|v| v.flatten().unwrap_or(0))
                     })
                     .await?
             }
@@ -97,6 +108,9 @@ impl ChangeFeed for Local {
                 created_at: chrono::Utc.timestamp_millis_opt(created_ms).single(),
             });
         }
-        Ok(FeedPage { records, next: Some(format!("local:{}:{last}", self.names.charters)) })
+        Ok(FeedPage {
+            records,
+            next: Some(format!("local:{}:{last}", self.names.charters)),
+        })
     }
 }

@@ -59,8 +59,16 @@ pub struct Local {
 
 impl Local {
     /// Opens (creating if needed) the database file.
-    pub fn open_path(path: &std::path::Path, prefix: &str, max_receive_count: u32) -> Result<Self, StoreError> {
-        Ok(Self { db: Db::open(path)?, names: Arc::new(Names::new(prefix, max_receive_count)), path: path.display().to_string() })
+    pub fn open_path(
+        path: &std::path::Path,
+        prefix: &str,
+        max_receive_count: u32,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: Db::open(path)?,
+            names: Arc::new(Names::new(prefix, max_receive_count)),
+            path: path.display().to_string(),
+        })
     }
 
     /// All ports of this backend.
@@ -88,5 +96,10 @@ pub fn database_path(data_dir: &std::path::Path) -> std::path::PathBuf {
 
 /// Opens the embedded backend the settings describe.
 pub fn open(settings: &Settings) -> Result<Backend, StoreError> {
-    Ok(Local::open_path(&database_path(&settings.data_dir), &settings.prefix, settings.max_receive_count)?.backend())
+    Ok(Local::open_path(
+        &database_path(&settings.data_dir),
+        &settings.prefix,
+        settings.max_receive_count,
+    )?
+    .backend())
 }

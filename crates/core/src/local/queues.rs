@@ -17,12 +17,22 @@ struct QueueRow {
 }
 
 fn queue_row(tx: &Transaction<'_>, name: &str) -> Result<QueueRow, StoreError> {
-    tx.query_row("SELECT dlq, max_receive_count FROM queues WHERE name = ?1", [name], |r| {
-        Ok(QueueRow { dlq: r.get(0)?, max_receive_count: r.get(1)? })
-    })
+    tx.query_row(
+        "SELECT dlq, max_receive_count FROM queues WHERE name = ?1",
+        [name],
+        |r| {
+            Ok(QueueRow {
+                dlq: r.get(0)?,
+                max_receive_count: r.get(1)?,
+            })
+        },
+    )
     .optional()
     .map_err(|e| sql_error("reading queue", e))?
-    .ok_or_else(|| StoreError::Missing { kind: "queue", name: name.to_string() })
+    .ok_or_else(|| StoreError::Missing {
+        kind: "queue",
+        name: name.to_string(),
+    })
 }
 
 fn now_ms() -> i64 {
@@ -39,7 +49,12 @@ impl Local {
     }
 
     /// One receive attempt without waiting.
-    async fn receive_now(&self, name: String, max: u32, visibility: Duration) -> Result<Vec<Received>, StoreError> {
+    async fn receive_now(
+        &self,
+        name: String,
+        max: u32,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, StoreError> {
         self.db
             .tx("receiving messages", move |tx| {
                 let q = queue_row(tx, &name)?;
@@ -96,11 +111,18 @@ impl Local {
 
 #[async_trait::async_trait]
 impl Queues for Local {
-    async fn send(&self, queue: QueueId, messages: &[OutMessage]) -> Result<Vec<String>, StoreError> {
+    async fn send(
+        &self,
+        queue: QueueId,
+        messages: &[OutMessage],
+    ) -> Result<Vec<String>, StoreError> {
         let name = self.queue_name(queue);
         for m in messages {
             if m.delay > crate::ports::queues_max_delay() {
-                return Err(StoreError::Invalid(format!("delay {:?} is over the 15-minute maximum", m.delay)));
+                return Err(StoreError::Invalid(format!(
+                    "delay {:?} is over the 15-minute maximum",
+                    m.delay
+                )));
             }
         }
         let messages = messages.to_vec();
@@ -127,7 +149,13 @@ impl Queues for Local {
         Ok(ids)
     }
 
-    async fn receive(&self, queue: QueueId, max: u32, wait: Duration, visibility: Duration) -> Result<Vec<Received>, StoreError> {
+    async fn receive(
+        &self,
+        queue: QueueId,
+        max: u32,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, StoreError> {
         let name = self.queue_name(queue);
         let max = max.clamp(1, 10);
         let deadline = tokio::time::Instant::now() + wait;
@@ -153,7 +181,10 @@ impl Queues for Local {
                 let mut failed = Vec::new();
                 for r in &receipts {
                     let n = tx
-                        .execute("DELETE FROM messages WHERE queue = ?1 AND receipt = ?2", params![name, r])
+                        .execute(
+                            "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2",
+                            params![name, r],
+                        )
                         .map_err(|e| sql_error("deleting message", e))?;
                     if n == 0 {
                         failed.push(r.clone());
@@ -164,17 +195,28 @@ impl Queues for Local {
             .await
     }
 
-    async fn change_visibility(&self, queue: QueueId, receipt: &str, timeout: Duration) -> Result<(), StoreError> {
+    async fn change_visibility(
+        &self,
+        queue: QueueId,
+        receipt: &str,
+        timeout: Duration,
+    ) -> Result<(), StoreError> {
         let name = self.queue_name(queue);
         let receipt = receipt.to_string();
         self.db
             .tx("changing visibility", move |tx| {
                 queue_row(tx, &name)?;
                 let n = tx
-                    .execute("UPDATE messages SET visible_ms = ?1 WHERE queue = ?2 AND receipt = ?3", params![now_ms() + ms(timeout), name, receipt])
+                    .execute(
+                        "UPDATE messages SET visible_ms = ?1 WHERE queue = ?2 AND receipt = ?3",
+                        params![now_ms() + ms(timeout), name, receipt],
+                    )
                     .map_err(|e| sql_error("changing visibility", e))?;
                 if n == 0 {
-                    return Err(StoreError::Invalid("the message's receipt is no longer valid (deleted or received again)".into()));
+                    return Err(StoreError::Invalid(
+                        "the message's receipt is no longer valid (deleted or received again)"
+                            .into(),
+                    ));
                 }
                 Ok(())
             })
@@ -194,7 +236,13 @@ impl Queues for Local {
                         COALESCE(SUM(visible_ms > ?2 AND receipt IS NULL), 0)
                      FROM messages WHERE queue = ?1",
                     params![name, now],
-                    |r| Ok(QueueDepth { visible: r.get::<_, i64>(0)? as u64, in_flight: r.get::<_, i64>(1)? as u64, delayed: r.get::<_, i64>(2)? as u64 }),
+                    |r| {
+                        Ok(QueueDepth {
+                            visible: r.get::<_, i64>(0)? as u64,
+                            in_flight: r.get::<_, i64>(1)? as u64,
+                            delayed: r.get::<_, i64>(2)? as u64,
+                        })
+                    },
                 )
                 .map_err(|e| sql_error("counting messages", e))
             })

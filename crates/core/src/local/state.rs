@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use super::db::TxExt;
 use super::Local;
 use crate::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus};
-use crate::ports::{
-    ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases,
-    OfferTransition, Offers,
-};
 use crate::ports::{blocked_outcome, blocks_claim};
+use crate::ports::{
+    ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord,
+    IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
+};
 use crate::records as rec;
 use crate::StoreError;
 
@@ -30,7 +30,12 @@ impl Holds for Local {
             .await
     }
 
-    async fn release(&self, crew: &CrewId, date: CharterDate, charter: &CharterId) -> Result<bool, StoreError> {
+    async fn release(
+        &self,
+        crew: &CrewId,
+        date: CharterDate,
+        charter: &CharterId,
+    ) -> Result<bool, StoreError> {
         let tbl = self.names.state.clone();
         let (crew, charter) = (crew.clone(), charter.clone());
         self.db
@@ -50,8 +55,14 @@ impl Holds for Local {
     async fn get(&self, crew: &CrewId, date: CharterDate) -> Result<Option<Hold>, StoreError> {
         let tbl = self.names.state.clone();
         let (pk, sk) = rec::hold_key(crew, date);
-        let item = self.db.tx("reading hold", move |tx| tx.get_item(&tbl, &pk, &sk)).await?;
-        item.as_ref().map(rec::hold_from_item).transpose().map_err(Into::into)
+        let item = self
+            .db
+            .tx("reading hold", move |tx| tx.get_item(&tbl, &pk, &sk))
+            .await?;
+        item.as_ref()
+            .map(rec::hold_from_item)
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError> {
@@ -91,32 +102,63 @@ impl Offers for Local {
     async fn get(&self, charter: &CharterId, offer: &OfferId) -> Result<Option<Offer>, StoreError> {
         let tbl = self.names.state.clone();
         let (pk, sk) = rec::offer_key(charter, offer);
-        let item = self.db.tx("reading offer", move |tx| tx.get_item(&tbl, &pk, &sk)).await?;
-        item.as_ref().map(rec::offer_from_item).transpose().map_err(Into::into)
+        let item = self
+            .db
+            .tx("reading offer", move |tx| tx.get_item(&tbl, &pk, &sk))
+            .await?;
+        item.as_ref()
+            .map(rec::offer_from_item)
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn for_charter(&self, charter: &CharterId) -> Result<Vec<Offer>, StoreError> {
         let tbl = self.names.state.clone();
         let pk = rec::offers_pk(charter);
-        let items = self.db.tx("reading offers", move |tx| tx.query_items(&tbl, &pk, Some(rec::OFFER_SK_PREFIX))).await?;
-        let mut offers = items.iter().map(rec::offer_from_item).collect::<Result<Vec<_>, _>>()?;
+        let items = self
+            .db
+            .tx("reading offers", move |tx| {
+                tx.query_items(&tbl, &pk, Some(rec::OFFER_SK_PREFIX))
+            })
+            .await?;
+        let mut offers = items
+            .iter()
+            .map(rec::offer_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
         offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
         Ok(offers)
     }
 
-    async fn transition(&self, charter: &CharterId, offer: &OfferId, from: OfferStatus, to: OfferStatus, at: DateTime<Utc>) -> Result<OfferTransition, StoreError> {
+    async fn transition(
+        &self,
+        charter: &CharterId,
+        offer: &OfferId,
+        from: OfferStatus,
+        to: OfferStatus,
+        at: DateTime<Utc>,
+    ) -> Result<OfferTransition, StoreError> {
         let tbl = self.names.state.clone();
         let (pk, sk) = rec::offer_key(charter, offer);
         self.db
             .tx("updating offer", move |tx| {
-                let Some(item) = tx.get_item(&tbl, &pk, &sk)? else { return Ok(OfferTransition::NotFound) };
+                let Some(item) = tx.get_item(&tbl, &pk, &sk)? else {
+                    return Ok(OfferTransition::NotFound);
+                };
                 let mut offer = rec::offer_from_item(&item)?;
                 if offer.status != from {
                     return Ok(OfferTransition::Conflict(offer));
                 }
                 offer.status = to;
                 offer.updated_at = at;
-                tx.put_item(&tbl, &pk, &sk, None, &rec::offer_to_item(&offer), Some(&item), false)?;
+                tx.put_item(
+                    &tbl,
+                    &pk,
+                    &sk,
+                    None,
+                    &rec::offer_to_item(&offer),
+                    Some(&item),
+                    false,
+                )?;
                 Ok(OfferTransition::Done(offer))
             })
             .await
@@ -146,15 +188,33 @@ impl Idempotency for Local {
                     expires_at: claim.expires_at,
                     in_progress_until: claim.in_progress_until,
                 };
-                tx.put_item(&tbl, &pk, &sk, None, &rec::idem_to_item(&record), old.as_ref(), false)?;
+                tx.put_item(
+                    &tbl,
+                    &pk,
+                    &sk,
+                    None,
+                    &rec::idem_to_item(&record),
+                    old.as_ref(),
+                    false,
+                )?;
                 Ok(ClaimOutcome::Claimed)
             })
             .await
     }
 
-    async fn complete(&self, key: &str, payload_hash: &str, result: Option<&str>, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn complete(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        result: Option<&str>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         let tbl = self.names.state.clone();
-        let (key, hash, result) = (key.to_string(), payload_hash.to_string(), result.map(str::to_string));
+        let (key, hash, result) = (
+            key.to_string(),
+            payload_hash.to_string(),
+            result.map(str::to_string),
+        );
         self.db
             .tx("completing idempotency key", move |tx| {
                 let (pk, sk) = rec::idem_key(&key);
@@ -163,14 +223,31 @@ impl Idempotency for Local {
                     Some(item) => {
                         let r = rec::idem_from_item(item)?;
                         if r.payload_hash != hash {
-                            return Err(StoreError::Invalid(format!("idempotency key {key} is held for another payload")));
+                            return Err(StoreError::Invalid(format!(
+                                "idempotency key {key} is held for another payload"
+                            )));
                         }
                         r.in_progress_until
                     }
                     None => Utc::now(),
                 };
-                let record = IdempotencyRecord { key: key.clone(), status: IdempotencyStatus::Completed, payload_hash: hash, result, expires_at, in_progress_until };
-                tx.put_item(&tbl, &pk, &sk, None, &rec::idem_to_item(&record), old.as_ref(), false)
+                let record = IdempotencyRecord {
+                    key: key.clone(),
+                    status: IdempotencyStatus::Completed,
+                    payload_hash: hash,
+                    result,
+                    expires_at,
+                    in_progress_until,
+                };
+                tx.put_item(
+                    &tbl,
+                    &pk,
+                    &sk,
+                    None,
+                    &rec::idem_to_item(&record),
+                    old.as_ref(),
+                    false,
+                )
             })
             .await
     }
@@ -194,8 +271,16 @@ impl Idempotency for Local {
     async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let tbl = self.names.state.clone();
         let (pk, sk) = rec::idem_key(key);
-        let item = self.db.tx("reading idempotency key", move |tx| tx.get_item(&tbl, &pk, &sk)).await?;
-        item.as_ref().map(rec::idem_from_item).transpose().map_err(Into::into)
+        let item = self
+            .db
+            .tx("reading idempotency key", move |tx| {
+                tx.get_item(&tbl, &pk, &sk)
+            })
+            .await?;
+        item.as_ref()
+            .map(rec::idem_from_item)
+            .transpose()
+            .map_err(Into::into)
     }
 }
 
@@ -204,11 +289,25 @@ impl Leases for Local {
     async fn list(&self, stream: &str) -> Result<Vec<Lease>, StoreError> {
         let tbl = self.names.state.clone();
         let pk = rec::lease_pk(stream);
-        let items = self.db.tx("listing leases", move |tx| tx.query_items(&tbl, &pk, None)).await?;
-        items.iter().map(rec::lease_from_item).collect::<Result<_, _>>().map_err(Into::into)
+        let items = self
+            .db
+            .tx("listing leases", move |tx| tx.query_items(&tbl, &pk, None))
+            .await?;
+        items
+            .iter()
+            .map(rec::lease_from_item)
+            .collect::<Result<_, _>>()
+            .map_err(Into::into)
     }
 
-    async fn acquire(&self, stream: &str, shard: &str, owner: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError> {
+    async fn acquire(
+        &self,
+        stream: &str,
+        shard: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Option<Lease>, StoreError> {
         let tbl = self.names.state.clone();
         let (stream, shard, owner) = (stream.to_string(), shard.to_string(), owner.to_string());
         self.db
@@ -229,25 +328,52 @@ impl Leases for Local {
                     expires_at: now + ttl,
                     checkpoint: prior.and_then(|p| p.checkpoint),
                 };
-                tx.put_item(&tbl, &pk, &sk, None, &rec::lease_to_item(&lease), old.as_ref(), false)?;
+                tx.put_item(
+                    &tbl,
+                    &pk,
+                    &sk,
+                    None,
+                    &rec::lease_to_item(&lease),
+                    old.as_ref(),
+                    false,
+                )?;
                 Ok(Some(lease))
             })
             .await
     }
 
-    async fn renew(&self, lease: &Lease, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError> {
+    async fn renew(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Option<Lease>, StoreError> {
         let tbl = self.names.state.clone();
         let held = lease.clone();
         self.db
             .tx("renewing lease", move |tx| {
                 let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
-                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else { return Ok(None) };
+                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else {
+                    return Ok(None);
+                };
                 let current = rec::lease_from_item(&old)?;
                 if current.owner != held.owner || current.counter != held.counter {
                     return Ok(None);
                 }
-                let lease = Lease { counter: current.counter + 1, expires_at: now + ttl, ..current };
-                tx.put_item(&tbl, &pk, &sk, None, &rec::lease_to_item(&lease), Some(&old), false)?;
+                let lease = Lease {
+                    counter: current.counter + 1,
+                    expires_at: now + ttl,
+                    ..current
+                };
+                tx.put_item(
+                    &tbl,
+                    &pk,
+                    &sk,
+                    None,
+                    &rec::lease_to_item(&lease),
+                    Some(&old),
+                    false,
+                )?;
                 Ok(Some(lease))
             })
             .await
@@ -259,13 +385,26 @@ impl Leases for Local {
         self.db
             .tx("writing checkpoint", move |tx| {
                 let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
-                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else { return Ok(false) };
+                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else {
+                    return Ok(false);
+                };
                 let current = rec::lease_from_item(&old)?;
                 if current.owner != held.owner || current.counter != held.counter {
                     return Ok(false);
                 }
-                let lease = Lease { checkpoint: Some(sequence), ..current };
-                tx.put_item(&tbl, &pk, &sk, None, &rec::lease_to_item(&lease), Some(&old), false)?;
+                let lease = Lease {
+                    checkpoint: Some(sequence),
+                    ..current
+                };
+                tx.put_item(
+                    &tbl,
+                    &pk,
+                    &sk,
+                    None,
+                    &rec::lease_to_item(&lease),
+                    Some(&old),
+                    false,
+                )?;
                 Ok(true)
             })
             .await
@@ -277,11 +416,24 @@ impl Leases for Local {
         self.db
             .tx("releasing lease", move |tx| {
                 let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
-                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else { return Ok(()) };
+                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else {
+                    return Ok(());
+                };
                 let current = rec::lease_from_item(&old)?;
                 if current.owner == held.owner && current.counter == held.counter {
-                    let lease = Lease { expires_at: DateTime::<Utc>::UNIX_EPOCH, ..current };
-                    tx.put_item(&tbl, &pk, &sk, None, &rec::lease_to_item(&lease), Some(&old), false)?;
+                    let lease = Lease {
+                        expires_at: DateTime::<Utc>::UNIX_EPOCH,
+                        ..current
+                    };
+                    tx.put_item(
+                        &tbl,
+                        &pk,
+                        &sk,
+                        None,
+                        &rec::lease_to_item(&lease),
+                        Some(&old),
+                        false,
+                    )?;
                 }
                 Ok(())
             })

@@ -4,15 +4,27 @@ use rusqlite::params;
 
 use super::db::{decode, sql_error, TxExt};
 use super::Local;
-use crate::domain::{charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId, CrewMember, ThreadEntry};
+use crate::domain::{
+    charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId,
+    CrewMember, ThreadEntry,
+};
 use crate::item::Item;
-use crate::ports::{captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing, Roster, Thread};
+use crate::ports::{
+    captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing,
+    Roster, Thread,
+};
 use crate::records::{self, thread_attr};
 use crate::StoreError;
 use serde_dynamo::AttributeValue as AV;
 
-fn parse_listing<T>(items: Vec<Item>, parse: impl Fn(&Item) -> Result<T, crate::item::ItemError>) -> Listing<T> {
-    let mut out = Listing { items: Vec::with_capacity(items.len()), skipped: Vec::new() };
+fn parse_listing<T>(
+    items: Vec<Item>,
+    parse: impl Fn(&Item) -> Result<T, crate::item::ItemError>,
+) -> Listing<T> {
+    let mut out = Listing {
+        items: Vec::with_capacity(items.len()),
+        skipped: Vec::new(),
+    };
     for item in &items {
         match parse(item) {
             Ok(v) => out.items.push(v),
@@ -26,7 +38,11 @@ fn parse_listing<T>(items: Vec<Item>, parse: impl Fn(&Item) -> Result<T, crate::
 }
 
 /// Reads a charter for a conditional update: `None` if absent.
-fn load_charter(tx: &rusqlite::Transaction<'_>, tbl: &str, key: &CharterKey) -> Result<Option<(Item, Charter)>, StoreError> {
+fn load_charter(
+    tx: &rusqlite::Transaction<'_>,
+    tbl: &str,
+    key: &CharterKey,
+) -> Result<Option<(Item, Charter)>, StoreError> {
     match tx.get_item(tbl, key.charter_id.as_str(), &key.created_at)? {
         None => Ok(None),
         Some(item) => {
@@ -41,7 +57,11 @@ impl Charters for Local {
     async fn insert(&self, charter: &Charter) -> Result<Inserted, StoreError> {
         let tbl = self.names.charters.clone();
         let item = charter.to_item();
-        let (pk, sk, date) = (charter.charter_id.to_string(), charter.created_at.clone(), charter.charter_date.to_string());
+        let (pk, sk, date) = (
+            charter.charter_id.to_string(),
+            charter.created_at.clone(),
+            charter.charter_date.to_string(),
+        );
         self.db
             .tx("inserting charter", move |tx| {
                 if tx.get_item(&tbl, &pk, &sk)?.is_some() {
@@ -56,8 +76,15 @@ impl Charters for Local {
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError> {
         let tbl = self.names.charters.clone();
         let pk = id.to_string();
-        let items = self.db.tx("reading charter", move |tx| tx.query_items(&tbl, &pk, None)).await?;
-        items.last().map(Charter::from_item).transpose().map_err(Into::into)
+        let items = self
+            .db
+            .tx("reading charter", move |tx| tx.query_items(&tbl, &pk, None))
+            .await?;
+        items
+            .last()
+            .map(Charter::from_item)
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn on_date(&self, date: CharterDate) -> Result<Listing<Charter>, StoreError> {
@@ -68,16 +95,25 @@ impl Charters for Local {
             .tx("reading charters of a date", move |tx| {
                 tx.require_table(&tbl)?;
                 let mut stmt = tx
-                    .prepare_cached("SELECT body FROM items WHERE tbl = ?1 AND date_idx = ?2 ORDER BY sk, pk")
+                    .prepare_cached(
+                        "SELECT body FROM items WHERE tbl = ?1 AND date_idx = ?2 ORDER BY sk, pk",
+                    )
                     .map_err(|e| sql_error("querying date index", e))?;
-                let rows = stmt.query_map(params![tbl, day], |r| r.get::<_, String>(0)).map_err(|e| sql_error("querying date index", e))?;
-                rows.map(|b| decode(&b.map_err(|e| sql_error("querying date index", e))?)).collect::<Result<Vec<_>, _>>()
+                let rows = stmt
+                    .query_map(params![tbl, day], |r| r.get::<_, String>(0))
+                    .map_err(|e| sql_error("querying date index", e))?;
+                rows.map(|b| decode(&b.map_err(|e| sql_error("querying date index", e))?))
+                    .collect::<Result<Vec<_>, _>>()
             })
             .await?;
         Ok(parse_listing(items, Charter::from_item))
     }
 
-    async fn assign_captain(&self, key: &CharterKey, crew: &CrewId) -> Result<AssignOutcome, StoreError> {
+    async fn assign_captain(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+    ) -> Result<AssignOutcome, StoreError> {
         let tbl = self.names.charters.clone();
         let (key, crew) = (key.clone(), crew.clone());
         self.db
@@ -90,13 +126,26 @@ impl Charters for Local {
                 }
                 let mut new = old.clone();
                 new.insert(attr::CAPTAIN_ASSIGNED.into(), AV::S(crew.to_string()));
-                tx.put_item(&tbl, key.charter_id.as_str(), &key.created_at, Some(&charter.charter_date.to_string()), &new, Some(&old), true)?;
+                tx.put_item(
+                    &tbl,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    Some(&charter.charter_date.to_string()),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
                 Ok(AssignOutcome::Assigned(Charter::from_item(&new)?))
             })
             .await
     }
 
-    async fn add_crew(&self, key: &CharterKey, crew: &CrewId, needed: u32) -> Result<AssignOutcome, StoreError> {
+    async fn add_crew(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+        needed: u32,
+    ) -> Result<AssignOutcome, StoreError> {
         let tbl = self.names.charters.clone();
         let (key, crew) = (key.clone(), crew.clone());
         self.db
@@ -115,25 +164,47 @@ impl Charters for Local {
                 };
                 list.push(AV::S(crew.to_string()));
                 new.insert(attr::CREW_ASSIGNED.into(), AV::L(list));
-                tx.put_item(&tbl, key.charter_id.as_str(), &key.created_at, Some(&charter.charter_date.to_string()), &new, Some(&old), true)?;
+                tx.put_item(
+                    &tbl,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    Some(&charter.charter_date.to_string()),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
                 Ok(AssignOutcome::Assigned(Charter::from_item(&new)?))
             })
             .await
     }
 
-    async fn set_status(&self, key: &CharterKey, status: CharterStatus) -> Result<bool, StoreError> {
+    async fn set_status(
+        &self,
+        key: &CharterKey,
+        status: CharterStatus,
+    ) -> Result<bool, StoreError> {
         let tbl = self.names.charters.clone();
         let key = key.clone();
         self.db
             .tx("setting charter status", move |tx| {
-                let Some(old) = tx.get_item(&tbl, key.charter_id.as_str(), &key.created_at)? else { return Ok(false) };
+                let Some(old) = tx.get_item(&tbl, key.charter_id.as_str(), &key.created_at)? else {
+                    return Ok(false);
+                };
                 let mut new = old.clone();
                 new.insert(attr::STATUS.into(), AV::S(status.as_str().into()));
                 let date = match old.get(attr::CHARTER_DATE) {
                     Some(AV::S(s)) => Some(s.clone()),
                     _ => None,
                 };
-                tx.put_item(&tbl, key.charter_id.as_str(), &key.created_at, date.as_deref(), &new, Some(&old), true)?;
+                tx.put_item(
+                    &tbl,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    date.as_deref(),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
                 Ok(true)
             })
             .await
@@ -157,7 +228,10 @@ impl Charters for Local {
 impl Roster for Local {
     async fn upsert_batch(&self, members: &[CrewMember]) -> Result<(), StoreError> {
         let tbl = self.names.roster.clone();
-        let items: Vec<(String, Item)> = members.iter().map(|m| (m.crew_id.to_string(), m.to_item())).collect();
+        let items: Vec<(String, Item)> = members
+            .iter()
+            .map(|m| (m.crew_id.to_string(), m.to_item()))
+            .collect();
         self.db
             .tx("writing roster", move |tx| {
                 for (id, item) in &items {
@@ -171,8 +245,16 @@ impl Roster for Local {
     async fn get(&self, id: &CrewId) -> Result<Option<CrewMember>, StoreError> {
         let tbl = self.names.roster.clone();
         let pk = id.to_string();
-        let item = self.db.tx("reading roster member", move |tx| tx.get_item(&tbl, &pk, "")).await?;
-        item.as_ref().map(CrewMember::from_item).transpose().map_err(Into::into)
+        let item = self
+            .db
+            .tx("reading roster member", move |tx| {
+                tx.get_item(&tbl, &pk, "")
+            })
+            .await?;
+        item.as_ref()
+            .map(CrewMember::from_item)
+            .transpose()
+            .map_err(Into::into)
     }
 
     async fn list(&self) -> Result<Listing<CrewMember>, StoreError> {
@@ -181,9 +263,14 @@ impl Roster for Local {
             .db
             .tx("listing roster", move |tx| {
                 tx.require_table(&tbl)?;
-                let mut stmt = tx.prepare_cached("SELECT body FROM items WHERE tbl = ?1 ORDER BY pk").map_err(|e| sql_error("listing roster", e))?;
-                let rows = stmt.query_map([&tbl], |r| r.get::<_, String>(0)).map_err(|e| sql_error("listing roster", e))?;
-                rows.map(|b| decode(&b.map_err(|e| sql_error("listing roster", e))?)).collect::<Result<Vec<_>, _>>()
+                let mut stmt = tx
+                    .prepare_cached("SELECT body FROM items WHERE tbl = ?1 ORDER BY pk")
+                    .map_err(|e| sql_error("listing roster", e))?;
+                let rows = stmt
+                    .query_map([&tbl], |r| r.get::<_, String>(0))
+                    .map_err(|e| sql_error("listing roster", e))?;
+                rows.map(|b| decode(&b.map_err(|e| sql_error("listing roster", e))?))
+                    .collect::<Result<Vec<_>, _>>()
             })
             .await?;
         Ok(parse_listing(items, CrewMember::from_item))
@@ -196,13 +283,20 @@ impl Thread for Local {
         let tbl = self.names.chats.clone();
         let item = records::thread_to_item(entry);
         let (pk, sk) = (entry.charter_id.to_string(), entry.sort_key());
-        self.db.tx("appending to thread", move |tx| tx.put_item(&tbl, &pk, &sk, None, &item, None, false)).await
+        self.db
+            .tx("appending to thread", move |tx| {
+                tx.put_item(&tbl, &pk, &sk, None, &item, None, false)
+            })
+            .await
     }
 
     async fn list(&self, charter: &CharterId) -> Result<Vec<ThreadEntry>, StoreError> {
         let tbl = self.names.chats.clone();
         let pk = charter.to_string();
-        let items = self.db.tx("reading thread", move |tx| tx.query_items(&tbl, &pk, None)).await?;
+        let items = self
+            .db
+            .tx("reading thread", move |tx| tx.query_items(&tbl, &pk, None))
+            .await?;
         let _ = thread_attr::TS_ID;
         Ok(parse_listing(items, records::thread_from_item).items)
     }

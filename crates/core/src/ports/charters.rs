@@ -52,16 +52,35 @@ pub trait Charters: Send + Sync {
         for r in results {
             all.merge(r?);
         }
-        all.items.sort_by(|a, b| (a.charter_date, &a.created_at, &a.charter_id).cmp(&(b.charter_date, &b.created_at, &b.charter_id)));
+        all.items.sort_by(|a, b| {
+            (a.charter_date, &a.created_at, &a.charter_id).cmp(&(
+                b.charter_date,
+                &b.created_at,
+                &b.charter_id,
+            ))
+        });
         Ok(all)
     }
     /// Sets the captain if none is set, the charter is open, and the member is not on its crew.
-    async fn assign_captain(&self, key: &CharterKey, crew: &CrewId) -> Result<AssignOutcome, StoreError>;
+    async fn assign_captain(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+    ) -> Result<AssignOutcome, StoreError>;
     /// Appends a member to the crew list if it has fewer than `needed`, does not hold them already,
     /// they are not the captain, and the charter is open.
-    async fn add_crew(&self, key: &CharterKey, crew: &CrewId, needed: u32) -> Result<AssignOutcome, StoreError>;
+    async fn add_crew(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+        needed: u32,
+    ) -> Result<AssignOutcome, StoreError>;
     /// Sets the status (e.g. `staffed`, `cancelled`). Returns false if the charter does not exist.
-    async fn set_status(&self, key: &CharterKey, status: crate::domain::CharterStatus) -> Result<bool, StoreError>;
+    async fn set_status(
+        &self,
+        key: &CharterKey,
+        status: crate::domain::CharterStatus,
+    ) -> Result<bool, StoreError>;
     /// Deletes a charter (the feed then carries a REMOVE).
     async fn delete(&self, key: &CharterKey) -> Result<(), StoreError>;
 }

@@ -95,7 +95,10 @@ mod tests {
     #[test]
     fn sequences_compare_numerically() {
         assert_eq!(sequence_cmp("9", "10"), Ordering::Less);
-        assert_eq!(sequence_cmp("000000000000000000000100", "99"), Ordering::Greater);
+        assert_eq!(
+            sequence_cmp("000000000000000000000100", "99"),
+            Ordering::Greater
+        );
         assert_eq!(sequence_cmp("42", "0042"), Ordering::Equal);
     }
 }

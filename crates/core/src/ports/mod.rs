@@ -13,7 +13,9 @@ mod thread;
 
 use std::sync::Arc;
 
-pub use charters::{captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted};
+pub use charters::{
+    captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted,
+};
 pub use feed::{sequence_cmp, ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
 pub use queues::{OutMessage, QueueDepth, QueueId, Queues, Received, MAX_DELAY};
 
@@ -23,8 +25,9 @@ pub fn queues_max_delay() -> std::time::Duration {
 }
 pub use roster::Roster;
 pub use state::{
-    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord, IdempotencyStatus,
-    Lease, Leases, OfferTransition, Offers, SHARD_END,
+    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
+    IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
+    SHARD_END,
 };
 pub use thread::Thread;
 
@@ -41,7 +44,10 @@ pub struct Listing<T> {
 
 impl<T> Default for Listing<T> {
     fn default() -> Self {
-        Self { items: Vec::new(), skipped: Vec::new() }
+        Self {
+            items: Vec::new(),
+            skipped: Vec::new(),
+        }
     }
 }
 

@@ -23,8 +23,15 @@ pub enum QueueId {
 }
 
 impl QueueId {
-    pub const ALL: [QueueId; 7] =
-        [Self::Cascade, Self::Reports, Self::Roster, Self::CascadeDlq, Self::ReportsDlq, Self::RosterDlq, Self::IngestDlq];
+    pub const ALL: [QueueId; 7] = [
+        Self::Cascade,
+        Self::Reports,
+        Self::Roster,
+        Self::CascadeDlq,
+        Self::ReportsDlq,
+        Self::RosterDlq,
+        Self::IngestDlq,
+    ];
     /// The work queues (each has a DLQ).
     pub const WORK: [QueueId; 3] = [Self::Cascade, Self::Reports, Self::Roster];
 
@@ -65,7 +72,10 @@ impl QueueId {
         }
     }
     pub fn is_dlq(&self) -> bool {
-        matches!(self, Self::CascadeDlq | Self::ReportsDlq | Self::RosterDlq | Self::IngestDlq)
+        matches!(
+            self,
+            Self::CascadeDlq | Self::ReportsDlq | Self::RosterDlq | Self::IngestDlq
+        )
     }
 }
 
@@ -87,7 +97,10 @@ pub struct OutMessage {
 
 impl OutMessage {
     pub fn new(body: impl Into<String>) -> Self {
-        Self { body: body.into(), ..Self::default() }
+        Self {
+            body: body.into(),
+            ..Self::default()
+        }
     }
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
@@ -126,13 +139,28 @@ pub const MAX_DELAY: Duration = Duration::from_secs(900);
 #[async_trait::async_trait]
 pub trait Queues: Send + Sync {
     /// Sends messages (in batches of 10 on SQS); returns their ids in order.
-    async fn send(&self, queue: QueueId, messages: &[OutMessage]) -> Result<Vec<String>, StoreError>;
+    async fn send(
+        &self,
+        queue: QueueId,
+        messages: &[OutMessage],
+    ) -> Result<Vec<String>, StoreError>;
     /// Receives up to `max` (≤ 10) messages, waiting up to `wait` for the first (long poll), hiding
     /// them for `visibility`.
-    async fn receive(&self, queue: QueueId, max: u32, wait: Duration, visibility: Duration) -> Result<Vec<Received>, StoreError>;
+    async fn receive(
+        &self,
+        queue: QueueId,
+        max: u32,
+        wait: Duration,
+        visibility: Duration,
+    ) -> Result<Vec<Received>, StoreError>;
     /// Deletes received messages; returns the receipts that could not be deleted.
     async fn delete(&self, queue: QueueId, receipts: &[String]) -> Result<Vec<String>, StoreError>;
     /// Hides a received message for `timeout` from now (0 makes it visible again at once).
-    async fn change_visibility(&self, queue: QueueId, receipt: &str, timeout: Duration) -> Result<(), StoreError>;
+    async fn change_visibility(
+        &self,
+        queue: QueueId,
+        receipt: &str,
+        timeout: Duration,
+    ) -> Result<(), StoreError>;
     async fn depth(&self, queue: QueueId) -> Result<QueueDepth, StoreError>;
 }

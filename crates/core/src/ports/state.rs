@@ -30,7 +30,12 @@ pub trait Holds: Send + Sync {
     /// Takes the hold if nobody holds the member that day (`attribute_not_exists`).
     async fn take(&self, hold: &Hold) -> Result<HoldOutcome, StoreError>;
     /// Releases the hold if it belongs to `charter`; returns whether one was released.
-    async fn release(&self, crew: &CrewId, date: CharterDate, charter: &CharterId) -> Result<bool, StoreError>;
+    async fn release(
+        &self,
+        crew: &CrewId,
+        date: CharterDate,
+        charter: &CharterId,
+    ) -> Result<bool, StoreError>;
     async fn get(&self, crew: &CrewId, date: CharterDate) -> Result<Option<Hold>, StoreError>;
     /// The holds on `date` among `crews` (batched reads), for candidate selection.
     async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError>;
@@ -112,7 +117,8 @@ pub enum ClaimOutcome {
 /// The Powertools rule: a record blocks a claim while it has not expired and is either completed or
 /// an in-progress claim that has not lapsed.
 pub fn blocks_claim(existing: &IdempotencyRecord, now: DateTime<Utc>) -> bool {
-    existing.expires_at > now && (existing.status == IdempotencyStatus::Completed || existing.in_progress_until > now)
+    existing.expires_at > now
+        && (existing.status == IdempotencyStatus::Completed || existing.in_progress_until > now)
 }
 
 /// What a blocked claim is told.
@@ -120,9 +126,13 @@ pub fn blocked_outcome(existing: &IdempotencyRecord, payload_hash: &str) -> Clai
     if existing.payload_hash != payload_hash {
         ClaimOutcome::PayloadMismatch
     } else if existing.status == IdempotencyStatus::Completed {
-        ClaimOutcome::Completed { result: existing.result.clone() }
+        ClaimOutcome::Completed {
+            result: existing.result.clone(),
+        }
     } else {
-        ClaimOutcome::InProgress { until: existing.in_progress_until }
+        ClaimOutcome::InProgress {
+            until: existing.in_progress_until,
+        }
     }
 }
 
@@ -132,7 +142,13 @@ pub trait Idempotency: Send + Sync {
     /// Claims the key unless a live record exists (conditional put).
     async fn claim(&self, claim: &IdempotencyClaim) -> Result<ClaimOutcome, StoreError>;
     /// Marks the key completed with its result, if `payload_hash` still matches the claim.
-    async fn complete(&self, key: &str, payload_hash: &str, result: Option<&str>, expires_at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn complete(
+        &self,
+        key: &str,
+        payload_hash: &str,
+        result: Option<&str>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Deletes an in-progress claim after a failure so a retry can claim again.
     async fn release(&self, key: &str) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
@@ -161,9 +177,21 @@ pub trait Leases: Send + Sync {
     /// Every lease of a stream (held, expired or finished).
     async fn list(&self, stream: &str) -> Result<Vec<Lease>, StoreError>;
     /// Takes the lease if it is free, expired, or already `owner`'s. Keeps the checkpoint.
-    async fn acquire(&self, stream: &str, shard: &str, owner: &str, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError>;
+    async fn acquire(
+        &self,
+        stream: &str,
+        shard: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Option<Lease>, StoreError>;
     /// Extends a lease still held as `lease` says (owner and counter); `None` if it was lost.
-    async fn renew(&self, lease: &Lease, now: DateTime<Utc>, ttl: chrono::Duration) -> Result<Option<Lease>, StoreError>;
+    async fn renew(
+        &self,
+        lease: &Lease,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> Result<Option<Lease>, StoreError>;
     /// Moves the checkpoint, only while holding the lease (owner and counter match).
     /// Returns false if the lease was lost: the caller must stop reading that shard.
     async fn checkpoint(&self, lease: &Lease, sequence: &str) -> Result<bool, StoreError>;

@@ -1,0 +1,119 @@
+//! Test worlds: each test gets its own backend — a fresh SQLite file, or fresh table and queue names
+//! on the AWS-protocol emulator (moto) that `scripts/test` starts — bootstrapped and ready.
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use dispatch_core::aws::Aws;
+use dispatch_core::local::Local;
+use dispatch_core::Backend;
+
+/// The receive count after which test queues dead-letter a message (kept small for speed).
+pub const TEST_MAX_RECEIVES: u32 = 2;
+
+/// The env var naming the emulator's endpoint, set by `scripts/test`.
+pub const ENDPOINT_VAR: &str = "DISPATCH_TEST_AWS_ENDPOINT";
+
+pub struct World {
+    pub backend: Backend,
+    pub kind: &'static str,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl World {
+    pub async fn local() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let local = Local::open_path(&dir.path().join("dispatch.sqlite3"), "", TEST_MAX_RECEIVES)
+            .expect("open sqlite");
+        let backend = local.backend();
+        backend.admin.bootstrap().await.expect("bootstrap local");
+        Self {
+            backend,
+            kind: "local",
+            _dir: Some(dir),
+        }
+    }
+
+    pub async fn aws() -> Self {
+        let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let backend = aws_with_prefix(&prefix, TEST_MAX_RECEIVES).await.backend();
+        backend
+            .admin
+            .bootstrap()
+            .await
+            .expect("bootstrap on the emulator");
+        Self {
+            backend,
+            kind: "aws",
+            _dir: None,
+        }
+    }
+}
+
+/// An SDK configuration pointing at the emulator. Panics — never skips — when it is not there.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{ENDPOINT_VAR} is not set: the AWS-backend tests need the moto emulator. \
+             Run ./scripts/test (it installs and starts moto), or start `moto_server -H 127.0.0.1 -p PORT` \
+             and export {ENDPOINT_VAR}=http://127.0.0.1:PORT"
+        )
+    });
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+pub async fn aws_with_prefix(prefix: &str, max_receives: u32) -> Aws {
+    Aws::from_sdk_config(&sdk_config().await, prefix, max_receives)
+}
+
+/// Polls `f` until it returns `Some`, or panics after `deadline`.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let end = tokio::time::Instant::now() + deadline;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > end {
+            panic!("timed out after {deadline:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Runs one contract on both backends: `both!(name)` defines `local::name` and `aws::name`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod local {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let world = $crate::common::World::local().await;
+                    $crate::contracts::$name(&world).await;
+                }
+            )*
+        }
+        mod aws {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let world = $crate::common::World::aws().await;
+                    $crate::contracts::$name(&world).await;
+                }
+            )*
+        }
+    };
+}

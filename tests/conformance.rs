@@ -1,0 +1,952 @@
+//! The port contracts, run on both backends: the same test bodies once on SQLite and once on the
+//! AWS-protocol emulator (moto) on loopback. `local::*` and `aws::*` must both pass.
+
+mod common;
+
+both!(
+    charter_insert_is_create_only,
+    second_captain_loses,
+    concurrent_captains_exactly_one_wins,
+    crew_never_exceeds_needed_nor_repeats,
+    closed_charter_takes_no_assignment,
+    month_query_returns_exactly_the_month,
+    change_feed_in_order_with_both_images_and_resumes,
+    hold_taken_once,
+    holds_among_reads_in_batches,
+    offers_move_only_from_the_expected_status,
+    idempotency_has_powertools_semantics,
+    leases_guard_checkpoints,
+    roster_upserts_in_batches,
+    thread_keeps_order_and_dedups,
+    unvisited_message_returns_then_dead_letters,
+    delayed_message_not_seen_early,
+    visibility_change_and_delete,
+    bootstrap_twice_then_doctor_is_clean,
+);
+
+mod contracts {
+    use std::collections::HashSet;
+    use std::time::{Duration, Instant};
+
+    use chrono::Utc;
+    use dispatch_core::domain::*;
+    use dispatch_core::ports::*;
+
+    use crate::common::{eventually, World, TEST_MAX_RECEIVES};
+
+    fn crew(s: &str) -> CrewId {
+        CrewId::parse(s).unwrap()
+    }
+
+    fn charter(date: &str) -> Charter {
+        Charter {
+            charter_id: CharterId::new_random(),
+            created_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            charter_date: CharterDate::parse(date).unwrap(),
+            vessel_name: "Sea Breeze".into(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 20,
+            guest_names: vec!["Guest One".into()],
+            reportable_revenue: Money::parse("1850.25").unwrap(),
+            tips: Money::parse("200").unwrap(),
+            status: CharterStatus::Booked,
+            crew_needed: Some(2),
+        }
+    }
+
+    async fn stored(w: &World, date: &str) -> Charter {
+        let c = charter(date);
+        assert_eq!(w.backend.charters.insert(&c).await.unwrap(), Inserted::New);
+        c
+    }
+
+    pub async fn charter_insert_is_create_only(w: &World) {
+        let c = stored(w, "2024-05-03").await;
+        let mut changed = c.clone();
+        changed.vessel_name = "Other".into();
+        assert_eq!(
+            w.backend.charters.insert(&changed).await.unwrap(),
+            Inserted::AlreadyExists
+        );
+        assert_eq!(
+            w.backend.charters.get(&c.charter_id).await.unwrap(),
+            Some(c)
+        );
+        assert_eq!(
+            w.backend
+                .charters
+                .get(&CharterId::new_random())
+                .await
+                .unwrap(),
+            None
+        );
+    }
+
+    pub async fn second_captain_loses(w: &World) {
+        let c = stored(w, "2024-05-03").await;
+        let first = w
+            .backend
+            .charters
+            .assign_captain(&c.key(), &crew("cap-a"))
+            .await
+            .unwrap();
+        let AssignOutcome::Assigned(now) = first else {
+            panic!("first captain should win: {first:?}")
+        };
+        assert_eq!(now.captain_assigned, Some(crew("cap-a")));
+        let second = w
+            .backend
+            .charters
+            .assign_captain(&c.key(), &crew("cap-b"))
+            .await
+            .unwrap();
+        assert_eq!(
+            second,
+            AssignOutcome::Rejected(AssignRejection::CaptainAlreadySet(crew("cap-a")))
+        );
+        let missing = Charter {
+            charter_id: CharterId::new_random(),
+            ..c.clone()
+        };
+        assert_eq!(
+            w.backend
+                .charters
+                .assign_captain(&missing.key(), &crew("cap-b"))
+                .await
+                .unwrap(),
+            AssignOutcome::Rejected(AssignRejection::NotFound)
+        );
+        assert_eq!(
+            w.backend
+                .charters
+                .get(&c.charter_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .captain_assigned,
+            Some(crew("cap-a"))
+        );
+    }
+
+    pub async fn concurrent_captains_exactly_one_wins(w: &World) {
+        let c = stored(w, "2024-05-04").await;
+        let tries = (0..8).map(|i| {
+            let charters = w.backend.charters.clone();
+            let key = c.key();
+            tokio::spawn(async move {
+                charters
+                    .assign_captain(&key, &crew(&format!("cap-{i}")))
+                    .await
+                    .unwrap()
+            })
+        });
+        let outcomes: Vec<_> = futures::future::join_all(tries)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let winners: Vec<_> = outcomes
+            .iter()
+            .filter(|o| matches!(o, AssignOutcome::Assigned(_)))
+            .collect();
+        assert_eq!(winners.len(), 1, "{outcomes:?}");
+    }
+
+    pub async fn crew_never_exceeds_needed_nor_repeats(w: &World) {
+        let c = stored(w, "2024-05-05").await;
+        w.backend
+            .charters
+            .assign_captain(&c.key(), &crew("cap"))
+            .await
+            .unwrap();
+        assert_eq!(
+            w.backend
+                .charters
+                .add_crew(&c.key(), &crew("cap"), 2)
+                .await
+                .unwrap(),
+            AssignOutcome::Rejected(AssignRejection::RoleConflict)
+        );
+        // Six members (two of them twice) race for two slots.
+        let names = ["d1", "d2", "d3", "d4", "d1", "d2", "d5", "d6"];
+        let tries = names.iter().map(|n| {
+            let charters = w.backend.charters.clone();
+            let key = c.key();
+            let m = crew(n);
+            tokio::spawn(async move { charters.add_crew(&key, &m, 2).await.unwrap() })
+        });
+        let outcomes: Vec<_> = futures::future::join_all(tries)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let wins = outcomes
+            .iter()
+            .filter(|o| matches!(o, AssignOutcome::Assigned(_)))
+            .count();
+        assert_eq!(wins, 2, "{outcomes:?}");
+        let now = w
+            .backend
+            .charters
+            .get(&c.charter_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(now.crew_assigned.len(), 2);
+        let distinct: HashSet<_> = now.crew_assigned.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            2,
+            "a member is listed twice: {:?}",
+            now.crew_assigned
+        );
+        let again = w
+            .backend
+            .charters
+            .add_crew(&c.key(), &now.crew_assigned[0], 3)
+            .await
+            .unwrap();
+        assert_eq!(
+            again,
+            AssignOutcome::Rejected(AssignRejection::AlreadyOnCrew)
+        );
+        let full = w
+            .backend
+            .charters
+            .add_crew(&c.key(), &crew("d9"), 2)
+            .await
+            .unwrap();
+        assert_eq!(full, AssignOutcome::Rejected(AssignRejection::CrewFull));
+        assert_eq!(
+            w.backend
+                .charters
+                .assign_captain(&c.key(), &crew("x"))
+                .await
+                .unwrap(),
+            AssignOutcome::Rejected(AssignRejection::CaptainAlreadySet(crew("cap")))
+        );
+    }
+
+    pub async fn closed_charter_takes_no_assignment(w: &World) {
+        let c = stored(w, "2024-05-06").await;
+        assert!(w
+            .backend
+            .charters
+            .set_status(&c.key(), CharterStatus::Cancelled)
+            .await
+            .unwrap());
+        assert_eq!(
+            w.backend
+                .charters
+                .assign_captain(&c.key(), &crew("cap"))
+                .await
+                .unwrap(),
+            AssignOutcome::Rejected(AssignRejection::Closed(CharterStatus::Cancelled))
+        );
+        assert_eq!(
+            w.backend
+                .charters
+                .add_crew(&c.key(), &crew("d1"), 2)
+                .await
+                .unwrap(),
+            AssignOutcome::Rejected(AssignRejection::Closed(CharterStatus::Cancelled))
+        );
+        let ghost = Charter {
+            charter_id: CharterId::new_random(),
+            ..c
+        };
+        assert!(!w
+            .backend
+            .charters
+            .set_status(&ghost.key(), CharterStatus::Staffed)
+            .await
+            .unwrap());
+    }
+
+    pub async fn month_query_returns_exactly_the_month(w: &World) {
+        let mut in_may = Vec::new();
+        for d in [
+            "2024-04-30",
+            "2024-05-01",
+            "2024-05-15",
+            "2024-05-15",
+            "2024-05-31",
+            "2024-06-01",
+        ] {
+            let c = stored(w, d).await;
+            if d.starts_with("2024-05") {
+                in_may.push(c);
+            }
+        }
+        let month = Month::parse("2024-05").unwrap();
+        // The GSI is eventually consistent on AWS: poll with a deadline.
+        let got = eventually("the month's charters", Duration::from_secs(10), || async {
+            let l = w.backend.charters.in_month(month).await.unwrap();
+            (l.items.len() >= in_may.len()).then_some(l)
+        })
+        .await;
+        assert!(got.skipped.is_empty());
+        let ids: Vec<_> = got.items.iter().map(|c| c.charter_id.clone()).collect();
+        let want: HashSet<_> = in_may.iter().map(|c| c.charter_id.clone()).collect();
+        assert_eq!(ids.len(), want.len(), "{ids:?}");
+        assert_eq!(ids.iter().cloned().collect::<HashSet<_>>(), want);
+        let dates: Vec<_> = got.items.iter().map(|c| c.charter_date).collect();
+        let mut sorted = dates.clone();
+        sorted.sort();
+        assert_eq!(dates, sorted, "month listing is in date order");
+        let day = w
+            .backend
+            .charters
+            .on_date(CharterDate::parse("2024-05-15").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(day.items.len(), 2);
+    }
+
+    async fn read_all(w: &World, it: String, want: usize) -> (Vec<ChangeRecord>, String) {
+        let mut records = Vec::new();
+        let mut iterator = it;
+        let end = Instant::now() + Duration::from_secs(10);
+        while records.len() < want {
+            let page = w.backend.feed.read(&iterator, 100).await.unwrap();
+            records.extend(page.records);
+            iterator = page.next.expect("open shard keeps an iterator");
+            if Instant::now() > end {
+                panic!("feed gave {} of {want} records", records.len());
+            }
+            if records.len() < want {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        (records, iterator)
+    }
+
+    pub async fn change_feed_in_order_with_both_images_and_resumes(w: &World) {
+        let shards = w.backend.feed.shards().await.unwrap();
+        assert!(!shards.is_empty());
+        let shard = shards
+            .iter()
+            .find(|s| !s.closed)
+            .unwrap_or(&shards[0])
+            .id
+            .clone();
+        let c = stored(w, "2024-05-07").await;
+        w.backend
+            .charters
+            .assign_captain(&c.key(), &crew("cap-a"))
+            .await
+            .unwrap();
+        w.backend.charters.delete(&c.key()).await.unwrap();
+
+        let it = w
+            .backend
+            .feed
+            .iterator(&shard, &StartAt::TrimHorizon)
+            .await
+            .unwrap();
+        let (records, _) = read_all(w, it, 3).await;
+        let kinds: Vec<_> = records.iter().map(|r| r.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![ChangeKind::Insert, ChangeKind::Modify, ChangeKind::Remove]
+        );
+        let insert = &records[0];
+        assert!(insert.old_image.is_none());
+        assert_eq!(
+            Charter::from_item(insert.new_image.as_ref().unwrap()).unwrap(),
+            c
+        );
+        let modify = &records[1];
+        assert_eq!(
+            Charter::from_item(modify.old_image.as_ref().unwrap())
+                .unwrap()
+                .captain_assigned,
+            None
+        );
+        assert_eq!(
+            Charter::from_item(modify.new_image.as_ref().unwrap())
+                .unwrap()
+                .captain_assigned,
+            Some(crew("cap-a"))
+        );
+        assert!(records[2].new_image.is_none() && records[2].old_image.is_some());
+        assert_eq!(insert.keys.len(), 2, "keys carry charter_id and created_at");
+        assert!(sequence_cmp(&records[0].sequence, &records[1].sequence).is_lt());
+        assert!(sequence_cmp(&records[1].sequence, &records[2].sequence).is_lt());
+
+        // Resume after the first record: the rest, and nothing before it.
+        let it = w
+            .backend
+            .feed
+            .iterator(&shard, &StartAt::After(records[0].sequence.clone()))
+            .await
+            .unwrap();
+        let (rest, it) = read_all(w, it, 2).await;
+        assert_eq!(
+            rest.iter().map(|r| r.kind).collect::<Vec<_>>(),
+            vec![ChangeKind::Modify, ChangeKind::Remove]
+        );
+        // And then nothing new until something changes.
+        let page = w.backend.feed.read(&it, 100).await.unwrap();
+        assert!(page.records.is_empty());
+    }
+
+    pub async fn hold_taken_once(w: &World) {
+        let date = CharterDate::parse("2024-05-08").unwrap();
+        let charters: Vec<CharterId> = (0..6).map(|_| CharterId::new_random()).collect();
+        let tries = charters.iter().map(|cid| {
+            let holds = w.backend.holds.clone();
+            let hold = Hold {
+                crew_id: crew("d1"),
+                date,
+                charter_id: cid.clone(),
+                taken_at: Utc::now(),
+            };
+            tokio::spawn(async move { holds.take(&hold).await.unwrap() })
+        });
+        let outcomes: Vec<_> = futures::future::join_all(tries)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| **o == HoldOutcome::Taken)
+                .count(),
+            1,
+            "{outcomes:?}"
+        );
+        let holder = w
+            .backend
+            .holds
+            .get(&crew("d1"), date)
+            .await
+            .unwrap()
+            .unwrap();
+        for o in &outcomes {
+            if let HoldOutcome::AlreadyHeld(h) = o {
+                assert_eq!(h.charter_id, holder.charter_id);
+            }
+        }
+        let other = charters.iter().find(|c| **c != holder.charter_id).unwrap();
+        assert!(
+            !w.backend
+                .holds
+                .release(&crew("d1"), date, other)
+                .await
+                .unwrap(),
+            "only the holder may release"
+        );
+        assert!(w
+            .backend
+            .holds
+            .release(&crew("d1"), date, &holder.charter_id)
+            .await
+            .unwrap());
+        assert!(w
+            .backend
+            .holds
+            .get(&crew("d1"), date)
+            .await
+            .unwrap()
+            .is_none());
+        let again = Hold {
+            crew_id: crew("d1"),
+            date,
+            charter_id: other.clone(),
+            taken_at: Utc::now(),
+        };
+        assert_eq!(
+            w.backend.holds.take(&again).await.unwrap(),
+            HoldOutcome::Taken
+        );
+    }
+
+    pub async fn holds_among_reads_in_batches(w: &World) {
+        let date = CharterDate::parse("2024-05-09").unwrap();
+        let members: Vec<CrewId> = (0..130).map(|i| crew(&format!("m{i:03}"))).collect();
+        let cid = CharterId::new_random();
+        for m in members.iter().step_by(10) {
+            w.backend
+                .holds
+                .take(&Hold {
+                    crew_id: m.clone(),
+                    date,
+                    charter_id: cid.clone(),
+                    taken_at: Utc::now(),
+                })
+                .await
+                .unwrap();
+        }
+        let held = w.backend.holds.among(date, &members).await.unwrap();
+        let mut ids: Vec<_> = held.iter().map(|h| h.crew_id.clone()).collect();
+        ids.sort();
+        assert_eq!(ids, members.iter().step_by(10).cloned().collect::<Vec<_>>());
+        let other_day = w
+            .backend
+            .holds
+            .among(CharterDate::parse("2024-05-10").unwrap(), &members)
+            .await
+            .unwrap();
+        assert!(other_day.is_empty());
+    }
+
+    pub async fn offers_move_only_from_the_expected_status(w: &World) {
+        let cid = CharterId::new_random();
+        // Times are stored to the millisecond.
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 3);
+        let mk = |who: &str, role: Role, secs: i64| Offer {
+            offer_id: OfferId::new_random(),
+            charter_id: cid.clone(),
+            charter_date: CharterDate::parse("2024-05-11").unwrap(),
+            crew_id: crew(who),
+            role,
+            status: OfferStatus::Open,
+            created_at: now + chrono::Duration::seconds(secs),
+            expires_at: now + chrono::Duration::hours(2),
+            updated_at: now,
+        };
+        let a = mk("cap-a", Role::Captain, 0);
+        let b = mk("d1", Role::Crew { slot: 1 }, 1);
+        assert!(w.backend.offers.put(&a).await.unwrap());
+        assert!(w.backend.offers.put(&b).await.unwrap());
+        assert!(
+            !w.backend.offers.put(&a).await.unwrap(),
+            "an offer id is stored once"
+        );
+        assert_eq!(
+            w.backend
+                .offers
+                .get(&cid, &a.offer_id)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(&a)
+        );
+        let all = w.backend.offers.for_charter(&cid).await.unwrap();
+        assert_eq!(
+            all.iter().map(|o| o.offer_id.clone()).collect::<Vec<_>>(),
+            vec![a.offer_id.clone(), b.offer_id.clone()]
+        );
+        let done = w
+            .backend
+            .offers
+            .transition(
+                &cid,
+                &a.offer_id,
+                OfferStatus::Open,
+                OfferStatus::Accepted,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let OfferTransition::Done(o) = done else {
+            panic!("{done:?}")
+        };
+        assert_eq!(o.status, OfferStatus::Accepted);
+        let late = w
+            .backend
+            .offers
+            .transition(
+                &cid,
+                &a.offer_id,
+                OfferStatus::Open,
+                OfferStatus::Declined,
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+        let OfferTransition::Conflict(o) = late else {
+            panic!("{late:?}")
+        };
+        assert_eq!(o.status, OfferStatus::Accepted);
+        assert_eq!(
+            w.backend
+                .offers
+                .transition(
+                    &cid,
+                    &OfferId::new_random(),
+                    OfferStatus::Open,
+                    OfferStatus::Lapsed,
+                    Utc::now()
+                )
+                .await
+                .unwrap(),
+            OfferTransition::NotFound
+        );
+    }
+
+    pub async fn idempotency_has_powertools_semantics(w: &World) {
+        let idem = &w.backend.idempotency;
+        let now = Utc::now();
+        let claim = |key: &str, hash: &str, at: chrono::DateTime<Utc>| IdempotencyClaim {
+            key: key.into(),
+            payload_hash: hash.into(),
+            now: at,
+            in_progress_until: at + chrono::Duration::seconds(60),
+            expires_at: at + chrono::Duration::hours(1),
+        };
+        assert_eq!(
+            idem.claim(&claim("k1", "h1", now)).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+        assert!(matches!(
+            idem.claim(&claim("k1", "h1", now)).await.unwrap(),
+            ClaimOutcome::InProgress { .. }
+        ));
+        assert_eq!(
+            idem.claim(&claim("k1", "other", now)).await.unwrap(),
+            ClaimOutcome::PayloadMismatch
+        );
+        idem.complete(
+            "k1",
+            "h1",
+            Some("{\"sent\":true}"),
+            now + chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            idem.claim(&claim("k1", "h1", now)).await.unwrap(),
+            ClaimOutcome::Completed {
+                result: Some("{\"sent\":true}".into())
+            }
+        );
+        // A completed record that expired counts as absent.
+        assert_eq!(
+            idem.claim(&claim("k1", "h1", now + chrono::Duration::hours(2)))
+                .await
+                .unwrap(),
+            ClaimOutcome::Claimed
+        );
+        // A crashed worker's in-progress claim lapses.
+        assert_eq!(
+            idem.claim(&claim("k2", "h", now)).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+        assert_eq!(
+            idem.claim(&claim("k2", "h", now + chrono::Duration::seconds(61)))
+                .await
+                .unwrap(),
+            ClaimOutcome::Claimed
+        );
+        // Released after a failure: claimable again at once.
+        assert_eq!(
+            idem.claim(&claim("k3", "h", now)).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+        idem.release("k3").await.unwrap();
+        assert_eq!(
+            idem.claim(&claim("k3", "h", now)).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+        let rec = idem.get("k3").await.unwrap().unwrap();
+        assert_eq!(rec.status, IdempotencyStatus::InProgress);
+        assert!(idem.get("nope").await.unwrap().is_none());
+    }
+
+    pub async fn leases_guard_checkpoints(w: &World) {
+        let leases = &w.backend.leases;
+        let now = Utc::now();
+        let ttl = chrono::Duration::seconds(30);
+        let a = leases
+            .acquire("stream-1", "shard-1", "worker-a", now, ttl)
+            .await
+            .unwrap()
+            .expect("free lease");
+        assert!(
+            leases
+                .acquire("stream-1", "shard-1", "worker-b", now, ttl)
+                .await
+                .unwrap()
+                .is_none(),
+            "held lease is not taken"
+        );
+        assert!(leases.checkpoint(&a, "000100").await.unwrap());
+        let a = leases
+            .renew(&a, now, ttl)
+            .await
+            .unwrap()
+            .expect("renew while held");
+        assert!(leases.checkpoint(&a, "000200").await.unwrap());
+        // A expires; B takes over and sees A's checkpoint.
+        let later = now + chrono::Duration::seconds(31);
+        let b = leases
+            .acquire("stream-1", "shard-1", "worker-b", later, ttl)
+            .await
+            .unwrap()
+            .expect("expired lease is taken over");
+        assert_eq!(b.checkpoint.as_deref(), Some("000200"));
+        assert!(b.counter > a.counter);
+        // A can no longer move the checkpoint nor renew.
+        assert!(!leases.checkpoint(&a, "000300").await.unwrap());
+        assert!(leases.renew(&a, later, ttl).await.unwrap().is_none());
+        assert!(leases.checkpoint(&b, "000300").await.unwrap());
+        leases.release(&b).await.unwrap();
+        let c = leases
+            .acquire("stream-1", "shard-1", "worker-c", later, ttl)
+            .await
+            .unwrap()
+            .expect("released lease is free");
+        assert_eq!(c.checkpoint.as_deref(), Some("000300"));
+        let all = leases.list("stream-1").await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].owner, "worker-c");
+    }
+
+    fn member(i: usize) -> CrewMember {
+        CrewMember {
+            crew_id: crew(&format!("crew-{i:03}")),
+            name: format!("Member {i}"),
+            email: EmailAddress::parse(&format!("m{i}@example.com")).unwrap(),
+            phone: Some("555-0100".into()),
+            captain_certified: i % 5 == 0,
+            available_dates: [CharterDate::parse("2024-05-03").unwrap()].into(),
+            certifications: ["deckhand".to_string()].into(),
+            active: true,
+            updated_at: None,
+        }
+    }
+
+    pub async fn roster_upserts_in_batches(w: &World) {
+        let members: Vec<CrewMember> = (0..60).map(member).collect();
+        w.backend.roster.upsert_batch(&members).await.unwrap();
+        let listed = w.backend.roster.list().await.unwrap();
+        assert!(listed.skipped.is_empty());
+        assert_eq!(listed.items, members);
+        let mut changed = members[7].clone();
+        changed.captain_certified = true;
+        changed
+            .available_dates
+            .insert(CharterDate::parse("2024-05-04").unwrap());
+        w.backend
+            .roster
+            .upsert_batch(std::slice::from_ref(&changed))
+            .await
+            .unwrap();
+        assert_eq!(
+            w.backend.roster.get(&changed.crew_id).await.unwrap(),
+            Some(changed)
+        );
+        assert_eq!(w.backend.roster.list().await.unwrap().items.len(), 60);
+        assert!(w
+            .backend
+            .roster
+            .get(&crew("nobody"))
+            .await
+            .unwrap()
+            .is_none());
+    }
+
+    pub async fn thread_keeps_order_and_dedups(w: &World) {
+        let cid = CharterId::new_random();
+        let base = Utc::now();
+        let mut entries = Vec::new();
+        for (i, kind) in [
+            ThreadKind::OfferSent,
+            ThreadKind::Declined,
+            ThreadKind::OfferSent,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut e = ThreadEntry::new(cid.clone(), kind, Some(crew("d1")), format!("step {i}"));
+            e.ts = base + chrono::Duration::milliseconds(i as i64 * 10);
+            entries.push(e);
+        }
+        for e in entries.iter().rev() {
+            w.backend.thread.append(e).await.unwrap();
+        }
+        w.backend.thread.append(&entries[1]).await.unwrap();
+        let got = w.backend.thread.list(&cid).await.unwrap();
+        let want: Vec<_> = entries
+            .iter()
+            .map(|e| (e.sort_key(), e.text.clone()))
+            .collect();
+        assert_eq!(
+            got.iter()
+                .map(|e| (e.sort_key(), e.text.clone()))
+                .collect::<Vec<_>>(),
+            want
+        );
+    }
+
+    pub async fn unvisited_message_returns_then_dead_letters(w: &World) {
+        let q = &w.backend.queues;
+        q.send(
+            QueueId::Cascade,
+            &[OutMessage::new("{\"poison\":true}").attribute("origin", "test")],
+        )
+        .await
+        .unwrap();
+        let vis = Duration::from_secs(1);
+        let mut seen = Vec::new();
+        for attempt in 1..=TEST_MAX_RECEIVES {
+            let got = eventually(
+                "the message to come back",
+                Duration::from_secs(15),
+                || async {
+                    let r = q
+                        .receive(QueueId::Cascade, 10, Duration::from_secs(1), vis)
+                        .await
+                        .unwrap();
+                    (!r.is_empty()).then_some(r)
+                },
+            )
+            .await;
+            assert_eq!(got.len(), 1);
+            assert_eq!(got[0].receive_count, attempt, "receive count");
+            assert_eq!(
+                got[0].attributes.get("origin").map(String::as_str),
+                Some("test")
+            );
+            seen.push(got[0].message_id.clone());
+            // Not deleted: hidden for the visibility timeout.
+            assert!(
+                q.receive(QueueId::Cascade, 10, Duration::ZERO, vis)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "hidden while in flight"
+            );
+        }
+        assert!(
+            seen.windows(2).all(|p| p[0] == p[1]),
+            "the same message came back"
+        );
+        // Past maxReceiveCount it moves to the DLQ instead of coming back.
+        let dead = eventually(
+            "the message in the DLQ",
+            Duration::from_secs(20),
+            || async {
+                let main = q
+                    .receive(QueueId::Cascade, 10, Duration::ZERO, vis)
+                    .await
+                    .unwrap();
+                assert!(
+                    main.is_empty(),
+                    "received more than maxReceiveCount times: {main:?}"
+                );
+                let d = q
+                    .receive(
+                        QueueId::CascadeDlq,
+                        10,
+                        Duration::from_secs(1),
+                        Duration::from_secs(30),
+                    )
+                    .await
+                    .unwrap();
+                (!d.is_empty()).then_some(d)
+            },
+        )
+        .await;
+        assert_eq!(dead[0].body, "{\"poison\":true}");
+        assert_eq!(dead[0].message_id, seen[0]);
+    }
+
+    pub async fn delayed_message_not_seen_early(w: &World) {
+        let q = &w.backend.queues;
+        let start = Instant::now();
+        q.send(
+            QueueId::Reports,
+            &[OutMessage::new("later").delayed(Duration::from_secs(2))],
+        )
+        .await
+        .unwrap();
+        assert!(
+            q.receive(QueueId::Reports, 10, Duration::ZERO, Duration::from_secs(5))
+                .await
+                .unwrap()
+                .is_empty(),
+            "seen before its delay"
+        );
+        let got = eventually("the delayed message", Duration::from_secs(15), || async {
+            let r = q
+                .receive(
+                    QueueId::Reports,
+                    10,
+                    Duration::from_secs(1),
+                    Duration::from_secs(5),
+                )
+                .await
+                .unwrap();
+            (!r.is_empty()).then_some(r)
+        })
+        .await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(1900),
+            "seen after {:?}",
+            start.elapsed()
+        );
+        assert_eq!(got[0].body, "later");
+    }
+
+    pub async fn visibility_change_and_delete(w: &World) {
+        let q = &w.backend.queues;
+        let bodies: Vec<OutMessage> = (0..12).map(|i| OutMessage::new(format!("m{i}"))).collect();
+        let ids = q.send(QueueId::Roster, &bodies).await.unwrap();
+        assert_eq!(ids.len(), 12);
+        let mut got = Vec::new();
+        let end = Instant::now() + Duration::from_secs(15);
+        while got.len() < 12 {
+            assert!(
+                Instant::now() < end,
+                "only {} of 12 messages came",
+                got.len()
+            );
+            got.extend(
+                q.receive(
+                    QueueId::Roster,
+                    10,
+                    Duration::from_secs(1),
+                    Duration::from_secs(60),
+                )
+                .await
+                .unwrap(),
+            );
+        }
+        let mut bodies: Vec<_> = got.iter().map(|m| m.body.clone()).collect();
+        bodies.sort();
+        bodies.dedup();
+        assert_eq!(bodies.len(), 12);
+        // Release one at once: it is visible again.
+        q.change_visibility(QueueId::Roster, &got[0].receipt, Duration::ZERO)
+            .await
+            .unwrap();
+        let back = eventually("the released message", Duration::from_secs(10), || async {
+            let r = q
+                .receive(
+                    QueueId::Roster,
+                    10,
+                    Duration::from_secs(1),
+                    Duration::from_secs(60),
+                )
+                .await
+                .unwrap();
+            (!r.is_empty()).then_some(r)
+        })
+        .await;
+        assert_eq!(back[0].body, got[0].body);
+        let mut receipts: Vec<String> = got[1..].iter().map(|m| m.receipt.clone()).collect();
+        receipts.push(back[0].receipt.clone());
+        let failed = q.delete(QueueId::Roster, &receipts).await.unwrap();
+        assert!(failed.is_empty(), "{failed:?}");
+        let depth = q.depth(QueueId::Roster).await.unwrap();
+        assert_eq!(depth, QueueDepth::default());
+    }
+
+    pub async fn bootstrap_twice_then_doctor_is_clean(w: &World) {
+        let again = w.backend.admin.bootstrap().await.unwrap();
+        assert_eq!(again.len(), 4 + 7);
+        assert!(
+            again.iter().all(|(_, p)| *p == Provisioned::AlreadyThere),
+            "{again:?}"
+        );
+        let checks = w.backend.admin.doctor().await.unwrap();
+        assert_eq!(checks.len(), 4 + 7);
+        let problems: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+}
