@@ -1,2 +1,15 @@
-//! The `dispatch` command line: wiring settings to the library crates. `main.rs` only calls [`cli::run`].
+//! # crew-dispatch (the `dispatch` binary's library)
+//!
+//! Wires settings to the library crates; every command of the CLI lives here so tests can drive it.
+//!
+//! - [`cli`]: the `clap` command tree and the commands (`bootstrap`, `doctor`, `charter add|import`,
+//!   `roster import`, `demo`).
+//! - [`import`]: reading charters and roster members from JSON files (plain JSON or DynamoDB JSON),
+//!   good rows kept, bad rows named.
+//! - [`telemetry`]: logging set-up (JSON when stderr is not a terminal).
+//!
+//! The domain, ports and adapters are in `dispatch-core`; see the README's architecture section.
+
 pub mod cli;
+pub mod import;
+pub mod telemetry;

@@ -1,3 +1,87 @@
-pub async fn run() -> anyhow::Result<()> {
-    Ok(())
+//! The `dispatch` command tree. Each command loads settings, builds the backend once, and calls
+//! library code; errors say what to do and exit non-zero.
+
+mod admin;
+mod charters;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use dispatch_core::{Backend, Settings};
+
+/// crew-dispatch: certified captains and enough crew for every charter, without phoning around.
+///
+/// Settings come from `dispatch.toml` (or --config) and `DISPATCH_*` environment variables;
+/// see the README's configuration section.
+#[derive(Debug, Parser)]
+#[command(name = "dispatch", version, propagate_version = true)]
+pub struct Cli {
+    /// Settings file (default: ./dispatch.toml when present; env DISPATCH_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the story on the embedded backend with sample data (no AWS, no Google).
+    Demo,
+    /// Create every table and queue in the configured backend (safe to run again).
+    Bootstrap,
+    /// Check the backend is reachable and every table and queue has the right shape.
+    Doctor,
+    /// Add or import charters.
+    #[command(subcommand)]
+    Charter(charters::CharterCommand),
+    /// Import roster members.
+    #[command(subcommand)]
+    Roster(charters::RosterCommand),
+}
+
+/// Parses the command line and runs it; the exit code is 0 on success.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init("warn");
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo => demo::run(cli.config.as_deref()).await,
+        command => {
+            let settings = load_settings(cli.config.as_deref())?;
+            let backend = open(&settings).await?;
+            match command {
+                Command::Bootstrap => admin::bootstrap(&backend).await,
+                Command::Doctor => admin::doctor(&backend).await,
+                Command::Charter(c) => charters::run_charter(&backend, c).await,
+                Command::Roster(c) => charters::run_roster(&backend, c).await,
+                Command::Demo => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+/// Loads and checks the settings.
+pub fn load_settings(file: Option<&std::path::Path>) -> anyhow::Result<Settings> {
+    Settings::load(file).context("loading settings")
+}
+
+/// Opens the configured backend.
+pub async fn open(settings: &Settings) -> anyhow::Result<Backend> {
+    dispatch_core::open_backend(settings)
+        .await
+        .with_context(|| format!("opening the {:?} backend", settings.backend))
 }

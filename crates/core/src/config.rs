@@ -191,16 +191,24 @@ impl Settings {
             };
             table.insert(field.to_string(), value);
         }
-        let settings: Settings =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    let message = e.message().to_string();
-                    match FIELDS
-                        .iter()
-                        .find(|(f, _)| message.contains(&format!("`{f}`")) || message.contains(f))
-                    {
-                        Some((f, _)) => ConfigError::Invalid {
+        let settings: Settings = match toml::Value::Table(table.clone()).try_into() {
+            Ok(s) => s,
+            Err(e) => {
+                let e: toml::de::Error = e;
+                // Find the setting at fault by trying each one alone.
+                let culprit = table.iter().find_map(|(k, v)| {
+                    let mut one = toml::Table::new();
+                    one.insert(k.clone(), v.clone());
+                    toml::Value::Table(one)
+                        .try_into::<Settings>()
+                        .err()
+                        .map(|err| (k.clone(), err.message().to_string()))
+                });
+                return Err(
+                    match culprit.and_then(|(k, m)| {
+                        FIELDS.iter().find(|(f, _)| *f == k).map(|(f, _)| (*f, m))
+                    }) {
+                        Some((f, message)) => ConfigError::Invalid {
                             setting: f,
                             env: env_name(f),
                             message,
@@ -209,10 +217,12 @@ impl Settings {
                             path: path
                                 .clone()
                                 .unwrap_or_else(|| PathBuf::from("(environment)")),
-                            message,
+                            message: e.message().to_string(),
                         },
-                    }
-                })?;
+                    },
+                );
+            }
+        };
         settings.check()?;
         Ok(settings)
     }

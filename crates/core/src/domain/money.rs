@@ -49,7 +49,12 @@ impl Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.normalize())
+        // Normalized, but never fewer than two decimals: 1250 → 1250.00, 0.125 → 0.125.
+        let mut d = self.0.normalize();
+        if d.scale() < 2 {
+            d.rescale(2);
+        }
+        write!(f, "{d}")
     }
 }
 impl TryFrom<String> for Money {
@@ -84,7 +89,8 @@ mod tests {
         let a = Money::parse("0.1").unwrap();
         let b = Money::parse("0.2").unwrap();
         assert_eq!(a + b, Money::parse("0.3").unwrap());
-        assert_eq!(Money::parse("1250.00").unwrap().to_string(), "1250");
+        assert_eq!(Money::parse("1250").unwrap().to_string(), "1250.00");
+        assert_eq!(Money::parse("0.125").unwrap().to_string(), "0.125");
         assert!(Money::parse("$12").is_err());
         assert!(Money::parse("1e3").is_err());
         assert_eq!(Money::from_cents(1050), Money::parse("10.5").unwrap());

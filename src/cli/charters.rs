@@ -1,0 +1,173 @@
+//! `dispatch charter add|import` and `dispatch roster import`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use dispatch_core::domain::{Charter, CharterDate, CharterId, CharterStatus, Money};
+use dispatch_core::ports::Inserted;
+use dispatch_core::Backend;
+
+use crate::import;
+
+#[derive(Debug, Subcommand)]
+pub enum CharterCommand {
+    /// Book one charter (as the booking system would).
+    Add(AddArgs),
+    /// Import charters from a JSON array (plain or DynamoDB JSON). Good rows are stored, bad rows
+    /// are named, and the command exits non-zero if any row was bad. Re-importing is harmless.
+    Import {
+        /// The JSON file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RosterCommand {
+    /// Import roster members from a JSON array (same rules as `charter import`; members are upserted).
+    Import {
+        /// The JSON file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Charter date, YYYY-MM-DD (the business's local date).
+    #[arg(long)]
+    pub date: String,
+    /// Vessel name.
+    #[arg(long)]
+    pub vessel: String,
+    /// Number of guests.
+    #[arg(long, default_value_t = 0)]
+    pub guests: u32,
+    /// A guest's name (repeat for several).
+    #[arg(long = "guest-name")]
+    pub guest_names: Vec<String>,
+    /// Reportable revenue, e.g. 1850.25.
+    #[arg(long, default_value = "0")]
+    pub revenue: String,
+    /// Tips, e.g. 200.
+    #[arg(long, default_value = "0")]
+    pub tips: String,
+    /// Crew slots besides the captain (default: from vessel config).
+    #[arg(long)]
+    pub crew_needed: Option<u32>,
+    /// Charter id (a UUID; default: a new one).
+    #[arg(long)]
+    pub id: Option<String>,
+}
+
+pub async fn run_charter(backend: &Backend, cmd: CharterCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        CharterCommand::Add(a) => add(backend, a).await,
+        CharterCommand::Import { file } => import_charters(backend, &file).await,
+    }
+}
+
+pub async fn run_roster(backend: &Backend, cmd: RosterCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        RosterCommand::Import { file } => import_roster(backend, &file).await,
+    }
+}
+
+async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
+    let charter = Charter {
+        charter_id: match &a.id {
+            Some(id) => CharterId::parse(id).context("--id")?,
+            None => CharterId::new_random(),
+        },
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        charter_date: CharterDate::parse(&a.date).context("--date")?,
+        vessel_name: a.vessel.trim().to_string(),
+        captain_assigned: None,
+        crew_assigned: vec![],
+        guest_count: a.guests,
+        guest_names: a.guest_names,
+        reportable_revenue: Money::parse(&a.revenue).context("--revenue")?,
+        tips: Money::parse(&a.tips).context("--tips")?,
+        status: CharterStatus::Booked,
+        crew_needed: a.crew_needed,
+    };
+    if charter.vessel_name.is_empty() {
+        bail!("--vessel must not be empty");
+    }
+    match backend
+        .charters
+        .insert(&charter)
+        .await
+        .context("storing the charter")?
+    {
+        Inserted::New => println!(
+            "booked charter {} on {} ({})",
+            charter.charter_id, charter.charter_date, charter.vessel_name
+        ),
+        Inserted::AlreadyExists => println!(
+            "charter {} already exists; left unchanged",
+            charter.charter_id
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Stores every good charter of a file; returns (new, already there, bad rows).
+pub async fn store_charters(
+    backend: &Backend,
+    parsed: &import::Parsed<Charter>,
+) -> anyhow::Result<(usize, usize)> {
+    let (mut new, mut existing) = (0, 0);
+    for c in &parsed.good {
+        match backend
+            .charters
+            .insert(c)
+            .await
+            .with_context(|| format!("storing charter {}", c.charter_id))?
+        {
+            Inserted::New => new += 1,
+            Inserted::AlreadyExists => existing += 1,
+        }
+    }
+    Ok((new, existing))
+}
+
+async fn import_charters(backend: &Backend, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let parsed = import::charters_from_file(file)?;
+    let (new, existing) = store_charters(backend, &parsed).await?;
+    println!(
+        "{}: {new} charters stored, {existing} already there, {} bad rows",
+        file.display(),
+        parsed.bad.len()
+    );
+    report_bad(&parsed.bad)
+}
+
+async fn import_roster(backend: &Backend, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let parsed = import::members_from_file(file)?;
+    backend
+        .roster
+        .upsert_batch(&parsed.good)
+        .await
+        .context("writing roster members")?;
+    println!(
+        "{}: {} members upserted, {} bad rows",
+        file.display(),
+        parsed.good.len(),
+        parsed.bad.len()
+    );
+    report_bad(&parsed.bad)
+}
+
+fn report_bad(bad: &[import::BadRow]) -> anyhow::Result<ExitCode> {
+    if bad.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for b in bad {
+        eprintln!("  skipped {b}");
+    }
+    eprintln!(
+        "fix the rows above and import the file again (rows already stored are left as they are)"
+    );
+    Ok(ExitCode::from(2))
+}

@@ -1,0 +1,237 @@
+//! The `dispatch` binary as scripts drive it: real processes, real SQLite files, moto for AWS.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn dispatch(data_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dispatch"));
+    cmd.args(args)
+        .current_dir(data_dir)
+        .env("DISPATCH_DATA_DIR", data_dir.join("data"))
+        .env_remove("DISPATCH_BACKEND");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run dispatch")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn demo_stores_the_samples_and_is_repeatable() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dispatch(dir.path(), &["demo"], &[]);
+    assert!(first.status.success(), "{}", text(&first));
+    let out = text(&first);
+    assert!(
+        out.contains("stored 8 roster members and 9 new charters"),
+        "{out}"
+    );
+    assert!(out.contains("charters in May 2024"), "{out}");
+    assert!(dir.path().join("data/dispatch.sqlite3").exists());
+    let again = dispatch(dir.path(), &["demo"], &[]);
+    assert!(again.status.success());
+    assert!(
+        text(&again).contains("0 new charters (9 were already there)"),
+        "{}",
+        text(&again)
+    );
+    let doctor = dispatch(dir.path(), &["doctor"], &[]);
+    assert!(doctor.status.success(), "{}", text(&doctor));
+    assert!(text(&doctor).contains("all 11 tables and queues are as expected"));
+}
+
+#[test]
+fn doctor_names_what_is_missing_before_bootstrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dispatch(dir.path(), &["doctor"], &[]);
+    assert!(!out.status.success());
+    let t = text(&out);
+    assert!(
+        t.contains("FAIL  table crew-dispatch: missing: run `dispatch bootstrap`"),
+        "{t}"
+    );
+    assert!(t.contains("FAIL  queue cascade-dlq"), "{t}");
+}
+
+#[test]
+fn import_keeps_good_rows_and_names_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(dispatch(dir.path(), &["bootstrap"], &[]).status.success());
+    let file = dir.path().join("charters.json");
+    std::fs::write(
+        &file,
+        r#"[
+          {"charter_id": "0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a", "created_at": "2024-04-01T00:00:00Z", "charter_date": "2024-05-03", "vessel_name": "A", "guest_count": 4},
+          {"charter_id": "1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a", "created_at": "2024-04-01T00:00:00Z", "charter_date": "2024-02-30", "vessel_name": "B"},
+          {"charter_id": "2b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a", "created_at": "2024-04-01T00:00:00Z", "charter_date": "2024-05-04", "vessel_name": "C", "reportable_revenue": "12.50"}
+        ]"#,
+    )
+    .unwrap();
+    let out = dispatch(
+        dir.path(),
+        &["charter", "import", file.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains("2 charters stored, 0 already there, 1 bad rows"),
+        "{t}"
+    );
+    assert!(
+        t.contains("row 2: record charter_id=1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a"),
+        "{t}"
+    );
+    assert!(t.contains("charter_date"), "{t}");
+    let again = dispatch(
+        dir.path(),
+        &["charter", "import", file.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        text(&again).contains("0 charters stored, 2 already there"),
+        "{}",
+        text(&again)
+    );
+    let not_json = dir.path().join("bad.json");
+    std::fs::write(&not_json, "{oops").unwrap();
+    let out = dispatch(
+        dir.path(),
+        &["charter", "import", not_json.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("not valid JSON"), "{}", text(&out));
+}
+
+#[test]
+fn charter_add_validates_input() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(dispatch(dir.path(), &["bootstrap"], &[]).status.success());
+    let ok = dispatch(
+        dir.path(),
+        &[
+            "charter",
+            "add",
+            "--date",
+            "2024-05-03",
+            "--vessel",
+            "Marlin",
+            "--guests",
+            "12",
+            "--revenue",
+            "1200.50",
+        ],
+        &[],
+    );
+    assert!(ok.status.success(), "{}", text(&ok));
+    assert!(text(&ok).contains("booked charter"));
+    let bad = dispatch(
+        dir.path(),
+        &["charter", "add", "--date", "May 3", "--vessel", "Marlin"],
+        &[],
+    );
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("--date"), "{}", text(&bad));
+    let bad = dispatch(
+        dir.path(),
+        &[
+            "charter",
+            "add",
+            "--date",
+            "2024-05-03",
+            "--vessel",
+            "Marlin",
+            "--revenue",
+            "$12",
+        ],
+        &[],
+    );
+    assert!(text(&bad).contains("--revenue"), "{}", text(&bad));
+}
+
+#[test]
+fn bad_settings_name_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dispatch(dir.path(), &["doctor"], &[("DISPATCH_BACKEND", "azure")]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("DISPATCH_BACKEND"), "{}", text(&out));
+    let out = dispatch(
+        dir.path(),
+        &["doctor"],
+        &[("DISPATCH_LISTEN", "everywhere")],
+    );
+    assert!(text(&out).contains("DISPATCH_LISTEN"), "{}", text(&out));
+}
+
+/// Tests that need the emulator live under `aws::` so `scripts/test` counts them.
+mod aws {
+    use super::*;
+
+    #[test]
+    fn bootstrap_and_doctor_against_the_emulator() {
+        let dir = tempfile::tempdir().unwrap();
+        let endpoint = std::env::var(common::ENDPOINT_VAR).unwrap_or_else(|_| {
+            panic!(
+                "{} is not set: run ./scripts/test, which starts moto",
+                common::ENDPOINT_VAR
+            )
+        });
+        let prefix = format!("cli{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let env = [
+            ("DISPATCH_BACKEND", "aws"),
+            ("DISPATCH_PREFIX", prefix.as_str()),
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ];
+        let before = dispatch(dir.path(), &["doctor"], &env);
+        assert!(!before.status.success());
+        assert!(
+            text(&before).contains("missing: run `dispatch bootstrap`"),
+            "{}",
+            text(&before)
+        );
+        let boot = dispatch(dir.path(), &["bootstrap"], &env);
+        assert!(boot.status.success(), "{}", text(&boot));
+        assert_eq!(
+            text(&boot).matches(" created").count(),
+            11,
+            "{}",
+            text(&boot)
+        );
+        let twice = dispatch(dir.path(), &["bootstrap"], &env);
+        assert_eq!(
+            text(&twice).matches("already there").count(),
+            11,
+            "{}",
+            text(&twice)
+        );
+        let doctor = dispatch(dir.path(), &["doctor"], &env);
+        assert!(doctor.status.success(), "{}", text(&doctor));
+        assert!(text(&doctor).contains("all 11 tables and queues are as expected"));
+        let add = dispatch(
+            dir.path(),
+            &[
+                "charter",
+                "add",
+                "--date",
+                "2024-05-03",
+                "--vessel",
+                "Marlin",
+            ],
+            &env,
+        );
+        assert!(add.status.success(), "{}", text(&add));
+    }
+}
