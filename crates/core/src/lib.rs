@@ -14,6 +14,8 @@
 //!   as each change, and queues with delay, visibility, receive count and DLQ.
 //! - [`config`]: the one `Settings` struct (file + `DISPATCH_*` environment), checked at load.
 //! - [`retry`]: the backoff policy shared by adapters.
+//! - [`idempotency`]: `run_once`, exactly-once in effect on top of the idempotency port.
+//! - [`schema`], [`records`]: table and queue shapes, and the item layout of state records.
 //!
 //! Domain logic never calls the AWS SDK directly: the same code runs on AWS, embedded, and in tests.
 
@@ -21,6 +23,7 @@ pub mod aws;
 pub mod config;
 pub mod domain;
 mod error;
+pub mod idempotency;
 pub mod item;
 pub mod local;
 pub mod ports;

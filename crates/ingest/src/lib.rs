@@ -1,13 +1,20 @@
 //! # dispatch-ingest
 //!
-//! Turns the charters table's change feed into work. It will own:
+//! Turns the charters table's change feed into work, and work into done work, once.
 //!
-//! - the long-running stream consumer over the [`dispatch_core::ports::ChangeFeed`] port (shard
-//!   discovery, parent-before-child lineage, leases and checkpoints in the state table, iterator
-//!   expiry, trimmed data), on DynamoDB Streams and on the embedded change feed alike;
-//! - routing change records to domain events (INSERT → captain cascade, captain set → crew cascade,
-//!   cancelled / REMOVE → release);
-//! - the Lambda handlers (stream batch, SQS batch) with partial batch failure responses, calling the
-//!   same code as the long-running mode.
-//!
-//! Today it holds only this map; the event engine issue fills it in.
+//! - [`route`]: change records → domain events (pure).
+//! - [`sink`]: where events go: jobs on the `cascade` queue (enqueued once per key), or a recording
+//!   list in tests.
+//! - [`consumer`]: the long-running stream consumer — shard leases and checkpoints in the state
+//!   table, parent-before-child, iterator expiry, trimmed data, bounded retries, `ingest-dlq`.
+//! - [`worker`]: the queue worker runtime — long polling, bounded concurrency, visibility extension,
+//!   backoff, DLQ with reasons, graceful shutdown, and the one-step `try_process_one`.
+//! - [`dlq`]: list, show and replay dead letters without losing any.
+//! - [`lambda`]: the same logic behind Lambda event source mappings, with partial batch responses.
+//! - [`backoff`]: exponential backoff with full jitter.
+
+pub mod backoff;
+pub mod consumer;
+pub mod route;
+pub mod sink;
+pub mod worker;
