@@ -10,7 +10,8 @@ pub fn delay(attempt: u32, base: Duration, max: Duration) -> Duration {
     let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
     let cap = exp.min(max);
     let half = cap / 2;
-    let jitter_ms = rand::thread_rng().gen_range(0..=cap.as_millis().saturating_sub(half.as_millis()) as u64);
+    let jitter_ms =
+        rand::thread_rng().gen_range(0..=cap.as_millis().saturating_sub(half.as_millis()) as u64);
     half + Duration::from_millis(jitter_ms)
 }
 
@@ -26,7 +27,10 @@ mod tests {
             let d1 = delay(1, base, max);
             assert!(d1 >= Duration::from_millis(500) && d1 <= base, "{d1:?}");
             let d4 = delay(4, base, max);
-            assert!(d4 >= Duration::from_secs(4) && d4 <= Duration::from_secs(8), "{d4:?}");
+            assert!(
+                d4 >= Duration::from_secs(4) && d4 <= Duration::from_secs(8),
+                "{d4:?}"
+            );
             assert!(delay(40, base, max) <= max);
         }
     }

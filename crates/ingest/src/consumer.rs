@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use dispatch_core::item;
-use dispatch_core::ports::{ChangeFeed, ChangeRecord, Lease, Leases, OutMessage, QueueId, Queues, StartAt, SHARD_END};
+use dispatch_core::ports::{
+    ChangeFeed, ChangeRecord, Lease, Leases, OutMessage, QueueId, Queues, StartAt, SHARD_END,
+};
 use dispatch_core::StoreError;
 use tokio::sync::watch;
 
@@ -33,13 +35,19 @@ pub struct HandleError {
 
 impl From<StoreError> for HandleError {
     fn from(e: StoreError) -> Self {
-        Self { retryable: e.is_retryable(), message: e.to_string() }
+        Self {
+            retryable: e.is_retryable(),
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<RouteError> for HandleError {
     fn from(e: RouteError) -> Self {
-        Self { retryable: false, message: e.to_string() }
+        Self {
+            retryable: false,
+            message: e.to_string(),
+        }
     }
 }
 
@@ -132,8 +140,22 @@ fn chrono_dur(d: Duration) -> chrono::Duration {
 }
 
 impl Consumer {
-    pub fn new(feed: Arc<dyn ChangeFeed>, leases: Arc<dyn Leases>, queues: Arc<dyn Queues>, handler: Arc<dyn RecordHandler>, cfg: ConsumerConfig) -> Self {
-        Self { feed, leases, queues, handler, cfg, held: BTreeMap::new(), stream: None }
+    pub fn new(
+        feed: Arc<dyn ChangeFeed>,
+        leases: Arc<dyn Leases>,
+        queues: Arc<dyn Queues>,
+        handler: Arc<dyn RecordHandler>,
+        cfg: ConsumerConfig,
+    ) -> Self {
+        Self {
+            feed,
+            leases,
+            queues,
+            handler,
+            cfg,
+            held: BTreeMap::new(),
+            stream: None,
+        }
     }
 
     /// The shards this consumer holds now.
@@ -167,14 +189,28 @@ impl Consumer {
             tracing::warn!(shard_id = %shard, owner = %self.cfg.owner, "lease lost; another consumer has the shard");
             self.held.remove(&shard);
         }
-        self.leases.acquire(&stream, &format!("{WORKER_PREFIX}{}", self.cfg.owner), &self.cfg.owner, now, ttl).await?;
+        self.leases
+            .acquire(
+                &stream,
+                &format!("{WORKER_PREFIX}{}", self.cfg.owner),
+                &self.cfg.owner,
+                now,
+                ttl,
+            )
+            .await?;
 
         let shards = self.feed.shards().await?;
         let leases = self.leases.list(&stream).await?;
-        let owners: HashSet<&str> =
-            leases.iter().filter(|l| l.shard_id.starts_with(WORKER_PREFIX) && l.expires_at > now).map(|l| l.owner.as_str()).collect();
-        let finished: HashSet<&str> =
-            leases.iter().filter(|l| l.checkpoint.as_deref() == Some(SHARD_END)).map(|l| l.shard_id.as_str()).collect();
+        let owners: HashSet<&str> = leases
+            .iter()
+            .filter(|l| l.shard_id.starts_with(WORKER_PREFIX) && l.expires_at > now)
+            .map(|l| l.owner.as_str())
+            .collect();
+        let finished: HashSet<&str> = leases
+            .iter()
+            .filter(|l| l.checkpoint.as_deref() == Some(SHARD_END))
+            .map(|l| l.shard_id.as_str())
+            .collect();
         let known: HashSet<&str> = shards.iter().map(|s| s.id.as_str()).collect();
         let eligible: Vec<&str> = shards
             .iter()
@@ -187,6 +223,14 @@ impl Consumer {
             .map(|s| s.id.as_str())
             .collect();
         let fair_share = eligible.len().div_ceil(owners.len().max(1));
+        // Holding more than a fair share (others joined): give the extras up so they can take them.
+        while self.held.len() > fair_share {
+            let Some((shard, held)) = self.held.pop_last() else {
+                break;
+            };
+            tracing::info!(shard_id = %shard, owner = %self.cfg.owner, fair_share, "releasing shard for another consumer");
+            self.leases.release(&held.lease).await?;
+        }
         for shard in eligible {
             if self.held.len() >= fair_share {
                 break;
@@ -199,9 +243,19 @@ impl Consumer {
             if !free {
                 continue;
             }
-            if let Some(lease) = self.leases.acquire(&stream, shard, &self.cfg.owner, now, ttl).await? {
+            if let Some(lease) = self
+                .leases
+                .acquire(&stream, shard, &self.cfg.owner, now, ttl)
+                .await?
+            {
                 tracing::info!(shard_id = %shard, owner = %self.cfg.owner, checkpoint = ?lease.checkpoint, "shard lease taken");
-                self.held.insert(shard.to_string(), Held { lease, iterator: None });
+                self.held.insert(
+                    shard.to_string(),
+                    Held {
+                        lease,
+                        iterator: None,
+                    },
+                );
             }
         }
         Ok(())
@@ -214,7 +268,9 @@ impl Consumer {
         for shard in shards {
             match self.poll_shard(&shard, &mut stats).await {
                 Ok(()) => {}
-                Err(e) if e.is_retryable() => tracing::warn!(shard_id = %shard, error = %e, "reading shard failed; will retry"),
+                Err(e) if e.is_retryable() => {
+                    tracing::warn!(shard_id = %shard, error = %e, "reading shard failed; will retry")
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -240,7 +296,9 @@ impl Consumer {
     }
 
     async fn poll_shard(&mut self, shard: &str, stats: &mut RoundStats) -> Result<(), StoreError> {
-        let Some(held) = self.held.get(shard) else { return Ok(()) };
+        let Some(held) = self.held.get(shard) else {
+            return Ok(());
+        };
         let lease = held.lease.clone();
         let iterator = match &held.iterator {
             Some(it) => it.clone(),
@@ -315,7 +373,11 @@ impl Consumer {
             match self.handler.handle(record).await {
                 Ok(()) => return Ok(true),
                 Err(e) if e.retryable && attempt < self.cfg.record_attempts => {
-                    let wait = crate::backoff::delay(attempt, self.cfg.retry_base, Duration::from_secs(10));
+                    let wait = crate::backoff::delay(
+                        attempt,
+                        self.cfg.retry_base,
+                        Duration::from_secs(10),
+                    );
                     tracing::warn!(shard_id = %record.shard_id, sequence = %record.sequence, attempt, error = %e, "record failed; retrying");
                     tokio::time::sleep(wait).await;
                 }
@@ -349,7 +411,11 @@ impl Consumer {
                 }
             };
             if stats.records == 0 {
-                let wait = self.cfg.idle_sleep.min(next_rebalance.saturating_duration_since(tokio::time::Instant::now()).max(Duration::from_millis(10)));
+                let wait = self.cfg.idle_sleep.min(
+                    next_rebalance
+                        .saturating_duration_since(tokio::time::Instant::now())
+                        .max(Duration::from_millis(10)),
+                );
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => {}
@@ -394,7 +460,12 @@ pub fn record_from_dead_letter(body: &str) -> Result<ChangeRecord, String> {
     if v.get("kind").and_then(|k| k.as_str()) != Some("stream_record") {
         return Err("not a stream record dead letter".into());
     }
-    let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    let s = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
     let img = |k: &str| -> Result<Option<item::Item>, String> {
         match v.get(k) {
             None | Some(serde_json::Value::Null) => Ok(None),

@@ -15,6 +15,7 @@
 
 pub mod backoff;
 pub mod consumer;
+pub mod dlq;
 pub mod route;
 pub mod sink;
 pub mod worker;

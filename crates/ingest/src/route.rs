@@ -28,13 +28,18 @@ pub enum DomainEvent {
     /// The charter has its captain: crew slots can be offered.
     CaptainSet(Charter),
     /// Holds must be released and open offers revoked.
-    CharterReleased { charter: Charter, reason: ReleaseReason },
+    CharterReleased {
+        charter: Charter,
+        reason: ReleaseReason,
+    },
 }
 
 impl DomainEvent {
     pub fn charter(&self) -> &Charter {
         match self {
-            Self::CharterBooked(c) | Self::CaptainSet(c) | Self::CharterReleased { charter: c, .. } => c,
+            Self::CharterBooked(c)
+            | Self::CaptainSet(c)
+            | Self::CharterReleased { charter: c, .. } => c,
         }
     }
     pub fn name(&self) -> &'static str {
@@ -61,8 +66,12 @@ fn open(c: &Charter) -> bool {
 
 /// Routes one change record.
 pub fn route(record: &ChangeRecord) -> Result<Vec<DomainEvent>, RouteError> {
-    let image = |which: &'static str, img: &Option<dispatch_core::item::Item>| -> Result<Charter, RouteError> {
-        let item = img.as_ref().ok_or(RouteError::MissingImage(record.kind.as_str(), which))?;
+    let image = |which: &'static str,
+                 img: &Option<dispatch_core::item::Item>|
+     -> Result<Charter, RouteError> {
+        let item = img
+            .as_ref()
+            .ok_or(RouteError::MissingImage(record.kind.as_str(), which))?;
         Ok(Charter::from_item(item)?)
     };
     Ok(match record.kind {
@@ -80,8 +89,12 @@ pub fn route(record: &ChangeRecord) -> Result<Vec<DomainEvent>, RouteError> {
             let old = image("old", &record.old_image)?;
             let new = image("new", &record.new_image)?;
             if new.status == CharterStatus::Cancelled && old.status != CharterStatus::Cancelled {
-                vec![DomainEvent::CharterReleased { charter: new, reason: ReleaseReason::Cancelled }]
-            } else if old.captain_assigned.is_none() && new.captain_assigned.is_some() && open(&new) {
+                vec![DomainEvent::CharterReleased {
+                    charter: new,
+                    reason: ReleaseReason::Cancelled,
+                }]
+            } else if old.captain_assigned.is_none() && new.captain_assigned.is_some() && open(&new)
+            {
                 vec![DomainEvent::CaptainSet(new)]
             } else {
                 vec![]
@@ -92,7 +105,10 @@ pub fn route(record: &ChangeRecord) -> Result<Vec<DomainEvent>, RouteError> {
             if old.status == CharterStatus::Cancelled {
                 vec![] // already released when it was cancelled
             } else {
-                vec![DomainEvent::CharterReleased { charter: old, reason: ReleaseReason::Removed }]
+                vec![DomainEvent::CharterReleased {
+                    charter: old,
+                    reason: ReleaseReason::Removed,
+                }]
             }
         }
     })
@@ -136,19 +152,36 @@ mod tests {
     #[test]
     fn routes_the_four_cases() {
         let c = charter();
-        assert_eq!(route(&rec(ChangeKind::Insert, None, Some(&c))).unwrap(), vec![DomainEvent::CharterBooked(c.clone())]);
+        assert_eq!(
+            route(&rec(ChangeKind::Insert, None, Some(&c))).unwrap(),
+            vec![DomainEvent::CharterBooked(c.clone())]
+        );
         let mut with_captain = c.clone();
         with_captain.captain_assigned = Some(CrewId::parse("cap").unwrap());
-        assert_eq!(route(&rec(ChangeKind::Modify, Some(&c), Some(&with_captain))).unwrap(), vec![DomainEvent::CaptainSet(with_captain.clone())]);
+        assert_eq!(
+            route(&rec(ChangeKind::Modify, Some(&c), Some(&with_captain))).unwrap(),
+            vec![DomainEvent::CaptainSet(with_captain.clone())]
+        );
         let mut cancelled = with_captain.clone();
         cancelled.status = CharterStatus::Cancelled;
         assert_eq!(
-            route(&rec(ChangeKind::Modify, Some(&with_captain), Some(&cancelled))).unwrap(),
-            vec![DomainEvent::CharterReleased { charter: cancelled.clone(), reason: ReleaseReason::Cancelled }]
+            route(&rec(
+                ChangeKind::Modify,
+                Some(&with_captain),
+                Some(&cancelled)
+            ))
+            .unwrap(),
+            vec![DomainEvent::CharterReleased {
+                charter: cancelled.clone(),
+                reason: ReleaseReason::Cancelled
+            }]
         );
         assert_eq!(
             route(&rec(ChangeKind::Remove, Some(&with_captain), None)).unwrap(),
-            vec![DomainEvent::CharterReleased { charter: with_captain.clone(), reason: ReleaseReason::Removed }]
+            vec![DomainEvent::CharterReleased {
+                charter: with_captain.clone(),
+                reason: ReleaseReason::Removed
+            }]
         );
     }
 
@@ -157,19 +190,34 @@ mod tests {
         let c = charter();
         let mut tipped = c.clone();
         tipped.tips = Money::parse("10").unwrap();
-        assert!(route(&rec(ChangeKind::Modify, Some(&c), Some(&tipped))).unwrap().is_empty());
+        assert!(route(&rec(ChangeKind::Modify, Some(&c), Some(&tipped)))
+            .unwrap()
+            .is_empty());
         let mut cancelled = c.clone();
         cancelled.status = CharterStatus::Cancelled;
-        assert!(route(&rec(ChangeKind::Insert, None, Some(&cancelled))).unwrap().is_empty());
-        assert!(route(&rec(ChangeKind::Remove, Some(&cancelled), None)).unwrap().is_empty());
-        assert!(route(&rec(ChangeKind::Modify, Some(&cancelled), Some(&cancelled))).unwrap().is_empty());
+        assert!(route(&rec(ChangeKind::Insert, None, Some(&cancelled)))
+            .unwrap()
+            .is_empty());
+        assert!(route(&rec(ChangeKind::Remove, Some(&cancelled), None))
+            .unwrap()
+            .is_empty());
+        assert!(
+            route(&rec(ChangeKind::Modify, Some(&cancelled), Some(&cancelled)))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn bad_records_are_errors_not_panics() {
-        assert_eq!(route(&rec(ChangeKind::Insert, None, None)).unwrap_err(), RouteError::MissingImage("INSERT", "new"));
+        assert_eq!(
+            route(&rec(ChangeKind::Insert, None, None)).unwrap_err(),
+            RouteError::MissingImage("INSERT", "new")
+        );
         let mut r = rec(ChangeKind::Insert, None, Some(&charter()));
         r.new_image.as_mut().unwrap().remove("charter_date");
-        assert!(matches!(route(&r), Err(RouteError::BadRecord(e)) if e.attribute == "charter_date"));
+        assert!(
+            matches!(route(&r), Err(RouteError::BadRecord(e)) if e.attribute == "charter_date")
+        );
     }
 }

@@ -25,10 +25,22 @@ pub fn job_for(event: &DomainEvent) -> JobEnvelope {
         "charter_date": c.charter_date,
     });
     match event {
-        DomainEvent::CharterBooked(_) => JobEnvelope::new(JobKind::CaptainCascade, format!("captain_cascade#{}", c.charter_id), payload),
+        DomainEvent::CharterBooked(_) => JobEnvelope::new(
+            JobKind::CaptainCascade,
+            format!("captain_cascade#{}", c.charter_id),
+            payload,
+        ),
         DomainEvent::CaptainSet(_) => {
-            let captain = c.captain_assigned.as_ref().map(|x| x.as_str()).unwrap_or("-");
-            JobEnvelope::new(JobKind::CrewCascade, format!("crew_cascade#{}#{captain}", c.charter_id), payload)
+            let captain = c
+                .captain_assigned
+                .as_ref()
+                .map(|x| x.as_str())
+                .unwrap_or("-");
+            JobEnvelope::new(
+                JobKind::CrewCascade,
+                format!("crew_cascade#{}#{captain}", c.charter_id),
+                payload,
+            )
         }
         DomainEvent::CharterReleased { reason, .. } => {
             let mut payload = payload;
@@ -36,7 +48,11 @@ pub fn job_for(event: &DomainEvent) -> JobEnvelope {
                 ReleaseReason::Cancelled => "cancelled",
                 ReleaseReason::Removed => "removed",
             });
-            JobEnvelope::new(JobKind::Release, format!("release#{}", c.charter_id), payload)
+            JobEnvelope::new(
+                JobKind::Release,
+                format!("release#{}", c.charter_id),
+                payload,
+            )
         }
     }
 }
@@ -55,10 +71,19 @@ impl EventSink for QueueSink {
         let job = job_for(event);
         let key = format!("enqueue#{}", job.key);
         let payload = serde_json::json!({ "kind": job.kind, "key": job.key });
-        let sent = run_once(self.idempotency.as_ref(), &key, &payload, self.config, || async {
-            let ids = self.queues.send(QueueId::Cascade, &[OutMessage::new(job.to_body())]).await?;
-            Ok::<_, StoreError>(ids.into_iter().next().unwrap_or_default())
-        })
+        let sent = run_once(
+            self.idempotency.as_ref(),
+            &key,
+            &payload,
+            self.config,
+            || async {
+                let ids = self
+                    .queues
+                    .send(QueueId::Cascade, &[OutMessage::new(job.to_body())])
+                    .await?;
+                Ok::<_, StoreError>(ids.into_iter().next().unwrap_or_default())
+            },
+        )
         .await;
         match sent {
             Ok(Once::Ran(id)) => {
@@ -69,7 +94,11 @@ impl EventSink for QueueSink {
                 tracing::debug!(charter_id = %event.charter().charter_id, kind = %job.kind, "job already enqueued");
                 Ok(())
             }
-            Ok(Once::InProgress { .. }) => Err(StoreError::backend("enqueueing job", true, "another consumer is enqueueing it")),
+            Ok(Once::InProgress { .. }) => Err(StoreError::backend(
+                "enqueueing job",
+                true,
+                "another consumer is enqueueing it",
+            )),
             Err(OnceError::Work(e)) | Err(OnceError::Store(e)) => Err(e),
             Err(e) => Err(StoreError::Invalid(e.to_string())),
         }
@@ -86,7 +115,10 @@ pub struct RecordingSink {
 
 impl RecordingSink {
     pub fn events(&self) -> Vec<DomainEvent> {
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
     pub fn fail_next(&self, n: usize) {
         *self.fail_next.lock().unwrap_or_else(|p| p.into_inner()) = n;
@@ -103,7 +135,10 @@ impl EventSink for RecordingSink {
                 return Err(StoreError::backend("recording sink", true, "told to fail"));
             }
         }
-        self.events.lock().unwrap_or_else(|p| p.into_inner()).push(event.clone());
+        self.events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event.clone());
         Ok(())
     }
 }

@@ -74,7 +74,10 @@ impl JobHandler for Registry {
     async fn handle(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
         match self.handlers.get(&job.kind) {
             Some(h) => h.handle(job).await,
-            None => Err(JobError::Permanent(format!("no handler for job kind `{}` in this build", job.kind))),
+            None => Err(JobError::Permanent(format!(
+                "no handler for job kind `{}` in this build",
+                job.kind
+            ))),
         }
     }
 }
@@ -145,8 +148,20 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(queue: QueueId, queues: Arc<dyn Queues>, idempotency: Arc<dyn Idempotency>, handler: Arc<dyn JobHandler>, cfg: WorkerConfig) -> Self {
-        Self { queue, queues, idempotency, handler, cfg }
+    pub fn new(
+        queue: QueueId,
+        queues: Arc<dyn Queues>,
+        idempotency: Arc<dyn Idempotency>,
+        handler: Arc<dyn JobHandler>,
+        cfg: WorkerConfig,
+    ) -> Self {
+        Self {
+            queue,
+            queues,
+            idempotency,
+            handler,
+            cfg,
+        }
     }
 
     /// Decides a message's fate, running its job at most once per idempotency key. Does not touch
@@ -154,40 +169,73 @@ impl Worker {
     pub async fn execute(&self, body: &str, receive_count: u32) -> Decision {
         let job = match JobEnvelope::parse(body) {
             Ok(j) => j,
-            Err(e) => return Decision::DeadLetter { reason: e.to_string() },
+            Err(e) => {
+                return Decision::DeadLetter {
+                    reason: e.to_string(),
+                }
+            }
         };
         let span = tracing::info_span!("job", kind = %job.kind, key = %job.key, receive_count);
         let _enter = span.enter();
         let payload = serde_json::json!({ "kind": job.kind, "payload": job.payload });
         let handler = self.handler.clone();
-        let outcome = run_once(self.idempotency.as_ref(), &format!("job#{}", job.key), &payload, self.cfg.idempotency, || async {
-            handler.handle(&job).await
-        })
+        let outcome = run_once(
+            self.idempotency.as_ref(),
+            &format!("job#{}", job.key),
+            &payload,
+            self.cfg.idempotency,
+            || async { handler.handle(&job).await },
+        )
         .await;
         match outcome {
-            Ok(Once::Ran(_)) => Decision::Ack { already_done: false },
+            Ok(Once::Ran(_)) => Decision::Ack {
+                already_done: false,
+            },
             Ok(Once::AlreadyDone(_)) => Decision::Ack { already_done: true },
             Ok(Once::InProgress { until }) => {
                 let wait = (until - Utc::now()).to_std().unwrap_or_default();
-                Decision::Defer { after: wait.clamp(Duration::from_secs(1), self.cfg.visibility) }
+                Decision::Defer {
+                    after: wait.clamp(Duration::from_secs(1), self.cfg.visibility),
+                }
             }
             Err(OnceError::Work(JobError::Permanent(reason))) => Decision::DeadLetter { reason },
-            Err(OnceError::PayloadMismatch(key)) => Decision::DeadLetter { reason: format!("idempotency key {key} reused with another payload") },
-            Err(OnceError::BadStoredResult { key, message }) => Decision::DeadLetter { reason: format!("stored result of {key} unreadable: {message}") },
-            Err(OnceError::Work(e)) => self.retry_or_give_up(receive_count, e.to_string(), match e {
-                JobError::RetryAfter(_, d) => Some(d),
-                _ => None,
-            }),
-            Err(OnceError::Store(e)) => self.retry_or_give_up(receive_count, format!("idempotency store: {e}"), None),
+            Err(OnceError::PayloadMismatch(key)) => Decision::DeadLetter {
+                reason: format!("idempotency key {key} reused with another payload"),
+            },
+            Err(OnceError::BadStoredResult { key, message }) => Decision::DeadLetter {
+                reason: format!("stored result of {key} unreadable: {message}"),
+            },
+            Err(OnceError::Work(e)) => self.retry_or_give_up(
+                receive_count,
+                e.to_string(),
+                match e {
+                    JobError::RetryAfter(_, d) => Some(d),
+                    _ => None,
+                },
+            ),
+            Err(OnceError::Store(e)) => {
+                self.retry_or_give_up(receive_count, format!("idempotency store: {e}"), None)
+            }
         }
     }
 
-    fn retry_or_give_up(&self, receive_count: u32, reason: String, after: Option<Duration>) -> Decision {
+    fn retry_or_give_up(
+        &self,
+        receive_count: u32,
+        reason: String,
+        after: Option<Duration>,
+    ) -> Decision {
         if receive_count >= self.cfg.max_attempts {
-            Decision::DeadLetter { reason: format!("gave up after {receive_count} attempts: {reason}") }
+            Decision::DeadLetter {
+                reason: format!("gave up after {receive_count} attempts: {reason}"),
+            }
         } else {
-            let backoff = crate::backoff::delay(receive_count, self.cfg.retry_base, self.cfg.retry_max);
-            Decision::Retry { after: after.unwrap_or(backoff).max(backoff), reason }
+            let backoff =
+                crate::backoff::delay(receive_count, self.cfg.retry_base, self.cfg.retry_max);
+            Decision::Retry {
+                after: after.unwrap_or(backoff).max(backoff),
+                reason,
+            }
         }
     }
 
@@ -195,7 +243,10 @@ impl Worker {
     pub async fn dead_letter(&self, msg: &Received, reason: &str) -> Result<(), StoreError> {
         let dlq = self.queue.dlq().unwrap_or(QueueId::IngestDlq);
         let mut out = OutMessage::new(msg.body.clone())
-            .attribute(dlq_attr::ERROR, reason.chars().take(1000).collect::<String>())
+            .attribute(
+                dlq_attr::ERROR,
+                reason.chars().take(1000).collect::<String>(),
+            )
             .attribute(dlq_attr::SOURCE, self.queue.base_name())
             .attribute(dlq_attr::RECEIVES, msg.receive_count.to_string())
             .attribute(dlq_attr::FAILED_AT, Utc::now().to_rfc3339());
@@ -210,20 +261,31 @@ impl Worker {
     pub async fn settle(&self, msg: &Received, decision: &Decision) -> Result<(), StoreError> {
         match decision {
             Decision::Ack { .. } => {
-                let failed = self.queues.delete(self.queue, std::slice::from_ref(&msg.receipt)).await?;
+                let failed = self
+                    .queues
+                    .delete(self.queue, std::slice::from_ref(&msg.receipt))
+                    .await?;
                 if !failed.is_empty() {
                     tracing::warn!(message_id = %msg.message_id, "delete failed; the message will come back and be skipped as done");
                 }
             }
             Decision::Retry { after, reason } => {
                 tracing::warn!(message_id = %msg.message_id, retry_in_s = after.as_secs(), %reason, "job failed; will retry");
-                self.queues.change_visibility(self.queue, &msg.receipt, *after).await?;
+                self.queues
+                    .change_visibility(self.queue, &msg.receipt, *after)
+                    .await?;
             }
-            Decision::Defer { after } => self.queues.change_visibility(self.queue, &msg.receipt, *after).await?,
+            Decision::Defer { after } => {
+                self.queues
+                    .change_visibility(self.queue, &msg.receipt, *after)
+                    .await?
+            }
             Decision::DeadLetter { reason } => {
                 tracing::error!(message_id = %msg.message_id, %reason, "message sent to DLQ");
                 self.dead_letter(msg, reason).await?;
-                self.queues.delete(self.queue, std::slice::from_ref(&msg.receipt)).await?;
+                self.queues
+                    .delete(self.queue, std::slice::from_ref(&msg.receipt))
+                    .await?;
             }
         }
         Ok(())
@@ -231,7 +293,8 @@ impl Worker {
 
     /// Executes and settles one received message, keeping it invisible while the job runs.
     pub async fn process(&self, msg: Received) -> Decision {
-        let span = tracing::info_span!("message", message_id = %msg.message_id, queue = %self.queue);
+        let span =
+            tracing::info_span!("message", message_id = %msg.message_id, queue = %self.queue);
         let _enter = span.enter();
         let beat = (self.cfg.visibility / 3).max(Duration::from_millis(500));
         let decision = {
@@ -257,8 +320,15 @@ impl Worker {
 
     /// Receives once (up to `max` messages, waiting up to `wait`) and processes what came, in
     /// parallel. Tests call this until the queue is empty.
-    pub async fn try_process_one(&self, max: u32, wait: Duration) -> Result<Vec<Decision>, StoreError> {
-        let msgs = self.queues.receive(self.queue, max.clamp(1, 10), wait, self.cfg.visibility).await?;
+    pub async fn try_process_one(
+        &self,
+        max: u32,
+        wait: Duration,
+    ) -> Result<Vec<Decision>, StoreError> {
+        let msgs = self
+            .queues
+            .receive(self.queue, max.clamp(1, 10), wait, self.cfg.visibility)
+            .await?;
         Ok(futures::future::join_all(msgs.into_iter().map(|m| self.process(m))).await)
     }
 
@@ -293,7 +363,9 @@ impl Worker {
             match received {
                 Ok(msgs) => {
                     for m in msgs {
-                        let Ok(permit) = permits.clone().acquire_owned().await else { break };
+                        let Ok(permit) = permits.clone().acquire_owned().await else {
+                            break;
+                        };
                         let me = self.clone();
                         let msg = m.clone();
                         let handle = tasks.spawn(async move {
@@ -328,7 +400,11 @@ impl Worker {
         }
         for (_, msg) in in_flight {
             tracing::warn!(message_id = %msg.message_id, "job unfinished at shutdown; releasing its message");
-            if let Err(e) = self.queues.change_visibility(self.queue, &msg.receipt, Duration::ZERO).await {
+            if let Err(e) = self
+                .queues
+                .change_visibility(self.queue, &msg.receipt, Duration::ZERO)
+                .await
+            {
                 tracing::warn!(message_id = %msg.message_id, error = %e, "could not release; it returns after its visibility timeout");
             }
         }
