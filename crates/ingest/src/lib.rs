@@ -16,6 +16,7 @@
 pub mod backoff;
 pub mod consumer;
 pub mod dlq;
+pub mod lambda;
 pub mod route;
 pub mod sink;
 pub mod worker;
