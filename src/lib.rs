@@ -2,6 +2,7 @@
 //!
 //! Wires settings to the library crates; every command of the CLI lives here so tests can drive it.
 //!
+//! - [`app`]: wiring shared by `dispatch run`, the CLI and the Lambda binaries.
 //! - [`cli`]: the `clap` command tree and the commands (`bootstrap`, `doctor`, `charter add|import`,
 //!   `roster import`, `demo`).
 //! - [`import`]: reading charters and roster members from JSON files (plain JSON or DynamoDB JSON),
@@ -10,6 +11,7 @@
 //!
 //! The domain, ports and adapters are in `dispatch-core`; see the README's architecture section.
 
+pub mod app;
 pub mod cli;
 pub mod import;
 pub mod telemetry;

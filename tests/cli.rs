@@ -235,3 +235,65 @@ mod aws {
         assert!(add.status.success(), "{}", text(&add));
     }
 }
+
+#[test]
+fn run_routes_charters_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(dispatch(dir.path(), &["demo"], &[]).status.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dispatch"))
+        .args(["run", "--only", "ingest,workers"])
+        .current_dir(dir.path())
+        .env("DISPATCH_DATA_DIR", dir.path().join("data"))
+        .env_remove("DISPATCH_BACKEND")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Every sample charter becomes one captain-cascade job; this build has no cascade handler yet,
+    // so each is dead-lettered with that reason (replayable once it has one).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let out = dispatch(dir.path(), &["dlq", "list", "--queue", "cascade-dlq"], &[]);
+        if text(&out).contains("cascade-dlq: 9 message(s)") {
+            assert!(
+                text(&out).contains("no handler for job kind `captain_cascade`"),
+                "{}",
+                text(&out)
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "charters were not routed: {}",
+            text(&out)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "dispatch run did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let replay = dispatch(
+        dir.path(),
+        &["dlq", "replay", "--queue", "cascade-dlq", "--dry-run"],
+        &[],
+    );
+    assert!(
+        text(&replay).contains("dry run: 9 matched, 0 replayed"),
+        "{}",
+        text(&replay)
+    );
+}

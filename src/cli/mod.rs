@@ -4,6 +4,9 @@
 mod admin;
 mod charters;
 mod demo;
+mod dlq;
+mod jobs;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,12 +44,29 @@ pub enum Command {
     /// Import roster members.
     #[command(subcommand)]
     Roster(charters::RosterCommand),
+    /// Run the stream consumer and the queue workers until SIGTERM / Ctrl-C.
+    Run {
+        /// Run only these parts (comma-separated): ingest, workers, web.
+        #[arg(long, value_delimiter = ',', value_enum)]
+        only: Vec<run::Part>,
+    },
+    /// Put a job on its queue.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
+    /// Inspect and replay dead letters.
+    #[command(subcommand)]
+    Dlq(dlq::DlqCommand),
 }
 
 /// Parses the command line and runs it; the exit code is 0 on success.
 pub async fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::telemetry::init("warn");
+    // Long-running commands log their progress; one-shot commands only warnings.
+    crate::telemetry::init(if matches!(cli.command, Command::Run { .. }) {
+        "info"
+    } else {
+        "warn"
+    });
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -68,6 +88,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Doctor => admin::doctor(&backend).await,
                 Command::Charter(c) => charters::run_charter(&backend, c).await,
                 Command::Roster(c) => charters::run_roster(&backend, c).await,
+                Command::Run { only } => run::run(&settings, &backend, &only).await,
+                Command::Jobs(c) => jobs::run(&backend, c).await,
+                Command::Dlq(c) => dlq::run(&backend, c).await,
                 Command::Demo => unreachable!("handled above"),
             }
         }

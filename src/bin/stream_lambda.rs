@@ -1,0 +1,29 @@
+//! Lambda function for the charters table's DynamoDB stream (event source mapping with
+//! `ReportBatchItemFailures`). Settings from `DISPATCH_*`; the AWS backend from the SDK chain.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::dynamodb::Event;
+use dispatch_ingest::lambda::StreamLambda;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    dispatch::telemetry::init("info");
+    let settings = dispatch_core::Settings::load(None)?;
+    let backend = dispatch_core::open_backend(&settings).await?;
+    let lambda = Arc::new(StreamLambda {
+        handler: dispatch::app::record_handler(&backend),
+        queues: backend.queues.clone(),
+        attempts: 3,
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
+        let lambda = lambda.clone();
+        async move {
+            let span = tracing::info_span!("invocation", request_id = %event.context.request_id, records = event.payload.records.len());
+            let _enter = span.enter();
+            Ok::<_, Error>(lambda.handle(event.payload).await)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,28 @@
+//! Lambda function for the `cascade`, `reports` and `roster` queues (event source mappings with
+//! `ReportBatchItemFailures`). The queue is taken from each message's source ARN.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use dispatch_ingest::lambda::SqsLambda;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    dispatch::telemetry::init("info");
+    let settings = dispatch_core::Settings::load(None)?;
+    let backend = dispatch_core::open_backend(&settings).await?;
+    let lambda = Arc::new(SqsLambda {
+        prefix: settings.prefix.clone(),
+        workers: dispatch::app::workers(&settings, &backend),
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let lambda = lambda.clone();
+        async move {
+            let span = tracing::info_span!("invocation", request_id = %event.context.request_id, messages = event.payload.records.len());
+            let _enter = span.enter();
+            Ok::<_, Error>(lambda.handle(event.payload).await)
+        }
+    }))
+    .await
+}

@@ -1,0 +1,180 @@
+//! `dispatch dlq list|show|replay`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::Utc;
+use clap::Subcommand;
+use dispatch_core::ports::QueueId;
+use dispatch_core::Backend;
+use dispatch_ingest::dlq::{self, ReplayFilter};
+
+const DLQS: [QueueId; 4] = [
+    QueueId::CascadeDlq,
+    QueueId::ReportsDlq,
+    QueueId::RosterDlq,
+    QueueId::IngestDlq,
+];
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Counts and a table of dead letters (they stay in the DLQ).
+    List {
+        /// One DLQ (cascade-dlq, reports-dlq, roster-dlq, ingest-dlq); default: all.
+        #[arg(long)]
+        queue: Option<String>,
+        /// At most this many messages per queue.
+        #[arg(long, default_value_t = 100)]
+        max: usize,
+    },
+    /// One dead letter in full (it stays in the DLQ).
+    Show {
+        /// The message id from `dlq list`.
+        id: String,
+        #[arg(long)]
+        queue: Option<String>,
+    },
+    /// Move dead letters back to their source queue (send first, then delete: never lost).
+    Replay {
+        /// The DLQ to replay (cascade-dlq, reports-dlq, roster-dlq, ingest-dlq).
+        #[arg(long)]
+        queue: String,
+        /// Only messages of this job kind (e.g. monthly_report).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only the message with this idempotency key.
+        #[arg(long)]
+        key: Option<String>,
+        /// Only this message id.
+        #[arg(long)]
+        id: Option<String>,
+        /// Show what would be replayed; move nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn parse_dlq(name: &str) -> anyhow::Result<QueueId> {
+    let q = QueueId::parse(name).with_context(|| {
+        format!("unknown queue `{name}`: use cascade-dlq, reports-dlq, roster-dlq or ingest-dlq")
+    })?;
+    if !q.is_dlq() {
+        bail!("`{name}` is a work queue, not a DLQ: use {}-dlq", name);
+    }
+    Ok(q)
+}
+
+fn age(d: &dlq::DeadLetter) -> String {
+    d.sent_at
+        .map(|t| format!("{}m", (Utc::now() - t).num_minutes()))
+        .unwrap_or_else(|| "-".into())
+}
+
+pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        DlqCommand::List { queue, max } => {
+            let queues = match queue {
+                Some(q) => vec![parse_dlq(&q)?],
+                None => DLQS.to_vec(),
+            };
+            for q in queues {
+                let letters = dlq::list(backend.queues.as_ref(), q, max)
+                    .await
+                    .with_context(|| format!("listing {q}"))?;
+                println!("{q}: {} message(s)", letters.len());
+                for d in &letters {
+                    println!(
+                        "  {}  {:<16} {:<44} receives:{:<2} age:{:<6} {}",
+                        d.message_id,
+                        d.kind.as_deref().unwrap_or("?"),
+                        d.key.as_deref().unwrap_or("?"),
+                        d.receive_count,
+                        age(d),
+                        d.reason
+                            .as_deref()
+                            .unwrap_or("(no reason recorded: moved by the redrive policy)")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DlqCommand::Show { id, queue } => {
+            let queues = match queue {
+                Some(q) => vec![parse_dlq(&q)?],
+                None => DLQS.to_vec(),
+            };
+            for q in queues {
+                let letters = dlq::list(backend.queues.as_ref(), q, usize::MAX).await?;
+                if let Some(d) = letters.into_iter().find(|d| d.message_id == id) {
+                    println!("queue:    {q}\nid:       {}\nkind:     {}\nkey:      {}\nreceives: {}\nage:      {}\nreason:   {}\nbody:\n{}",
+                        d.message_id,
+                        d.kind.as_deref().unwrap_or("?"),
+                        d.key.as_deref().unwrap_or("?"),
+                        d.receive_count,
+                        age(&d),
+                        d.reason.as_deref().unwrap_or("-"),
+                        serde_json::from_str::<serde_json::Value>(&d.body).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(d.body.clone()));
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            bail!("no dead letter with id {id}: run `dispatch dlq list` to see the ids")
+        }
+        DlqCommand::Replay {
+            queue,
+            kind,
+            key,
+            id,
+            dry_run,
+        } => {
+            let q = parse_dlq(&queue)?;
+            let filter = ReplayFilter {
+                kind,
+                key,
+                message_id: id,
+            };
+            let handler = crate::app::record_handler(backend);
+            let progress = |done: usize, total: usize| {
+                eprint!("\rreplaying {done}/{total}");
+                let _ = std::io::stderr().flush();
+            };
+            let report = dlq::replay(
+                backend.queues.clone(),
+                q,
+                &filter,
+                dry_run,
+                Some(handler),
+                &progress,
+            )
+            .await?;
+            if !report.matched.is_empty() && !dry_run {
+                eprintln!();
+            }
+            for d in &report.matched {
+                println!(
+                    "  {} {} {} {}",
+                    if dry_run { "would replay" } else { "replayed" },
+                    d.message_id,
+                    d.kind.as_deref().unwrap_or("?"),
+                    d.key.as_deref().unwrap_or("?")
+                );
+            }
+            println!(
+                "{}: {} matched, {} replayed, {} failed, {} left in {q}",
+                if dry_run { "dry run" } else { "replay" },
+                report.matched.len(),
+                report.replayed,
+                report.failed.len(),
+                report.left + report.failed.len() + if dry_run { report.matched.len() } else { 0 }
+            );
+            for (id, why) in &report.failed {
+                eprintln!("  failed {id}: {why}");
+            }
+            Ok(if report.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+    }
+}

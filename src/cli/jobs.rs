@@ -1,0 +1,76 @@
+//! `dispatch jobs enqueue KIND`: put a job on its queue, keyed so a double trigger does nothing.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use dispatch_core::domain::{JobEnvelope, JobKind, Month};
+use dispatch_core::ports::{OutMessage, QueueId};
+use dispatch_core::Backend;
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Enqueue a job: `report`, `statements` or `roster-sync` (month jobs need --month).
+    Enqueue {
+        /// report | statements | roster-sync
+        kind: String,
+        /// The month, YYYY-MM (report, statements).
+        #[arg(long)]
+        month: Option<String>,
+        /// Override the idempotency key (default: one per kind and month; roster-sync: one per minute).
+        #[arg(long)]
+        key: Option<String>,
+    },
+}
+
+pub async fn run(backend: &Backend, cmd: JobsCommand) -> anyhow::Result<ExitCode> {
+    let JobsCommand::Enqueue { kind, month, key } = cmd;
+    let month = month
+        .as_deref()
+        .map(Month::parse)
+        .transpose()
+        .context("--month")?;
+    let (kind, queue, default_key, payload) = match kind.as_str() {
+        "report" | "monthly-report" | "monthly_report" => {
+            let m = month.context("`report` needs --month YYYY-MM")?;
+            (
+                JobKind::MonthlyReport,
+                QueueId::Reports,
+                format!("monthly_report#{m}"),
+                serde_json::json!({ "month": m }),
+            )
+        }
+        "statements" => {
+            let m = month.context("`statements` needs --month YYYY-MM")?;
+            (
+                JobKind::Statements,
+                QueueId::Reports,
+                format!("statements#{m}"),
+                serde_json::json!({ "month": m }),
+            )
+        }
+        "roster-sync" | "roster_sync" | "roster" => {
+            let minute = chrono::Utc::now().format("%Y-%m-%dT%H:%M");
+            (
+                JobKind::RosterSync,
+                QueueId::Roster,
+                format!("roster_sync#{minute}"),
+                serde_json::json!({}),
+            )
+        }
+        other => bail!("unknown job kind `{other}`: use report, statements or roster-sync"),
+    };
+    let env = JobEnvelope::new(kind, key.unwrap_or(default_key), payload);
+    let ids = backend
+        .queues
+        .send(queue, &[OutMessage::new(env.to_body())])
+        .await
+        .with_context(|| format!("sending to {queue}"))?;
+    println!(
+        "enqueued {} (key {}) on {queue} as message {}",
+        env.kind,
+        env.key,
+        ids.first().map(String::as_str).unwrap_or("?")
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,80 @@
+//! `dispatch run`: the stream consumer, the queue workers (and later the crew page) in one process,
+//! until SIGTERM or Ctrl-C; then nothing half-done is deleted.
+
+use std::process::ExitCode;
+
+use anyhow::bail;
+use dispatch_core::{Backend, Settings};
+use tokio::sync::watch;
+
+/// Parts of `dispatch run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    Ingest,
+    Workers,
+    Web,
+}
+
+pub async fn run(
+    settings: &Settings,
+    backend: &Backend,
+    only: &[Part],
+) -> anyhow::Result<ExitCode> {
+    let parts: Vec<Part> = if only.is_empty() {
+        vec![Part::Ingest, Part::Workers]
+    } else {
+        only.to_vec()
+    };
+    if parts.contains(&Part::Web) {
+        bail!("the crew page is not part of this build yet: run with --only ingest,workers");
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    if parts.contains(&Part::Ingest) {
+        let consumer = crate::app::consumer(settings, backend);
+        let rx = stop_rx.clone();
+        tasks.spawn(async move {
+            if let Err(e) = consumer.run(rx).await {
+                tracing::error!(error = %e, "stream consumer stopped with an error");
+            }
+        });
+    }
+    if parts.contains(&Part::Workers) {
+        for w in crate::app::workers(settings, backend) {
+            let rx = stop_rx.clone();
+            tasks.spawn(async move { w.run(rx).await });
+        }
+    }
+    tracing::info!(backend = %backend.admin.describe(), ?parts, "dispatch running");
+    eprintln!(
+        "dispatch running ({}): {:?}; Ctrl-C or SIGTERM to stop",
+        backend.admin.describe(),
+        parts
+    );
+    shutdown_signal().await;
+    eprintln!("stopping: finishing running jobs, releasing the rest");
+    let _ = stop_tx.send(true);
+    while tasks.join_next().await.is_some() {}
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
