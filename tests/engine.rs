@@ -682,3 +682,194 @@ mod contracts {
         }
     }
 }
+
+/// Consumer behaviour that needs a feed misbehaving on purpose (expired iterators, trimmed data,
+/// split shards); the lease store is the real embedded one.
+mod feed_edges {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use chrono::Utc;
+    use dispatch_core::domain::*;
+    use dispatch_core::ports::*;
+    use dispatch_core::StoreError;
+    use dispatch_ingest::consumer::{Consumer, ConsumerConfig, HandleError, RecordHandler};
+
+    use crate::common::World;
+
+    #[derive(Default)]
+    struct Seen(Mutex<Vec<String>>);
+
+    #[async_trait::async_trait]
+    impl RecordHandler for Seen {
+        async fn handle(&self, r: &ChangeRecord) -> Result<(), HandleError> {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("{}:{}", r.shard_id, r.sequence));
+            Ok(())
+        }
+    }
+
+    fn rec(shard: &str, seq: u32) -> ChangeRecord {
+        let c = Charter {
+            charter_id: CharterId::new_random(),
+            created_at: Utc::now().to_rfc3339(),
+            charter_date: CharterDate::parse("2024-05-03").unwrap(),
+            vessel_name: "V".into(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 1,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: None,
+        };
+        ChangeRecord {
+            event_id: format!("{shard}-{seq}"),
+            kind: ChangeKind::Insert,
+            shard_id: shard.into(),
+            sequence: format!("{seq:05}"),
+            keys: Default::default(),
+            old_image: None,
+            new_image: Some(c.to_item()),
+            created_at: None,
+        }
+    }
+
+    /// A parent shard (closed) with a child; the first read expires, the first resume is trimmed.
+    struct Tricky {
+        shards: Vec<Shard>,
+        records: BTreeMap<String, Vec<ChangeRecord>>,
+        expire_once: AtomicUsize,
+        trim_once: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl ChangeFeed for Tricky {
+        async fn stream_name(&self) -> Result<String, StoreError> {
+            Ok("tricky".into())
+        }
+        async fn shards(&self) -> Result<Vec<Shard>, StoreError> {
+            Ok(self.shards.clone())
+        }
+        async fn iterator(&self, shard: &str, start: &StartAt) -> Result<String, StoreError> {
+            match start {
+                StartAt::After(s) => {
+                    if self.trim_once.swap(0, Ordering::SeqCst) == 1 {
+                        return Err(StoreError::TrimmedData);
+                    }
+                    Ok(format!("{shard}|{s}"))
+                }
+                _ => Ok(format!("{shard}|00000")),
+            }
+        }
+        async fn read(&self, it: &str, _limit: u32) -> Result<FeedPage, StoreError> {
+            if self.expire_once.swap(0, Ordering::SeqCst) == 1 {
+                return Err(StoreError::IteratorExpired);
+            }
+            let (shard, after) = it.split_once('|').unwrap();
+            // One record per read, so the consumer must come back for more.
+            let next = self.records[shard]
+                .iter()
+                .find(|r| r.sequence.as_str() > after)
+                .cloned();
+            let closed = self.shards.iter().any(|s| s.id == shard && s.closed);
+            match next {
+                Some(r) => Ok(FeedPage {
+                    next: Some(format!("{shard}|{}", r.sequence)),
+                    records: vec![r],
+                }),
+                None if closed => Ok(FeedPage {
+                    records: vec![],
+                    next: None,
+                }),
+                None => Ok(FeedPage {
+                    records: vec![],
+                    next: Some(it.to_string()),
+                }),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn parent_before_child_and_survives_expiry_and_trimming() {
+        let world = World::local().await;
+        let feed = Arc::new(Tricky {
+            shards: vec![
+                Shard {
+                    id: "child".into(),
+                    parent: Some("parent".into()),
+                    closed: false,
+                },
+                Shard {
+                    id: "parent".into(),
+                    parent: None,
+                    closed: true,
+                },
+            ],
+            records: [
+                (
+                    "parent".to_string(),
+                    vec![rec("parent", 1), rec("parent", 2)],
+                ),
+                ("child".to_string(), vec![rec("child", 3)]),
+            ]
+            .into(),
+            expire_once: AtomicUsize::new(1),
+            trim_once: AtomicUsize::new(0),
+        });
+        let seen = Arc::new(Seen::default());
+        let mut c = Consumer::new(
+            feed.clone(),
+            world.backend.leases.clone(),
+            world.backend.queues.clone(),
+            seen.clone(),
+            ConsumerConfig::new("solo"),
+        );
+        c.rebalance().await.unwrap();
+        assert_eq!(
+            c.held_shards(),
+            vec!["parent"],
+            "the child waits for its parent"
+        );
+        for _ in 0..10 {
+            c.rebalance().await.unwrap();
+            c.poll_once().await.unwrap();
+        }
+        assert_eq!(
+            *seen.0.lock().unwrap(),
+            vec!["parent:00001", "parent:00002", "child:00003"]
+        );
+        let leases = world.backend.leases.list("tricky").await.unwrap();
+        let parent = leases.iter().find(|l| l.shard_id == "parent").unwrap();
+        assert_eq!(parent.checkpoint.as_deref(), Some(SHARD_END));
+        // A new consumer resuming from a trimmed checkpoint continues from the oldest record.
+        feed.trim_once.store(1, Ordering::SeqCst);
+        let again = Arc::new(Seen::default());
+        let child = leases
+            .iter()
+            .find(|l| l.shard_id == "child")
+            .unwrap()
+            .clone();
+        world.backend.leases.release(&child).await.unwrap();
+        let mut d = Consumer::new(
+            feed.clone(),
+            world.backend.leases.clone(),
+            world.backend.queues.clone(),
+            again.clone(),
+            ConsumerConfig::new("late"),
+        );
+        for _ in 0..5 {
+            d.rebalance().await.unwrap();
+            d.poll_once().await.unwrap();
+        }
+        assert_eq!(
+            *again.0.lock().unwrap(),
+            vec!["child:00003"],
+            "re-read from the trim horizon after the loss was logged"
+        );
+    }
+}
