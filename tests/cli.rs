@@ -186,11 +186,14 @@ mod aws {
                 common::ENDPOINT_VAR
             )
         });
+        let ddb_endpoint = common::dynamodb_endpoint();
         let prefix = format!("cli{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let env = [
             ("DISPATCH_BACKEND", "aws"),
             ("DISPATCH_PREFIX", prefix.as_str()),
             ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", ddb_endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", ddb_endpoint.as_str()),
             ("AWS_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),

@@ -13,8 +13,16 @@ use dispatch_core::Backend;
 /// The receive count after which test queues dead-letter a message (kept small for speed).
 pub const TEST_MAX_RECEIVES: u32 = 2;
 
-/// The env var naming the emulator's endpoint, set by `scripts/test`.
+/// The env var naming the emulator's endpoint (SQS, and everything by default), set by `scripts/test`.
 pub const ENDPOINT_VAR: &str = "DISPATCH_TEST_AWS_ENDPOINT";
+/// The env var naming a separate emulator for DynamoDB and its stream (moto serving one request at
+/// a time, so transactions are atomic as on DynamoDB; see scripts/moto_serial.py).
+pub const DYNAMODB_ENDPOINT_VAR: &str = "DISPATCH_TEST_DYNAMODB_ENDPOINT";
+
+/// The DynamoDB endpoint: its own variable, else the common one.
+pub fn dynamodb_endpoint() -> String {
+    std::env::var(DYNAMODB_ENDPOINT_VAR).unwrap_or_else(|_| endpoint())
+}
 
 pub struct World {
     pub backend: Backend,
@@ -53,14 +61,18 @@ impl World {
 }
 
 /// An SDK configuration pointing at the emulator. Panics — never skips — when it is not there.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    let endpoint = std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
+pub fn endpoint() -> String {
+    std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {
         panic!(
             "{ENDPOINT_VAR} is not set: the AWS-backend tests need the moto emulator. \
              Run ./scripts/test (it installs and starts moto), or start `moto_server -H 127.0.0.1 -p PORT` \
              and export {ENDPOINT_VAR}=http://127.0.0.1:PORT"
         )
-    });
+    })
+}
+
+/// An SDK configuration pointing at `endpoint`.
+pub async fn sdk_config_for(endpoint: String) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
@@ -72,7 +84,9 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
 }
 
 pub async fn aws_with_prefix(prefix: &str, max_receives: u32) -> Aws {
-    Aws::from_sdk_config(&sdk_config().await, prefix, max_receives)
+    let ddb = sdk_config_for(dynamodb_endpoint()).await;
+    let sqs = sdk_config_for(endpoint()).await;
+    Aws::from_sdk_configs(&ddb, &sqs, prefix, max_receives)
 }
 
 /// Polls `f` until it returns `Some`, or panics after `deadline`.

@@ -27,7 +27,10 @@ pub struct IdempotencyConfig {
 
 impl Default for IdempotencyConfig {
     fn default() -> Self {
-        Self { in_progress_ttl: Duration::from_secs(15 * 60), expiry: Duration::from_secs(35 * 24 * 3600) }
+        Self {
+            in_progress_ttl: Duration::from_secs(15 * 60),
+            expiry: Duration::from_secs(35 * 24 * 3600),
+        }
     }
 }
 
@@ -81,12 +84,18 @@ where
         key: key.to_string(),
         payload_hash: hash.clone(),
         now,
-        in_progress_until: now + chrono::Duration::from_std(config.in_progress_ttl).unwrap_or(chrono::Duration::minutes(15)),
-        expires_at: now + chrono::Duration::from_std(config.expiry).unwrap_or(chrono::Duration::days(35)),
+        in_progress_until: now
+            + chrono::Duration::from_std(config.in_progress_ttl)
+                .unwrap_or(chrono::Duration::minutes(15)),
+        expires_at: now
+            + chrono::Duration::from_std(config.expiry).unwrap_or(chrono::Duration::days(35)),
     };
     let read = |result: Option<String>| -> Result<T, OnceError<E>> {
         let text = result.unwrap_or_else(|| "null".into());
-        serde_json::from_str(&text).map_err(|e| OnceError::BadStoredResult { key: key.to_string(), message: e.to_string() })
+        serde_json::from_str(&text).map_err(|e| OnceError::BadStoredResult {
+            key: key.to_string(),
+            message: e.to_string(),
+        })
     };
     match store.claim(&claim).await? {
         ClaimOutcome::Completed { result } => return Ok(Once::AlreadyDone(read(result)?)),
@@ -96,8 +105,13 @@ where
     }
     match work().await {
         Ok(value) => {
-            let text = serde_json::to_string(&value).map_err(|e| OnceError::BadStoredResult { key: key.to_string(), message: e.to_string() })?;
-            store.complete(key, &hash, Some(&text), claim.expires_at).await?;
+            let text = serde_json::to_string(&value).map_err(|e| OnceError::BadStoredResult {
+                key: key.to_string(),
+                message: e.to_string(),
+            })?;
+            store
+                .complete(key, &hash, Some(&text), claim.expires_at)
+                .await?;
             Ok(Once::Ran(value))
         }
         Err(e) => {

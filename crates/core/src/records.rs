@@ -24,6 +24,31 @@ pub fn offers_pk(charter: &CharterId) -> String {
     format!("charter#{charter}")
 }
 pub const OFFER_SK_PREFIX: &str = "offer#";
+/// The pointer from a member to one of their offers.
+pub fn crew_offer_key(crew: &CrewId, charter: &CharterId, offer: &OfferId) -> (String, String) {
+    (format!("crew#{crew}"), format!("offer#{charter}#{offer}"))
+}
+pub fn crew_offers_pk(crew: &CrewId) -> String {
+    format!("crew#{crew}")
+}
+/// The pointer item: keys plus the offer's charter and id.
+pub fn crew_offer_pointer(o: &Offer) -> Item {
+    let (pk, sk) = crew_offer_key(&o.crew_id, &o.charter_id, &o.offer_id);
+    Writer::new()
+        .s(PK, pk)
+        .s(SK, sk)
+        .s("charter_id", o.charter_id.as_str())
+        .s("offer_id", o.offer_id.as_str())
+        .build()
+}
+/// (charter, offer) named by a pointer item.
+pub fn pointer_target(item: &Item) -> Result<(CharterId, OfferId), ItemError> {
+    let r = Reader::new(item, &[PK, SK]);
+    Ok((
+        parse_with(&r, "charter_id", CharterId::parse)?,
+        parse_with(&r, "offer_id", OfferId::parse)?,
+    ))
+}
 pub fn idem_key(key: &str) -> (String, String) {
     (format!("idem#{key}"), "idem".into())
 }

@@ -50,10 +50,21 @@ impl Aws {
         prefix: &str,
         max_receive_count: u32,
     ) -> Self {
+        Self::from_sdk_configs(sdk, sdk, prefix, max_receive_count)
+    }
+
+    /// Like [`Aws::from_sdk_config`], with DynamoDB (and its stream) configured apart from SQS
+    /// (e.g. two emulators on different ports).
+    pub fn from_sdk_configs(
+        dynamodb: &aws_config::SdkConfig,
+        sqs: &aws_config::SdkConfig,
+        prefix: &str,
+        max_receive_count: u32,
+    ) -> Self {
         Self {
-            ddb: aws_sdk_dynamodb::Client::new(sdk),
-            streams: aws_sdk_dynamodbstreams::Client::new(sdk),
-            sqs: aws_sdk_sqs::Client::new(sdk),
+            ddb: aws_sdk_dynamodb::Client::new(dynamodb),
+            streams: aws_sdk_dynamodbstreams::Client::new(dynamodb),
+            sqs: aws_sdk_sqs::Client::new(sqs),
             prefix: prefix.to_string(),
             max_receive_count,
             queue_urls: Arc::default(),
@@ -74,6 +85,7 @@ impl Aws {
             thread: me.clone(),
             holds: me.clone(),
             offers: me.clone(),
+            staffing: me.clone(),
             idempotency: me.clone(),
             leases: me.clone(),
             feed: me.clone(),

@@ -201,6 +201,15 @@ impl Holds for Aws {
 #[async_trait::async_trait]
 impl Offers for Aws {
     async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
+        // The pointer first: a pointer to an offer that failed to store is skipped by `for_crew`.
+        self.put_state_if(
+            rec::crew_offer_pointer(offer),
+            "attribute_not_exists(pk) OR attribute_exists(pk)",
+            &[],
+            vec![],
+            "storing offer pointer",
+        )
+        .await?;
         self.put_state_if(
             rec::offer_to_item(offer),
             "attribute_not_exists(pk)",
@@ -209,6 +218,36 @@ impl Offers for Aws {
             "storing offer",
         )
         .await
+    }
+
+    async fn for_crew(&self, crew: &CrewId) -> Result<Vec<Offer>, StoreError> {
+        let table = self.state_table();
+        let mut pointers = Vec::new();
+        let mut pages = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :offer)")
+            .expression_attribute_values(":pk", s(rec::crew_offers_pk(crew)))
+            .expression_attribute_values(":offer", s(rec::OFFER_SK_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| classify(&format!("reading offers of member {crew}"), e))?;
+            pointers.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
+        }
+        let mut offers = Vec::new();
+        for p in &pointers {
+            let (c, o) = rec::pointer_target(p)?;
+            let (pk, sk) = rec::offer_key(&c, &o);
+            if let Some(item) = self.get_state(pk, sk, "offer").await? {
+                offers.push(rec::offer_from_item(&item)?);
+            }
+        }
+        offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
+        Ok(offers)
     }
 
     async fn get(&self, charter: &CharterId, offer: &OfferId) -> Result<Option<Offer>, StoreError> {
@@ -582,5 +621,125 @@ impl Leases for Aws {
             }
         })
         .await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::Staffing for Aws {
+    async fn accept(
+        &self,
+        req: &crate::ports::AcceptRequest,
+    ) -> Result<crate::ports::AcceptOutcome, StoreError> {
+        use super::tables::{CAPTAIN_CONDITION, CAPTAIN_UPDATE, CREW_CONDITION, CREW_UPDATE};
+        use crate::domain::{CharterStatus, Role};
+        use crate::ports::{accept_rejection, AcceptOutcome};
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+
+        let o = &req.offer;
+        let state = self.state_table();
+        let charters = self.charters_table();
+        let hold = Hold {
+            crew_id: o.crew_id.clone(),
+            date: o.charter_date,
+            charter_id: o.charter_id.clone(),
+            taken_at: req.at,
+        };
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
+        for _ in 0..5 {
+            let put_hold = Put::builder()
+                .table_name(&state)
+                .set_item(Some(to_sdk(rec::hold_to_item(&hold))))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(bad)?;
+            let mut charter = Update::builder()
+                .table_name(&charters)
+                .set_key(Some(Self::charter_key(&req.charter_key)))
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":c", s(o.crew_id.as_str()))
+                .expression_attribute_values(":cancelled", s(CharterStatus::Cancelled.as_str()))
+                .expression_attribute_values(":completed", s(CharterStatus::Completed.as_str()));
+            charter = match o.role {
+                Role::Captain => charter
+                    .update_expression(CAPTAIN_UPDATE)
+                    .condition_expression(CAPTAIN_CONDITION)
+                    .expression_attribute_values(":empty", s("")),
+                Role::Crew { .. } => charter
+                    .update_expression(CREW_UPDATE)
+                    .condition_expression(CREW_CONDITION)
+                    .expression_attribute_values(":none", Av::L(vec![]))
+                    .expression_attribute_values(":one", Av::L(vec![s(o.crew_id.as_str())]))
+                    .expression_attribute_values(":needed", n(req.crew_needed)),
+            };
+            let (opk, osk) = rec::offer_key(&o.charter_id, &o.offer_id);
+            let offer = Update::builder()
+                .table_name(&state)
+                .set_key(Some(key(opk, osk)))
+                .update_expression("SET #st = :accepted, updated_at = :at")
+                .condition_expression("#st = :open")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":accepted", s(OfferStatus::Accepted.as_str()))
+                .expression_attribute_values(":open", s(OfferStatus::Open.as_str()))
+                .expression_attribute_values(
+                    ":at",
+                    s(req.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                )
+                .build()
+                .map_err(bad)?;
+            let items = vec![
+                TransactWriteItem::builder().put(put_hold).build(),
+                TransactWriteItem::builder()
+                    .update(charter.build().map_err(bad)?)
+                    .build(),
+                TransactWriteItem::builder().update(offer).build(),
+            ];
+            match self
+                .ddb
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+            {
+                Ok(_) => {
+                    let now = self
+                        .get_charter_by_key(&req.charter_key)
+                        .await?
+                        .ok_or(StoreError::Invalid("charter vanished after accept".into()))?;
+                    return Ok(AcceptOutcome::Accepted(now));
+                }
+                Err(e)
+                    if super::errors::code_of(&e).as_deref()
+                        == Some("TransactionCanceledException") =>
+                {
+                    // Find which condition failed by reading the three items.
+                    let current = Offers::get(self, &o.charter_id, &o.offer_id).await?;
+                    match current {
+                        None => return Ok(AcceptOutcome::CharterClosed),
+                        Some(c) if c.status != OfferStatus::Open => {
+                            return Ok(AcceptOutcome::OfferNotOpen(c.status))
+                        }
+                        Some(_) => {}
+                    }
+                    match self.get_charter_by_key(&req.charter_key).await? {
+                        None => return Ok(AcceptOutcome::CharterClosed),
+                        Some(c) => {
+                            if let Some(why) = accept_rejection(&c, o, req.crew_needed) {
+                                return Ok(why);
+                            }
+                        }
+                    }
+                    if let Some(h) = Holds::get(self, &o.crew_id, o.charter_date).await? {
+                        return Ok(AcceptOutcome::AlreadyBooked(h));
+                    }
+                    // A conflicting transaction that has since gone: try again.
+                }
+                Err(e) => return Err(classify(&format!("accepting offer {}", o.offer_id), e)),
+            }
+        }
+        Err(StoreError::backend(
+            format!("accepting offer {}", o.offer_id),
+            true,
+            "kept conflicting with other writes",
+        ))
     }
 }

@@ -17,6 +17,22 @@ use crate::ports::{
 use crate::records::{self, thread_attr};
 use crate::StoreError;
 
+/// Sets the captain (`:c`) ...
+pub(crate) const CAPTAIN_UPDATE: &str = "SET captain_assigned = :c";
+/// ... only if none is set, the charter is open, and the member is not on its crew.
+pub(crate) const CAPTAIN_CONDITION: &str = "attribute_exists(charter_id) \
+     AND (attribute_not_exists(captain_assigned) OR captain_assigned = :empty) \
+     AND (attribute_not_exists(#st) OR (#st <> :cancelled AND #st <> :completed)) \
+     AND (attribute_not_exists(crew_assigned) OR NOT contains(crew_assigned, :c))";
+/// Appends the member (`:one` = [`:c`]) to the crew ...
+pub(crate) const CREW_UPDATE: &str =
+    "SET crew_assigned = list_append(if_not_exists(crew_assigned, :none), :one)";
+/// ... only below `:needed`, not twice, not the captain, and while the charter is open.
+pub(crate) const CREW_CONDITION: &str = "attribute_exists(charter_id) \
+     AND (attribute_not_exists(crew_assigned) OR (size(crew_assigned) < :needed AND NOT contains(crew_assigned, :c))) \
+     AND (attribute_not_exists(captain_assigned) OR captain_assigned <> :c) \
+     AND (attribute_not_exists(#st) OR (#st <> :cancelled AND #st <> :completed))";
+
 /// Retries a conditional assignment that failed for a reason that is gone when we look (a race).
 const ASSIGN_ATTEMPTS: usize = 5;
 
@@ -47,11 +63,11 @@ pub(crate) fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetada
 }
 
 impl Aws {
-    fn charters_table(&self) -> String {
+    pub(crate) fn charters_table(&self) -> String {
         self.table(tables::CHARTERS)
     }
 
-    fn charter_key(key: &CharterKey) -> std::collections::HashMap<String, Av> {
+    pub(crate) fn charter_key(key: &CharterKey) -> std::collections::HashMap<String, Av> {
         [
             (attr::CHARTER_ID.to_string(), s(key.charter_id.as_str())),
             (attr::CREATED_AT.to_string(), s(&key.created_at)),
@@ -59,7 +75,10 @@ impl Aws {
         .into()
     }
 
-    async fn get_charter_by_key(&self, key: &CharterKey) -> Result<Option<Charter>, StoreError> {
+    pub(crate) async fn get_charter_by_key(
+        &self,
+        key: &CharterKey,
+    ) -> Result<Option<Charter>, StoreError> {
         let table = self.charters_table();
         let out = self
             .ddb
@@ -204,13 +223,8 @@ impl Charters for Aws {
                     .update_item()
                     .table_name(&table)
                     .set_key(Some(Self::charter_key(key)))
-                    .update_expression("SET captain_assigned = :c")
-                    .condition_expression(
-                        "attribute_exists(charter_id) \
-                         AND (attribute_not_exists(captain_assigned) OR captain_assigned = :empty) \
-                         AND (attribute_not_exists(#st) OR (#st <> :cancelled AND #st <> :completed)) \
-                         AND (attribute_not_exists(crew_assigned) OR NOT contains(crew_assigned, :c))",
-                    )
+                    .update_expression(CAPTAIN_UPDATE)
+                    .condition_expression(CAPTAIN_CONDITION)
                     .expression_attribute_names("#st", attr::STATUS)
                     .expression_attribute_values(":c", s(crew.as_str()))
                     .expression_attribute_values(":empty", s(""))
@@ -245,13 +259,8 @@ impl Charters for Aws {
                     .update_item()
                     .table_name(&table)
                     .set_key(Some(Self::charter_key(key)))
-                    .update_expression("SET crew_assigned = list_append(if_not_exists(crew_assigned, :none), :one)")
-                    .condition_expression(
-                        "attribute_exists(charter_id) \
-                         AND (attribute_not_exists(crew_assigned) OR (size(crew_assigned) < :needed AND NOT contains(crew_assigned, :c))) \
-                         AND (attribute_not_exists(captain_assigned) OR captain_assigned <> :c) \
-                         AND (attribute_not_exists(#st) OR (#st <> :cancelled AND #st <> :completed))",
-                    )
+                    .update_expression(CREW_UPDATE)
+                    .condition_expression(CREW_CONDITION)
                     .expression_attribute_names("#st", attr::STATUS)
                     .expression_attribute_values(":c", s(crew.as_str()))
                     .expression_attribute_values(":none", Av::L(vec![]))

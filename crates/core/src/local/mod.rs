@@ -80,6 +80,7 @@ impl Local {
             thread: me.clone(),
             holds: me.clone(),
             offers: me.clone(),
+            staffing: me.clone(),
             idempotency: me.clone(),
             leases: me.clone(),
             feed: me.clone(),

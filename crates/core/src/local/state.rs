@@ -87,16 +87,41 @@ impl Offers for Local {
     async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
         let tbl = self.names.state.clone();
         let item = rec::offer_to_item(offer);
+        let pointer = rec::crew_offer_pointer(offer);
         let (pk, sk) = rec::offer_key(&offer.charter_id, &offer.offer_id);
+        let (ppk, psk) = rec::crew_offer_key(&offer.crew_id, &offer.charter_id, &offer.offer_id);
         self.db
             .tx("storing offer", move |tx| {
                 if tx.get_item(&tbl, &pk, &sk)?.is_some() {
                     return Ok(false);
                 }
                 tx.put_item(&tbl, &pk, &sk, None, &item, None, false)?;
+                tx.put_item(&tbl, &ppk, &psk, None, &pointer, None, false)?;
                 Ok(true)
             })
             .await
+    }
+
+    async fn for_crew(&self, crew: &CrewId) -> Result<Vec<Offer>, StoreError> {
+        let tbl = self.names.state.clone();
+        let pk = rec::crew_offers_pk(crew);
+        let offers = self
+            .db
+            .tx("reading a member's offers", move |tx| {
+                let mut out = Vec::new();
+                for p in tx.query_items(&tbl, &pk, Some(rec::OFFER_SK_PREFIX))? {
+                    let (c, o) = rec::pointer_target(&p)?;
+                    let (opk, osk) = rec::offer_key(&c, &o);
+                    if let Some(item) = tx.get_item(&tbl, &opk, &osk)? {
+                        out.push(rec::offer_from_item(&item)?);
+                    }
+                }
+                Ok(out)
+            })
+            .await?;
+        let mut offers = offers;
+        offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
+        Ok(offers)
     }
 
     async fn get(&self, charter: &CharterId, offer: &OfferId) -> Result<Option<Offer>, StoreError> {
@@ -436,6 +461,98 @@ impl Leases for Local {
                     )?;
                 }
                 Ok(())
+            })
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::Staffing for Local {
+    async fn accept(
+        &self,
+        req: &crate::ports::AcceptRequest,
+    ) -> Result<crate::ports::AcceptOutcome, StoreError> {
+        use crate::domain::{charter_attr as attr, Charter, Role};
+        use crate::ports::{accept_rejection, AcceptOutcome};
+        use serde_dynamo::AttributeValue as AV;
+        let state = self.names.state.clone();
+        let charters = self.names.charters.clone();
+        let req = req.clone();
+        self.db
+            .tx("accepting offer", move |tx| {
+                let o = &req.offer;
+                let (opk, osk) = rec::offer_key(&o.charter_id, &o.offer_id);
+                let Some(offer_item) = tx.get_item(&state, &opk, &osk)? else {
+                    return Ok(AcceptOutcome::CharterClosed);
+                };
+                let mut offer = rec::offer_from_item(&offer_item)?;
+                if offer.status != OfferStatus::Open {
+                    return Ok(AcceptOutcome::OfferNotOpen(offer.status));
+                }
+                let key = &req.charter_key;
+                let Some(old) = tx.get_item(&charters, key.charter_id.as_str(), &key.created_at)?
+                else {
+                    return Ok(AcceptOutcome::CharterClosed);
+                };
+                let charter = Charter::from_item(&old)?;
+                if let Some(why) = accept_rejection(&charter, o, req.crew_needed) {
+                    return Ok(why);
+                }
+                let (hpk, hsk) = rec::hold_key(&o.crew_id, charter.charter_date);
+                if let Some(h) = tx.get_item(&state, &hpk, &hsk)? {
+                    return Ok(AcceptOutcome::AlreadyBooked(rec::hold_from_item(&h)?));
+                }
+                let hold = Hold {
+                    crew_id: o.crew_id.clone(),
+                    date: charter.charter_date,
+                    charter_id: charter.charter_id.clone(),
+                    taken_at: req.at,
+                };
+                tx.put_item(
+                    &state,
+                    &hpk,
+                    &hsk,
+                    None,
+                    &rec::hold_to_item(&hold),
+                    None,
+                    false,
+                )?;
+                let mut new = old.clone();
+                match o.role {
+                    Role::Captain => {
+                        new.insert(attr::CAPTAIN_ASSIGNED.into(), AV::S(o.crew_id.to_string()));
+                    }
+                    Role::Crew { .. } => {
+                        let mut list = match new.remove(attr::CREW_ASSIGNED) {
+                            Some(AV::L(l)) => l,
+                            Some(AV::Ss(s)) => s.into_iter().map(AV::S).collect(),
+                            _ => Vec::new(),
+                        };
+                        list.push(AV::S(o.crew_id.to_string()));
+                        new.insert(attr::CREW_ASSIGNED.into(), AV::L(list));
+                    }
+                }
+                tx.put_item(
+                    &charters,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    Some(&charter.charter_date.to_string()),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
+                offer.status = OfferStatus::Accepted;
+                offer.updated_at = req.at;
+                tx.put_item(
+                    &state,
+                    &opk,
+                    &osk,
+                    None,
+                    &rec::offer_to_item(&offer),
+                    Some(&offer_item),
+                    false,
+                )?;
+                Ok(AcceptOutcome::Accepted(Charter::from_item(&new)?))
             })
             .await
     }

@@ -8,6 +8,7 @@ mod charters;
 mod feed;
 mod queues;
 mod roster;
+mod staffing;
 mod state;
 mod thread;
 
@@ -24,6 +25,7 @@ pub fn queues_max_delay() -> std::time::Duration {
     MAX_DELAY
 }
 pub use roster::Roster;
+pub use staffing::{accept_rejection, AcceptOutcome, AcceptRequest, Staffing};
 pub use state::{
     blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
     IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
@@ -93,6 +95,7 @@ pub struct Backend {
     pub thread: Arc<dyn Thread>,
     pub holds: Arc<dyn Holds>,
     pub offers: Arc<dyn Offers>,
+    pub staffing: Arc<dyn Staffing>,
     pub idempotency: Arc<dyn Idempotency>,
     pub leases: Arc<dyn Leases>,
     pub feed: Arc<dyn ChangeFeed>,

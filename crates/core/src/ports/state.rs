@@ -51,7 +51,8 @@ pub enum OfferTransition {
     NotFound,
 }
 
-/// Offers. Key `pk = charter#<charter_id>`, `sk = offer#<offer_id>`.
+/// Offers. Key `pk = charter#<charter_id>`, `sk = offer#<offer_id>`, plus a pointer item
+/// `pk = crew#<crew_id>`, `sk = offer#<charter_id>#<offer_id>` per offer for the member's page.
 #[async_trait::async_trait]
 pub trait Offers: Send + Sync {
     /// Stores a new offer; returns false (and changes nothing) if its id exists.
@@ -59,6 +60,8 @@ pub trait Offers: Send + Sync {
     async fn get(&self, charter: &CharterId, offer: &OfferId) -> Result<Option<Offer>, StoreError>;
     /// Every offer of a charter, oldest first.
     async fn for_charter(&self, charter: &CharterId) -> Result<Vec<Offer>, StoreError>;
+    /// Every offer ever made to a member, oldest first (through the `crew#<id>` pointer items).
+    async fn for_crew(&self, crew: &CrewId) -> Result<Vec<Offer>, StoreError>;
     /// Moves an offer from `from` to `to` only if it is in `from`.
     async fn transition(
         &self,
