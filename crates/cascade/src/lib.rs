@@ -1,12 +1,17 @@
 //! # dispatch-cascade
 //!
-//! The heart of dispatch. It will own:
+//! The heart of dispatch: a booking comes in and, without anyone phoning around, a certified
+//! captain and enough crew end up confirmed, fairly, with no one double-booked.
 //!
-//! - the pure decision engine: who is eligible for a captain or crew slot, in what order (fewest
-//!   assignments that month first, then a stable per-charter rotation), and why the others are not;
-//! - its effects through the core ports: offers, crew-day holds, lapse timeouts on the `cascade`
-//!   queue, escalation to ops, release on cancellation;
-//! - magic links (HMAC-SHA256 tokens with key id, scope and expiry, key rotation);
-//! - the crew page (axum), served by `dispatch run` and behind a Lambda function URL.
-//!
-//! Today it holds only this map; the cascade issue fills it in.
+//! - [`engine`]: the pure decision engine — eligible candidates for a slot, in order, and why
+//!   the others are not.
+//! - [`tokens`]: magic-link tokens (HMAC-SHA256, key id, scope, expiry, rotation).
+//! - [`service`]: the effects — offers, offer mails, lapse timers on the `cascade` queue (chained
+//!   15-minute delays), accept (one transaction), decline, escalation, release on cancellation —
+//!   every one idempotent, so replays send nothing twice.
+//! - [`jobs`]: the `cascade` queue's job handlers, calling the service.
+//! - [`web`]: the crew page (axum): a member's offers, assignments and availability; Accept and
+//!   Decline as POSTs that work once.
+
+pub mod engine;
+pub mod tokens;

@@ -1,0 +1,278 @@
+//! Magic-link tokens: `kid.crew.scope.iat.exp.mac`, every segment base64url (no padding), the MAC
+//! an HMAC-SHA256 over the first five segments as written, keyed by the key named `kid`.
+//!
+//! The deployed system's tokens were `crew_id.timestamp.hmac`; these keep the idea and add the key
+//! id (keys rotate: several are accepted, the newest signs), an expiry, and a scope (the member's
+//! page, or one offer). Verification is constant-time (`verify_slice`, length-checked) and every
+//! failure looks the same to the caller: [`TokenError`] says why for the log only.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine as _;
+use chrono::{DateTime, TimeZone, Utc};
+use dispatch_core::domain::{CharterId, CrewId, OfferId};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Longest token accepted; anything longer is refused before any work.
+pub const MAX_TOKEN_LEN: usize = 512;
+
+/// What a token lets its holder do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// See the member's own page.
+    Page,
+    /// Answer one offer (and see the page).
+    Offer { charter: CharterId, offer: OfferId },
+}
+
+impl Scope {
+    fn encode(&self) -> String {
+        match self {
+            Scope::Page => "page".into(),
+            Scope::Offer { charter, offer } => format!("offer:{charter}:{offer}"),
+        }
+    }
+    fn decode(s: &str) -> Option<Self> {
+        if s == "page" {
+            return Some(Scope::Page);
+        }
+        let rest = s.strip_prefix("offer:")?;
+        let (c, o) = rest.split_once(':')?;
+        Some(Scope::Offer { charter: CharterId::parse(c).ok()?, offer: OfferId::parse(o).ok()? })
+    }
+}
+
+/// A verified token's contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub kid: String,
+    pub crew: CrewId,
+    pub scope: Scope,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a token was refused (for logs; the person sees one plain page whatever it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token too long")]
+    TooLong,
+    #[error("token malformed")]
+    Malformed,
+    #[error("unknown key id")]
+    UnknownKey,
+    #[error("bad signature")]
+    BadSignature,
+    #[error("token expired")]
+    Expired,
+    #[error("token not valid yet")]
+    NotYetValid,
+    #[error("token has the wrong scope")]
+    WrongScope,
+}
+
+/// A signing key: an id and at least 32 bytes of secret.
+#[derive(Clone)]
+pub struct LinkKey {
+    pub id: String,
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LinkKey({}, <secret>)", self.id)
+    }
+}
+
+impl LinkKey {
+    /// A key from its id and secret (≥ 32 bytes). Ids are letters, digits, `-` and `_`.
+    pub fn new(id: &str, secret: Vec<u8>) -> Result<Self, String> {
+        if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(format!("link key id `{id}` must be 1-32 letters, digits, - or _"));
+        }
+        if secret.len() < 32 {
+            return Err(format!("link key `{id}` is {} bytes; use at least 32 random bytes", secret.len()));
+        }
+        Ok(Self { id: id.to_string(), secret })
+    }
+}
+
+/// Issues and verifies tokens with a set of keys; the last key signs.
+#[derive(Debug, Clone)]
+pub struct MagicLinks {
+    keys: Vec<LinkKey>,
+}
+
+impl MagicLinks {
+    /// Keys in order of age: the last one signs, all verify.
+    pub fn new(keys: Vec<LinkKey>) -> Result<Self, String> {
+        if keys.is_empty() {
+            return Err("no link keys configured".into());
+        }
+        Ok(Self { keys })
+    }
+
+    fn mac(key: &LinkKey, signed: &str) -> HmacSha256 {
+        let mut mac = HmacSha256::new_from_slice(&key.secret).expect("HMAC takes any key length");
+        mac.update(signed.as_bytes());
+        mac
+    }
+
+    /// A token for `crew` with `scope`, valid from `now` for `ttl`.
+    pub fn issue(&self, crew: &CrewId, scope: &Scope, now: DateTime<Utc>, ttl: chrono::Duration) -> String {
+        let key = self.keys.last().expect("at least one key");
+        let parts = [
+            B64.encode(&key.id),
+            B64.encode(crew.as_str()),
+            B64.encode(scope.encode()),
+            B64.encode(now.timestamp().to_string()),
+            B64.encode((now + ttl).timestamp().to_string()),
+        ];
+        let signed = parts.join(".");
+        let tag = Self::mac(key, &signed).finalize().into_bytes();
+        format!("{signed}.{}", B64.encode(tag))
+    }
+
+    /// Checks a token's form, key, signature and times.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::TooLong);
+        }
+        let segments: Vec<&str> = token.split('.').collect();
+        if segments.len() != 6 || segments.iter().any(|s| s.is_empty()) {
+            return Err(TokenError::Malformed);
+        }
+        let text = |s: &str| -> Result<String, TokenError> {
+            String::from_utf8(B64.decode(s).map_err(|_| TokenError::Malformed)?).map_err(|_| TokenError::Malformed)
+        };
+        let kid = text(segments[0])?;
+        let key = self.keys.iter().find(|k| k.id == kid).ok_or(TokenError::UnknownKey)?;
+        let tag = B64.decode(segments[5]).map_err(|_| TokenError::Malformed)?;
+        let signed_len = token.len() - segments[5].len() - 1;
+        Self::mac(key, &token[..signed_len]).verify_slice(&tag).map_err(|_| TokenError::BadSignature)?;
+        // Signed by us from here on: the rest can only fail on time or scope.
+        let crew = CrewId::parse(&text(segments[1])?).map_err(|_| TokenError::Malformed)?;
+        let scope = Scope::decode(&text(segments[2])?).ok_or(TokenError::Malformed)?;
+        let secs = |s: &str| -> Result<DateTime<Utc>, TokenError> {
+            let n: i64 = text(s)?.parse().map_err(|_| TokenError::Malformed)?;
+            Utc.timestamp_opt(n, 0).single().ok_or(TokenError::Malformed)
+        };
+        let issued_at = secs(segments[3])?;
+        let expires_at = secs(segments[4])?;
+        if now >= expires_at {
+            return Err(TokenError::Expired);
+        }
+        if issued_at > now + chrono::Duration::minutes(5) {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(Claims { kid, crew, scope, issued_at, expires_at })
+    }
+
+    /// Verifies and requires an offer scope.
+    pub fn verify_offer(&self, token: &str, now: DateTime<Utc>) -> Result<(Claims, CharterId, OfferId), TokenError> {
+        let claims = self.verify(token, now)?;
+        match claims.scope.clone() {
+            Scope::Offer { charter, offer } => Ok((claims, charter, offer)),
+            Scope::Page => Err(TokenError::WrongScope),
+        }
+    }
+
+    /// A per-token anti-forgery value for the page's forms (HMAC of the token under a fixed label).
+    pub fn form_guard(&self, token: &str) -> String {
+        let key = self.keys.last().expect("at least one key");
+        B64.encode(Self::mac(key, &format!("form-guard|{token}")).finalize().into_bytes())
+    }
+
+    /// Checks a form guard in constant time (any key, so rotation does not break open pages).
+    pub fn check_form_guard(&self, token: &str, guard: &str) -> bool {
+        let Ok(tag) = B64.decode(guard) else { return false };
+        self.keys.iter().any(|k| Self::mac(k, &format!("form-guard|{token}")).verify_slice(&tag).is_ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn links() -> MagicLinks {
+        MagicLinks::new(vec![LinkKey::new("k1", vec![7; 32]).unwrap(), LinkKey::new("k2", vec![9; 32]).unwrap()]).unwrap()
+    }
+
+    fn offer_scope() -> Scope {
+        Scope::Offer { charter: CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(), offer: OfferId::parse("1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap() }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.timestamp_opt(1_714_000_000, 0).unwrap()
+    }
+
+    #[test]
+    fn round_trip_with_the_newest_key() {
+        let l = links();
+        let t = l.issue(&CrewId::parse("crew-ana").unwrap(), &offer_scope(), now(), chrono::Duration::days(2));
+        let c = l.verify(&t, now()).unwrap();
+        assert_eq!(c.kid, "k2");
+        assert_eq!(c.crew.as_str(), "crew-ana");
+        assert_eq!(c.scope, offer_scope());
+        assert!(t.len() < MAX_TOKEN_LEN);
+    }
+
+    #[test]
+    fn refuses_expired_wrong_scope_unknown_key_and_truncation() {
+        let l = links();
+        let crew = CrewId::parse("crew-ana").unwrap();
+        let t = l.issue(&crew, &Scope::Page, now(), chrono::Duration::hours(1));
+        assert_eq!(l.verify(&t, now() + chrono::Duration::hours(1)), Err(TokenError::Expired));
+        assert_eq!(l.verify_offer(&t, now()).unwrap_err(), TokenError::WrongScope);
+        let old_only = MagicLinks::new(vec![LinkKey::new("k1", vec![7; 32]).unwrap()]).unwrap();
+        assert_eq!(old_only.verify(&t, now()), Err(TokenError::UnknownKey));
+        // Rotation: a token signed by k1 still verifies once k2 is added.
+        let by_k1 = old_only.issue(&crew, &Scope::Page, now(), chrono::Duration::hours(1));
+        assert!(l.verify(&by_k1, now()).is_ok());
+        for cut in 1..t.len() {
+            assert!(l.verify(&t[..cut], now()).is_err(), "truncated at {cut} accepted");
+        }
+        assert_eq!(l.verify(&"a".repeat(MAX_TOKEN_LEN + 1), now()), Err(TokenError::TooLong));
+        // Same key id, other secret: bad signature.
+        let forged = MagicLinks::new(vec![LinkKey::new("k2", vec![1; 32]).unwrap()]).unwrap().issue(&crew, &Scope::Page, now(), chrono::Duration::hours(1));
+        assert_eq!(l.verify(&forged, now()), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn form_guard_is_bound_to_the_token() {
+        let l = links();
+        let t = l.issue(&CrewId::parse("c").unwrap(), &Scope::Page, now(), chrono::Duration::hours(1));
+        let g = l.form_guard(&t);
+        assert!(l.check_form_guard(&t, &g));
+        assert!(!l.check_form_guard(&format!("{t}x"), &g));
+        assert!(!l.check_form_guard(&t, "AAAA"));
+    }
+
+    proptest! {
+        #[test]
+        fn any_single_byte_change_breaks_it(pos in 0usize..400, byte in any::<u8>()) {
+            let l = links();
+            let t = l.issue(&CrewId::parse("crew-ana").unwrap(), &offer_scope(), now(), chrono::Duration::days(2));
+            let mut bytes = t.clone().into_bytes();
+            let pos = pos % bytes.len();
+            prop_assume!(bytes[pos] != byte);
+            bytes[pos] = byte;
+            // Non-UTF-8 results cannot even reach us as a path segment; every other change is refused
+            // (the MAC covers the first five segments as written, and base64url decoding is canonical).
+            if let Ok(changed) = String::from_utf8(bytes) {
+                prop_assert!(l.verify(&changed, now()).is_err(), "accepted a changed token: {}", changed);
+            }
+        }
+
+        #[test]
+        fn round_trips_for_any_member(id in "[a-zA-Z0-9_.@+-]{1,60}", secs in 1i64..10_000_000) {
+            let l = links();
+            let crew = CrewId::parse(&id).unwrap();
+            let t = l.issue(&crew, &Scope::Page, now(), chrono::Duration::seconds(secs));
+            prop_assert_eq!(l.verify(&t, now()).unwrap().crew, crew);
+        }
+    }
+}
