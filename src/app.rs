@@ -4,13 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dispatch_core::config::StreamStart;
+use anyhow::{bail, Context};
+use dispatch_cascade::service::{Cascade, CascadeSettings};
+use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+use dispatch_core::config::{BackendKind, MailKind, StreamStart};
+use dispatch_core::domain::EmailAddress;
 use dispatch_core::idempotency::IdempotencyConfig;
 use dispatch_core::ports::{QueueId, StartAt};
 use dispatch_core::{Backend, Settings};
 use dispatch_ingest::consumer::{Consumer, ConsumerConfig, RecordHandler, RouterHandler};
 use dispatch_ingest::sink::QueueSink;
 use dispatch_ingest::worker::{Registry, Worker, WorkerConfig};
+use dispatch_mailer::{MailSender, Outbox};
 
 /// The stream's record handler: route, then enqueue each event's job once.
 pub fn record_handler(backend: &Backend) -> Arc<dyn RecordHandler> {
@@ -25,8 +30,99 @@ pub fn record_handler(backend: &Backend) -> Arc<dyn RecordHandler> {
 
 /// The job handlers of this build, by kind. Kinds without a handler are dead-lettered with a
 /// reason naming the kind (and can be replayed once a build handles them).
-pub fn registry(_settings: &Settings, _backend: &Backend) -> Registry {
-    Registry::new()
+pub fn registry(settings: &Settings, backend: &Backend) -> anyhow::Result<Registry> {
+    Ok(dispatch_cascade::jobs::register(
+        Registry::new(),
+        cascade(settings, backend)?,
+    ))
+}
+
+/// Where mail goes.
+pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn MailSender>> {
+    match settings.mail {
+        MailKind::Outbox => Ok(Arc::new(Outbox::new(settings.data_dir.join("outbox")))),
+        MailKind::Gmail => bail!("DISPATCH_MAIL=gmail: the Gmail sender is not part of this build yet; use DISPATCH_MAIL=outbox"),
+    }
+}
+
+/// The magic-link keys: from settings, or on the embedded backend a key made once and kept in
+/// `<data_dir>/link-keys` (mode 0600).
+pub fn link_keys(settings: &Settings) -> anyhow::Result<MagicLinks> {
+    use base64::Engine as _;
+    let mut specs = settings.link_keys.clone();
+    if specs.is_empty() {
+        if settings.backend != BackendKind::Local {
+            bail!("no magic-link keys: set DISPATCH_LINK_KEYS=id:base64secret (from `openssl rand -base64 32`)");
+        }
+        let path = settings.data_dir.join("link-keys");
+        if !path.exists() {
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("creating {}", settings.data_dir.display()))?;
+            let secret: [u8; 32] = rand::random();
+            let line = format!(
+                "local1:{}\n",
+                base64::engine::general_purpose::STANDARD.encode(secret)
+            );
+            write_private(&path, line.as_bytes())?;
+        }
+        specs = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .lines()
+            .map(str::to_string)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+    }
+    let keys = specs
+        .iter()
+        .map(|spec| {
+            let (id, b64) = spec
+                .split_once(':')
+                .context("link key must be id:base64secret")?;
+            let secret = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .context("link key secret is not base64")?;
+            LinkKey::new(id.trim(), secret).map_err(anyhow::Error::msg)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    MagicLinks::new(keys).map_err(anyhow::Error::msg)
+}
+
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// The cascade service.
+pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cascade>> {
+    let cfg = CascadeSettings {
+        public_url: settings.public_url.clone(),
+        offer_timeout: settings.offer_timeout(),
+        link_ttl: chrono::Duration::days(7),
+        from: EmailAddress::parse(&settings.mail_from)?,
+        from_name: settings.mail_from_name.clone(),
+        ops: settings
+            .ops_emails
+            .iter()
+            .map(|e| EmailAddress::parse(e))
+            .collect::<Result<_, _>>()?,
+        vessels: settings.vessels.clone().into_iter().collect(),
+    };
+    Ok(Arc::new(Cascade {
+        backend: backend.clone(),
+        mailer: mailer(settings)?,
+        links: link_keys(settings)?,
+        cfg,
+        idem: IdempotencyConfig::default(),
+    }))
 }
 
 /// A stream consumer with a unique owner name.
@@ -55,9 +151,9 @@ pub fn consumer(settings: &Settings, backend: &Backend) -> Consumer {
 }
 
 /// One worker per work queue, sharing the registry.
-pub fn workers(settings: &Settings, backend: &Backend) -> Vec<Arc<Worker>> {
-    let registry = Arc::new(registry(settings, backend));
-    QueueId::WORK
+pub fn workers(settings: &Settings, backend: &Backend) -> anyhow::Result<Vec<Arc<Worker>>> {
+    let registry = Arc::new(registry(settings, backend)?);
+    Ok(QueueId::WORK
         .into_iter()
         .map(|q| {
             let cfg = WorkerConfig {
@@ -72,7 +168,7 @@ pub fn workers(settings: &Settings, backend: &Backend) -> Vec<Arc<Worker>> {
                 cfg,
             ))
         })
-        .collect()
+        .collect())
 }
 
 fn hostname() -> String {

@@ -13,5 +13,6 @@
 
 pub mod app;
 pub mod cli;
+pub mod demo;
 pub mod import;
 pub mod telemetry;

@@ -35,7 +35,19 @@ fn demo_stores_the_samples_and_is_repeatable() {
         out.contains("stored 8 roster members and 9 new charters"),
         "{out}"
     );
-    assert!(out.contains("charters in May 2024"), "{out}");
+    assert!(
+        out.contains("presses accept")
+            && out.contains("presses decline")
+            && out.contains("it will lapse"),
+        "{out}"
+    );
+    assert!(out.contains("You are confirmed for this charter"), "{out}");
+    assert!(out.matches(" staffed ").count() >= 3, "{out}");
+    assert!(
+        out.contains("NEEDS ATTENTION: nobody left to ask for the captain slot"),
+        "{out}"
+    );
+    assert!(dir.path().join("data/outbox").read_dir().unwrap().count() > 5);
     assert!(dir.path().join("data/dispatch.sqlite3").exists());
     let again = dispatch(dir.path(), &["demo"], &[]);
     assert!(again.status.success());
@@ -240,38 +252,57 @@ mod aws {
 }
 
 #[test]
-fn run_routes_charters_and_stops_cleanly_on_sigterm() {
+fn run_offers_a_new_charter_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(dispatch(dir.path(), &["demo"], &[]).status.success());
+    assert!(dispatch(dir.path(), &["bootstrap"], &[]).status.success());
+    let roster = format!("{}/samples/roster.json", env!("CARGO_MANIFEST_DIR"));
+    assert!(dispatch(dir.path(), &["roster", "import", &roster], &[])
+        .status
+        .success());
+    let add = dispatch(
+        dir.path(),
+        &[
+            "charter",
+            "add",
+            "--date",
+            "2024-05-04",
+            "--vessel",
+            "Marlin",
+            "--guests",
+            "6",
+        ],
+        &[],
+    );
+    assert!(add.status.success(), "{}", text(&add));
     let mut child = Command::new(env!("CARGO_BIN_EXE_dispatch"))
         .args(["run", "--only", "ingest,workers"])
         .current_dir(dir.path())
         .env("DISPATCH_DATA_DIR", dir.path().join("data"))
         .env_remove("DISPATCH_BACKEND")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Every sample charter becomes one captain-cascade job; this build has no cascade handler yet,
-    // so each is dead-lettered with that reason (replayable once it has one).
+    // The new charter becomes a captain offer, mailed to the outbox.
+    let outbox = dir.path().join("data/outbox");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let out = dispatch(dir.path(), &["dlq", "list", "--queue", "cascade-dlq"], &[]);
-        if text(&out).contains("cascade-dlq: 9 message(s)") {
-            assert!(
-                text(&out).contains("no handler for job kind `captain_cascade`"),
-                "{}",
-                text(&out)
-            );
-            break;
+    let mail = loop {
+        let found = std::fs::read_dir(&outbox).ok().and_then(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        });
+        if let Some(p) = found {
+            break std::fs::read_to_string(p).unwrap();
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "charters were not routed: {}",
-            text(&out)
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+        assert!(std::time::Instant::now() < deadline, "no offer mail");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        mail.contains("Subject: Charter offer: Marlin on 2024-05-04"),
+        "{mail}"
+    );
+    assert!(mail.contains("http://127.0.0.1:8080/o/"), "{mail}");
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -289,14 +320,4 @@ fn run_routes_charters_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(status.success(), "{status:?}");
-    let replay = dispatch(
-        dir.path(),
-        &["dlq", "replay", "--queue", "cascade-dlq", "--dry-run"],
-        &[],
-    );
-    assert!(
-        text(&replay).contains("dry run: 9 matched, 0 replayed"),
-        "{}",
-        text(&replay)
-    );
 }

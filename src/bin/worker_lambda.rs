@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let backend = dispatch_core::open_backend(&settings).await?;
     let lambda = Arc::new(SqsLambda {
         prefix: settings.prefix.clone(),
-        workers: dispatch::app::workers(&settings, &backend),
+        workers: dispatch::app::workers(&settings, &backend).map_err(|e| format!("{e:#}"))?,
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let lambda = lambda.clone();

@@ -1,10 +1,14 @@
-//! `dispatch demo`: the story on the embedded backend with the sample data shipped in the binary.
+//! `dispatch demo`: the whole story on the embedded backend with the sample data shipped in the
+//! binary — offers out, members answering on the real crew page, lapses, a staffed charter, an
+//! escalation — then a summary, and with `--serve` the page keeps running.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
+use dispatch_cascade::tokens::Scope;
 use dispatch_core::config::BackendKind;
-use dispatch_core::ports::{QueueId, StartAt};
+use dispatch_core::domain::ThreadKind;
 use dispatch_core::Backend;
 
 use crate::import;
@@ -12,7 +16,10 @@ use crate::import;
 const SAMPLE_CHARTERS: &str = include_str!("../../samples/charters.json");
 const SAMPLE_ROSTER: &str = include_str!("../../samples/roster.json");
 
-pub async fn run(config: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+/// Offers lapse after this many seconds in the demo, so lapses happen while you watch.
+const DEMO_OFFER_TIMEOUT_SECS: u64 = 3;
+
+pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Result<ExitCode> {
     let mut settings = super::load_settings(config)?;
     if settings.backend != BackendKind::Local {
         println!(
@@ -21,6 +28,22 @@ pub async fn run(config: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
         );
         settings.backend = BackendKind::Local;
     }
+    settings.mail = dispatch_core::config::MailKind::Outbox;
+    settings.offer_timeout_secs = DEMO_OFFER_TIMEOUT_SECS;
+    if settings.ops_emails.is_empty() {
+        settings.ops_emails = vec!["ops@charter.example.com".into()];
+    }
+    let listen = if serve {
+        settings.listen.clone()
+    } else {
+        "127.0.0.1:0".to_string()
+    };
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("listening on {listen} (DISPATCH_LISTEN)"))?;
+    let addr = listener.local_addr()?;
+    settings.public_url = format!("http://{addr}");
+
     let backend = super::open(&settings).await?;
     println!("crew-dispatch demo — {}", backend.admin.describe());
     backend
@@ -28,7 +51,6 @@ pub async fn run(config: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
         .bootstrap()
         .await
         .context("bootstrapping the embedded backend")?;
-
     let roster = import::members_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(
         SAMPLE_ROSTER,
     )?);
@@ -52,86 +74,110 @@ pub async fn run(config: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
     );
     let (new, existing) = super::charters::store_charters(&backend, &charters).await?;
     println!(
-        "stored {} roster members and {new} new charters ({existing} were already there)\n",
+        "stored {} roster members and {new} new charters ({existing} were already there)",
         roster.good.len()
     );
 
-    print_story(&backend).await?;
+    let cascade = crate::app::cascade(&settings, &backend)?;
+    let router = dispatch_cascade::web::router(cascade.clone());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    println!(
+        "crew page on {} — offers lapse after {DEMO_OFFER_TIMEOUT_SECS} s in the demo\n",
+        settings.public_url
+    );
+
+    let mut consumer = crate::app::consumer(&settings, &backend);
+    let workers = crate::app::workers(&settings, &backend)?;
+    let outbox = dispatch_mailer::Outbox::new(settings.data_dir.join("outbox"));
+    println!("what the crew do (Ben declines everything, Fay never answers, the others accept):");
+    crate::demo::run_story(
+        &backend,
+        &mut consumer,
+        &workers,
+        &outbox,
+        &settings.public_url,
+        Duration::from_secs(90),
+    )
+    .await?;
+    summary(&backend, &charters.good).await?;
+    println!(
+        "\nmail: {} files in {}",
+        outbox.files().len(),
+        outbox.dir().display()
+    );
+    println!("data: {}", settings.data_dir.display());
+
+    if serve {
+        println!("\nmember pages (valid 7 days):");
+        for m in &roster.good {
+            let t = cascade.links.issue(
+                &m.crew_id,
+                &Scope::Page,
+                chrono::Utc::now(),
+                chrono::Duration::days(7),
+            );
+            println!("  {:<14} {}/p/{t}", m.name, settings.public_url);
+        }
+        println!(
+            "\nserving on {} with the stream consumer and workers; Ctrl-C to stop",
+            settings.public_url
+        );
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut tasks = tokio::task::JoinSet::new();
+        let c = crate::app::consumer(&settings, &backend);
+        let crx = rx.clone();
+        tasks.spawn(async move {
+            let _ = c.run(crx).await;
+        });
+        for w in workers {
+            let wrx = rx.clone();
+            tasks.spawn(async move { w.run(wrx).await });
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = tx.send(true);
+        while tasks.join_next().await.is_some() {}
+    }
+    server.abort();
     Ok(ExitCode::SUCCESS)
 }
 
-async fn print_story(backend: &Backend) -> anyhow::Result<()> {
-    let members = backend.roster.list().await?;
-    println!("roster ({} members):", members.items.len());
-    for m in &members.items {
+async fn summary(
+    backend: &Backend,
+    charters: &[dispatch_core::domain::Charter],
+) -> anyhow::Result<()> {
+    println!("\ncharters:");
+    let mut sorted = charters.to_vec();
+    sorted.sort_by(|a, b| (a.charter_date, &a.created_at).cmp(&(b.charter_date, &b.created_at)));
+    for c in &sorted {
+        let now = backend
+            .charters
+            .get(&c.charter_id)
+            .await?
+            .context("charter")?;
+        let thread = backend.thread.list(&c.charter_id).await?;
+        let count = |k: ThreadKind| thread.iter().filter(|e| e.kind == k).count();
+        let escalated = thread
+            .iter()
+            .find(|e| e.kind == ThreadKind::Escalated)
+            .map(|e| e.text.clone());
         println!(
-            "  {:<10} {:<16} captain:{:<3} certs:{:<20} available:{} active:{}",
-            m.crew_id.as_str(),
-            m.name,
-            if m.captain_certified { "yes" } else { "no" },
-            m.certifications
+            "  {} {:<11} {:<9} captain:{:<10} crew:[{}]  offers:{} declined:{} lapsed:{}{}",
+            now.charter_date,
+            now.vessel_name,
+            now.status.as_str(),
+            now.captain_assigned.as_ref().map_or("-", |x| x.as_str()),
+            now.crew_assigned
                 .iter()
-                .cloned()
+                .map(|x| x.as_str())
                 .collect::<Vec<_>>()
                 .join(","),
-            m.available_dates.len(),
-            if m.active { "yes" } else { "no" }
+            count(ThreadKind::OfferSent),
+            count(ThreadKind::Declined),
+            count(ThreadKind::Lapsed),
+            escalated
+                .map(|t| format!("\n      {t}"))
+                .unwrap_or_default()
         );
     }
-    let mut months: Vec<_> = Vec::new();
-    let parsed = import::charters_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(
-        SAMPLE_CHARTERS,
-    )?);
-    for c in &parsed.good {
-        if !months.contains(&c.charter_date.month()) {
-            months.push(c.charter_date.month());
-        }
-    }
-    months.sort();
-    for month in months {
-        let listing = backend.charters.in_month(month).await?;
-        println!(
-            "\ncharters in {} (read by date index, one query per day):",
-            month.title()
-        );
-        for c in &listing.items {
-            println!(
-                "  {} {:<11} {:<10} guests:{:>2} revenue:{:>8} status:{} captain:{}",
-                c.charter_date,
-                c.vessel_name,
-                &c.charter_id.as_str()[..8],
-                c.guest_count,
-                c.reportable_revenue.to_string(),
-                c.status,
-                c.captain_assigned.as_ref().map_or("-", |x| x.as_str())
-            );
-        }
-    }
-    let feed = &backend.feed;
-    let shard = feed
-        .shards()
-        .await?
-        .into_iter()
-        .next()
-        .context("the embedded feed has a shard")?;
-    let mut it = feed.iterator(&shard.id, &StartAt::TrimHorizon).await?;
-    let mut changes = 0;
-    loop {
-        let page = feed.read(&it, 1000).await?;
-        if page.records.is_empty() {
-            break;
-        }
-        changes += page.records.len();
-        it = page.next.context("open shard")?;
-    }
-    println!("\nchange feed: {changes} records waiting for the stream consumer (INSERTs of the charters above)");
-    for q in QueueId::WORK {
-        let d = backend.queues.depth(q).await?;
-        println!(
-            "queue {q:<8} visible:{} in flight:{} delayed:{}",
-            d.visible, d.in_flight, d.delayed
-        );
-    }
-    println!("\nrun `dispatch doctor` to check the tables and queues; data is in DISPATCH_DATA_DIR (default ./dispatch-data)");
     Ok(())
 }

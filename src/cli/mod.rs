@@ -33,7 +33,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the story on the embedded backend with sample data (no AWS, no Google).
-    Demo,
+    Demo {
+        /// Keep serving the crew page (on DISPATCH_LISTEN) after the story, with member links.
+        #[arg(long)]
+        serve: bool,
+    },
     /// Create every table and queue in the configured backend (safe to run again).
     Bootstrap,
     /// Check the backend is reachable and every table and queue has the right shape.
@@ -79,7 +83,7 @@ pub async fn main() -> ExitCode {
 /// Runs a parsed command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Demo => demo::run(cli.config.as_deref()).await,
+        Command::Demo { serve } => demo::run(cli.config.as_deref(), serve).await,
         command => {
             let settings = load_settings(cli.config.as_deref())?;
             let backend = open(&settings).await?;
@@ -91,7 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Run { only } => run::run(&settings, &backend, &only).await,
                 Command::Jobs(c) => jobs::run(&backend, c).await,
                 Command::Dlq(c) => dlq::run(&backend, c).await,
-                Command::Demo => unreachable!("handled above"),
+                Command::Demo { .. } => unreachable!("handled above"),
             }
         }
     }

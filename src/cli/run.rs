@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::Context;
 use dispatch_core::{Backend, Settings};
 use tokio::sync::watch;
 
@@ -21,13 +21,10 @@ pub async fn run(
     only: &[Part],
 ) -> anyhow::Result<ExitCode> {
     let parts: Vec<Part> = if only.is_empty() {
-        vec![Part::Ingest, Part::Workers]
+        vec![Part::Ingest, Part::Workers, Part::Web]
     } else {
         only.to_vec()
     };
-    if parts.contains(&Part::Web) {
-        bail!("the crew page is not part of this build yet: run with --only ingest,workers");
-    }
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     if parts.contains(&Part::Ingest) {
@@ -40,10 +37,32 @@ pub async fn run(
         });
     }
     if parts.contains(&Part::Workers) {
-        for w in crate::app::workers(settings, backend) {
+        for w in crate::app::workers(settings, backend)? {
             let rx = stop_rx.clone();
             tasks.spawn(async move { w.run(rx).await });
         }
+    }
+    if parts.contains(&Part::Web) {
+        let router = dispatch_cascade::web::router(crate::app::cascade(settings, backend)?);
+        let listener = tokio::net::TcpListener::bind(settings.listen_addr())
+            .await
+            .with_context(|| format!("listening on {} (DISPATCH_LISTEN)", settings.listen))?;
+        eprintln!(
+            "crew page on http://{} (links use {})",
+            settings.listen, settings.public_url
+        );
+        let mut rx = stop_rx.clone();
+        tasks.spawn(async move {
+            let shutdown = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "crew page server stopped with an error");
+            }
+        });
     }
     tracing::info!(backend = %backend.admin.describe(), ?parts, "dispatch running");
     eprintln!(

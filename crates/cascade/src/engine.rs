@@ -10,17 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use dispatch_core::domain::{Charter, CrewId, CrewMember, Offer, Role};
 use sha2::{Digest, Sha256};
 
-/// Per-vessel settings (from configuration).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct VesselConfig {
-    /// Crew slots besides the captain (a charter's own `crew_needed` wins).
-    pub crew_needed: Option<u32>,
-    /// Certifications a crew member needs (default `deckhand`).
-    pub crew_certifications: Vec<String>,
-    /// Captains asked first for this vessel, in this order of preference among equals.
-    pub preferred_captains: Vec<String>,
-}
+pub use dispatch_core::config::VesselConfig;
 
 /// Guests one deckhand can look after, for the default crew size.
 pub const GUESTS_PER_DECKHAND: u32 = 12;
@@ -87,7 +77,11 @@ pub struct Slate {
 
 /// A stable, per-charter pseudo-random rank.
 pub fn rotation(charter: &Charter, crew: &CrewId) -> u64 {
-    let d = Sha256::new().chain_update(charter.charter_id.as_str()).chain_update(b"|").chain_update(crew.as_str()).finalize();
+    let d = Sha256::new()
+        .chain_update(charter.charter_id.as_str())
+        .chain_update(b"|")
+        .chain_update(crew.as_str())
+        .finalize();
     u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
@@ -97,7 +91,10 @@ pub fn slate(s: &Situation<'_>, role: Role) -> Slate {
     let required: Vec<String> = match role {
         Role::Captain => vec![],
         Role::Crew { .. } => {
-            let certs = s.vessel.map(|v| v.crew_certifications.clone()).unwrap_or_default();
+            let certs = s
+                .vessel
+                .map(|v| v.crew_certifications.clone())
+                .unwrap_or_default();
             if certs.is_empty() {
                 vec!["deckhand".into()]
             } else {
@@ -145,12 +142,30 @@ pub fn slate(s: &Situation<'_>, role: Role) -> Slate {
         }
     }
     let preferred: Vec<&str> = match role {
-        Role::Captain => s.vessel.map(|v| v.preferred_captains.iter().map(String::as_str).collect()).unwrap_or_default(),
+        Role::Captain => s
+            .vessel
+            .map(|v| v.preferred_captains.iter().map(String::as_str).collect())
+            .unwrap_or_default(),
         Role::Crew { .. } => vec![],
     };
-    let pref_rank = |id: &CrewId| preferred.iter().position(|p| *p == id.as_str()).unwrap_or(usize::MAX);
-    ok.sort_by_cached_key(|m| (pref_rank(&m.crew_id), s.load.get(&m.crew_id).copied().unwrap_or(0), rotation(c, &m.crew_id), m.crew_id.clone()));
-    Slate { candidates: ok.into_iter().map(|m| m.crew_id.clone()).collect(), excluded }
+    let pref_rank = |id: &CrewId| {
+        preferred
+            .iter()
+            .position(|p| *p == id.as_str())
+            .unwrap_or(usize::MAX)
+    };
+    ok.sort_by_cached_key(|m| {
+        (
+            pref_rank(&m.crew_id),
+            s.load.get(&m.crew_id).copied().unwrap_or(0),
+            rotation(c, &m.crew_id),
+            m.crew_id.clone(),
+        )
+    });
+    Slate {
+        candidates: ok.into_iter().map(|m| m.crew_id.clone()).collect(),
+        excluded,
+    }
 }
 
 /// Assignments per member in a set of charters (captain or crew), for [`Situation::load`].

@@ -14,4 +14,7 @@
 //!   Decline as POSTs that work once.
 
 pub mod engine;
+pub mod jobs;
+pub mod service;
 pub mod tokens;
+pub mod web;

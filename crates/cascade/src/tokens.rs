@@ -40,7 +40,10 @@ impl Scope {
         }
         let rest = s.strip_prefix("offer:")?;
         let (c, o) = rest.split_once(':')?;
-        Some(Scope::Offer { charter: CharterId::parse(c).ok()?, offer: OfferId::parse(o).ok()? })
+        Some(Scope::Offer {
+            charter: CharterId::parse(c).ok()?,
+            offer: OfferId::parse(o).ok()?,
+        })
     }
 }
 
@@ -89,13 +92,26 @@ impl std::fmt::Debug for LinkKey {
 impl LinkKey {
     /// A key from its id and secret (≥ 32 bytes). Ids are letters, digits, `-` and `_`.
     pub fn new(id: &str, secret: Vec<u8>) -> Result<Self, String> {
-        if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(format!("link key id `{id}` must be 1-32 letters, digits, - or _"));
+        if id.is_empty()
+            || id.len() > 32
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(format!(
+                "link key id `{id}` must be 1-32 letters, digits, - or _"
+            ));
         }
         if secret.len() < 32 {
-            return Err(format!("link key `{id}` is {} bytes; use at least 32 random bytes", secret.len()));
+            return Err(format!(
+                "link key `{id}` is {} bytes; use at least 32 random bytes",
+                secret.len()
+            ));
         }
-        Ok(Self { id: id.to_string(), secret })
+        Ok(Self {
+            id: id.to_string(),
+            secret,
+        })
     }
 }
 
@@ -121,7 +137,13 @@ impl MagicLinks {
     }
 
     /// A token for `crew` with `scope`, valid from `now` for `ttl`.
-    pub fn issue(&self, crew: &CrewId, scope: &Scope, now: DateTime<Utc>, ttl: chrono::Duration) -> String {
+    pub fn issue(
+        &self,
+        crew: &CrewId,
+        scope: &Scope,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> String {
         let key = self.keys.last().expect("at least one key");
         let parts = [
             B64.encode(&key.id),
@@ -145,19 +167,28 @@ impl MagicLinks {
             return Err(TokenError::Malformed);
         }
         let text = |s: &str| -> Result<String, TokenError> {
-            String::from_utf8(B64.decode(s).map_err(|_| TokenError::Malformed)?).map_err(|_| TokenError::Malformed)
+            String::from_utf8(B64.decode(s).map_err(|_| TokenError::Malformed)?)
+                .map_err(|_| TokenError::Malformed)
         };
         let kid = text(segments[0])?;
-        let key = self.keys.iter().find(|k| k.id == kid).ok_or(TokenError::UnknownKey)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == kid)
+            .ok_or(TokenError::UnknownKey)?;
         let tag = B64.decode(segments[5]).map_err(|_| TokenError::Malformed)?;
         let signed_len = token.len() - segments[5].len() - 1;
-        Self::mac(key, &token[..signed_len]).verify_slice(&tag).map_err(|_| TokenError::BadSignature)?;
+        Self::mac(key, &token[..signed_len])
+            .verify_slice(&tag)
+            .map_err(|_| TokenError::BadSignature)?;
         // Signed by us from here on: the rest can only fail on time or scope.
         let crew = CrewId::parse(&text(segments[1])?).map_err(|_| TokenError::Malformed)?;
         let scope = Scope::decode(&text(segments[2])?).ok_or(TokenError::Malformed)?;
         let secs = |s: &str| -> Result<DateTime<Utc>, TokenError> {
             let n: i64 = text(s)?.parse().map_err(|_| TokenError::Malformed)?;
-            Utc.timestamp_opt(n, 0).single().ok_or(TokenError::Malformed)
+            Utc.timestamp_opt(n, 0)
+                .single()
+                .ok_or(TokenError::Malformed)
         };
         let issued_at = secs(segments[3])?;
         let expires_at = secs(segments[4])?;
@@ -167,11 +198,21 @@ impl MagicLinks {
         if issued_at > now + chrono::Duration::minutes(5) {
             return Err(TokenError::NotYetValid);
         }
-        Ok(Claims { kid, crew, scope, issued_at, expires_at })
+        Ok(Claims {
+            kid,
+            crew,
+            scope,
+            issued_at,
+            expires_at,
+        })
     }
 
     /// Verifies and requires an offer scope.
-    pub fn verify_offer(&self, token: &str, now: DateTime<Utc>) -> Result<(Claims, CharterId, OfferId), TokenError> {
+    pub fn verify_offer(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Claims, CharterId, OfferId), TokenError> {
         let claims = self.verify(token, now)?;
         match claims.scope.clone() {
             Scope::Offer { charter, offer } => Ok((claims, charter, offer)),
@@ -182,13 +223,23 @@ impl MagicLinks {
     /// A per-token anti-forgery value for the page's forms (HMAC of the token under a fixed label).
     pub fn form_guard(&self, token: &str) -> String {
         let key = self.keys.last().expect("at least one key");
-        B64.encode(Self::mac(key, &format!("form-guard|{token}")).finalize().into_bytes())
+        B64.encode(
+            Self::mac(key, &format!("form-guard|{token}"))
+                .finalize()
+                .into_bytes(),
+        )
     }
 
     /// Checks a form guard in constant time (any key, so rotation does not break open pages).
     pub fn check_form_guard(&self, token: &str, guard: &str) -> bool {
-        let Ok(tag) = B64.decode(guard) else { return false };
-        self.keys.iter().any(|k| Self::mac(k, &format!("form-guard|{token}")).verify_slice(&tag).is_ok())
+        let Ok(tag) = B64.decode(guard) else {
+            return false;
+        };
+        self.keys.iter().any(|k| {
+            Self::mac(k, &format!("form-guard|{token}"))
+                .verify_slice(&tag)
+                .is_ok()
+        })
     }
 }
 
@@ -198,11 +249,18 @@ mod tests {
     use proptest::prelude::*;
 
     fn links() -> MagicLinks {
-        MagicLinks::new(vec![LinkKey::new("k1", vec![7; 32]).unwrap(), LinkKey::new("k2", vec![9; 32]).unwrap()]).unwrap()
+        MagicLinks::new(vec![
+            LinkKey::new("k1", vec![7; 32]).unwrap(),
+            LinkKey::new("k2", vec![9; 32]).unwrap(),
+        ])
+        .unwrap()
     }
 
     fn offer_scope() -> Scope {
-        Scope::Offer { charter: CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(), offer: OfferId::parse("1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap() }
+        Scope::Offer {
+            charter: CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(),
+            offer: OfferId::parse("1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(),
+        }
     }
 
     fn now() -> DateTime<Utc> {
@@ -212,7 +270,12 @@ mod tests {
     #[test]
     fn round_trip_with_the_newest_key() {
         let l = links();
-        let t = l.issue(&CrewId::parse("crew-ana").unwrap(), &offer_scope(), now(), chrono::Duration::days(2));
+        let t = l.issue(
+            &CrewId::parse("crew-ana").unwrap(),
+            &offer_scope(),
+            now(),
+            chrono::Duration::days(2),
+        );
         let c = l.verify(&t, now()).unwrap();
         assert_eq!(c.kid, "k2");
         assert_eq!(c.crew.as_str(), "crew-ana");
@@ -225,26 +288,45 @@ mod tests {
         let l = links();
         let crew = CrewId::parse("crew-ana").unwrap();
         let t = l.issue(&crew, &Scope::Page, now(), chrono::Duration::hours(1));
-        assert_eq!(l.verify(&t, now() + chrono::Duration::hours(1)), Err(TokenError::Expired));
-        assert_eq!(l.verify_offer(&t, now()).unwrap_err(), TokenError::WrongScope);
+        assert_eq!(
+            l.verify(&t, now() + chrono::Duration::hours(1)),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            l.verify_offer(&t, now()).unwrap_err(),
+            TokenError::WrongScope
+        );
         let old_only = MagicLinks::new(vec![LinkKey::new("k1", vec![7; 32]).unwrap()]).unwrap();
         assert_eq!(old_only.verify(&t, now()), Err(TokenError::UnknownKey));
         // Rotation: a token signed by k1 still verifies once k2 is added.
         let by_k1 = old_only.issue(&crew, &Scope::Page, now(), chrono::Duration::hours(1));
         assert!(l.verify(&by_k1, now()).is_ok());
         for cut in 1..t.len() {
-            assert!(l.verify(&t[..cut], now()).is_err(), "truncated at {cut} accepted");
+            assert!(
+                l.verify(&t[..cut], now()).is_err(),
+                "truncated at {cut} accepted"
+            );
         }
-        assert_eq!(l.verify(&"a".repeat(MAX_TOKEN_LEN + 1), now()), Err(TokenError::TooLong));
+        assert_eq!(
+            l.verify(&"a".repeat(MAX_TOKEN_LEN + 1), now()),
+            Err(TokenError::TooLong)
+        );
         // Same key id, other secret: bad signature.
-        let forged = MagicLinks::new(vec![LinkKey::new("k2", vec![1; 32]).unwrap()]).unwrap().issue(&crew, &Scope::Page, now(), chrono::Duration::hours(1));
+        let forged = MagicLinks::new(vec![LinkKey::new("k2", vec![1; 32]).unwrap()])
+            .unwrap()
+            .issue(&crew, &Scope::Page, now(), chrono::Duration::hours(1));
         assert_eq!(l.verify(&forged, now()), Err(TokenError::BadSignature));
     }
 
     #[test]
     fn form_guard_is_bound_to_the_token() {
         let l = links();
-        let t = l.issue(&CrewId::parse("c").unwrap(), &Scope::Page, now(), chrono::Duration::hours(1));
+        let t = l.issue(
+            &CrewId::parse("c").unwrap(),
+            &Scope::Page,
+            now(),
+            chrono::Duration::hours(1),
+        );
         let g = l.form_guard(&t);
         assert!(l.check_form_guard(&t, &g));
         assert!(!l.check_form_guard(&format!("{t}x"), &g));

@@ -47,6 +47,18 @@ pub enum StreamStart {
     Latest,
 }
 
+/// Per-vessel settings (from configuration).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VesselConfig {
+    /// Crew slots besides the captain (a charter's own `crew_needed` wins).
+    pub crew_needed: Option<u32>,
+    /// Certifications a crew member needs (default `deckhand`).
+    pub crew_certifications: Vec<String>,
+    /// Captains asked first for this vessel, in this order of preference among equals.
+    pub preferred_captains: Vec<String>,
+}
+
 /// All settings of crew-dispatch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -74,6 +86,16 @@ pub struct Settings {
     /// Where a stream consumer starts on a shard with no checkpoint: `trim_horizon` or `latest`.
     /// Env: `DISPATCH_STREAM_START`.
     pub stream_start: StreamStart,
+    /// Sender of every mail (the Gmail delegated mailbox on Google). Env: `DISPATCH_MAIL_FROM`.
+    pub mail_from: String,
+    /// Display name of the sender. Env: `DISPATCH_MAIL_FROM_NAME`.
+    pub mail_from_name: String,
+    /// Magic-link keys as `id:base64secret` (≥ 32 bytes each), oldest first; the last one signs.
+    /// Env: `DISPATCH_LINK_KEYS` (comma-separated). Empty on the embedded backend: a key is made
+    /// once and kept in `<data_dir>/link-keys` (mode 0600).
+    pub link_keys: Vec<String>,
+    /// Per-vessel settings by vessel name: `[vessels."Sea Breeze"] crew_needed = 2`.
+    pub vessels: std::collections::BTreeMap<String, VesselConfig>,
 }
 
 impl Default for Settings {
@@ -90,6 +112,10 @@ impl Default for Settings {
             offer_timeout_secs: 2 * 3600,
             ops_emails: Vec::new(),
             stream_start: StreamStart::TrimHorizon,
+            mail_from: "dispatch@crew-dispatch.example".into(),
+            mail_from_name: "Crew Dispatch".into(),
+            link_keys: Vec::new(),
+            vessels: Default::default(),
         }
     }
 }
@@ -125,6 +151,9 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("offer_timeout_secs", FieldKind::Int),
     ("ops_emails", FieldKind::List),
     ("stream_start", FieldKind::Str),
+    ("mail_from", FieldKind::Str),
+    ("mail_from_name", FieldKind::Str),
+    ("link_keys", FieldKind::List),
 ];
 
 #[derive(Clone, Copy)]
@@ -273,6 +302,15 @@ impl Settings {
         }
         for e in &self.ops_emails {
             EmailAddress::parse(e).map_err(|err| invalid("ops_emails", err.to_string()))?;
+        }
+        EmailAddress::parse(&self.mail_from)
+            .map_err(|err| invalid("mail_from", err.to_string()))?;
+        for k in &self.link_keys {
+            if k.split_once(':')
+                .is_none_or(|(id, secret)| id.is_empty() || secret.len() < 43)
+            {
+                return Err(invalid("link_keys", "each key is `id:base64secret` with at least 32 random bytes (`openssl rand -base64 32`)".into()));
+            }
         }
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "must not be empty".into()));
