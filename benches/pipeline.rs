@@ -18,7 +18,8 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0) + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks: f64 = f.get(11).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
     ticks / 100.0
 }
 
@@ -47,7 +48,13 @@ async fn measure(name: &str, backend: Backend, n: usize) {
     let handler = dispatch::app::record_handler(&backend);
     let mut cfg = ConsumerConfig::new("bench");
     cfg.batch = 1000;
-    let mut consumer = Consumer::new(backend.feed.clone(), backend.leases.clone(), backend.queues.clone(), handler, cfg);
+    let mut consumer = Consumer::new(
+        backend.feed.clone(),
+        backend.leases.clone(),
+        backend.queues.clone(),
+        handler,
+        cfg,
+    );
     let (t0, c0) = (Instant::now(), cpu_seconds());
     let mut done = 0;
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -57,7 +64,11 @@ async fn measure(name: &str, backend: Backend, n: usize) {
         assert!(Instant::now() < deadline, "bench did not finish");
     }
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
-    let depth = backend.queues.depth(dispatch_core::ports::QueueId::Cascade).await.expect("depth");
+    let depth = backend
+        .queues
+        .depth(dispatch_core::ports::QueueId::Cascade)
+        .await
+        .expect("depth");
     assert_eq!(depth.visible as usize, n, "one job per charter");
     println!(
         "{name:<10} {n:>6} events  {wall:>7.2} s  {:>8.0} events/s  {:>7.3} ms CPU/event (this process)",
@@ -68,17 +79,25 @@ async fn measure(name: &str, backend: Backend, n: usize) {
 
 #[tokio::main]
 async fn main() {
-    let n_local: usize = std::env::var("BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    println!("stream → router → queue (each event: route, idempotent enqueue, checkpoint per page)");
+    let n_local: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    println!(
+        "stream → router → queue (each event: route, idempotent enqueue, checkpoint per page)"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
-    let local = dispatch_core::local::Local::open_path(&dir.path().join("bench.sqlite3"), "", 5).expect("sqlite");
+    let local = dispatch_core::local::Local::open_path(&dir.path().join("bench.sqlite3"), "", 5)
+        .expect("sqlite");
     measure("embedded", local.backend(), n_local).await;
     match std::env::var("DISPATCH_BENCH_AWS_ENDPOINT") {
         Ok(endpoint) => {
             let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .endpoint_url(endpoint)
                 .region(aws_config::Region::new("us-east-1"))
-                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("bench", "bench", None, None, "bench"))
+                .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                    "bench", "bench", None, None, "bench",
+                ))
                 .load()
                 .await;
             let prefix = format!("bench{}-", &uuid::Uuid::new_v4().simple().to_string()[..6]);
@@ -86,7 +105,9 @@ async fn main() {
             let n_aws = (n_local / 10).max(50);
             measure("moto", aws.backend(), n_aws).await;
         }
-        Err(_) => println!("moto       skipped: set DISPATCH_BENCH_AWS_ENDPOINT (./scripts/bench does)"),
+        Err(_) => {
+            println!("moto       skipped: set DISPATCH_BENCH_AWS_ENDPOINT (./scripts/bench does)")
+        }
     }
     let _ = Arc::new(());
 }

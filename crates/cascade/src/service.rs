@@ -147,6 +147,24 @@ pub struct Cascade {
 }
 
 impl Cascade {
+    /// Writes a thread entry once per entry id, whatever retries happen (its time is the first try's).
+    async fn note(&self, e: ThreadEntry) -> Result<(), StoreError> {
+        let key = format!("thread#{}#{}", e.charter_id, e.id);
+        match run_once(
+            self.backend.idempotency.as_ref(),
+            &key,
+            &serde_json::json!({}),
+            self.idem,
+            || async { self.backend.thread.append(&e).await },
+        )
+        .await
+        {
+            Ok(_) => Ok(()),
+            Err(OnceError::Work(e)) | Err(OnceError::Store(e)) => Err(e),
+            Err(other) => Err(StoreError::Invalid(format!("{other:?}"))),
+        }
+    }
+
     fn vessel(&self, c: &Charter) -> Option<&VesselConfig> {
         self.cfg.vessels.get(&c.vessel_name)
     }
@@ -317,17 +335,15 @@ impl Cascade {
             tracing::error!(crew_id = %offer.crew_id, "offered member is not in the roster; no mail sent");
         }
         let lapses = offer.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true);
-        self.backend
-            .thread
-            .append(&entry(
-                &c.charter_id,
-                format!("offer_sent-{}", offer.offer_id),
-                offer.created_at,
-                ThreadKind::OfferSent,
-                Some(&offer.crew_id),
-                format!("{} offered to {name}; lapses {lapses}", offer.role),
-            ))
-            .await?;
+        self.note(entry(
+            &c.charter_id,
+            format!("offer_sent-{}", offer.offer_id),
+            offer.created_at,
+            ThreadKind::OfferSent,
+            Some(&offer.crew_id),
+            format!("{} offered to {name}; lapses {lapses}", offer.role),
+        ))
+        .await?;
         self.schedule_timeout(offer, 0).await
     }
 
@@ -409,17 +425,15 @@ impl Cascade {
         {
             OfferTransition::Done(o) => {
                 tracing::info!(charter_id = %charter, offer_id = %offer, crew_id = %o.crew_id, "offer lapsed");
-                self.backend
-                    .thread
-                    .append(&entry(
-                        charter,
-                        format!("lapsed-{offer}"),
-                        o.updated_at,
-                        ThreadKind::Lapsed,
-                        Some(&o.crew_id),
-                        format!("{} offer lapsed unanswered", o.role),
-                    ))
-                    .await?;
+                self.note(entry(
+                    charter,
+                    format!("lapsed-{offer}"),
+                    o.updated_at,
+                    ThreadKind::Lapsed,
+                    Some(&o.crew_id),
+                    format!("{} offer lapsed unanswered", o.role),
+                ))
+                .await?;
                 self.next_after(&o).await
             }
             _ => Ok(()),
@@ -472,17 +486,15 @@ impl Cascade {
         Ok(match self.backend.staffing.accept(&req).await? {
             AcceptOutcome::Accepted(after) => {
                 tracing::info!(charter_id = %c.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id, "offer accepted");
-                self.backend
-                    .thread
-                    .append(&entry(
-                        &c.charter_id,
-                        format!("accepted-{}", offer.offer_id),
-                        now,
-                        ThreadKind::Accepted,
-                        who,
-                        format!("{} accepted", offer.role),
-                    ))
-                    .await?;
+                self.note(entry(
+                    &c.charter_id,
+                    format!("accepted-{}", offer.offer_id),
+                    now,
+                    ThreadKind::Accepted,
+                    who,
+                    format!("{} accepted", offer.role),
+                ))
+                .await?;
                 let staffed = self.is_staffed(&after);
                 if staffed {
                     self.mark_staffed(&after).await?;
@@ -502,17 +514,15 @@ impl Cascade {
                     )
                     .await?
                 {
-                    self.backend
-                        .thread
-                        .append(&entry(
-                            &c.charter_id,
-                            format!("revoked-{}", offer.offer_id),
-                            now,
-                            ThreadKind::Revoked,
-                            who,
-                            format!("{} slot was filled before this answer", offer.role),
-                        ))
-                        .await?;
+                    self.note(entry(
+                        &c.charter_id,
+                        format!("revoked-{}", offer.offer_id),
+                        now,
+                        ThreadKind::Revoked,
+                        who,
+                        format!("{} slot was filled before this answer", offer.role),
+                    ))
+                    .await?;
                 }
                 Answer::SpotFilled
             }
@@ -529,17 +539,15 @@ impl Cascade {
                     )
                     .await?
                 {
-                    self.backend
-                        .thread
-                        .append(&entry(
-                            &c.charter_id,
-                            format!("declined-{}", offer.offer_id),
-                            now,
-                            ThreadKind::Declined,
-                            who,
-                            "booked elsewhere that day".into(),
-                        ))
-                        .await?;
+                    self.note(entry(
+                        &c.charter_id,
+                        format!("declined-{}", offer.offer_id),
+                        now,
+                        ThreadKind::Declined,
+                        who,
+                        "booked elsewhere that day".into(),
+                    ))
+                    .await?;
                     self.next_after(&o).await?;
                 }
                 Answer::AlreadyBooked
@@ -566,17 +574,15 @@ impl Cascade {
         {
             OfferTransition::Done(o) => {
                 tracing::info!(charter_id = %o.charter_id, offer_id = %o.offer_id, crew_id = %o.crew_id, "offer declined");
-                self.backend
-                    .thread
-                    .append(&entry(
-                        &o.charter_id,
-                        format!("declined-{}", o.offer_id),
-                        now,
-                        ThreadKind::Declined,
-                        Some(&o.crew_id),
-                        format!("{} declined", o.role),
-                    ))
-                    .await?;
+                self.note(entry(
+                    &o.charter_id,
+                    format!("declined-{}", o.offer_id),
+                    now,
+                    ThreadKind::Declined,
+                    Some(&o.crew_id),
+                    format!("{} declined", o.role),
+                ))
+                .await?;
                 self.next_after(&o).await?;
                 Ok(Answer::Declined)
             }
@@ -592,17 +598,15 @@ impl Cascade {
                 .set_status(&c.key(), CharterStatus::Staffed)
                 .await?;
         }
-        self.backend
-            .thread
-            .append(&entry(
-                &c.charter_id,
-                "staffed".into(),
-                Utc::now(),
-                ThreadKind::Staffed,
-                None,
-                "captain and crew confirmed".into(),
-            ))
-            .await?;
+        self.note(entry(
+            &c.charter_id,
+            "staffed".into(),
+            Utc::now(),
+            ThreadKind::Staffed,
+            None,
+            "captain and crew confirmed".into(),
+        ))
+        .await?;
         Ok(())
     }
 
@@ -656,17 +660,15 @@ impl Cascade {
             )
             .await?;
         }
-        self.backend
-            .thread
-            .append(&entry(
-                &c.charter_id,
-                format!("escalated-{}", role_key(role)),
-                Utc::now(),
-                ThreadKind::Escalated,
-                None,
-                text,
-            ))
-            .await?;
+        self.note(entry(
+            &c.charter_id,
+            format!("escalated-{}", role_key(role)),
+            Utc::now(),
+            ThreadKind::Escalated,
+            None,
+            text,
+        ))
+        .await?;
         Ok(())
     }
 
@@ -687,17 +689,15 @@ impl Cascade {
                 )
                 .await?
             {
-                self.backend
-                    .thread
-                    .append(&entry(
-                        charter,
-                        format!("revoked-{}", o.offer_id),
-                        now,
-                        ThreadKind::Revoked,
-                        Some(&o.crew_id),
-                        format!("{} offer withdrawn: charter cancelled", o.role),
-                    ))
-                    .await?;
+                self.note(entry(
+                    charter,
+                    format!("revoked-{}", o.offer_id),
+                    now,
+                    ThreadKind::Revoked,
+                    Some(&o.crew_id),
+                    format!("{} offer withdrawn: charter cancelled", o.role),
+                ))
+                .await?;
             }
         }
         for o in offers.iter().filter(|o| o.status == OfferStatus::Accepted) {
@@ -726,17 +726,15 @@ impl Cascade {
                 .await?;
             }
         }
-        self.backend
-            .thread
-            .append(&entry(
-                charter,
-                "cancelled".into(),
-                now,
-                ThreadKind::Cancelled,
-                None,
-                "charter cancelled: holds released, open offers withdrawn, crew told".into(),
-            ))
-            .await?;
+        self.note(entry(
+            charter,
+            "cancelled".into(),
+            now,
+            ThreadKind::Cancelled,
+            None,
+            "charter cancelled: holds released, open offers withdrawn, crew told".into(),
+        ))
+        .await?;
         tracing::info!(charter_id = %charter, "charter released");
         Ok(())
     }
