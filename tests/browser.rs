@@ -1,0 +1,249 @@
+//! End to end in a real browser: headless Chromium (Debian's `chromium`, driven through
+//! `chromedriver` over WebDriver) opens a magic link from the outbox, presses Accept, and the
+//! charter shows the member assigned. `scripts/test` installs Chromium when it is missing; here a
+//! missing browser fails the test, it never skips it.
+
+mod common;
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use dispatch_cascade::service::{Cascade, CascadeSettings, Start};
+use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+use dispatch_core::domain::*;
+use dispatch_core::idempotency::IdempotencyConfig;
+use dispatch_mailer::Outbox;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn wd(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("chromedriver reachable");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).await.unwrap();
+    // Read the head, then exactly Content-Length bytes (chromedriver may keep the connection open).
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk))
+            .await
+            .expect("webdriver answers")
+            .unwrap();
+        assert!(n > 0, "webdriver closed the connection early");
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + len {
+        let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk))
+            .await
+            .expect("webdriver answers")
+            .unwrap();
+        assert!(n > 0, "webdriver closed the connection early");
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
+    let body = body.as_str();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("webdriver {path}: {e}: {body}"))
+}
+
+async fn start_driver() -> Driver {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    assert!(chromium.is_some(), "Chromium is not installed: run ./scripts/test (it installs Debian's chromium and chromium-driver)");
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver (Debian's chromium-driver) must be installed: run ./scripts/test");
+    let driver = Driver { child, port };
+    let end = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "chromedriver did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    driver
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crew_member_accepts_in_a_real_browser() {
+    let world = common::World::local().await;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::new(dir.path().join("outbox"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cascade = Arc::new(Cascade {
+        backend: world.backend.clone(),
+        mailer: Arc::new(outbox.clone()),
+        links: MagicLinks::new(vec![LinkKey::new("b1", vec![5; 32]).unwrap()]).unwrap(),
+        cfg: CascadeSettings {
+            public_url: base.clone(),
+            offer_timeout: Duration::from_secs(3600),
+            link_ttl: chrono::Duration::days(1),
+            from: EmailAddress::parse("dispatch@example.com").unwrap(),
+            from_name: "Dispatch".into(),
+            ops: vec![],
+            vessels: HashMap::new(),
+        },
+        idem: IdempotencyConfig::default(),
+    });
+    let router = dispatch_cascade::web::router(cascade.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let ana = CrewMember {
+        crew_id: CrewId::parse("crew-ana").unwrap(),
+        name: "Ana Silva".into(),
+        email: EmailAddress::parse("ana@example.com").unwrap(),
+        phone: None,
+        captain_certified: true,
+        available_dates: [CharterDate::parse("2024-05-03").unwrap()].into(),
+        certifications: ["deckhand".to_string()].into(),
+        active: true,
+        updated_at: None,
+    };
+    world.backend.roster.upsert_batch(&[ana]).await.unwrap();
+    let charter = Charter {
+        charter_id: CharterId::new_random(),
+        created_at: Utc::now().to_rfc3339(),
+        charter_date: CharterDate::parse("2024-05-03").unwrap(),
+        vessel_name: "Sea Breeze".into(),
+        captain_assigned: None,
+        crew_assigned: vec![],
+        guest_count: 10,
+        guest_names: vec![],
+        reportable_revenue: Money::ZERO,
+        tips: Money::ZERO,
+        status: CharterStatus::Booked,
+        crew_needed: None,
+    };
+    world.backend.charters.insert(&charter).await.unwrap();
+    cascade
+        .start(&charter.charter_id, Start::Captain)
+        .await
+        .unwrap();
+
+    let files = outbox.files();
+    assert_eq!(files.len(), 1);
+    let link = dispatch::demo::link_in_mail(&std::fs::read_to_string(&files[0]).unwrap())
+        .expect("a link in the offer mail");
+    assert!(link.starts_with(&format!("{base}/o/")), "{link}");
+    let offer = world
+        .backend
+        .offers
+        .for_charter(&charter.charter_id)
+        .await
+        .unwrap()
+        .remove(0);
+
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 format!("--user-data-dir={}", profile.path().display())]
+    }}}});
+    let session = wd(driver.port, "POST", "/session", Some(caps)).await;
+    let sid = session["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {session}"))
+        .to_string();
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({"url": link})),
+    )
+    .await;
+    let page = wd(driver.port, "GET", &format!("/session/{sid}/source"), None).await;
+    assert!(
+        page["value"].as_str().unwrap().contains("Hello, Ana Silva"),
+        "{page}"
+    );
+    let el = wd(driver.port, "POST", &format!("/session/{sid}/element"), Some(json!({"using": "css selector", "value": format!("#offer-{} button.accept", offer.offer_id)}))).await;
+    let eid = el["value"]
+        .as_object()
+        .and_then(|o| o.values().next())
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("no Accept button: {el}"))
+        .to_string();
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/element/{eid}/click"),
+        Some(json!({})),
+    )
+    .await;
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let src = wd(driver.port, "GET", &format!("/session/{sid}/source"), None).await;
+        if src["value"]
+            .as_str()
+            .unwrap_or("")
+            .contains("You are confirmed for this charter")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < end,
+            "no confirmation in the browser: {src}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wd(driver.port, "DELETE", &format!("/session/{sid}"), None).await;
+    let now = world
+        .backend
+        .charters
+        .get(&charter.charter_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        now.captain_assigned.as_ref().map(|c| c.as_str()),
+        Some("crew-ana")
+    );
+}
