@@ -485,7 +485,7 @@ fn fairness_rotates_first_asked_across_charters() {
     );
     // Fewest assignments that month first.
     let c = charter(DATES[0], 5, None);
-    let load: HashMap<CrewId, u32> = roster
+    let load: engine::CrewMap<u32> = roster
         .iter()
         .skip(1)
         .map(|m| (m.crew_id.clone(), 2))

@@ -5,10 +5,38 @@
 //! the charter's month, then a stable per-charter rotation (a hash of charter id and crew id), so
 //! the same person is not always first and a retry computes the same order.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a: a fast hasher for the engine's sets of crew ids (our own roster's ids, not
+/// attacker-chosen keys), which would otherwise spend most of candidate selection in SipHash.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A set of crew ids with the fast hasher.
+pub type CrewSet = HashSet<CrewId, BuildHasherDefault<Fnv>>;
+/// A map from crew ids with the fast hasher.
+pub type CrewMap<V> = HashMap<CrewId, V, BuildHasherDefault<Fnv>>;
 
 use dispatch_core::domain::{Charter, CrewId, CrewMember, Offer, Role};
-use sha2::{Digest, Sha256};
 
 pub use dispatch_core::config::VesselConfig;
 
@@ -60,33 +88,59 @@ pub struct Situation<'a> {
     pub charter: &'a Charter,
     pub roster: &'a [CrewMember],
     /// Members held (booked) on the charter's date, by any charter.
-    pub held: &'a HashSet<CrewId>,
+    pub held: &'a CrewSet,
     /// Every offer of this charter so far.
     pub offers: &'a [Offer],
     /// Assignments per member in the charter's month (captain or crew).
-    pub load: &'a HashMap<CrewId, u32>,
+    pub load: &'a CrewMap<u32>,
     pub vessel: Option<&'a VesselConfig>,
 }
 
 /// The ordered candidates for a slot, and the others with their reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Slate {
-    pub candidates: Vec<CrewId>,
-    pub excluded: BTreeMap<CrewId, Exclusion>,
+pub struct Slate<'a> {
+    pub candidates: Vec<&'a CrewId>,
+    /// Everyone else in roster order, with the first reason that rules them out.
+    pub excluded: Vec<(&'a CrewId, Exclusion)>,
 }
 
-/// A stable, per-charter pseudo-random rank.
+/// A stable, per-charter pseudo-random rank: FNV-1a over `charter_id|crew_id`, then the
+/// SplitMix64 finalizer. Written out here (not `std`'s hasher) so it never changes between
+/// builds: a retried step must compute the same order.
 pub fn rotation(charter: &Charter, crew: &CrewId) -> u64 {
-    let d = Sha256::new()
-        .chain_update(charter.charter_id.as_str())
-        .chain_update(b"|")
-        .chain_update(crew.as_str())
-        .finalize();
-    u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+    rotation_from(rotation_seed(charter), crew)
+}
+
+/// The FNV state after `charter_id|`, computed once per slate.
+fn rotation_seed(charter: &Charter) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in charter
+        .charter_id
+        .as_str()
+        .bytes()
+        .chain(std::iter::once(b'|'))
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn rotation_from(seed: u64, crew: &CrewId) -> u64 {
+    let mut h = seed;
+    for b in crew.as_str().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h ^= h >> 30;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^= h >> 27;
+    h = h.wrapping_mul(0x94d0_49bb_1331_11eb);
+    h ^ (h >> 31)
 }
 
 /// Candidates for `role` on the situation's charter.
-pub fn slate(s: &Situation<'_>, role: Role) -> Slate {
+pub fn slate<'a>(s: &Situation<'a>, role: Role) -> Slate<'a> {
     let c = s.charter;
     let required: Vec<String> = match role {
         Role::Captain => vec![],
@@ -99,10 +153,13 @@ pub fn slate(s: &Situation<'_>, role: Role) -> Slate {
                 vec!["deckhand".into()]
             } else {
                 certs
+                    .iter()
+                    .map(|c| dispatch_core::domain::normalize_certification(c))
+                    .collect()
             }
         }
     };
-    let mut asked: HashMap<&CrewId, Exclusion> = HashMap::new();
+    let mut asked: HashMap<&CrewId, Exclusion, BuildHasherDefault<Fnv>> = HashMap::default();
     for o in s.offers {
         let why = match o.status {
             dispatch_core::domain::OfferStatus::Declined => Exclusion::Declined,
@@ -114,8 +171,8 @@ pub fn slate(s: &Situation<'_>, role: Role) -> Slate {
             *entry = why;
         }
     }
-    let mut excluded = BTreeMap::new();
-    let mut ok: Vec<&CrewMember> = Vec::new();
+    let mut excluded = Vec::new();
+    let mut ok: Vec<&'a CrewMember> = Vec::new();
     for m in s.roster {
         let why = if !m.active {
             Some(Exclusion::Inactive)
@@ -125,7 +182,7 @@ pub fn slate(s: &Situation<'_>, role: Role) -> Slate {
             Some(Exclusion::OnCrew)
         } else if matches!(role, Role::Captain) && !m.captain_certified {
             Some(Exclusion::NotCertified)
-        } else if !required.iter().all(|r| m.has_certification(r)) {
+        } else if !required.iter().all(|r| m.certifications.contains(r)) {
             Some(Exclusion::NotCertified)
         } else if !m.is_available(c.charter_date) {
             Some(Exclusion::NotAvailable)
@@ -136,7 +193,7 @@ pub fn slate(s: &Situation<'_>, role: Role) -> Slate {
         };
         match why {
             Some(w) => {
-                excluded.insert(m.crew_id.clone(), w);
+                excluded.push((&m.crew_id, w));
             }
             None => ok.push(m),
         }
@@ -154,23 +211,31 @@ pub fn slate(s: &Situation<'_>, role: Role) -> Slate {
             .position(|p| *p == id.as_str())
             .unwrap_or(usize::MAX)
     };
-    ok.sort_by_cached_key(|m| {
-        (
-            pref_rank(&m.crew_id),
-            s.load.get(&m.crew_id).copied().unwrap_or(0),
-            rotation(c, &m.crew_id),
-            m.crew_id.clone(),
-        )
-    });
+    let seed = rotation_seed(c);
+    let mut keyed: Vec<((usize, u32, u64), &'a CrewMember)> = ok
+        .into_iter()
+        .map(|m| {
+            (
+                (
+                    pref_rank(&m.crew_id),
+                    s.load.get(&m.crew_id).copied().unwrap_or(0),
+                    rotation_from(seed, &m.crew_id),
+                ),
+                m,
+            )
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.crew_id.cmp(&b.1.crew_id)));
+    let ok: Vec<&'a CrewMember> = keyed.into_iter().map(|(_, m)| m).collect();
     Slate {
-        candidates: ok.into_iter().map(|m| m.crew_id.clone()).collect(),
+        candidates: ok.into_iter().map(|m| &m.crew_id).collect(),
         excluded,
     }
 }
 
 /// Assignments per member in a set of charters (captain or crew), for [`Situation::load`].
-pub fn load_of(charters: &[Charter]) -> HashMap<CrewId, u32> {
-    let mut load = HashMap::new();
+pub fn load_of(charters: &[Charter]) -> CrewMap<u32> {
+    let mut load = CrewMap::default();
     for c in charters {
         if matches!(c.status, dispatch_core::domain::CharterStatus::Cancelled) {
             continue;

@@ -239,7 +239,7 @@ impl Cascade {
             .filter(|m| m.is_available(c.charter_date))
             .map(|m| m.crew_id.clone())
             .collect();
-        let held: HashSet<CrewId> = self
+        let held: engine::CrewSet = self
             .backend
             .holds
             .among(c.charter_date, &available)
@@ -273,7 +273,7 @@ impl Cascade {
             offer_id: offer_id_for(&c.charter_id, role, mine.len()),
             charter_id: c.charter_id.clone(),
             charter_date: c.charter_date,
-            crew_id: next.clone(),
+            crew_id: (*next).clone(),
             role,
             status: OfferStatus::Open,
             created_at: now,
@@ -615,10 +615,10 @@ impl Cascade {
         &self,
         c: &Charter,
         role: Role,
-        slate: &engine::Slate,
+        slate: &engine::Slate<'_>,
     ) -> Result<(), CascadeError> {
         let mut reasons: Vec<(String, usize)> = Vec::new();
-        for why in slate.excluded.values() {
+        for (_, why) in &slate.excluded {
             match reasons.iter_mut().find(|(r, _)| r == why.as_str()) {
                 Some((_, n)) => *n += 1,
                 None => reasons.push((why.as_str().to_string(), 1)),
