@@ -460,6 +460,8 @@ async fn long_lapse_is_chained_in_15_minute_links() {
 
 #[test]
 fn fairness_rotates_first_asked_across_charters() {
+    let none_held: engine::CrewSet = Default::default();
+    let no_load: engine::CrewMap<u32> = Default::default();
     let roster: Vec<CrewMember> = (0..6)
         .map(|i| member(&format!("cap{i}"), true, true, &DATES))
         .collect();
@@ -470,9 +472,9 @@ fn fairness_rotates_first_asked_across_charters() {
             &engine::Situation {
                 charter: &c,
                 roster: &roster,
-                held: &HashSet::new(),
+                held: &none_held,
                 offers: &[],
-                load: &HashMap::new(),
+                load: &no_load,
                 vessel: None,
             },
             Role::Captain,
@@ -494,7 +496,7 @@ fn fairness_rotates_first_asked_across_charters() {
         &engine::Situation {
             charter: &c,
             roster: &roster,
-            held: &HashSet::new(),
+            held: &none_held,
             offers: &[],
             load: &load,
             vessel: None,
