@@ -185,3 +185,69 @@ mod contracts {
         assert_eq!(again.batch_item_failures.len(), 1);
     }
 }
+
+/// The crew page's router behind a Lambda function URL: real function-URL event JSON through
+/// `lambda_http`'s request conversion, answered by the same router `dispatch run` serves.
+mod function_url {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use dispatch_cascade::service::{Cascade, CascadeSettings};
+    use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+    use dispatch_core::domain::EmailAddress;
+    use dispatch_core::idempotency::IdempotencyConfig;
+    use lambda_http::request::LambdaRequest;
+    use tower::ServiceExt;
+
+    async fn call(fixture: &str) -> (u16, String, String) {
+        let world = crate::common::World::local().await;
+        let dir = tempfile::tempdir().unwrap();
+        let cascade = Arc::new(Cascade {
+            backend: world.backend.clone(),
+            mailer: Arc::new(dispatch_mailer::Outbox::new(dir.path().join("outbox"))),
+            links: MagicLinks::new(vec![LinkKey::new("f1", vec![2; 32]).unwrap()]).unwrap(),
+            cfg: CascadeSettings {
+                public_url: "https://abcdefg.lambda-url.us-east-1.on.aws".into(),
+                offer_timeout: Duration::from_secs(60),
+                link_ttl: chrono::Duration::days(1),
+                from: EmailAddress::parse("dispatch@example.com").unwrap(),
+                from_name: "D".into(),
+                ops: vec![],
+                vessels: HashMap::new(),
+            },
+            idem: IdempotencyConfig::default(),
+        });
+        let path = format!(
+            "{}/tests/fixtures/lambda/{fixture}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let event: LambdaRequest =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let request: lambda_http::Request = event.into();
+        let response = dispatch_cascade::web::router(cascade)
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let referrer = response
+            .headers()
+            .get("referrer-policy")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, referrer, String::from_utf8_lossy(&body).to_string())
+    }
+
+    #[tokio::test]
+    async fn health_and_bad_link_through_a_function_url_event() {
+        let (status, referrer, body) = call("function-url-healthz.json").await;
+        assert_eq!((status, body.as_str()), (200, "ok"));
+        assert_eq!(referrer, "no-referrer");
+        let (status, _, body) = call("function-url-bad-link.json").await;
+        assert_eq!(status, 403);
+        assert!(body.contains("This link does not work"));
+    }
+}
