@@ -78,20 +78,7 @@ impl Aws {
 
     /// All ports of this backend.
     pub fn backend(&self) -> Backend {
-        let me = Arc::new(self.clone());
-        Backend {
-            charters: me.clone(),
-            roster: me.clone(),
-            thread: me.clone(),
-            holds: me.clone(),
-            offers: me.clone(),
-            staffing: me.clone(),
-            idempotency: me.clone(),
-            leases: me.clone(),
-            feed: me.clone(),
-            queues: me.clone(),
-            admin: me,
-        }
+        Backend::from_adapter(Arc::new(self.clone()))
     }
 
     /// The queue's URL (looked up once, then cached).

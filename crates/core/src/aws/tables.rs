@@ -36,26 +36,6 @@ pub(crate) const CREW_CONDITION: &str = "attribute_exists(charter_id) \
 /// Retries a conditional assignment that failed for a reason that is gone when we look (a race).
 const ASSIGN_ATTEMPTS: usize = 5;
 
-pub(crate) fn parse_listing<T>(
-    items: Vec<Item>,
-    parse: impl Fn(&Item) -> Result<T, crate::item::ItemError>,
-) -> Listing<T> {
-    let mut out = Listing {
-        items: Vec::with_capacity(items.len()),
-        skipped: Vec::new(),
-    };
-    for item in &items {
-        match parse(item) {
-            Ok(v) => out.items.push(v),
-            Err(e) => {
-                tracing::warn!(record = %e.key, attribute = %e.attribute, problem = %e.problem, "skipping record of the wrong shape");
-                out.skipped.push(e);
-            }
-        }
-    }
-    out
-}
-
 pub(crate) fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
     e: &aws_sdk_dynamodb::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
 ) -> bool {
@@ -202,7 +182,7 @@ impl Charters for Aws {
             })?;
             items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
         }
-        let mut listing = parse_listing(items, Charter::from_item);
+        let mut listing = Listing::parse(items, Charter::from_item);
         listing
             .items
             .sort_by(|a, b| (&a.created_at, &a.charter_id).cmp(&(&b.created_at, &b.charter_id)));
@@ -404,7 +384,7 @@ impl Roster for Aws {
             let page = page.map_err(|e| classify(&format!("listing {table}"), e))?;
             items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
         }
-        let mut listing = parse_listing(items, CrewMember::from_item);
+        let mut listing = Listing::parse(items, CrewMember::from_item);
         listing.items.sort_by(|a, b| a.crew_id.cmp(&b.crew_id));
         Ok(listing)
     }
@@ -441,6 +421,6 @@ impl Thread for Aws {
             let page = page.map_err(|e| classify(&format!("reading thread of {charter}"), e))?;
             items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
         }
-        Ok(parse_listing(items, records::thread_from_item).items)
+        Ok(Listing::parse(items, records::thread_from_item).items)
     }
 }

@@ -73,20 +73,7 @@ impl Local {
 
     /// All ports of this backend.
     pub fn backend(&self) -> Backend {
-        let me = Arc::new(self.clone());
-        Backend {
-            charters: me.clone(),
-            roster: me.clone(),
-            thread: me.clone(),
-            holds: me.clone(),
-            offers: me.clone(),
-            staffing: me.clone(),
-            idempotency: me.clone(),
-            leases: me.clone(),
-            feed: me.clone(),
-            queues: me.clone(),
-            admin: me,
-        }
+        Backend::from_adapter(Arc::new(self.clone()))
     }
 }
 

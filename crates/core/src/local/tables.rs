@@ -17,26 +17,6 @@ use crate::records::{self, thread_attr};
 use crate::StoreError;
 use serde_dynamo::AttributeValue as AV;
 
-fn parse_listing<T>(
-    items: Vec<Item>,
-    parse: impl Fn(&Item) -> Result<T, crate::item::ItemError>,
-) -> Listing<T> {
-    let mut out = Listing {
-        items: Vec::with_capacity(items.len()),
-        skipped: Vec::new(),
-    };
-    for item in &items {
-        match parse(item) {
-            Ok(v) => out.items.push(v),
-            Err(e) => {
-                tracing::warn!(record = %e.key, attribute = %e.attribute, problem = %e.problem, "skipping record of the wrong shape");
-                out.skipped.push(e);
-            }
-        }
-    }
-    out
-}
-
 /// Reads a charter for a conditional update: `None` if absent.
 fn load_charter(
     tx: &rusqlite::Transaction<'_>,
@@ -106,7 +86,7 @@ impl Charters for Local {
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        Ok(parse_listing(items, Charter::from_item))
+        Ok(Listing::parse(items, Charter::from_item))
     }
 
     async fn assign_captain(
@@ -273,7 +253,7 @@ impl Roster for Local {
                     .collect::<Result<Vec<_>, _>>()
             })
             .await?;
-        Ok(parse_listing(items, CrewMember::from_item))
+        Ok(Listing::parse(items, CrewMember::from_item))
     }
 }
 
@@ -298,6 +278,6 @@ impl Thread for Local {
             .tx("reading thread", move |tx| tx.query_items(&tbl, &pk, None))
             .await?;
         let _ = thread_attr::TS_ID;
-        Ok(parse_listing(items, records::thread_from_item).items)
+        Ok(Listing::parse(items, records::thread_from_item).items)
     }
 }

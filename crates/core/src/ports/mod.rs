@@ -54,6 +54,27 @@ impl<T> Default for Listing<T> {
 }
 
 impl<T> Listing<T> {
+    /// Parses items, keeping the good ones and naming (and logging) the ones of the wrong shape.
+    pub fn parse(
+        items: Vec<crate::item::Item>,
+        parse: impl Fn(&crate::item::Item) -> Result<T, ItemError>,
+    ) -> Self {
+        let mut out = Listing {
+            items: Vec::with_capacity(items.len()),
+            skipped: Vec::new(),
+        };
+        for item in &items {
+            match parse(item) {
+                Ok(v) => out.items.push(v),
+                Err(e) => {
+                    tracing::warn!(record = %e.key, attribute = %e.attribute, problem = %e.problem, "skipping record of the wrong shape");
+                    out.skipped.push(e);
+                }
+            }
+        }
+        out
+    }
+
     pub fn merge(&mut self, other: Listing<T>) {
         self.items.extend(other.items);
         self.skipped.extend(other.skipped);
@@ -101,4 +122,37 @@ pub struct Backend {
     pub feed: Arc<dyn ChangeFeed>,
     pub queues: Arc<dyn Queues>,
     pub admin: Arc<dyn Admin>,
+}
+
+impl Backend {
+    /// A backend whose every port is the same adapter value.
+    pub fn from_adapter<A>(adapter: Arc<A>) -> Self
+    where
+        A: Charters
+            + Roster
+            + Thread
+            + Holds
+            + Offers
+            + Staffing
+            + Idempotency
+            + Leases
+            + ChangeFeed
+            + Queues
+            + Admin
+            + 'static,
+    {
+        Backend {
+            charters: adapter.clone(),
+            roster: adapter.clone(),
+            thread: adapter.clone(),
+            holds: adapter.clone(),
+            offers: adapter.clone(),
+            staffing: adapter.clone(),
+            idempotency: adapter.clone(),
+            leases: adapter.clone(),
+            feed: adapter.clone(),
+            queues: adapter.clone(),
+            admin: adapter,
+        }
+    }
 }
