@@ -5,16 +5,12 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use dispatch_cascade::service::{Cascade, CascadeSettings, Start};
-use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+use dispatch_cascade::service::Start;
 use dispatch_core::domain::*;
-use dispatch_core::idempotency::IdempotencyConfig;
 use dispatch_mailer::Outbox;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -116,21 +112,7 @@ async fn crew_member_accepts_in_a_real_browser() {
     let outbox = Outbox::new(dir.path().join("outbox"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let cascade = Arc::new(Cascade {
-        backend: world.backend.clone(),
-        mailer: Arc::new(outbox.clone()),
-        links: MagicLinks::new(vec![LinkKey::new("b1", vec![5; 32]).unwrap()]).unwrap(),
-        cfg: CascadeSettings {
-            public_url: base.clone(),
-            offer_timeout: Duration::from_secs(3600),
-            link_ttl: chrono::Duration::days(1),
-            from: EmailAddress::parse("dispatch@example.com").unwrap(),
-            from_name: "Dispatch".into(),
-            ops: vec![],
-            vessels: HashMap::new(),
-        },
-        idem: IdempotencyConfig::default(),
-    });
+    let cascade = common::cascade(&world, &outbox, &base, Duration::from_secs(3600));
     let router = dispatch_cascade::web::router(cascade.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
 

@@ -7,12 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use dispatch_cascade::engine;
-use dispatch_cascade::service::{Cascade, CascadeSettings, Start};
-use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+use dispatch_cascade::service::{Cascade, Start};
 use dispatch_core::domain::*;
-use dispatch_core::idempotency::IdempotencyConfig;
 use dispatch_core::ports::*;
 use dispatch_mailer::Outbox;
 use proptest::prelude::*;
@@ -28,22 +25,7 @@ async fn setup(offer_timeout: Duration) -> Setup {
     let world = common::World::local().await;
     let dir = tempfile::tempdir().unwrap();
     let outbox = Outbox::new(dir.path().join("outbox"));
-    let cfg = CascadeSettings {
-        public_url: "http://127.0.0.1:9".into(),
-        offer_timeout,
-        link_ttl: chrono::Duration::days(1),
-        from: EmailAddress::parse("dispatch@example.com").unwrap(),
-        from_name: "Dispatch".into(),
-        ops: vec![EmailAddress::parse("ops@example.com").unwrap()],
-        vessels: HashMap::new(),
-    };
-    let cascade = Arc::new(Cascade {
-        backend: world.backend.clone(),
-        mailer: Arc::new(outbox.clone()),
-        links: MagicLinks::new(vec![LinkKey::new("t1", vec![3; 32]).unwrap()]).unwrap(),
-        cfg,
-        idem: IdempotencyConfig::default(),
-    });
+    let cascade = common::cascade(&world, &outbox, "http://127.0.0.1:9", offer_timeout);
     Setup {
         world,
         cascade,
@@ -52,43 +34,7 @@ async fn setup(offer_timeout: Duration) -> Setup {
     }
 }
 
-fn member(id: &str, captain: bool, deckhand: bool, dates: &[&str]) -> CrewMember {
-    CrewMember {
-        crew_id: CrewId::parse(id).unwrap(),
-        name: id.into(),
-        email: EmailAddress::parse(&format!("{id}@example.com")).unwrap(),
-        phone: None,
-        captain_certified: captain,
-        available_dates: dates
-            .iter()
-            .map(|d| CharterDate::parse(d).unwrap())
-            .collect(),
-        certifications: if deckhand {
-            ["deckhand".to_string()].into()
-        } else {
-            Default::default()
-        },
-        active: true,
-        updated_at: None,
-    }
-}
-
-fn charter(date: &str, guests: u32, crew_needed: Option<u32>) -> Charter {
-    Charter {
-        charter_id: CharterId::new_random(),
-        created_at: Utc::now().to_rfc3339(),
-        charter_date: CharterDate::parse(date).unwrap(),
-        vessel_name: "Marlin".into(),
-        captain_assigned: None,
-        crew_assigned: vec![],
-        guest_count: guests,
-        guest_names: vec![],
-        reportable_revenue: Money::ZERO,
-        tips: Money::ZERO,
-        status: CharterStatus::Booked,
-        crew_needed,
-    }
-}
+use common::{charter, member};
 
 async fn open_offers(s: &Setup, charters: &[Charter]) -> Vec<Offer> {
     let mut out = Vec::new();

@@ -131,3 +131,81 @@ macro_rules! both {
         }
     };
 }
+
+/// A charter on `date` for `guests`, booked now.
+pub fn charter(
+    date: &str,
+    guests: u32,
+    crew_needed: Option<u32>,
+) -> dispatch_core::domain::Charter {
+    use dispatch_core::domain::*;
+    Charter {
+        charter_id: CharterId::new_random(),
+        created_at: chrono::Utc::now().to_rfc3339(),
+        charter_date: CharterDate::parse(date).unwrap(),
+        vessel_name: "Marlin".into(),
+        captain_assigned: None,
+        crew_assigned: vec![],
+        guest_count: guests,
+        guest_names: vec![],
+        reportable_revenue: Money::ZERO,
+        tips: Money::ZERO,
+        status: CharterStatus::Booked,
+        crew_needed,
+    }
+}
+
+/// An active member available on `dates`.
+pub fn member(
+    id: &str,
+    captain: bool,
+    deckhand: bool,
+    dates: &[&str],
+) -> dispatch_core::domain::CrewMember {
+    use dispatch_core::domain::*;
+    CrewMember {
+        crew_id: CrewId::parse(id).unwrap(),
+        name: id.into(),
+        email: EmailAddress::parse(&format!("{id}@example.com")).unwrap(),
+        phone: None,
+        captain_certified: captain,
+        available_dates: dates
+            .iter()
+            .map(|d| CharterDate::parse(d).unwrap())
+            .collect(),
+        certifications: if deckhand {
+            ["deckhand".to_string()].into()
+        } else {
+            Default::default()
+        },
+        active: true,
+        updated_at: None,
+    }
+}
+
+/// A cascade service on `world` mailing into `outbox`, with links to `public_url`.
+pub fn cascade(
+    world: &World,
+    outbox: &dispatch_mailer::Outbox,
+    public_url: &str,
+    offer_timeout: Duration,
+) -> std::sync::Arc<dispatch_cascade::service::Cascade> {
+    use dispatch_cascade::service::{Cascade, CascadeSettings};
+    use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+    use dispatch_core::domain::EmailAddress;
+    std::sync::Arc::new(Cascade {
+        backend: world.backend.clone(),
+        mailer: std::sync::Arc::new(outbox.clone()),
+        links: MagicLinks::new(vec![LinkKey::new("test1", vec![6; 32]).unwrap()]).unwrap(),
+        cfg: CascadeSettings {
+            public_url: public_url.into(),
+            offer_timeout,
+            link_ttl: chrono::Duration::days(1),
+            from: EmailAddress::parse("dispatch@example.com").unwrap(),
+            from_name: "Dispatch".into(),
+            ops: vec![EmailAddress::parse("ops@example.com").unwrap()],
+            vessels: Default::default(),
+        },
+        idem: dispatch_core::idempotency::IdempotencyConfig::default(),
+    })
+}
