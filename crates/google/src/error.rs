@@ -20,6 +20,9 @@ pub enum GoogleError {
         #[source]
         source: std::io::Error,
     },
+    /// Neither the config nor `GOOGLE_APPLICATION_CREDENTIALS` names a key file.
+    #[error("no service-account key configured: set GOOGLE_APPLICATION_CREDENTIALS or the key path in the config")]
+    KeyPathUnset,
     /// The key file is not JSON.
     #[error("service-account key {path} is not JSON: {source}")]
     KeyNotJson {
@@ -46,7 +49,9 @@ pub enum GoogleError {
         reason: String,
     },
     /// A file or folder is readable by others than its owner.
-    #[error("{what} {path} has mode {mode:04o}, wider than {want:04o}: run `chmod {want:o} {path}`")]
+    #[error(
+        "{what} {path} has mode {mode:04o}, wider than {want:04o}: run `chmod {want:o} {path}`"
+    )]
     LoosePermissions {
         /// "key file", "key folder" or "token file".
         what: &'static str,
@@ -94,7 +99,8 @@ pub enum GoogleError {
         /// `Retry-After` in seconds, when given.
         retry_after: Option<u64>,
     },
-    /// The request did not complete (connect, timeout, broken body).
+    /// The request did not complete (connect, timeout, broken body). The URL is stripped (queries
+    /// can hold addresses); see [`GoogleError::transport`].
     #[error("HTTP request failed: {0}")]
     Transport(#[source] reqwest::Error),
     /// A 2xx answer whose body did not have the expected shape.
@@ -114,6 +120,11 @@ pub enum GoogleError {
 }
 
 impl GoogleError {
+    /// A transport error without its URL, so logs never carry query strings.
+    pub fn transport(e: reqwest::Error) -> Self {
+        GoogleError::Transport(e.without_url())
+    }
+
     /// Whether trying the same call again later may succeed: throttling (429, 403 rate limits), 5xx,
     /// timeouts and connection failures are; validation, auth and other 4xx are not.
     pub fn is_retryable(&self) -> bool {
@@ -136,7 +147,10 @@ impl GoogleError {
     /// `Retry-After` the server asked for, if any.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         match self {
-            GoogleError::Api { retry_after: Some(s), .. } => Some(std::time::Duration::from_secs(*s)),
+            GoogleError::Api {
+                retry_after: Some(s),
+                ..
+            } => Some(std::time::Duration::from_secs(*s)),
             _ => None,
         }
     }

@@ -43,7 +43,10 @@ pub fn build_assertion(
     let signature = signer
         .try_sign(signing_input.as_bytes())
         .map_err(|e| GoogleError::Signing(e.to_string()))?;
-    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes())))
+    Ok(format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    ))
 }
 
 /// What the token endpoint gave back.
@@ -78,9 +81,9 @@ pub async fn exchange(
         ])
         .send()
         .await
-        .map_err(GoogleError::Transport)?;
+        .map_err(GoogleError::transport)?;
     let status = resp.status();
-    let body = resp.bytes().await.map_err(GoogleError::Transport)?;
+    let body = resp.bytes().await.map_err(GoogleError::transport)?;
     if status.is_success() {
         let granted: Granted = serde_json::from_slice(&body).map_err(|e| GoogleError::Decode {
             what: "token endpoint",

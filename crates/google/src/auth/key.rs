@@ -73,7 +73,9 @@ impl ServiceAccountKey {
         opts: KeyOptions,
     ) -> Result<Self, GoogleError> {
         if !path.exists() {
-            return Err(GoogleError::KeyMissing { path: path.to_owned() });
+            return Err(GoogleError::KeyMissing {
+                path: path.to_owned(),
+            });
         }
         check_modes(path, token_file, opts)?;
         let bytes = std::fs::read(path).map_err(|source| GoogleError::Unreadable {
@@ -99,7 +101,10 @@ impl ServiceAccountKey {
                 .and_then(|v| v.as_str())
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
-                .ok_or(GoogleError::KeyMissingField { path: path.to_owned(), field: name })
+                .ok_or(GoogleError::KeyMissingField {
+                    path: path.to_owned(),
+                    field: name,
+                })
         };
         let client_email = field("client_email")?;
         let pem = field("private_key")?;
@@ -130,14 +135,24 @@ pub fn check_modes(
         Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
         _ => PathBuf::from("."),
     };
-    let mut checks = vec![("key folder", dir, 0o700), ("key file", key.to_owned(), 0o600)];
+    let mut checks = vec![
+        ("key folder", dir, 0o700),
+        ("key file", key.to_owned(), 0o600),
+    ];
     if let Some(t) = token_file.filter(|t| t.exists()) {
         checks.push(("token file", t.to_owned(), 0o600));
     }
     for (what, path, want) in checks {
-        let Some(mode) = mode_of(&path)? else { continue };
+        let Some(mode) = mode_of(&path)? else {
+            continue;
+        };
         if mode & !want & 0o777 != 0 {
-            let err = GoogleError::LoosePermissions { what, path, mode, want };
+            let err = GoogleError::LoosePermissions {
+                what,
+                path,
+                mode,
+                want,
+            };
             if opts.allow_loose_permissions {
                 tracing::warn!(error = %err, "allow_loose_permissions is set: continuing");
             } else {

@@ -123,9 +123,14 @@ impl JwtTokenSource {
 
     async fn try_fetch(&self) -> Result<AccessToken, GoogleError> {
         let now = (self.clock)();
-        let assertion = jwt::build_assertion(&self.key, &self.scopes, self.subject.as_deref(), now)?;
-        let (secret, expires_in) = jwt::exchange(&self.http, &self.key.token_uri, &assertion).await?;
-        let token = AccessToken { secret, expires_at: now + chrono::Duration::seconds(expires_in) };
+        let assertion =
+            jwt::build_assertion(&self.key, &self.scopes, self.subject.as_deref(), now)?;
+        let (secret, expires_in) =
+            jwt::exchange(&self.http, &self.key.token_uri, &assertion).await?;
+        let token = AccessToken {
+            secret,
+            expires_at: now + chrono::Duration::seconds(expires_in),
+        };
         tracing::info!(client_email = %self.key.client_email, expires_at = %token.expires_at, "token refreshed");
         if let Some(path) = &self.token_file {
             token_file::write_token_file(path, &token)?;
@@ -164,12 +169,15 @@ impl GcpAuthSource {
         scopes: &[&str],
         subject: Option<String>,
     ) -> Result<Self, GoogleError> {
-        let mut account =
-            gcp_auth::CustomServiceAccount::from_json(&key.raw_json).map_err(GoogleError::GcpAuth)?;
+        let mut account = gcp_auth::CustomServiceAccount::from_json(&key.raw_json)
+            .map_err(GoogleError::GcpAuth)?;
         if let Some(sub) = subject {
             account = account.with_subject(sub);
         }
-        Ok(Self { account, scopes: scopes.iter().map(|s| (*s).to_owned()).collect() })
+        Ok(Self {
+            account,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        })
     }
 }
 
@@ -183,7 +191,10 @@ impl TokenSource for GcpAuthSource {
             tracing::error!(error = %error_chain(&err), "token refresh through gcp_auth failed");
             err
         })?;
-        Ok(AccessToken { secret: token.as_str().to_owned(), expires_at: token.expires_at() })
+        Ok(AccessToken {
+            secret: token.as_str().to_owned(),
+            expires_at: token.expires_at(),
+        })
     }
 }
 

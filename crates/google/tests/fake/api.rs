@@ -1,0 +1,396 @@
+//! The fake's Gmail, Drive and Sheets endpoints.
+
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use serde_json::{json as j, Value};
+
+use super::parse::{
+    addresses, b64url, boundary, decode_body, drive_q_literals, header, multipart_parts,
+    split_entity,
+};
+use super::{google_error, json, FakeFile, Permission, SentMail, Shared};
+
+type Query = [(String, String)];
+
+fn q<'a>(query: &'a Query, k: &str) -> Option<&'a str> {
+    query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+/// Names the route a request is for.
+pub fn route_name(method: &Method, path: &str) -> &'static str {
+    let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method.as_str(), seg.as_slice()) {
+        ("POST", ["gmail", "v1", "users", "me", "messages", "send"]) => "gmail.send",
+        ("GET", ["gmail", "v1", "users", "me", "messages"]) => "gmail.list",
+        ("GET", ["gmail", "v1", "users", "me", "messages", _]) => "gmail.get",
+        ("GET", ["drive", "v3", "files"]) => "drive.list",
+        ("POST", ["upload", "drive", "v3", "files"]) => "drive.create",
+        ("PATCH", ["upload", "drive", "v3", "files", _]) => "drive.update",
+        ("POST", ["drive", "v3", "files", _, "permissions"]) => "drive.permissions",
+        ("GET", ["v4", "spreadsheets", _, "values:batchGet"]) => "sheets.batchGet",
+        ("GET", ["v4", "spreadsheets", _]) => "sheets.get",
+        _ => "unknown",
+    }
+}
+
+fn bad(msg: &str) -> Response {
+    google_error(400, "INVALID_ARGUMENT", "invalid", msg)
+}
+
+fn not_found(msg: &str) -> Response {
+    google_error(404, "NOT_FOUND", "notFound", msg)
+}
+
+/// Serves one authenticated API call.
+pub async fn dispatch(
+    state: &Shared,
+    route: &str,
+    _m: &Method,
+    path: &str,
+    query: &Query,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match route {
+        "gmail.send" => gmail_send(state, body),
+        "gmail.list" => gmail_list(state, query),
+        "gmail.get" => gmail_get(state, seg[5], query),
+        "drive.list" => drive_list(state, query),
+        "drive.create" | "drive.update" => {
+            drive_upload(state, route, seg.get(4).copied(), query, headers, body)
+        }
+        "drive.permissions" => drive_share(state, seg[3], query, body).await,
+        "sheets.get" => sheets_get(state, seg[2], query),
+        "sheets.batchGet" => sheets_batch_get(state, seg[2], query),
+        _ => not_found("no such route in the fake"),
+    }
+}
+
+/// Parses a raw RFC 5322 mail the way Gmail would need it.
+pub fn parse_mail(raw: &[u8]) -> Result<SentMail, String> {
+    let (hs, body) = split_entity(raw);
+    let from = header(&hs, "From").ok_or("no From header")?.to_owned();
+    let to = addresses(header(&hs, "To").ok_or("Recipient address required")?);
+    let cc = header(&hs, "Cc").map(addresses).unwrap_or_default();
+    let subject = header(&hs, "Subject").unwrap_or("").to_owned();
+    let mut mail = SentMail {
+        from,
+        to,
+        cc,
+        subject,
+        ..SentMail::default()
+    };
+    let ct = header(&hs, "Content-Type")
+        .unwrap_or("text/plain")
+        .to_owned();
+    if ct.starts_with("multipart/") {
+        let b = boundary(&ct).ok_or("multipart without boundary")?;
+        for part in multipart_parts(&body, &b) {
+            let (ph, pb) = split_entity(&part);
+            let pct = header(&ph, "Content-Type")
+                .unwrap_or("text/plain")
+                .to_owned();
+            let disposition = header(&ph, "Content-Disposition").unwrap_or("");
+            if disposition.starts_with("attachment") {
+                let name = disposition
+                    .split("filename=")
+                    .nth(1)
+                    .map(|n| n.trim_matches('"').to_owned())
+                    .unwrap_or_default();
+                let ctype = pct.split(';').next().unwrap_or("").trim().to_owned();
+                mail.attachments.push((name, ctype, decode_body(&ph, &pb)));
+            } else if pct.starts_with("text/plain") {
+                mail.text = String::from_utf8_lossy(&decode_body(&ph, &pb)).into_owned();
+            }
+        }
+    } else {
+        mail.text = String::from_utf8_lossy(&decode_body(&hs, &body)).into_owned();
+    }
+    Ok(mail)
+}
+
+fn gmail_send(state: &Shared, body: &[u8]) -> Response {
+    let v: Value = serde_json::from_slice(body).unwrap_or_default();
+    let Some(raw) = v["raw"].as_str().and_then(b64url) else {
+        return bad("Invalid value at 'message.raw' (TYPE_BYTES)");
+    };
+    let mut mail = match parse_mail(&raw) {
+        Ok(m) => m,
+        Err(e) => return bad(&e),
+    };
+    let mut s = state.lock().expect("lock");
+    if !addresses(&mail.from).iter().any(|a| *a == s.mailbox) {
+        return bad("From must be the delegated mailbox or a verified alias");
+    }
+    mail.id = s.new_id("msg-");
+    let id = mail.id.clone();
+    s.sent.push(mail);
+    json(200, j!({"id": id, "threadId": id, "labelIds": ["SENT"]}))
+}
+
+fn page<T: Clone>(items: &[T], token: Option<&str>, size: usize) -> (Vec<T>, Option<String>) {
+    let start: usize = token.and_then(|t| t.parse().ok()).unwrap_or(0);
+    let end = (start + size).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    (
+        items.get(start..end).map(<[T]>::to_vec).unwrap_or_default(),
+        next,
+    )
+}
+
+fn gmail_list(state: &Shared, query: &Query) -> Response {
+    let max: usize = q(query, "maxResults")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(100);
+    if max > 500 {
+        return bad("Invalid maxResults: at most 500");
+    }
+    let s = state.lock().expect("lock");
+    let want = q(query, "q")
+        .and_then(|q| q.strip_prefix("to:"))
+        .map(str::to_owned);
+    let ids: Vec<String> = s
+        .sent
+        .iter()
+        .filter(|m| {
+            want.as_ref()
+                .is_none_or(|w| m.to.contains(w) || m.cc.contains(w))
+        })
+        .map(|m| m.id.clone())
+        .collect();
+    let (items, next) = page(&ids, q(query, "pageToken"), s.page_size.min(max));
+    let mut out = j!({"resultSizeEstimate": ids.len()});
+    if !items.is_empty() {
+        out["messages"] = items
+            .iter()
+            .map(|id| j!({"id": id, "threadId": id}))
+            .collect();
+    }
+    if let Some(n) = next {
+        out["nextPageToken"] = Value::String(n);
+    }
+    json(200, out)
+}
+
+fn gmail_get(state: &Shared, id: &str, query: &Query) -> Response {
+    if q(query, "format") != Some("metadata") {
+        return bad("the fake serves format=metadata only");
+    }
+    let s = state.lock().expect("lock");
+    let Some(m) = s.sent.iter().find(|m| m.id == id) else {
+        return not_found("Requested entity was not found.");
+    };
+    let all = [
+        ("From", m.from.clone()),
+        ("To", m.to.join(", ")),
+        ("Cc", m.cc.join(", ")),
+        ("Subject", m.subject.clone()),
+    ];
+    let wanted: Vec<&str> = query
+        .iter()
+        .filter(|(k, _)| k == "metadataHeaders")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let headers: Vec<Value> = all
+        .iter()
+        .filter(|(n, v)| !v.is_empty() && wanted.iter().any(|w| w.eq_ignore_ascii_case(n)))
+        .map(|(n, v)| j!({"name": n, "value": v}))
+        .collect();
+    json(
+        200,
+        j!({"id": m.id, "threadId": m.id, "payload": {"headers": headers}}),
+    )
+}
+
+fn drive_list(state: &Shared, query: &Query) -> Response {
+    let s = state.lock().expect("lock");
+    let qs = q(query, "q").unwrap_or("");
+    if !qs.contains("trashed = false") {
+        return bad("the fake expects trashed = false");
+    }
+    if let Some(d) = &s.shared_drive_id {
+        let sees_drive = q(query, "supportsAllDrives") == Some("true")
+            && q(query, "includeItemsFromAllDrives") == Some("true")
+            && q(query, "corpora") == Some("drive")
+            && q(query, "driveId") == Some(d.as_str());
+        if !sees_drive {
+            return json(200, j!({"files": []}));
+        }
+    }
+    let lits = drive_q_literals(qs);
+    let (Some(name), Some(parent)) = (lits.first(), lits.get(1)) else {
+        return bad("Invalid Value: q");
+    };
+    let mime = lits.get(2);
+    let hits: Vec<&FakeFile> = s
+        .files
+        .iter()
+        .filter(|f| {
+            !f.trashed
+                && f.name == *name
+                && f.parents.contains(parent)
+                && mime.is_none_or(|m| f.mime == *m)
+        })
+        .collect();
+    let (items, next) = page(&hits, q(query, "pageToken"), s.page_size);
+    let files: Vec<Value> = items
+        .iter()
+        .map(|f| j!({"id": f.id, "name": f.name, "mimeType": f.mime}))
+        .collect();
+    let mut out = j!({ "files": files });
+    if let Some(n) = next {
+        out["nextPageToken"] = Value::String(n);
+    }
+    json(200, out)
+}
+
+fn drive_upload(
+    state: &Shared,
+    route: &str,
+    id: Option<&str>,
+    query: &Query,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    if q(query, "uploadType") != Some("multipart") || q(query, "supportsAllDrives") != Some("true")
+    {
+        return bad("expected uploadType=multipart&supportsAllDrives=true");
+    }
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(b) = ct
+        .strip_prefix("multipart/related")
+        .and_then(|_| boundary(ct))
+    else {
+        return bad("Content-Type must be multipart/related with a boundary");
+    };
+    let parts = multipart_parts(body, &b);
+    let [meta_part, media_part] = parts.as_slice() else {
+        return bad("expected exactly two parts: metadata, then media");
+    };
+    let (mh, mb) = split_entity(meta_part);
+    if !header(&mh, "Content-Type").is_some_and(|c| c.starts_with("application/json")) {
+        return bad("the first part must be the JSON metadata");
+    }
+    let Ok(meta) = serde_json::from_slice::<Value>(&mb) else {
+        return bad("metadata part is not JSON");
+    };
+    let (dh, content) = split_entity(media_part);
+    let media_type = header(&dh, "Content-Type")
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    let mut s = state.lock().expect("lock");
+    let file = if route == "drive.create" {
+        let parents: Vec<String> = meta["parents"]
+            .as_array()
+            .map(|p| {
+                p.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let Some(name) = meta["name"].as_str() else {
+            return bad("metadata needs a name");
+        };
+        let new = FakeFile {
+            id: s.new_id("file-"),
+            name: name.to_owned(),
+            parents,
+            mime: media_type,
+            content,
+            trashed: false,
+        };
+        s.files.push(new.clone());
+        new
+    } else {
+        let Some(f) = s.files.iter_mut().find(|f| Some(f.id.as_str()) == id) else {
+            return not_found("File not found.");
+        };
+        if meta.get("parents").is_some() {
+            return bad("The parents field is not directly writable in update requests.");
+        }
+        f.content = content;
+        f.mime = media_type;
+        f.clone()
+    };
+    json(
+        200,
+        j!({"id": file.id, "name": file.name, "mimeType": file.mime}),
+    )
+}
+
+async fn drive_share(state: &Shared, file_id: &str, query: &Query, body: &[u8]) -> Response {
+    let v: Value = serde_json::from_slice(body).unwrap_or_default();
+    let (Some(email), Some(role)) = (v["emailAddress"].as_str(), v["role"].as_str()) else {
+        return bad("permission needs emailAddress and role");
+    };
+    {
+        let mut s = state.lock().expect("lock");
+        if !s.files.iter().any(|f| f.id == file_id) {
+            return not_found("File not found.");
+        }
+        s.perm_in_flight += 1;
+        s.perm_max_in_flight = s.perm_max_in_flight.max(s.perm_in_flight);
+    }
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    let mut s = state.lock().expect("lock");
+    s.perm_in_flight -= 1;
+    let id = s.new_id("perm-");
+    s.permissions.push(Permission {
+        file_id: file_id.to_owned(),
+        email: email.to_owned(),
+        role: role.to_owned(),
+        notify: q(query, "sendNotificationEmail") != Some("false"),
+    });
+    json(200, j!({"id": id, "type": "user", "role": role}))
+}
+
+fn sheets_get(state: &Shared, id: &str, query: &Query) -> Response {
+    let s = state.lock().expect("lock");
+    let Some(tabs) = s.sheets.get(id) else {
+        return not_found("Requested entity was not found.");
+    };
+    if q(query, "fields") != Some("sheets.properties") {
+        return bad("the fake expects fields=sheets.properties");
+    }
+    let sheets: Vec<Value> = tabs
+        .iter()
+        .enumerate()
+        .map(|(i, (t, _))| j!({"properties": {"sheetId": i * 100, "title": t, "index": i}}))
+        .collect();
+    json(200, j!({ "sheets": sheets }))
+}
+
+fn sheets_batch_get(state: &Shared, id: &str, query: &Query) -> Response {
+    if q(query, "valueRenderOption") != Some("UNFORMATTED_VALUE")
+        || q(query, "dateTimeRenderOption") != Some("SERIAL_NUMBER")
+    {
+        return bad("the fake expects UNFORMATTED_VALUE and SERIAL_NUMBER");
+    }
+    let s = state.lock().expect("lock");
+    let Some(tabs) = s.sheets.get(id) else {
+        return not_found("Requested entity was not found.");
+    };
+    let mut ranges = Vec::new();
+    for (_, r) in query.iter().filter(|(k, _)| k == "ranges") {
+        let title = r
+            .strip_prefix('\'')
+            .and_then(|t| t.strip_suffix('\''))
+            .map(|t| t.replace("''", "'"))
+            .unwrap_or_else(|| r.clone());
+        let Some((_, rows)) = tabs.iter().find(|(t, _)| *t == title) else {
+            return bad(&format!("Unable to parse range: {r}"));
+        };
+        let mut vr = j!({"range": format!("{r}!A1:Z1000"), "majorDimension": "ROWS"});
+        if !rows.is_empty() {
+            vr["values"] = j!(rows);
+        }
+        ranges.push(vr);
+    }
+    json(200, j!({"spreadsheetId": id, "valueRanges": ranges}))
+}
