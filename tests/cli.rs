@@ -321,3 +321,44 @@ fn run_offers_a_new_charter_and_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn auth_check_says_what_is_wrong_in_one_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    let key = keys.join("sa.json");
+    std::fs::write(&key, "{}").unwrap();
+    let set = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    let check = |env: &[(&str, &str)]| {
+        let out = dispatch(
+            dir.path(),
+            &["auth", "check"],
+            &[&[("GOOGLE_APPLICATION_CREDENTIALS", "")], env].concat(),
+        );
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        err
+    };
+    let k = key.to_str().unwrap();
+    assert!(check(&[]).contains("no service-account key configured"));
+    assert!(
+        check(&[("DISPATCH_GOOGLE_KEY_FILE", "/nonexistent/sa.json")]).contains("does not exist")
+    );
+    set(&keys, 0o755);
+    set(&key, 0o600);
+    assert!(check(&[("DISPATCH_GOOGLE_KEY_FILE", k)])
+        .contains(&format!("chmod 700 {}", keys.display())));
+    set(&keys, 0o700);
+    set(&key, 0o644);
+    assert!(check(&[("DISPATCH_GOOGLE_KEY_FILE", k)]).contains(&format!("chmod 600 {k}")));
+    set(&key, 0o600);
+    std::fs::write(&key, "not json").unwrap();
+    assert!(check(&[("DISPATCH_GOOGLE_KEY_FILE", k)]).contains("is not JSON"));
+    std::fs::write(&key, "{}").unwrap();
+    assert!(check(&[("DISPATCH_GOOGLE_KEY_FILE", k)]).contains("no `client_email` field"));
+}

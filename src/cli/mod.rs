@@ -2,6 +2,7 @@
 //! library code; errors say what to do and exit non-zero.
 
 mod admin;
+mod auth;
 mod charters;
 mod demo;
 mod dlq;
@@ -60,6 +61,9 @@ pub enum Command {
     /// Inspect and replay dead letters.
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
+    /// Check the Google service-account key and token (no backend needed).
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
 }
 
 /// Parses the command line and runs it; the exit code is 0 on success.
@@ -84,6 +88,7 @@ pub async fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo { serve } => demo::run(cli.config.as_deref(), serve).await,
+        Command::Auth(c) => auth::run(&load_settings(cli.config.as_deref())?, c).await,
         command => {
             let settings = load_settings(cli.config.as_deref())?;
             let backend = open(&settings).await?;
@@ -95,7 +100,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Run { only } => run::run(&settings, &backend, &only).await,
                 Command::Jobs(c) => jobs::run(&backend, c).await,
                 Command::Dlq(c) => dlq::run(&backend, c).await,
-                Command::Demo { .. } => unreachable!("handled above"),
+                Command::Demo { .. } | Command::Auth(_) => unreachable!("handled above"),
             }
         }
     }

@@ -94,6 +94,15 @@ pub struct Settings {
     /// Env: `DISPATCH_LINK_KEYS` (comma-separated). Empty on the embedded backend: a key is made
     /// once and kept in `<data_dir>/link-keys` (mode 0600).
     pub link_keys: Vec<String>,
+    /// The Google service-account key file (else `GOOGLE_APPLICATION_CREDENTIALS`). Env:
+    /// `DISPATCH_GOOGLE_KEY_FILE`. Its folder must be 0700 and the file 0600.
+    pub google_key_file: Option<PathBuf>,
+    /// Where the token service keeps the current token (default `<data_dir>/unified-token.json`).
+    /// Env: `DISPATCH_GOOGLE_TOKEN_FILE`.
+    pub google_token_file: Option<PathBuf>,
+    /// Turn the key/token permission refusal into a warning. Env:
+    /// `DISPATCH_GOOGLE_ALLOW_LOOSE_PERMISSIONS` (`true`/`false`). Off by default.
+    pub google_allow_loose_permissions: bool,
     /// Per-vessel settings by vessel name: `[vessels."Sea Breeze"] crew_needed = 2`.
     pub vessels: std::collections::BTreeMap<String, VesselConfig>,
 }
@@ -115,6 +124,9 @@ impl Default for Settings {
             mail_from: "dispatch@crew-dispatch.example".into(),
             mail_from_name: "Crew Dispatch".into(),
             link_keys: Vec::new(),
+            google_key_file: None,
+            google_token_file: None,
+            google_allow_loose_permissions: false,
             vessels: Default::default(),
         }
     }
@@ -154,12 +166,16 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("mail_from", FieldKind::Str),
     ("mail_from_name", FieldKind::Str),
     ("link_keys", FieldKind::List),
+    ("google_key_file", FieldKind::Str),
+    ("google_token_file", FieldKind::Str),
+    ("google_allow_loose_permissions", FieldKind::Bool),
 ];
 
 #[derive(Clone, Copy)]
 enum FieldKind {
     Str,
     Int,
+    Bool,
     List,
 }
 
@@ -209,6 +225,19 @@ impl Settings {
                         env: name.clone(),
                         message: format!("`{raw}` is not a whole number"),
                     })?)
+                }
+                FieldKind::Bool => {
+                    toml::Value::Boolean(match raw.trim().to_ascii_lowercase().as_str() {
+                        "true" | "1" | "yes" => true,
+                        "false" | "0" | "no" | "" => false,
+                        _ => {
+                            return Err(ConfigError::Invalid {
+                                setting: field,
+                                env: name.clone(),
+                                message: format!("`{raw}` is not true or false"),
+                            })
+                        }
+                    })
                 }
                 FieldKind::List => toml::Value::Array(
                     raw.split(',')
@@ -326,6 +355,13 @@ impl Settings {
     /// Real name of a table, with the prefix.
     pub fn table(&self, base: &str) -> String {
         format!("{}{base}", self.prefix)
+    }
+
+    /// The token file of the Google token service.
+    pub fn google_token_path(&self) -> PathBuf {
+        self.google_token_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("unified-token.json"))
     }
 
     pub fn offer_timeout(&self) -> std::time::Duration {
