@@ -41,7 +41,9 @@ pub fn registry(settings: &Settings, backend: &Backend) -> anyhow::Result<Regist
 pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn MailSender>> {
     match settings.mail {
         MailKind::Outbox => Ok(Arc::new(Outbox::new(settings.data_dir.join("outbox")))),
-        MailKind::Gmail => bail!("DISPATCH_MAIL=gmail: the Gmail sender is not part of this build yet; use DISPATCH_MAIL=outbox"),
+        MailKind::Gmail => Ok(Arc::new(crate::gmail::GmailMailer::from_settings(
+            settings,
+        )?)),
     }
 }
 

@@ -14,5 +14,6 @@
 pub mod app;
 pub mod cli;
 pub mod demo;
+pub mod gmail;
 pub mod import;
 pub mod telemetry;

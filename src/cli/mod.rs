@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+pub use auth::auth_config;
 mod charters;
 mod demo;
 mod dlq;

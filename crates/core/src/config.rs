@@ -103,6 +103,8 @@ pub struct Settings {
     /// Turn the key/token permission refusal into a warning. Env:
     /// `DISPATCH_GOOGLE_ALLOW_LOOSE_PERMISSIONS` (`true`/`false`). Off by default.
     pub google_allow_loose_permissions: bool,
+    /// Base URL of the Gmail API (a local fake in tests). Env: `DISPATCH_GMAIL_BASE_URL`.
+    pub gmail_base_url: String,
     /// Per-vessel settings by vessel name: `[vessels."Sea Breeze"] crew_needed = 2`.
     pub vessels: std::collections::BTreeMap<String, VesselConfig>,
 }
@@ -127,6 +129,7 @@ impl Default for Settings {
             google_key_file: None,
             google_token_file: None,
             google_allow_loose_permissions: false,
+            gmail_base_url: "https://gmail.googleapis.com".into(),
             vessels: Default::default(),
         }
     }
@@ -169,6 +172,7 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("google_key_file", FieldKind::Str),
     ("google_token_file", FieldKind::Str),
     ("google_allow_loose_permissions", FieldKind::Bool),
+    ("gmail_base_url", FieldKind::Str),
 ];
 
 #[derive(Clone, Copy)]

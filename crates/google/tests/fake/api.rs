@@ -73,7 +73,7 @@ pub fn parse_mail(raw: &[u8]) -> Result<SentMail, String> {
     let from = header(&hs, "From").ok_or("no From header")?.to_owned();
     let to = addresses(header(&hs, "To").ok_or("Recipient address required")?);
     let cc = header(&hs, "Cc").map(addresses).unwrap_or_default();
-    let subject = header(&hs, "Subject").unwrap_or("").to_owned();
+    let subject = super::parse::decode_words(header(&hs, "Subject").unwrap_or(""));
     let mut mail = SentMail {
         from,
         to,

@@ -157,3 +157,44 @@ pub fn drive_q_literals(q: &str) -> Vec<String> {
     }
     out
 }
+
+/// Decodes RFC 2047 encoded words (`=?utf-8?b?...?=` and `?q?`), as Gmail shows a subject.
+pub fn decode_words(v: &str) -> String {
+    use base64::Engine as _;
+    let mut out = String::new();
+    let mut last_was_word = false;
+    for token in v.split(' ') {
+        let word = token
+            .strip_prefix("=?")
+            .and_then(|t| t.strip_suffix("?="))
+            .and_then(|t| {
+                let mut parts = t.splitn(3, '?');
+                let (_charset, enc, text) = (parts.next()?, parts.next()?, parts.next()?);
+                let bytes = match enc.to_ascii_lowercase().as_str() {
+                    "b" => base64::engine::general_purpose::STANDARD
+                        .decode(text)
+                        .ok()?,
+                    "q" => text.replace('_', " ").into_bytes(),
+                    _ => return None,
+                };
+                String::from_utf8(bytes).ok()
+            });
+        match word {
+            Some(w) => {
+                if !out.is_empty() && !last_was_word {
+                    out.push(' ');
+                }
+                out.push_str(&w);
+                last_was_word = true;
+            }
+            None => {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(token);
+                last_was_word = false;
+            }
+        }
+    }
+    out
+}
