@@ -64,6 +64,9 @@ pub async fn run(
             }
         });
     }
+    if settings.mail == dispatch_core::config::MailKind::Gmail {
+        tasks.spawn(refresh_google_token(settings.clone(), stop_rx.clone()));
+    }
     tracing::info!(backend = %backend.admin.describe(), ?parts, "dispatch running");
     eprintln!(
         "dispatch running ({}): {:?}; Ctrl-C or SIGTERM to stop",
@@ -95,5 +98,37 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+/// The token service inside `dispatch run`: refreshes the Google token (and `unified-token.json`)
+/// five minutes ahead of expiry; every failure is logged at error level with its cause and retried
+/// within a minute, never silently.
+async fn refresh_google_token(settings: Settings, mut stop: watch::Receiver<bool>) {
+    let source = match crate::cli::auth_config(&settings).token_source() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "Google token service cannot start: run `dispatch auth check`");
+            return;
+        }
+    };
+    loop {
+        let wait = match source.refresh().await {
+            Ok(token) => {
+                let left = (token.expires_at - chrono::Utc::now())
+                    .to_std()
+                    .unwrap_or_default();
+                left.saturating_sub(std::time::Duration::from_secs(300))
+                    .max(std::time::Duration::from_secs(30))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, retryable = e.is_retryable(), "Google token refresh FAILED: mail will fail until it succeeds; run `dispatch auth check`");
+                std::time::Duration::from_secs(60)
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
     }
 }
