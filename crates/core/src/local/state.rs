@@ -373,96 +373,32 @@ impl Leases for Local {
         now: DateTime<Utc>,
         ttl: chrono::Duration,
     ) -> Result<Option<Lease>, StoreError> {
-        let tbl = self.names.state.clone();
-        let held = lease.clone();
-        self.db
-            .tx("renewing lease", move |tx| {
-                let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
-                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else {
-                    return Ok(None);
-                };
-                let current = rec::lease_from_item(&old)?;
-                if current.owner != held.owner || current.counter != held.counter {
-                    return Ok(None);
-                }
-                let lease = Lease {
-                    counter: current.counter + 1,
-                    expires_at: now + ttl,
-                    ..current
-                };
-                tx.put_item(
-                    &tbl,
-                    &pk,
-                    &sk,
-                    None,
-                    &rec::lease_to_item(&lease),
-                    Some(&old),
-                    false,
-                )?;
-                Ok(Some(lease))
-            })
-            .await
+        self.update_held("renewing lease", lease, move |l| Lease {
+            counter: l.counter + 1,
+            expires_at: now + ttl,
+            ..l
+        })
+        .await
     }
 
     async fn checkpoint(&self, lease: &Lease, sequence: &str) -> Result<bool, StoreError> {
-        let tbl = self.names.state.clone();
-        let (held, sequence) = (lease.clone(), sequence.to_string());
-        self.db
-            .tx("writing checkpoint", move |tx| {
-                let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
-                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else {
-                    return Ok(false);
-                };
-                let current = rec::lease_from_item(&old)?;
-                if current.owner != held.owner || current.counter != held.counter {
-                    return Ok(false);
-                }
-                let lease = Lease {
-                    checkpoint: Some(sequence),
-                    ..current
-                };
-                tx.put_item(
-                    &tbl,
-                    &pk,
-                    &sk,
-                    None,
-                    &rec::lease_to_item(&lease),
-                    Some(&old),
-                    false,
-                )?;
-                Ok(true)
+        let sequence = sequence.to_string();
+        Ok(self
+            .update_held("writing checkpoint", lease, move |l| Lease {
+                checkpoint: Some(sequence),
+                ..l
             })
-            .await
+            .await?
+            .is_some())
     }
 
     async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
-        let tbl = self.names.state.clone();
-        let held = lease.clone();
-        self.db
-            .tx("releasing lease", move |tx| {
-                let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
-                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else {
-                    return Ok(());
-                };
-                let current = rec::lease_from_item(&old)?;
-                if current.owner == held.owner && current.counter == held.counter {
-                    let lease = Lease {
-                        expires_at: DateTime::<Utc>::UNIX_EPOCH,
-                        ..current
-                    };
-                    tx.put_item(
-                        &tbl,
-                        &pk,
-                        &sk,
-                        None,
-                        &rec::lease_to_item(&lease),
-                        Some(&old),
-                        false,
-                    )?;
-                }
-                Ok(())
-            })
-            .await
+        self.update_held("releasing lease", lease, |l| Lease {
+            expires_at: DateTime::<Utc>::UNIX_EPOCH,
+            ..l
+        })
+        .await?;
+        Ok(())
     }
 }
 
@@ -553,6 +489,43 @@ impl crate::ports::Staffing for Local {
                     false,
                 )?;
                 Ok(AcceptOutcome::Accepted(Charter::from_item(&new)?))
+            })
+            .await
+    }
+}
+
+impl Local {
+    /// Changes a lease only while it is still held as `held` says (owner and counter): the
+    /// condition every renew, checkpoint and release shares. `None` if the lease was lost.
+    async fn update_held(
+        &self,
+        op: &'static str,
+        held: &Lease,
+        change: impl FnOnce(Lease) -> Lease + Send + 'static,
+    ) -> Result<Option<Lease>, StoreError> {
+        let tbl = self.names.state.clone();
+        let held = held.clone();
+        self.db
+            .tx(op, move |tx| {
+                let (pk, sk) = rec::lease_key(&held.stream, &held.shard_id);
+                let Some(old) = tx.get_item(&tbl, &pk, &sk)? else {
+                    return Ok(None);
+                };
+                let current = rec::lease_from_item(&old)?;
+                if current.owner != held.owner || current.counter != held.counter {
+                    return Ok(None);
+                }
+                let lease = change(current);
+                tx.put_item(
+                    &tbl,
+                    &pk,
+                    &sk,
+                    None,
+                    &rec::lease_to_item(&lease),
+                    Some(&old),
+                    false,
+                )?;
+                Ok(Some(lease))
             })
             .await
     }
