@@ -408,9 +408,8 @@ impl crate::ports::Staffing for Local {
         &self,
         req: &crate::ports::AcceptRequest,
     ) -> Result<crate::ports::AcceptOutcome, StoreError> {
-        use crate::domain::{charter_attr as attr, Charter, Role};
+        use crate::domain::{Charter, Role};
         use crate::ports::{accept_rejection, AcceptOutcome};
-        use serde_dynamo::AttributeValue as AV;
         let state = self.names.state.clone();
         let charters = self.names.charters.clone();
         let req = req.clone();
@@ -453,21 +452,8 @@ impl crate::ports::Staffing for Local {
                     None,
                     false,
                 )?;
-                let mut new = old.clone();
-                match o.role {
-                    Role::Captain => {
-                        new.insert(attr::CAPTAIN_ASSIGNED.into(), AV::S(o.crew_id.to_string()));
-                    }
-                    Role::Crew { .. } => {
-                        let mut list = match new.remove(attr::CREW_ASSIGNED) {
-                            Some(AV::L(l)) => l,
-                            Some(AV::Ss(s)) => s.into_iter().map(AV::S).collect(),
-                            _ => Vec::new(),
-                        };
-                        list.push(AV::S(o.crew_id.to_string()));
-                        new.insert(attr::CREW_ASSIGNED.into(), AV::L(list));
-                    }
-                }
+                let new =
+                    super::tables::assigned(&old, &o.crew_id, matches!(o.role, Role::Captain));
                 tx.put_item(
                     &charters,
                     key.charter_id.as_str(),

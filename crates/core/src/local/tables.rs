@@ -32,6 +32,60 @@ fn load_charter(
     }
 }
 
+/// The charter item with `crew` set as its captain, or appended to its crew list (kept as `L`;
+/// an `SS` written by another tool is read as a list).
+pub(crate) fn assigned(old: &Item, crew: &CrewId, captain: bool) -> Item {
+    let mut new = old.clone();
+    if captain {
+        new.insert(attr::CAPTAIN_ASSIGNED.into(), AV::S(crew.to_string()));
+    } else {
+        let mut list = match new.remove(attr::CREW_ASSIGNED) {
+            Some(AV::L(l)) => l,
+            Some(AV::Ss(s)) => s.into_iter().map(AV::S).collect(),
+            _ => Vec::new(),
+        };
+        list.push(AV::S(crew.to_string()));
+        new.insert(attr::CREW_ASSIGNED.into(), AV::L(list));
+    }
+    new
+}
+
+impl Local {
+    /// A conditional assignment: rejected as `reject` says, else written with its change record.
+    async fn assign(
+        &self,
+        op: &'static str,
+        key: &CharterKey,
+        crew: &CrewId,
+        captain: bool,
+        reject: impl FnOnce(&Charter) -> Option<AssignRejection> + Send + 'static,
+    ) -> Result<AssignOutcome, StoreError> {
+        let tbl = self.names.charters.clone();
+        let (key, crew) = (key.clone(), crew.clone());
+        self.db
+            .tx(op, move |tx| {
+                let Some((old, charter)) = load_charter(tx, &tbl, &key)? else {
+                    return Ok(AssignOutcome::Rejected(AssignRejection::NotFound));
+                };
+                if let Some(why) = reject(&charter) {
+                    return Ok(AssignOutcome::Rejected(why));
+                }
+                let new = assigned(&old, &crew, captain);
+                tx.put_item(
+                    &tbl,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    Some(&charter.charter_date.to_string()),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
+                Ok(AssignOutcome::Assigned(Charter::from_item(&new)?))
+            })
+            .await
+    }
+}
+
 #[async_trait::async_trait]
 impl Charters for Local {
     async fn insert(&self, charter: &Charter) -> Result<Inserted, StoreError> {
@@ -94,30 +148,11 @@ impl Charters for Local {
         key: &CharterKey,
         crew: &CrewId,
     ) -> Result<AssignOutcome, StoreError> {
-        let tbl = self.names.charters.clone();
-        let (key, crew) = (key.clone(), crew.clone());
-        self.db
-            .tx("assigning captain", move |tx| {
-                let Some((old, charter)) = load_charter(tx, &tbl, &key)? else {
-                    return Ok(AssignOutcome::Rejected(AssignRejection::NotFound));
-                };
-                if let Some(why) = captain_rejection(&charter, &crew) {
-                    return Ok(AssignOutcome::Rejected(why));
-                }
-                let mut new = old.clone();
-                new.insert(attr::CAPTAIN_ASSIGNED.into(), AV::S(crew.to_string()));
-                tx.put_item(
-                    &tbl,
-                    key.charter_id.as_str(),
-                    &key.created_at,
-                    Some(&charter.charter_date.to_string()),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
-                Ok(AssignOutcome::Assigned(Charter::from_item(&new)?))
-            })
-            .await
+        let who = crew.clone();
+        self.assign("assigning captain", key, crew, true, move |c| {
+            captain_rejection(c, &who)
+        })
+        .await
     }
 
     async fn add_crew(
@@ -126,36 +161,11 @@ impl Charters for Local {
         crew: &CrewId,
         needed: u32,
     ) -> Result<AssignOutcome, StoreError> {
-        let tbl = self.names.charters.clone();
-        let (key, crew) = (key.clone(), crew.clone());
-        self.db
-            .tx("adding crew", move |tx| {
-                let Some((old, charter)) = load_charter(tx, &tbl, &key)? else {
-                    return Ok(AssignOutcome::Rejected(AssignRejection::NotFound));
-                };
-                if let Some(why) = crew_rejection(&charter, &crew, needed) {
-                    return Ok(AssignOutcome::Rejected(why));
-                }
-                let mut new = old.clone();
-                let mut list = match new.remove(attr::CREW_ASSIGNED) {
-                    Some(AV::L(l)) => l,
-                    Some(AV::Ss(s)) => s.into_iter().map(AV::S).collect(),
-                    _ => Vec::new(),
-                };
-                list.push(AV::S(crew.to_string()));
-                new.insert(attr::CREW_ASSIGNED.into(), AV::L(list));
-                tx.put_item(
-                    &tbl,
-                    key.charter_id.as_str(),
-                    &key.created_at,
-                    Some(&charter.charter_date.to_string()),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
-                Ok(AssignOutcome::Assigned(Charter::from_item(&new)?))
-            })
-            .await
+        let who = crew.clone();
+        self.assign("adding crew", key, crew, false, move |c| {
+            crew_rejection(c, &who, needed)
+        })
+        .await
     }
 
     async fn set_status(
