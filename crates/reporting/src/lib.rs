@@ -1,10 +1,24 @@
 //! # dispatch-reporting
 //!
-//! Month-end paperwork. It will own:
+//! Month-end paperwork, as pure functions from data to data (no AWS or Google I/O here; the
+//! queue jobs call these and do the uploading and mailing).
 //!
-//! - the monthly revenue workbook (`rust_xlsxwriter`): a `Template` tab and a month tab such as
-//!   `May 2024`, column order taken from the prior month's workbook (read with `calamine`);
-//! - the per-member crew statement workbooks and the tip split (equal shares, cents handed out so the
-//!   shares add up exactly).
+//! - [`tips`]: the tip split — equal shares among captain and crew, leftover cents handed out one
+//!   each from the first person, so the shares add up exactly.
+//! - [`revenue`]: the monthly revenue workbook (`rust_xlsxwriter`): a `Template` tab and a month
+//!   tab such as `May 2024`, totals by formula over workbook-level defined names, column order from
+//!   the prior month's header row.
+//! - [`prior`]: [`prior::prior_columns`] reads the prior month's header row with `calamine`.
+//! - [`statement`]: per-member crew statements for a month (pure grouping and tip shares) and the
+//!   mail subject the mailer searches for.
+//! - [`error`]: [`ReportError`], the crate's one error type.
 //!
-//! Today it holds only this map; the reporting issue fills it in.
+//! Still to come (reporting issue): the statement workbook itself and the roster/availability parser.
+
+pub mod error;
+pub mod prior;
+pub mod revenue;
+pub mod statement;
+pub mod tips;
+
+pub use error::ReportError;
