@@ -165,6 +165,55 @@ impl Cascade {
         }
     }
 
+    /// Sends a mail once per mail key, whatever retries happen.
+    async fn send_once(&self, mail: Mail) -> Result<(), CascadeError> {
+        let payload = serde_json::json!({ "key": mail.key });
+        run_once(
+            self.backend.idempotency.as_ref(),
+            &mail.key.clone(),
+            &payload,
+            self.idem,
+            || async { self.mailer.send(&mail).await },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Moves an open offer to `to` and notes it in the thread (`<kind>-<offer id>`); `None` if the
+    /// offer was no longer open (someone else settled it).
+    async fn close_offer(
+        &self,
+        charter: &CharterId,
+        offer: &OfferId,
+        to: OfferStatus,
+        text: String,
+    ) -> Result<Option<Offer>, CascadeError> {
+        let now = Utc::now();
+        let OfferTransition::Done(o) = self
+            .backend
+            .offers
+            .transition(charter, offer, OfferStatus::Open, to, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let kind = match to {
+            OfferStatus::Declined => ThreadKind::Declined,
+            OfferStatus::Lapsed => ThreadKind::Lapsed,
+            _ => ThreadKind::Revoked,
+        };
+        self.note(entry(
+            charter,
+            format!("{kind}-{offer}"),
+            now,
+            kind,
+            Some(&o.crew_id),
+            text,
+        ))
+        .await?;
+        Ok(Some(o))
+    }
+
     fn vessel(&self, c: &Charter) -> Option<&VesselConfig> {
         self.cfg.vessels.get(&c.vessel_name)
     }
@@ -323,14 +372,7 @@ impl Cascade {
             .unwrap_or_else(|| offer.crew_id.to_string());
         if let Some(m) = &member {
             let mail = self.offer_mail(c, offer, m);
-            run_once(
-                self.backend.idempotency.as_ref(),
-                &mail.key.clone(),
-                &serde_json::json!({"offer": offer.offer_id}),
-                self.idem,
-                || async { self.mailer.send(&mail).await },
-            )
-            .await?;
+            self.send_once(mail).await?;
         } else {
             tracing::error!(crew_id = %offer.crew_id, "offered member is not in the roster; no mail sent");
         }
@@ -418,25 +460,19 @@ impl Cascade {
             return self.schedule_timeout(&o, chain + 1).await;
         }
         match self
-            .backend
-            .offers
-            .transition(charter, offer, OfferStatus::Open, OfferStatus::Lapsed, now)
+            .close_offer(
+                charter,
+                offer,
+                OfferStatus::Lapsed,
+                format!("{} offer lapsed unanswered", o.role),
+            )
             .await?
         {
-            OfferTransition::Done(o) => {
+            Some(o) => {
                 tracing::info!(charter_id = %charter, offer_id = %offer, crew_id = %o.crew_id, "offer lapsed");
-                self.note(entry(
-                    charter,
-                    format!("lapsed-{offer}"),
-                    o.updated_at,
-                    ThreadKind::Lapsed,
-                    Some(&o.crew_id),
-                    format!("{} offer lapsed unanswered", o.role),
-                ))
-                .await?;
                 self.next_after(&o).await
             }
-            _ => Ok(()),
+            None => Ok(()),
         }
     }
 
@@ -502,52 +538,25 @@ impl Cascade {
                 Answer::Accepted { staffed }
             }
             AcceptOutcome::SpotFilled => {
-                if let OfferTransition::Done(_) = self
-                    .backend
-                    .offers
-                    .transition(
-                        &offer.charter_id,
-                        &offer.offer_id,
-                        OfferStatus::Open,
-                        OfferStatus::Revoked,
-                        now,
-                    )
-                    .await?
-                {
-                    self.note(entry(
-                        &c.charter_id,
-                        format!("revoked-{}", offer.offer_id),
-                        now,
-                        ThreadKind::Revoked,
-                        who,
-                        format!("{} slot was filled before this answer", offer.role),
-                    ))
-                    .await?;
-                }
+                self.close_offer(
+                    &offer.charter_id,
+                    &offer.offer_id,
+                    OfferStatus::Revoked,
+                    format!("{} slot was filled before this answer", offer.role),
+                )
+                .await?;
                 Answer::SpotFilled
             }
             AcceptOutcome::AlreadyBooked(_) => {
-                if let OfferTransition::Done(o) = self
-                    .backend
-                    .offers
-                    .transition(
+                if let Some(o) = self
+                    .close_offer(
                         &offer.charter_id,
                         &offer.offer_id,
-                        OfferStatus::Open,
                         OfferStatus::Declined,
-                        now,
+                        "booked elsewhere that day".into(),
                     )
                     .await?
                 {
-                    self.note(entry(
-                        &c.charter_id,
-                        format!("declined-{}", offer.offer_id),
-                        now,
-                        ThreadKind::Declined,
-                        who,
-                        "booked elsewhere that day".into(),
-                    ))
-                    .await?;
                     self.next_after(&o).await?;
                 }
                 Answer::AlreadyBooked
@@ -559,35 +568,31 @@ impl Cascade {
 
     /// The member declines an offer; the next candidate is asked.
     pub async fn decline(&self, offer: &Offer) -> Result<Answer, CascadeError> {
-        let now = Utc::now();
         match self
-            .backend
-            .offers
-            .transition(
+            .close_offer(
                 &offer.charter_id,
                 &offer.offer_id,
-                OfferStatus::Open,
                 OfferStatus::Declined,
-                now,
+                format!("{} declined", offer.role),
             )
             .await?
         {
-            OfferTransition::Done(o) => {
+            Some(o) => {
                 tracing::info!(charter_id = %o.charter_id, offer_id = %o.offer_id, crew_id = %o.crew_id, "offer declined");
-                self.note(entry(
-                    &o.charter_id,
-                    format!("declined-{}", o.offer_id),
-                    now,
-                    ThreadKind::Declined,
-                    Some(&o.crew_id),
-                    format!("{} declined", o.role),
-                ))
-                .await?;
                 self.next_after(&o).await?;
                 Ok(Answer::Declined)
             }
-            OfferTransition::Conflict(o) => Ok(Answer::AlreadyAnswered(o.status)),
-            OfferTransition::NotFound => Ok(Answer::CharterClosed),
+            None => Ok(
+                match self
+                    .backend
+                    .offers
+                    .get(&offer.charter_id, &offer.offer_id)
+                    .await?
+                {
+                    Some(o) => Answer::AlreadyAnswered(o.status),
+                    None => Answer::CharterClosed,
+                },
+            ),
         }
     }
 
@@ -651,14 +656,7 @@ impl Cascade {
                 ),
                 attachments: vec![],
             };
-            run_once(
-                self.backend.idempotency.as_ref(),
-                &mail.key.clone(),
-                &serde_json::json!({"charter": c.charter_id}),
-                self.idem,
-                || async { self.mailer.send(&mail).await },
-            )
-            .await?;
+            self.send_once(mail).await?;
         }
         self.note(entry(
             &c.charter_id,
@@ -677,28 +675,13 @@ impl Cascade {
         let offers = self.backend.offers.for_charter(charter).await?;
         let now = Utc::now();
         for o in offers.iter().filter(|o| o.status == OfferStatus::Open) {
-            if let OfferTransition::Done(_) = self
-                .backend
-                .offers
-                .transition(
-                    charter,
-                    &o.offer_id,
-                    OfferStatus::Open,
-                    OfferStatus::Revoked,
-                    now,
-                )
-                .await?
-            {
-                self.note(entry(
-                    charter,
-                    format!("revoked-{}", o.offer_id),
-                    now,
-                    ThreadKind::Revoked,
-                    Some(&o.crew_id),
-                    format!("{} offer withdrawn: charter cancelled", o.role),
-                ))
-                .await?;
-            }
+            self.close_offer(
+                charter,
+                &o.offer_id,
+                OfferStatus::Revoked,
+                format!("{} offer withdrawn: charter cancelled", o.role),
+            )
+            .await?;
         }
         for o in offers.iter().filter(|o| o.status == OfferStatus::Accepted) {
             self.backend
@@ -716,14 +699,7 @@ impl Cascade {
                     text: format!("Hi {},\n\nThe charter on {} you were confirmed for as {} is cancelled. You are free that day.\n", m.name, o.charter_date, o.role),
                     attachments: vec![],
                 };
-                run_once(
-                    self.backend.idempotency.as_ref(),
-                    &mail.key.clone(),
-                    &serde_json::json!({}),
-                    self.idem,
-                    || async { self.mailer.send(&mail).await },
-                )
-                .await?;
+                self.send_once(mail).await?;
             }
         }
         self.note(entry(
