@@ -59,6 +59,23 @@ fn describe_key(k: &KeySpec) -> String {
 }
 
 impl Aws {
+    /// Whether TTL is on (or turning on) for `attr` on the table.
+    async fn ttl_enabled(&self, name: &str, attr: &str) -> Result<bool, StoreError> {
+        let out = self
+            .ddb
+            .describe_time_to_live()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("reading TTL of {name}"), e))?;
+        Ok(out.time_to_live_description.is_some_and(|d| {
+            matches!(
+                d.time_to_live_status,
+                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+            ) && d.attribute_name.as_deref() == Some(attr)
+        }))
+    }
+
     async fn create_table(&self, spec: &TableSpec) -> Result<Provisioned, StoreError> {
         let name = self.table(spec.base);
         let mut attrs: Vec<&str> = vec![spec.key.hash];
@@ -116,19 +133,7 @@ impl Aws {
         };
         self.wait_active(&name).await?;
         if let Some(ttl_attr) = spec.ttl {
-            let current = self
-                .ddb
-                .describe_time_to_live()
-                .table_name(&name)
-                .send()
-                .await
-                .map_err(|e| classify(&format!("reading TTL of {name}"), e))?;
-            let enabled = current.time_to_live_description.is_some_and(|d| {
-                matches!(
-                    d.time_to_live_status,
-                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-                ) && d.attribute_name.as_deref() == Some(ttl_attr)
-            });
+            let enabled = self.ttl_enabled(&name, ttl_attr).await?;
             if !enabled {
                 self.ddb
                     .update_time_to_live()
@@ -262,19 +267,7 @@ impl Aws {
             }
         }
         if let Some(ttl_attr) = spec.ttl {
-            let ttl = self
-                .ddb
-                .describe_time_to_live()
-                .table_name(&name)
-                .send()
-                .await
-                .map_err(|e| classify(&format!("reading TTL of {name}"), e))?;
-            let ok = ttl.time_to_live_description.is_some_and(|d| {
-                matches!(
-                    d.time_to_live_status,
-                    Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-                ) && d.attribute_name.as_deref() == Some(ttl_attr)
-            });
+            let ok = self.ttl_enabled(&name, ttl_attr).await?;
             if !ok {
                 problems.push(format!(
                     "TTL on {ttl_attr} is not enabled: run `dispatch bootstrap`"

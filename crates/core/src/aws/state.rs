@@ -531,96 +531,48 @@ impl Leases for Aws {
         now: DateTime<Utc>,
         ttl: chrono::Duration,
     ) -> Result<Option<Lease>, StoreError> {
-        let renewed = Lease {
-            counter: lease.counter + 1,
-            expires_at: now + ttl,
-            ..lease.clone()
-        };
-        // Keep whatever checkpoint is stored: only the lease fields change.
-        let table = self.state_table();
-        let (pk, sk) = rec::lease_key(&lease.stream, &lease.shard_id);
-        let res = retrying(|| async {
-            match self
-                .ddb
-                .update_item()
-                .table_name(&table)
-                .set_key(Some(key(pk.clone(), sk.clone())))
-                .update_expression("SET #c = :next, lease_expires_ms = :exp")
-                .condition_expression(HELD_BY)
-                .expression_attribute_names("#o", "owner")
-                .expression_attribute_names("#c", "counter")
-                .expression_attribute_values(":o", s(&lease.owner))
-                .expression_attribute_values(":c", n(lease.counter))
-                .expression_attribute_values(":next", n(renewed.counter))
-                .expression_attribute_values(":exp", n(renewed.expires_at.timestamp_millis()))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await
-            {
-                Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
-                Err(e) if is_condition_failed(&e) => Ok(None),
-                Err(e) => Err(classify("renewing lease", e)),
-            }
-        })
-        .await?;
-        res.map(|item| rec::lease_from_item(&from_sdk(item)))
+        // Only the lease fields change: whatever checkpoint is stored is kept.
+        let values = vec![
+            (":next", n(lease.counter + 1)),
+            (":exp", n((now + ttl).timestamp_millis())),
+        ];
+        let item = self
+            .update_held(
+                lease,
+                "renewing lease",
+                "SET #c = :next, lease_expires_ms = :exp",
+                &[],
+                values,
+            )
+            .await?;
+        item.map(|i| rec::lease_from_item(&i))
             .transpose()
             .map_err(Into::into)
     }
 
     async fn checkpoint(&self, lease: &Lease, sequence: &str) -> Result<bool, StoreError> {
-        let table = self.state_table();
-        let (pk, sk) = rec::lease_key(&lease.stream, &lease.shard_id);
-        retrying(|| async {
-            match self
-                .ddb
-                .update_item()
-                .table_name(&table)
-                .set_key(Some(key(pk.clone(), sk.clone())))
-                .update_expression("SET #cp = :seq")
-                .condition_expression(HELD_BY)
-                .expression_attribute_names("#o", "owner")
-                .expression_attribute_names("#c", "counter")
-                .expression_attribute_names("#cp", "checkpoint")
-                .expression_attribute_values(":o", s(&lease.owner))
-                .expression_attribute_values(":c", n(lease.counter))
-                .expression_attribute_values(":seq", s(sequence))
-                .send()
-                .await
-            {
-                Ok(_) => Ok(true),
-                Err(e) if is_condition_failed(&e) => Ok(false),
-                Err(e) => Err(classify("writing checkpoint", e)),
-            }
-        })
-        .await
+        Ok(self
+            .update_held(
+                lease,
+                "writing checkpoint",
+                "SET #cp = :seq",
+                &[("#cp", "checkpoint")],
+                vec![(":seq", s(sequence))],
+            )
+            .await?
+            .is_some())
     }
 
     async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
-        let table = self.state_table();
-        let (pk, sk) = rec::lease_key(&lease.stream, &lease.shard_id);
-        retrying(|| async {
-            match self
-                .ddb
-                .update_item()
-                .table_name(&table)
-                .set_key(Some(key(pk.clone(), sk.clone())))
-                .update_expression("SET lease_expires_ms = :zero")
-                .condition_expression(HELD_BY)
-                .expression_attribute_names("#o", "owner")
-                .expression_attribute_names("#c", "counter")
-                .expression_attribute_values(":o", s(&lease.owner))
-                .expression_attribute_values(":c", n(lease.counter))
-                .expression_attribute_values(":zero", n(0))
-                .send()
-                .await
-            {
-                Ok(_) => Ok(()),
-                Err(e) if is_condition_failed(&e) => Ok(()),
-                Err(e) => Err(classify("releasing lease", e)),
-            }
-        })
-        .await
+        self.update_held(
+            lease,
+            "releasing lease",
+            "SET lease_expires_ms = :zero",
+            &[],
+            vec![(":zero", n(0))],
+        )
+        .await?;
+        Ok(())
     }
 }
 
@@ -741,5 +693,47 @@ impl crate::ports::Staffing for Aws {
             true,
             "kept conflicting with other writes",
         ))
+    }
+}
+
+impl Aws {
+    /// Updates a lease only while it is held as `lease` says (owner and counter): the condition
+    /// every renew, checkpoint and release shares. The lease as it is now, or `None` if lost.
+    async fn update_held(
+        &self,
+        lease: &Lease,
+        op: &str,
+        update: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, Av)>,
+    ) -> Result<Option<Item>, StoreError> {
+        let table = self.state_table();
+        let (pk, sk) = rec::lease_key(&lease.stream, &lease.shard_id);
+        retrying(|| async {
+            let mut req = self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .update_expression(update)
+                .condition_expression(HELD_BY)
+                .expression_attribute_names("#o", "owner")
+                .expression_attribute_names("#c", "counter")
+                .expression_attribute_values(":o", s(&lease.owner))
+                .expression_attribute_values(":c", n(lease.counter))
+                .return_values(ReturnValue::AllNew);
+            for (k, v) in names {
+                req = req.expression_attribute_names(*k, *v);
+            }
+            for (k, v) in &values {
+                req = req.expression_attribute_values(*k, v.clone());
+            }
+            match req.send().await {
+                Ok(out) => Ok(Some(from_sdk(out.attributes.unwrap_or_default()))),
+                Err(e) if is_condition_failed(&e) => Ok(None),
+                Err(e) => Err(classify(op, e)),
+            }
+        })
+        .await
     }
 }
