@@ -105,6 +105,27 @@ pub struct Settings {
     pub google_allow_loose_permissions: bool,
     /// Base URL of the Gmail API (a local fake in tests). Env: `DISPATCH_GMAIL_BASE_URL`.
     pub gmail_base_url: String,
+    /// Base URL of the Drive API and uploads (a local fake in tests). Env: `DISPATCH_DRIVE_BASE_URL`.
+    pub drive_base_url: String,
+    /// Base URL of the Sheets API (a local fake in tests). Env: `DISPATCH_SHEETS_BASE_URL`.
+    pub sheets_base_url: String,
+    /// The shared drive holding the reports folder; empty means My Drive of the delegated user
+    /// (`mail_from`). A service account has no Drive storage of its own. Env: `DISPATCH_SHARED_DRIVE_ID`.
+    pub shared_drive_id: Option<String>,
+    /// Folder path of the monthly revenue workbooks, in Drive or under `<data_dir>/drive/`.
+    /// Env: `DISPATCH_REPORTS_FOLDER`.
+    pub reports_folder: String,
+    /// The availability spreadsheet in Drive: `Folder/Sub/Name` (found by path and name), or
+    /// `id:<spreadsheet id>`. Env: `DISPATCH_ROSTER_SHEET`.
+    pub roster_sheet: String,
+    /// The availability workbook on disk for the embedded default (and `dispatch roster sync
+    /// --file`); default `<data_dir>/availability.xlsx`. Env: `DISPATCH_ROSTER_FILE`.
+    pub roster_file: Option<PathBuf>,
+    /// Year of dates typed without one (`May 3`, `5/3`) in the availability sheet; default: the
+    /// current year. Env: `DISPATCH_ROSTER_YEAR`.
+    pub roster_year: Option<i32>,
+    /// The auditor, copied on every crew statement. Env: `DISPATCH_AUDITOR_EMAIL`.
+    pub auditor_email: Option<String>,
     /// Per-vessel settings by vessel name: `[vessels."Sea Breeze"] crew_needed = 2`.
     pub vessels: std::collections::BTreeMap<String, VesselConfig>,
 }
@@ -130,6 +151,14 @@ impl Default for Settings {
             google_token_file: None,
             google_allow_loose_permissions: false,
             gmail_base_url: "https://gmail.googleapis.com".into(),
+            drive_base_url: "https://www.googleapis.com".into(),
+            sheets_base_url: "https://sheets.googleapis.com".into(),
+            shared_drive_id: None,
+            reports_folder: "JADA Business/Reports".into(),
+            roster_sheet: "JADA Business/Crew/Crew Availability".into(),
+            roster_file: None,
+            roster_year: None,
+            auditor_email: None,
             vessels: Default::default(),
         }
     }
@@ -173,6 +202,14 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("google_token_file", FieldKind::Str),
     ("google_allow_loose_permissions", FieldKind::Bool),
     ("gmail_base_url", FieldKind::Str),
+    ("drive_base_url", FieldKind::Str),
+    ("sheets_base_url", FieldKind::Str),
+    ("shared_drive_id", FieldKind::Str),
+    ("reports_folder", FieldKind::Str),
+    ("roster_sheet", FieldKind::Str),
+    ("roster_file", FieldKind::Str),
+    ("roster_year", FieldKind::Int),
+    ("auditor_email", FieldKind::Str),
 ];
 
 #[derive(Clone, Copy)]
@@ -345,6 +382,37 @@ impl Settings {
                 return Err(invalid("link_keys", "each key is `id:base64secret` with at least 32 random bytes (`openssl rand -base64 32`)".into()));
             }
         }
+        if let Some(a) = &self.auditor_email {
+            EmailAddress::parse(a).map_err(|err| invalid("auditor_email", err.to_string()))?;
+        }
+        if let Some(y) = self.roster_year {
+            if !(2000..=2100).contains(&y) {
+                return Err(invalid(
+                    "roster_year",
+                    format!("{y} is not a year between 2000 and 2100"),
+                ));
+            }
+        }
+        let folder = self.reports_folder.trim_matches('/');
+        if folder.is_empty()
+            || folder
+                .split('/')
+                .any(|p| p.trim().is_empty() || p == "." || p == "..")
+        {
+            return Err(invalid(
+                "reports_folder",
+                format!(
+                    "`{}` must be a folder path such as `JADA Business/Reports`",
+                    self.reports_folder
+                ),
+            ));
+        }
+        if self.roster_sheet.trim().is_empty() {
+            return Err(invalid(
+                "roster_sheet",
+                "must be `Folder/Name` or `id:<spreadsheet id>`".into(),
+            ));
+        }
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "must not be empty".into()));
         }
@@ -366,6 +434,13 @@ impl Settings {
         self.google_token_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("unified-token.json"))
+    }
+
+    /// The availability workbook on disk (embedded default).
+    pub fn roster_path(&self) -> PathBuf {
+        self.roster_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("availability.xlsx"))
     }
 
     pub fn offer_timeout(&self) -> std::time::Duration {

@@ -101,6 +101,65 @@ pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
     Ok(message.formatted())
 }
 
+/// The addresses in an address-list header value such as `"Ana" <ana@x.com>, bob@y.com`.
+/// Entries that are not addresses are left out (a header is outside input).
+pub fn parse_address_list(value: &str) -> Vec<EmailAddress> {
+    let parsed = value
+        .parse::<lettre::message::Mailboxes>()
+        .map(|m| m.into_iter().map(|mb| mb.email.to_string()).collect::<Vec<_>>())
+        .unwrap_or_else(|_| {
+            // Fall back to one entry at a time so one bad entry does not hide the rest.
+            value
+                .split(',')
+                .filter_map(|part| {
+                    let part = part.trim();
+                    let inner = match (part.rfind('<'), part.rfind('>')) {
+                        (Some(a), Some(b)) if a < b => &part[a + 1..b],
+                        _ => part,
+                    };
+                    Some(inner.trim().to_string())
+                })
+                .collect()
+        });
+    parsed
+        .iter()
+        .filter_map(|a| EmailAddress::parse(a).ok())
+        .collect()
+}
+
+/// The unfolded values of header `name` (case-insensitive) in a message's header block.
+pub fn header_values(mime: &[u8], name: &str) -> Vec<String> {
+    let text = String::from_utf8_lossy(mime);
+    let head = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or("")
+        .split("\n\n")
+        .next()
+        .unwrap_or("");
+    let mut out: Vec<String> = Vec::new();
+    let mut current: Option<String> = None;
+    for line in head.lines() {
+        if line.starts_with(' ') || line.starts_with('\t') {
+            if let Some(c) = current.as_mut() {
+                c.push(' ');
+                c.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some(c) = current.take() {
+            out.push(c);
+        }
+        if let Some((h, v)) = line.split_once(':') {
+            if h.trim().eq_ignore_ascii_case(name) {
+                current = Some(v.trim().to_string());
+            }
+        }
+    }
+    out.extend(current);
+    out
+}
+
 /// Sends mail.
 #[async_trait::async_trait]
 pub trait MailSender: Send + Sync {
@@ -188,6 +247,21 @@ mod tests {
             text: "Open https://x/p/abc".into(),
             attachments: vec![Attachment { filename: "s.xlsx".into(), content_type: XLSX.into(), bytes: vec![1, 2, 3] }],
         }
+    }
+
+    #[test]
+    fn address_lists_parse_from_built_mail_and_from_odd_headers() {
+        let mut m = mail();
+        m.to.push(EmailAddress::parse("bob@example.com").unwrap());
+        let bytes = build_mime(&m).unwrap();
+        let to: Vec<String> = header_values(&bytes, "to").iter().flat_map(|v| parse_address_list(v)).map(|a| a.to_string()).collect();
+        assert_eq!(to, ["ana@example.com", "bob@example.com"]);
+        let cc: Vec<String> = header_values(&bytes, "Cc").iter().flat_map(|v| parse_address_list(v)).map(|a| a.to_string()).collect();
+        assert_eq!(cc, ["audit@example.com"]);
+        let odd = parse_address_list("\"Silva, Ana\" <ana@example.com>, not an address, <bob@example.com>");
+        assert_eq!(odd.iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["ana@example.com", "bob@example.com"]);
+        let folded = header_values(b"To: a@example.com,\r\n b@example.com\r\nSubject: x\r\n\r\nTo: body@example.com", "to");
+        assert_eq!(folded, ["a@example.com, b@example.com"]);
     }
 
     #[test]
