@@ -20,6 +20,9 @@ pub enum ReportError {
     /// The workbook was readable but lacks what we looked for.
     #[error("{0}")]
     Missing(String),
+    /// Rows handed to a streaming writer were not in the order it writes them.
+    #[error("{0}")]
+    OutOfOrder(String),
 }
 
 impl ReportError {

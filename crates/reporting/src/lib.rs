@@ -11,14 +11,16 @@
 //! - [`prior`]: [`prior::prior_columns`] reads the prior month's header row with `calamine`.
 //! - [`statement`]: per-member crew statements for a month (pure grouping and tip shares) and the
 //!   mail subject the mailer searches for.
+//! - [`statement_book`]: a member's single-tab statement workbook and its file name.
 //! - [`error`]: [`ReportError`], the crate's one error type.
 //!
-//! Still to come (reporting issue): the statement workbook itself and the roster/availability parser.
+//! Still to come (reporting issue): the roster/availability parser.
 
 pub mod error;
 pub mod prior;
 pub mod revenue;
 pub mod statement;
+pub mod statement_book;
 pub mod tips;
 
 pub use error::ReportError;

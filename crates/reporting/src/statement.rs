@@ -1,7 +1,7 @@
 //! Crew statements: per member and month, the charters they worked and their share of the tips.
 //!
 //! This module is the pure grouping ([`statements_for_month`]) and the mail subject
-//! ([`statement_subject`]); the single-tab statement workbook is still to be written.
+//! ([`statement_subject`]); the single-tab workbook is [`crate::statement_book`].
 
 use std::collections::BTreeMap;
 
@@ -14,6 +14,16 @@ use crate::tips::split_tips;
 pub enum StatementRole {
     Captain,
     Crew,
+}
+
+impl StatementRole {
+    /// How the role reads on the statement: `Captain` or `Crew`.
+    pub fn label(self) -> &'static str {
+        match self {
+            StatementRole::Captain => "Captain",
+            StatementRole::Crew => "Crew",
+        }
+    }
 }
 
 /// One charter on a member's statement.

@@ -1,0 +1,351 @@
+//! The monthly revenue workbook: a `Template` tab and a month tab such as `May 2024`.
+//!
+//! Layout (pure; bytes out):
+//! - `Template`: the header row (frozen), nothing else.
+//! - month tab ([`Month::title`]): one row per charter with `reportable_revenue > 0` (the filter is
+//!   applied here), sorted by date then `created_at` (then `charter_id`); frozen header; a `Total`
+//!   row whose cells are formulas over workbook-level defined names, with the exact totals stored
+//!   as the formulas' cached results (so previews that do not recalculate show them).
+//! - defined names (workbook scope), each the data range of its month-tab column:
+//!   `GuestCount`, `Revenue`, `Tips`. Totals are `=SUM(GuestCount)`, `=SUM(Revenue)`, `=SUM(Tips)`.
+//!   With no data rows the ranges cover the single (empty) first data row, so the sums are 0.
+//!
+//! The month tab is written in rust_xlsxwriter's constant-memory mode ([`month_tab`]): each row
+//! goes to a temp file once the next one starts, so a 100,000-row month costs a few MB beyond the
+//! input. [`revenue_workbook`] takes a slice and sorts it; [`RevenueReport::write_sorted`] takes
+//! rows already in report order from any iterator (e.g. one day's query after another), so the
+//! whole month never has to be in memory; both report progress to an optional callback.
+
+mod month_tab;
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::io::Write;
+
+use chrono::NaiveDate;
+use dispatch_core::domain::{Charter, CrewId, Money, Month};
+use rust_decimal::prelude::ToPrimitive;
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+use crate::error::ReportError;
+use month_tab::{Formats, MonthTab};
+
+/// A month-tab column. Header names are the `header()` strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Date,
+    Vessel,
+    Guests,
+    GuestCount,
+    Revenue,
+    Tips,
+    Captain,
+    Crew,
+}
+
+impl Column {
+    /// Default order of the month tab.
+    pub const ALL: [Column; 8] = [
+        Column::Date,
+        Column::Vessel,
+        Column::Guests,
+        Column::GuestCount,
+        Column::Revenue,
+        Column::Tips,
+        Column::Captain,
+        Column::Crew,
+    ];
+
+    /// The header text, also what [`column_order`] matches (case/space-insensitive).
+    pub fn header(self) -> &'static str {
+        match self {
+            Column::Date => "Date",
+            Column::Vessel => "Vessel",
+            Column::Guests => "Guests",
+            Column::GuestCount => "Guest count",
+            Column::Revenue => "Revenue",
+            Column::Tips => "Tips",
+            Column::Captain => "Captain",
+            Column::Crew => "Crew",
+        }
+    }
+
+    /// The workbook-level defined name over this column's data, for the summed columns.
+    pub fn defined_name(self) -> Option<&'static str> {
+        match self {
+            Column::GuestCount => Some("GuestCount"),
+            Column::Revenue => Some("Revenue"),
+            Column::Tips => Some("Tips"),
+            _ => None,
+        }
+    }
+
+    /// Column width in Excel character units.
+    pub fn width(self) -> f64 {
+        match self {
+            Column::Date => 12.0,
+            Column::Vessel => 20.0,
+            Column::Guests | Column::Crew => 40.0,
+            Column::GuestCount => 12.0,
+            Column::Revenue | Column::Tips => 14.0,
+            Column::Captain => 20.0,
+        }
+    }
+}
+
+fn norm(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The month tab's columns: known prior headers in their prior order, then any columns the prior
+/// month lacked, in default order. Unknown prior headers are ignored.
+pub fn column_order(prior: Option<&[String]>) -> Vec<Column> {
+    let mut out: Vec<Column> = Vec::new();
+    for h in prior.unwrap_or_default() {
+        let n = norm(h);
+        if let Some(c) = Column::ALL.iter().find(|c| norm(c.header()) == n) {
+            if !out.contains(c) {
+                out.push(*c);
+            }
+        }
+    }
+    for c in Column::ALL {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Excel serial day number (days since 1899-12-30) of a date.
+pub fn excel_serial(d: NaiveDate) -> f64 {
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or(NaiveDate::MIN);
+    (d - epoch).num_days() as f64
+}
+
+pub(crate) fn col_letter(mut i: u16) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8_lossy(&s).into_owned()
+}
+
+/// The one place money becomes `f64`: a spreadsheet cell.
+pub(crate) fn money_cell(m: Money) -> f64 {
+    m.decimal().to_f64().unwrap_or(0.0)
+}
+
+/// The order rows appear in on the month tab: date, then `created_at`, then id.
+fn report_order(a: &Charter, b: &Charter) -> std::cmp::Ordering {
+    (a.charter_date, &a.created_at, a.charter_id.as_str()).cmp(&(
+        b.charter_date,
+        &b.created_at,
+        b.charter_id.as_str(),
+    ))
+}
+
+/// Builds the revenue workbook for `month` and returns the xlsx bytes.
+///
+/// `names` maps crew ids to display names (the id itself when absent); `prior_columns` is the header
+/// row of the prior month's tab, if any (see [`column_order`]). Same as
+/// `RevenueReport::new(month, names).prior_columns(prior_columns).workbook(charters, &mut |_, _| {})`.
+pub fn revenue_workbook(
+    charters: &[Charter],
+    month: Month,
+    names: &HashMap<CrewId, String>,
+    prior_columns: Option<&[String]>,
+) -> Result<Vec<u8>, ReportError> {
+    RevenueReport::new(month, names)
+        .prior_columns(prior_columns)
+        .workbook(charters, &mut |_, _| {})
+}
+
+/// A month's revenue report settings; write it from a slice ([`RevenueReport::workbook`]) or
+/// from sorted rows streamed in ([`RevenueReport::write_sorted`]).
+///
+/// Progress callbacks get `(rows done, rows expected)`: at the start, after every
+/// [`RevenueReport::PROGRESS_EVERY`] rows, and once when the file is complete (then
+/// `done == total`).
+#[derive(Debug, Clone, Copy)]
+pub struct RevenueReport<'a> {
+    month: Month,
+    names: &'a HashMap<CrewId, String>,
+    prior_columns: Option<&'a [String]>,
+}
+
+impl<'a> RevenueReport<'a> {
+    /// How many rows pass between two progress calls.
+    pub const PROGRESS_EVERY: usize = 1000;
+
+    /// The report for `month`; `names` maps crew ids to display names.
+    pub fn new(month: Month, names: &'a HashMap<CrewId, String>) -> Self {
+        Self {
+            month,
+            names,
+            prior_columns: None,
+        }
+    }
+
+    /// Follow the column order of the prior month's header row (see [`column_order`]).
+    pub fn prior_columns(mut self, prior: Option<&'a [String]>) -> Self {
+        self.prior_columns = prior;
+        self
+    }
+
+    /// The month tab's columns, in order.
+    pub fn columns(&self) -> Vec<Column> {
+        column_order(self.prior_columns)
+    }
+
+    /// Filters and sorts `charters` and returns the xlsx bytes.
+    pub fn workbook(
+        &self,
+        charters: &[Charter],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Vec<u8>, ReportError> {
+        let mut rows: Vec<&Charter> = charters
+            .iter()
+            .filter(|c| c.reportable_revenue.is_positive())
+            .collect();
+        rows.sort_by(|a, b| report_order(a, b));
+        let total = rows.len();
+        let (mut wb, _) = self.build(rows, total, progress)?;
+        let bytes = wb.save_to_buffer().map_err(ReportError::xlsx("workbook"))?;
+        progress(total, total);
+        Ok(bytes)
+    }
+
+    /// Streams `rows` (already in report order: date, `created_at`, `charter_id`) into the
+    /// workbook and writes the xlsx file to `out`. Rows without reportable revenue are skipped, as
+    /// in [`RevenueReport::workbook`]; a row that sorts before the previous one is an
+    /// [`ReportError::OutOfOrder`] error and nothing is written to `out`. `expected` is the row
+    /// count shown to the progress callback. Returns the number of data rows written.
+    pub fn write_sorted<C, I, W>(
+        &self,
+        rows: I,
+        expected: usize,
+        progress: &mut dyn FnMut(usize, usize),
+        out: W,
+    ) -> Result<usize, ReportError>
+    where
+        C: Borrow<Charter>,
+        I: IntoIterator<Item = C>,
+        W: Write + Send,
+    {
+        let (mut wb, counts) = self.build(rows, expected, progress)?;
+        wb.save_to_writer(out)
+            .map_err(ReportError::xlsx("workbook"))?;
+        progress(counts.consumed, counts.consumed.max(expected));
+        Ok(counts.written)
+    }
+
+    /// Template tab, month tab (reportable rows, in order) and defined names, ready to save.
+    fn build<C: Borrow<Charter>>(
+        &self,
+        rows: impl IntoIterator<Item = C>,
+        expected: usize,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Workbook, Counts), ReportError> {
+        let cols = self.columns();
+        let title = self.month.title();
+        let formats = Formats::new();
+        let mut wb = Workbook::new();
+
+        let mut template = Worksheet::new();
+        template
+            .set_name("Template")
+            .map_err(ReportError::xlsx("Template tab"))?;
+        write_header(&mut template, &cols, &formats.header)?;
+        wb.push_worksheet(template);
+
+        let ws = wb
+            .add_worksheet_with_constant_memory()
+            .map_err(ReportError::xlsx("month tab (temp file)"))?;
+        ws.set_name(&title)
+            .map_err(ReportError::xlsx("month tab name"))?;
+        write_header(ws, &cols, &formats.header)?;
+        let mut tab = MonthTab::new(ws, &cols, self.names, &formats, &title);
+        progress(0, expected);
+        let mut counts = Counts::default();
+        for row in rows {
+            let c = row.borrow();
+            if c.reportable_revenue.is_positive() {
+                tab.push(c)?;
+                counts.written += 1;
+            }
+            counts.consumed += 1;
+            if counts.consumed % Self::PROGRESS_EVERY == 0 {
+                progress(counts.consumed, expected);
+            }
+        }
+        let last_data_row = tab.finish()?;
+
+        for col in &cols {
+            if let Some(name) = col.defined_name() {
+                let j = cols.iter().position(|c| c == col).unwrap_or(0) as u16;
+                let letter = col_letter(j);
+                let range = format!("='{title}'!${letter}$2:${letter}${last_data_row}");
+                wb.define_name(name, &range)
+                    .map_err(ReportError::xlsx(format!("defined name {name}")))?;
+            }
+        }
+        Ok((wb, counts))
+    }
+}
+
+/// Rows taken from the input and rows written to the month tab.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    consumed: usize,
+    written: usize,
+}
+
+/// The header row (bold, ruled), frozen, and the column widths.
+fn write_header(ws: &mut Worksheet, cols: &[Column], fmt: &Format) -> Result<(), ReportError> {
+    for (j, c) in cols.iter().enumerate() {
+        ws.write_string_with_format(0, j as u16, c.header(), fmt)
+            .map_err(ReportError::xlsx("header"))?;
+        ws.set_column_width(j as u16, c.width())
+            .map_err(ReportError::xlsx("widths"))?;
+    }
+    ws.set_freeze_panes(1, 0)
+        .map_err(ReportError::xlsx("frozen header"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prior_order_is_kept_new_columns_last_unknown_ignored() {
+        let prior: Vec<String> = ["Vessel", "  date ", "Bogus", "Revenue"]
+            .map(String::from)
+            .into();
+        let order = column_order(Some(&prior));
+        assert_eq!(
+            &order[..3],
+            &[Column::Vessel, Column::Date, Column::Revenue]
+        );
+        assert_eq!(order.len(), Column::ALL.len());
+        assert_eq!(column_order(None), Column::ALL.to_vec());
+    }
+
+    #[test]
+    fn serials_and_letters() {
+        let d = NaiveDate::from_ymd_opt(2024, 5, 3).expect("valid");
+        assert_eq!(excel_serial(d), 45415.0);
+        assert_eq!(col_letter(0), "A");
+        assert_eq!(col_letter(25), "Z");
+        assert_eq!(col_letter(26), "AA");
+    }
+}
