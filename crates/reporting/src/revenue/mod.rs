@@ -10,11 +10,11 @@
 //!   `GuestCount`, `Revenue`, `Tips`. Totals are `=SUM(GuestCount)`, `=SUM(Revenue)`, `=SUM(Tips)`.
 //!   With no data rows the ranges cover the single (empty) first data row, so the sums are 0.
 //!
-//! The month tab is written in rust_xlsxwriter's constant-memory mode ([`month_tab`]): each row
+//! The month tab is written in rust_xlsxwriter's constant-memory mode (`month_tab.rs`): each row
 //! goes to a temp file once the next one starts, so a 100,000-row month costs a few MB beyond the
 //! input. [`revenue_workbook`] takes a slice and sorts it; [`RevenueReport::write_sorted`] takes
 //! rows already in report order from any iterator (e.g. one day's query after another), so the
-//! whole month never has to be in memory; both report progress to an optional callback.
+//! whole month never has to be in memory. Both report progress to a callback.
 
 mod month_tab;
 
