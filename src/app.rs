@@ -31,9 +31,10 @@ pub fn record_handler(backend: &Backend) -> Arc<dyn RecordHandler> {
 /// The job handlers of this build, by kind. Kinds without a handler are dead-lettered with a
 /// reason naming the kind (and can be replayed once a build handles them).
 pub fn registry(settings: &Settings, backend: &Backend) -> anyhow::Result<Registry> {
-    Ok(dispatch_cascade::jobs::register(
-        Registry::new(),
-        cascade(settings, backend)?,
+    let registry = dispatch_cascade::jobs::register(Registry::new(), cascade(settings, backend)?);
+    Ok(crate::month::jobs::register(
+        registry,
+        month_context(settings, backend)?,
     ))
 }
 
@@ -179,4 +180,115 @@ fn hostname() -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "host".into())
+}
+
+/// One Google token source for every client of this process (`dispatch auth` settings).
+pub fn google_tokens(settings: &Settings) -> anyhow::Result<Arc<dyn dispatch_google::TokenSource>> {
+    let source = crate::cli::auth_config(settings)
+        .token_source()
+        .map_err(|e| anyhow::anyhow!("Google: {e}"))?;
+    Ok(Arc::new(source))
+}
+
+/// The Drive client for reports and the availability sheet.
+pub fn drive_client(
+    settings: &Settings,
+    tokens: Arc<dyn dispatch_google::TokenSource>,
+) -> anyhow::Result<dispatch_google::drive::DriveClient> {
+    let cfg = dispatch_google::drive::DriveConfig {
+        base: settings.drive_base_url.clone(),
+        upload_base: settings.drive_base_url.clone(),
+        shared_drive_id: settings.shared_drive_id.clone(),
+        http: dispatch_google::http::HttpConfig::default(),
+    };
+    dispatch_google::drive::DriveClient::new(cfg, tokens).map_err(|e| anyhow::anyhow!("Drive: {e}"))
+}
+
+/// What the month-end and roster jobs use: files (folder or Drive), mail (outbox or Gmail), the
+/// prior-recipients lookup and the availability workbook, from the settings.
+pub fn month_context(
+    settings: &Settings,
+    backend: &Backend,
+) -> anyhow::Result<Arc<crate::month::MonthContext>> {
+    use crate::month::{files, recipients, roster};
+    use dispatch_core::config::DriveKind;
+    let needs_google = settings.drive == DriveKind::Google || settings.mail == MailKind::Gmail;
+    let tokens = if needs_google {
+        Some(google_tokens(settings)?)
+    } else {
+        None
+    };
+    let http = dispatch_google::http::HttpConfig::default;
+    let (files, availability): (
+        Arc<dyn files::ReportFiles>,
+        Arc<dyn roster::AvailabilitySource>,
+    ) = match (settings.drive, &tokens) {
+        (DriveKind::Google, Some(t)) => {
+            let drive = drive_client(settings, t.clone())?;
+            let where_ = match &settings.shared_drive_id {
+                Some(id) => format!("shared drive {id}"),
+                None => format!(
+                    "My Drive of {} (domain-wide delegation)",
+                    settings.mail_from
+                ),
+            };
+            let sheets = dispatch_google::sheets::SheetsClient::new(
+                &settings.sheets_base_url,
+                t.clone(),
+                http(),
+            )
+            .map_err(|e| anyhow::anyhow!("Sheets: {e}"))?;
+            (
+                files::GoogleDriveFiles::new(
+                    drive.clone(),
+                    &settings.reports_folder,
+                    false,
+                    where_,
+                ),
+                Arc::new(roster::GoogleSheet {
+                    sheets,
+                    drive,
+                    spec: settings.roster_sheet.clone(),
+                }),
+            )
+        }
+        _ => (
+            Arc::new(files::DriveFolder::new(
+                settings.data_dir.join("drive"),
+                &settings.reports_folder,
+            )),
+            Arc::new(roster::XlsxFile(settings.roster_path())),
+        ),
+    };
+    let recipients: Arc<dyn recipients::PriorRecipients> = match (settings.mail, &tokens) {
+        (MailKind::Gmail, Some(t)) => Arc::new(recipients::GmailRecipients(
+            dispatch_google::gmail::GmailClient::new(&settings.gmail_base_url, t.clone(), http())
+                .map_err(|e| anyhow::anyhow!("Gmail: {e}"))?,
+        )),
+        _ => Arc::new(recipients::OutboxRecipients(Outbox::new(
+            settings.data_dir.join("outbox"),
+        ))),
+    };
+    let this_year = chrono::Datelike::year(&chrono::Utc::now());
+    Ok(Arc::new(crate::month::MonthContext {
+        backend: backend.clone(),
+        files,
+        mailer: mailer(settings)?,
+        recipients,
+        availability,
+        from: EmailAddress::parse(&settings.mail_from)?,
+        from_name: settings.mail_from_name.clone(),
+        auditor: settings
+            .auditor_email
+            .as_deref()
+            .map(EmailAddress::parse)
+            .transpose()?,
+        ops: settings
+            .ops_emails
+            .iter()
+            .map(|e| EmailAddress::parse(e))
+            .collect::<Result<_, _>>()?,
+        roster_year: settings.roster_year.unwrap_or(this_year),
+        idem: IdempotencyConfig::default(),
+    }))
 }

@@ -16,4 +16,5 @@ pub mod cli;
 pub mod demo;
 pub mod gmail;
 pub mod import;
+pub mod month;
 pub mod telemetry;

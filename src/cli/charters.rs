@@ -30,6 +30,14 @@ pub enum RosterCommand {
         /// The JSON file.
         file: PathBuf,
     },
+    /// Sync members and availability from the availability workbook (the Google Sheet, or a local
+    /// .xlsx on the embedded default). Prints created/updated/unchanged and every unreadable cell;
+    /// exit code 2 when some cells could not be read (the rest is synced).
+    Sync {
+        /// Read this .xlsx instead of the configured sheet.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +78,7 @@ pub async fn run_charter(backend: &Backend, cmd: CharterCommand) -> anyhow::Resu
 pub async fn run_roster(backend: &Backend, cmd: RosterCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         RosterCommand::Import { file } => import_roster(backend, &file).await,
+        RosterCommand::Sync { .. } => unreachable!("dispatched in cli::run (needs the settings)"),
     }
 }
 

@@ -16,6 +16,9 @@ use crate::import;
 const SAMPLE_CHARTERS: &str = include_str!("../../samples/charters.json");
 const SAMPLE_ROSTER: &str = include_str!("../../samples/roster.json");
 
+/// The month of the sample charters: its report and statements close the demo.
+const DEMO_MONTH: &str = "2024-05";
+
 /// Offers lapse after this many seconds in the demo, so lapses happen while you watch.
 const DEMO_OFFER_TIMEOUT_SECS: u64 = 3;
 
@@ -30,8 +33,12 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
     }
     settings.mail = dispatch_core::config::MailKind::Outbox;
     settings.offer_timeout_secs = DEMO_OFFER_TIMEOUT_SECS;
+    settings.drive = dispatch_core::config::DriveKind::Folder;
     if settings.ops_emails.is_empty() {
         settings.ops_emails = vec!["ops@charter.example.com".into()];
+    }
+    if settings.auditor_email.is_none() {
+        settings.auditor_email = Some("auditor@charter.example.com".into());
     }
     let listen = if serve {
         settings.listen.clone()
@@ -100,6 +107,7 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
     )
     .await?;
     summary(&backend, &charters.good).await?;
+    month_end(&settings, &backend).await?;
     println!(
         "\nmail: {} files in {}",
         outbox.files().len(),
@@ -139,6 +147,40 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
     }
     server.abort();
     Ok(ExitCode::SUCCESS)
+}
+
+/// The month-end paperwork for the sample month: the revenue workbook into the `drive/` folder,
+/// each member's statement into the outbox (once: a second demo run sends none again).
+async fn month_end(settings: &dispatch_core::Settings, backend: &Backend) -> anyhow::Result<()> {
+    let month = dispatch_core::domain::Month::parse(DEMO_MONTH)?;
+    let ctx = crate::app::month_context(settings, backend)?;
+    println!("\nmonth end for {}:", month.title());
+    let report = crate::month::report::run_report(&ctx, month, &mut |_| {})
+        .await
+        .context("the month's revenue report")?;
+    println!(
+        "  revenue workbook: {} charters -> {} (shared with {})",
+        report.rows,
+        report.file.location,
+        report.shared_with.join(", ")
+    );
+    let planned = crate::month::statements::plan(&ctx, month).await?;
+    let sent = crate::month::statements::send(&ctx, month)
+        .await
+        .context("the month's crew statements")?;
+    println!("  {}", sent.summary());
+    let outbox = dispatch_mailer::Outbox::new(settings.data_dir.join("outbox"));
+    for p in &planned {
+        let key = crate::month::recipients::statement_key(month, &p.statement.crew_id);
+        println!(
+            "    {:<14} {} charters, share {:>9} -> {}",
+            p.statement.name,
+            p.statement.lines.len(),
+            p.statement.total_share.to_string(),
+            outbox.file_for(&key).display()
+        );
+    }
+    Ok(())
 }
 
 async fn summary(

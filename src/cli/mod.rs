@@ -8,6 +8,7 @@ mod charters;
 mod demo;
 mod dlq;
 mod jobs;
+mod month;
 mod run;
 
 use std::path::PathBuf;
@@ -47,7 +48,7 @@ pub enum Command {
     /// Add or import charters.
     #[command(subcommand)]
     Charter(charters::CharterCommand),
-    /// Import roster members.
+    /// Import roster members, or sync them from the availability workbook.
     #[command(subcommand)]
     Roster(charters::RosterCommand),
     /// Run the stream consumer and the queue workers until SIGTERM / Ctrl-C.
@@ -55,6 +56,21 @@ pub enum Command {
         /// Run only these parts (comma-separated): ingest, workers, web.
         #[arg(long, value_delimiter = ',', value_enum)]
         only: Vec<run::Part>,
+    },
+    /// Build the month's revenue workbook now, upload it (replacing that month's file) and share it with ops.
+    Report {
+        /// The month, YYYY-MM (or `previous`).
+        #[arg(long)]
+        month: String,
+    },
+    /// Mail each crew member's statement for the month (once per member and month), CC the auditor.
+    Statements {
+        /// The month, YYYY-MM (or `previous`).
+        #[arg(long)]
+        month: String,
+        /// Print who would get what; send nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Put a job on its queue.
     #[command(subcommand)]
@@ -97,7 +113,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Bootstrap => admin::bootstrap(&backend).await,
                 Command::Doctor => admin::doctor(&backend).await,
                 Command::Charter(c) => charters::run_charter(&backend, c).await,
+                Command::Roster(charters::RosterCommand::Sync { file }) => {
+                    month::roster_sync(&settings, &backend, file).await
+                }
                 Command::Roster(c) => charters::run_roster(&backend, c).await,
+                Command::Report { month: m } => month::report(&settings, &backend, &m).await,
+                Command::Statements { month: m, dry_run } => {
+                    month::statements(&settings, &backend, &m, dry_run).await
+                }
                 Command::Run { only } => run::run(&settings, &backend, &only).await,
                 Command::Jobs(c) => jobs::run(&backend, c).await,
                 Command::Dlq(c) => dlq::run(&backend, c).await,

@@ -12,6 +12,10 @@ use crate::{GoogleError, TokenSource};
 pub const DRIVE_BASE: &str = "https://www.googleapis.com";
 /// The MIME type of a Drive folder.
 pub const FOLDER_MIME: &str = "application/vnd.google-apps.folder";
+/// The MIME type of a Google-native spreadsheet.
+pub const SPREADSHEET_MIME: &str = "application/vnd.google-apps.spreadsheet";
+/// The MIME type of an `.xlsx` workbook.
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 /// Multipart uploads above this size should be resumable (not implemented: statements are small).
 pub const MULTIPART_LIMIT: usize = 5 * 1024 * 1024;
 
@@ -212,6 +216,31 @@ impl DriveClient {
             .await?;
         tracing::info!(file_id = %file.id, "Drive file replaced");
         Ok(file)
+    }
+
+    /// The content of `file`: `files.get?alt=media`, or for a Google-native spreadsheet (which
+    /// `alt=media` refuses with `fileNotDownloadable`) `files.export` as `.xlsx`.
+    pub async fn download(&self, file: &DriveFile) -> Result<Vec<u8>, GoogleError> {
+        if file.mime_type.as_deref() == Some(SPREADSHEET_MIME) {
+            let url = format!(
+                "{}/drive/v3/files/{}/export",
+                self.cfg.base,
+                segment(&file.id)
+            );
+            return self
+                .api
+                .send("drive.files.export", &|c| {
+                    c.get(&url).query(&[("mimeType", XLSX_MIME)])
+                })
+                .await;
+        }
+        let url = format!("{}/drive/v3/files/{}", self.cfg.base, segment(&file.id));
+        self.api
+            .send("drive.files.get", &|c| {
+                c.get(&url)
+                    .query(&[("alt", "media"), ("supportsAllDrives", "true")])
+            })
+            .await
     }
 
     /// Replaces `name` in `folder_id` if it exists, else creates it: never a duplicate.

@@ -12,13 +12,14 @@
 //! - [`statement`]: per-member crew statements for a month (pure grouping and tip shares) and the
 //!   mail subject the mailer searches for.
 //! - [`statement_book`]: a member's single-tab statement workbook and its file name.
+//! - [`sheet`]: the availability spreadsheet — cells from `.xlsx` (`calamine`) or Sheets JSON, A1
+//!   references, dates as people type them, the roster/availability reader and the sync plan.
 //! - [`error`]: [`ReportError`], the crate's one error type.
-//!
-//! Still to come (reporting issue): the roster/availability parser.
 
 pub mod error;
 pub mod prior;
 pub mod revenue;
+pub mod sheet;
 pub mod statement;
 pub mod statement_book;
 pub mod tips;

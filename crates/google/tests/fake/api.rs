@@ -27,6 +27,8 @@ pub fn route_name(method: &Method, path: &str) -> &'static str {
         ("POST", ["upload", "drive", "v3", "files"]) => "drive.create",
         ("PATCH", ["upload", "drive", "v3", "files", _]) => "drive.update",
         ("POST", ["drive", "v3", "files", _, "permissions"]) => "drive.permissions",
+        ("GET", ["drive", "v3", "files", _, "export"]) => "drive.export",
+        ("GET", ["drive", "v3", "files", _]) => "drive.get",
         ("GET", ["v4", "spreadsheets", _, "values:batchGet"]) => "sheets.batchGet",
         ("GET", ["v4", "spreadsheets", _]) => "sheets.get",
         _ => "unknown",
@@ -61,6 +63,8 @@ pub async fn dispatch(
             drive_upload(state, route, seg.get(4).copied(), query, headers, body)
         }
         "drive.permissions" => drive_share(state, seg[3], query, body).await,
+        "drive.get" => drive_get(state, seg[3], query),
+        "drive.export" => drive_export(state, seg[3], query),
         "sheets.get" => sheets_get(state, seg[2], query),
         "sheets.batchGet" => sheets_batch_get(state, seg[2], query),
         _ => not_found("no such route in the fake"),
@@ -139,6 +143,57 @@ fn page<T: Clone>(items: &[T], token: Option<&str>, size: usize) -> (Vec<T>, Opt
     )
 }
 
+/// The `q=` operators the fake understands: `to:ADDR`, `in:sent`, `subject:"phrase"` /
+/// `subject:word` (case-insensitive word match, as Gmail does). Anything else is refused, so a
+/// query the code sends is one the fake really checked.
+enum GmailFilter {
+    To(String),
+    Subject(String),
+}
+
+impl GmailFilter {
+    fn matches(&self, m: &super::SentMail) -> bool {
+        match self {
+            GmailFilter::To(w) => m.to.contains(w) || m.cc.contains(w),
+            GmailFilter::Subject(p) => {
+                let words = |s: &str| -> Vec<String> {
+                    s.split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_lowercase)
+                        .collect()
+                };
+                let (hay, needle) = (words(&m.subject), words(p));
+                !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle.as_slice())
+            }
+        }
+    }
+}
+
+fn gmail_query(q: &str) -> Result<Vec<GmailFilter>, String> {
+    let mut out = Vec::new();
+    let mut rest = q.trim();
+    while !rest.is_empty() {
+        let (term, tail) = if let Some(after) = rest.strip_prefix("subject:\"") {
+            let end = after.find('"').ok_or("unclosed quote")?;
+            (format!("subject:{}", &after[..end]), &after[end + 1..])
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            (rest[..end].to_string(), &rest[end..])
+        };
+        rest = tail.trim_start();
+        if let Some(a) = term.strip_prefix("to:") {
+            out.push(GmailFilter::To(a.to_string()));
+        } else if let Some(p) = term.strip_prefix("subject:") {
+            out.push(GmailFilter::Subject(p.to_string()));
+        } else if term == "in:sent" {
+            // Every mail the fake keeps was sent by the mailbox.
+        } else {
+            return Err(format!("the fake does not know `{term}`"));
+        }
+    }
+    Ok(out)
+}
+
 fn gmail_list(state: &Shared, query: &Query) -> Response {
     let max: usize = q(query, "maxResults")
         .and_then(|m| m.parse().ok())
@@ -147,16 +202,14 @@ fn gmail_list(state: &Shared, query: &Query) -> Response {
         return bad("Invalid maxResults: at most 500");
     }
     let s = state.lock().expect("lock");
-    let want = q(query, "q")
-        .and_then(|q| q.strip_prefix("to:"))
-        .map(str::to_owned);
+    let filters = match gmail_query(q(query, "q").unwrap_or("")) {
+        Ok(f) => f,
+        Err(e) => return bad(&format!("Invalid query: {e}")),
+    };
     let ids: Vec<String> = s
         .sent
         .iter()
-        .filter(|m| {
-            want.as_ref()
-                .is_none_or(|w| m.to.contains(w) || m.cc.contains(w))
-        })
+        .filter(|m| filters.iter().all(|f| f.matches(m)))
         .map(|m| m.id.clone())
         .collect();
     let (items, next) = page(&ids, q(query, "pageToken"), s.page_size.min(max));
@@ -243,6 +296,53 @@ fn drive_list(state: &Shared, query: &Query) -> Response {
         out["nextPageToken"] = Value::String(n);
     }
     json(200, out)
+}
+
+/// `files.get?alt=media`: the bytes; a native Google file cannot be downloaded this way.
+fn drive_get(state: &Shared, id: &str, query: &Query) -> Response {
+    let s = state.lock().expect("lock");
+    let Some(f) = s.files.iter().find(|f| f.id == id && !f.trashed) else {
+        return not_found(&format!("File not found: {id}."));
+    };
+    if s.shared_drive_id.is_some() && q(query, "supportsAllDrives") != Some("true") {
+        return not_found(&format!("File not found: {id}."));
+    }
+    if q(query, "alt") != Some("media") {
+        return json(200, j!({"id": f.id, "name": f.name, "mimeType": f.mime}));
+    }
+    if f.mime.starts_with("application/vnd.google-apps.") {
+        return google_error(
+            403,
+            "PERMISSION_DENIED",
+            "fileNotDownloadable",
+            "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
+        );
+    }
+    bytes_response(f.content.clone())
+}
+
+/// `files.export`: a native spreadsheet as `.xlsx` (the fake keeps the exported bytes as content).
+fn drive_export(state: &Shared, id: &str, query: &Query) -> Response {
+    let s = state.lock().expect("lock");
+    let Some(f) = s.files.iter().find(|f| f.id == id && !f.trashed) else {
+        return not_found(&format!("File not found: {id}."));
+    };
+    if !f.mime.starts_with("application/vnd.google-apps.") {
+        return bad("Export only supports Docs Editors files.");
+    }
+    if q(query, "mimeType") != Some(XLSX_EXPORT) {
+        return bad("The requested conversion is not supported.");
+    }
+    bytes_response(f.content.clone())
+}
+
+const XLSX_EXPORT: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn bytes_response(bytes: Vec<u8>) -> Response {
+    axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/octet-stream")],
+        bytes,
+    ))
 }
 
 fn drive_upload(

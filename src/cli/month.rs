@@ -1,0 +1,109 @@
+//! `dispatch report`, `dispatch statements` and `dispatch roster sync`: the month-end and roster
+//! jobs run now, in this process (the queue jobs run the same code).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use dispatch_core::domain::Month;
+use dispatch_core::{Backend, Settings};
+
+use crate::month::{report, roster, statements, MonthContext};
+
+fn month(raw: &str) -> anyhow::Result<Month> {
+    crate::month::resolve_month(raw, chrono::Utc::now())
+        .map_err(|e| anyhow::anyhow!("--month: {e}"))
+}
+
+/// `dispatch report --month YYYY-MM`.
+pub async fn report(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
+    let m = month(raw)?;
+    let ctx = crate::app::month_context(settings, backend)?;
+    let started = std::time::Instant::now();
+    let mut progress =
+        |stage: &str| eprintln!("  {stage} ({:.1} s)", started.elapsed().as_secs_f64());
+    let out = report::run_report(&ctx, m, &mut progress)
+        .await
+        .with_context(|| format!("monthly report for {m}"))?;
+    println!(
+        "report {}: {} charters ({} without revenue left out){} -> {}",
+        out.month,
+        out.rows,
+        out.without_revenue,
+        if out.prior_order {
+            ", columns in the prior month's order"
+        } else {
+            ""
+        },
+        out.file.location
+    );
+    if !out.shared_with.is_empty() {
+        println!("shared with {}", out.shared_with.join(", "));
+    }
+    if out.unreadable_records > 0 {
+        eprintln!(
+            "warning: {} charter records of {m} could not be read and are not in the report (see the log lines above)",
+            out.unreadable_records
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dispatch statements --month YYYY-MM [--dry-run]`.
+pub async fn statements(
+    settings: &Settings,
+    backend: &Backend,
+    raw: &str,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    let m = month(raw)?;
+    let ctx = crate::app::month_context(settings, backend)?;
+    if dry_run {
+        let planned = statements::plan(&ctx, m)
+            .await
+            .context("planning statements")?;
+        println!(
+            "statements for {m} (dry run, nothing sent) via {}:",
+            ctx.mailer.describe()
+        );
+        for p in &planned {
+            println!("  {}", p.line());
+        }
+        let blocked = planned.iter().filter(|p| p.problem.is_some()).count();
+        println!("{} statements, {blocked} cannot be sent", planned.len());
+        return Ok(if blocked > 0 {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    match statements::send(&ctx, m).await {
+        Ok(out) => {
+            println!("{} (via {})", out.summary(), ctx.mailer.describe());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!("statements already sent stay sent; run the same command again once fixed");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// `dispatch roster sync [--file X.xlsx]`.
+pub async fn roster_sync(
+    settings: &Settings,
+    backend: &Backend,
+    file: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let ctx: Arc<MonthContext> = crate::app::month_context(settings, backend)?;
+    let report = roster::sync(&ctx, file).await.context("roster sync")?;
+    println!("{report}");
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

@@ -1,0 +1,94 @@
+//! Queue handlers for the month-end and roster jobs (`reports` and `roster` queues).
+//!
+//! Payloads: `{"month": "2024-05"}` or `{"month": "previous", "scheduled_time": "…"}` (the
+//! month-end schedule); roster sync takes `{}`. The worker runs each envelope key once; statements
+//! are also once per member and month inside the job, so a schedule and a manual enqueue for the
+//! same month still send each statement once. A report run twice replaces its file.
+
+use std::sync::Arc;
+
+use dispatch_core::domain::{JobEnvelope, JobKind, Month};
+use dispatch_ingest::worker::{JobError, JobHandler, Registry};
+use tracing::Instrument;
+
+use super::{resolve_month, MonthContext, MonthError};
+
+/// Handles `monthly_report`, `statements` and `roster_sync`.
+pub struct MonthJobs(pub Arc<MonthContext>);
+
+fn job_error(e: MonthError) -> JobError {
+    if e.is_retryable() {
+        JobError::Retry(e.to_string())
+    } else {
+        JobError::Permanent(e.to_string())
+    }
+}
+
+/// The job's month, `previous` resolved against the schedule's time (else now).
+pub fn job_month(job: &JobEnvelope) -> Result<Month, MonthError> {
+    let raw = job
+        .payload
+        .get("month")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| {
+            MonthError::Input("payload has no `month` (YYYY-MM or `previous`)".into())
+        })?;
+    let now = job
+        .payload
+        .get("scheduled_time")
+        .and_then(|v| v.as_str())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.to_utc())
+        .unwrap_or_else(chrono::Utc::now);
+    resolve_month(raw, now)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+#[async_trait::async_trait]
+impl JobHandler for MonthJobs {
+    async fn handle(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
+        let ctx = &self.0;
+        match job.kind {
+            JobKind::MonthlyReport => {
+                let month = job_month(job).map_err(job_error)?;
+                let mut progress = |stage: &str| tracing::info!(%month, "{stage}");
+                super::report::run_report(ctx, month, &mut progress)
+                    .instrument(tracing::info_span!("monthly_report", %month))
+                    .await
+                    .map(|o| to_json(&o))
+                    .map_err(job_error)
+            }
+            JobKind::Statements => {
+                let month = job_month(job).map_err(job_error)?;
+                let out = super::statements::send(ctx, month)
+                    .instrument(tracing::info_span!("statements", %month))
+                    .await
+                    .map_err(job_error)?;
+                tracing::info!(%month, "{}", out.summary());
+                Ok(to_json(&out))
+            }
+            JobKind::RosterSync => {
+                let report = super::roster::sync(ctx, None)
+                    .instrument(tracing::info_span!("roster_sync"))
+                    .await
+                    .map_err(job_error)?;
+                Ok(to_json(&report))
+            }
+            other => Err(JobError::Permanent(format!(
+                "the month jobs do not handle `{other}`"
+            ))),
+        }
+    }
+}
+
+/// Registers the month-end and roster handlers.
+pub fn register(registry: Registry, ctx: Arc<MonthContext>) -> Registry {
+    let h: Arc<dyn JobHandler> = Arc::new(MonthJobs(ctx));
+    registry
+        .with(JobKind::MonthlyReport, h.clone())
+        .with(JobKind::Statements, h.clone())
+        .with(JobKind::RosterSync, h)
+}
