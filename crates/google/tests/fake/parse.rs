@@ -45,10 +45,10 @@ pub fn b64url(s: &str) -> Option<Vec<u8>> {
 
 /// Headers (unfolded, in order) and the body of a MIME entity.
 pub fn split_entity(raw: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = match text.find("\r\n\r\n") {
-        Some(i) => (&text[..i], text[i + 4..].to_owned()),
-        None => (&text[..], String::new()),
+    // Binary-safe: only the header block is text; the body (an uploaded workbook) stays bytes.
+    let (head, body) = match raw.windows(4).position(|w| w == b"\r\n\r\n") {
+        Some(i) => (String::from_utf8_lossy(&raw[..i]).into_owned(), raw[i + 4..].to_vec()),
+        None => (String::from_utf8_lossy(raw).into_owned(), Vec::new()),
     };
     let mut headers: Vec<(String, String)> = Vec::new();
     for line in head.split("\r\n") {
@@ -61,7 +61,7 @@ pub fn split_entity(raw: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
             headers.push((k.trim().to_owned(), v.trim().to_owned()));
         }
     }
-    (headers, body.into_bytes())
+    (headers, body)
 }
 
 /// The value of header `name`.
