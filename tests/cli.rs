@@ -32,9 +32,19 @@ fn demo_stores_the_samples_and_is_repeatable() {
     assert!(first.status.success(), "{}", text(&first));
     let out = text(&first);
     assert!(
-        out.contains("stored 8 roster members and 9 new charters"),
+        out.contains("roster sync from workbook") && out.contains("created 8, updated 0"),
         "{out}"
     );
+    assert!(out.contains("stored 9 new charters"), "{out}");
+    assert!(dir.path().join("data/availability.xlsx").exists());
+    // Month end: the report in the drive folder, one statement per member who worked.
+    assert!(
+        dir.path()
+            .join("data/drive/JADA Business/Reports/Revenue 2024-05.xlsx")
+            .exists(),
+        "{out}"
+    );
+    assert!(out.contains("statements for 2024-05: 5 sent"), "{out}");
     assert!(
         out.contains("presses accept")
             && out.contains("presses decline")
@@ -51,11 +61,35 @@ fn demo_stores_the_samples_and_is_repeatable() {
     assert!(dir.path().join("data/dispatch.sqlite3").exists());
     let again = dispatch(dir.path(), &["demo"], &[]);
     assert!(again.status.success());
+    let again_out = text(&again);
     assert!(
-        text(&again).contains("0 new charters (9 were already there)"),
-        "{}",
-        text(&again)
+        again_out.contains("0 new charters (9 were already there)")
+            && again_out.contains("created 0, updated 0, unchanged 8")
+            && again_out.contains("0 sent, 5 already sent earlier"),
+        "{again_out}"
     );
+    // The month-end commands on the same data: the dry run names recipients, sends nothing.
+    let dry = dispatch(
+        dir.path(),
+        &["statements", "--month", "2024-05", "--dry-run"],
+        &[],
+    );
+    assert!(dry.status.success(), "{}", text(&dry));
+    assert!(
+        text(&dry).contains("to ana@crew.example.com"),
+        "{}",
+        text(&dry)
+    );
+    let bad = dispatch(dir.path(), &["report", "--month", "May"], &[]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("YYYY-MM"), "{}", text(&bad));
+    let sync = dispatch(
+        dir.path(),
+        &["roster", "sync", "--file", "missing.xlsx"],
+        &[],
+    );
+    assert!(!sync.status.success());
+    assert!(text(&sync).contains("missing.xlsx"), "{}", text(&sync));
     let doctor = dispatch(dir.path(), &["doctor"], &[]);
     assert!(doctor.status.success(), "{}", text(&doctor));
     assert!(text(&doctor).contains("all 11 tables and queues are as expected"));

@@ -37,6 +37,7 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
     if settings.ops_emails.is_empty() {
         settings.ops_emails = vec!["ops@charter.example.com".into()];
     }
+    settings.roster_year = Some(2024); // the sample season
     if settings.auditor_email.is_none() {
         settings.auditor_email = Some("auditor@charter.example.com".into());
     }
@@ -66,11 +67,19 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
         "sample roster has bad rows: {:?}",
         roster.bad
     );
-    backend
-        .roster
-        .upsert_batch(&roster.good)
+    // The roster arrives the way the ops team keeps it: an availability workbook, synced.
+    let sheet = settings.roster_path();
+    let bytes = dispatch_reporting::sheet::sample::sample_availability_workbook(
+        &roster.good,
+        "JADA crew availability — season 2024",
+    )?;
+    crate::month::files::write_atomic(&sheet, &bytes)?;
+    let ctx = crate::app::month_context(&settings, &backend)?;
+    let synced = crate::month::roster::sync(&ctx, None)
         .await
-        .context("storing the sample roster")?;
+        .context("syncing the sample availability workbook")?;
+    anyhow::ensure!(synced.problems.is_empty(), "sample workbook: {synced}");
+    println!("{synced}");
     let charters = import::charters_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(
         SAMPLE_CHARTERS,
     )?);
@@ -80,10 +89,7 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
         charters.bad
     );
     let (new, existing) = super::charters::store_charters(&backend, &charters).await?;
-    println!(
-        "stored {} roster members and {new} new charters ({existing} were already there)",
-        roster.good.len()
-    );
+    println!("stored {new} new charters ({existing} were already there)");
 
     let cascade = crate::app::cascade(&settings, &backend)?;
     let router = dispatch_cascade::web::router(cascade.clone());

@@ -71,6 +71,11 @@ pub async fn statements(
         for p in &planned {
             println!("  {}", p.line());
         }
+        if ctx.auditor.is_none() {
+            println!(
+                "  note: no auditor set (DISPATCH_AUDITOR_EMAIL), so statements go without a CC"
+            );
+        }
         let blocked = planned.iter().filter(|p| p.problem.is_some()).count();
         println!("{} statements, {blocked} cannot be sent", planned.len());
         return Ok(if blocked > 0 {
