@@ -111,13 +111,13 @@ pub fn parse_address_list(value: &str) -> Vec<EmailAddress> {
             // Fall back to one entry at a time so one bad entry does not hide the rest.
             value
                 .split(',')
-                .filter_map(|part| {
+                .map(|part| {
                     let part = part.trim();
                     let inner = match (part.rfind('<'), part.rfind('>')) {
                         (Some(a), Some(b)) if a < b => &part[a + 1..b],
                         _ => part,
                     };
-                    Some(inner.trim().to_string())
+                    inner.trim().to_string()
                 })
                 .collect()
         });
