@@ -98,10 +98,18 @@ mod contracts {
             queues: world.backend.queues.clone(),
             attempts: 2,
         };
+        let before = dispatch_core::metrics::Snapshot::now();
         let response = lambda
             .handle(fixture::<StreamEvent>("stream-batch-poison.json"))
             .await;
         assert!(response.batch_item_failures.is_empty(), "{response:?}");
+        let d = dispatch_core::metrics::Snapshot::now().since(&before);
+        use dispatch_core::metrics::Counter;
+        assert!(
+            d.get(Counter::RecordsProcessed) >= 2 && d.get(Counter::RecordsDeadLettered) >= 1,
+            "{}",
+            d.summary()
+        );
         assert_eq!(
             *handler.seen.lock().unwrap(),
             vec!["2024-05-03", "2024-05-05"]
@@ -154,7 +162,21 @@ mod contracts {
             prefix: String::new(),
             workers: vec![worker],
         };
+        let before = dispatch_core::metrics::Snapshot::now();
         let response = lambda.handle(fixture::<SqsEvent>("sqs-batch.json")).await;
+        // The counters saw it (>=: under `cargo test` other tests share the process).
+        use dispatch_core::metrics::{Counter, Snapshot};
+        let d = Snapshot::now().since(&before);
+        for c in [
+            Counter::JobsProcessed,
+            Counter::JobsDeadLettered,
+            Counter::JobsRetried,
+        ] {
+            assert!(d.get(c) >= 1, "{}: {}", c.name(), d.summary());
+        }
+        let emf: serde_json::Value =
+            serde_json::from_str(&d.emf_line("dispatch-worker-lambda", 0)).unwrap();
+        assert!(emf["JobsDeadLettered"].as_u64().unwrap() >= 1);
         let ids: Vec<_> = response
             .batch_item_failures
             .iter()

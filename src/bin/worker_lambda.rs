@@ -21,7 +21,16 @@ async fn main() -> Result<(), Error> {
         async move {
             let span = tracing::info_span!("invocation", request_id = %event.context.request_id, messages = event.payload.records.len());
             let _enter = span.enter();
-            Ok::<_, Error>(lambda.handle(event.payload).await)
+            let before = dispatch_core::metrics::Snapshot::now();
+            let response = lambda.handle(event.payload).await;
+            // One Embedded Metric Format line per invocation: CloudWatch reads it as metrics.
+            println!(
+                "{}",
+                dispatch_core::metrics::Snapshot::now()
+                    .since(&before)
+                    .emf_line("dispatch-worker-lambda", chrono::Utc::now().timestamp_millis())
+            );
+            Ok::<_, Error>(response)
         }
     }))
     .await

@@ -21,6 +21,11 @@ pub enum CharterCommand {
         /// The JSON file.
         file: PathBuf,
     },
+    /// One charter and its thread (offers, answers, lapses, escalations, staffing), oldest first.
+    Show {
+        /// The charter id.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -72,7 +77,51 @@ pub async fn run_charter(backend: &Backend, cmd: CharterCommand) -> anyhow::Resu
     match cmd {
         CharterCommand::Add(a) => add(backend, a).await,
         CharterCommand::Import { file } => import_charters(backend, &file).await,
+        CharterCommand::Show { id } => show(backend, &id).await,
     }
+}
+
+async fn show(backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
+    let id = CharterId::parse(raw).context("charter id")?;
+    let Some(c) = backend
+        .charters
+        .get(&id)
+        .await
+        .context("reading crew-dispatch")?
+    else {
+        anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
+    };
+    println!(
+        "charter {} on {} aboard {}: {} · captain {} · crew [{}] of {} needed · {} guests",
+        c.charter_id,
+        c.charter_date,
+        c.vessel_name,
+        c.status.as_str(),
+        c.captain_assigned.as_ref().map_or("-", |x| x.as_str()),
+        c.crew_assigned
+            .iter()
+            .map(|x| x.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        c.crew_needed.map_or("?".to_string(), |n| n.to_string()),
+        c.guest_count
+    );
+    let thread = backend
+        .thread
+        .list(&id)
+        .await
+        .context("reading charter-chats")?;
+    println!("thread ({} entries):", thread.len());
+    for e in thread {
+        println!(
+            "  {}  {:<14} {:<12} {}",
+            e.ts.format("%Y-%m-%d %H:%M:%S"),
+            e.kind.as_str(),
+            e.crew_id.as_ref().map_or("", |x| x.as_str()),
+            e.text
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn run_roster(backend: &Backend, cmd: RosterCommand) -> anyhow::Result<ExitCode> {

@@ -73,10 +73,14 @@ pub async fn run(
         backend.admin.describe(),
         parts
     );
+    let started = dispatch_core::metrics::Snapshot::default();
     shutdown_signal().await;
     eprintln!("stopping: finishing running jobs, releasing the rest");
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
+    let counts = dispatch_core::metrics::Snapshot::now().since(&started);
+    tracing::info!(summary = %counts.summary(), "dispatch stopped");
+    eprintln!("stopped. this run: {}", counts.summary());
     Ok(ExitCode::SUCCESS)
 }
 

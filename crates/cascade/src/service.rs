@@ -11,7 +11,8 @@ use dispatch_core::domain::{
     Charter, CharterId, CharterStatus, CrewId, CrewMember, EmailAddress, JobEnvelope, JobKind,
     Offer, OfferId, OfferStatus, Role, ThreadEntry, ThreadKind,
 };
-use dispatch_core::idempotency::{run_once, IdempotencyConfig, OnceError};
+use dispatch_core::idempotency::{run_once, IdempotencyConfig, Once, OnceError};
+use dispatch_core::metrics::{self, Counter};
 use dispatch_core::ports::{
     AcceptOutcome, AcceptRequest, OfferTransition, OutMessage, QueueId, MAX_DELAY,
 };
@@ -150,6 +151,13 @@ impl Cascade {
     /// Writes a thread entry once per entry id, whatever retries happen (its time is the first try's).
     async fn note(&self, e: ThreadEntry) -> Result<(), StoreError> {
         let key = format!("thread#{}#{}", e.charter_id, e.id);
+        let counter = match e.kind {
+            ThreadKind::OfferSent => Some(Counter::OffersSent),
+            ThreadKind::Accepted => Some(Counter::OffersAccepted),
+            ThreadKind::Lapsed => Some(Counter::OffersLapsed),
+            ThreadKind::Escalated => Some(Counter::Escalations),
+            _ => None,
+        };
         match run_once(
             self.backend.idempotency.as_ref(),
             &key,
@@ -159,7 +167,13 @@ impl Cascade {
         )
         .await
         {
-            Ok(_) => Ok(()),
+            Ok(once) => {
+                // Counted once per thread entry: a replayed step finds the entry already written.
+                if let (Once::Ran(_), Some(c)) = (once, counter) {
+                    metrics::incr(c);
+                }
+                Ok(())
+            }
             Err(OnceError::Work(e)) | Err(OnceError::Store(e)) => Err(e),
             Err(other) => Err(StoreError::Invalid(format!("{other:?}"))),
         }

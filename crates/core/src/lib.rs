@@ -26,6 +26,7 @@ mod error;
 pub mod idempotency;
 pub mod item;
 pub mod local;
+pub mod metrics;
 pub mod ports;
 pub mod records;
 pub mod retry;

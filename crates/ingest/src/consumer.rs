@@ -10,6 +10,7 @@
 //! A record is retried with backoff a bounded number of times; one that keeps failing goes to
 //! `ingest-dlq` with the full record, the error and its shard and sequence, and the shard moves on.
 
+use dispatch_core::metrics::{self, Counter};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -371,8 +372,12 @@ impl Consumer {
         let error = loop {
             attempt += 1;
             match self.handler.handle(record).await {
-                Ok(()) => return Ok(true),
+                Ok(()) => {
+                    metrics::incr(Counter::RecordsProcessed);
+                    return Ok(true);
+                }
                 Err(e) if e.retryable && attempt < self.cfg.record_attempts => {
+                    metrics::incr(Counter::RecordsRetried);
                     let wait = crate::backoff::delay(
                         attempt,
                         self.cfg.retry_base,
@@ -390,6 +395,7 @@ impl Consumer {
             .attribute("dispatch-error", truncate(&error.message, 1000))
             .attribute("dispatch-source", "stream");
         self.queues.send(QueueId::IngestDlq, &[msg]).await?;
+        metrics::incr(Counter::RecordsDeadLettered);
         Ok(false)
     }
 

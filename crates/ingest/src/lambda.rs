@@ -13,6 +13,7 @@
 //!   message id (with the visibility set to the backoff), poison is moved to the DLQ and counts
 //!   as handled.
 
+use dispatch_core::metrics::{self, Counter};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,6 +93,7 @@ impl StreamLambda {
                 Err((true, why)) if !seq.is_empty() => Some(why),
                 Err((_, why)) => match self.dead_letter(&record, &why).await {
                     Ok(()) => {
+                        metrics::incr(Counter::RecordsDeadLettered);
                         tracing::error!(error = %why, "record sent to ingest-dlq");
                         None
                     }
@@ -121,8 +123,12 @@ impl StreamLambda {
         loop {
             attempt += 1;
             match self.handler.handle(record).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    metrics::incr(Counter::RecordsProcessed);
+                    return Ok(());
+                }
                 Err(e) if e.retryable && attempt < self.attempts => {
+                    metrics::incr(Counter::RecordsRetried);
                     tokio::time::sleep(crate::backoff::delay(
                         attempt,
                         Duration::from_millis(100),

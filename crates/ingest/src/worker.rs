@@ -165,8 +165,20 @@ impl Worker {
     }
 
     /// Decides a message's fate, running its job at most once per idempotency key. Does not touch
-    /// the message itself.
+    /// the message itself. Counts the outcome (see `dispatch_core::metrics`).
     pub async fn execute(&self, body: &str, receive_count: u32) -> Decision {
+        use dispatch_core::metrics::{incr, Counter};
+        let d = self.decide(body, receive_count).await;
+        match &d {
+            Decision::Ack { .. } => incr(Counter::JobsProcessed),
+            Decision::Retry { .. } => incr(Counter::JobsRetried),
+            Decision::Defer { .. } => {}
+            Decision::DeadLetter { .. } => incr(Counter::JobsDeadLettered),
+        }
+        d
+    }
+
+    async fn decide(&self, body: &str, receive_count: u32) -> Decision {
         let job = match JobEnvelope::parse(body) {
             Ok(j) => j,
             Err(e) => {
