@@ -17,4 +17,5 @@ pub mod demo;
 pub mod gmail;
 pub mod import;
 pub mod month;
+pub mod secrets;
 pub mod telemetry;

@@ -10,7 +10,10 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
-    let settings = dispatch_core::Settings::load(None)?;
+    let mut settings = dispatch_core::Settings::load(None)?;
+    dispatch::secrets::apply_from_env(&mut settings)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
     let backend = dispatch_core::open_backend(&settings).await?;
     let lambda = Arc::new(SqsLambda {
         prefix: settings.prefix.clone(),

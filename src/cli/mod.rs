@@ -105,9 +105,14 @@ pub async fn main() -> ExitCode {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo { serve } => demo::run(cli.config.as_deref(), serve).await,
-        Command::Auth(c) => auth::run(&load_settings(cli.config.as_deref())?, c).await,
+        Command::Auth(c) => {
+            let mut settings = load_settings(cli.config.as_deref())?;
+            crate::secrets::apply_from_env(&mut settings).await?;
+            auth::run(&settings, c).await
+        }
         command => {
-            let settings = load_settings(cli.config.as_deref())?;
+            let mut settings = load_settings(cli.config.as_deref())?;
+            crate::secrets::apply_from_env(&mut settings).await?;
             let backend = open(&settings).await?;
             match command {
                 Command::Bootstrap => admin::bootstrap(&backend).await,
