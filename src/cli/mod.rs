@@ -116,7 +116,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let backend = open(&settings).await?;
             match command {
                 Command::Bootstrap => admin::bootstrap(&backend).await,
-                Command::Doctor => admin::doctor(&backend).await,
+                Command::Doctor => admin::doctor(&settings, &backend).await,
                 Command::Charter(c) => charters::run_charter(&backend, c).await,
                 Command::Roster(charters::RosterCommand::Sync { file }) => {
                     month::roster_sync(&settings, &backend, file).await
