@@ -199,7 +199,7 @@ pub fn drive_client(
         base: settings.drive_base_url.clone(),
         upload_base: settings.drive_base_url.clone(),
         shared_drive_id: settings.shared_drive_id.clone(),
-        http: dispatch_google::http::HttpConfig::default(),
+        ..Default::default()
     };
     dispatch_google::drive::DriveClient::new(cfg, tokens).map_err(|e| anyhow::anyhow!("Drive: {e}"))
 }

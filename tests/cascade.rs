@@ -241,7 +241,7 @@ async fn cancellation_releases_holds_revokes_offers_and_tells_the_crew() {
         .unwrap();
     s.cascade.release(&c.charter_id).await.unwrap();
     s.cascade.release(&c.charter_id).await.unwrap(); // a replay changes nothing
-    for m in ["cap", &crew_offers[0].crew_id.to_string()] {
+    for m in ["cap", crew_offers[0].crew_id.as_ref()] {
         assert!(
             s.world
                 .backend

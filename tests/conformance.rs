@@ -705,7 +705,7 @@ mod contracts {
             name: format!("Member {i}"),
             email: EmailAddress::parse(&format!("m{i}@example.com")).unwrap(),
             phone: Some("555-0100".into()),
-            captain_certified: i % 5 == 0,
+            captain_certified: i.is_multiple_of(5),
             available_dates: [CharterDate::parse("2024-05-03").unwrap()].into(),
             certifications: ["deckhand".to_string()].into(),
             active: true,

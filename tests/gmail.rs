@@ -35,15 +35,16 @@ async fn offer_and_statement_mail_go_out_through_gmail() {
     };
     let id = mailer.send(&mail).await.unwrap();
     assert!(!id.is_empty());
-    let state = world.fake.state();
-    let sent = state.sent.last().expect("the fake received the mail");
-    assert_eq!(sent.to, vec!["ana@example.com", "ana.home@example.com"]);
-    assert_eq!(sent.cc, vec!["auditor@example.com"]);
-    assert_eq!(sent.subject, "Crew statement May 2024 – Ana Silva");
-    assert_eq!(sent.attachments.len(), 1);
-    assert_eq!(sent.attachments[0].0, "statement-2024-05.xlsx");
-    assert_eq!(sent.attachments[0].2, b"PK\x03\x04xlsx".to_vec());
-    drop(state);
+    {
+        let state = world.fake.state();
+        let sent = state.sent.last().expect("the fake received the mail");
+        assert_eq!(sent.to, vec!["ana@example.com", "ana.home@example.com"]);
+        assert_eq!(sent.cc, vec!["auditor@example.com"]);
+        assert_eq!(sent.subject, "Crew statement May 2024 – Ana Silva");
+        assert_eq!(sent.attachments.len(), 1);
+        assert_eq!(sent.attachments[0].0, "statement-2024-05.xlsx");
+        assert_eq!(sent.attachments[0].2, b"PK\x03\x04xlsx".to_vec());
+    }
     // A 400 from Gmail is not worth a retry; a 503 is.
     world.fake.fail_next(fake::Failure::BadRequest, 1);
     assert!(!mailer.send(&mail).await.unwrap_err().is_retryable());

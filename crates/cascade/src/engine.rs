@@ -180,9 +180,9 @@ pub fn slate<'a>(s: &Situation<'a>, role: Role) -> Slate<'a> {
             Some(Exclusion::IsCaptain)
         } else if c.crew_assigned.contains(&m.crew_id) {
             Some(Exclusion::OnCrew)
-        } else if matches!(role, Role::Captain) && !m.captain_certified {
-            Some(Exclusion::NotCertified)
-        } else if !required.iter().all(|r| m.certifications.contains(r)) {
+        } else if (matches!(role, Role::Captain) && !m.captain_certified)
+            || !required.iter().all(|r| m.certifications.contains(r))
+        {
             Some(Exclusion::NotCertified)
         } else if !m.is_available(c.charter_date) {
             Some(Exclusion::NotAvailable)

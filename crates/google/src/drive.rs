@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::http::{segment, Api, HttpConfig};
+use crate::http::{segment, Answer, Api, HttpConfig};
 use crate::{GoogleError, TokenSource};
 
 /// Drive's public base URL (API and uploads).
@@ -16,8 +16,12 @@ pub const FOLDER_MIME: &str = "application/vnd.google-apps.folder";
 pub const SPREADSHEET_MIME: &str = "application/vnd.google-apps.spreadsheet";
 /// The MIME type of an `.xlsx` workbook.
 pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-/// Multipart uploads above this size should be resumable (not implemented: statements are small).
+/// Google's limit for a multipart upload; larger files go through a resumable session.
 pub const MULTIPART_LIMIT: usize = 5 * 1024 * 1024;
+/// Resumable chunks (all but the last) must be a multiple of this many bytes.
+pub const CHUNK_GRANULE: usize = 256 * 1024;
+/// Times a resumable upload starts over after its session expired (404/410) before giving up.
+const SESSION_RESTARTS: usize = 2;
 
 /// Where Drive is and which drive to use.
 #[derive(Debug, Clone)]
@@ -28,6 +32,10 @@ pub struct DriveConfig {
     pub upload_base: String,
     /// The shared drive holding reports; `None` means My Drive of the delegated user.
     pub shared_drive_id: Option<String>,
+    /// Uploads larger than this use a resumable session; smaller ones one multipart request.
+    pub resumable_above: usize,
+    /// Bytes per resumable chunk, rounded up to a multiple of [`CHUNK_GRANULE`].
+    pub chunk_size: usize,
     /// Timeouts and retries.
     pub http: HttpConfig,
 }
@@ -38,6 +46,8 @@ impl Default for DriveConfig {
             base: DRIVE_BASE.into(),
             upload_base: DRIVE_BASE.into(),
             shared_drive_id: None,
+            resumable_above: MULTIPART_LIMIT,
+            chunk_size: 8 * 1024 * 1024,
             http: HttpConfig::default(),
         }
     }
@@ -83,6 +93,7 @@ impl DriveClient {
         let mut cfg = cfg;
         cfg.base = cfg.base.trim_end_matches('/').to_owned();
         cfg.upload_base = cfg.upload_base.trim_end_matches('/').to_owned();
+        cfg.chunk_size = cfg.chunk_size.max(1).div_ceil(CHUNK_GRANULE) * CHUNK_GRANULE;
         Ok(Self {
             api: Api::new(tokens, cfg.http.clone())?,
             cfg,
@@ -266,11 +277,10 @@ impl DriveClient {
         mime: &str,
         bytes: &[u8],
     ) -> Result<DriveFile, GoogleError> {
-        if bytes.len() > MULTIPART_LIMIT {
-            tracing::warn!(
-                size = bytes.len(),
-                "multipart upload above 5 MB; Google may refuse it"
-            );
+        if bytes.len() > self.cfg.resumable_above && !bytes.is_empty() {
+            return self
+                .upload_resumable(what, method, url, meta, mime, bytes)
+                .await;
         }
         let boundary = format!("dispatch-{:032x}", rand::random::<u128>());
         let body = multipart_related(&boundary, meta, mime, bytes);
@@ -288,6 +298,178 @@ impl DriveClient {
                     .body(body.clone())
             })
             .await
+    }
+
+    /// A resumable upload: open a session with the metadata, send the bytes in chunks, and after
+    /// a failure ask the session how much it kept and go on from there. An expired session
+    /// (404/410) starts over, at most [`SESSION_RESTARTS`] times.
+    async fn upload_resumable(
+        &self,
+        what: &'static str,
+        method: reqwest::Method,
+        url: &str,
+        meta: &serde_json::Value,
+        mime: &str,
+        bytes: &[u8],
+    ) -> Result<DriveFile, GoogleError> {
+        let mut restarts = 0;
+        loop {
+            let session = self
+                .open_session(what, &method, url, meta, mime, bytes.len())
+                .await?;
+            match self.send_chunks(what, &session, bytes).await? {
+                Some(file) => return Ok(file),
+                None if restarts < SESSION_RESTARTS => {
+                    restarts += 1;
+                    tracing::warn!(
+                        call = what,
+                        restarts,
+                        "Drive upload session expired; starting over"
+                    );
+                }
+                None => {
+                    return Err(GoogleError::Api {
+                        status: 404,
+                        reason: Some("uploadSessionExpired".into()),
+                        message: format!(
+                            "{what}: the upload session expired {} times in a row",
+                            restarts + 1
+                        ),
+                        retry_after: None,
+                    })
+                }
+            }
+        }
+    }
+
+    /// Opens a resumable session; returns its URI (the `Location` header).
+    async fn open_session(
+        &self,
+        what: &'static str,
+        method: &reqwest::Method,
+        url: &str,
+        meta: &serde_json::Value,
+        mime: &str,
+        size: usize,
+    ) -> Result<String, GoogleError> {
+        let query = [
+            ("uploadType", "resumable"),
+            ("supportsAllDrives", "true"),
+            ("fields", "id,name,mimeType"),
+        ];
+        let size = size.to_string();
+        let answer = self
+            .api
+            .send_full(what, &|c| {
+                c.request(method.clone(), url)
+                    .query(&query)
+                    .header("X-Upload-Content-Type", mime)
+                    .header("X-Upload-Content-Length", size.as_str())
+                    .json(meta)
+            })
+            .await?;
+        let session = answer
+            .header("location")
+            .map(str::to_owned)
+            .ok_or_else(|| GoogleError::Decode {
+                what,
+                detail: "resumable session answer has no Location header".into(),
+            })?;
+        tracing::info!(call = what, size = %size, "Drive resumable upload session opened");
+        Ok(session)
+    }
+
+    /// Sends `bytes` to `session`. `Ok(None)` means the session is gone and must be reopened.
+    async fn send_chunks(
+        &self,
+        what: &'static str,
+        session: &str,
+        bytes: &[u8],
+    ) -> Result<Option<DriveFile>, GoogleError> {
+        let total = bytes.len();
+        let mut backoff = self.api.backoff();
+        // `None`: we do not know what the session kept (after a failure), so we ask.
+        let mut offset: Option<usize> = Some(0);
+        let mut kept = 0;
+        loop {
+            let sent = match offset {
+                Some(start) if start < total => {
+                    let end = (start + self.cfg.chunk_size).min(total);
+                    let range = format!("bytes {start}-{}/{total}", end - 1);
+                    let chunk = &bytes[start..end];
+                    self.api
+                        .attempt(&|c| {
+                            c.put(session)
+                                .header(reqwest::header::CONTENT_RANGE, range.as_str())
+                                .body(chunk.to_vec())
+                        })
+                        .await
+                }
+                _ => {
+                    let range = format!("bytes */{total}");
+                    self.api
+                        .attempt(&|c| {
+                            c.put(session)
+                                .header(reqwest::header::CONTENT_RANGE, range.as_str())
+                                .body(Vec::new())
+                        })
+                        .await
+                }
+            };
+            let failure = match sent {
+                Ok(a) if a.status == 200 || a.status == 201 => {
+                    let file: DriveFile =
+                        serde_json::from_slice(&a.body).map_err(|e| GoogleError::Decode {
+                            what,
+                            detail: e.to_string(),
+                        })?;
+                    return Ok(Some(file));
+                }
+                Ok(a) if a.status == 308 => {
+                    let committed = committed(&a);
+                    let sent_a_chunk = offset.is_some_and(|start| start < total);
+                    offset = Some(committed);
+                    if committed > kept {
+                        kept = committed;
+                        backoff = self.api.backoff();
+                    } else if sent_a_chunk {
+                        // The session kept nothing of what we sent: back off rather than spin.
+                        let Some(delay) = backoff.next() else {
+                            return Err(GoogleError::Decode {
+                                what,
+                                detail: format!(
+                                    "upload session stopped taking bytes at {kept} of {total}"
+                                ),
+                            });
+                        };
+                        tokio::time::sleep(delay).await;
+                    }
+                    if committed < total {
+                        continue;
+                    }
+                    // The session says it has everything but did not answer with the file.
+                    GoogleError::Decode {
+                        what,
+                        detail: "upload session kept every byte but returned no file".into(),
+                    }
+                }
+                Ok(a) if a.status == 404 || a.status == 410 => return Ok(None),
+                Ok(a) => a.error(),
+                Err(e) => e,
+            };
+            if !failure.is_retryable() {
+                return Err(failure);
+            }
+            let Some(delay) = backoff.next() else {
+                return Err(failure);
+            };
+            let delay = failure
+                .retry_after()
+                .map_or(delay, |r| r.min(crate::http::MAX_RETRY_AFTER));
+            tracing::warn!(call = what, error = %failure, kept, retry_in = ?delay, "Drive upload chunk failed; asking the session what it kept");
+            tokio::time::sleep(delay).await;
+            offset = None;
+        }
     }
 
     /// Gives each of `emails` read access to `file_id`, one after another (Drive refuses
@@ -324,6 +506,16 @@ impl DriveClient {
         }
         Ok(ids)
     }
+}
+
+/// How many bytes a 308 answer says the session kept: `Range: bytes=0-N` means N+1, no `Range`
+/// means none.
+fn committed(answer: &Answer) -> usize {
+    answer
+        .header("range")
+        .and_then(|r| r.trim().strip_prefix("bytes=0-"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .map_or(0, |n| n + 1)
 }
 
 /// A `multipart/related` body: the JSON metadata part first, then the media part.

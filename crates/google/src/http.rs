@@ -67,17 +67,35 @@ impl Api {
         what: &'static str,
         build: BuildRequest<'_>,
     ) -> Result<Vec<u8>, GoogleError> {
-        let policy = ExponentialBuilder::default()
-            .with_jitter()
-            .with_min_delay(self.cfg.min_backoff)
-            .with_max_delay(self.cfg.max_backoff)
-            .with_max_times(self.cfg.max_retries);
+        Ok(self.send_full(what, build).await?.body)
+    }
+
+    /// Sends with retries and returns the whole 2xx answer (headers too).
+    pub(crate) async fn send_full(
+        &self,
+        what: &'static str,
+        build: BuildRequest<'_>,
+    ) -> Result<Answer, GoogleError> {
         (|| self.once(build))
-            .retry(policy)
+            .retry(self.policy())
             .when(GoogleError::is_retryable)
             .adjust(|e, dur| dur.map(|d| e.retry_after().map_or(d, |r| r.min(MAX_RETRY_AFTER))))
             .notify(|e, dur| tracing::warn!(call = what, error = %e, retry_in = ?dur, "retrying Google call"))
             .await
+    }
+
+    /// The backoff delays of this client's retry policy, for callers that drive retries
+    /// themselves (resumable uploads).
+    pub(crate) fn backoff(&self) -> impl Iterator<Item = Duration> {
+        backon::BackoffBuilder::build(self.policy())
+    }
+
+    fn policy(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
+            .with_jitter()
+            .with_min_delay(self.cfg.min_backoff)
+            .with_max_delay(self.cfg.max_backoff)
+            .with_max_times(self.cfg.max_retries)
     }
 
     /// Sends with retries and decodes a JSON answer.
@@ -93,24 +111,53 @@ impl Api {
         })
     }
 
-    async fn once(&self, build: BuildRequest<'_>) -> Result<Vec<u8>, GoogleError> {
+    async fn once(&self, build: BuildRequest<'_>) -> Result<Answer, GoogleError> {
+        let answer = self.attempt(build).await?;
+        if (200..300).contains(&answer.status) {
+            return Ok(answer);
+        }
+        Err(answer.error())
+    }
+
+    /// One authenticated attempt, whatever status comes back: only a token or transport failure
+    /// is an error here.
+    pub(crate) async fn attempt(&self, build: BuildRequest<'_>) -> Result<Answer, GoogleError> {
         let token = self.tokens.access_token().await?;
         let resp = build(&self.http)
             .bearer_auth(&token.secret)
             .send()
             .await
             .map_err(GoogleError::transport)?;
-        let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(GoogleError::transport)?.to_vec();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// One HTTP answer: status, headers, body.
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Answer {
+    /// A header as text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// This (non-2xx) answer as Google's error, with its `Retry-After` in seconds.
+    pub(crate) fn error(&self) -> GoogleError {
+        let retry_after = self
+            .header("retry-after")
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = resp.bytes().await.map_err(GoogleError::transport)?;
-        if status.is_success() {
-            return Ok(body.to_vec());
-        }
-        Err(api_error(status.as_u16(), &body, retry_after))
+        api_error(self.status, &self.body, retry_after)
     }
 }
 

@@ -27,6 +27,7 @@ fn drive(w: &World, shared_drive: Option<&str>) -> DriveClient {
         upload_base: w.fake.base.clone(),
         shared_drive_id: shared_drive.map(str::to_owned),
         http: w.http(),
+        ..DriveConfig::default()
     };
     DriveClient::new(cfg, w.tokens()).unwrap()
 }

@@ -52,10 +52,17 @@ pub enum MailError {
     #[error("cannot build mail `{key}`: {message}")]
     Build { key: String, message: String },
     #[error("writing {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The sending service failed.
     #[error("sending mail `{key}`: {message}")]
-    Send { key: String, message: String, retryable: bool },
+    Send {
+        key: String,
+        message: String,
+        retryable: bool,
+    },
 }
 
 impl MailError {
@@ -69,30 +76,41 @@ impl MailError {
 }
 
 fn mailbox(name: Option<&str>, addr: &EmailAddress, key: &str) -> Result<Mailbox, MailError> {
-    let address = addr.as_str().parse().map_err(|e| MailError::Build { key: key.into(), message: format!("address {addr}: {e}") })?;
+    let address = addr.as_str().parse().map_err(|e| MailError::Build {
+        key: key.into(),
+        message: format!("address {addr}: {e}"),
+    })?;
     Ok(Mailbox::new(name.map(str::to_string), address))
 }
 
 /// The mail's RFC 5322 bytes.
 pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
-    let err = |m: String| MailError::Build { key: mail.key.clone(), message: m };
+    let err = |m: String| MailError::Build {
+        key: mail.key.clone(),
+        message: m,
+    };
     if mail.to.is_empty() {
         return Err(err("no recipient".into()));
     }
-    let mut b = Message::builder().from(mailbox(Some(&mail.from_name), &mail.from, &mail.key)?).subject(mail.subject.clone());
+    let mut b = Message::builder()
+        .from(mailbox(Some(&mail.from_name), &mail.from, &mail.key)?)
+        .subject(mail.subject.clone());
     for to in &mail.to {
         b = b.to(mailbox(None, to, &mail.key)?);
     }
     for cc in &mail.cc {
         b = b.cc(mailbox(None, cc, &mail.key)?);
     }
-    let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.clone());
+    let text = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .body(mail.text.clone());
     let message = if mail.attachments.is_empty() {
         b.singlepart(text)
     } else {
         let mut mp = MultiPart::mixed().singlepart(text);
         for a in &mail.attachments {
-            let ct = ContentType::parse(&a.content_type).map_err(|e| err(format!("content type {}: {e}", a.content_type)))?;
+            let ct = ContentType::parse(&a.content_type)
+                .map_err(|e| err(format!("content type {}: {e}", a.content_type)))?;
             mp = mp.singlepart(LettreAttachment::new(a.filename.clone()).body(a.bytes.clone(), ct));
         }
         b.multipart(mp)
@@ -106,7 +124,11 @@ pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
 pub fn parse_address_list(value: &str) -> Vec<EmailAddress> {
     let parsed = value
         .parse::<lettre::message::Mailboxes>()
-        .map(|m| m.into_iter().map(|mb| mb.email.to_string()).collect::<Vec<_>>())
+        .map(|m| {
+            m.into_iter()
+                .map(|mb| mb.email.to_string())
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_else(|_| {
             // Fall back to one entry at a time so one bad entry does not hide the rest.
             value
@@ -186,7 +208,17 @@ impl Outbox {
     pub fn file_for(&self, key: &str) -> PathBuf {
         let digest = Sha256::digest(key.as_bytes());
         let short: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-        let readable: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(60).collect();
+        let readable: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(60)
+            .collect();
         self.dir.join(format!("{readable}-{short}.eml"))
     }
     /// Every `.eml` file, oldest first.
@@ -196,7 +228,14 @@ impl Outbox {
                 rd.filter_map(Result::ok)
                     .map(|e| e.path())
                     .filter(|p| p.extension().is_some_and(|x| x == "eml"))
-                    .map(|p| (p.metadata().and_then(|m| m.modified()).unwrap_or(std::time::UNIX_EPOCH), p))
+                    .map(|p| {
+                        (
+                            p.metadata()
+                                .and_then(|m| m.modified())
+                                .unwrap_or(std::time::UNIX_EPOCH),
+                            p,
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -213,7 +252,10 @@ impl MailSender for Outbox {
         let dir = self.dir.clone();
         let target = path.clone();
         tokio::task::spawn_blocking(move || -> Result<(), MailError> {
-            let io = |source| MailError::Io { path: target.clone(), source };
+            let io = |source| MailError::Io {
+                path: target.clone(),
+                source,
+            };
             std::fs::create_dir_all(&dir).map_err(io)?;
             let tmp = target.with_extension("eml.tmp");
             std::fs::write(&tmp, &bytes).map_err(io)?;
@@ -221,8 +263,15 @@ impl MailSender for Outbox {
             Ok(())
         })
         .await
-        .map_err(|e| MailError::Send { key: mail.key.clone(), message: e.to_string(), retryable: true })??;
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        .map_err(|e| MailError::Send {
+            key: mail.key.clone(),
+            message: e.to_string(),
+            retryable: true,
+        })??;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         tracing::info!(key = %mail.key, file = %name, "mail written to outbox");
         Ok(name)
     }
@@ -245,7 +294,11 @@ mod tests {
             cc: vec![EmailAddress::parse("audit@example.com").unwrap()],
             subject: "Charter offer: Marlin on 2024-05-03".into(),
             text: "Open https://x/p/abc".into(),
-            attachments: vec![Attachment { filename: "s.xlsx".into(), content_type: XLSX.into(), bytes: vec![1, 2, 3] }],
+            attachments: vec![Attachment {
+                filename: "s.xlsx".into(),
+                content_type: XLSX.into(),
+                bytes: vec![1, 2, 3],
+            }],
         }
     }
 
@@ -254,13 +307,29 @@ mod tests {
         let mut m = mail();
         m.to.push(EmailAddress::parse("bob@example.com").unwrap());
         let bytes = build_mime(&m).unwrap();
-        let to: Vec<String> = header_values(&bytes, "to").iter().flat_map(|v| parse_address_list(v)).map(|a| a.to_string()).collect();
+        let to: Vec<String> = header_values(&bytes, "to")
+            .iter()
+            .flat_map(|v| parse_address_list(v))
+            .map(|a| a.to_string())
+            .collect();
         assert_eq!(to, ["ana@example.com", "bob@example.com"]);
-        let cc: Vec<String> = header_values(&bytes, "Cc").iter().flat_map(|v| parse_address_list(v)).map(|a| a.to_string()).collect();
+        let cc: Vec<String> = header_values(&bytes, "Cc")
+            .iter()
+            .flat_map(|v| parse_address_list(v))
+            .map(|a| a.to_string())
+            .collect();
         assert_eq!(cc, ["audit@example.com"]);
-        let odd = parse_address_list("\"Silva, Ana\" <ana@example.com>, not an address, <bob@example.com>");
-        assert_eq!(odd.iter().map(|a| a.as_str()).collect::<Vec<_>>(), ["ana@example.com", "bob@example.com"]);
-        let folded = header_values(b"To: a@example.com,\r\n b@example.com\r\nSubject: x\r\n\r\nTo: body@example.com", "to");
+        let odd = parse_address_list(
+            "\"Silva, Ana\" <ana@example.com>, not an address, <bob@example.com>",
+        );
+        assert_eq!(
+            odd.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+            ["ana@example.com", "bob@example.com"]
+        );
+        let folded = header_values(
+            b"To: a@example.com,\r\n b@example.com\r\nSubject: x\r\n\r\nTo: body@example.com",
+            "to",
+        );
         assert_eq!(folded, ["a@example.com, b@example.com"]);
     }
 
@@ -285,6 +354,8 @@ mod tests {
         outbox.send(&mail()).await.unwrap();
         let files = outbox.files();
         assert_eq!(files.len(), 1);
-        assert!(std::fs::read_to_string(&files[0]).unwrap().contains("Subject: Charter offer"));
+        assert!(std::fs::read_to_string(&files[0])
+            .unwrap()
+            .contains("Subject: Charter offer"));
     }
 }

@@ -105,6 +105,7 @@ pub trait TxExt {
     fn require_table(&self, name: &str) -> Result<(), StoreError>;
     fn get_item(&self, tbl: &str, pk: &str, sk: &str) -> Result<Option<Item>, StoreError>;
     /// Writes an item; records the change in the feed when `feed` is set.
+    #[allow(clippy::too_many_arguments)]
     fn put_item(
         &self,
         tbl: &str,

@@ -8,7 +8,10 @@ use super::parse::{
     addresses, b64url, boundary, decode_body, drive_q_literals, header, multipart_parts,
     split_entity,
 };
-use super::{google_error, json, FakeFile, Permission, SentMail, Shared};
+use super::{
+    failure_response, google_error, json, Failure, FakeFile, Permission, SentMail, Shared, State,
+    Upload,
+};
 
 type Query = [(String, String)];
 
@@ -26,6 +29,7 @@ pub fn route_name(method: &Method, path: &str) -> &'static str {
         ("GET", ["drive", "v3", "files"]) => "drive.list",
         ("POST", ["upload", "drive", "v3", "files"]) => "drive.create",
         ("PATCH", ["upload", "drive", "v3", "files", _]) => "drive.update",
+        ("PUT", ["upload", "drive", "v3", "files", ..]) => "drive.chunk",
         ("POST", ["drive", "v3", "files", _, "permissions"]) => "drive.permissions",
         ("GET", ["drive", "v3", "files", _, "export"]) => "drive.export",
         ("GET", ["drive", "v3", "files", _]) => "drive.get",
@@ -46,7 +50,7 @@ fn not_found(msg: &str) -> Response {
 /// Serves one authenticated API call.
 pub async fn dispatch(
     state: &Shared,
-    route: &str,
+    route: &'static str,
     _m: &Method,
     path: &str,
     query: &Query,
@@ -62,6 +66,7 @@ pub async fn dispatch(
         "drive.create" | "drive.update" => {
             drive_upload(state, route, seg.get(4).copied(), query, headers, body)
         }
+        "drive.chunk" => drive_chunk(&mut state.lock().expect("lock"), query, headers, body, None),
         "drive.permissions" => drive_share(state, seg[3], query, body).await,
         "drive.get" => drive_get(state, seg[3], query),
         "drive.export" => drive_export(state, seg[3], query),
@@ -347,20 +352,32 @@ fn bytes_response(bytes: Vec<u8>) -> Response {
 
 fn drive_upload(
     state: &Shared,
-    route: &str,
+    route: &'static str,
     id: Option<&str>,
     query: &Query,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    if q(query, "uploadType") != Some("multipart") || q(query, "supportsAllDrives") != Some("true")
-    {
-        return bad("expected uploadType=multipart&supportsAllDrives=true");
+    if q(query, "supportsAllDrives") != Some("true") {
+        return bad("expected supportsAllDrives=true");
     }
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    match q(query, "uploadType") {
+        Some("multipart") => {}
+        Some("resumable") => return open_session(state, route, id, headers, ct, body),
+        _ => return bad("expected uploadType=multipart or uploadType=resumable"),
+    }
+    if body.len() > MULTIPART_LIMIT {
+        return google_error(
+            413,
+            "INVALID_ARGUMENT",
+            "uploadTooLarge",
+            "Multipart uploads are limited to 5 MB; use a resumable upload.",
+        );
+    }
     let Some(b) = ct
         .strip_prefix("multipart/related")
         .and_then(|_| boundary(ct))
@@ -382,7 +399,31 @@ fn drive_upload(
     let media_type = header(&dh, "Content-Type")
         .unwrap_or("application/octet-stream")
         .to_owned();
+    if route == "drive.update" && meta.get("parents").is_some() {
+        return bad("The parents field is not directly writable in update requests.");
+    }
     let mut s = state.lock().expect("lock");
+    match store_file(&mut s, route, id, &meta, media_type, content) {
+        Ok(file) => json(200, file),
+        Err(r) => r,
+    }
+}
+
+/// Google's multipart limit (the metadata part aside, close enough for the fake).
+const MULTIPART_LIMIT: usize = 5 * 1024 * 1024 + 64 * 1024;
+/// Resumable chunks other than the last must be multiples of this.
+const CHUNK_GRANULE: usize = 256 * 1024;
+
+/// Creates or replaces a file with `content`; the file's JSON, or the error to answer with.
+#[allow(clippy::result_large_err)] // the error is the HTTP answer itself
+fn store_file(
+    s: &mut State,
+    route: &str,
+    id: Option<&str>,
+    meta: &Value,
+    media_type: String,
+    content: Vec<u8>,
+) -> Result<Value, Response> {
     let file = if route == "drive.create" {
         let parents: Vec<String> = meta["parents"]
             .as_array()
@@ -393,7 +434,7 @@ fn drive_upload(
             })
             .unwrap_or_default();
         let Some(name) = meta["name"].as_str() else {
-            return bad("metadata needs a name");
+            return Err(bad("metadata needs a name"));
         };
         let new = FakeFile {
             id: s.new_id("file-"),
@@ -407,19 +448,195 @@ fn drive_upload(
         new
     } else {
         let Some(f) = s.files.iter_mut().find(|f| Some(f.id.as_str()) == id) else {
-            return not_found("File not found.");
+            return Err(not_found("File not found."));
         };
-        if meta.get("parents").is_some() {
-            return bad("The parents field is not directly writable in update requests.");
-        }
         f.content = content;
         f.mime = media_type;
         f.clone()
     };
-    json(
-        200,
-        j!({"id": file.id, "name": file.name, "mimeType": file.mime}),
-    )
+    Ok(j!({"id": file.id, "name": file.name, "mimeType": file.mime}))
+}
+
+/// `uploadType=resumable`: checks the metadata and answers with the session URI in `Location`.
+fn open_session(
+    state: &Shared,
+    route: &'static str,
+    id: Option<&str>,
+    headers: &HeaderMap,
+    content_type: &str,
+    body: &[u8],
+) -> Response {
+    if !content_type.starts_with("application/json") {
+        return bad("a resumable session starts with the JSON metadata (application/json)");
+    }
+    let Ok(meta) = serde_json::from_slice::<Value>(body) else {
+        return bad("metadata is not JSON");
+    };
+    let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    let declared = match text("x-upload-content-length").map(str::parse::<usize>) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return bad("X-Upload-Content-Length is not a number"),
+    };
+    let media_type = text("x-upload-content-type")
+        .map(str::to_owned)
+        .or_else(|| meta["mimeType"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let mut s = state.lock().expect("lock");
+    if route == "drive.create" && meta["name"].as_str().is_none() {
+        return bad("metadata needs a name");
+    }
+    if route == "drive.update" {
+        if meta.get("parents").is_some() {
+            return bad("The parents field is not directly writable in update requests.");
+        }
+        if !s.files.iter().any(|f| Some(f.id.as_str()) == id) {
+            return not_found("File not found.");
+        }
+    }
+    let upload_id = s.new_id("upload-");
+    let base = s.token_uri.trim_end_matches("/token").to_owned();
+    let path = match id {
+        Some(id) => format!("/upload/drive/v3/files/{id}"),
+        None => "/upload/drive/v3/files".to_owned(),
+    };
+    s.uploads.insert(
+        upload_id.clone(),
+        Upload {
+            route,
+            file_id: id.map(str::to_owned),
+            meta,
+            media_type,
+            declared,
+            received: Vec::new(),
+            done: None,
+        },
+    );
+    let mut r = json(200, j!({}));
+    let location = format!("{base}{path}?uploadType=resumable&upload_id={upload_id}");
+    r.headers_mut()
+        .insert("location", location.parse().expect("header"));
+    r
+}
+
+/// `308 Resume Incomplete` with what the session kept.
+fn resume_incomplete(kept: usize) -> Response {
+    let mut r = Response::builder()
+        .status(308)
+        .body(axum::body::Body::empty())
+        .expect("response");
+    if kept > 0 {
+        r.headers_mut().insert(
+            "range",
+            format!("bytes=0-{}", kept - 1).parse().expect("header"),
+        );
+    }
+    r
+}
+
+/// A `PUT` to a session URI: a chunk (`Content-Range: bytes a-b/total`) or a status query
+/// (`bytes */total`), checked the way Drive checks them.
+pub fn drive_chunk(
+    s: &mut State,
+    query: &Query,
+    headers: &HeaderMap,
+    body: &[u8],
+    fault: Option<Failure>,
+) -> Response {
+    let Some(upload_id) = q(query, "upload_id").map(str::to_owned) else {
+        return bad("PUT to an upload URL needs upload_id");
+    };
+    if fault == Some(Failure::SessionGone) {
+        s.uploads.remove(&upload_id);
+    }
+    let Some(up) = s.uploads.get(&upload_id) else {
+        return google_error(404, "NOT_FOUND", "notFound", "Upload session not found");
+    };
+    let Some(range) = headers
+        .get("content-range")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.strip_prefix("bytes "))
+        .map(str::to_owned)
+    else {
+        return bad("a chunk needs Content-Range: bytes a-b/total");
+    };
+    let Some((span, total)) = range.split_once('/') else {
+        return bad("Content-Range is bytes a-b/total or bytes */total");
+    };
+    let total: Option<usize> = if total == "*" {
+        None
+    } else {
+        match total.parse() {
+            Ok(t) => Some(t),
+            Err(_) => return bad("Content-Range total is not a number"),
+        }
+    };
+    if let (Some(t), Some(d)) = (total, up.declared) {
+        if t != d {
+            return bad("Content-Range total differs from X-Upload-Content-Length");
+        }
+    }
+    if span == "*" {
+        if !body.is_empty() {
+            return bad("a status query (bytes */total) has no body");
+        }
+        return match &up.done {
+            Some(file) => json(200, file.clone()),
+            None => resume_incomplete(up.received.len()),
+        };
+    }
+    let Some((a, b)) = span
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.parse::<usize>().ok()?, b.parse::<usize>().ok()?)))
+    else {
+        return bad("Content-Range is bytes a-b/total");
+    };
+    if b < a || body.len() != b - a + 1 {
+        return bad("the body length does not match Content-Range");
+    }
+    if up.done.is_some() {
+        return bad("this upload is already complete");
+    }
+    let kept = up.received.len();
+    if a > kept {
+        return bad(&format!(
+            "Invalid request. The upload offset is {a} bytes, which exceeds the {kept} bytes already uploaded."
+        ));
+    }
+    let last = total.is_some_and(|t| b + 1 == t);
+    if total.is_some_and(|t| b + 1 > t) {
+        return bad("Content-Range goes past the total size");
+    }
+    if !last && !body.len().is_multiple_of(CHUNK_GRANULE) {
+        return bad("Chunks other than the last must be a multiple of 256 KiB.");
+    }
+    let up = s.uploads.get_mut(&upload_id).expect("checked above");
+    let fresh = body.get(kept - a..).unwrap_or_default();
+    if fault == Some(Failure::Truncated) {
+        up.received.extend_from_slice(&fresh[..fresh.len() / 2]);
+        return failure_response(Failure::Unavailable);
+    }
+    up.received.extend_from_slice(fresh);
+    if !last {
+        return resume_incomplete(up.received.len());
+    }
+    let up = s.uploads.get(&upload_id).expect("checked above").clone();
+    match store_file(
+        s,
+        up.route,
+        up.file_id.as_deref(),
+        &up.meta,
+        up.media_type,
+        up.received,
+    ) {
+        Ok(file) => {
+            if let Some(u) = s.uploads.get_mut(&upload_id) {
+                u.done = Some(file.clone());
+            }
+            json(200, file)
+        }
+        Err(r) => r,
+    }
 }
 
 async fn drive_share(state: &Shared, file_id: &str, query: &Query, body: &[u8]) -> Response {

@@ -27,6 +27,27 @@ pub enum Failure {
     RateLimit403,
     /// 400 INVALID_ARGUMENT.
     BadRequest,
+    /// On a resumable chunk: keep the first half of it, then answer 503 (a connection cut
+    /// mid-chunk). Elsewhere: 503.
+    Truncated,
+    /// On a resumable chunk: forget the session and answer 404. Elsewhere: 404.
+    SessionGone,
+}
+
+/// A resumable upload session in the fake.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// `drive.create` or `drive.update`.
+    pub route: &'static str,
+    /// The file an update replaces.
+    pub file_id: Option<String>,
+    pub meta: serde_json::Value,
+    pub media_type: String,
+    /// `X-Upload-Content-Length`, when the client declared it.
+    pub declared: Option<usize>,
+    pub received: Vec<u8>,
+    /// The finished file's JSON, once complete.
+    pub done: Option<serde_json::Value>,
 }
 
 /// A mail the fake received, parsed from its raw MIME.
@@ -83,6 +104,10 @@ pub struct State {
     /// Spreadsheet id → tabs `(title, rows)`.
     pub sheets: HashMap<String, Vec<Tab>>,
     pub failures: VecDeque<Failure>,
+    /// `(route, n)` → how to fail the n-th call (1-based) of that route.
+    pub fail_at: HashMap<(&'static str, usize), Failure>,
+    /// Resumable upload sessions by upload id.
+    pub uploads: HashMap<String, Upload>,
     /// Calls per route name (`gmail.send`, `drive.list`, …), counted on arrival.
     pub calls: HashMap<&'static str, usize>,
     /// Expected on Drive lists (`corpora=drive&driveId=…`) when set.
@@ -138,13 +163,17 @@ impl Fake {
             perm_max_in_flight: 0,
             sheets: HashMap::new(),
             failures: VecDeque::new(),
+            fail_at: HashMap::new(),
+            uploads: HashMap::new(),
             calls: HashMap::new(),
             shared_drive_id: None,
             page_size: 2,
             next_id: 0,
         }));
+        // Drive takes bodies far above axum's 2 MB default; the fake's own limits apply.
         let app = axum::Router::new()
             .fallback(handle)
+            .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(state.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -173,6 +202,11 @@ impl Fake {
     pub fn fail_next(&self, f: Failure, n: usize) {
         self.state().failures.extend(std::iter::repeat_n(f, n));
     }
+
+    /// Fails the `n`-th call (1-based, counting from the start) of `route` with `f`.
+    pub fn fail_call(&self, route: &'static str, n: usize, f: Failure) {
+        self.state().fail_at.insert((route, n), f);
+    }
 }
 
 /// A JSON response.
@@ -193,7 +227,7 @@ pub fn google_error(code: u16, status: &str, reason: &str, message: &str) -> Res
     )
 }
 
-fn failure_response(f: Failure) -> Response {
+pub fn failure_response(f: Failure) -> Response {
     match f {
         Failure::TooMany(secs) => {
             let mut r = google_error(
@@ -224,6 +258,8 @@ fn failure_response(f: Failure) -> Response {
             "invalid",
             "Invalid value at 'message.raw'",
         ),
+        Failure::Truncated => failure_response(Failure::Unavailable),
+        Failure::SessionGone => google_error(404, "NOT_FOUND", "notFound", "Not Found"),
     }
 }
 
@@ -272,8 +308,17 @@ async fn handle(
                 "Request had invalid authentication credentials.",
             );
         }
-        if let Some(f) = s.failures.pop_front() {
-            return failure_response(f);
+        let n = s.calls(route);
+        let injected = s
+            .fail_at
+            .remove(&(route, n))
+            .or_else(|| s.failures.pop_front());
+        match injected {
+            Some(f @ (Failure::Truncated | Failure::SessionGone)) if route == "drive.chunk" => {
+                return api::drive_chunk(&mut s, &query, &headers, &body, Some(f));
+            }
+            Some(f) => return failure_response(f),
+            None => {}
         }
     }
     api::dispatch(&state, route, &method, &path, &query, &headers, &body).await

@@ -47,7 +47,10 @@ pub fn b64url(s: &str) -> Option<Vec<u8>> {
 pub fn split_entity(raw: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
     // Binary-safe: only the header block is text; the body (an uploaded workbook) stays bytes.
     let (head, body) = match raw.windows(4).position(|w| w == b"\r\n\r\n") {
-        Some(i) => (String::from_utf8_lossy(&raw[..i]).into_owned(), raw[i + 4..].to_vec()),
+        Some(i) => (
+            String::from_utf8_lossy(&raw[..i]).into_owned(),
+            raw[i + 4..].to_vec(),
+        ),
         None => (String::from_utf8_lossy(raw).into_owned(), Vec::new()),
     };
     let mut headers: Vec<(String, String)> = Vec::new();
