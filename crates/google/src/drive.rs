@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::http::{segment, Answer, Api, HttpConfig};
+use crate::http::{decode, segment, Answer, Api, HttpConfig};
 use crate::{GoogleError, TokenSource};
 
 /// Drive's public base URL (API and uploads).
@@ -189,14 +189,14 @@ impl DriveClient {
         let meta = serde_json::json!({ "name": name, "parents": [folder_id], "mimeType": mime });
         let url = format!("{}/upload/drive/v3/files", self.cfg.upload_base);
         let file = self
-            .upload(
-                "drive.files.create",
-                reqwest::Method::POST,
-                &url,
-                &meta,
+            .upload(Upload {
+                what: "drive.files.create",
+                method: reqwest::Method::POST,
+                url: &url,
+                meta: &meta,
                 mime,
                 bytes,
-            )
+            })
             .await?;
         tracing::info!(file_id = %file.id, folder_id, "Drive file created");
         Ok(file)
@@ -216,14 +216,14 @@ impl DriveClient {
             segment(file_id)
         );
         let file = self
-            .upload(
-                "drive.files.update",
-                reqwest::Method::PATCH,
-                &url,
-                &meta,
+            .upload(Upload {
+                what: "drive.files.update",
+                method: reqwest::Method::PATCH,
+                url: &url,
+                meta: &meta,
                 mime,
                 bytes,
-            )
+            })
             .await?;
         tracing::info!(file_id = %file.id, "Drive file replaced");
         Ok(file)
@@ -268,20 +268,19 @@ impl DriveClient {
         }
     }
 
-    async fn upload(
-        &self,
-        what: &'static str,
-        method: reqwest::Method,
-        url: &str,
-        meta: &serde_json::Value,
-        mime: &str,
-        bytes: &[u8],
-    ) -> Result<DriveFile, GoogleError> {
-        if bytes.len() > self.cfg.resumable_above && !bytes.is_empty() {
-            return self
-                .upload_resumable(what, method, url, meta, mime, bytes)
-                .await;
+    /// Small files in one multipart request; larger ones through a resumable session.
+    async fn upload(&self, up: Upload<'_>) -> Result<DriveFile, GoogleError> {
+        if up.bytes.len() > self.cfg.resumable_above {
+            return self.upload_resumable(&up).await;
         }
+        let Upload {
+            what,
+            method,
+            url,
+            meta,
+            mime,
+            bytes,
+        } = up;
         let boundary = format!("dispatch-{:032x}", rand::random::<u128>());
         let body = multipart_related(&boundary, meta, mime, bytes);
         let content_type = format!("multipart/related; boundary={boundary}");
@@ -303,21 +302,12 @@ impl DriveClient {
     /// A resumable upload: open a session with the metadata, send the bytes in chunks, and after
     /// a failure ask the session how much it kept and go on from there. An expired session
     /// (404/410) starts over, at most [`SESSION_RESTARTS`] times.
-    async fn upload_resumable(
-        &self,
-        what: &'static str,
-        method: reqwest::Method,
-        url: &str,
-        meta: &serde_json::Value,
-        mime: &str,
-        bytes: &[u8],
-    ) -> Result<DriveFile, GoogleError> {
+    async fn upload_resumable(&self, up: &Upload<'_>) -> Result<DriveFile, GoogleError> {
+        let what = up.what;
         let mut restarts = 0;
         loop {
-            let session = self
-                .open_session(what, &method, url, meta, mime, bytes.len())
-                .await?;
-            match self.send_chunks(what, &session, bytes).await? {
+            let session = self.open_session(up).await?;
+            match self.send_chunks(what, &session, up.bytes).await? {
                 Some(file) => return Ok(file),
                 None if restarts < SESSION_RESTARTS => {
                     restarts += 1;
@@ -343,29 +333,22 @@ impl DriveClient {
     }
 
     /// Opens a resumable session; returns its URI (the `Location` header).
-    async fn open_session(
-        &self,
-        what: &'static str,
-        method: &reqwest::Method,
-        url: &str,
-        meta: &serde_json::Value,
-        mime: &str,
-        size: usize,
-    ) -> Result<String, GoogleError> {
+    async fn open_session(&self, up: &Upload<'_>) -> Result<String, GoogleError> {
+        let what = up.what;
         let query = [
             ("uploadType", "resumable"),
             ("supportsAllDrives", "true"),
             ("fields", "id,name,mimeType"),
         ];
-        let size = size.to_string();
+        let size = up.bytes.len().to_string();
         let answer = self
             .api
             .send_full(what, &|c| {
-                c.request(method.clone(), url)
+                c.request(up.method.clone(), up.url)
                     .query(&query)
-                    .header("X-Upload-Content-Type", mime)
+                    .header("X-Upload-Content-Type", up.mime)
                     .header("X-Upload-Content-Length", size.as_str())
-                    .json(meta)
+                    .json(up.meta)
             })
             .await?;
         let session = answer
@@ -392,38 +375,28 @@ impl DriveClient {
         let mut offset: Option<usize> = Some(0);
         let mut kept = 0;
         loop {
-            let sent = match offset {
+            // The next chunk, or an empty status query when we do not know what the session kept.
+            let (range, chunk) = match offset {
                 Some(start) if start < total => {
                     let end = (start + self.cfg.chunk_size).min(total);
-                    let range = format!("bytes {start}-{}/{total}", end - 1);
-                    let chunk = &bytes[start..end];
-                    self.api
-                        .attempt(&|c| {
-                            c.put(session)
-                                .header(reqwest::header::CONTENT_RANGE, range.as_str())
-                                .body(chunk.to_vec())
-                        })
-                        .await
+                    (
+                        format!("bytes {start}-{}/{total}", end - 1),
+                        &bytes[start..end],
+                    )
                 }
-                _ => {
-                    let range = format!("bytes */{total}");
-                    self.api
-                        .attempt(&|c| {
-                            c.put(session)
-                                .header(reqwest::header::CONTENT_RANGE, range.as_str())
-                                .body(Vec::new())
-                        })
-                        .await
-                }
+                _ => (format!("bytes */{total}"), &[][..]),
             };
+            let sent = self
+                .api
+                .attempt(&|c| {
+                    c.put(session)
+                        .header(reqwest::header::CONTENT_RANGE, range.as_str())
+                        .body(chunk.to_vec())
+                })
+                .await;
             let failure = match sent {
                 Ok(a) if a.status == 200 || a.status == 201 => {
-                    let file: DriveFile =
-                        serde_json::from_slice(&a.body).map_err(|e| GoogleError::Decode {
-                            what,
-                            detail: e.to_string(),
-                        })?;
-                    return Ok(Some(file));
+                    return decode(what, &a.body).map(Some)
                 }
                 Ok(a) if a.status == 308 => {
                     let committed = committed(&a);
@@ -506,6 +479,16 @@ impl DriveClient {
         }
         Ok(ids)
     }
+}
+
+/// One upload: its name in logs, where it goes, the file's metadata and its content.
+struct Upload<'a> {
+    what: &'static str,
+    method: reqwest::Method,
+    url: &'a str,
+    meta: &'a serde_json::Value,
+    mime: &'a str,
+    bytes: &'a [u8],
 }
 
 /// How many bytes a 308 answer says the session kept: `Range: bytes=0-N` means N+1, no `Range`

@@ -104,11 +104,7 @@ impl Api {
         what: &'static str,
         build: BuildRequest<'_>,
     ) -> Result<T, GoogleError> {
-        let body = self.send(what, build).await?;
-        serde_json::from_slice(&body).map_err(|e| GoogleError::Decode {
-            what,
-            detail: e.to_string(),
-        })
+        decode(what, &self.send(what, build).await?)
     }
 
     async fn once(&self, build: BuildRequest<'_>) -> Result<Answer, GoogleError> {
@@ -137,6 +133,17 @@ impl Api {
             body,
         })
     }
+}
+
+/// A JSON body as `T`.
+pub(crate) fn decode<T: DeserializeOwned>(
+    what: &'static str,
+    body: &[u8],
+) -> Result<T, GoogleError> {
+    serde_json::from_slice(body).map_err(|e| GoogleError::Decode {
+        what,
+        detail: e.to_string(),
+    })
 }
 
 /// One HTTP answer: status, headers, body.

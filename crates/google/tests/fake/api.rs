@@ -399,10 +399,10 @@ fn drive_upload(
     let media_type = header(&dh, "Content-Type")
         .unwrap_or("application/octet-stream")
         .to_owned();
-    if route == "drive.update" && meta.get("parents").is_some() {
-        return bad("The parents field is not directly writable in update requests.");
-    }
     let mut s = state.lock().expect("lock");
+    if let Err(r) = check_upload_meta(&s, route, id, &meta) {
+        return r;
+    }
     match store_file(&mut s, route, id, &meta, media_type, content) {
         Ok(file) => json(200, file),
         Err(r) => r,
@@ -413,6 +413,30 @@ fn drive_upload(
 const MULTIPART_LIMIT: usize = 5 * 1024 * 1024 + 64 * 1024;
 /// Resumable chunks other than the last must be multiples of this.
 const CHUNK_GRANULE: usize = 256 * 1024;
+
+/// What Drive checks on an upload's metadata before it takes any bytes.
+#[allow(clippy::result_large_err)] // the error is the HTTP answer itself
+fn check_upload_meta(
+    s: &State,
+    route: &str,
+    id: Option<&str>,
+    meta: &Value,
+) -> Result<(), Response> {
+    if route == "drive.create" && meta["name"].as_str().is_none() {
+        return Err(bad("metadata needs a name"));
+    }
+    if route == "drive.update" {
+        if meta.get("parents").is_some() {
+            return Err(bad(
+                "The parents field is not directly writable in update requests.",
+            ));
+        }
+        if !s.files.iter().any(|f| Some(f.id.as_str()) == id) {
+            return Err(not_found("File not found."));
+        }
+    }
+    Ok(())
+}
 
 /// Creates or replaces a file with `content`; the file's JSON, or the error to answer with.
 #[allow(clippy::result_large_err)] // the error is the HTTP answer itself
@@ -483,16 +507,8 @@ fn open_session(
         .or_else(|| meta["mimeType"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "application/octet-stream".to_owned());
     let mut s = state.lock().expect("lock");
-    if route == "drive.create" && meta["name"].as_str().is_none() {
-        return bad("metadata needs a name");
-    }
-    if route == "drive.update" {
-        if meta.get("parents").is_some() {
-            return bad("The parents field is not directly writable in update requests.");
-        }
-        if !s.files.iter().any(|f| Some(f.id.as_str()) == id) {
-            return not_found("File not found.");
-        }
+    if let Err(r) = check_upload_meta(&s, route, id, &meta) {
+        return r;
     }
     let upload_id = s.new_id("upload-");
     let base = s.token_uri.trim_end_matches("/token").to_owned();
