@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use dispatch_cascade::service::{Cascade, CascadeSettings};
+use dispatch_cascade::{Cascade, CascadeSettings};
 use dispatch_cascade::tokens::{LinkKey, MagicLinks};
 use dispatch_core::config::{BackendKind, MailKind, StreamStart};
 use dispatch_core::domain::EmailAddress;
@@ -125,6 +125,7 @@ pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cas
         links: link_keys(settings)?,
         cfg,
         idem: IdempotencyConfig::default(),
+        clock: Arc::new(dispatch_core::clock::SystemClock),
     }))
 }
 

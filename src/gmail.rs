@@ -53,6 +53,11 @@ impl MailSender for GmailMailer {
         Ok(id)
     }
 
+    async fn already_sent(&self, _mail: &Mail) -> Result<bool, MailError> {
+        // Replaced by the rfc822msgid: search (engine branch) when it lands.
+        Ok(false)
+    }
+
     fn describe(&self) -> String {
         format!("Gmail as {}", self.mailbox)
     }

@@ -20,6 +20,7 @@
 //! Domain logic never calls the AWS SDK directly: the same code runs on AWS, embedded, and in tests.
 
 pub mod aws;
+pub mod clock;
 pub mod config;
 pub mod domain;
 mod error;

@@ -25,6 +25,7 @@ use dispatch_core::ports::{ChangeKind, ChangeRecord, OutMessage, QueueId, Queues
 
 use crate::consumer::{dead_letter_body, RecordHandler};
 use crate::worker::{Decision, Worker};
+use tracing::Instrument;
 
 fn image(item: &serde_dynamo::Item) -> Option<Item> {
     let inner: Item = item.inner().clone();
@@ -181,39 +182,56 @@ impl SqsLambda {
         for m in &event.records {
             let msg = received(m);
             let span = tracing::info_span!("sqs_message", message_id = %msg.message_id);
-            let _enter = span.enter();
-            if msg.message_id.is_empty() {
-                tracing::error!("message without an id cannot be reported; it is left to Lambda");
-                continue;
-            }
-            let Some(worker) =
-                queue_of(m, &self.prefix).and_then(|q| self.workers.iter().find(|w| w.queue == q))
-            else {
-                tracing::error!(source = ?m.event_source_arn, "message from an unknown queue; reporting it failed");
-                response.batch_item_failures.push(failure(&msg.message_id));
-                continue;
-            };
-            let ok = match worker.execute(&msg.body, msg.receive_count).await {
-                Decision::Ack { .. } => true,
-                Decision::DeadLetter { reason } => match worker.dead_letter(&msg, &reason).await {
-                    Ok(()) => true,
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not dead-letter; reporting failure");
-                        false
-                    }
-                },
-                Decision::Retry { after, .. } | Decision::Defer { after } => {
-                    if let Err(e) = worker.settle(&msg, &Decision::Defer { after }).await {
-                        tracing::warn!(error = %e, "could not set retry visibility");
-                    }
-                    false
-                }
-            };
-            if !ok {
-                response.batch_item_failures.push(failure(&msg.message_id));
+            if !self.handle_one(m, msg).instrument(span).await {
+                response
+                    .batch_item_failures
+                    .push(failure(&m.message_id.clone().unwrap_or_default()));
             }
         }
         response
+    }
+
+    /// One message; false when it must be reported failed (Lambda then redelivers it).
+    async fn handle_one(&self, m: &SqsMessage, msg: Received) -> bool {
+        if msg.message_id.is_empty() {
+            tracing::error!("message without an id cannot be reported; it is left to Lambda");
+            return true;
+        }
+        let Some(worker) =
+            queue_of(m, &self.prefix).and_then(|q| self.workers.iter().find(|w| w.queue == q))
+        else {
+            tracing::error!(source = ?m.event_source_arn, "message from an unknown queue; reporting it failed");
+            return false;
+        };
+        match worker.execute(&msg).await {
+            Decision::Ack { .. } => true,
+            Decision::DeadLetter { reason } => match worker.dead_letter(&msg, &reason).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not dead-letter; reporting failure");
+                    false
+                }
+            },
+            // Waiting is not failing: a delayed copy goes back on the queue and the original is
+            // acknowledged, so the wait spends none of its receives.
+            Decision::Defer { after } => match worker.wait_copy(&msg, after).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not re-send a waiting message; reporting it failed");
+                    false
+                }
+            },
+            Decision::Retry { after, .. } => {
+                if let Err(e) = worker
+                    .queues()
+                    .change_visibility(worker.queue, &msg.receipt, after)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not set retry visibility");
+                }
+                false
+            }
+        }
     }
 }
 

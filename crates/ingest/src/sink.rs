@@ -44,6 +44,13 @@ pub fn job_for(event: &DomainEvent) -> JobEnvelope {
         }
         DomainEvent::CharterReleased { reason, .. } => {
             let mut payload = payload;
+            // A removed charter is gone when the job runs: its crew, to release their holds.
+            payload["assigned"] = serde_json::json!(c
+                .captain_assigned
+                .iter()
+                .chain(c.crew_assigned.iter())
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>());
             payload["reason"] = serde_json::json!(match reason {
                 ReleaseReason::Cancelled => "cancelled",
                 ReleaseReason::Removed => "removed",

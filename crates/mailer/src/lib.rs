@@ -187,6 +187,9 @@ pub fn header_values(mime: &[u8], name: &str) -> Vec<String> {
 pub trait MailSender: Send + Sync {
     /// Sends one mail; returns an id for logs (a Gmail message id, an outbox file name).
     async fn send(&self, mail: &Mail) -> Result<String, MailError>;
+    /// Whether this mail (by its key) already went out: asked before sending again when an
+    /// earlier attempt's outcome is unknown (its sender died mid-send).
+    async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError>;
     /// Where mail goes, for `doctor` and the demo.
     fn describe(&self) -> String;
 }
@@ -246,6 +249,10 @@ impl Outbox {
 
 #[async_trait::async_trait]
 impl MailSender for Outbox {
+    async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError> {
+        Ok(self.file_for(&mail.key).exists())
+    }
+
     async fn send(&self, mail: &Mail) -> Result<String, MailError> {
         let bytes = build_mime(mail)?;
         let path = self.file_for(&mail.key);

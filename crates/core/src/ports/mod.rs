@@ -27,7 +27,7 @@ pub fn queues_max_delay() -> std::time::Duration {
 pub use roster::Roster;
 pub use staffing::{accept_rejection, AcceptOutcome, AcceptRequest, Staffing};
 pub use state::{
-    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
+    blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
     IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
     SHARD_END,
 };
