@@ -215,7 +215,7 @@ mod function_url {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use dispatch_cascade::service::{Cascade, CascadeSettings};
+    use dispatch_cascade::{Cascade, CascadeSettings};
     use dispatch_cascade::tokens::{LinkKey, MagicLinks};
     use dispatch_core::domain::EmailAddress;
     use dispatch_core::idempotency::IdempotencyConfig;
@@ -239,6 +239,7 @@ mod function_url {
                 vessels: HashMap::new(),
             },
             idem: IdempotencyConfig::default(),
+            clock: Arc::new(dispatch_core::clock::SystemClock),
         });
         let path = format!(
             "{}/tests/fixtures/lambda/{fixture}",

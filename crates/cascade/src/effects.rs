@@ -190,7 +190,7 @@ impl Cascade {
                     })
                     .await?;
                 }
-                self.note(entry(id, ids::released(crew), self.now(), ThreadKind::Cancelled, Some(crew), format!("{} told the charter is cancelled; hold released", snap.name(crew))))
+                self.note(entry(id, ids::released(crew), self.now(), ThreadKind::Note, Some(crew), format!("{} told the charter is cancelled; hold released", snap.name(crew))))
                     .await?;
                 Ok(Applied::Done)
             }
