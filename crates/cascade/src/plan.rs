@@ -332,11 +332,11 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
             Some(RevokeWhy::SlotGone)
         } else if assigned.contains(&&o.crew_id) || asked_live.contains(&o.crew_id) {
             Some(RevokeWhy::OnThisCharter)
-        } else if let Some(h) = s.holds.get(&o.crew_id).filter(|h| &h.charter_id != s.charter_id)
-        {
-            Some(RevokeWhy::BookedElsewhere(h.charter_id.clone()))
         } else {
-            None
+            s.holds
+                .get(&o.crew_id)
+                .filter(|h| &h.charter_id != s.charter_id)
+                .map(|h| RevokeWhy::BookedElsewhere(h.charter_id.clone()))
         };
         if let Some(why) = why {
             out.push(Action::Revoke {
