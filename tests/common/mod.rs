@@ -191,7 +191,7 @@ pub fn cascade(
     offer_timeout: Duration,
 ) -> std::sync::Arc<dispatch_cascade::Cascade> {
     cascade_with(
-        world,
+        &world.backend,
         std::sync::Arc::new(outbox.clone()),
         public_url,
         offer_timeout,
@@ -201,7 +201,7 @@ pub fn cascade(
 
 /// A cascade service with its own mailer and clock (fault and time tests).
 pub fn cascade_with(
-    world: &World,
+    backend: &Backend,
     mailer: std::sync::Arc<dyn dispatch_mailer::MailSender>,
     public_url: &str,
     offer_timeout: Duration,
@@ -211,7 +211,7 @@ pub fn cascade_with(
     use dispatch_cascade::tokens::{LinkKey, MagicLinks};
     use dispatch_core::domain::EmailAddress;
     std::sync::Arc::new(Cascade {
-        backend: world.backend.clone(),
+        backend: backend.clone(),
         mailer,
         links: MagicLinks::new(vec![LinkKey::new("test1", vec![6; 32]).unwrap()]).unwrap(),
         cfg: CascadeSettings {

@@ -7,7 +7,7 @@ use dispatch_core::domain::{
     CharterId, CharterStatus, CrewId, JobEnvelope, JobKind, Offer, OfferId, OfferStatus, Role,
     ThreadEntry, ThreadKind,
 };
-use dispatch_core::idempotency::{run_once, run_once_with, Once};
+use dispatch_core::idempotency::{run_once, run_once_uncertain, Once};
 use dispatch_core::metrics::{self, Counter};
 use dispatch_core::ports::{Hold, HoldOutcome, OfferTransition, OutMessage, QueueId, MAX_DELAY};
 use dispatch_mailer::{Mail, MailError};
@@ -241,11 +241,12 @@ impl Cascade {
     }
 
     /// Sends a mail once per key: under a claim of the key, so a concurrent copy waits; after a
-    /// dead owner's claim, only if the mail is not found as already sent.
+    /// failed or dead owner's attempt (whose outcome is unknown), only if the mail is not found
+    /// as already sent.
     pub(crate) async fn send_once(&self, mail: Mail) -> Result<(), CascadeError> {
         let payload = serde_json::json!({ "key": mail.key });
         let mailer = self.mailer.clone();
-        let outcome = run_once_with(
+        let outcome = run_once_uncertain(
             self.backend.idempotency.as_ref(),
             &mail.key.clone(),
             &payload,

@@ -177,6 +177,40 @@ where
     F: FnOnce(Claim) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
+    run(store, key, payload, config, false, work).await
+}
+
+/// [`run_once_with`] for work whose failure leaves its effect unknown (a mail whose send timed
+/// out may have gone): a failure does not delete the claim but ends its lease at once, so the
+/// next caller takes it over with [`Claim::taken_over`] set and checks before redoing it.
+pub async fn run_once_uncertain<T, E, F, Fut>(
+    store: &dyn Idempotency,
+    key: &str,
+    payload: &serde_json::Value,
+    config: IdempotencyConfig,
+    work: F,
+) -> Result<Once<T>, OnceError<E>>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce(Claim) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    run(store, key, payload, config, true, work).await
+}
+
+async fn run<T, E, F, Fut>(
+    store: &dyn Idempotency,
+    key: &str,
+    payload: &serde_json::Value,
+    config: IdempotencyConfig,
+    uncertain: bool,
+    work: F,
+) -> Result<Once<T>, OnceError<E>>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce(Claim) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
     let hash = payload_hash(payload);
     let now = Utc::now();
     let lease = chrono::Duration::from_std(config.in_progress_ttl)
@@ -254,7 +288,12 @@ where
             }
         }
         Err(e) => {
-            if let Err(release) = store.release(key, &owner).await {
+            let given_up = if uncertain {
+                store.renew(key, &owner, Utc::now()).await.map(|_| ())
+            } else {
+                store.release(key, &owner).await
+            };
+            if let Err(release) = given_up {
                 tracing::warn!(key, error = %release, "could not release idempotency claim; it lapses on its own");
             }
             Err(OnceError::Work(e))

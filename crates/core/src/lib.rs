@@ -23,6 +23,7 @@ pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod faults;
 mod error;
 pub mod idempotency;
 pub mod item;
