@@ -145,13 +145,7 @@ pub fn consumer(settings: &Settings, backend: &Backend) -> Consumer {
     if settings.backend == dispatch_core::config::BackendKind::Local {
         cfg.idle_sleep = Duration::from_millis(200);
     }
-    Consumer::new(
-        backend.feed.clone(),
-        backend.leases.clone(),
-        backend.queues.clone(),
-        record_handler(backend),
-        cfg,
-    )
+    Consumer::for_backend(backend, record_handler(backend), cfg)
 }
 
 /// One worker per work queue, sharing the registry.

@@ -955,13 +955,13 @@ mod contracts {
 
     pub async fn bootstrap_twice_then_doctor_is_clean(w: &World) {
         let again = w.backend.admin.bootstrap().await.unwrap();
-        assert_eq!(again.len(), 4 + 7);
+        assert_eq!(again.len(), 4 + QueueId::ALL.len());
         assert!(
             again.iter().all(|(_, p)| *p == Provisioned::AlreadyThere),
             "{again:?}"
         );
         let checks = w.backend.admin.doctor().await.unwrap();
-        assert_eq!(checks.len(), 4 + 7);
+        assert_eq!(checks.len(), 4 + QueueId::ALL.len());
         let problems: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
         assert!(problems.is_empty(), "{problems:?}");
     }

@@ -190,7 +190,8 @@ pub fn faulty(inner: &Backend, faults: Arc<Faults>) -> Backend {
         idempotency: f.clone(),
         leases: f.clone(),
         feed: f.clone(),
-        queues: f,
+        queues: f.clone(),
+        lease_cleanup: f,
         admin: inner.admin.clone(),
     }
 }
@@ -371,6 +372,13 @@ impl Leases for Faulty {
     }
     async fn release(&self, l: &Lease) -> Result<(), StoreError> {
         call!(self, "leases.release", leases.release(l))
+    }
+}
+
+#[async_trait::async_trait]
+impl LeaseCleanup for Faulty {
+    async fn remove(&self, seen: &Lease) -> Result<bool, StoreError> {
+        call!(self, "lease_cleanup.remove", lease_cleanup.remove(seen))
     }
 }
 

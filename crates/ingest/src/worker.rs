@@ -166,7 +166,7 @@ pub mod dlq_attr {
     pub const RECEIVES: &str = "dispatch-receive-count";
     pub const FAILED_AT: &str = "dispatch-failed-at";
     /// The id of the message as first sent (the id the logs name), kept across waits and DLQ.
-    pub const ORIGINAL_ID: &str = "dispatch-original-message-id";
+    pub const ORIGINAL_ID: &str = crate::dlq::ORIGINAL_MESSAGE_ID;
     /// Failed receives before this copy was sent (a wait sends a fresh copy).
     pub const ATTEMPTS: &str = "dispatch-attempts";
     /// How many times the job waited for someone else's claim.

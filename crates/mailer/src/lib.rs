@@ -7,9 +7,12 @@
 //!   that names it.
 //! - [`build_mime`]: the RFC 5322 bytes, built with `lettre`'s message builder (To and Cc in the
 //!   headers, as the Gmail API reads them).
-//! - [`MailSender`]: the port. [`Outbox`] writes each mail as `<data_dir>/outbox/<name>.eml` — the
-//!   exact bytes that would have been sent — atomically, one file per idempotency key.
+//! - [`MailSender`]: the port: send, and ask whether a mail already went out. [`Outbox`] writes
+//!   each mail as `<data_dir>/outbox/<name>.eml` — the exact bytes that would have been sent —
+//!   atomically (temp file in the same folder, fsync, rename), one file per idempotency key.
 //!   The Gmail sender lives with the Google clients.
+//! - [`message_id_for`]: every mail carries a Message-ID derived from its key, so a sender that
+//!   cannot deduplicate (Gmail) can look for it in its sent mail before a retry.
 
 use std::path::{Path, PathBuf};
 
@@ -83,6 +86,21 @@ fn mailbox(name: Option<&str>, addr: &EmailAddress, key: &str) -> Result<Mailbox
     Ok(Mailbox::new(name.map(str::to_string), address))
 }
 
+/// The Message-ID of the mail with idempotency key `key`: `<sha256-hex-of-key@crew-dispatch>`.
+/// The same key always gives the same id, and nothing of the key (names, months) shows.
+pub fn message_id_for(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("<{hex}@crew-dispatch>")
+}
+
+impl Mail {
+    /// This mail's Message-ID (see [`message_id_for`]).
+    pub fn message_id(&self) -> String {
+        message_id_for(&self.key)
+    }
+}
+
 /// The mail's RFC 5322 bytes.
 pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
     let err = |m: String| MailError::Build {
@@ -94,6 +112,7 @@ pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
     }
     let mut b = Message::builder()
         .from(mailbox(Some(&mail.from_name), &mail.from, &mail.key)?)
+        .message_id(Some(mail.message_id()))
         .subject(mail.subject.clone());
     for to in &mail.to {
         b = b.to(mailbox(None, to, &mail.key)?);
@@ -187,8 +206,8 @@ pub fn header_values(mime: &[u8], name: &str) -> Vec<String> {
 pub trait MailSender: Send + Sync {
     /// Sends one mail; returns an id for logs (a Gmail message id, an outbox file name).
     async fn send(&self, mail: &Mail) -> Result<String, MailError>;
-    /// Whether this mail (by its key) already went out: asked before sending again when an
-    /// earlier attempt's outcome is unknown (its sender died mid-send).
+    /// Whether this mail (by its key, through its Message-ID) already went out: asked before
+    /// sending when the previous attempt's outcome is unknown (a crashed owner, a timeout).
     async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError>;
     /// Where mail goes, for `doctor` and the demo.
     fn describe(&self) -> String;
@@ -249,32 +268,18 @@ impl Outbox {
 
 #[async_trait::async_trait]
 impl MailSender for Outbox {
-    async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError> {
-        Ok(self.file_for(&mail.key).exists())
-    }
-
     async fn send(&self, mail: &Mail) -> Result<String, MailError> {
         let bytes = build_mime(mail)?;
         let path = self.file_for(&mail.key);
         let dir = self.dir.clone();
         let target = path.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), MailError> {
-            let io = |source| MailError::Io {
-                path: target.clone(),
-                source,
-            };
-            std::fs::create_dir_all(&dir).map_err(io)?;
-            let tmp = target.with_extension("eml.tmp");
-            std::fs::write(&tmp, &bytes).map_err(io)?;
-            std::fs::rename(&tmp, &target).map_err(io)?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| MailError::Send {
-            key: mail.key.clone(),
-            message: e.to_string(),
-            retryable: true,
-        })??;
+        tokio::task::spawn_blocking(move || write_atomically(&dir, &target, &bytes))
+            .await
+            .map_err(|e| MailError::Send {
+                key: mail.key.clone(),
+                message: e.to_string(),
+                retryable: true,
+            })??;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -283,9 +288,66 @@ impl MailSender for Outbox {
         Ok(name)
     }
 
+    async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError> {
+        let path = self.file_for(&mail.key);
+        tokio::fs::try_exists(&path)
+            .await
+            .map_err(|source| MailError::Io { path, source })
+    }
+
     fn describe(&self) -> String {
         format!("outbox folder {}", self.dir.display())
     }
+}
+
+/// Writes `bytes` to `target` so that a reader (or a crash at any point) sees either no file or
+/// the whole file: a temp file of its own in the same folder (a name no `.eml` listing matches),
+/// fsync, rename over the target, fsync of the folder. Concurrent writers of the same key each
+/// have their own temp file; the last rename wins with complete bytes.
+fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), MailError> {
+    use std::io::Write;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MailError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let nonce: String = Sha256::digest(
+        format!(
+            "{}-{:?}-{:?}",
+            std::process::id(),
+            std::thread::current().id(),
+            std::time::SystemTime::now()
+        )
+        .as_bytes(),
+    )
+    .iter()
+    .take(6)
+    .map(|b| format!("{b:02x}"))
+    .collect();
+    let tmp = dir.join(format!(".{name}.{nonce}.tmp"));
+    let written = (|| -> Result<(), MailError> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+        std::fs::rename(&tmp, target).map_err(io(target))?;
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    // The rename is durable once the folder's entry is.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(dir))
 }
 
 #[cfg(test)]
@@ -351,6 +413,78 @@ mod tests {
         let mut no_to = mail();
         no_to.to.clear();
         assert!(!build_mime(&no_to).unwrap_err().is_retryable());
+    }
+
+    #[test]
+    fn every_mail_carries_a_message_id_stable_for_its_key() {
+        let a = build_mime(&mail()).unwrap();
+        let again = build_mime(&mail()).unwrap();
+        let ids = header_values(&a, "Message-ID");
+        assert_eq!(ids, header_values(&again, "message-id"));
+        assert_eq!(ids, [mail().message_id()]);
+        let id = &ids[0];
+        assert!(
+            id.starts_with('<') && id.ends_with("@crew-dispatch>"),
+            "{id}"
+        );
+        assert_eq!(id.len(), 1 + 64 + "@crew-dispatch>".len());
+        assert!(!id.contains("offer"), "the key does not show: {id}");
+        let mut other = mail();
+        other.key = "offer#2".into();
+        assert_ne!(other.message_id(), mail().message_id());
+    }
+
+    #[tokio::test]
+    async fn outbox_knows_what_it_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().join("outbox"));
+        assert!(!outbox.already_sent(&mail()).await.unwrap());
+        outbox.send(&mail()).await.unwrap();
+        assert!(outbox.already_sent(&mail()).await.unwrap());
+        let mut other = mail();
+        other.key = "offer#2".into();
+        assert!(!outbox.already_sent(&other).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn outbox_writes_are_whole_even_when_racing_and_leave_no_stray_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().join("outbox"));
+        let mut big = mail();
+        big.attachments[0].bytes = vec![7; 2 * 1024 * 1024];
+        let want = build_mime(&big).unwrap();
+        // A write killed half-way left its temp file behind: it is no mail.
+        std::fs::create_dir_all(outbox.dir()).unwrap();
+        std::fs::write(outbox.dir().join(".offer_1-dead.tmp"), &want[..1000]).unwrap();
+        assert!(outbox.files().is_empty());
+        assert!(!outbox.already_sent(&big).await.unwrap());
+        let sends: Vec<_> = (0..16)
+            .map(|_| {
+                let (o, m) = (outbox.clone(), big.clone());
+                tokio::spawn(async move { o.send(&m).await })
+            })
+            .collect();
+        for s in sends {
+            s.await.unwrap().unwrap();
+        }
+        let files = outbox.files();
+        assert_eq!(files.len(), 1, "{files:?}");
+        // Whole: as long as a built mail (Date and boundary vary by a few bytes), and closed.
+        let got = std::fs::read(&files[0]).unwrap();
+        assert!(
+            got.len().abs_diff(want.len()) < 64,
+            "{} vs {}",
+            got.len(),
+            want.len()
+        );
+        assert!(got.ends_with(b"--\r\n"), "the multipart is closed");
+        assert_eq!(header_values(&got, "Message-ID"), [big.message_id()]);
+        let names: Vec<String> = std::fs::read_dir(outbox.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp") && !n.contains("dead"))
+            .collect();
+        assert!(names.is_empty(), "temp files left: {names:?}");
     }
 
     #[tokio::test]
