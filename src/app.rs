@@ -155,7 +155,7 @@ pub fn workers(settings: &Settings, backend: &Backend) -> anyhow::Result<Vec<Arc
         .into_iter()
         .map(|q| {
             let cfg = WorkerConfig {
-                max_attempts: settings.max_receive_count,
+                max_attempts: settings.job_attempts,
                 ..WorkerConfig::default()
             };
             Arc::new(Worker::new(

@@ -32,8 +32,13 @@ pub struct World {
 
 impl World {
     pub async fn local() -> Self {
+        Self::local_with(TEST_MAX_RECEIVES).await
+    }
+
+    /// An embedded world whose queues redrive after `max_receives` (production's 5, say).
+    pub async fn local_with(max_receives: u32) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let local = Local::open_path(&dir.path().join("dispatch.sqlite3"), "", TEST_MAX_RECEIVES)
+        let local = Local::open_path(&dir.path().join("dispatch.sqlite3"), "", max_receives)
             .expect("open sqlite");
         let backend = local.backend();
         backend.admin.bootstrap().await.expect("bootstrap local");
@@ -45,8 +50,13 @@ impl World {
     }
 
     pub async fn aws() -> Self {
+        Self::aws_with(TEST_MAX_RECEIVES).await
+    }
+
+    /// A world on the emulator whose queues redrive after `max_receives`.
+    pub async fn aws_with(max_receives: u32) -> Self {
         let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        let backend = aws_with_prefix(&prefix, TEST_MAX_RECEIVES).await.backend();
+        let backend = aws_with_prefix(&prefix, max_receives).await.backend();
         backend
             .admin
             .bootstrap()

@@ -79,6 +79,11 @@ pub struct Settings {
     pub listen: String,
     /// Receives before a message moves to its queue's DLQ (the redrive policy). Env: `DISPATCH_MAX_RECEIVE_COUNT`.
     pub max_receive_count: u32,
+    /// Failed attempts (retryable errors: throttling, timeouts, 5xx) before a job goes to its
+    /// DLQ with its last error; retries back off from 2 s to 5 min, so the default keeps trying
+    /// for about an hour. Waiting for another worker's claim never counts. Env:
+    /// `DISPATCH_JOB_ATTEMPTS`.
+    pub job_attempts: u32,
     /// How long an unanswered offer stays open, in seconds (default two hours). Env: `DISPATCH_OFFER_TIMEOUT_SECS`.
     pub offer_timeout_secs: u64,
     /// How often `dispatch run` sweeps: every unsettled charter from today to +60 days is
@@ -145,6 +150,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".into(),
             listen: "127.0.0.1:8080".into(),
             max_receive_count: 5,
+            job_attempts: 20,
             offer_timeout_secs: 2 * 3600,
             sweep_interval_secs: 60,
             ops_emails: Vec::new(),
@@ -197,6 +203,7 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("public_url", FieldKind::Str),
     ("listen", FieldKind::Str),
     ("max_receive_count", FieldKind::Int),
+    ("job_attempts", FieldKind::Int),
     ("offer_timeout_secs", FieldKind::Int),
     ("sweep_interval_secs", FieldKind::Int),
     ("ops_emails", FieldKind::List),
@@ -368,6 +375,12 @@ impl Settings {
             return Err(invalid(
                 "max_receive_count",
                 format!("{} must be between 1 and 1000", self.max_receive_count),
+            ));
+        }
+        if !(1..=1000).contains(&self.job_attempts) {
+            return Err(invalid(
+                "job_attempts",
+                format!("{} must be between 1 and 1000", self.job_attempts),
             ));
         }
         if self.offer_timeout_secs < 1 {

@@ -148,6 +148,27 @@ pub async fn release_held(store: &dyn Idempotency) -> usize {
     released
 }
 
+/// One call to the store, tried again (50 ms, then 200 ms later) while its error may pass. Every
+/// call here is safe to repeat: each is conditional on this claim's owner, and a claim whose
+/// response was lost is found again as this owner's.
+async fn again<T, F, Fut>(call: F) -> Result<T, StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut pause = Duration::from_millis(50);
+    for _ in 0..2 {
+        match call().await {
+            Err(e) if e.is_retryable() => {
+                tokio::time::sleep(pause).await;
+                pause *= 4;
+            }
+            other => return other,
+        }
+    }
+    call().await
+}
+
 /// Runs `work` at most once for `key` (see the module docs).
 pub async fn run_once<T, E, F, Fut>(
     store: &dyn Idempotency,
@@ -232,7 +253,7 @@ where
             message: e.to_string(),
         })
     };
-    let taken_over = match store.claim(&claim).await? {
+    let taken_over = match again(|| store.claim(&claim)).await? {
         ClaimOutcome::Completed { result } => return Ok(Once::AlreadyDone(read(result)?)),
         ClaimOutcome::InProgress { until } => return Ok(Once::InProgress { until }),
         ClaimOutcome::PayloadMismatch => return Err(OnceError::PayloadMismatch(key.to_string())),
@@ -272,8 +293,7 @@ where
             });
             match text {
                 Ok(text) => {
-                    match store
-                        .complete(key, &owner, &hash, Some(&text), claim.expires_at)
+                    match again(|| store.complete(key, &owner, &hash, Some(&text), claim.expires_at))
                         .await
                     {
                         Ok(true) => Ok(Once::Ran(value)),
@@ -289,9 +309,9 @@ where
         }
         Err(e) => {
             let given_up = if uncertain {
-                store.renew(key, &owner, Utc::now()).await.map(|_| ())
+                again(|| store.renew(key, &owner, Utc::now())).await.map(|_| ())
             } else {
-                store.release(key, &owner).await
+                again(|| store.release(key, &owner)).await
             };
             if let Err(release) = given_up {
                 tracing::warn!(key, error = %release, "could not release idempotency claim; it lapses on its own");

@@ -222,25 +222,22 @@ impl SqsLambda {
                     false
                 }
             },
-            // Waiting is not failing: a delayed copy goes back on the queue and the original is
-            // acknowledged, so the wait spends none of its receives.
-            Decision::Defer { after } => match worker.wait_copy(&msg, after).await {
-                Ok(()) => true,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not re-send a waiting message; reporting it failed");
-                    false
-                }
-            },
-            Decision::Retry { after, .. } => {
-                if let Err(e) = worker
-                    .queues()
-                    .change_visibility(worker.queue, &msg.receipt, after)
-                    .await
-                {
-                    tracing::warn!(error = %e, "could not set retry visibility");
-                }
-                false
-            }
+            // A wait or a retry: a delayed copy goes back on the queue carrying the attempts so
+            // far, and the original is acknowledged, so neither spends the queue's receive budget
+            // (waits are not counted at all; failures against the worker's max_attempts).
+            Decision::Defer { after } => resent(worker.resend(&msg, after, false).await),
+            Decision::Retry { after, .. } => resent(worker.resend(&msg, after, true).await),
+        }
+    }
+}
+
+/// Whether a re-sent message can be acknowledged (else it is reported failed, and Lambda retries).
+fn resent(r: Result<(), dispatch_core::StoreError>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not re-send the message; reporting it failed");
+            false
         }
     }
 }

@@ -19,6 +19,27 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+/// One queue call of a settle, tried up to three times (100 ms, then 400 ms apart) while its
+/// error may pass.
+async fn settle_step<F, Fut>(step: F) -> Result<(), StoreError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), StoreError>>,
+{
+    let mut pause = Duration::from_millis(100);
+    for _ in 0..2 {
+        match step().await {
+            Err(e) if e.is_retryable() => {
+                tracing::debug!(error = %e, "settling failed; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 4;
+            }
+            other => return other,
+        }
+    }
+    step().await
+}
+
 /// How long to wait for a claim that lasts until `until`: to its end, plus up to a second of
 /// jitter so waiters do not come back all at once, at least a second, at most SQS's longest delay.
 fn wait_until(until: chrono::DateTime<Utc>) -> Duration {
@@ -136,8 +157,9 @@ pub struct WorkerConfig {
     /// First retry delay (doubles per receive, with jitter), and its cap.
     pub retry_base: Duration,
     pub retry_max: Duration,
-    /// Receives after which a failing job is dead-lettered with its last error (≤ the queue's
-    /// maxReceiveCount, so the reason is kept rather than left to the redrive policy).
+    /// Failed attempts (counted across re-sent copies) after which a job is dead-lettered with
+    /// its last error. Waits for another owner's claim never count. The queue's own redrive
+    /// (maxReceiveCount) only sees deliveries that were never settled: a crashed worker.
     pub max_attempts: u32,
     pub idempotency: IdempotencyConfig,
     /// How long a shutdown waits for running jobs before releasing their messages.
@@ -152,7 +174,7 @@ impl Default for WorkerConfig {
             visibility: Duration::from_secs(60),
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(300),
-            max_attempts: 5,
+            max_attempts: 20,
             idempotency: IdempotencyConfig::default(),
             shutdown_grace: Duration::from_secs(25),
         }
@@ -334,64 +356,69 @@ impl Worker {
     }
 
     /// Sends the message again, delayed by `after`, as a fresh copy (receive count 0) that
-    /// carries its failed attempts, its wait count and its original id. The caller deletes (or,
-    /// on Lambda, acknowledges) the original: a crash in between leaves a harmless duplicate.
-    pub async fn wait_copy(&self, msg: &Received, after: Duration) -> Result<(), StoreError> {
-        let waits = msg
+    /// carries its failed attempts (this one too when `failed`), its wait count and its original
+    /// id: the queue's receive budget (its redrive policy) then counts only deliveries that were
+    /// never settled (a crashed worker), while failures are counted here, against
+    /// `max_attempts`, and waits not at all. The caller deletes (or, on Lambda, acknowledges) the
+    /// original: a crash in between leaves a harmless duplicate.
+    pub async fn resend(&self, msg: &Received, after: Duration, failed: bool) -> Result<(), StoreError> {
+        let mut waits = msg
             .attributes
             .get(dlq_attr::WAITS)
             .and_then(|w| w.parse::<u32>().ok())
-            .unwrap_or(0)
-            .saturating_add(1);
+            .unwrap_or(0);
+        let attempts = if failed {
+            attempts_of(msg)
+        } else {
+            waits = waits.saturating_add(1);
+            attempts_of(msg).saturating_sub(1)
+        };
         let mut out = OutMessage::new(msg.body.clone()).delayed(after.min(MAX_DELAY));
         out.attributes = msg.attributes.clone();
-        out.attributes.insert(
-            dlq_attr::ATTEMPTS.into(),
-            attempts_of(msg).saturating_sub(1).to_string(),
-        );
+        out.attributes
+            .insert(dlq_attr::ATTEMPTS.into(), attempts.to_string());
         out.attributes
             .insert(dlq_attr::WAITS.into(), waits.to_string());
         out.attributes
             .insert(dlq_attr::ORIGINAL_ID.into(), original_id(msg).to_string());
-        tracing::info!(message_id = %msg.message_id, original_id = %original_id(msg), wait_s = after.as_secs(), waits, "job waits for another owner's claim");
+        if !failed {
+            tracing::info!(message_id = %msg.message_id, original_id = %original_id(msg), wait_s = after.as_secs(), waits, "job waits for another owner's claim");
+        }
         self.queues.send(self.queue, &[out]).await?;
+        Ok(())
+    }
+
+    /// Deletes a message whose fate is settled (done, dead-lettered, or sent again as a copy).
+    async fn delete_settled(&self, msg: &Received) -> Result<(), StoreError> {
+        let failed = self
+            .queues
+            .delete(self.queue, std::slice::from_ref(&msg.receipt))
+            .await?;
+        if !failed.is_empty() {
+            tracing::warn!(message_id = %msg.message_id, "delete failed; the message will come back and be skipped as done (or run again: it is idempotent)");
+        }
         Ok(())
     }
 
     /// Acts on a decision (long-running mode).
     pub async fn settle(&self, msg: &Received, decision: &Decision) -> Result<(), StoreError> {
+        // Each step is retried a few times on a passing error: a settle that fails leaves the
+        // message to come back after its visibility timeout, spending one of its receives.
         match decision {
-            Decision::Ack { .. } => {
-                let failed = self
-                    .queues
-                    .delete(self.queue, std::slice::from_ref(&msg.receipt))
-                    .await?;
-                if !failed.is_empty() {
-                    tracing::warn!(message_id = %msg.message_id, "delete failed; the message will come back and be skipped as done");
-                }
-            }
+            Decision::Ack { .. } => settle_step(|| self.delete_settled(msg)).await?,
             Decision::Retry { after, reason } => {
                 tracing::warn!(message_id = %msg.message_id, retry_in_s = after.as_secs(), %reason, "job failed; will retry");
-                self.queues
-                    .change_visibility(self.queue, &msg.receipt, *after)
-                    .await?;
+                settle_step(|| self.resend(msg, *after, true)).await?;
+                settle_step(|| self.delete_settled(msg)).await?;
             }
             Decision::Defer { after } => {
-                self.wait_copy(msg, *after).await?;
-                let failed = self
-                    .queues
-                    .delete(self.queue, std::slice::from_ref(&msg.receipt))
-                    .await?;
-                if !failed.is_empty() {
-                    tracing::warn!(message_id = %msg.message_id, "could not delete a waiting message after re-sending it; the duplicate is harmless");
-                }
+                settle_step(|| self.resend(msg, *after, false)).await?;
+                settle_step(|| self.delete_settled(msg)).await?;
             }
             Decision::DeadLetter { reason } => {
                 tracing::error!(message_id = %msg.message_id, %reason, "message sent to DLQ");
-                self.dead_letter(msg, reason).await?;
-                self.queues
-                    .delete(self.queue, std::slice::from_ref(&msg.receipt))
-                    .await?;
+                settle_step(|| self.dead_letter(msg, reason)).await?;
+                settle_step(|| self.delete_settled(msg)).await?;
             }
         }
         Ok(())

@@ -226,6 +226,12 @@ impl Idempotency for Local {
                 let old = tx.get_item(&tbl, &pk, &sk)?;
                 let existing = old.as_ref().map(rec::idem_from_item).transpose()?;
                 if let Some(existing) = &existing {
+                    if existing.status == IdempotencyStatus::InProgress
+                        && existing.owner.as_deref() == Some(claim.owner.as_str())
+                    {
+                        // This very claim, made again after its answer was lost.
+                        return Ok(ClaimOutcome::Claimed { taken_over: false });
+                    }
                     if blocks_claim(existing, claim.now) {
                         return Ok(blocked_outcome(existing, &claim.payload_hash));
                     }
