@@ -160,7 +160,9 @@ async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
             ("`tips`", "--tips"),
             ("`guest_count`", "--guests"),
             ("`crew_needed`", "--crew-needed"),
-            ("`guest_names", "--guest-name"),
+            ("`guest_names[", "--guest-name ["),
+            ("`guest_names`", "--guest-name"),
+            ("]` ", "] "),
         ]
         .iter()
         .fold(why, |w, (a, flag)| w.replace(a, flag));

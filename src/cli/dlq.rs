@@ -83,9 +83,10 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
             };
             for q in queues {
                 let held = backend.queues.depth(q).await.ok();
-                let letters = dlq::list(backend.queues.as_ref(), q, max)
+                let mut letters = dlq::list(backend.queues.as_ref(), q, max)
                     .await
                     .with_context(|| format!("listing {q}"))?;
+                letters.truncate(max);
                 match held.map(|d| d.visible + d.in_flight + d.delayed) {
                     Some(n) if n > letters.len() as u64 => println!(
                         "{q}: {} message(s) shown of {n} held (--max {max}; raise it to see more)",
