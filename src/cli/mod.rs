@@ -163,3 +163,28 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Backend> {
         .await
         .with_context(|| format!("opening the {:?} backend", settings.backend))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading availability workbook: {source}")]
+    struct Read {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn error_chains_say_each_cause_once() {
+        let io = std::io::Error::other("invalid Zip archive");
+        let e = anyhow::Error::new(Read { source: io }).context("roster sync");
+        assert_eq!(
+            format!("{e:#}"),
+            "roster sync: reading availability workbook: invalid Zip archive: invalid Zip archive"
+        );
+        assert_eq!(
+            error_chain(&e),
+            "roster sync: reading availability workbook: invalid Zip archive"
+        );
+    }
+}

@@ -46,7 +46,7 @@ const CASES: &[Case] = &[
     Case { name: "show_unknown_charter", args: &["charter", "show", "0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a"], exit: 1, fragment: "no charter 0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a" },
 ];
 
-pub const COUNT: usize = CASES.len();
+pub const COUNT: usize = CASES.len() + 1;
 
 pub async fn run(env: &Env) {
     let dead: Vec<OutMessage> = (0..3)
@@ -71,7 +71,38 @@ pub async fn run(env: &Env) {
         }
         tally.check(&format!("{}/{}", env.kind, case.name), problem, &out);
     }
+    report_with_an_unwritable_charter(env, &mut tally).await;
     tally.finish("cli");
+}
+
+/// The booking system stored a charter whose vessel name no Excel cell holds: the month's report
+/// names it, writes every other charter, and exits 2.
+async fn report_with_an_unwritable_charter(env: &Env, tally: &mut Tally) {
+    let mut long = crate::common::charter("2024-08-03", 4, None);
+    long.vessel_name = "V".repeat(40_000);
+    long.reportable_revenue = Money::parse("900").unwrap();
+    let mut good = crate::common::charter("2024-08-04", 4, None);
+    good.vessel_name = "Osprey".into();
+    good.reportable_revenue = Money::parse("1200").unwrap();
+    env.backend.charters.insert(&long).await.unwrap();
+    env.backend.charters.insert(&good).await.unwrap();
+    let (code, out) = env.dispatch(&["report", "--month", "2024-08"], &[]);
+    let fragment = format!("left out of the report: charter {} on 2024-08-03: its vessel name is 40000 characters", long.charter_id);
+    let mut problem = expect(code, 2, &out, &fragment);
+    if problem.is_none() {
+        let path = env.data_dir().join("drive/JADA Business/Reports/Revenue 2024-08.xlsx");
+        problem = match std::fs::read(&path) {
+            Err(e) => Some(format!("no workbook at {}: {e}", path.display())),
+            Ok(bytes) => {
+                use calamine::{open_workbook_from_rs, Reader, Xlsx};
+                let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+                let range = wb.worksheet_range("August 2024").unwrap();
+                let vessels: Vec<String> = range.rows().skip(1).filter_map(|r| r.get(1).map(|c| c.to_string())).filter(|v| !v.is_empty()).collect();
+                (vessels != ["Osprey"]).then(|| format!("the month tab holds {vessels:?}, expected the good charter only"))
+            }
+        };
+    }
+    tally.check(&format!("{}/report_names_an_unwritable_charter", env.kind), problem, &out);
 }
 
 async fn lost(env: &Env, sentinel: &Charter) -> Option<String> {

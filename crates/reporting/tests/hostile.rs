@@ -224,3 +224,40 @@ fn overlong_names_are_skipped_by_cell() {
     assert_eq!(sheet.problems[0].cell, "A4");
     assert!(sheet.problems[0].why.contains("at most 200"), "{}", sheet.problems[0]);
 }
+
+#[test]
+fn a_charter_the_report_cannot_hold_is_named_and_the_rest_written() {
+    use calamine::{open_workbook_from_rs, Reader, Xlsx};
+    use dispatch_core::domain::{Charter, CharterId, CharterStatus, Money, Month};
+    use dispatch_reporting::revenue::RevenueReport;
+    let charter = |vessel: String, day: &str| Charter {
+        charter_id: CharterId::new_random(),
+        created_at: "2024-04-01T10:00:00Z".into(),
+        charter_date: CharterDate::parse(day).unwrap(),
+        vessel_name: vessel,
+        captain_assigned: None,
+        crew_assigned: vec![],
+        guest_count: 4,
+        guest_names: vec![],
+        reportable_revenue: Money::parse("100").unwrap(),
+        tips: Money::ZERO,
+        status: CharterStatus::Booked,
+        crew_needed: None,
+    };
+    let long = charter("V".repeat(32_768), "2024-05-03");
+    let good = [charter("Marlin".into(), "2024-05-02"), charter("Osprey".into(), "2024-05-04")];
+    let all = vec![good[0].clone(), long.clone(), good[1].clone()];
+    let names = Default::default();
+    let month = Month::parse("2024-05").unwrap();
+    let report = RevenueReport::new(month, &names);
+    let e = report.workbook(&all, &mut |_, _| {}).unwrap_err().to_string();
+    assert!(e.contains(long.charter_id.as_str()) && e.contains("32767"), "{e}");
+    let out = report.workbook_leaving_out(&all, &mut |_, _| {}).unwrap();
+    assert_eq!(out.left_out.len(), 1);
+    assert_eq!(out.left_out[0].charter_id, long.charter_id.to_string());
+    assert!(out.left_out[0].to_string().contains("vessel name is 32768 characters"), "{}", out.left_out[0]);
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(out.bytes)).unwrap();
+    let range = wb.worksheet_range("May 2024").unwrap();
+    let vessels: Vec<String> = range.rows().skip(1).take(2).map(|r| r[1].to_string()).collect();
+    assert_eq!(vessels, ["Marlin", "Osprey"]);
+}
