@@ -147,12 +147,16 @@ pub fn elements_from_text(path: &str, text: &str) -> Result<Vec<Element>, Import
     let raw: Vec<Box<serde_json::value::RawValue>> = match serde_json::from_str(text) {
         Ok(raw) => raw,
         Err(e) if e.classify() == serde_json::error::Category::Data => {
-            let found = serde_json::from_str::<Value>(text)
-                .map(|v| kind_of(&v).to_string())
-                .unwrap_or_else(|_| "something else".into());
-            return Err(ImportError::NotArray {
-                path: path.into(),
-                found,
+            // Not an array: say what it is, or why it is not JSON at all.
+            return Err(match serde_json::from_str::<Value>(text) {
+                Ok(v) => ImportError::NotArray {
+                    path: path.into(),
+                    found: kind_of(&v).to_string(),
+                },
+                Err(e) => ImportError::Json {
+                    path: path.into(),
+                    message: e.to_string(),
+                },
             });
         }
         Err(e) => {

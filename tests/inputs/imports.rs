@@ -66,6 +66,7 @@ const CASES: &[Case] = &[
     Case { name: "bom_then_good_row", what: Charters, input: concat!("{BOM}[", good!("{A}"), "]"), exit: 0, fragment: "1 charters stored", stored: &["{A}"], absent: &[] },
     Case { name: "not_utf8", what: Charters, input: concat!("[", good!("{A}"), r#",{"vessel_name":"{FF}"}]"#), exit: 1, fragment: "not UTF-8 text (first bad byte at line 1", stored: &[], absent: &["{A}"] },
     Case { name: "not_json", what: Charters, input: "hello", exit: 1, fragment: "not valid JSON", stored: &[], absent: &[] },
+    Case { name: "object_cut_short", what: Charters, input: "{oops", exit: 1, fragment: "not valid JSON (key must be a string", stored: &[], absent: &[] },
     Case { name: "empty_file", what: Charters, input: "", exit: 1, fragment: "not valid JSON", stored: &[], absent: &[] },
     Case { name: "object_not_array", what: Charters, input: good!("{A}"), exit: 1, fragment: "expected a JSON array of objects at the top level, found an object", stored: &[], absent: &["{A}"] },
     Case { name: "empty_array", what: Charters, input: "[]", exit: 0, fragment: "0 charters stored", stored: &[], absent: &[] },
