@@ -110,6 +110,7 @@ const CASES: &[Case] = &[
     Case { name: "date_that_does_not_exist", book: || book(|wb| available(wb, &["2/30/2024"])), exit: 2, fragment: "Available!B1", ana: &[] },
     Case { name: "name_over_limit", book: || book(|wb| { let ws = wb.worksheet_from_name("Roster").unwrap(); ws.write_string(3, 1, "N".repeat(5000)).unwrap(); ws.write_string(3, 2, "long@example.com").unwrap(); }), exit: 2, fragment: "Roster!B4", ana: &[] },
     Case { name: "three_hundred_tabs", book: || book(|wb| { for i in 0..300 { wb.add_worksheet().set_name(format!("T{i}")).unwrap(); } }), exit: 1, fragment: "the workbook has 301 tabs; at most 200", ana: &[] },
+    Case { name: "column_reference_overflow", book: || include_bytes!("../../crates/reporting/tests/fixtures/column-reference-overflow.xlsx").to_vec(), exit: 1, fragment: "the workbook is damaged (the .xlsx reader gave up on it)", ana: &[] },
     Case { name: "missing_file", book: || b"{NOFILE}".to_vec(), exit: 1, fragment: "no availability workbook at", ana: &[] },
 ];
 

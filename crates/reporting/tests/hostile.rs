@@ -261,3 +261,14 @@ fn a_charter_the_report_cannot_hold_is_named_and_the_rest_written() {
     let vessels: Vec<String> = range.rows().skip(1).take(2).map(|r| r[1].to_string()).collect();
     assert_eq!(vessels, ["Marlin", "Osprey"]);
 }
+
+/// Found by fuzzing: a cell reference with a column name too long for calamine's arithmetic
+/// (an overflow panic in builds with overflow checks). The reader says the workbook is damaged.
+#[test]
+fn a_reference_calamine_cannot_count_is_a_damaged_workbook() {
+    let bytes = include_bytes!("fixtures/column-reference-overflow.xlsx");
+    match tabs_from_xlsx(bytes) {
+        Ok(tabs) => assert!(!tabs.is_empty()), // a build without overflow checks reads on
+        Err(e) => assert!(e.to_string().contains("damaged") || e.to_string().contains("tab"), "{e}"),
+    }
+}

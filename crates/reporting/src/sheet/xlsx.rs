@@ -32,6 +32,34 @@ pub const MAX_FILE_BYTES: usize = 50 * 1024 * 1024;
 /// Bytes the workbook's parts may inflate to, in all (a zip bomb is refused before reading).
 pub const MAX_INFLATED_BYTES: u64 = 512 * 1024 * 1024;
 
+thread_local! {
+    /// Set while this thread is inside calamine (see [`contained`]).
+    static IN_CALAMINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// What a workbook that makes the `.xlsx` library give up is told.
+const DAMAGED: &str = "the workbook is damaged (the .xlsx reader gave up on it): open it in Excel or Google Sheets, save it again as .xlsx and retry";
+
+/// Runs one calamine call so that a panic inside it is this workbook's error, not the process's:
+/// calamine 0.38 overflows (a panic in builds with overflow checks) on a cell reference with a
+/// very long column name such as `ZZZZZZZZ1`, found by fuzzing. The panic hook in place stays in
+/// charge of every other panic; only one raised on this thread inside the call is kept quiet.
+fn contained<T>(f: impl FnOnce() -> Result<T, ReportError>) -> Result<T, ReportError> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IN_CALAMINE.with(|c| c.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = IN_CALAMINE.with(|c| c.replace(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_CALAMINE.with(|c| c.set(was));
+    out.unwrap_or_else(|_| Err(refused(DAMAGED)))
+}
+
 fn refused(what: impl Into<String>) -> ReportError {
     ReportError::Refused(what.into())
 }
@@ -111,15 +139,17 @@ fn read_error(what: String) -> impl FnOnce(XlsxError) -> ReportError {
 
 /// One tab's cells, streamed, within the limits.
 fn read_tab<RS: Read + Seek>(wb: &mut Xlsx<RS>, name: &str) -> Result<Tab, ReportError> {
-    let mut reader = wb
-        .worksheet_cells_reader(name)
-        .map_err(read_error(format!("tab `{name}`")))?;
+    let mut reader = contained(|| {
+        wb.worksheet_cells_reader(name)
+            .map_err(read_error(format!("tab `{name}`")))
+    })?;
     let mut cells: Vec<(u32, u32, Cell)> = Vec::new();
     let mut last_row = 0u32;
-    while let Some(rec) = reader
-        .next_cell_with_formula()
-        .map_err(read_error(format!("tab `{name}`")))?
-    {
+    while let Some(rec) = contained(|| {
+        reader
+            .next_cell_with_formula()
+            .map_err(read_error(format!("tab `{name}`")))
+    })? {
         let (r, c) = rec.pos;
         let cell = match (&rec.value, rec.formula.as_deref()) {
             (DataRef::Empty, Some(f)) if !f.trim().is_empty() => Cell::Uncomputed(f.to_string()),
@@ -170,14 +200,16 @@ fn read_tab<RS: Read + Seek>(wb: &mut Xlsx<RS>, name: &str) -> Result<Tab, Repor
 pub(crate) fn open(bytes: &[u8]) -> Result<Xlsx<Cursor<&[u8]>>, ReportError> {
     sniff(bytes)?;
     check_zip(bytes)?;
-    open_workbook_from_rs(Cursor::new(bytes)).map_err(|source| match source {
-        XlsxError::Zip(e) => refused(format!(
-            "not an .xlsx workbook (is it .xls, .csv or a Google Sheet export?): {e}"
-        )),
-        source => ReportError::Read {
-            what: "the workbook".into(),
-            source,
-        },
+    contained(|| {
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|source| match source {
+            XlsxError::Zip(e) => refused(format!(
+                "not an .xlsx workbook (is it .xls, .csv or a Google Sheet export?): {e}"
+            )),
+            source => ReportError::Read {
+                what: "the workbook".into(),
+                source,
+            },
+        })
     })
 }
 
@@ -200,14 +232,16 @@ pub(crate) fn first_row<RS: Read + Seek>(
     wb: &mut Xlsx<RS>,
     name: &str,
 ) -> Result<Vec<Cell>, ReportError> {
-    let mut reader = wb
-        .worksheet_cells_reader(name)
-        .map_err(read_error(format!("tab `{name}`")))?;
+    let mut reader = contained(|| {
+        wb.worksheet_cells_reader(name)
+            .map_err(read_error(format!("tab `{name}`")))
+    })?;
     let mut row: Option<(u32, Vec<Cell>)> = None;
-    while let Some(rec) = reader
-        .next_cell()
-        .map_err(read_error(format!("tab `{name}`")))?
-    {
+    while let Some(rec) = contained(|| {
+        reader
+            .next_cell()
+            .map_err(read_error(format!("tab `{name}`")))
+    })? {
         let (r, c) = (rec.get_position().0, rec.get_position().1);
         let cell = from_data(rec.get_value());
         if cell.is_empty() {
