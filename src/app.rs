@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use dispatch_cascade::service::{Cascade, CascadeSettings};
+use dispatch_cascade::{Cascade, CascadeSettings};
 use dispatch_cascade::tokens::{LinkKey, MagicLinks};
 use dispatch_core::config::{BackendKind, MailKind, StreamStart};
 use dispatch_core::domain::EmailAddress;
@@ -125,6 +125,7 @@ pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cas
         links: link_keys(settings)?,
         cfg,
         idem: IdempotencyConfig::default(),
+        clock: Arc::new(dispatch_core::clock::SystemClock),
     }))
 }
 
@@ -144,13 +145,7 @@ pub fn consumer(settings: &Settings, backend: &Backend) -> Consumer {
     if settings.backend == dispatch_core::config::BackendKind::Local {
         cfg.idle_sleep = Duration::from_millis(200);
     }
-    Consumer::new(
-        backend.feed.clone(),
-        backend.leases.clone(),
-        backend.queues.clone(),
-        record_handler(backend),
-        cfg,
-    )
+    Consumer::for_backend(backend, record_handler(backend), cfg)
 }
 
 /// One worker per work queue, sharing the registry.

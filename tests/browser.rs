@@ -9,7 +9,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
-use dispatch_cascade::service::Start;
 use dispatch_core::domain::*;
 use dispatch_mailer::Outbox;
 use serde_json::{json, Value};
@@ -144,7 +143,7 @@ async fn crew_member_accepts_in_a_real_browser() {
     };
     world.backend.charters.insert(&charter).await.unwrap();
     cascade
-        .start(&charter.charter_id, Start::Captain)
+        .reconcile(&charter.charter_id)
         .await
         .unwrap();
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dispatch_cascade::engine;
-use dispatch_cascade::service::{Cascade, Start};
+use dispatch_cascade::Cascade;
 use dispatch_core::domain::*;
 use dispatch_core::ports::*;
 use dispatch_mailer::Outbox;
@@ -105,7 +105,7 @@ async fn run_case(
     for c in &charters {
         s.world.backend.charters.insert(c).await.unwrap();
         s.cascade
-            .start(&c.charter_id, Start::Captain)
+            .reconcile(&c.charter_id)
             .await
             .unwrap();
     }
@@ -123,15 +123,13 @@ async fn run_case(
             }
             Act::Lapse(i) => {
                 let o = &open[i % open.len()];
-                s.cascade
-                    .on_timeout(&o.charter_id, &o.offer_id, 0)
-                    .await
-                    .unwrap();
+                // Offers live 0 s here: any reconcile lapses them and asks the next.
+                s.cascade.reconcile(&o.charter_id).await.unwrap();
             }
         }
         // The stream would start crew cascades once a captain is set; do it directly.
         for c in &charters {
-            s.cascade.start(&c.charter_id, Start::Crew).await.unwrap();
+            s.cascade.reconcile(&c.charter_id).await.unwrap();
         }
     }
     let by_id: HashMap<&CrewId, &CrewMember> = members.iter().map(|m| (&m.crew_id, m)).collect();
@@ -220,12 +218,12 @@ async fn cancellation_releases_holds_revokes_offers_and_tells_the_crew() {
     let c = charter(DATES[0], 20, Some(2));
     s.world.backend.charters.insert(&c).await.unwrap();
     s.cascade
-        .start(&c.charter_id, Start::Captain)
+        .reconcile(&c.charter_id)
         .await
         .unwrap();
     let cap_offer = open_offers(&s, std::slice::from_ref(&c)).await.remove(0);
     s.cascade.accept(&cap_offer).await.unwrap();
-    s.cascade.start(&c.charter_id, Start::Crew).await.unwrap();
+    s.cascade.reconcile(&c.charter_id).await.unwrap();
     let crew_offers = open_offers(&s, std::slice::from_ref(&c)).await;
     assert_eq!(
         crew_offers.len(),
@@ -239,8 +237,8 @@ async fn cancellation_releases_holds_revokes_offers_and_tells_the_crew() {
         .set_status(&c.key(), CharterStatus::Cancelled)
         .await
         .unwrap();
-    s.cascade.release(&c.charter_id).await.unwrap();
-    s.cascade.release(&c.charter_id).await.unwrap(); // a replay changes nothing
+    s.cascade.reconcile(&c.charter_id).await.unwrap();
+    s.cascade.reconcile(&c.charter_id).await.unwrap(); // a replay changes nothing
     for m in ["cap", crew_offers[0].crew_id.as_ref()] {
         assert!(
             s.world
@@ -299,7 +297,7 @@ async fn replays_send_nothing_twice_and_escalation_happens_once() {
     s.world.backend.charters.insert(&c).await.unwrap();
     for _ in 0..3 {
         s.cascade
-            .start(&c.charter_id, Start::Captain)
+            .reconcile(&c.charter_id)
             .await
             .unwrap();
     }
@@ -331,7 +329,7 @@ async fn replays_send_nothing_twice_and_escalation_happens_once() {
     s.cascade.decline(&o).await.unwrap();
     for _ in 0..2 {
         s.cascade
-            .start(&c.charter_id, Start::Captain)
+            .reconcile(&c.charter_id)
             .await
             .unwrap();
     }
@@ -371,15 +369,22 @@ async fn long_lapse_is_chained_in_15_minute_links() {
     let c = charter(DATES[0], 5, None);
     s.world.backend.charters.insert(&c).await.unwrap();
     s.cascade
-        .start(&c.charter_id, Start::Captain)
+        .reconcile(&c.charter_id)
         .await
         .unwrap();
     let o = open_offers(&s, std::slice::from_ref(&c)).await.remove(0);
     // The first link fires (early): the offer is not due, so the next link is scheduled.
-    s.cascade
-        .on_timeout(&c.charter_id, &o.offer_id, 0)
-        .await
-        .unwrap();
+    let timer = JobEnvelope::new(
+        JobKind::OfferTimeout,
+        format!("offer_timeout#{}#0", o.offer_id),
+        serde_json::json!({"charter_id": c.charter_id, "offer_id": o.offer_id, "chain": 0}),
+    );
+    dispatch_ingest::worker::JobHandler::handle(
+        &dispatch_cascade::jobs::CascadeJobs(s.cascade.clone()),
+        &timer,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         s.world
             .backend

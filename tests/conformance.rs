@@ -584,69 +584,82 @@ mod contracts {
     pub async fn idempotency_has_powertools_semantics(w: &World) {
         let idem = &w.backend.idempotency;
         let now = Utc::now();
-        let claim = |key: &str, hash: &str, at: chrono::DateTime<Utc>| IdempotencyClaim {
-            key: key.into(),
-            payload_hash: hash.into(),
-            now: at,
-            in_progress_until: at + chrono::Duration::seconds(60),
-            expires_at: at + chrono::Duration::hours(1),
+        let claim = |key: &str, hash: &str, owner: &str, at: chrono::DateTime<Utc>| {
+            IdempotencyClaim {
+                key: key.into(),
+                payload_hash: hash.into(),
+                owner: owner.into(),
+                now: at,
+                in_progress_until: at + chrono::Duration::seconds(60),
+                expires_at: at + chrono::Duration::hours(1),
+            }
         };
-        assert_eq!(
-            idem.claim(&claim("k1", "h1", now)).await.unwrap(),
-            ClaimOutcome::Claimed
-        );
+        let fresh = ClaimOutcome::Claimed { taken_over: false };
+        assert_eq!(idem.claim(&claim("k1", "h1", "a", now)).await.unwrap(), fresh);
         assert!(matches!(
-            idem.claim(&claim("k1", "h1", now)).await.unwrap(),
+            idem.claim(&claim("k1", "h1", "b", now)).await.unwrap(),
             ClaimOutcome::InProgress { .. }
         ));
         assert_eq!(
-            idem.claim(&claim("k1", "other", now)).await.unwrap(),
+            idem.claim(&claim("k1", "other", "b", now)).await.unwrap(),
             ClaimOutcome::PayloadMismatch
         );
-        idem.complete(
-            "k1",
-            "h1",
-            Some("{\"sent\":true}"),
-            now + chrono::Duration::hours(1),
-        )
-        .await
-        .unwrap();
+        // Only the owner completes.
+        assert!(!idem
+            .complete("k1", "b", "h1", Some("{}"), now + chrono::Duration::hours(1))
+            .await
+            .unwrap());
+        assert!(idem
+            .complete(
+                "k1",
+                "a",
+                "h1",
+                Some("{\"sent\":true}"),
+                now + chrono::Duration::hours(1),
+            )
+            .await
+            .unwrap());
         assert_eq!(
-            idem.claim(&claim("k1", "h1", now)).await.unwrap(),
+            idem.claim(&claim("k1", "h1", "b", now)).await.unwrap(),
             ClaimOutcome::Completed {
                 result: Some("{\"sent\":true}".into())
             }
         );
         // A completed record that expired counts as absent.
         assert_eq!(
-            idem.claim(&claim("k1", "h1", now + chrono::Duration::hours(2)))
+            idem.claim(&claim("k1", "h1", "b", now + chrono::Duration::hours(2)))
                 .await
                 .unwrap(),
-            ClaimOutcome::Claimed
+            fresh
         );
-        // A crashed worker's in-progress claim lapses.
+        // A dead owner's claim lapses with its lease and is taken over, and says so.
+        assert_eq!(idem.claim(&claim("k2", "h", "a", now)).await.unwrap(), fresh);
         assert_eq!(
-            idem.claim(&claim("k2", "h", now)).await.unwrap(),
-            ClaimOutcome::Claimed
-        );
-        assert_eq!(
-            idem.claim(&claim("k2", "h", now + chrono::Duration::seconds(61)))
+            idem.claim(&claim("k2", "h", "b", now + chrono::Duration::seconds(61)))
                 .await
                 .unwrap(),
-            ClaimOutcome::Claimed
+            ClaimOutcome::Claimed { taken_over: true }
         );
-        // Released after a failure: claimable again at once.
-        assert_eq!(
-            idem.claim(&claim("k3", "h", now)).await.unwrap(),
-            ClaimOutcome::Claimed
-        );
-        idem.release("k3").await.unwrap();
-        assert_eq!(
-            idem.claim(&claim("k3", "h", now)).await.unwrap(),
-            ClaimOutcome::Claimed
-        );
+        // The old owner can no longer renew, complete or release it; the new one can renew.
+        let later = Utc::now() + chrono::Duration::seconds(600);
+        assert!(!idem.renew("k2", "a", later).await.unwrap());
+        assert!(idem.renew("k2", "b", later).await.unwrap());
+        idem.release("k2", "a").await.unwrap();
+        assert_eq!(idem.get("k2").await.unwrap().unwrap().owner.as_deref(), Some("b"));
+        // A renewed lease keeps others out past the first lease's end.
+        assert!(matches!(
+            idem.claim(&claim("k2", "h", "c", now + chrono::Duration::seconds(300)))
+                .await
+                .unwrap(),
+            ClaimOutcome::InProgress { .. }
+        ));
+        // Released after a failure: claimable again at once (and not a take-over).
+        assert_eq!(idem.claim(&claim("k3", "h", "a", now)).await.unwrap(), fresh);
+        idem.release("k3", "a").await.unwrap();
+        assert_eq!(idem.claim(&claim("k3", "h", "b", now)).await.unwrap(), fresh);
         let rec = idem.get("k3").await.unwrap().unwrap();
         assert_eq!(rec.status, IdempotencyStatus::InProgress);
+        assert_eq!(rec.owner.as_deref(), Some("b"));
         assert!(idem.get("nope").await.unwrap().is_none());
     }
 
@@ -942,13 +955,13 @@ mod contracts {
 
     pub async fn bootstrap_twice_then_doctor_is_clean(w: &World) {
         let again = w.backend.admin.bootstrap().await.unwrap();
-        assert_eq!(again.len(), 4 + 7);
+        assert_eq!(again.len(), 4 + QueueId::ALL.len());
         assert!(
             again.iter().all(|(_, p)| *p == Provisioned::AlreadyThere),
             "{again:?}"
         );
         let checks = w.backend.admin.doctor().await.unwrap();
-        assert_eq!(checks.len(), 4 + 7);
+        assert_eq!(checks.len(), 4 + QueueId::ALL.len());
         let problems: Vec<_> = checks.iter().filter(|c| c.problem.is_some()).collect();
         assert!(problems.is_empty(), "{problems:?}");
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use dispatch::demo::{http, link_in_mail, press};
-use dispatch_cascade::service::{Cascade, Start};
+use dispatch_cascade::Cascade;
 use dispatch_cascade::tokens::{LinkKey, MagicLinks, Scope};
 use dispatch_core::domain::*;
 use dispatch_mailer::Outbox;
@@ -71,7 +71,7 @@ async fn booked(s: &Site) -> (Charter, Offer, String) {
     };
     s.world.backend.charters.insert(&c).await.unwrap();
     s.cascade
-        .start(&c.charter_id, Start::Captain)
+        .reconcile(&c.charter_id)
         .await
         .unwrap();
     let offer = s
@@ -321,7 +321,7 @@ async fn two_members_race_for_one_slot_one_is_told_it_was_filled() {
     s.world.backend.offers.put(&second).await.unwrap();
     let (a, b) = tokio::join!(s.cascade.accept(&first), s.cascade.accept(&second));
     let answers = [a.unwrap(), b.unwrap()];
-    use dispatch_cascade::service::Answer;
+    use dispatch_cascade::Answer;
     assert_eq!(
         answers
             .iter()

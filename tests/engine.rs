@@ -7,12 +7,22 @@ both!(
     charter_becomes_exactly_one_job,
     consumer_takes_over_from_checkpoint,
     consumers_split_shards,
-    failing_record_goes_to_ingest_dlq_and_shard_moves_on,
+    consumer_dead_letters_only_records_that_can_never_succeed,
+    consumer_retries_a_record_that_may_pass_until_it_does,
+    consumer_waits_for_someone_elses_enqueue_claim,
+    consumer_failing_shard_does_not_hold_up_the_others,
+    consumer_renews_leases_while_a_record_is_slow,
+    consumer_heartbeats_of_stopped_consumers_are_removed,
+    stream_failure_records_replay_by_rereading_the_range,
     killed_worker_loses_nothing_and_effect_happens_once,
     poison_messages_dead_letter_with_reason_and_replay_once,
 );
 
+#[path = "engine/stream_consumer.rs"]
+mod stream_consumer;
+
 mod contracts {
+    pub use crate::stream_consumer::*;
     use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
@@ -32,7 +42,7 @@ mod contracts {
 
     use crate::common::{eventually, World};
 
-    fn charter(date: &str) -> Charter {
+    pub(crate) fn charter(date: &str) -> Charter {
         Charter {
             charter_id: CharterId::new_random(),
             created_at: Utc::now().to_rfc3339(),
@@ -49,18 +59,18 @@ mod contracts {
         }
     }
 
-    fn fast(owner: &str) -> ConsumerConfig {
+    pub(crate) fn fast(owner: &str) -> ConsumerConfig {
         ConsumerConfig {
             lease_ttl: Duration::from_secs(2),
             rebalance_every: Duration::from_millis(200),
             idle_sleep: Duration::from_millis(50),
             retry_base: Duration::from_millis(10),
-            record_attempts: 3,
+            retry_max: Duration::from_millis(200),
             ..ConsumerConfig::new(owner)
         }
     }
 
-    fn router(w: &World) -> Arc<dyn RecordHandler> {
+    pub(crate) fn router(w: &World) -> Arc<dyn RecordHandler> {
         Arc::new(RouterHandler {
             sink: Arc::new(QueueSink {
                 queues: w.backend.queues.clone(),
@@ -70,18 +80,12 @@ mod contracts {
         })
     }
 
-    fn consumer(w: &World, owner: &str, handler: Arc<dyn RecordHandler>) -> Consumer {
-        Consumer::new(
-            w.backend.feed.clone(),
-            w.backend.leases.clone(),
-            w.backend.queues.clone(),
-            handler,
-            fast(owner),
-        )
+    pub(crate) fn consumer(w: &World, owner: &str, handler: Arc<dyn RecordHandler>) -> Consumer {
+        Consumer::for_backend(&w.backend, handler, fast(owner))
     }
 
     /// Receives everything currently on a queue (and deletes it).
-    async fn take_all(w: &World, q: QueueId) -> Vec<Received> {
+    pub(crate) async fn take_all(w: &World, q: QueueId) -> Vec<Received> {
         let mut out = Vec::new();
         loop {
             let got = w
@@ -99,7 +103,11 @@ mod contracts {
         }
     }
 
-    async fn poll_until(c: &mut Consumer, what: &str, mut done: impl FnMut(usize) -> bool) {
+    pub(crate) async fn poll_until(
+        c: &mut Consumer,
+        what: &str,
+        mut done: impl FnMut(usize) -> bool,
+    ) {
         let mut total = 0;
         let end = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
@@ -240,13 +248,14 @@ mod contracts {
         );
     }
 
-    pub async fn failing_record_goes_to_ingest_dlq_and_shard_moves_on(w: &World) {
+    pub async fn consumer_dead_letters_only_records_that_can_never_succeed(w: &World) {
         let bad = charter("2024-05-13");
         let good = charter("2024-05-14");
         w.backend.charters.insert(&bad).await.unwrap();
         w.backend.charters.insert(&good).await.unwrap();
         let seen = Arc::new(Recorder {
             fail_date: Some("2024-05-13".into()),
+            fail_permanently: true,
             ..Default::default()
         });
         let mut a = consumer(w, "a", seen.clone());
@@ -254,12 +263,12 @@ mod contracts {
         assert_eq!(
             seen.dates(),
             vec!["2024-05-14"],
-            "the shard moved on past the failing record"
+            "the shard moved on past the record that can never succeed"
         );
         assert_eq!(
             seen.attempts.load(Ordering::SeqCst),
-            3 + 1,
-            "bounded retries"
+            1 + 1,
+            "a permanent failure is not retried"
         );
         let dead = dlq::list(w.backend.queues.as_ref(), QueueId::IngestDlq, 10)
             .await
@@ -272,6 +281,19 @@ mod contracts {
             dead[0]
         );
         assert!(dead[0].body.contains(bad.charter_id.as_str()));
+        // The full record, and the event id the logs name as its original id.
+        let record = dispatch_ingest::consumer::record_from_dead_letter(&dead[0].body).unwrap();
+        assert!(!record.event_id.is_empty());
+        assert_eq!(
+            dead[0].original_id.as_deref(),
+            Some(record.event_id.as_str())
+        );
+        assert_eq!(
+            Charter::from_item(record.new_image.as_ref().unwrap())
+                .unwrap()
+                .charter_id,
+            bad.charter_id
+        );
         // Listing did not consume it; replaying it through a healthy handler does.
         let healthy = Arc::new(Recorder::default());
         let report = dlq::replay(
@@ -279,7 +301,10 @@ mod contracts {
             QueueId::IngestDlq,
             &ReplayFilter::default(),
             false,
-            Some(healthy.clone()),
+            Some(dlq::StreamReplay {
+                handler: healthy.clone(),
+                feed: None,
+            }),
             &|_, _| {},
         )
         .await
@@ -521,14 +546,20 @@ mod contracts {
     // ---- test doubles (handlers; storage and queues are real) ----
 
     #[derive(Default)]
-    struct Recorder {
-        seen: Mutex<Vec<(String, String)>>,
-        fail_date: Option<String>,
-        attempts: AtomicUsize,
+    pub(crate) struct Recorder {
+        pub(crate) seen: Mutex<Vec<(String, String)>>,
+        /// Records of this date fail...
+        pub(crate) fail_date: Option<String>,
+        /// ...for good (else for a reason that may pass)...
+        pub(crate) fail_permanently: bool,
+        /// ...this many times (0: always).
+        pub(crate) fail_times: usize,
+        pub(crate) attempts: AtomicUsize,
+        pub(crate) failures: AtomicUsize,
     }
 
     impl Recorder {
-        fn dates(&self) -> Vec<String> {
+        pub(crate) fn dates(&self) -> Vec<String> {
             self.seen
                 .lock()
                 .unwrap()
@@ -536,7 +567,7 @@ mod contracts {
                 .map(|(_, d)| d.clone())
                 .collect()
         }
-        fn ids(&self) -> Vec<String> {
+        pub(crate) fn ids(&self) -> Vec<String> {
             self.seen
                 .lock()
                 .unwrap()
@@ -558,9 +589,12 @@ mod contracts {
                     .unwrap(),
             )
             .unwrap();
-            if self.fail_date.as_deref() == Some(c.charter_date.to_string().as_str()) {
+            if self.fail_date.as_deref() == Some(c.charter_date.to_string().as_str())
+                && (self.fail_times == 0 || self.failures.load(Ordering::SeqCst) < self.fail_times)
+            {
+                self.failures.fetch_add(1, Ordering::SeqCst);
                 return Err(HandleError {
-                    retryable: true,
+                    retryable: !self.fail_permanently,
                     message: "refusing this date".into(),
                 });
             }
@@ -613,13 +647,13 @@ mod contracts {
     }
 
     /// A feed of `n` open shards with two records each, for lease-splitting tests.
-    struct ManyShards {
+    pub(crate) struct ManyShards {
         shards: Vec<String>,
         records: BTreeMap<String, Vec<ChangeRecord>>,
     }
 
     impl ManyShards {
-        fn new(n: usize) -> Self {
+        pub(crate) fn new(n: usize) -> Self {
             let mut records = BTreeMap::new();
             let shards: Vec<String> = (0..n).map(|i| format!("shard-{i}")).collect();
             for s in &shards {

@@ -222,3 +222,25 @@ fn queue_visibility_is_six_times_the_worker_timeout() {
     assert_eq!(esm["FunctionResponseTypes"][0], "ReportBatchItemFailures");
     assert_eq!(esm["BisectBatchOnFunctionError"], true);
 }
+
+#[test]
+fn every_schedule_sends_a_job_this_build_runs_and_the_sweep_runs_each_minute() {
+    let t = template();
+    let schedules = resources(&t, "AWS::Scheduler::Schedule");
+    assert!(schedules.len() >= 3, "{schedules:?}");
+    for (name, props) in &schedules {
+        let input = props["Target"]["Input"].as_str().unwrap();
+        // The scheduler substitutes its placeholders; any text there parses the same way.
+        let body = input.replace("<aws.scheduler.scheduled-time>", "2026-12-01T10:00:00Z");
+        let job = dispatch_core::domain::JobEnvelope::parse(&body)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(job.key.contains("2026-12-01T10:00:00Z"), "{name}: a key per firing");
+        if job.kind == dispatch_core::domain::JobKind::Sweep {
+            assert_eq!(props["ScheduleExpression"], "rate(1 minute)");
+            assert_eq!(props["Target"]["Arn"]["Fn::GetAtt"][0], "CascadeQueue");
+        }
+    }
+    assert!(schedules
+        .iter()
+        .any(|(_, p)| p["Target"]["Input"].as_str().unwrap().contains("\"kind\":\"sweep\"")));
+}

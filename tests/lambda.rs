@@ -122,6 +122,13 @@ mod contracts {
             dead[0].reason.as_deref().unwrap().contains("charter_date"),
             "{dead:?}"
         );
+        // Named by the record's event id, as the logs name it.
+        let record = dispatch_ingest::consumer::record_from_dead_letter(&dead[0].body).unwrap();
+        assert!(!record.event_id.is_empty());
+        assert_eq!(
+            dead[0].original_id.as_deref(),
+            Some(record.event_id.as_str())
+        );
     }
 
     pub async fn stream_batch_all_good_reports_nothing(world: &World) {
@@ -215,7 +222,7 @@ mod function_url {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use dispatch_cascade::service::{Cascade, CascadeSettings};
+    use dispatch_cascade::{Cascade, CascadeSettings};
     use dispatch_cascade::tokens::{LinkKey, MagicLinks};
     use dispatch_core::domain::EmailAddress;
     use dispatch_core::idempotency::IdempotencyConfig;
@@ -239,6 +246,7 @@ mod function_url {
                 vessels: HashMap::new(),
             },
             idem: IdempotencyConfig::default(),
+            clock: Arc::new(dispatch_core::clock::SystemClock),
         });
         let path = format!(
             "{}/tests/fixtures/lambda/{fixture}",

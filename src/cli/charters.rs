@@ -26,6 +26,16 @@ pub enum CharterCommand {
         /// The charter id.
         id: String,
     },
+    /// Reconcile a charter now (or, with --all, every unsettled charter from today to +60 days,
+    /// as the sweep does): lapse what is overdue, make the next offer, escalate, release.
+    Reconcile {
+        /// The charter id.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Every unsettled charter in the horizon.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +88,9 @@ pub async fn run_charter(backend: &Backend, cmd: CharterCommand) -> anyhow::Resu
         CharterCommand::Add(a) => add(backend, a).await,
         CharterCommand::Import { file } => import_charters(backend, &file).await,
         CharterCommand::Show { id } => show(backend, &id).await,
+        CharterCommand::Reconcile { .. } => {
+            bail!("charter reconcile needs the settings; it is run by cli::run")
+        }
     }
 }
 

@@ -112,6 +112,8 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
         Duration::from_secs(90),
     )
     .await?;
+    // Its leases released and its heartbeat row removed (the serving consumer below is another).
+    consumer.stop().await;
     summary(&backend, &charters.good).await?;
     month_end(&settings, &backend).await?;
     println!(

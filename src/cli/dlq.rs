@@ -10,18 +10,20 @@ use dispatch_core::ports::QueueId;
 use dispatch_core::Backend;
 use dispatch_ingest::dlq::{self, ReplayFilter};
 
-const DLQS: [QueueId; 4] = [
+const DLQS: [QueueId; 5] = [
     QueueId::CascadeDlq,
     QueueId::ReportsDlq,
     QueueId::RosterDlq,
     QueueId::IngestDlq,
+    QueueId::StreamFailures,
 ];
 
 #[derive(Debug, Subcommand)]
 pub enum DlqCommand {
     /// Counts and a table of dead letters (they stay in the DLQ).
     List {
-        /// One DLQ (cascade-dlq, reports-dlq, roster-dlq, ingest-dlq); default: all.
+        /// One DLQ (cascade-dlq, reports-dlq, roster-dlq, ingest-dlq, stream-failures, or a
+        /// source queue's name: cascade means cascade-dlq); default: all.
         #[arg(long)]
         queue: Option<String>,
         /// At most this many messages per queue.
@@ -30,14 +32,15 @@ pub enum DlqCommand {
     },
     /// One dead letter in full (it stays in the DLQ).
     Show {
-        /// The message id from `dlq list`.
+        /// The message id from `dlq list` (the DLQ's, or the original one).
         id: String,
         #[arg(long)]
         queue: Option<String>,
     },
     /// Move dead letters back to their source queue (send first, then delete: never lost).
     Replay {
-        /// The DLQ to replay (cascade-dlq, reports-dlq, roster-dlq, ingest-dlq).
+        /// The DLQ to replay (cascade-dlq, reports-dlq, roster-dlq, ingest-dlq, stream-failures,
+        /// or a source queue's name).
         #[arg(long)]
         queue: String,
         /// Only messages of this job kind (e.g. monthly_report).
@@ -46,7 +49,7 @@ pub enum DlqCommand {
         /// Only the message with this idempotency key.
         #[arg(long)]
         key: Option<String>,
-        /// Only this message id.
+        /// Only this message id (the DLQ's, or the original one `dlq list` shows).
         #[arg(long)]
         id: Option<String>,
         /// Show what would be replayed; move nothing.
@@ -56,13 +59,7 @@ pub enum DlqCommand {
 }
 
 fn parse_dlq(name: &str) -> anyhow::Result<QueueId> {
-    let q = QueueId::parse(name).with_context(|| {
-        format!("unknown queue `{name}`: use cascade-dlq, reports-dlq, roster-dlq or ingest-dlq")
-    })?;
-    if !q.is_dlq() {
-        bail!("`{name}` is a work queue, not a DLQ: use {}-dlq", name);
-    }
-    Ok(q)
+    dlq::dlq_named(name).map_err(anyhow::Error::msg)
 }
 
 fn age(d: &dlq::DeadLetter) -> String {
@@ -96,8 +93,9 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                 }
                 for d in &letters {
                     println!(
-                        "  {}  {:<16} {:<44} receives:{:<2} age:{:<6} {}",
+                        "  {}  original:{:<36} {:<16} {:<44} receives:{:<2} age:{:<6} {}",
                         d.message_id,
+                        d.original_id.as_deref().unwrap_or("-"),
                         d.kind.as_deref().unwrap_or("?"),
                         d.key.as_deref().unwrap_or("?"),
                         d.receive_count,
@@ -117,9 +115,13 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
             };
             for q in queues {
                 let letters = dlq::list(backend.queues.as_ref(), q, usize::MAX).await?;
-                if let Some(d) = letters.into_iter().find(|d| d.message_id == id) {
-                    println!("queue:    {q}\nid:       {}\nkind:     {}\nkey:      {}\nreceives: {}\nage:      {}\nreason:   {}\nbody:\n{}",
+                if let Some(d) = letters
+                    .into_iter()
+                    .find(|d| d.message_id == id || d.original_id.as_deref() == Some(id.as_str()))
+                {
+                    println!("queue:    {q}\nid:       {}\noriginal: {}\nkind:     {}\nkey:      {}\nreceives: {}\nage:      {}\nreason:   {}\nbody:\n{}",
                         d.message_id,
+                        d.original_id.as_deref().unwrap_or("-"),
                         d.kind.as_deref().unwrap_or("?"),
                         d.key.as_deref().unwrap_or("?"),
                         d.receive_count,
@@ -153,7 +155,10 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                 key,
                 message_id: id,
             };
-            let handler = crate::app::record_handler(backend);
+            let stream = dlq::StreamReplay {
+                handler: crate::app::record_handler(backend),
+                feed: Some(backend.feed.clone()),
+            };
             let progress = |done: usize, total: usize| {
                 eprint!("\rreplaying {done}/{total}");
                 let _ = std::io::stderr().flush();
@@ -163,7 +168,7 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                 q,
                 &filter,
                 dry_run,
-                Some(handler),
+                Some(stream),
                 &progress,
             )
             .await?;

@@ -9,6 +9,7 @@ mod demo;
 mod dlq;
 mod jobs;
 mod month;
+mod reconcile;
 mod run;
 
 use std::path::PathBuf;
@@ -134,6 +135,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match command {
                 Command::Bootstrap => admin::bootstrap(&backend).await,
                 Command::Doctor => admin::doctor(&settings, &backend).await,
+                Command::Charter(charters::CharterCommand::Reconcile { id, all }) => {
+                    reconcile::run(&settings, &backend, id.as_deref(), all).await
+                }
                 Command::Charter(c) => charters::run_charter(&backend, c).await,
                 Command::Roster(charters::RosterCommand::Sync { file }) => {
                     month::roster_sync(&settings, &backend, file).await

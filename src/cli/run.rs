@@ -41,6 +41,10 @@ pub async fn run(
             let rx = stop_rx.clone();
             tasks.spawn(async move { w.run(rx).await });
         }
+        if let Some(every) = settings.sweep_interval() {
+            let cascade = crate::app::cascade(settings, backend)?;
+            tasks.spawn(sweep_every(cascade, every, stop_rx.clone()));
+        }
     }
     if parts.contains(&Part::Web) {
         let router = dispatch_cascade::web::router(crate::app::cascade(settings, backend)?);
@@ -82,6 +86,32 @@ pub async fn run(
     tracing::info!(summary = %counts.summary(), "dispatch stopped");
     eprintln!("stopped. this run: {}", counts.summary());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sweeps at once, then every `every`, until stopped: the net under every lapse timer and message.
+async fn sweep_every(
+    cascade: std::sync::Arc<dispatch_cascade::Cascade>,
+    every: std::time::Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let today = dispatch_core::domain::CharterDate::from_naive(chrono::Utc::now().date_naive());
+        let sweep = cascade.sweep(today, dispatch_cascade::jobs::SWEEP_DAYS);
+        tokio::select! {
+            r = sweep => match r {
+                Ok(r) if r.moved > 0 || r.failed > 0 => tracing::info!(charters = r.charters, reconciled = r.reconciled, moved = r.moved, failed = r.failed, "sweep done"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "sweep failed; trying again next period"),
+            },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -200,13 +200,30 @@ pub fn cascade(
     outbox: &dispatch_mailer::Outbox,
     public_url: &str,
     offer_timeout: Duration,
-) -> std::sync::Arc<dispatch_cascade::service::Cascade> {
-    use dispatch_cascade::service::{Cascade, CascadeSettings};
+) -> std::sync::Arc<dispatch_cascade::Cascade> {
+    cascade_with(
+        &world.backend,
+        std::sync::Arc::new(outbox.clone()),
+        public_url,
+        offer_timeout,
+        std::sync::Arc::new(dispatch_core::clock::SystemClock),
+    )
+}
+
+/// A cascade service with its own mailer and clock (fault and time tests).
+pub fn cascade_with(
+    backend: &Backend,
+    mailer: std::sync::Arc<dyn dispatch_mailer::MailSender>,
+    public_url: &str,
+    offer_timeout: Duration,
+    clock: std::sync::Arc<dyn dispatch_core::clock::Clock>,
+) -> std::sync::Arc<dispatch_cascade::Cascade> {
+    use dispatch_cascade::{Cascade, CascadeSettings};
     use dispatch_cascade::tokens::{LinkKey, MagicLinks};
     use dispatch_core::domain::EmailAddress;
     std::sync::Arc::new(Cascade {
-        backend: world.backend.clone(),
-        mailer: std::sync::Arc::new(outbox.clone()),
+        backend: backend.clone(),
+        mailer,
         links: MagicLinks::new(vec![LinkKey::new("test1", vec![6; 32]).unwrap()]).unwrap(),
         cfg: CascadeSettings {
             public_url: public_url.into(),
@@ -218,5 +235,6 @@ pub fn cascade(
             vessels: Default::default(),
         },
         idem: dispatch_core::idempotency::IdempotencyConfig::default(),
+        clock,
     })
 }

@@ -1,13 +1,20 @@
-//! The `cascade` queue's job handlers: thin adapters from job envelopes to the service.
+//! The `cascade` queue's job handlers: every kind is "reconcile this charter" (the older kinds
+//! stay readable on the wire, for replays of messages sent before the reconciler), plus the
+//! sweep. A lapse timer also chains its next link while the offer is not yet due.
 
 use std::sync::Arc;
 
-use dispatch_core::domain::{CharterId, JobEnvelope, JobKind, OfferId};
+use dispatch_core::domain::{CharterDate, CharterId, CrewId, JobEnvelope, JobKind, OfferId};
 use dispatch_ingest::worker::{JobError, JobHandler, Registry};
+use tracing::Instrument;
 
-use crate::service::{Cascade, CascadeError, Start};
+use crate::plan::Gone;
+use crate::reconcile::{Cascade, CascadeError};
 
-/// Handles captain and crew cascades, lapses and releases.
+/// How far ahead the sweep looks, in days (today included).
+pub const SWEEP_DAYS: u32 = 61;
+
+/// Handles the cascade's jobs.
 pub struct CascadeJobs(pub Arc<Cascade>);
 
 fn field<T>(
@@ -23,32 +30,85 @@ fn field<T>(
     parse(raw).map_err(|e| JobError::Permanent(e.to_string()))
 }
 
-fn job_error(e: CascadeError) -> JobError {
-    if e.is_retryable() {
-        JobError::Retry(e.to_string())
-    } else {
-        JobError::Permanent(e.to_string())
+/// What a release job says the removed charter left behind (its date and crew).
+fn gone_of(job: &JobEnvelope) -> Gone {
+    let charter_date = job
+        .payload
+        .get("charter_date")
+        .and_then(|d| d.as_str())
+        .and_then(|d| CharterDate::parse(d).ok());
+    let assigned = job
+        .payload
+        .get("assigned")
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .filter_map(|s| CrewId::parse(s).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Gone {
+        charter_date,
+        assigned,
     }
 }
 
-#[async_trait::async_trait]
-impl JobHandler for CascadeJobs {
-    async fn handle(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
+/// Maps a cascade error to what the worker should do.
+pub fn job_error(e: CascadeError) -> JobError {
+    match e {
+        CascadeError::Busy { what, until } => JobError::Busy { what, until },
+        e if e.is_retryable() => JobError::Retry(e.to_string()),
+        e => JobError::Permanent(e.to_string()),
+    }
+}
+
+impl CascadeJobs {
+    async fn run(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
+        let c = &self.0;
+        if job.kind == JobKind::Sweep {
+            let today = CharterDate::from_naive(c.now().date_naive());
+            let r = c.sweep(today, SWEEP_DAYS).await.map_err(job_error)?;
+            return Ok(serde_json::json!({
+                "charters": r.charters, "reconciled": r.reconciled, "moved": r.moved, "failed": r.failed
+            }));
+        }
         let charter = field(job, "charter_id", CharterId::parse)?;
-        let span = tracing::info_span!("cascade_job", charter_id = %charter, kind = %job.kind);
-        let _enter = span.enter();
         match job.kind {
-            JobKind::CaptainCascade => self.0.start(&charter, Start::Captain).await,
-            JobKind::CrewCascade => self.0.start(&charter, Start::Crew).await,
-            JobKind::Release => self.0.release(&charter).await,
+            JobKind::CaptainCascade
+            | JobKind::CrewCascade
+            | JobKind::Reconcile
+            | JobKind::OfferSend => {
+                c.reconcile(&charter).await.map_err(job_error)?;
+            }
+            JobKind::Release => {
+                c.reconcile_gone(&charter, Some(gone_of(job)))
+                    .await
+                    .map_err(job_error)?;
+            }
             JobKind::OfferTimeout => {
                 let offer = field(job, "offer_id", OfferId::parse)?;
                 let chain = job
                     .payload
                     .get("chain")
                     .and_then(|c| c.as_u64())
-                    .unwrap_or(0) as u32;
-                self.0.on_timeout(&charter, &offer, chain).await
+                    .and_then(|c| u32::try_from(c).ok())
+                    .unwrap_or(0);
+                c.reconcile(&charter).await.map_err(job_error)?;
+                // Not due yet (the offer outlives one 15-minute delay): the next link.
+                if let Some(o) = c
+                    .backend
+                    .offers
+                    .get(&charter, &offer)
+                    .await
+                    .map_err(JobError::from)?
+                {
+                    if o.status == dispatch_core::domain::OfferStatus::Open && c.now() < o.expires_at {
+                        c.schedule_timeout(&o, chain.saturating_add(1))
+                            .await
+                            .map_err(job_error)?;
+                    }
+                }
             }
             other => {
                 return Err(JobError::Permanent(format!(
@@ -56,17 +116,41 @@ impl JobHandler for CascadeJobs {
                 )))
             }
         }
-        .map_err(job_error)?;
         Ok(serde_json::Value::Null)
+    }
+}
+
+#[async_trait::async_trait]
+impl JobHandler for CascadeJobs {
+    async fn handle(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
+        let charter = job
+            .payload
+            .get("charter_id")
+            .and_then(|v| v.as_str())
+            .unwrap_or("-")
+            .to_string();
+        let span = tracing::info_span!("cascade_job", charter_id = %charter, kind = %job.kind);
+        self.run(job).instrument(span).await
+    }
+
+    /// Reconcile is idempotent by construction: copies may run at once and agree.
+    fn once_per_key(&self, _job: &JobEnvelope) -> bool {
+        false
     }
 }
 
 /// Registers the cascade's handlers.
 pub fn register(registry: Registry, cascade: Arc<Cascade>) -> Registry {
     let h: Arc<dyn JobHandler> = Arc::new(CascadeJobs(cascade));
-    registry
-        .with(JobKind::CaptainCascade, h.clone())
-        .with(JobKind::CrewCascade, h.clone())
-        .with(JobKind::Release, h.clone())
-        .with(JobKind::OfferTimeout, h)
+    [
+        JobKind::CaptainCascade,
+        JobKind::CrewCascade,
+        JobKind::Release,
+        JobKind::OfferSend,
+        JobKind::OfferTimeout,
+        JobKind::Reconcile,
+        JobKind::Sweep,
+    ]
+    .into_iter()
+    .fold(registry, |r, k| r.with(k, h.clone()))
 }

@@ -3,18 +3,34 @@
 //! The heart of dispatch: a booking comes in and, without anyone phoning around, a certified
 //! captain and enough crew end up confirmed, fairly, with no one double-booked.
 //!
-//! - [`engine`]: the pure decision engine — eligible candidates for a slot, in order, and why
-//!   the others are not.
+//! The cascade is level-triggered: every event about a charter only asks for
+//! [`Cascade::reconcile`], which reads what is true now and lets a pure planner say what should
+//! happen next. Nothing depends on one step having run right after another, so an error between
+//! two writes only delays the outcome until the next pass, and the [`sweep`] is the net under
+//! every timer and message.
+//!
+//! - [`engine`]: pure — eligible candidates for a slot, in order, and why the others are not.
+//! - [`plan`]: pure — from a charter's state (charter, offers, holds, candidates, thread, now) to
+//!   the actions that move it on; a fixed point once applied.
+//! - [`reconcile`]: reads the state, plans, and carries the plan out ([`effects`]), again after a
+//!   conflict; [`answers`]: accept (one transaction) and decline, then reconcile.
+//! - [`sweep`]: reconciles every unsettled charter in the horizon, through the date index.
 //! - [`tokens`]: magic-link tokens (HMAC-SHA256, key id, scope, expiry, rotation).
-//! - [`service`]: the effects — offers, offer mails, lapse timers on the `cascade` queue (chained
-//!   15-minute delays), accept (one transaction), decline, escalation, release on cancellation —
-//!   every one idempotent, so replays send nothing twice.
-//! - [`jobs`]: the `cascade` queue's job handlers, calling the service.
+//! - [`jobs`]: the `cascade` queue's handlers — every kind is "reconcile this charter".
 //! - [`web`]: the crew page (axum): a member's offers, assignments and availability; Accept and
 //!   Decline as POSTs that work once.
 
+pub mod answers;
+pub mod effects;
 pub mod engine;
 pub mod jobs;
-pub mod service;
+pub mod plan;
+pub mod reconcile;
+pub mod sweep;
 pub mod tokens;
 pub mod web;
+
+pub use answers::Answer;
+pub use plan::offer_id_for;
+pub use reconcile::{Cascade, CascadeError, CascadeSettings, Reconciled};
+pub use sweep::SweepReport;

@@ -20,7 +20,7 @@ use axum::Router;
 use chrono::Utc;
 use dispatch_core::domain::{CharterStatus, Offer, OfferStatus};
 
-use crate::service::{Answer, Cascade};
+use crate::{Answer, Cascade};
 use crate::tokens::Scope;
 
 #[derive(Clone)]
@@ -149,7 +149,7 @@ async fn render(
     crew: &dispatch_core::domain::CrewId,
     _token: &str,
     note: Option<&str>,
-) -> Result<Response, crate::service::CascadeError> {
+) -> Result<Response, crate::CascadeError> {
     let c = &st.cascade;
     let Some(member) = c.backend.roster.get(crew).await? else {
         return Ok(invalid_link());

@@ -81,6 +81,10 @@ pub struct Settings {
     pub max_receive_count: u32,
     /// How long an unanswered offer stays open, in seconds (default two hours). Env: `DISPATCH_OFFER_TIMEOUT_SECS`.
     pub offer_timeout_secs: u64,
+    /// How often `dispatch run` sweeps: every unsettled charter from today to +60 days is
+    /// reconciled, so nothing stays stuck after a lost message, a crash or an outage. Seconds;
+    /// 0 turns the sweep off. Env: `DISPATCH_SWEEP_INTERVAL_SECS`.
+    pub sweep_interval_secs: u64,
     /// Ops team addresses: escalations, report sharing. Env: `DISPATCH_OPS_EMAILS` (comma-separated).
     pub ops_emails: Vec<String>,
     /// Where a stream consumer starts on a shard with no checkpoint: `trim_horizon` or `latest`.
@@ -142,6 +146,7 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             max_receive_count: 5,
             offer_timeout_secs: 2 * 3600,
+            sweep_interval_secs: 60,
             ops_emails: Vec::new(),
             stream_start: StreamStart::TrimHorizon,
             mail_from: "dispatch@crew-dispatch.example".into(),
@@ -193,6 +198,7 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("listen", FieldKind::Str),
     ("max_receive_count", FieldKind::Int),
     ("offer_timeout_secs", FieldKind::Int),
+    ("sweep_interval_secs", FieldKind::Int),
     ("ops_emails", FieldKind::List),
     ("stream_start", FieldKind::Str),
     ("mail_from", FieldKind::Str),
@@ -457,6 +463,11 @@ impl Settings {
         self.roster_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("availability.xlsx"))
+    }
+
+    /// The sweep's period (`None`: off).
+    pub fn sweep_interval(&self) -> Option<std::time::Duration> {
+        (self.sweep_interval_secs > 0).then(|| std::time::Duration::from_secs(self.sweep_interval_secs))
     }
 
     pub fn offer_timeout(&self) -> std::time::Duration {

@@ -20,8 +20,10 @@
 //! Domain logic never calls the AWS SDK directly: the same code runs on AWS, embedded, and in tests.
 
 pub mod aws;
+pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod faults;
 mod error;
 pub mod idempotency;
 pub mod item;

@@ -4,7 +4,8 @@
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
 use crate::domain::{
-    CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus, Role, ThreadEntry, ThreadKind,
+    CharterDate, CharterId, CrewId, Month, Offer, OfferId, OfferStatus, Role, ThreadEntry,
+    ThreadKind,
 };
 use crate::item::{Item, ItemError, Reader, Writer};
 use crate::ports::{Hold, IdempotencyRecord, IdempotencyStatus, Lease};
@@ -17,6 +18,35 @@ pub const TTL_ATTR: &str = "expires_at_epoch";
 pub fn hold_key(crew: &CrewId, date: CharterDate) -> (String, String) {
     (format!("hold#{crew}#{date}"), "hold".into())
 }
+/// A member's assignment count for a month, kept next to their holds: `load#<crew>` / `YYYY-MM`.
+pub fn load_key(crew: &CrewId, month: Month) -> (String, String) {
+    (format!("load#{crew}"), month.to_string())
+}
+/// The attribute holding the count on a load item.
+pub const LOAD_COUNT: &str = "assignments";
+
+/// The count on a load item (absent or of the wrong shape counts as 0).
+pub fn load_count(item: &Item) -> u32 {
+    Reader::new(item, &[PK, SK])
+        .opt_n(LOAD_COUNT)
+        .ok()
+        .flatten()
+        .and_then(|n| n.parse::<i64>().ok())
+        .map(|n| n.clamp(0, i64::from(u32::MAX)) as u32)
+        .unwrap_or(0)
+}
+
+/// A load item with `count`.
+pub fn load_to_item(crew: &CrewId, month: Month, count: u32) -> Item {
+    let (pk, sk) = load_key(crew, month);
+    Writer::new()
+        .s(PK, pk)
+        .s(SK, sk)
+        .s("crew_id", crew.as_str())
+        .n(LOAD_COUNT, count)
+        .build()
+}
+
 pub fn offer_key(charter: &CharterId, offer: &OfferId) -> (String, String) {
     (format!("charter#{charter}"), format!("offer#{offer}"))
 }
@@ -186,6 +216,7 @@ pub fn idem_to_item(rec: &IdempotencyRecord) -> Item {
             "in_progress_until_ms",
             rec.in_progress_until.timestamp_millis(),
         )
+        .opt_s("owner", rec.owner.as_deref())
         .build()
 }
 pub fn idem_from_item(item: &Item) -> Result<IdempotencyRecord, ItemError> {
@@ -207,6 +238,7 @@ pub fn idem_from_item(item: &Item) -> Result<IdempotencyRecord, ItemError> {
         result: r.opt_s("result")?.map(str::to_string),
         expires_at: parse_ms(&r, "expires_at_ms")?,
         in_progress_until: parse_ms(&r, "in_progress_until_ms")?,
+        owner: r.opt_s("owner")?.map(str::to_string),
     })
 }
 
@@ -317,6 +349,7 @@ mod tests {
             result: Some("{}".into()),
             expires_at: now,
             in_progress_until: now,
+            owner: Some("host-1/7".into()),
         };
         assert_eq!(idem_from_item(&idem_to_item(&rec)).unwrap(), rec);
         let lease = Lease {

@@ -4,11 +4,15 @@
 //! only the way a result is reported differs: Lambda checkpoints the stream and deletes SQS messages
 //! itself, from the failures we report.
 //!
-//! - Stream batches: records are handled in order; the first record that still fails after its
-//!   retries is reported by its sequence number and nothing after it is handled (Lambda restarts
-//!   from the lowest reported sequence number). A record that can never succeed goes to
-//!   `ingest-dlq` and counts as handled. Never a blank identifier: a record without a sequence
-//!   number cannot be retried by Lambda, so it is dead-lettered.
+//! - Stream batches: records are handled in order; the first record that still fails (for a
+//!   reason that may pass) after a few quick tries is reported by its sequence number and nothing
+//!   after it is handled: Lambda restarts from it, so the shard waits, as in the long-running
+//!   consumer (the template retries without a count limit). A record that can never succeed goes
+//!   to `ingest-dlq` (full record, error, event id) and counts as handled. Never a blank
+//!   identifier: a record without a sequence number cannot be retried by Lambda, so it is
+//!   dead-lettered. A batch Lambda gives up on anyway (older than the mapping's maximum record
+//!   age) lands in `stream-failures` as Lambda's metadata-only record; `dispatch dlq replay`
+//!   re-reads its range from the stream.
 //! - SQS batches: each message is decided by the worker; retries and deferrals are reported by
 //!   message id (with the visibility set to the backoff), poison is moved to the DLQ and counts
 //!   as handled.
@@ -21,9 +25,11 @@ use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use dispatch_core::item::Item;
-use dispatch_core::ports::{ChangeKind, ChangeRecord, OutMessage, QueueId, Queues, Received};
+use dispatch_core::ports::{ChangeKind, ChangeRecord, QueueId, Queues, Received};
 
-use crate::consumer::{dead_letter_body, RecordHandler};
+use tracing::Instrument;
+
+use crate::consumer::{dead_letter_message, RecordHandler};
 use crate::worker::{Decision, Worker};
 
 fn image(item: &serde_dynamo::Item) -> Option<Item> {
@@ -66,9 +72,7 @@ pub struct StreamLambda {
 
 impl StreamLambda {
     async fn dead_letter(&self, record: &ChangeRecord, why: &str) -> Result<(), String> {
-        let body = dead_letter_body(record.shard_id.as_str(), record, why);
-        let msg = OutMessage::new(body.to_string())
-            .attribute("dispatch-error", why.chars().take(1000).collect::<String>());
+        let msg = dead_letter_message(record.shard_id.as_str(), record, why);
         self.queues
             .send(QueueId::IngestDlq, &[msg])
             .await
@@ -81,27 +85,34 @@ impl StreamLambda {
         let mut response = DynamoDbEventResponse::default();
         for r in &event.records {
             let span = tracing::info_span!("stream_record", event_id = %r.event_id, sequence = ?r.change.sequence_number);
-            let _enter = span.enter();
             let Some(record) = change_record(r) else {
-                tracing::warn!(event_name = %r.event_name, "unknown stream event skipped");
+                span.in_scope(
+                    || tracing::warn!(event_name = %r.event_name, "unknown stream event skipped"),
+                );
                 continue;
             };
             let seq = record.sequence.clone();
-            let outcome = self.handle_one(&record).await;
+            let outcome = self.handle_one(&record).instrument(span.clone()).await;
             let failed = match outcome {
                 Ok(()) => None,
                 Err((true, why)) if !seq.is_empty() => Some(why),
-                Err((_, why)) => match self.dead_letter(&record, &why).await {
+                Err((_, why)) => match self
+                    .dead_letter(&record, &why)
+                    .instrument(span.clone())
+                    .await
+                {
                     Ok(()) => {
                         metrics::incr(Counter::RecordsDeadLettered);
-                        tracing::error!(error = %why, "record sent to ingest-dlq");
+                        span.in_scope(
+                            || tracing::error!(error = %why, "record sent to ingest-dlq"),
+                        );
                         None
                     }
                     Err(e) => Some(format!("{why}; and the dead letter failed: {e}")),
                 },
             };
             if let Some(why) = failed {
-                tracing::error!(error = %why, "record failed; reporting it so Lambda retries from here");
+                span.in_scope(|| tracing::error!(error = %why, "record failed for a reason that may pass; reporting it so Lambda retries from here (the shard waits)"));
                 let mut f = DynamoDbBatchItemFailure::default();
                 // Never blank: a record without a sequence number was dead-lettered above unless
                 // that failed too; then its event id fails the whole batch rather than lose it.
@@ -181,39 +192,56 @@ impl SqsLambda {
         for m in &event.records {
             let msg = received(m);
             let span = tracing::info_span!("sqs_message", message_id = %msg.message_id);
-            let _enter = span.enter();
-            if msg.message_id.is_empty() {
-                tracing::error!("message without an id cannot be reported; it is left to Lambda");
-                continue;
-            }
-            let Some(worker) =
-                queue_of(m, &self.prefix).and_then(|q| self.workers.iter().find(|w| w.queue == q))
-            else {
-                tracing::error!(source = ?m.event_source_arn, "message from an unknown queue; reporting it failed");
-                response.batch_item_failures.push(failure(&msg.message_id));
-                continue;
-            };
-            let ok = match worker.execute(&msg.body, msg.receive_count).await {
-                Decision::Ack { .. } => true,
-                Decision::DeadLetter { reason } => match worker.dead_letter(&msg, &reason).await {
-                    Ok(()) => true,
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not dead-letter; reporting failure");
-                        false
-                    }
-                },
-                Decision::Retry { after, .. } | Decision::Defer { after } => {
-                    if let Err(e) = worker.settle(&msg, &Decision::Defer { after }).await {
-                        tracing::warn!(error = %e, "could not set retry visibility");
-                    }
-                    false
-                }
-            };
-            if !ok {
-                response.batch_item_failures.push(failure(&msg.message_id));
+            if !self.handle_one(m, msg).instrument(span).await {
+                response
+                    .batch_item_failures
+                    .push(failure(&m.message_id.clone().unwrap_or_default()));
             }
         }
         response
+    }
+
+    /// One message; false when it must be reported failed (Lambda then redelivers it).
+    async fn handle_one(&self, m: &SqsMessage, msg: Received) -> bool {
+        if msg.message_id.is_empty() {
+            tracing::error!("message without an id cannot be reported; it is left to Lambda");
+            return true;
+        }
+        let Some(worker) =
+            queue_of(m, &self.prefix).and_then(|q| self.workers.iter().find(|w| w.queue == q))
+        else {
+            tracing::error!(source = ?m.event_source_arn, "message from an unknown queue; reporting it failed");
+            return false;
+        };
+        match worker.execute(&msg).await {
+            Decision::Ack { .. } => true,
+            Decision::DeadLetter { reason } => match worker.dead_letter(&msg, &reason).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not dead-letter; reporting failure");
+                    false
+                }
+            },
+            // Waiting is not failing: a delayed copy goes back on the queue and the original is
+            // acknowledged, so the wait spends none of its receives.
+            Decision::Defer { after } => match worker.wait_copy(&msg, after).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not re-send a waiting message; reporting it failed");
+                    false
+                }
+            },
+            Decision::Retry { after, .. } => {
+                if let Err(e) = worker
+                    .queues()
+                    .change_visibility(worker.queue, &msg.receipt, after)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not set retry visibility");
+                }
+                false
+            }
+        }
     }
 }
 

@@ -5,11 +5,14 @@
 //! - [`route`]: change records → domain events (pure).
 //! - [`sink`]: where events go: jobs on the `cascade` queue (enqueued once per key), or a recording
 //!   list in tests.
-//! - [`consumer`]: the long-running stream consumer — shard leases and checkpoints in the state
-//!   table, parent-before-child, iterator expiry, trimmed data, bounded retries, `ingest-dlq`.
+//! - [`consumer`]: the long-running stream consumer — one task per leased shard, leases renewed
+//!   on their own clock, checkpoints in the state table, parent-before-child (children from their
+//!   trim horizon), iterator expiry, trimmed data, retries that wait for failures that may pass,
+//!   `ingest-dlq` only for records that can never succeed, stale lease rows cleaned up.
 //! - [`worker`]: the queue worker runtime — long polling, bounded concurrency, visibility extension,
 //!   backoff, DLQ with reasons, graceful shutdown, and the one-step `try_process_one`.
-//! - [`dlq`]: list, show and replay dead letters without losing any.
+//! - [`dlq`]: list, show and replay dead letters without losing any, by their original ids;
+//!   the stream Lambda's on-failure records replayed by re-reading their range.
 //! - [`lambda`]: the same logic behind Lambda event source mappings, with partial batch responses.
 //! - [`backoff`]: exponential backoff with full jitter.
 

@@ -44,6 +44,13 @@ pub fn job_for(event: &DomainEvent) -> JobEnvelope {
         }
         DomainEvent::CharterReleased { reason, .. } => {
             let mut payload = payload;
+            // A removed charter is gone when the job runs: its crew, to release their holds.
+            payload["assigned"] = serde_json::json!(c
+                .captain_assigned
+                .iter()
+                .chain(c.crew_assigned.iter())
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>());
             payload["reason"] = serde_json::json!(match reason {
                 ReleaseReason::Cancelled => "cancelled",
                 ReleaseReason::Removed => "removed",
@@ -94,10 +101,16 @@ impl EventSink for QueueSink {
                 tracing::debug!(charter_id = %event.charter().charter_id, kind = %job.kind, "job already enqueued");
                 Ok(())
             }
-            Ok(Once::InProgress { .. }) => Err(StoreError::backend(
-                "enqueueing job",
+            // Someone else's live claim: not done, not failed. Retryable, so the consumer waits
+            // and tries again (holding the shard) until the claim completes or lapses.
+            Ok(Once::InProgress { until }) => Err(StoreError::backend(
+                format!(
+                    "enqueueing {} job for charter {}",
+                    job.kind,
+                    event.charter().charter_id
+                ),
                 true,
-                "another consumer is enqueueing it",
+                format!("another consumer holds its claim (until {until}); waiting for it"),
             )),
             Err(OnceError::Work(e)) | Err(OnceError::Store(e)) => Err(e),
             Err(e) => Err(StoreError::Invalid(e.to_string())),

@@ -13,10 +13,19 @@ use std::time::Duration;
 use chrono::Utc;
 use dispatch_core::domain::{JobEnvelope, JobKind};
 use dispatch_core::idempotency::{run_once, IdempotencyConfig, Once, OnceError};
-use dispatch_core::ports::{Idempotency, OutMessage, QueueId, Queues, Received};
+use dispatch_core::ports::{Idempotency, OutMessage, QueueId, Queues, Received, MAX_DELAY};
 use dispatch_core::StoreError;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
+use tracing::Instrument;
+
+/// How long to wait for a claim that lasts until `until`: to its end, plus up to a second of
+/// jitter so waiters do not come back all at once, at least a second, at most SQS's longest delay.
+fn wait_until(until: chrono::DateTime<Utc>) -> Duration {
+    let left = (until - Utc::now()).to_std().unwrap_or_default();
+    let jitter = Duration::from_millis(u64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 4);
+    (left + jitter).clamp(Duration::from_secs(1), MAX_DELAY)
+}
 
 /// How a job failed, and so what the runtime should do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +39,13 @@ pub enum JobError {
     /// Never worth retrying (bad input, a 4xx): the message goes to the DLQ with this reason.
     #[error("{0}")]
     Permanent(String),
+    /// Someone else's live claim holds part of the work: come back after `until`. Waiting is not
+    /// failing: it does not count towards the DLQ.
+    #[error("{what} is in progress elsewhere until {until}")]
+    Busy {
+        what: String,
+        until: chrono::DateTime<Utc>,
+    },
 }
 
 impl From<StoreError> for JobError {
@@ -46,6 +62,12 @@ impl From<StoreError> for JobError {
 #[async_trait::async_trait]
 pub trait JobHandler: Send + Sync {
     async fn handle(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError>;
+    /// Whether the runtime runs this job at most once per key (under a `job#<key>` claim).
+    /// Handlers whose work is idempotent by construction (the cascade's reconcile) say no: two
+    /// copies may run at once and reach the same state.
+    fn once_per_key(&self, _job: &JobEnvelope) -> bool {
+        true
+    }
 }
 
 /// Handlers by job kind. A kind with no handler is poison for this build (DLQ, replayable later).
@@ -80,6 +102,11 @@ impl JobHandler for Registry {
             ))),
         }
     }
+    fn once_per_key(&self, job: &JobEnvelope) -> bool {
+        self.handlers
+            .get(&job.kind)
+            .is_none_or(|h| h.once_per_key(job))
+    }
 }
 
 /// What to do with a message.
@@ -89,7 +116,9 @@ pub enum Decision {
     Ack { already_done: bool },
     /// Failed, worth a retry: make it visible again after `after`.
     Retry { after: Duration, reason: String },
-    /// Another worker is running the same job: look again after `after`.
+    /// Another live owner is running (part of) the same job: look again after `after`. The
+    /// message is sent again with that delay and the original deleted, so waiting never spends
+    /// its receive budget.
     Defer { after: Duration },
     /// Poison: move to the DLQ with the reason.
     DeadLetter { reason: String },
@@ -136,6 +165,31 @@ pub mod dlq_attr {
     pub const SOURCE: &str = "dispatch-source";
     pub const RECEIVES: &str = "dispatch-receive-count";
     pub const FAILED_AT: &str = "dispatch-failed-at";
+    /// The id of the message as first sent (the id the logs name), kept across waits and DLQ.
+    pub const ORIGINAL_ID: &str = crate::dlq::ORIGINAL_MESSAGE_ID;
+    /// Failed receives before this copy was sent (a wait sends a fresh copy).
+    pub const ATTEMPTS: &str = "dispatch-attempts";
+    /// How many times the job waited for someone else's claim.
+    pub const WAITS: &str = "dispatch-waits";
+}
+
+/// Failed attempts so far, this receive included: failures carried by earlier copies plus this
+/// copy's receives.
+pub fn attempts_of(msg: &Received) -> u32 {
+    let carried = msg
+        .attributes
+        .get(dlq_attr::ATTEMPTS)
+        .and_then(|a| a.parse::<u32>().ok())
+        .unwrap_or(0);
+    carried.saturating_add(msg.receive_count)
+}
+
+/// The id the job's first message had (the one in the logs).
+pub fn original_id(msg: &Received) -> &str {
+    msg.attributes
+        .get(dlq_attr::ORIGINAL_ID)
+        .map(String::as_str)
+        .unwrap_or(&msg.message_id)
 }
 
 /// Workers of one queue.
@@ -164,11 +218,16 @@ impl Worker {
         }
     }
 
+    /// The queues this worker reads.
+    pub fn queues(&self) -> &Arc<dyn Queues> {
+        &self.queues
+    }
+
     /// Decides a message's fate, running its job at most once per idempotency key. Does not touch
     /// the message itself. Counts the outcome (see `dispatch_core::metrics`).
-    pub async fn execute(&self, body: &str, receive_count: u32) -> Decision {
+    pub async fn execute(&self, msg: &Received) -> Decision {
         use dispatch_core::metrics::{incr, Counter};
-        let d = self.decide(body, receive_count).await;
+        let d = self.decide(&msg.body, attempts_of(msg)).await;
         match &d {
             Decision::Ack { .. } => incr(Counter::JobsProcessed),
             Decision::Retry { .. } => incr(Counter::JobsRetried),
@@ -178,7 +237,7 @@ impl Worker {
         d
     }
 
-    async fn decide(&self, body: &str, receive_count: u32) -> Decision {
+    async fn decide(&self, body: &str, attempts: u32) -> Decision {
         let job = match JobEnvelope::parse(body) {
             Ok(j) => j,
             Err(e) => {
@@ -187,27 +246,37 @@ impl Worker {
                 }
             }
         };
-        let span = tracing::info_span!("job", kind = %job.kind, key = %job.key, receive_count);
-        let _enter = span.enter();
-        let payload = serde_json::json!({ "kind": job.kind, "payload": job.payload });
+        let span = tracing::info_span!("job", kind = %job.kind, key = %job.key, attempts);
+        self.decide_job(job, attempts).instrument(span).await
+    }
+
+    async fn decide_job(&self, job: JobEnvelope, attempts: u32) -> Decision {
         let handler = self.handler.clone();
-        let outcome = run_once(
-            self.idempotency.as_ref(),
-            &format!("job#{}", job.key),
-            &payload,
-            self.cfg.idempotency,
-            || async { handler.handle(&job).await },
-        )
-        .await;
+        let outcome = if handler.once_per_key(&job) {
+            let payload = serde_json::json!({ "kind": job.kind, "payload": job.payload });
+            run_once(
+                self.idempotency.as_ref(),
+                &format!("job#{}", job.key),
+                &payload,
+                self.cfg.idempotency,
+                || async { handler.handle(&job).await },
+            )
+            .await
+        } else {
+            handler
+                .handle(&job)
+                .await
+                .map(Once::Ran)
+                .map_err(OnceError::Work)
+        };
         match outcome {
             Ok(Once::Ran(_)) => Decision::Ack {
                 already_done: false,
             },
             Ok(Once::AlreadyDone(_)) => Decision::Ack { already_done: true },
-            Ok(Once::InProgress { until }) => {
-                let wait = (until - Utc::now()).to_std().unwrap_or_default();
+            Ok(Once::InProgress { until }) | Err(OnceError::Work(JobError::Busy { until, .. })) => {
                 Decision::Defer {
-                    after: wait.clamp(Duration::from_secs(1), self.cfg.visibility),
+                    after: wait_until(until),
                 }
             }
             Err(OnceError::Work(JobError::Permanent(reason))) => Decision::DeadLetter { reason },
@@ -218,7 +287,7 @@ impl Worker {
                 reason: format!("stored result of {key} unreadable: {message}"),
             },
             Err(OnceError::Work(e)) => self.retry_or_give_up(
-                receive_count,
+                attempts,
                 e.to_string(),
                 match e {
                     JobError::RetryAfter(_, d) => Some(d),
@@ -226,24 +295,18 @@ impl Worker {
                 },
             ),
             Err(OnceError::Store(e)) => {
-                self.retry_or_give_up(receive_count, format!("idempotency store: {e}"), None)
+                self.retry_or_give_up(attempts, format!("idempotency store: {e}"), None)
             }
         }
     }
 
-    fn retry_or_give_up(
-        &self,
-        receive_count: u32,
-        reason: String,
-        after: Option<Duration>,
-    ) -> Decision {
-        if receive_count >= self.cfg.max_attempts {
+    fn retry_or_give_up(&self, attempts: u32, reason: String, after: Option<Duration>) -> Decision {
+        if attempts >= self.cfg.max_attempts {
             Decision::DeadLetter {
-                reason: format!("gave up after {receive_count} attempts: {reason}"),
+                reason: format!("gave up after {attempts} attempts: {reason}"),
             }
         } else {
-            let backoff =
-                crate::backoff::delay(receive_count, self.cfg.retry_base, self.cfg.retry_max);
+            let backoff = crate::backoff::delay(attempts, self.cfg.retry_base, self.cfg.retry_max);
             Decision::Retry {
                 after: after.unwrap_or(backoff).max(backoff),
                 reason,
@@ -260,12 +323,38 @@ impl Worker {
                 reason.chars().take(1000).collect::<String>(),
             )
             .attribute(dlq_attr::SOURCE, self.queue.base_name())
-            .attribute(dlq_attr::RECEIVES, msg.receive_count.to_string())
-            .attribute(dlq_attr::FAILED_AT, Utc::now().to_rfc3339());
+            .attribute(dlq_attr::RECEIVES, attempts_of(msg).to_string())
+            .attribute(dlq_attr::FAILED_AT, Utc::now().to_rfc3339())
+            .attribute(dlq_attr::ORIGINAL_ID, original_id(msg));
         for (k, v) in &msg.attributes {
             out.attributes.entry(k.clone()).or_insert_with(|| v.clone());
         }
         self.queues.send(dlq, &[out]).await?;
+        Ok(())
+    }
+
+    /// Sends the message again, delayed by `after`, as a fresh copy (receive count 0) that
+    /// carries its failed attempts, its wait count and its original id. The caller deletes (or,
+    /// on Lambda, acknowledges) the original: a crash in between leaves a harmless duplicate.
+    pub async fn wait_copy(&self, msg: &Received, after: Duration) -> Result<(), StoreError> {
+        let waits = msg
+            .attributes
+            .get(dlq_attr::WAITS)
+            .and_then(|w| w.parse::<u32>().ok())
+            .unwrap_or(0)
+            .saturating_add(1);
+        let mut out = OutMessage::new(msg.body.clone()).delayed(after.min(MAX_DELAY));
+        out.attributes = msg.attributes.clone();
+        out.attributes.insert(
+            dlq_attr::ATTEMPTS.into(),
+            attempts_of(msg).saturating_sub(1).to_string(),
+        );
+        out.attributes
+            .insert(dlq_attr::WAITS.into(), waits.to_string());
+        out.attributes
+            .insert(dlq_attr::ORIGINAL_ID.into(), original_id(msg).to_string());
+        tracing::info!(message_id = %msg.message_id, original_id = %original_id(msg), wait_s = after.as_secs(), waits, "job waits for another owner's claim");
+        self.queues.send(self.queue, &[out]).await?;
         Ok(())
     }
 
@@ -288,9 +377,14 @@ impl Worker {
                     .await?;
             }
             Decision::Defer { after } => {
-                self.queues
-                    .change_visibility(self.queue, &msg.receipt, *after)
-                    .await?
+                self.wait_copy(msg, *after).await?;
+                let failed = self
+                    .queues
+                    .delete(self.queue, std::slice::from_ref(&msg.receipt))
+                    .await?;
+                if !failed.is_empty() {
+                    tracing::warn!(message_id = %msg.message_id, "could not delete a waiting message after re-sending it; the duplicate is harmless");
+                }
             }
             Decision::DeadLetter { reason } => {
                 tracing::error!(message_id = %msg.message_id, %reason, "message sent to DLQ");
@@ -305,12 +399,14 @@ impl Worker {
 
     /// Executes and settles one received message, keeping it invisible while the job runs.
     pub async fn process(&self, msg: Received) -> Decision {
-        let span =
-            tracing::info_span!("message", message_id = %msg.message_id, queue = %self.queue);
-        let _enter = span.enter();
+        let span = tracing::info_span!("message", message_id = %msg.message_id, original_id = %original_id(&msg), queue = %self.queue);
+        self.process_inner(msg).instrument(span).await
+    }
+
+    async fn process_inner(&self, msg: Received) -> Decision {
         let beat = (self.cfg.visibility / 3).max(Duration::from_millis(500));
         let decision = {
-            let work = self.execute(&msg.body, msg.receive_count);
+            let work = self.execute(&msg);
             tokio::pin!(work);
             let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
             loop {
@@ -409,6 +505,10 @@ impl Worker {
                     break;
                 }
             }
+        }
+        let released = dispatch_core::idempotency::release_held(self.idempotency.as_ref()).await;
+        if released > 0 {
+            tracing::info!(queue = %self.queue, released, "released the claims of unfinished work");
         }
         for (_, msg) in in_flight {
             tracing::warn!(message_id = %msg.message_id, "job unfinished at shutdown; releasing its message");

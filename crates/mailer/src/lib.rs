@@ -7,9 +7,12 @@
 //!   that names it.
 //! - [`build_mime`]: the RFC 5322 bytes, built with `lettre`'s message builder (To and Cc in the
 //!   headers, as the Gmail API reads them).
-//! - [`MailSender`]: the port. [`Outbox`] writes each mail as `<data_dir>/outbox/<name>.eml` — the
-//!   exact bytes that would have been sent — atomically, one file per idempotency key.
+//! - [`MailSender`]: the port: send, and ask whether a mail already went out. [`Outbox`] writes
+//!   each mail as `<data_dir>/outbox/<name>.eml` — the exact bytes that would have been sent —
+//!   atomically (temp file in the same folder, fsync, rename), one file per idempotency key.
 //!   The Gmail sender lives with the Google clients.
+//! - [`message_id_for`]: every mail carries a Message-ID derived from its key, so a sender that
+//!   cannot deduplicate (Gmail) can look for it in its sent mail before a retry.
 
 // Nothing from outside (a record, a message, a cell, a request) may panic: unwrap/expect only in
 // tests, or with an #[allow] and a comment where an invariant is proven.
@@ -89,6 +92,21 @@ fn mailbox(name: Option<&str>, addr: &EmailAddress, key: &str) -> Result<Mailbox
     Ok(Mailbox::new(name.map(str::to_string), address))
 }
 
+/// The Message-ID of the mail with idempotency key `key`: `<sha256-hex-of-key@crew-dispatch>`.
+/// The same key always gives the same id, and nothing of the key (names, months) shows.
+pub fn message_id_for(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("<{hex}@crew-dispatch>")
+}
+
+impl Mail {
+    /// This mail's Message-ID (see [`message_id_for`]).
+    pub fn message_id(&self) -> String {
+        message_id_for(&self.key)
+    }
+}
+
 /// The mail's RFC 5322 bytes.
 pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
     let err = |m: String| MailError::Build {
@@ -101,6 +119,7 @@ pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
     headers::check_mail(mail)?;
     let mut b = Message::builder()
         .from(mailbox(Some(&mail.from_name), &mail.from, &mail.key)?)
+        .message_id(Some(mail.message_id()))
         .subject(mail.subject.clone());
     for to in &mail.to {
         b = b.to(mailbox(None, to, &mail.key)?);
@@ -197,6 +216,9 @@ pub fn header_values(mime: &[u8], name: &str) -> Vec<String> {
 pub trait MailSender: Send + Sync {
     /// Sends one mail; returns an id for logs (a Gmail message id, an outbox file name).
     async fn send(&self, mail: &Mail) -> Result<String, MailError>;
+    /// Whether this mail (by its key, through its Message-ID) already went out: asked before
+    /// sending when the previous attempt's outcome is unknown (a crashed owner, a timeout).
+    async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError>;
     /// Where mail goes, for `doctor` and the demo.
     fn describe(&self) -> String;
 }
@@ -261,23 +283,13 @@ impl MailSender for Outbox {
         let path = self.file_for(&mail.key);
         let dir = self.dir.clone();
         let target = path.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), MailError> {
-            let io = |source| MailError::Io {
-                path: target.clone(),
-                source,
-            };
-            std::fs::create_dir_all(&dir).map_err(io)?;
-            let tmp = target.with_extension("eml.tmp");
-            std::fs::write(&tmp, &bytes).map_err(io)?;
-            std::fs::rename(&tmp, &target).map_err(io)?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| MailError::Send {
-            key: mail.key.clone(),
-            message: e.to_string(),
-            retryable: true,
-        })??;
+        tokio::task::spawn_blocking(move || write_atomically(&dir, &target, &bytes))
+            .await
+            .map_err(|e| MailError::Send {
+                key: mail.key.clone(),
+                message: e.to_string(),
+                retryable: true,
+            })??;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -286,9 +298,66 @@ impl MailSender for Outbox {
         Ok(name)
     }
 
+    async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError> {
+        let path = self.file_for(&mail.key);
+        tokio::fs::try_exists(&path)
+            .await
+            .map_err(|source| MailError::Io { path, source })
+    }
+
     fn describe(&self) -> String {
         format!("outbox folder {}", self.dir.display())
     }
+}
+
+/// Writes `bytes` to `target` so that a reader (or a crash at any point) sees either no file or
+/// the whole file: a temp file of its own in the same folder (a name no `.eml` listing matches),
+/// fsync, rename over the target, fsync of the folder. Concurrent writers of the same key each
+/// have their own temp file; the last rename wins with complete bytes.
+fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), MailError> {
+    use std::io::Write;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MailError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let nonce: String = Sha256::digest(
+        format!(
+            "{}-{:?}-{:?}",
+            std::process::id(),
+            std::thread::current().id(),
+            std::time::SystemTime::now()
+        )
+        .as_bytes(),
+    )
+    .iter()
+    .take(6)
+    .map(|b| format!("{b:02x}"))
+    .collect();
+    let tmp = dir.join(format!(".{name}.{nonce}.tmp"));
+    let written = (|| -> Result<(), MailError> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+        std::fs::rename(&tmp, target).map_err(io(target))?;
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    // The rename is durable once the folder's entry is.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(dir))
 }
 
 #[cfg(test)]
@@ -372,6 +441,78 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_mail_carries_a_message_id_stable_for_its_key() {
+        let a = build_mime(&mail()).unwrap();
+        let again = build_mime(&mail()).unwrap();
+        let ids = header_values(&a, "Message-ID");
+        assert_eq!(ids, header_values(&again, "message-id"));
+        assert_eq!(ids, [mail().message_id()]);
+        let id = &ids[0];
+        assert!(
+            id.starts_with('<') && id.ends_with("@crew-dispatch>"),
+            "{id}"
+        );
+        assert_eq!(id.len(), 1 + 64 + "@crew-dispatch>".len());
+        assert!(!id.contains("offer"), "the key does not show: {id}");
+        let mut other = mail();
+        other.key = "offer#2".into();
+        assert_ne!(other.message_id(), mail().message_id());
+    }
+
+    #[tokio::test]
+    async fn outbox_knows_what_it_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().join("outbox"));
+        assert!(!outbox.already_sent(&mail()).await.unwrap());
+        outbox.send(&mail()).await.unwrap();
+        assert!(outbox.already_sent(&mail()).await.unwrap());
+        let mut other = mail();
+        other.key = "offer#2".into();
+        assert!(!outbox.already_sent(&other).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn outbox_writes_are_whole_even_when_racing_and_leave_no_stray_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().join("outbox"));
+        let mut big = mail();
+        big.attachments[0].bytes = vec![7; 2 * 1024 * 1024];
+        let want = build_mime(&big).unwrap();
+        // A write killed half-way left its temp file behind: it is no mail.
+        std::fs::create_dir_all(outbox.dir()).unwrap();
+        std::fs::write(outbox.dir().join(".offer_1-dead.tmp"), &want[..1000]).unwrap();
+        assert!(outbox.files().is_empty());
+        assert!(!outbox.already_sent(&big).await.unwrap());
+        let sends: Vec<_> = (0..16)
+            .map(|_| {
+                let (o, m) = (outbox.clone(), big.clone());
+                tokio::spawn(async move { o.send(&m).await })
+            })
+            .collect();
+        for s in sends {
+            s.await.unwrap().unwrap();
+        }
+        let files = outbox.files();
+        assert_eq!(files.len(), 1, "{files:?}");
+        // Whole: as long as a built mail (Date and boundary vary by a few bytes), and closed.
+        let got = std::fs::read(&files[0]).unwrap();
+        assert!(
+            got.len().abs_diff(want.len()) < 64,
+            "{} vs {}",
+            got.len(),
+            want.len()
+        );
+        assert!(got.ends_with(b"--\r\n"), "the multipart is closed");
+        assert_eq!(header_values(&got, "Message-ID"), [big.message_id()]);
+        let names: Vec<String> = std::fs::read_dir(outbox.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp") && !n.contains("dead"))
+            .collect();
+        assert!(names.is_empty(), "temp files left: {names:?}");
+    }
+
     #[tokio::test]
     async fn outbox_writes_one_file_per_key() {
         let dir = tempfile::tempdir().unwrap();
@@ -383,5 +524,71 @@ mod tests {
         assert!(std::fs::read_to_string(&files[0])
             .unwrap()
             .contains("Subject: Charter offer"));
+    }
+}
+
+/// A [`MailSender`] decorator for fault tests: fails chosen sends (through the same
+/// [`dispatch_core::faults::Faults`] schedule as the storage ports, methods `mail.send` and
+/// `mail.already_sent`) and records every mail that really went out, so a test can check that
+/// no key was sent twice.
+pub struct FaultyMailer {
+    inner: std::sync::Arc<dyn MailSender>,
+    faults: std::sync::Arc<dispatch_core::faults::Faults>,
+    sent: std::sync::Mutex<Vec<String>>,
+}
+
+impl FaultyMailer {
+    pub fn new(
+        inner: std::sync::Arc<dyn MailSender>,
+        faults: std::sync::Arc<dispatch_core::faults::Faults>,
+    ) -> Self {
+        Self {
+            inner,
+            faults,
+            sent: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+    /// The keys of the mails that went out, in order (a key twice is a mail sent twice).
+    pub fn sent(&self) -> Vec<String> {
+        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+    fn fault(e: dispatch_core::StoreError, key: &str) -> MailError {
+        MailError::Send {
+            key: key.to_string(),
+            message: e.to_string(),
+            retryable: true,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl MailSender for FaultyMailer {
+    async fn send(&self, mail: &Mail) -> Result<String, MailError> {
+        let n = self
+            .faults
+            .before("mail.send")
+            .map_err(|e| Self::fault(e, &mail.key))?;
+        let r = self.inner.send(mail).await;
+        if r.is_ok() {
+            if let Ok(mut s) = self.sent.lock() {
+                s.push(mail.key.clone());
+            }
+        }
+        match r {
+            Ok(id) => self
+                .faults
+                .after("mail.send", n, Ok(id))
+                .map_err(|e| Self::fault(e, &mail.key)),
+            Err(e) => Err(e),
+        }
+    }
+    async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError> {
+        self.faults
+            .before("mail.already_sent")
+            .map_err(|e| Self::fault(e, &mail.key))?;
+        self.inner.already_sent(mail).await
+    }
+    fn describe(&self) -> String {
+        format!("{} (with injected faults)", self.inner.describe())
     }
 }

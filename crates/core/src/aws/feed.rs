@@ -71,6 +71,9 @@ impl ChangeFeed for Aws {
             StartAt::After(seq) => req
                 .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
                 .sequence_number(seq),
+            StartAt::At(seq) => req
+                .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                .sequence_number(seq),
         };
         match req.send().await {
             Ok(out) => out.shard_iterator.ok_or_else(|| {

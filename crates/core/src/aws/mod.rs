@@ -15,6 +15,7 @@
 mod admin;
 mod errors;
 mod feed;
+mod lease_cleanup;
 mod queues;
 mod state;
 mod tables;

@@ -10,10 +10,10 @@ use super::errors::classify;
 use super::tables::is_condition_failed;
 use super::{from_sdk, n, s, to_sdk, Aws};
 use crate::config::tables;
-use crate::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus};
+use crate::domain::{CharterDate, CharterId, CrewId, Month, Offer, OfferId, OfferStatus};
 use crate::item::Item;
 use crate::ports::{
-    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
+    blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
     IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
 };
 use crate::records::{self as rec, PK, SK};
@@ -24,9 +24,94 @@ fn key(pk: String, sk: String) -> HashMap<String, Av> {
     [(PK.to_string(), s(pk)), (SK.to_string(), s(sk))].into()
 }
 
+/// A transaction cancelled by one of its conditions.
+fn is_cancelled<E>(
+    e: &aws_sdk_dynamodb::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata,
+{
+    super::errors::code_of(e).as_deref() == Some("TransactionCanceledException")
+}
+
 impl Aws {
     fn state_table(&self) -> String {
         self.table(tables::STATE)
+    }
+
+    /// `ADD assignments :d` on a member's load item for `month`: one part of a transaction.
+    pub(crate) fn load_update(
+        &self,
+        crew: &CrewId,
+        month: Month,
+        delta: i64,
+    ) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
+        let (pk, sk) = rec::load_key(crew, month);
+        aws_sdk_dynamodb::types::Update::builder()
+            .table_name(self.state_table())
+            .set_key(Some(key(pk, sk)))
+            .update_expression("SET crew_id = :crew ADD #n :d")
+            .expression_attribute_names("#n", rec::LOAD_COUNT)
+            .expression_attribute_values(":crew", s(crew.as_str()))
+            .expression_attribute_values(":d", n(delta))
+            .build()
+            .map_err(|e| StoreError::Invalid(e.to_string()))
+    }
+
+    /// Reads state items by key, 100 a request, retrying unprocessed keys.
+    async fn batch_get_state(
+        &self,
+        keys: Vec<(String, String)>,
+        what: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let table = self.state_table();
+        let mut items = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending: Vec<HashMap<String, Av>> = chunk
+                .iter()
+                .map(|(pk, sk)| key(pk.clone(), sk.clone()))
+                .collect();
+            let mut delays = backon::BackoffBuilder::build(crate::retry::policy());
+            while !pending.is_empty() {
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(pending.clone()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let out = retrying(|| async {
+                    self.ddb
+                        .batch_get_item()
+                        .request_items(&table, ka.clone())
+                        .send()
+                        .await
+                        .map_err(|e| classify(&format!("reading {what} from {table}"), e))
+                })
+                .await?;
+                items.extend(
+                    out.responses
+                        .and_then(|mut r| r.remove(&table))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(from_sdk),
+                );
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    let d = delays.next().ok_or_else(|| {
+                        StoreError::backend(
+                            format!("reading {what}"),
+                            true,
+                            "keys still unprocessed after retries",
+                        )
+                    })?;
+                    tokio::time::sleep(d).await;
+                }
+            }
+        }
+        Ok(items)
     }
 
     async fn get_state(
@@ -86,25 +171,72 @@ impl Aws {
 #[async_trait::async_trait]
 impl Holds for Aws {
     async fn take(&self, hold: &Hold) -> Result<HoldOutcome, StoreError> {
-        loop {
-            if self
-                .put_state_if(
-                    rec::hold_to_item(hold),
-                    "attribute_not_exists(pk)",
-                    &[],
-                    vec![],
-                    "taking hold",
-                )
-                .await?
-            {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+        let state = self.state_table();
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
+        for _ in 0..5 {
+            let put = Put::builder()
+                .table_name(&state)
+                .set_item(Some(to_sdk(rec::hold_to_item(hold))))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(bad)?;
+            let items = vec![
+                TransactWriteItem::builder().put(put).build(),
+                TransactWriteItem::builder()
+                    .update(self.load_update(&hold.crew_id, hold.date.month(), 1)?)
+                    .build(),
+            ];
+            let sent = retrying(|| async {
+                match self
+                    .ddb
+                    .transact_write_items()
+                    .set_transact_items(Some(items.clone()))
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(true),
+                    Err(e) if is_cancelled(&e) => Ok(false),
+                    Err(e) => Err(classify(&format!("taking hold in {state}"), e)),
+                }
+            })
+            .await?;
+            if sent {
                 return Ok(HoldOutcome::Taken);
             }
             let (pk, sk) = rec::hold_key(&hold.crew_id, hold.date);
             if let Some(item) = self.get_state(pk, sk, "hold").await? {
                 return Ok(HoldOutcome::AlreadyHeld(rec::hold_from_item(&item)?));
             }
-            // Released between our put and our read: try again.
+            // Released between our write and our read: try again.
         }
+        Err(StoreError::backend(
+            format!("taking hold of {} on {}", hold.crew_id, hold.date),
+            true,
+            "kept conflicting with other writes",
+        ))
+    }
+
+    async fn loads(
+        &self,
+        month: Month,
+        crews: &[CrewId],
+    ) -> Result<HashMap<CrewId, u32>, StoreError> {
+        let keys: Vec<(String, String)> = crews.iter().map(|c| rec::load_key(c, month)).collect();
+        let items = self.batch_get_state(keys, "assignment counts").await?;
+        let mut out = HashMap::new();
+        for item in items {
+            let crew = item
+                .get("crew_id")
+                .and_then(|v| match v {
+                    serde_dynamo::AttributeValue::S(s) => CrewId::parse(s).ok(),
+                    _ => None,
+                });
+            if let Some(crew) = crew {
+                out.insert(crew, rec::load_count(&item));
+            }
+        }
+        Ok(out)
     }
 
     async fn release(
@@ -113,21 +245,33 @@ impl Holds for Aws {
         date: CharterDate,
         charter: &CharterId,
     ) -> Result<bool, StoreError> {
+        use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
         let table = self.state_table();
         let (pk, sk) = rec::hold_key(crew, date);
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
+        let delete = Delete::builder()
+            .table_name(&table)
+            .set_key(Some(key(pk.clone(), sk.clone())))
+            .condition_expression("charter_id = :c")
+            .expression_attribute_values(":c", s(charter.as_str()))
+            .build()
+            .map_err(bad)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            TransactWriteItem::builder()
+                .update(self.load_update(crew, date.month(), -1)?)
+                .build(),
+        ];
         retrying(|| async {
             match self
                 .ddb
-                .delete_item()
-                .table_name(&table)
-                .set_key(Some(key(pk.clone(), sk.clone())))
-                .condition_expression("charter_id = :c")
-                .expression_attribute_values(":c", s(charter.as_str()))
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
                 .send()
                 .await
             {
                 Ok(_) => Ok(true),
-                Err(e) if is_condition_failed(&e) => Ok(false),
+                Err(e) if is_cancelled(&e) => Ok(false),
                 Err(e) => Err(classify(&format!("releasing hold {pk}"), e)),
             }
         })
@@ -144,57 +288,12 @@ impl Holds for Aws {
     }
 
     async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError> {
-        let table = self.state_table();
-        let mut holds = Vec::new();
-        for chunk in crews.chunks(100) {
-            let mut pending: Vec<HashMap<String, Av>> = chunk
-                .iter()
-                .map(|c| {
-                    let (pk, sk) = rec::hold_key(c, date);
-                    key(pk, sk)
-                })
-                .collect();
-            let mut delays = backon::BackoffBuilder::build(crate::retry::policy());
-            while !pending.is_empty() {
-                let ka = KeysAndAttributes::builder()
-                    .set_keys(Some(pending.clone()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                let out = retrying(|| async {
-                    self.ddb
-                        .batch_get_item()
-                        .request_items(&table, ka.clone())
-                        .send()
-                        .await
-                        .map_err(|e| classify(&format!("reading holds from {table}"), e))
-                })
-                .await?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&table))
-                    .unwrap_or_default()
-                {
-                    holds.push(rec::hold_from_item(&from_sdk(item))?);
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if !pending.is_empty() {
-                    let d = delays.next().ok_or_else(|| {
-                        StoreError::backend(
-                            "reading holds",
-                            true,
-                            "keys still unprocessed after retries",
-                        )
-                    })?;
-                    tokio::time::sleep(d).await;
-                }
-            }
-        }
-        Ok(holds)
+        let keys = crews.iter().map(|c| rec::hold_key(c, date)).collect();
+        self.batch_get_state(keys, "holds")
+            .await?
+            .iter()
+            .map(|i| rec::hold_from_item(i).map_err(Into::into))
+            .collect()
     }
 }
 
@@ -331,6 +430,9 @@ impl Offers for Aws {
     }
 }
 
+/// Claimable: absent, expired, or an in-progress claim whose owner's lease has lapsed.
+const CLAIMABLE: &str = "attribute_not_exists(pk) OR expires_at_ms <= :now OR (#st = :inprog AND in_progress_until_ms <= :now)";
+
 #[async_trait::async_trait]
 impl Idempotency for Aws {
     async fn claim(&self, claim: &IdempotencyClaim) -> Result<ClaimOutcome, StoreError> {
@@ -341,24 +443,53 @@ impl Idempotency for Aws {
             result: None,
             expires_at: claim.expires_at,
             in_progress_until: claim.in_progress_until,
+            owner: Some(claim.owner.clone()),
         };
+        let table = self.state_table();
+        let item = to_sdk(rec::idem_to_item(&record));
         let now_ms = claim.now.timestamp_millis();
         for _ in 0..5 {
-            let claimed = self
-                .put_state_if(
-                    rec::idem_to_item(&record),
-                    "attribute_not_exists(pk) OR expires_at_ms <= :now OR (#st = :inprog AND in_progress_until_ms <= :now)",
-                    &[("#st", "status")],
-                    vec![(":now", n(now_ms)), (":inprog", s(rec::idem_status_str(IdempotencyStatus::InProgress)))],
-                    "claiming idempotency key",
-                )
-                .await?;
-            if claimed {
-                return Ok(ClaimOutcome::Claimed);
+            let put = retrying(|| async {
+                match self
+                    .ddb
+                    .put_item()
+                    .table_name(&table)
+                    .set_item(Some(item.clone()))
+                    .condition_expression(CLAIMABLE)
+                    .expression_attribute_names("#st", "status")
+                    .expression_attribute_values(":now", n(now_ms))
+                    .expression_attribute_values(
+                        ":inprog",
+                        s(rec::idem_status_str(IdempotencyStatus::InProgress)),
+                    )
+                    .return_values(ReturnValue::AllOld)
+                    .send()
+                    .await
+                {
+                    Ok(out) => Ok(Some(out.attributes.map(from_sdk))),
+                    Err(e) if is_condition_failed(&e) => Ok(None),
+                    Err(e) => Err(classify(
+                        &format!("claiming idempotency key in {table}"),
+                        e,
+                    )),
+                }
+            })
+            .await?;
+            if let Some(old) = put {
+                let old = old.as_ref().map(rec::idem_from_item).transpose()?;
+                return Ok(ClaimOutcome::Claimed {
+                    taken_over: takes_over(old.as_ref(), claim.now),
+                });
             }
             let (pk, sk) = rec::idem_key(&claim.key);
             if let Some(item) = self.get_state(pk, sk, "idempotency record").await? {
                 let existing = rec::idem_from_item(&item)?;
+                if existing.status == IdempotencyStatus::InProgress
+                    && existing.owner.as_deref() == Some(claim.owner.as_str())
+                {
+                    // Our own put, whose response was lost and retried.
+                    return Ok(ClaimOutcome::Claimed { taken_over: false });
+                }
                 if blocks_claim(&existing, claim.now) {
                     return Ok(blocked_outcome(&existing, &claim.payload_hash));
                 }
@@ -372,17 +503,65 @@ impl Idempotency for Aws {
         ))
     }
 
+    async fn renew(
+        &self,
+        key_: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let table = self.state_table();
+        let (pk, sk) = rec::idem_key(key_);
+        retrying(|| async {
+            match self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .update_expression("SET in_progress_until_ms = :u")
+                .condition_expression("#st = :inprog AND #ow = :me")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_names("#ow", "owner")
+                .expression_attribute_values(":u", n(until.timestamp_millis()))
+                .expression_attribute_values(":me", s(owner))
+                .expression_attribute_values(
+                    ":inprog",
+                    s(rec::idem_status_str(IdempotencyStatus::InProgress)),
+                )
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if is_condition_failed(&e) => Ok(false),
+                Err(e) => Err(classify(&format!("renewing idempotency claim {key_}"), e)),
+            }
+        })
+        .await
+    }
+
     async fn complete(
         &self,
         key_: &str,
+        owner: &str,
         payload_hash: &str,
         result: Option<&str>,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let (pk, sk) = rec::idem_key(key_);
+        let now = Utc::now();
         let in_progress_until = match self.get_state(pk, sk, "idempotency record").await? {
-            Some(item) => rec::idem_from_item(&item)?.in_progress_until,
-            None => Utc::now(),
+            Some(item) => {
+                let r = rec::idem_from_item(&item)?;
+                if r.payload_hash != payload_hash {
+                    return Err(StoreError::Invalid(format!(
+                        "idempotency key {key_} is held for another payload"
+                    )));
+                }
+                if !completable_by(&r, owner, now) {
+                    return Ok(false);
+                }
+                r.in_progress_until
+            }
+            None => now,
         };
         let record = IdempotencyRecord {
             key: key_.to_string(),
@@ -391,25 +570,24 @@ impl Idempotency for Aws {
             result: result.map(str::to_string),
             expires_at,
             in_progress_until,
+            owner: Some(owner.to_string()),
         };
-        let ok = self
-            .put_state_if(
-                rec::idem_to_item(&record),
-                "attribute_not_exists(pk) OR payload_hash = :h",
-                &[],
-                vec![(":h", s(payload_hash))],
-                "completing idempotency key",
-            )
-            .await?;
-        if !ok {
-            return Err(StoreError::Invalid(format!(
-                "idempotency key {key_} is held for another payload"
-            )));
-        }
-        Ok(())
+        self.put_state_if(
+            rec::idem_to_item(&record),
+            "attribute_not_exists(pk) OR (payload_hash = :h AND (#ow = :me OR (#st = :inprog AND in_progress_until_ms <= :now)))",
+            &[("#ow", "owner"), ("#st", "status")],
+            vec![
+                (":h", s(payload_hash)),
+                (":me", s(owner)),
+                (":now", n(now.timestamp_millis())),
+                (":inprog", s(rec::idem_status_str(IdempotencyStatus::InProgress))),
+            ],
+            "completing idempotency key",
+        )
+        .await
     }
 
-    async fn release(&self, key_: &str) -> Result<(), StoreError> {
+    async fn release(&self, key_: &str, owner: &str) -> Result<(), StoreError> {
         let table = self.state_table();
         let (pk, sk) = rec::idem_key(key_);
         retrying(|| async {
@@ -418,8 +596,10 @@ impl Idempotency for Aws {
                 .delete_item()
                 .table_name(&table)
                 .set_key(Some(key(pk.clone(), sk.clone())))
-                .condition_expression("#st = :inprog")
+                .condition_expression("#st = :inprog AND #ow = :me")
                 .expression_attribute_names("#st", "status")
+                .expression_attribute_names("#ow", "owner")
+                .expression_attribute_values(":me", s(owner))
                 .expression_attribute_values(
                     ":inprog",
                     s(rec::idem_status_str(IdempotencyStatus::InProgress)),
@@ -644,11 +824,17 @@ impl crate::ports::Staffing for Aws {
                     .update(charter.build().map_err(bad)?)
                     .build(),
                 TransactWriteItem::builder().update(offer).build(),
+                TransactWriteItem::builder()
+                    .update(self.load_update(&o.crew_id, o.charter_date.month(), 1)?)
+                    .build(),
             ];
+            // The offer id as the client request token: an SDK retry after a lost response is
+            // recognised by DynamoDB as the same transaction, not reported as a conflict.
             match self
                 .ddb
                 .transact_write_items()
                 .set_transact_items(Some(items))
+                .client_request_token(o.offer_id.as_str())
                 .send()
                 .await
             {

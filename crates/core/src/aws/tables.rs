@@ -278,6 +278,48 @@ impl Charters for Aws {
         }
     }
 
+    async fn set_status_from(
+        &self,
+        key: &CharterKey,
+        from: CharterStatus,
+        to: CharterStatus,
+    ) -> Result<bool, StoreError> {
+        let table = self.charters_table();
+        let condition = if from == CharterStatus::Booked {
+            "attribute_exists(charter_id) AND (attribute_not_exists(#st) OR #st = :from)"
+        } else {
+            "attribute_exists(charter_id) AND #st = :from"
+        };
+        let res = crate::retry::retrying(|| async {
+            match self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(Self::charter_key(key)))
+                .update_expression("SET #st = :s")
+                .condition_expression(condition)
+                .expression_attribute_names("#st", attr::STATUS)
+                .expression_attribute_values(":s", s(to.as_str()))
+                .expression_attribute_values(":from", s(from.as_str()))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if is_condition_failed(&e) => Ok(false),
+                Err(e) => Err(classify(&format!("setting status of charter {key}"), e)),
+            }
+        })
+        .await?;
+        if !res {
+            // A retry after a lost response finds the status already moved: that is success.
+            return Ok(self
+                .get_charter_by_key(key)
+                .await?
+                .is_some_and(|c| c.status == to));
+        }
+        Ok(true)
+    }
+
     async fn delete(&self, key: &CharterKey) -> Result<(), StoreError> {
         let table = self.charters_table();
         self.ddb

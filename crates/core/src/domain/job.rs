@@ -28,10 +28,14 @@ pub enum JobKind {
     Statements,
     /// Sync the roster from the availability sheet.
     RosterSync,
+    /// Reconcile one charter: read what is true and do what should happen next.
+    Reconcile,
+    /// Reconcile every unsettled charter in the horizon (the periodic net under every timer).
+    Sweep,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 10] = [
         Self::CaptainCascade,
         Self::CrewCascade,
         Self::Release,
@@ -40,6 +44,8 @@ impl JobKind {
         Self::MonthlyReport,
         Self::Statements,
         Self::RosterSync,
+        Self::Reconcile,
+        Self::Sweep,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -51,6 +57,8 @@ impl JobKind {
             Self::MonthlyReport => "monthly_report",
             Self::Statements => "statements",
             Self::RosterSync => "roster_sync",
+            Self::Reconcile => "reconcile",
+            Self::Sweep => "sweep",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -131,6 +131,21 @@ pub trait TxExt {
         pk: &str,
         sk_prefix: Option<&str>,
     ) -> Result<Vec<Item>, StoreError>;
+    /// Adds `delta` to a member's assignment count for `month` (never below 0).
+    fn add_load(
+        &self,
+        tbl: &str,
+        crew: &crate::domain::CrewId,
+        month: crate::domain::Month,
+        delta: i64,
+    ) -> Result<(), StoreError> {
+        let (pk, sk) = crate::records::load_key(crew, month);
+        let old = self.get_item(tbl, &pk, &sk)?;
+        let now = old.as_ref().map(crate::records::load_count).unwrap_or(0);
+        let next = (i64::from(now) + delta).clamp(0, i64::from(u32::MAX)) as u32;
+        let item = crate::records::load_to_item(crew, month, next);
+        self.put_item(tbl, &pk, &sk, None, &item, old.as_ref(), false)
+    }
 }
 
 pub(crate) fn decode(body: &str) -> Result<Item, StoreError> {

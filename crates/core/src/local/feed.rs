@@ -53,6 +53,10 @@ impl ChangeFeed for Local {
             StartAt::After(seq) => seq
                 .parse::<i64>()
                 .map_err(|_| StoreError::Invalid(format!("bad sequence number {seq}")))?,
+            StartAt::At(seq) => seq
+                .parse::<i64>()
+                .map_err(|_| StoreError::Invalid(format!("bad sequence number {seq}")))?
+                .saturating_sub(1),
             StartAt::Latest => {
                 let t = tbl.clone();
                 self.db

@@ -13,6 +13,7 @@
 mod admin;
 mod db;
 mod feed;
+mod lease_cleanup;
 mod queues;
 mod state;
 mod tables;

@@ -1,11 +1,13 @@
 //! Holds, offers, idempotency records and leases on the embedded store, with DynamoDB's conditions.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::db::TxExt;
 use super::Local;
-use crate::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus};
-use crate::ports::{blocked_outcome, blocks_claim};
+use crate::domain::{CharterDate, CharterId, CrewId, Month, Offer, OfferId, OfferStatus};
+use crate::ports::{blocked_outcome, blocks_claim, completable_by, takes_over};
 use crate::ports::{
     ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency, IdempotencyClaim, IdempotencyRecord,
     IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
@@ -25,6 +27,7 @@ impl Holds for Local {
                     return Ok(HoldOutcome::AlreadyHeld(rec::hold_from_item(&existing)?));
                 }
                 tx.put_item(&tbl, &pk, &sk, None, &rec::hold_to_item(&hold), None, false)?;
+                tx.add_load(&tbl, &hold.crew_id, hold.date.month(), 1)?;
                 Ok(HoldOutcome::Taken)
             })
             .await
@@ -44,6 +47,7 @@ impl Holds for Local {
                 match tx.get_item(&tbl, &pk, &sk)? {
                     Some(item) if rec::hold_from_item(&item)?.charter_id == charter => {
                         tx.delete_item(&tbl, &pk, &sk, &item, false)?;
+                        tx.add_load(&tbl, &crew, date.month(), -1)?;
                         Ok(true)
                     }
                     _ => Ok(false),
@@ -63,6 +67,27 @@ impl Holds for Local {
             .map(rec::hold_from_item)
             .transpose()
             .map_err(Into::into)
+    }
+
+    async fn loads(
+        &self,
+        month: Month,
+        crews: &[CrewId],
+    ) -> Result<HashMap<CrewId, u32>, StoreError> {
+        let tbl = self.names.state.clone();
+        let crews = crews.to_vec();
+        self.db
+            .tx("reading assignment counts", move |tx| {
+                let mut out = HashMap::new();
+                for c in crews {
+                    let (pk, sk) = rec::load_key(&c, month);
+                    if let Some(item) = tx.get_item(&tbl, &pk, &sk)? {
+                        out.insert(c, rec::load_count(&item));
+                    }
+                }
+                Ok(out)
+            })
+            .await
     }
 
     async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError> {
@@ -199,10 +224,10 @@ impl Idempotency for Local {
             .tx("claiming idempotency key", move |tx| {
                 let (pk, sk) = rec::idem_key(&claim.key);
                 let old = tx.get_item(&tbl, &pk, &sk)?;
-                if let Some(item) = &old {
-                    let existing = rec::idem_from_item(item)?;
-                    if blocks_claim(&existing, claim.now) {
-                        return Ok(blocked_outcome(&existing, &claim.payload_hash));
+                let existing = old.as_ref().map(rec::idem_from_item).transpose()?;
+                if let Some(existing) = &existing {
+                    if blocks_claim(existing, claim.now) {
+                        return Ok(blocked_outcome(existing, &claim.payload_hash));
                     }
                 }
                 let record = IdempotencyRecord {
@@ -212,6 +237,7 @@ impl Idempotency for Local {
                     result: None,
                     expires_at: claim.expires_at,
                     in_progress_until: claim.in_progress_until,
+                    owner: Some(claim.owner.clone()),
                 };
                 tx.put_item(
                     &tbl,
@@ -222,7 +248,34 @@ impl Idempotency for Local {
                     old.as_ref(),
                     false,
                 )?;
-                Ok(ClaimOutcome::Claimed)
+                Ok(ClaimOutcome::Claimed {
+                    taken_over: takes_over(existing.as_ref(), claim.now),
+                })
+            })
+            .await
+    }
+
+    async fn renew(
+        &self,
+        key: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let tbl = self.names.state.clone();
+        let (key, owner) = (key.to_string(), owner.to_string());
+        self.db
+            .tx("renewing idempotency claim", move |tx| {
+                let (pk, sk) = rec::idem_key(&key);
+                let Some(item) = tx.get_item(&tbl, &pk, &sk)? else {
+                    return Ok(false);
+                };
+                let mut r = rec::idem_from_item(&item)?;
+                if r.status != IdempotencyStatus::InProgress || r.owner.as_deref() != Some(&owner) {
+                    return Ok(false);
+                }
+                r.in_progress_until = until;
+                tx.put_item(&tbl, &pk, &sk, None, &rec::idem_to_item(&r), Some(&item), false)?;
+                Ok(true)
             })
             .await
     }
@@ -230,13 +283,15 @@ impl Idempotency for Local {
     async fn complete(
         &self,
         key: &str,
+        owner: &str,
         payload_hash: &str,
         result: Option<&str>,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let tbl = self.names.state.clone();
-        let (key, hash, result) = (
+        let (key, owner, hash, result) = (
             key.to_string(),
+            owner.to_string(),
             payload_hash.to_string(),
             result.map(str::to_string),
         );
@@ -244,6 +299,7 @@ impl Idempotency for Local {
             .tx("completing idempotency key", move |tx| {
                 let (pk, sk) = rec::idem_key(&key);
                 let old = tx.get_item(&tbl, &pk, &sk)?;
+                let now = Utc::now();
                 let in_progress_until = match &old {
                     Some(item) => {
                         let r = rec::idem_from_item(item)?;
@@ -252,9 +308,12 @@ impl Idempotency for Local {
                                 "idempotency key {key} is held for another payload"
                             )));
                         }
+                        if !completable_by(&r, &owner, now) {
+                            return Ok(false);
+                        }
                         r.in_progress_until
                     }
-                    None => Utc::now(),
+                    None => now,
                 };
                 let record = IdempotencyRecord {
                     key: key.clone(),
@@ -263,6 +322,7 @@ impl Idempotency for Local {
                     result,
                     expires_at,
                     in_progress_until,
+                    owner: Some(owner),
                 };
                 tx.put_item(
                     &tbl,
@@ -272,19 +332,21 @@ impl Idempotency for Local {
                     &rec::idem_to_item(&record),
                     old.as_ref(),
                     false,
-                )
+                )?;
+                Ok(true)
             })
             .await
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
         let tbl = self.names.state.clone();
-        let key = key.to_string();
+        let (key, owner) = (key.to_string(), owner.to_string());
         self.db
             .tx("releasing idempotency key", move |tx| {
                 let (pk, sk) = rec::idem_key(&key);
                 if let Some(item) = tx.get_item(&tbl, &pk, &sk)? {
-                    if rec::idem_from_item(&item)?.status == IdempotencyStatus::InProgress {
+                    let r = rec::idem_from_item(&item)?;
+                    if r.status == IdempotencyStatus::InProgress && r.owner.as_deref() == Some(&owner) {
                         tx.delete_item(&tbl, &pk, &sk, &item, false)?;
                     }
                 }
@@ -452,6 +514,7 @@ impl crate::ports::Staffing for Local {
                     None,
                     false,
                 )?;
+                tx.add_load(&state, &o.crew_id, charter.charter_date.month(), 1)?;
                 let new =
                     super::tables::assigned(&old, &o.crew_id, matches!(o.role, Role::Captain));
                 tx.put_item(

@@ -200,6 +200,47 @@ impl Charters for Local {
             .await
     }
 
+    async fn set_status_from(
+        &self,
+        key: &CharterKey,
+        from: CharterStatus,
+        to: CharterStatus,
+    ) -> Result<bool, StoreError> {
+        let tbl = self.names.charters.clone();
+        let key = key.clone();
+        self.db
+            .tx("setting charter status", move |tx| {
+                let Some(old) = tx.get_item(&tbl, key.charter_id.as_str(), &key.created_at)? else {
+                    return Ok(false);
+                };
+                let now = match old.get(attr::STATUS) {
+                    Some(AV::S(s)) => CharterStatus::parse(s),
+                    None => Some(CharterStatus::Booked),
+                    _ => None,
+                };
+                if now != Some(from) {
+                    return Ok(now == Some(to));
+                }
+                let mut new = old.clone();
+                new.insert(attr::STATUS.into(), AV::S(to.as_str().into()));
+                let date = match old.get(attr::CHARTER_DATE) {
+                    Some(AV::S(s)) => Some(s.clone()),
+                    _ => None,
+                };
+                tx.put_item(
+                    &tbl,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    date.as_deref(),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
+                Ok(true)
+            })
+            .await
+    }
+
     async fn delete(&self, key: &CharterKey) -> Result<(), StoreError> {
         let tbl = self.names.charters.clone();
         let key = key.clone();

@@ -81,6 +81,14 @@ pub trait Charters: Send + Sync {
         key: &CharterKey,
         status: crate::domain::CharterStatus,
     ) -> Result<bool, StoreError>;
+    /// Moves the status from `from` to `to` only if it is `from` now (an absent status is
+    /// `booked`), so `staffed` never overwrites `cancelled`. False if it was not `from`.
+    async fn set_status_from(
+        &self,
+        key: &CharterKey,
+        from: crate::domain::CharterStatus,
+        to: crate::domain::CharterStatus,
+    ) -> Result<bool, StoreError>;
     /// Deletes a charter (the feed then carries a REMOVE).
     async fn delete(&self, key: &CharterKey) -> Result<(), StoreError>;
 }

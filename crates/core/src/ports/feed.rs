@@ -63,6 +63,8 @@ pub enum StartAt {
     Latest,
     /// Just after a checkpoint.
     After(String),
+    /// At this sequence number (the record itself first): re-reading a range for replay.
+    At(String),
 }
 
 /// A page of records and the iterator to read on with.

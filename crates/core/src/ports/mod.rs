@@ -6,6 +6,7 @@
 
 mod charters;
 mod feed;
+mod lease_cleanup;
 mod queues;
 mod roster;
 mod staffing;
@@ -18,6 +19,7 @@ pub use charters::{
     captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted,
 };
 pub use feed::{sequence_cmp, ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
+pub use lease_cleanup::LeaseCleanup;
 pub use queues::{OutMessage, QueueDepth, QueueId, Queues, Received, MAX_DELAY};
 
 /// SQS's longest delay (15 minutes).
@@ -27,7 +29,7 @@ pub fn queues_max_delay() -> std::time::Duration {
 pub use roster::Roster;
 pub use staffing::{accept_rejection, AcceptOutcome, AcceptRequest, Staffing};
 pub use state::{
-    blocked_outcome, blocks_claim, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
+    blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
     IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
     SHARD_END,
 };
@@ -119,6 +121,8 @@ pub struct Backend {
     pub staffing: Arc<dyn Staffing>,
     pub idempotency: Arc<dyn Idempotency>,
     pub leases: Arc<dyn Leases>,
+    /// Deleting lease rows nobody needs (stopped consumers' heartbeats, finished shards).
+    pub lease_cleanup: Arc<dyn LeaseCleanup>,
     pub feed: Arc<dyn ChangeFeed>,
     pub queues: Arc<dyn Queues>,
     pub admin: Arc<dyn Admin>,
@@ -136,6 +140,7 @@ impl Backend {
             + Staffing
             + Idempotency
             + Leases
+            + LeaseCleanup
             + ChangeFeed
             + Queues
             + Admin
@@ -150,6 +155,7 @@ impl Backend {
             staffing: adapter.clone(),
             idempotency: adapter.clone(),
             leases: adapter.clone(),
+            lease_cleanup: adapter.clone(),
             feed: adapter.clone(),
             queues: adapter.clone(),
             admin: adapter,

@@ -18,12 +18,15 @@ pub enum QueueId {
     CascadeDlq,
     ReportsDlq,
     RosterDlq,
-    /// Stream records that kept failing.
+    /// Stream records that can never succeed (written by the consumer, with the full record).
     IngestDlq,
+    /// The stream Lambda's on-failure destination: metadata of a batch Lambda gave up on (shard,
+    /// sequence range, stream ARN), replayed by re-reading that range from the stream.
+    StreamFailures,
 }
 
 impl QueueId {
-    pub const ALL: [QueueId; 7] = [
+    pub const ALL: [QueueId; 8] = [
         Self::Cascade,
         Self::Reports,
         Self::Roster,
@@ -31,6 +34,7 @@ impl QueueId {
         Self::ReportsDlq,
         Self::RosterDlq,
         Self::IngestDlq,
+        Self::StreamFailures,
     ];
     /// The work queues (each has a DLQ).
     pub const WORK: [QueueId; 3] = [Self::Cascade, Self::Reports, Self::Roster];
@@ -45,6 +49,7 @@ impl QueueId {
             Self::ReportsDlq => "reports-dlq",
             Self::RosterDlq => "roster-dlq",
             Self::IngestDlq => "ingest-dlq",
+            Self::StreamFailures => "stream-failures",
         }
     }
     pub fn name(&self, prefix: &str) -> String {
@@ -62,7 +67,8 @@ impl QueueId {
             _ => None,
         }
     }
-    /// The work queue a DLQ belongs to (`None` for `ingest-dlq`, whose source is the stream).
+    /// The work queue a DLQ belongs to (`None` for `ingest-dlq` and `stream-failures`, whose
+    /// source is the stream).
     pub fn source(&self) -> Option<QueueId> {
         match self {
             Self::CascadeDlq => Some(Self::Cascade),
@@ -74,7 +80,11 @@ impl QueueId {
     pub fn is_dlq(&self) -> bool {
         matches!(
             self,
-            Self::CascadeDlq | Self::ReportsDlq | Self::RosterDlq | Self::IngestDlq
+            Self::CascadeDlq
+                | Self::ReportsDlq
+                | Self::RosterDlq
+                | Self::IngestDlq
+                | Self::StreamFailures
         )
     }
 }

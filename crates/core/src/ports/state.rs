@@ -24,12 +24,20 @@ pub enum HoldOutcome {
     AlreadyHeld(Hold),
 }
 
-/// Crew-day holds.
+/// Crew-day holds. Every hold is one assignment: taking one adds 1 to the member's assignment
+/// count for the hold's month (kept next to the holds, `load#<crew>` / `YYYY-MM`) in the same
+/// transaction, releasing one takes 1 off, so choosing candidates reads counts, not charters.
 #[async_trait::async_trait]
 pub trait Holds: Send + Sync {
-    /// Takes the hold if nobody holds the member that day (`attribute_not_exists`).
+    /// Takes the hold if nobody holds the member that day (`attribute_not_exists`), counting it.
     async fn take(&self, hold: &Hold) -> Result<HoldOutcome, StoreError>;
-    /// Releases the hold if it belongs to `charter`; returns whether one was released.
+    /// Assignments per member in `month` among `crews` (batched reads; absent members have 0).
+    async fn loads(
+        &self,
+        month: crate::domain::Month,
+        crews: &[CrewId],
+    ) -> Result<std::collections::HashMap<CrewId, u32>, StoreError>;
+    /// Releases the hold if it belongs to `charter` (uncounting it); returns whether one was.
     async fn release(
         &self,
         crew: &CrewId,
@@ -80,7 +88,7 @@ pub enum IdempotencyStatus {
     Completed,
 }
 
-/// An idempotency record (the Powertools semantics). Key `pk = idem#<key>`.
+/// An idempotency record (the Powertools semantics, with live owners). Key `pk = idem#<key>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
     pub key: String,
@@ -91,8 +99,12 @@ pub struct IdempotencyRecord {
     pub result: Option<String>,
     /// After this the record counts as absent (and DynamoDB's TTL removes it).
     pub expires_at: DateTime<Utc>,
-    /// An in-progress claim older than this belongs to a crashed worker and can be taken over.
+    /// The end of the owner's lease on an in-progress claim. The owner renews it while it works;
+    /// once it has passed, the owner is taken to be dead and the claim can be taken over.
     pub in_progress_until: DateTime<Utc>,
+    /// Who holds (or last held) the claim: `<process>/<claim>`; renew, complete and release
+    /// only act for this owner.
+    pub owner: Option<String>,
 }
 
 /// A request to claim a key before doing the work.
@@ -100,16 +112,21 @@ pub struct IdempotencyRecord {
 pub struct IdempotencyClaim {
     pub key: String,
     pub payload_hash: String,
+    /// This claim's owner (unique per claim, see [`IdempotencyRecord::owner`]).
+    pub owner: String,
     pub now: DateTime<Utc>,
+    /// The end of the first lease.
     pub in_progress_until: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimOutcome {
-    /// Yours: do the work, then `complete` (or `release` on failure).
-    Claimed,
-    /// Another worker holds a live claim; try again later.
+    /// Yours: do the work, then `complete` (or `release` on failure). `taken_over` says the key
+    /// was held in progress by an owner whose lease lapsed (it died): whether that owner's work
+    /// took effect is unknown, so work that cannot be repeated safely checks first.
+    Claimed { taken_over: bool },
+    /// Another owner holds a live claim; try again after `until` (its lease may be renewed).
     InProgress { until: DateTime<Utc> },
     /// Already done; here is what it returned.
     Completed { result: Option<String> },
@@ -118,10 +135,22 @@ pub enum ClaimOutcome {
 }
 
 /// The Powertools rule: a record blocks a claim while it has not expired and is either completed or
-/// an in-progress claim that has not lapsed.
+/// an in-progress claim whose owner's lease has not lapsed.
 pub fn blocks_claim(existing: &IdempotencyRecord, now: DateTime<Utc>) -> bool {
     existing.expires_at > now
         && (existing.status == IdempotencyStatus::Completed || existing.in_progress_until > now)
+}
+
+/// Whether claiming over `existing` (which does not block) takes over a dead owner's work.
+pub fn takes_over(existing: Option<&IdempotencyRecord>, now: DateTime<Utc>) -> bool {
+    existing.is_some_and(|e| e.status == IdempotencyStatus::InProgress && e.expires_at > now)
+}
+
+/// Whether `owner` may complete over `existing`: it still holds the claim, or nobody else holds
+/// a live one (its lease lapsed but no one took over, so the work it did still counts).
+pub fn completable_by(existing: &IdempotencyRecord, owner: &str, now: DateTime<Utc>) -> bool {
+    existing.owner.as_deref() == Some(owner)
+        || existing.status == IdempotencyStatus::InProgress && existing.in_progress_until <= now
 }
 
 /// What a blocked claim is told.
@@ -144,16 +173,25 @@ pub fn blocked_outcome(existing: &IdempotencyRecord, payload_hash: &str) -> Clai
 pub trait Idempotency: Send + Sync {
     /// Claims the key unless a live record exists (conditional put).
     async fn claim(&self, claim: &IdempotencyClaim) -> Result<ClaimOutcome, StoreError>;
-    /// Marks the key completed with its result, if `payload_hash` still matches the claim.
+    /// Extends `owner`'s in-progress claim to `until`; false if `owner` no longer holds it.
+    async fn renew(
+        &self,
+        key: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Marks the key completed with its result, if `owner` still holds the claim (or nobody
+    /// does) and `payload_hash` matches; false if another owner holds it now.
     async fn complete(
         &self,
         key: &str,
+        owner: &str,
         payload_hash: &str,
         result: Option<&str>,
         expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
-    /// Deletes an in-progress claim after a failure so a retry can claim again.
-    async fn release(&self, key: &str) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
+    /// Deletes `owner`'s in-progress claim after a failure so a retry can claim again at once.
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError>;
     async fn get(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
 }
 

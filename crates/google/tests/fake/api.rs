@@ -83,7 +83,9 @@ pub fn parse_mail(raw: &[u8]) -> Result<SentMail, String> {
     let to = addresses(header(&hs, "To").ok_or("Recipient address required")?);
     let cc = header(&hs, "Cc").map(addresses).unwrap_or_default();
     let subject = super::parse::decode_words(header(&hs, "Subject").unwrap_or(""));
+    let message_id = header(&hs, "Message-ID").unwrap_or("").trim().to_owned();
     let mut mail = SentMail {
+        message_id,
         from,
         to,
         cc,
@@ -133,6 +135,10 @@ fn gmail_send(state: &Shared, body: &[u8]) -> Response {
         return bad("From must be the delegated mailbox or a verified alias");
     }
     mail.id = s.new_id("msg-");
+    if mail.message_id.is_empty() {
+        // Gmail gives a mail without a Message-ID one of its own.
+        mail.message_id = format!("<{}@mail.gmail.com>", mail.id);
+    }
     let id = mail.id.clone();
     s.sent.push(mail);
     json(200, j!({"id": id, "threadId": id, "labelIds": ["SENT"]}))
@@ -149,17 +155,28 @@ fn page<T: Clone>(items: &[T], token: Option<&str>, size: usize) -> (Vec<T>, Opt
 }
 
 /// The `q=` operators the fake understands: `to:ADDR`, `in:sent`, `subject:"phrase"` /
-/// `subject:word` (case-insensitive word match, as Gmail does). Anything else is refused, so a
-/// query the code sends is one the fake really checked.
+/// `subject:word` (case-insensitive word match, as Gmail does), `rfc822msgid:ID` (with or
+/// without the angle brackets). Anything else is refused, so a query the code sends is one the
+/// fake really checked.
 enum GmailFilter {
     To(String),
     Subject(String),
+    MessageId(String),
 }
 
 impl GmailFilter {
     fn matches(&self, m: &super::SentMail) -> bool {
         match self {
             GmailFilter::To(w) => m.to.contains(w) || m.cc.contains(w),
+            GmailFilter::MessageId(id) => {
+                let bare = |s: &str| {
+                    s.trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned()
+                };
+                !id.is_empty() && bare(&m.message_id) == bare(id)
+            }
             GmailFilter::Subject(p) => {
                 let words = |s: &str| -> Vec<String> {
                     s.split(|c: char| !c.is_alphanumeric())
@@ -188,6 +205,8 @@ fn gmail_query(q: &str) -> Result<Vec<GmailFilter>, String> {
         rest = tail.trim_start();
         if let Some(a) = term.strip_prefix("to:") {
             out.push(GmailFilter::To(a.to_string()));
+        } else if let Some(id) = term.strip_prefix("rfc822msgid:") {
+            out.push(GmailFilter::MessageId(id.to_string()));
         } else if let Some(p) = term.strip_prefix("subject:") {
             out.push(GmailFilter::Subject(p.to_string()));
         } else if term == "in:sent" {

@@ -32,6 +32,24 @@ pub enum Failure {
     Truncated,
     /// On a resumable chunk: forget the session and answer 404. Elsewhere: 404.
     SessionGone,
+    /// Do the call (a mail is sent), then answer only after this many milliseconds: the client
+    /// times out on a request that went through.
+    AcceptThenStall(u64),
+    /// Do the call, then cut the connection in the middle of the answer.
+    AcceptThenCut,
+    /// Do the call, then answer 503 anyway (Gmail's "backendError" after delivery).
+    AcceptThen503,
+}
+
+impl Failure {
+    /// Whether the call is carried out before the failure (its outcome is then unknown to the
+    /// client).
+    pub fn accepts_first(self) -> bool {
+        matches!(
+            self,
+            Failure::AcceptThenStall(_) | Failure::AcceptThenCut | Failure::AcceptThen503
+        )
+    }
 }
 
 /// A resumable upload session in the fake.
@@ -59,6 +77,8 @@ pub struct SentMail {
     pub cc: Vec<String>,
     pub subject: String,
     pub text: String,
+    /// The `Message-ID` header, as sent.
+    pub message_id: String,
     /// `(filename, content type, bytes)`.
     pub attachments: Vec<(String, String, Vec<u8>)>,
 }
@@ -258,7 +278,10 @@ pub fn failure_response(f: Failure) -> Response {
             "invalid",
             "Invalid value at 'message.raw'",
         ),
-        Failure::Truncated => failure_response(Failure::Unavailable),
+        Failure::Truncated | Failure::AcceptThen503 | Failure::AcceptThenStall(_) => {
+            failure_response(Failure::Unavailable)
+        }
+        Failure::AcceptThenCut => cut_response(),
         Failure::SessionGone => google_error(404, "NOT_FOUND", "notFound", "Not Found"),
     }
 }
@@ -293,7 +316,8 @@ async fn handle(
         };
     }
     let route = api::route_name(&method, &path);
-    {
+    // A failure that comes after the call is carried out (its outcome unknown to the client).
+    let accepted_then = {
         let mut s = state.lock().expect("lock");
         *s.calls.entry(route).or_default() += 1;
         let bearer = headers
@@ -317,9 +341,35 @@ async fn handle(
             Some(f @ (Failure::Truncated | Failure::SessionGone)) if route == "drive.chunk" => {
                 return api::drive_chunk(&mut s, &query, &headers, &body, Some(f));
             }
+            Some(f) if f.accepts_first() => Some(f),
             Some(f) => return failure_response(f),
-            None => {}
+            None => None,
         }
+    };
+    let done = api::dispatch(&state, route, &method, &path, &query, &headers, &body).await;
+    match accepted_then {
+        Some(Failure::AcceptThenStall(ms)) => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            done
+        }
+        Some(f) => failure_response(f),
+        None => done,
     }
-    api::dispatch(&state, route, &method, &path, &query, &headers, &body).await
+}
+
+/// A 200 whose body breaks off: the connection is cut before the answer is complete.
+fn cut_response() -> Response {
+    let chunks: Vec<Result<&'static [u8], std::io::Error>> = vec![
+        Ok(b"{\"id\": \"msg-"),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "cut by the fake",
+        )),
+    ];
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json; charset=UTF-8")
+        .header("content-length", "64")
+        .body(axum::body::Body::from_stream(futures::stream::iter(chunks)))
+        .expect("response")
 }

@@ -1,0 +1,142 @@
+//! The sweep: every unsettled charter in the horizon (today to +60 days, read through the date
+//! index one day at a time, never a Scan) is reconciled, so a lost message, a crash or an
+//! outage leaves nothing stuck for longer than one sweep after it ends.
+//!
+//! Booked charters are always reconciled (their offers lapse with time). A staffed or cancelled
+//! charter is skipped once a reconcile has found it settled, until it changes: the sweep keeps a
+//! `settled#<charter>#<fingerprint>` record, and the fingerprint covers what the plan reads
+//! from the charter (status, captain, crew, crew needed, date, vessel, guests).
+
+use chrono::{DateTime, Utc};
+use dispatch_core::domain::{Charter, CharterDate, CharterStatus};
+use futures::stream::{self, StreamExt};
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use crate::reconcile::{Cascade, CascadeError};
+
+/// How a sweep went.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Charters in the horizon.
+    pub charters: usize,
+    /// Charters reconciled (the rest were settled or completed).
+    pub reconciled: usize,
+    /// Charters a reconcile moved (it did something).
+    pub moved: usize,
+    /// Charters whose reconcile failed (they are tried again next sweep).
+    pub failed: usize,
+}
+
+/// Charters reconciled at once by a sweep.
+const SWEEP_CONCURRENCY: usize = 4;
+
+fn fingerprint(c: &Charter) -> String {
+    let crew: Vec<&str> = c.crew_assigned.iter().map(|m| m.as_str()).collect();
+    let text = format!(
+        "{}|{}|{}|{}|{:?}|{}|{}|{}",
+        c.status.as_str(),
+        c.captain_assigned.as_ref().map(|m| m.as_str()).unwrap_or("-"),
+        crew.join(","),
+        c.charter_date,
+        c.crew_needed,
+        c.guest_count,
+        c.vessel_name,
+        c.created_at
+    );
+    let d = Sha256::digest(text.as_bytes());
+    d.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+fn settled_key(c: &Charter) -> String {
+    format!("settled#{}#{}", c.charter_id, fingerprint(c))
+}
+
+impl Cascade {
+    /// Reconciles every unsettled charter dated from `today` for `days` days.
+    pub async fn sweep(&self, today: CharterDate, days: u32) -> Result<SweepReport, CascadeError> {
+        let span = tracing::info_span!("sweep", from = %today, days);
+        self.sweep_inner(today, days).instrument(span).await
+    }
+
+    async fn sweep_inner(&self, today: CharterDate, days: u32) -> Result<SweepReport, CascadeError> {
+        let dates: Vec<CharterDate> = (0..days)
+            .filter_map(|d| today.naive().checked_add_days(chrono::Days::new(u64::from(d))))
+            .map(CharterDate::from_naive)
+            .collect();
+        let listings: Vec<_> = stream::iter(dates)
+            .map(|d| self.backend.charters.on_date(d))
+            .buffered(8)
+            .collect()
+            .await;
+        let mut charters = Vec::new();
+        for l in listings {
+            charters.extend(l?.items);
+        }
+        let mut report = SweepReport {
+            charters: charters.len(),
+            ..SweepReport::default()
+        };
+        let mut todo = Vec::new();
+        for c in charters {
+            match c.status {
+                CharterStatus::Completed => {}
+                CharterStatus::Booked => todo.push(c),
+                CharterStatus::Staffed | CharterStatus::Cancelled => {
+                    let settled = self
+                        .backend
+                        .idempotency
+                        .get(&settled_key(&c))
+                        .await?
+                        .is_some_and(|r| r.expires_at > self.now());
+                    if !settled {
+                        todo.push(c);
+                    }
+                }
+            }
+        }
+        let now = self.now();
+        let results: Vec<_> = stream::iter(todo)
+            .map(|c| async move { (self.reconcile(&c.charter_id).await, c) })
+            .buffer_unordered(SWEEP_CONCURRENCY)
+            .collect()
+            .await;
+        for (result, c) in results {
+            report.reconciled += 1;
+            match result {
+                Ok(r) => {
+                    if r.actions > 0 {
+                        report.moved += 1;
+                        let waited = r.since.map(|s| (now - s).num_seconds().max(0));
+                        tracing::info!(charter_id = %c.charter_id, actions = r.actions, stuck_for_s = waited, "sweep moved a charter");
+                    }
+                    if matches!(r.status, Some(CharterStatus::Staffed | CharterStatus::Cancelled)) {
+                        self.mark_settled(&c.charter_id, now).await;
+                    }
+                }
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::warn!(charter_id = %c.charter_id, error = %e, "sweep could not reconcile a charter; next sweep tries again");
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Records that a staffed or cancelled charter, as it is now, needs nothing more.
+    async fn mark_settled(&self, id: &dispatch_core::domain::CharterId, now: DateTime<Utc>) {
+        let Ok(Some(c)) = self.backend.charters.get(id).await else {
+            return;
+        };
+        let key = settled_key(&c);
+        let expires = now + chrono::Duration::days(90);
+        if let Err(e) = self
+            .backend
+            .idempotency
+            .complete(&key, "sweep", "", None, expires)
+            .await
+        {
+            tracing::debug!(charter_id = %id, error = %e, "could not record the charter as settled");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The consumer's settings.
+
+use std::time::Duration;
+
+use dispatch_core::ports::StartAt;
+
+/// Consumer settings.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// This consumer's name in the lease table (unique per process).
+    pub owner: String,
+    /// How long a lease lasts without renewal.
+    pub lease_ttl: Duration,
+    /// How often each held lease is renewed by its own task (at most a third of `lease_ttl`
+    /// is used, so two renewals can fail before the lease lapses).
+    pub renew_every: Duration,
+    /// How often shards are rebalanced, the heartbeat renewed and stale lease rows removed.
+    pub rebalance_every: Duration,
+    /// Records per read (DynamoDB Streams allows up to 1000).
+    pub batch: u32,
+    /// Pause after a read that found no records (DynamoDB Streams allows 5 reads/s per shard).
+    pub idle_sleep: Duration,
+    /// First retry delay for a record that failed for a reason that may pass (doubles, with
+    /// jitter, up to `retry_max`; retried for as long as it takes).
+    pub retry_base: Duration,
+    /// Longest wait between two tries of a failing record.
+    pub retry_max: Duration,
+    /// Where to start on a shard that has no checkpoint and no parent. A child shard always
+    /// starts at its trim horizon, whatever this says: its first records came after the
+    /// parent's last.
+    pub start: StartAt,
+}
+
+impl ConsumerConfig {
+    pub fn new(owner: impl Into<String>) -> Self {
+        Self {
+            owner: owner.into(),
+            lease_ttl: Duration::from_secs(30),
+            renew_every: Duration::from_secs(10),
+            rebalance_every: Duration::from_secs(5),
+            batch: 100,
+            idle_sleep: Duration::from_millis(500),
+            retry_base: Duration::from_millis(200),
+            retry_max: Duration::from_secs(30),
+            start: StartAt::TrimHorizon,
+        }
+    }
+
+    /// The renewal period actually used: `renew_every`, but never more than a third of the TTL.
+    pub fn renew_period(&self) -> Duration {
+        self.renew_every
+            .min(self.lease_ttl / 3)
+            .max(Duration::from_millis(10))
+    }
+
+    pub(crate) fn ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.lease_ttl).unwrap_or(chrono::Duration::seconds(30))
+    }
+}

@@ -1,0 +1,51 @@
+//! `dispatch charter reconcile ID|--all`: the reconciler by hand, for ops and the engineer on
+//! call (the sweep does the same every minute inside `dispatch run`).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use dispatch_core::domain::{CharterDate, CharterId};
+use dispatch_core::{Backend, Settings};
+
+pub async fn run(
+    settings: &Settings,
+    backend: &Backend,
+    id: Option<&str>,
+    all: bool,
+) -> anyhow::Result<ExitCode> {
+    let cascade = crate::app::cascade(settings, backend)?;
+    if all {
+        let today = CharterDate::from_naive(chrono::Utc::now().date_naive());
+        let r = cascade
+            .sweep(today, dispatch_cascade::jobs::SWEEP_DAYS)
+            .await
+            .context("sweeping the charters from today to +60 days")?;
+        println!(
+            "{} charter(s) from {today}: {} reconciled, {} moved, {} failed",
+            r.charters, r.reconciled, r.moved, r.failed
+        );
+        return Ok(if r.failed > 0 {
+            eprintln!("some charters could not be reconciled (see the log); run it again, or wait for the next sweep");
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let raw = id.unwrap_or_default();
+    let id = CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
+    if backend.charters.get(&id).await.context("reading crew-dispatch")?.is_none()
+        && backend.offers.for_charter(&id).await.context("reading offers")?.is_empty()
+    {
+        anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
+    }
+    let r = cascade
+        .reconcile(&id)
+        .await
+        .with_context(|| format!("reconciling charter {id}"))?;
+    println!(
+        "charter {id}: {} action(s); now {}",
+        r.actions,
+        r.status.map_or("removed", |s| s.as_str())
+    );
+    Ok(ExitCode::SUCCESS)
+}
