@@ -35,7 +35,7 @@ const CASES: &[Case] = &[
     Case { name: "statements_month_as_number", queue: QueueId::Reports, body: r#"{"v":1,"kind":"statements","key":"num-month-{R}","payload":{"month":202405},"enqueued_at":"2024-05-01T00:00:00Z"}"#, fragment: "month" },
     Case { name: "roster_sync_without_workbook", queue: QueueId::Roster, body: r#"{"v":1,"kind":"roster_sync","key":"sync-{R}","payload":{},"enqueued_at":"2024-05-01T00:00:00Z"}"#, fragment: "no availability workbook at" },
     Case { name: "cascade_bad_payload", queue: QueueId::Cascade, body: r#"{"v":1,"kind":"captain_cascade","key":"cc-{R}","payload":{"charter_id":42},"enqueued_at":"2024-05-01T00:00:00Z"}"#, fragment: "payload" },
-    Case { name: "offer_send_no_handler", queue: QueueId::Cascade, body: r#"{"v":1,"kind":"offer_send","key":"send-{R}","payload":{},"enqueued_at":"2024-05-01T00:00:00Z"}"#, fragment: "no handler for job kind `offer_send` in this build" },
+    Case { name: "offer_send_without_charter", queue: QueueId::Cascade, body: r#"{"v":1,"kind":"offer_send","key":"send-{R}","payload":{},"enqueued_at":"2024-05-01T00:00:00Z"}"#, fragment: "payload has no `charter_id`" },
 ];
 
 pub const COUNT: usize = CASES.len() + 1;
