@@ -304,7 +304,10 @@ mod tests {
             link_keys: vec![key.into(), key.into()],
             ..Default::default()
         };
-        let e = link_keys(&settings).err().expect("refused").to_string();
+        let Err(e) = link_keys(&settings) else {
+            panic!("two keys under one id were accepted")
+        };
+        let e = e.to_string();
         assert!(e.contains("two keys have the id `k1`"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("link-keys"), format!("{key}\n{key}\n")).unwrap();
