@@ -75,6 +75,9 @@ pub fn link_keys(settings: &Settings) -> anyhow::Result<MagicLinks> {
             .filter(|l| !l.trim().is_empty())
             .collect();
     }
+    // Also for keys from the Secrets Manager secret or the key file, which Settings::load never saw.
+    dispatch_core::config::check_link_key_ids(&specs)
+        .map_err(|m| anyhow::anyhow!("magic-link keys: {m}"))?;
     let keys = specs
         .iter()
         .map(|spec| {
@@ -286,4 +289,32 @@ pub fn month_context(
         roster_year: settings.roster_year.unwrap_or(this_year),
         idem: IdempotencyConfig::default(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys that reach the process after the settings were checked (a Secrets Manager secret,
+    /// the embedded key file) are checked too: two keys under one id are refused.
+    #[test]
+    fn duplicate_link_key_ids_are_refused_whatever_their_source() {
+        let key = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let settings = Settings {
+            link_keys: vec![key.into(), key.into()],
+            ..Default::default()
+        };
+        let Err(e) = link_keys(&settings) else {
+            panic!("two keys under one id were accepted")
+        };
+        let e = e.to_string();
+        assert!(e.contains("two keys have the id `k1`"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("link-keys"), format!("{key}\n{key}\n")).unwrap();
+        let settings = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Default::default()
+        };
+        assert!(link_keys(&settings).is_err());
+    }
 }

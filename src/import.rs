@@ -33,22 +33,27 @@ pub struct Parsed<T> {
     pub bad: Vec<BadRow>,
 }
 
-/// Why a whole file could not be read.
+/// Why a whole file could not be read (nothing of it is stored).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{path}: {source}")]
-    Read {
+    #[error("{path}: {message}")]
+    Read { path: String, message: String },
+    #[error("{path}: not valid JSON ({message}); expected an array of objects")]
+    Json { path: String, message: String },
+    #[error("{path}: expected a JSON array of objects at the top level, found {found}")]
+    NotArray { path: String, found: String },
+    #[error("{path}: not UTF-8 text (first bad byte at line {line}, byte {offset}): save the file as UTF-8 and import it again")]
+    Encoding {
         path: String,
-        source: std::io::Error,
+        line: usize,
+        offset: usize,
     },
-    #[error("{path}: not valid JSON ({source}); expected an array of objects")]
-    Json {
-        path: String,
-        source: serde_json::Error,
-    },
-    #[error("{path}: expected a JSON array of objects at the top level")]
-    NotArray { path: String },
+    #[error("{path}: {size} MB is more than the {max} MB an import file may be: split it")]
+    TooBig { path: String, size: u64, max: u64 },
 }
+
+/// The largest import file read (bytes).
+pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
 
 fn plain_to_attr(v: &Value) -> Option<AV> {
     Some(match v {
@@ -65,20 +70,44 @@ fn plain_to_attr(v: &Value) -> Option<AV> {
     })
 }
 
+const TAGS: [&str; 10] = ["S", "N", "BOOL", "NULL", "L", "M", "SS", "NS", "B", "BS"];
+
+/// DynamoDB JSON: every attribute is a one-key object and at least one key is a type tag (so a
+/// mistyped tag is blamed on its own attribute, not read as plain JSON and blamed elsewhere).
 fn is_dynamo_json(obj: &serde_json::Map<String, Value>) -> bool {
-    const TAGS: [&str; 10] = ["S", "N", "BOOL", "NULL", "L", "M", "SS", "NS", "B", "BS"];
+    let tagged = |v: &Value| {
+        v.as_object()
+            .is_some_and(|o| o.len() == 1 && o.keys().all(|k| TAGS.contains(&k.as_str())))
+    };
     !obj.is_empty()
-        && obj.values().all(|v| {
-            v.as_object()
-                .is_some_and(|o| o.len() == 1 && o.keys().all(|k| TAGS.contains(&k.as_str())))
+        && obj
+            .values()
+            .all(|v| v.as_object().is_some_and(|o| o.len() == 1))
+        && obj.values().any(tagged)
+}
+
+/// The attribute of a DynamoDB JSON item whose type tag is not one DynamoDB has.
+fn bad_tag(obj: &serde_json::Map<String, Value>) -> Option<String> {
+    obj.iter().find_map(|(k, v)| {
+        let tag = v.as_object()?.keys().next()?;
+        (!TAGS.contains(&tag.as_str())).then(|| {
+            format!(
+                "attribute `{k}` has the DynamoDB type tag `{tag}`, which does not exist (use S, N, BOOL, NULL, L, M, SS, NS, B or BS)"
+            )
         })
+    })
 }
 
 /// Turns one element into an item; `numeric` names attributes that must be numbers even when
 /// written as strings (money, counts).
 fn element_to_item(v: &Value, numeric: &[&str]) -> Result<Item, String> {
-    let obj = v.as_object().ok_or("expected an object")?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| format!("expected an object, found {}", kind_of(v)))?;
     if is_dynamo_json(obj) {
+        if let Some(why) = bad_tag(obj) {
+            return Err(why);
+        }
         return item::from_json(v).map_err(|e| e.to_string());
     }
     let mut item: Item = obj
@@ -97,35 +126,133 @@ fn element_to_item(v: &Value, numeric: &[&str]) -> Result<Item, String> {
     Ok(item)
 }
 
-fn read_array(path: &std::path::Path) -> Result<Vec<Value>, ImportError> {
-    let p = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read {
-        path: p.clone(),
-        source,
-    })?;
-    let v: Value = serde_json::from_str(&text).map_err(|source| ImportError::Json {
-        path: p.clone(),
-        source,
-    })?;
+fn kind_of(v: &Value) -> &'static str {
     match v {
-        Value::Array(a) => Ok(a),
-        _ => Err(ImportError::NotArray { path: p }),
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
-fn parse_all<T>(
-    values: &[Value],
+/// One element of the file: its JSON, or why it is not JSON this program can read.
+pub type Element = Result<Value, String>;
+
+/// The elements of a JSON array, each parsed on its own, so one bad element (a number out of
+/// range such as `1e400`) is a bad row, not a refused file. A UTF-8 byte-order mark is skipped.
+pub fn elements_from_text(path: &str, text: &str) -> Result<Vec<Element>, ImportError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let raw: Vec<Box<serde_json::value::RawValue>> = match serde_json::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) if e.classify() == serde_json::error::Category::Data => {
+            // Not an array: say what it is, or why it is not JSON at all.
+            return Err(match serde_json::from_str::<Value>(text) {
+                Ok(v) => ImportError::NotArray {
+                    path: path.into(),
+                    found: kind_of(&v).to_string(),
+                },
+                Err(e) => ImportError::Json {
+                    path: path.into(),
+                    message: e.to_string(),
+                },
+            });
+        }
+        Err(e) => {
+            return Err(ImportError::Json {
+                path: path.into(),
+                message: e.to_string(),
+            })
+        }
+    };
+    Ok(raw
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(r.get()).map_err(|e| {
+                if e.to_string().contains("out of range") {
+                    format!(
+                        "a number is out of range ({}): write amounts as strings such as \"1850.25\"",
+                        r.get().chars().take(60).collect::<String>()
+                    )
+                } else {
+                    format!("not valid JSON: {e}")
+                }
+            })
+        })
+        .collect())
+}
+
+/// The elements of an import file (see [`elements_from_text`]).
+pub fn elements_from_bytes(path: &str, bytes: &[u8]) -> Result<Vec<Element>, ImportError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let offset = e.valid_up_to();
+        ImportError::Encoding {
+            path: path.into(),
+            line: bytes.iter().take(offset).filter(|b| **b == b'\n').count() + 1,
+            offset,
+        }
+    })?;
+    elements_from_text(path, text)
+}
+
+fn read_elements(path: &std::path::Path) -> Result<Vec<Element>, ImportError> {
+    let p = path.display().to_string();
+    let read_err = |e: std::io::Error| ImportError::Read {
+        path: p.clone(),
+        message: match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        },
+    };
+    let size = std::fs::metadata(path).map_err(read_err)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(ImportError::TooBig {
+            path: p,
+            size: size / (1024 * 1024),
+            max: MAX_FILE_BYTES / (1024 * 1024),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(read_err)?;
+    elements_from_bytes(&p, &bytes)
+}
+
+/// Parses every element; `key` names what must be unique within the file (a second row with
+/// the same key is a bad row naming the first, never silently dropped).
+fn parse_all<T, K: std::hash::Hash + Eq + std::fmt::Display>(
+    values: &[Element],
     numeric: &[&str],
     parse: impl Fn(&Item) -> Result<T, String>,
+    keys: impl Fn(&T) -> Vec<(&'static str, K)>,
 ) -> Parsed<T> {
     let mut out = Parsed {
         good: Vec::new(),
         bad: Vec::new(),
     };
+    let mut seen: std::collections::HashMap<(&'static str, K), usize> = Default::default();
     for (i, v) in values.iter().enumerate() {
-        match element_to_item(v, numeric).and_then(|item| parse(&item)) {
-            Ok(t) => out.good.push(t),
-            Err(reason) => out.bad.push(BadRow { row: i + 1, reason }),
+        let row = i + 1;
+        let parsed = v
+            .clone()
+            .and_then(|v| element_to_item(&v, numeric))
+            .and_then(|item| parse(&item));
+        match parsed {
+            Ok(t) => {
+                let dup = keys(&t).into_iter().find_map(|k| {
+                    seen.get(&k)
+                        .map(|first| format!("duplicate row: {} `{}` is also on row {first}; only row {first} is used, fix or remove this one", k.0, k.1))
+                        .or_else(|| {
+                            seen.insert(k, row);
+                            None
+                        })
+                });
+                match dup {
+                    Some(reason) => out.bad.push(BadRow { row, reason }),
+                    None => out.good.push(t),
+                }
+            }
+            Err(reason) => out.bad.push(BadRow { row, reason }),
         }
     }
     out
@@ -135,26 +262,55 @@ const CHARTER_NUMBERS: [&str; 4] = ["guest_count", "reportable_revenue", "tips",
 
 /// Charters from parsed JSON values.
 pub fn charters_from_values(values: &[Value]) -> Parsed<Charter> {
-    parse_all(values, &CHARTER_NUMBERS, |item| {
-        Charter::from_item(item).map_err(|e| e.to_string())
-    })
+    charters_from_elements(&values.iter().cloned().map(Ok).collect::<Vec<_>>())
+}
+
+/// Charters from the elements of a file: each checked against the limits of a new booking.
+pub fn charters_from_elements(values: &[Element]) -> Parsed<Charter> {
+    parse_all(
+        values,
+        &CHARTER_NUMBERS,
+        |item| {
+            let c = Charter::from_item(item).map_err(|e| e.to_string())?;
+            c.check_new()?;
+            Ok(c)
+        },
+        |c| vec![("charter_id", c.charter_id.to_string())],
+    )
 }
 
 /// Charters from a file.
 pub fn charters_from_file(path: &std::path::Path) -> Result<Parsed<Charter>, ImportError> {
-    Ok(charters_from_values(&read_array(path)?))
+    Ok(charters_from_elements(&read_elements(path)?))
 }
 
 /// Roster members from parsed JSON values (`available_dates` and `certifications` as arrays).
 pub fn members_from_values(values: &[Value]) -> Parsed<CrewMember> {
-    parse_all(values, &[], |item| {
-        CrewMember::from_item(item).map_err(|e| e.to_string())
-    })
+    members_from_elements(&values.iter().cloned().map(Ok).collect::<Vec<_>>())
+}
+
+/// Roster members from the elements of a file.
+pub fn members_from_elements(values: &[Element]) -> Parsed<CrewMember> {
+    parse_all(
+        values,
+        &[],
+        |item| {
+            let m = CrewMember::from_item(item).map_err(|e| e.to_string())?;
+            m.check_new()?;
+            Ok(m)
+        },
+        |m| {
+            vec![
+                ("crew_id", m.crew_id.to_string()),
+                ("email", m.email.as_str().to_ascii_lowercase()),
+            ]
+        },
+    )
 }
 
 /// Roster members from a file.
 pub fn members_from_file(path: &std::path::Path) -> Result<Parsed<CrewMember>, ImportError> {
-    Ok(members_from_values(&read_array(path)?))
+    Ok(members_from_elements(&read_elements(path)?))
 }
 
 #[cfg(test)]
@@ -172,13 +328,61 @@ mod tests {
             json!("hello"),
         ];
         let p = charters_from_values(&values);
-        assert_eq!(p.good.len(), 2);
+        assert_eq!(p.good.len(), 1);
         assert_eq!(p.good[0].reportable_revenue.to_string(), "100.10");
         assert_eq!(
             p.bad.iter().map(|b| b.row).collect::<Vec<_>>(),
-            vec![2, 4, 5]
+            vec![2, 3, 4, 5]
         );
         assert!(p.bad[0].reason.contains("charter_id"), "{}", p.bad[0]);
-        assert!(p.bad[1].reason.contains("tips"), "{}", p.bad[1]);
+        assert!(p.bad[1].reason.contains("created_at"), "{}", p.bad[1]);
+        assert!(p.bad[2].reason.contains("tips"), "{}", p.bad[2]);
+    }
+
+    fn elements(text: &str) -> Vec<Element> {
+        elements_from_text("f.json", text).unwrap()
+    }
+
+    const ID: &str = "0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a";
+
+    #[test]
+    fn a_charter_id_twice_in_one_file_is_a_duplicate_row() {
+        let text = format!(
+            r#"[{{"charter_id":"{ID}","created_at":"2024-04-01T00:00:00Z","charter_date":"2024-05-03","vessel_name":"A"}},
+                {{"charter_id":"{ID}","created_at":"2024-04-02T00:00:00Z","charter_date":"2024-05-04","vessel_name":"B"}}]"#
+        );
+        let p = charters_from_elements(&elements(&text));
+        assert_eq!(p.good.len(), 1);
+        assert_eq!(p.good[0].vessel_name, "A");
+        assert_eq!(p.bad.len(), 1);
+        assert_eq!(p.bad[0].row, 2);
+        assert!(p.bad[0].reason.contains("duplicate row") && p.bad[0].reason.contains("row 1"), "{}", p.bad[0]);
+    }
+
+    #[test]
+    fn one_number_out_of_range_is_one_bad_row_and_a_bom_is_skipped() {
+        const BOM: char = '\u{feff}';
+        let text = format!(
+            "{BOM}[{{\"charter_id\":\"{ID}\",\"created_at\":\"2024-04-01T00:00:00Z\",\"charter_date\":\"2024-05-03\",\"tips\":1e400}},
+              {{\"charter_id\":\"1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a\",\"created_at\":\"2024-04-01T00:00:00Z\",\"charter_date\":\"2024-05-03\"}}]"
+        );
+        let p = charters_from_elements(&elements(&text));
+        assert_eq!(p.good.len(), 1);
+        assert_eq!(p.bad[0].row, 1);
+        assert!(p.bad[0].reason.contains("out of range"), "{}", p.bad[0]);
+        let e = elements_from_bytes("f.json", b"[{\"a\": \"\xff\"}]").unwrap_err().to_string();
+        assert!(e.contains("not UTF-8") && e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn negative_money_and_a_wrong_type_tag_are_named() {
+        let text = format!(
+            r#"[{{"charter_id":"{ID}","created_at":"2024-04-01T00:00:00Z","charter_date":"2024-05-03","reportable_revenue":"-5"}},
+                {{"charter_id":{{"S":"{ID}"}},"created_at":{{"S":"2024-04-01T00:00:00Z"}},"charter_date":{{"S":"2024-05-03"}},"guest_count":{{"X":"3"}}}}]"#
+        );
+        let p = charters_from_elements(&elements(&text));
+        assert!(p.good.is_empty());
+        assert!(p.bad[0].reason.contains("reportable_revenue") && p.bad[0].reason.contains("negative"), "{}", p.bad[0]);
+        assert!(p.bad[1].reason.contains("guest_count") && p.bad[1].reason.contains("`X`"), "{}", p.bad[1]);
     }
 }

@@ -11,6 +11,10 @@
 //!
 //! The domain, ports and adapters are in `dispatch-core`; see the README's architecture section.
 
+// Nothing from outside (a record, a message, a cell, a request) may panic: unwrap/expect only in
+// tests, or with an #[allow] and a comment where an invariant is proven.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod app;
 pub mod cli;
 pub mod demo;

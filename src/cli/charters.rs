@@ -69,11 +69,11 @@ pub struct AddArgs {
     /// A guest's name (repeat for several).
     #[arg(long = "guest-name")]
     pub guest_names: Vec<String>,
-    /// Reportable revenue, e.g. 1850.25.
-    #[arg(long, default_value = "0")]
+    /// Reportable revenue, e.g. 1850.25 (never negative).
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
     pub revenue: String,
-    /// Tips, e.g. 200.
-    #[arg(long, default_value = "0")]
+    /// Tips, e.g. 200 (never negative).
+    #[arg(long, default_value = "0", allow_hyphen_values = true)]
     pub tips: String,
     /// Crew slots besides the captain (default: from vessel config).
     #[arg(long)]
@@ -164,6 +164,22 @@ async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
     };
     if charter.vessel_name.is_empty() {
         bail!("--vessel must not be empty");
+    }
+    if let Err(why) = charter.check_new() {
+        // Name the flag rather than the attribute.
+        let why = [
+            ("`vessel_name`", "--vessel"),
+            ("`reportable_revenue`", "--revenue"),
+            ("`tips`", "--tips"),
+            ("`guest_count`", "--guests"),
+            ("`crew_needed`", "--crew-needed"),
+            ("`guest_names[", "--guest-name ["),
+            ("`guest_names`", "--guest-name"),
+            ("]` ", "] "),
+        ]
+        .iter()
+        .fold(why, |w, (a, flag)| w.replace(a, flag));
+        bail!("{why}; nothing was booked");
     }
     match backend
         .charters

@@ -71,15 +71,26 @@ fn age(d: &dlq::DeadLetter) -> String {
 pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DlqCommand::List { queue, max } => {
+            if max == 0 {
+                bail!("--max 0 would list nothing: give at least 1 (default 100)");
+            }
             let queues = match queue {
                 Some(q) => vec![parse_dlq(&q)?],
                 None => DLQS.to_vec(),
             };
             for q in queues {
-                let letters = dlq::list(backend.queues.as_ref(), q, max)
+                let held = backend.queues.depth(q).await.ok();
+                let mut letters = dlq::list(backend.queues.as_ref(), q, max)
                     .await
                     .with_context(|| format!("listing {q}"))?;
-                println!("{q}: {} message(s)", letters.len());
+                letters.truncate(max);
+                match held.map(|d| d.visible + d.in_flight + d.delayed) {
+                    Some(n) if n > letters.len() as u64 => println!(
+                        "{q}: {} message(s) shown of {n} held (--max {max}; raise it to see more)",
+                        letters.len()
+                    ),
+                    _ => println!("{q}: {} message(s)", letters.len()),
+                }
                 for d in &letters {
                     println!(
                         "  {}  original:{:<36} {:<16} {:<44} receives:{:<2} age:{:<6} {}",
@@ -130,6 +141,15 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
             dry_run,
         } => {
             let q = parse_dlq(&queue)?;
+            if let Some(k) = kind.as_deref() {
+                let known = dispatch_core::domain::JobKind::parse(k).is_some() || k == "stream_record";
+                if !known {
+                    bail!(
+                        "--kind `{k}` is not a job kind: use one of {}, stream_record",
+                        dispatch_core::domain::JobKind::ALL.map(|k| k.as_str()).join(", ")
+                    );
+                }
+            }
             let filter = ReplayFilter {
                 kind,
                 key,

@@ -14,7 +14,7 @@ pub enum JobsCommand {
     Enqueue {
         /// report | statements | roster-sync
         kind: String,
-        /// The month, YYYY-MM (report, statements).
+        /// The month, YYYY-MM or `previous` (report, statements).
         #[arg(long)]
         month: Option<String>,
         /// Override the idempotency key (default: one per kind and month; roster-sync: one per minute).
@@ -25,14 +25,23 @@ pub enum JobsCommand {
 
 pub async fn run(backend: &Backend, cmd: JobsCommand) -> anyhow::Result<ExitCode> {
     let JobsCommand::Enqueue { kind, month, key } = cmd;
-    let month = month
+    // `previous` as the month-end schedule sends it, resolved now so the key names the month.
+    let month: Option<Month> = month
         .as_deref()
-        .map(Month::parse)
+        .map(|m| crate::month::resolve_month(m, chrono::Utc::now()))
         .transpose()
-        .context("--month")?;
+        .map_err(|e| anyhow::anyhow!("--month: {e}"))?;
+    if let Some(k) = &key {
+        if k.trim().is_empty() {
+            bail!("--key must not be empty: leave it out to use the default key (one per kind and month)");
+        }
+        if k.chars().count() > 200 || k.chars().any(char::is_control) {
+            bail!("--key must be at most 200 characters without control characters");
+        }
+    }
     let (kind, queue, default_key, payload) = match kind.as_str() {
         "report" | "monthly-report" | "monthly_report" => {
-            let m = month.context("`report` needs --month YYYY-MM")?;
+            let m = month.context("`report` needs --month YYYY-MM (or previous)")?;
             (
                 JobKind::MonthlyReport,
                 QueueId::Reports,
@@ -41,7 +50,7 @@ pub async fn run(backend: &Backend, cmd: JobsCommand) -> anyhow::Result<ExitCode
             )
         }
         "statements" => {
-            let m = month.context("`statements` needs --month YYYY-MM")?;
+            let m = month.context("`statements` needs --month YYYY-MM (or previous)")?;
             (
                 JobKind::Statements,
                 QueueId::Reports,

@@ -96,10 +96,27 @@ pub async fn main() -> ExitCode {
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes as one line, `context: cause: cause`, leaving out a cause whose text
+/// the line already holds (many errors print their source themselves, so `{:#}` says it twice).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 /// Runs a parsed command.
@@ -149,4 +166,29 @@ pub async fn open(settings: &Settings) -> anyhow::Result<Backend> {
     dispatch_core::open_backend(settings)
         .await
         .with_context(|| format!("opening the {:?} backend", settings.backend))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading availability workbook: {source}")]
+    struct Read {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn error_chains_say_each_cause_once() {
+        let io = std::io::Error::other("invalid Zip archive");
+        let e = anyhow::Error::new(Read { source: io }).context("roster sync");
+        assert_eq!(
+            format!("{e:#}"),
+            "roster sync: reading availability workbook: invalid Zip archive: invalid Zip archive"
+        );
+        assert_eq!(
+            error_chain(&e),
+            "roster sync: reading availability workbook: invalid Zip archive"
+        );
+    }
 }

@@ -41,11 +41,17 @@ pub async fn report(settings: &Settings, backend: &Backend, raw: &str) -> anyhow
     if !out.shared_with.is_empty() {
         println!("shared with {}", out.shared_with.join(", "));
     }
+    for l in &out.left_out {
+        eprintln!("warning: left out of the report: {l}");
+    }
     if out.unreadable_records > 0 {
         eprintln!(
             "warning: {} charter records of {m} could not be read and are not in the report (see the log lines above)",
             out.unreadable_records
         );
+    }
+    if out.unreadable_records > 0 || !out.left_out.is_empty() {
+        eprintln!("the rest of the month is in the report; fix the records named above and run the report again (it replaces the file)");
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)

@@ -26,6 +26,9 @@ pub struct ReportOutcome {
     pub without_revenue: usize,
     /// Stored records of the wrong shape (named in the log), not in the workbook.
     pub unreadable_records: usize,
+    /// Charters of the month the workbook cannot hold (named, with why); the rest is written.
+    #[serde(default)]
+    pub left_out: Vec<dispatch_reporting::revenue::LeftOut>,
     /// Whether the prior month's workbook gave the column order.
     pub prior_order: bool,
     pub file: StoredFile,
@@ -87,7 +90,7 @@ pub async fn run_report(
     let mut write = || {
         RevenueReport::new(month, &names)
             .prior_columns(prior.as_deref())
-            .workbook(&charters, &mut |done, all| {
+            .workbook_leaving_out(&charters, &mut |done, all| {
                 // Big months: a line every 10,000 rows.
                 if all >= 10_000 && (done == all || done >= last_said + 10_000) {
                     last_said = done;
@@ -96,13 +99,18 @@ pub async fn run_report(
             })
     };
     // CPU work: off the async worker threads where the runtime allows it.
-    let bytes = if tokio::runtime::Handle::current().runtime_flavor()
+    let written = if tokio::runtime::Handle::current().runtime_flavor()
         == tokio::runtime::RuntimeFlavor::MultiThread
     {
         tokio::task::block_in_place(write)?
     } else {
         write()?
     };
+    for l in &written.left_out {
+        tracing::error!(%month, charter_id = %l.charter_id, "charter left out of the report: {}", l.why);
+    }
+    let (bytes, left_out) = (written.bytes, written.left_out);
+    let rows = rows - left_out.len();
     let name = report_file_name(month);
     progress(&format!(
         "uploading {name} ({} KB) to {}",
@@ -118,7 +126,8 @@ pub async fn run_report(
     Ok(ReportOutcome {
         month: month.to_string(),
         rows,
-        without_revenue: total - rows,
+        without_revenue: total - rows - left_out.len(),
+        left_out,
         unreadable_records: listing.skipped.len(),
         prior_order,
         file,

@@ -70,6 +70,17 @@ impl World {
     }
 }
 
+impl World {
+    /// A world on a backend someone else made (and cleans up).
+    pub fn of(backend: Backend, kind: &'static str) -> Self {
+        Self {
+            backend,
+            kind,
+            _dir: None,
+        }
+    }
+}
+
 /// An SDK configuration pointing at the emulator. Panics — never skips — when it is not there.
 pub fn endpoint() -> String {
     std::env::var(ENDPOINT_VAR).unwrap_or_else(|_| {

@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -117,7 +118,16 @@ fn unavailable() -> Response {
         .into_response()
 }
 
-async fn page(State(st): State<AppState>, Path(token): Path<String>) -> Response {
+/// The token of the path; one that is not even text (`%FF`) is a bad link like any other.
+fn path_token(p: Result<Path<String>, PathRejection>) -> Option<String> {
+    p.ok().map(|Path(t)| t)
+}
+
+async fn page(State(st): State<AppState>, token: Result<Path<String>, PathRejection>) -> Response {
+    let Some(token) = path_token(token) else {
+        tracing::info!("crew page: link refused (not a token)");
+        return invalid_link();
+    };
     let claims = match st.cascade.links.verify(&token, Utc::now()) {
         Ok(c) => c,
         Err(e) => {
@@ -299,18 +309,24 @@ async fn act(
 
 async fn accept(
     State(st): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     Form(form): Form<GuardForm>,
 ) -> Response {
+    let Some(token) = path_token(token) else {
+        return invalid_link();
+    };
     act(st, token, headers, form, Action::Accept).await
 }
 
 async fn decline(
     State(st): State<AppState>,
-    Path(token): Path<String>,
+    token: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     Form(form): Form<GuardForm>,
 ) -> Response {
+    let Some(token) = path_token(token) else {
+        return invalid_link();
+    };
     act(st, token, headers, form, Action::Decline).await
 }

@@ -242,6 +242,12 @@ impl Settings {
     /// process environment, then checks the result.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let env: Vec<(String, String)> = std::env::vars().collect();
+        for (name, guess) in unknown_env_vars(&env) {
+            match guess {
+                Some(g) => tracing::warn!("{name} is not a setting and is ignored: did you mean {g}?"),
+                None => tracing::warn!("{name} is not a setting and is ignored"),
+            }
+        }
         Self::load_from(file, &env)
     }
 
@@ -316,6 +322,19 @@ impl Settings {
                         .err()
                         .map(|err| (k.clone(), err.message().to_string()))
                 });
+                if let Some(message) = culprit
+                    .as_ref()
+                    .filter(|(k, _)| k == "vessels")
+                    .and_then(|_| table.get("vessels"))
+                    .and_then(vessel_error)
+                {
+                    return Err(ConfigError::File {
+                        path: path
+                            .clone()
+                            .unwrap_or_else(|| PathBuf::from("(environment)")),
+                        message,
+                    });
+                }
                 return Err(
                     match culprit.and_then(|(k, m)| {
                         FIELDS.iter().find(|(f, _)| *f == k).map(|(f, _)| (*f, m))
@@ -345,12 +364,9 @@ impl Settings {
             env: env_name(setting),
             message,
         };
-        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
-            return Err(invalid(
-                "public_url",
-                format!("`{}` must start with http:// or https://", self.public_url),
-            ));
-        }
+        check_public_url(&self.public_url).map_err(|m| invalid("public_url", m))?;
+        check_header_text(&self.mail_from_name).map_err(|m| invalid("mail_from_name", m))?;
+        check_link_key_ids(&self.link_keys).map_err(|m| invalid("link_keys", m))?;
         self.listen.parse::<SocketAddr>().map_err(|_| {
             invalid(
                 "listen",
@@ -472,6 +488,123 @@ impl Settings {
     }
 }
 
+/// Names the vessel and field at fault in a `[vessels."Name"]` table that does not parse.
+fn vessel_error(vessels: &toml::Value) -> Option<String> {
+    let table = vessels.as_table()?;
+    for (name, v) in table {
+        if let Err(e) = v.clone().try_into::<VesselConfig>() {
+            let field = v
+                .as_table()
+                .and_then(|t| {
+                    t.iter().find_map(|(k, x)| {
+                        let mut one = toml::Table::new();
+                        one.insert(k.clone(), x.clone());
+                        toml::Value::Table(one)
+                            .try_into::<VesselConfig>()
+                            .err()
+                            .map(|_| k.clone())
+                    })
+                })
+                .map(|k| format!(".{k}"))
+                .unwrap_or_default();
+            return Some(format!(
+                "setting `vessels.\"{name}\"{field}`: {} (crew_needed is a whole number of crew slots, 0 or more)",
+                e.message()
+            ));
+        }
+    }
+    None
+}
+
+/// `DISPATCH_PUBLIC_URL` is the base of every magic link: `http(s)://host[:port][/path]`, no
+/// query or fragment (a link appends `/o/<token>` to it), no spaces.
+fn check_public_url(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| format!("`{url}` must start with http:// or https://"))?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("`{}` contains spaces or control characters", url.escape_debug()));
+    }
+    if url.contains('?') || url.contains('#') {
+        return Err(format!(
+            "`{url}` has a query or fragment: links are built as <public_url>/o/<token>, so give only scheme, host and path, e.g. https://crew.example.com"
+        ));
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        return Err(format!(
+            "`{url}` has no host (or carries a user name): use e.g. https://crew.example.com"
+        ));
+    }
+    Ok(())
+}
+
+/// A value that goes into a mail header: no line breaks or other control characters (they
+/// would split the header), at most 100 characters.
+pub fn check_header_text(s: &str) -> Result<(), String> {
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "`{}` contains the control character {c:?}: it goes into the From header, where a line break would start a new header; remove it",
+            s.escape_debug()
+        ));
+    }
+    if s.chars().count() > 100 {
+        return Err("longer than 100 characters".into());
+    }
+    Ok(())
+}
+
+/// Magic-link keys must have distinct ids: a token names the key that signed it, so two keys
+/// under one id make every link of one of them fail.
+pub fn check_link_key_ids(specs: &[String]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for spec in specs {
+        let id = spec.split_once(':').map(|(id, _)| id.trim()).unwrap_or("");
+        if !seen.insert(id.to_string()) {
+            return Err(format!(
+                "two keys have the id `{id}`: give each key its own id (e.g. k1, k2; the last one signs)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `DISPATCH_*` variables that are not settings, with the setting they probably meant: a
+/// misspelled variable is otherwise ignored without a word.
+pub fn unknown_env_vars(env: &[(String, String)]) -> Vec<(String, Option<String>)> {
+    const OTHERS: &[&str] = &["DISPATCH_CONFIG", "DISPATCH_LINK_KEYS_SECRET_ARN", "DISPATCH_LAMBDA_DIR"];
+    let known: Vec<String> = FIELDS.iter().map(|(f, _)| env_name(f)).collect();
+    env.iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.starts_with("DISPATCH_"))
+        .filter(|k| !k.starts_with("DISPATCH_TEST_") && !k.starts_with("DISPATCH_BENCH_"))
+        .filter(|k| !known.contains(k) && !OTHERS.contains(&k.as_str()))
+        .map(|k| {
+            let guess = known
+                .iter()
+                .min_by_key(|n| edit_distance(n, k))
+                .filter(|n| edit_distance(n, k) <= 3)
+                .cloned();
+            (k.clone(), guess)
+        })
+        .collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
 /// Base names of the four tables.
 pub mod tables {
     pub const CHARTERS: &str = "crew-dispatch";
@@ -553,5 +686,45 @@ mod tests {
         std::fs::write(&f, "bakend = \"aws\"\n").unwrap();
         let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
         assert!(e.contains("bakend"), "{e}");
+    }
+    #[test]
+    fn hostile_values_are_refused_with_the_setting_named() {
+        let err = |pairs: &[(&str, &str)]| {
+            Settings::load_from(None, &env(pairs))
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(&[("DISPATCH_MAIL_FROM_NAME", "Crew\r\nBcc: x@evil.com")]);
+        assert!(e.contains("DISPATCH_MAIL_FROM_NAME") && e.contains("control character"), "{e}");
+        for url in ["https://crew.example.com/?a=1", "https://crew.example.com#x", "https:///p", "https://crew example.com"] {
+            let e = err(&[("DISPATCH_PUBLIC_URL", url)]);
+            assert!(e.contains("DISPATCH_PUBLIC_URL"), "{url}: {e}");
+        }
+        assert!(Settings::load_from(None, &env(&[("DISPATCH_PUBLIC_URL", "https://crew.example.com/base")])).is_ok());
+        let key = "A".repeat(43);
+        let e = err(&[("DISPATCH_LINK_KEYS", &format!("k1:{key},k1:{key}"))]);
+        assert!(e.contains("DISPATCH_LINK_KEYS") && e.contains("`k1`"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("dispatch.toml");
+        std::fs::write(&f, "[vessels.\"Sea Breeze\"]\ncrew_needed = -2\n").unwrap();
+        let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
+        assert!(e.contains("vessels.\"Sea Breeze\".crew_needed"), "{e}");
+    }
+
+    #[test]
+    fn misspelled_dispatch_variables_are_named() {
+        let unknown = unknown_env_vars(&env(&[
+            ("DISPATCH_PUBLC_URL", "x"),
+            ("DISPATCH_BACKEND", "local"),
+            ("DISPATCH_TEST_AWS_ENDPOINT", "x"),
+            ("DISPATCH_WHATEVER_THING", "x"),
+        ]));
+        assert_eq!(
+            unknown,
+            vec![
+                ("DISPATCH_PUBLC_URL".to_string(), Some("DISPATCH_PUBLIC_URL".to_string())),
+                ("DISPATCH_WHATEVER_THING".to_string(), None),
+            ]
+        );
     }
 }

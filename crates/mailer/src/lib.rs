@@ -14,7 +14,13 @@
 //! - [`message_id_for`]: every mail carries a Message-ID derived from its key, so a sender that
 //!   cannot deduplicate (Gmail) can look for it in its sent mail before a retry.
 
+// Nothing from outside (a record, a message, a cell, a request) may panic: unwrap/expect only in
+// tests, or with an #[allow] and a comment where an invariant is proven.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 use std::path::{Path, PathBuf};
+
+pub mod headers;
 
 use dispatch_core::domain::EmailAddress;
 use lettre::message::header::ContentType;
@@ -110,6 +116,7 @@ pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
     if mail.to.is_empty() {
         return Err(err("no recipient".into()));
     }
+    headers::check_mail(mail)?;
     let mut b = Message::builder()
         .from(mailbox(Some(&mail.from_name), &mail.from, &mail.key)?)
         .message_id(Some(mail.message_id()))
@@ -135,7 +142,10 @@ pub fn build_mime(mail: &Mail) -> Result<Vec<u8>, MailError> {
         b.multipart(mp)
     }
     .map_err(|e| err(e.to_string()))?;
-    Ok(message.formatted())
+    // `formatted` panics when a header cannot be written (checked above); should another case
+    // turn up, it is still a permanent error for this mail, not a crash of the process.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| message.formatted()))
+        .map_err(|_| err("a header could not be encoded".into()))
 }
 
 /// The addresses in an address-list header value such as `"Ana" <ana@x.com>, bob@y.com`.
@@ -413,6 +423,22 @@ mod tests {
         let mut no_to = mail();
         no_to.to.clear();
         assert!(!build_mime(&no_to).unwrap_err().is_retryable());
+    }
+
+    #[test]
+    fn header_breaking_values_are_a_permanent_error_never_a_panic() {
+        for (field, tweak) in [
+            ("sender", (|m: &mut Mail| m.from_name = "Crew\r\nBcc: x@evil.com".into()) as fn(&mut Mail)),
+            ("subject", |m: &mut Mail| m.subject = "Offer\nX-Injected: 1".into()),
+            ("file name", |m: &mut Mail| m.attachments[0].filename = "a\r\n.xlsx".into()),
+            ("subject", |m: &mut Mail| m.subject = "S".repeat(40_000)),
+        ] {
+            let mut m = mail();
+            tweak(&mut m);
+            let e = build_mime(&m).unwrap_err();
+            assert!(!e.is_retryable(), "{field}");
+            assert!(e.to_string().contains(field), "{field}: {e}");
+        }
     }
 
     #[test]

@@ -17,6 +17,13 @@ pub enum ReportError {
         #[source]
         source: calamine::XlsxError,
     },
+    /// A workbook refused before or while reading it: not an `.xlsx`, too big, a stray cell far
+    /// out. The message names the tab and cell and says what to do.
+    #[error("{0}")]
+    Refused(String),
+    /// Charters a workbook cannot hold (each named, with why).
+    #[error("{} charter(s) cannot be written: {}", .0.len(), .0.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("; "))]
+    Unwritable(Vec<crate::revenue::LeftOut>),
     /// The workbook was readable but lacks what we looked for.
     #[error("{0}")]
     Missing(String),

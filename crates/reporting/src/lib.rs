@@ -16,6 +16,10 @@
 //!   references, dates as people type them, the roster/availability reader and the sync plan.
 //! - [`error`]: [`ReportError`], the crate's one error type.
 
+// Nothing from outside (a record, a message, a cell, a request) may panic: unwrap/expect only in
+// tests, or with an #[allow] and a comment where an invariant is proven.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod error;
 pub mod prior;
 pub mod revenue;

@@ -1,8 +1,6 @@
 //! Reading the prior month's workbook (calamine): its month tab's header row.
 
-use std::io::Cursor;
-
-use calamine::{open_workbook_from_rs, Reader, Xlsx};
+use calamine::Reader;
 
 use crate::error::ReportError;
 
@@ -14,12 +12,7 @@ pub fn prior_columns(
     xlsx_bytes: &[u8],
     month_tab_title: Option<&str>,
 ) -> Result<Vec<String>, ReportError> {
-    let read = |what: &str| {
-        let what = what.to_string();
-        move |source| ReportError::Read { what, source }
-    };
-    let mut wb: Xlsx<_> =
-        open_workbook_from_rs(Cursor::new(xlsx_bytes)).map_err(read("prior workbook"))?;
+    let mut wb = crate::sheet::xlsx::open(xlsx_bytes)?;
     let tab = match month_tab_title {
         Some(t) => t.to_string(),
         None => wb
@@ -28,16 +21,13 @@ pub fn prior_columns(
             .find(|n| !n.eq_ignore_ascii_case("Template"))
             .ok_or_else(|| ReportError::Missing("prior workbook has no month tab".into()))?,
     };
-    let range = wb
-        .worksheet_range(&tab)
-        .map_err(read(&format!("tab {tab} of the prior workbook")))?;
-    let header = range
-        .rows()
-        .find(|r| r.iter().any(|c| !c.to_string().trim().is_empty()))
-        .ok_or_else(|| ReportError::Missing(format!("tab {tab} has no header row")))?;
+    let header = crate::sheet::xlsx::first_row(&mut wb, &tab)?;
+    if header.is_empty() {
+        return Err(ReportError::Missing(format!("tab {tab} has no header row")));
+    }
     Ok(header
         .iter()
-        .map(|c| c.to_string().trim().to_string())
+        .map(|c| c.display().trim().to_string())
         .filter(|s| !s.is_empty())
         .collect())
 }

@@ -16,7 +16,14 @@ impl CharterDate {
     /// Parses the strict storage form `YYYY-MM-DD` (other forms people type are the roster sync's job).
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let t = s.trim();
-        if t.len() != 10 {
+        // Exactly `dddd-dd-dd`: chrono alone also takes a sign (`-025-05-03` is year -25), which
+        // then prints as `-0025-05-03` and no longer reads back (found by fuzzing).
+        let shape = t.len() == 10
+            && t.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !shape {
             return Err(ParseError::new("date", s, "expected YYYY-MM-DD"));
         }
         NaiveDate::parse_from_str(t, "%Y-%m-%d")
@@ -164,5 +171,14 @@ mod tests {
         assert!(Month::parse("2024-13").is_err());
         assert!(Month::parse("2024-5").is_err());
         assert!(m.contains(CharterDate::parse("2024-02-29").unwrap()));
+    }
+
+    #[test]
+    fn signed_or_odd_years_are_not_dates() {
+        for bad in ["-025-05-03", "+024-05-03", "2024-5-031", "２０２４-05-03", "2024/05/03"] {
+            assert!(CharterDate::parse(bad).is_err(), "{bad}");
+        }
+        let d = CharterDate::parse("0001-01-01").unwrap();
+        assert_eq!(CharterDate::parse(&d.to_string()).unwrap(), d);
     }
 }

@@ -158,4 +158,13 @@ mod tests {
             Err(EnvelopeError::Malformed(_))
         ));
     }
+
+    /// Found by fuzzing: a float in a payload must read back as the same number, or a job that
+    /// is re-sent (a chained timer, a replay) would carry another payload than the first time.
+    #[test]
+    fn payload_floats_survive_a_round_trip() {
+        let body = r#"{"v":1,"kind":"release","key":"k","payload":{"x":155555555555555555555555555555555555555555,"y":0.1},"enqueued_at":"2024-01-01T00:00:00Z"}"#;
+        let job = JobEnvelope::parse(body).unwrap();
+        assert_eq!(JobEnvelope::parse(&job.to_body()).unwrap(), job);
+    }
 }

@@ -6,6 +6,7 @@ mod date;
 mod email;
 mod ids;
 mod job;
+pub mod limits;
 mod money;
 mod offer;
 mod thread;

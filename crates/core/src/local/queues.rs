@@ -55,6 +55,7 @@ impl Local {
         max: u32,
         visibility: Duration,
     ) -> Result<Vec<Received>, StoreError> {
+        let prefix = self.names.prefix.clone();
         self.db
             .tx("receiving messages", move |tx| {
                 let q = queue_row(tx, &name)?;
@@ -65,19 +66,32 @@ impl Local {
                     if want <= 0 {
                         break;
                     }
-                    let candidates: Vec<(i64, String, String, String, i64, u32)> = {
+                    let candidates: Vec<(i64, String, Vec<u8>, String, i64, u32)> = {
                         let mut stmt = tx
                             .prepare_cached("SELECT seq, id, body, attributes, sent_ms, receive_count FROM messages WHERE queue = ?1 AND visible_ms <= ?2 ORDER BY visible_ms, seq LIMIT ?3")
                             .map_err(|e| sql_error("receiving messages", e))?;
                         let rows = stmt
-                            .query_map(params![name, now, want], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+                            .query_map(params![name, now, want], |r| Ok((r.get(0)?, r.get(1)?, body_bytes(r.get_ref(2)?), r.get(3)?, r.get(4)?, r.get(5)?)))
                             .map_err(|e| sql_error("receiving messages", e))?;
                         rows.collect::<Result<Vec<_>, _>>().map_err(|e| sql_error("receiving messages", e))?
                     };
                     if candidates.is_empty() {
                         break;
                     }
-                    for (seq, id, body, attrs, sent_ms, count) in candidates {
+                    for (seq, id, raw, attrs, sent_ms, count) in candidates {
+                        let mut attributes: BTreeMap<String, String> =
+                            serde_json::from_str(&attrs).unwrap_or_default();
+                        let body = match String::from_utf8(raw) {
+                            Ok(body) => body,
+                            Err(e) => {
+                                let (body, moved) =
+                                    undecodable(tx, &q, &name, &prefix, seq, &id, count, e.into_bytes(), &mut attributes)?;
+                                if moved {
+                                    continue;
+                                }
+                                body
+                            }
+                        };
                         if let (Some(dlq), Some(max_rc)) = (&q.dlq, q.max_receive_count) {
                             if count >= max_rc {
                                 // SQS redrive: received maxReceiveCount times already, so it moves instead.
@@ -99,7 +113,7 @@ impl Local {
                             body,
                             receive_count: count + 1,
                             sent_at: Utc.timestamp_millis_opt(sent_ms).single(),
-                            attributes: serde_json::from_str(&attrs).unwrap_or_default(),
+                            attributes,
                         });
                     }
                 }
@@ -250,5 +264,117 @@ impl Queues for Local {
     }
 }
 
-#[allow(dead_code)]
-fn _attrs_type_check(_: BTreeMap<String, String>) {}
+/// A body column's bytes, whether SQLite holds it as TEXT (possibly not UTF-8, if another
+/// writer put it there) or as a BLOB.
+fn body_bytes(v: rusqlite::types::ValueRef<'_>) -> Vec<u8> {
+    use rusqlite::types::ValueRef;
+    match v {
+        ValueRef::Text(b) | ValueRef::Blob(b) => b.to_vec(),
+        ValueRef::Null => Vec::new(),
+        ValueRef::Integer(i) => i.to_string().into_bytes(),
+        ValueRef::Real(f) => f.to_string().into_bytes(),
+    }
+}
+
+/// A body that is not UTF-8 can never be a job: like any poison it moves to the queue's DLQ
+/// with the reason, the original bytes kept (base64) in an attribute, so the queue moves past
+/// it. On a queue without a DLQ (a DLQ itself) it is delivered with the bytes it cannot show
+/// replaced, so `dispatch dlq list|show` can still list it. Returns the body to deliver and
+/// whether the message was moved instead.
+#[allow(clippy::too_many_arguments)]
+fn undecodable(
+    tx: &Transaction<'_>,
+    q: &QueueRow,
+    name: &str,
+    prefix: &str,
+    seq: i64,
+    id: &str,
+    count: u32,
+    bytes: Vec<u8>,
+    attributes: &mut BTreeMap<String, String>,
+) -> Result<(String, bool), StoreError> {
+    use base64::Engine as _;
+    let lossy = String::from_utf8_lossy(&bytes).into_owned();
+    attributes
+        .entry(BODY_BASE64_ATTR.into())
+        .or_insert_with(|| base64::engine::general_purpose::STANDARD.encode(&bytes));
+    let Some(dlq) = &q.dlq else {
+        return Ok((lossy, false));
+    };
+    // The names the workers use for a dead letter's reason (dispatch-ingest's `dlq_attr`).
+    let reason = format!(
+        "message body is not UTF-8 ({} bytes), so it cannot be a job envelope; the original bytes are in the `{BODY_BASE64_ATTR}` attribute",
+        bytes.len()
+    );
+    attributes.insert("dispatch-error".into(), reason);
+    attributes.insert(
+        "dispatch-source".into(),
+        name.strip_prefix(prefix).unwrap_or(name).to_string(),
+    );
+    attributes.insert("dispatch-receive-count".into(), count.to_string());
+    attributes.insert("dispatch-failed-at".into(), Utc::now().to_rfc3339());
+    let attrs = serde_json::to_string(attributes).unwrap_or_else(|_| "{}".into());
+    tx.execute(
+        "UPDATE messages SET queue = ?1, visible_ms = ?2, receipt = NULL, attributes = ?3 WHERE seq = ?4",
+        params![dlq, now_ms(), attrs, seq],
+    )
+    .map_err(|e| sql_error("moving an undecodable message to its DLQ", e))?;
+    tracing::error!(message_id = %id, queue = %name, dlq = %dlq, "message body is not UTF-8: moved to its DLQ");
+    Ok((lossy, true))
+}
+
+/// The attribute holding, base64, the original bytes of a body that was not UTF-8.
+pub const BODY_BASE64_ATTR: &str = "dispatch-body-base64";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::QueueId;
+
+    /// A body that is not UTF-8 (written by another program into the file) goes to the DLQ
+    /// with its reason and original bytes; the queue moves past it to the good message.
+    #[tokio::test]
+    async fn non_utf8_body_goes_to_the_dlq_and_the_queue_moves_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dispatch.sqlite3");
+        let local = Local::open_path(&path, "", 5).unwrap();
+        let backend = local.backend();
+        backend.admin.bootstrap().await.unwrap();
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute(
+                "INSERT INTO messages (id, queue, body, attributes, sent_ms, visible_ms) VALUES ('bad-1', ?1, CAST(x'7bff22fe' AS TEXT), '{}', 0, 0)",
+                [QueueId::Roster.name("")],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO messages (id, queue, body, attributes, sent_ms, visible_ms) VALUES ('bad-2', ?1, x'80', '{}', 0, 0)",
+                [QueueId::Roster.name("")],
+            )
+            .unwrap();
+        }
+        backend
+            .queues
+            .send(QueueId::Roster, &[OutMessage::new("good")])
+            .await
+            .unwrap();
+        let got = backend
+            .queues
+            .receive(QueueId::Roster, 10, Duration::from_secs(1), Duration::from_secs(30))
+            .await
+            .expect("a receive never fails on a bad body");
+        assert_eq!(got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["good"]);
+        let dead = backend
+            .queues
+            .receive(QueueId::RosterDlq, 10, Duration::from_secs(1), Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(dead.len(), 2);
+        for d in &dead {
+            assert!(d.attributes["dispatch-error"].contains("not UTF-8"), "{:?}", d.attributes);
+            assert_eq!(d.attributes["dispatch-source"], "roster");
+        }
+        let bad1 = dead.iter().find(|d| d.message_id == "bad-1").unwrap();
+        assert_eq!(bad1.attributes[BODY_BASE64_ATTR], "e/8i/g==");
+    }
+}

@@ -206,22 +206,41 @@ impl<'a> RevenueReport<'a> {
         column_order(self.prior_columns)
     }
 
-    /// Filters and sorts `charters` and returns the xlsx bytes.
+    /// Filters and sorts `charters` and returns the xlsx bytes. A charter that cannot be written
+    /// (a text over Excel's 32,767 characters) is a [`ReportError::Unwritable`] naming it; use
+    /// [`RevenueReport::workbook_leaving_out`] to write the rest anyway.
     pub fn workbook(
         &self,
         charters: &[Charter],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Vec<u8>, ReportError> {
+        let out = self.workbook_leaving_out(charters, progress)?;
+        if !out.left_out.is_empty() {
+            return Err(ReportError::Unwritable(out.left_out));
+        }
+        Ok(out.bytes)
+    }
+
+    /// Like [`RevenueReport::workbook`], but a charter that cannot be written is left out and
+    /// named in [`Written::left_out`]; every other row is written.
+    pub fn workbook_leaving_out(
+        &self,
+        charters: &[Charter],
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Written, ReportError> {
         let mut rows: Vec<&Charter> = charters
             .iter()
             .filter(|c| c.reportable_revenue.is_positive())
             .collect();
         rows.sort_by(|a, b| report_order(a, b));
         let total = rows.len();
-        let (mut wb, _) = self.build(rows, total, progress)?;
+        let (mut wb, counts) = self.build(rows, total, progress)?;
         let bytes = wb.save_to_buffer().map_err(ReportError::xlsx("workbook"))?;
         progress(total, total);
-        Ok(bytes)
+        Ok(Written {
+            bytes,
+            left_out: counts.left_out,
+        })
     }
 
     /// Streams `rows` (already in report order: date, `created_at`, `charter_id`) into the
@@ -242,6 +261,9 @@ impl<'a> RevenueReport<'a> {
         W: Write + Send,
     {
         let (mut wb, counts) = self.build(rows, expected, progress)?;
+        if !counts.left_out.is_empty() {
+            return Err(ReportError::Unwritable(counts.left_out));
+        }
         wb.save_to_writer(out)
             .map_err(ReportError::xlsx("workbook"))?;
         progress(counts.consumed, counts.consumed.max(expected));
@@ -279,8 +301,18 @@ impl<'a> RevenueReport<'a> {
         for row in rows {
             let c = row.borrow();
             if c.reportable_revenue.is_positive() {
-                tab.push(c)?;
-                counts.written += 1;
+                // Checked before the row starts: a constant-memory row cannot be taken back.
+                match tab.unwritable(c) {
+                    Some(why) => counts.left_out.push(LeftOut {
+                        charter_id: c.charter_id.to_string(),
+                        charter_date: c.charter_date.to_string(),
+                        why,
+                    }),
+                    None => {
+                        tab.push(c)?;
+                        counts.written += 1;
+                    }
+                }
             }
             counts.consumed += 1;
             if counts.consumed % Self::PROGRESS_EVERY == 0 {
@@ -303,11 +335,36 @@ impl<'a> RevenueReport<'a> {
 }
 
 /// Rows taken from the input and rows written to the month tab.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Counts {
     consumed: usize,
     written: usize,
+    left_out: Vec<LeftOut>,
 }
+
+/// A charter the month tab could not hold, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LeftOut {
+    pub charter_id: String,
+    pub charter_date: String,
+    pub why: String,
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "charter {} on {}: {}", self.charter_id, self.charter_date, self.why)
+    }
+}
+
+/// A workbook and the charters left out of it.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub bytes: Vec<u8>,
+    pub left_out: Vec<LeftOut>,
+}
+
+/// The most characters an Excel cell holds.
+pub const EXCEL_MAX_CHARS: usize = 32_767;
 
 /// The header row (bold, ruled), frozen, and the column widths.
 fn write_header(ws: &mut Worksheet, cols: &[Column], fmt: &Format) -> Result<(), ReportError> {

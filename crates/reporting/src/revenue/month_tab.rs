@@ -95,6 +95,43 @@ impl<'a> MonthTab<'a> {
         Ok(())
     }
 
+    /// Why `c`'s row cannot be written (a text longer than an Excel cell holds), if so.
+    pub(super) fn unwritable(&self, c: &Charter) -> Option<String> {
+        let names = self.names;
+        let too_long = |what: &str, chars: usize| {
+            (chars > super::EXCEL_MAX_CHARS).then(|| {
+                format!(
+                    "its {what} is {chars} characters; an Excel cell holds at most {}: shorten it in the booking record",
+                    super::EXCEL_MAX_CHARS
+                )
+            })
+        };
+        let joined = |parts: &mut dyn Iterator<Item = usize>| {
+            parts.fold(0usize, |acc, n| acc.saturating_add(n).saturating_add(2))
+        };
+        self.cols.iter().find_map(|col| match col {
+            Column::Vessel => too_long("vessel name", c.vessel_name.chars().count()),
+            Column::Guests => too_long(
+                "guest list",
+                joined(&mut c.guest_names.iter().map(|g| g.chars().count())),
+            ),
+            Column::Captain => c
+                .captain_assigned
+                .as_ref()
+                .and_then(|id| too_long("captain's name", name_of(names, id).chars().count())),
+            Column::Crew => too_long(
+                "crew list",
+                joined(
+                    &mut c
+                        .crew_assigned
+                        .iter()
+                        .map(|id| name_of(names, id).chars().count()),
+                ),
+            ),
+            _ => None,
+        })
+    }
+
     fn check_order(&mut self, c: &Charter) -> Result<(), ReportError> {
         let key = (c.charter_date, c.created_at.as_str(), c.charter_id.as_str());
         match &mut self.last {

@@ -15,7 +15,9 @@ pub fn from_serial(serial: f64) -> Result<NaiveDate, String> {
     if !serial.is_finite() || !(1.0..=2_958_465.0).contains(&serial) {
         return Err(format!("{serial} is not a date serial number"));
     }
-    let base = NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid base date");
+    let Some(base) = NaiveDate::from_ymd_opt(1899, 12, 30) else {
+        return Err("no base date".into()); // 1899-12-30 exists: never taken
+    };
     base.checked_add_signed(Duration::days(serial.trunc() as i64))
         .ok_or_else(|| format!("{serial} is out of range"))
 }

@@ -6,10 +6,9 @@
 pub mod dates;
 pub mod roster;
 pub mod sample;
+pub mod xlsx;
 
-use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
-
-use crate::error::ReportError;
+pub use xlsx::tabs_from_xlsx;
 
 /// One cell's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,8 +19,11 @@ pub enum Cell {
     Bool(bool),
     /// A cell formatted as a date: its serial number (days since 1899-12-30).
     DateSerial(f64),
-    /// A formula error such as `#REF!`.
+    /// A formula error, as Excel shows it (`#REF!`, `#DIV/0!`).
     Error(String),
+    /// A formula whose value the file does not carry (written by a program that does not
+    /// calculate): the formula text, without `=`.
+    Uncomputed(String),
 }
 
 impl Cell {
@@ -41,20 +43,6 @@ impl Cell {
         }
     }
 
-    fn from_calamine(d: &Data) -> Cell {
-        match d {
-            Data::Empty => Cell::Empty,
-            Data::String(s) if s.trim().is_empty() => Cell::Empty,
-            Data::String(s) => Cell::Text(s.clone()),
-            Data::Float(f) => Cell::Number(*f),
-            Data::Int(i) => Cell::Number(*i as f64),
-            Data::Bool(b) => Cell::Bool(*b),
-            Data::DateTime(dt) => Cell::DateSerial(dt.as_f64()),
-            Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-            Data::Error(e) => Cell::Error(format!("{e:?}")),
-        }
-    }
-
     /// The cell as it reads in a message.
     pub fn display(&self) -> String {
         match self {
@@ -63,6 +51,7 @@ impl Cell {
             Cell::Number(n) | Cell::DateSerial(n) => n.to_string(),
             Cell::Bool(b) => b.to_string(),
             Cell::Error(e) => e.clone(),
+            Cell::Uncomputed(f) => format!("={f}"),
         }
     }
 
@@ -102,38 +91,6 @@ pub fn a1(row: usize, col: usize) -> String {
     }
     letters.reverse();
     format!("{}{}", String::from_utf8_lossy(&letters), row + 1)
-}
-
-/// Every tab of an `.xlsx`, in order (cells placed from A1 whatever the used range's start).
-pub fn tabs_from_xlsx(bytes: &[u8]) -> Result<Vec<Tab>, ReportError> {
-    let read = |what: &str| {
-        let what = what.to_string();
-        move |source| ReportError::Read { what, source }
-    };
-    let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(read("availability workbook"))?;
-    let names = wb.sheet_names();
-    let mut tabs = Vec::with_capacity(names.len());
-    for name in names {
-        let range = wb
-            .worksheet_range(&name)
-            .map_err(read(&format!("tab `{name}`")))?;
-        let (r0, c0) = range
-            .start()
-            .map(|(r, c)| (r as usize, c as usize))
-            .unwrap_or((0, 0));
-        let mut rows: Vec<Vec<Cell>> = vec![Vec::new(); r0];
-        for r in range.rows() {
-            let mut row = vec![Cell::Empty; c0];
-            row.extend(r.iter().map(Cell::from_calamine));
-            while row.last().is_some_and(Cell::is_empty) {
-                row.pop();
-            }
-            rows.push(row);
-        }
-        tabs.push(Tab { name, rows });
-    }
-    Ok(tabs)
 }
 
 #[cfg(test)]

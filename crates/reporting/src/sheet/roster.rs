@@ -45,6 +45,7 @@ impl std::fmt::Display for CellProblem {
 pub fn id_for_email(email: &EmailAddress) -> CrewId {
     let digest = Sha256::digest(email.as_str().trim().to_ascii_lowercase().as_bytes());
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    #[allow(clippy::expect_used)] // `crew-` and 12 hex digits: letters, digits and `-` only, 17 characters.
     CrewId::parse(&format!("crew-{hex}")).expect("crew- and hex digits is a valid id")
 }
 
@@ -59,6 +60,11 @@ pub struct SheetRoster {
     pub problems: Vec<CellProblem>,
     /// Tabs that are neither the roster nor availability.
     pub ignored_tabs: Vec<String>,
+    /// Members whose id was derived from their e-mail (no `crew id` column or cell): the sync
+    /// matches them to a stored member by e-mail first.
+    pub derived_ids: BTreeSet<CrewId>,
+    /// Where each member's row is: (tab, A1 of its e-mail cell).
+    pub rows: HashMap<CrewId, (String, String)>,
 }
 
 /// What a sync will do.
@@ -199,8 +205,22 @@ fn text(c: &Cell) -> Option<String> {
     }
 }
 
+/// Why a cell's value cannot be read at all (a formula error, a formula without a value).
+fn unreadable(c: &Cell) -> Option<String> {
+    match c {
+        Cell::Error(e) => Some(format!("the cell's formula gives {e}: fix the formula or type the value")),
+        Cell::Uncomputed(_) => Some(
+            "a formula whose value the file does not carry: open the file in Excel or Google Sheets and save it again, or type the value".into(),
+        ),
+        _ => None,
+    }
+}
+
 /// Dates of one availability cell.
 fn cell_dates(c: &Cell, year: i32) -> Result<Vec<NaiveDate>, String> {
+    if let Some(why) = unreadable(c) {
+        return Err(why);
+    }
     match c {
         Cell::DateSerial(n) | Cell::Number(n) => from_serial(*n).map(|d| vec![d]),
         Cell::Text(t) => parse_dates(t, year),
@@ -250,6 +270,9 @@ pub fn read_sheet(tabs: &[Tab], year: i32) -> SheetRoster {
             }
         }
     }
+    // Members with a cell that could not be read keep their stored dates (the problem says so):
+    // a sheet that cannot be read must never erase what is known.
+    let mut unreadable_of: Vec<(usize, usize)> = Vec::new();
     let mut available: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
     let mut unavailable: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
     for tab in tabs.iter().filter(|t| !std::ptr::eq(*t, roster_tab)) {
@@ -292,7 +315,10 @@ pub fn read_sheet(tabs: &[Tab], year: i32) -> SheetRoster {
                     }
                     match cell_dates(cell, year) {
                         Ok(ds) => dates.extend(ds),
-                        Err(why) => problem(&mut out, r, c, cell, why),
+                        Err(why) => {
+                            unreadable_of.push((m, out.problems.len()));
+                            problem(&mut out, r, c, cell, why)
+                        }
                     }
                 }
             }
@@ -307,13 +333,25 @@ pub fn read_sheet(tabs: &[Tab], year: i32) -> SheetRoster {
                                 && parse_dates(t, year).is_err() => {} // a label
                         _ => match cell_dates(cell, year) {
                             Ok(ds) => dates.extend(ds),
-                            Err(why) => problem(&mut out, r, c, cell, why),
+                            Err(why) => {
+                                unreadable_of.push((m, out.problems.len()));
+                                problem(&mut out, r, c, cell, why)
+                            }
                         },
                     }
                 }
             }
         } else {
             out.ignored_tabs.push(tab.name.clone());
+        }
+    }
+    let kept: BTreeSet<usize> = unreadable_of.iter().map(|(m, _)| *m).collect();
+    for (m, at) in &unreadable_of {
+        if let (Some(p), Some(member)) = (out.problems.get_mut(*at), out.members.get(*m)) {
+            p.why = format!(
+                "{}; {}'s stored availability is kept until it is fixed",
+                p.why, member.name
+            );
         }
     }
     let touched: BTreeSet<usize> = available
@@ -331,7 +369,9 @@ pub fn read_sheet(tabs: &[Tab], year: i32) -> SheetRoster {
             .filter(|d| !off.contains(d))
             .map(|d| CharterDate::from_naive(*d))
             .collect();
-        out.with_availability.insert(m.crew_id.clone());
+        if !kept.contains(&i) {
+            out.with_availability.insert(m.crew_id.clone());
+        }
     }
     out
 }
@@ -375,8 +415,19 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
                 why,
             });
         };
-        let (nc, name_cell) = get(Field::Name).expect("header has a name column");
-        let (ec, email_cell) = get(Field::Email).expect("header has an e-mail column");
+        let (Some((nc, name_cell)), Some((ec, email_cell))) = (get(Field::Name), get(Field::Email))
+        else {
+            continue; // the header row found has both columns
+        };
+        if let Some(why) = unreadable(name_cell).or_else(|| unreadable(email_cell)) {
+            let (c, cell) = if unreadable(name_cell).is_some() {
+                (nc, name_cell)
+            } else {
+                (ec, email_cell)
+            };
+            bad(c, cell, format!("{why}: row skipped (a stored member keeps everything)"));
+            continue;
+        }
         let Some(name) = text(name_cell) else {
             bad(nc, name_cell, "the row has no name: row skipped".into());
             continue;
@@ -400,7 +451,10 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
                     continue;
                 }
             },
-            None => id_for_email(&email),
+            None => {
+                out.derived_ids.insert(id_for_email(&email));
+                id_for_email(&email)
+            }
         };
         if let Some(first) = seen_email.get(email.as_str()) {
             bad(
@@ -444,10 +498,7 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
                     .collect()
             })
             .unwrap_or_default();
-        if active.is_some() {
-            out.with_active.insert(crew_id.clone());
-        }
-        out.members.push(CrewMember {
+        let member = CrewMember {
             crew_id,
             name,
             email,
@@ -457,35 +508,86 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
             certifications,
             active: active.unwrap_or(true),
             updated_at: None,
-        });
+        };
+        if let Err(why) = member.check_new() {
+            bad(nc, name_cell, format!("{why}: row skipped"));
+            out.derived_ids.remove(&member.crew_id);
+            continue;
+        }
+        if active.is_some() {
+            out.with_active.insert(member.crew_id.clone());
+        }
+        out.rows.insert(
+            member.crew_id.clone(),
+            (tab.name.clone(), a1(r, ec)),
+        );
+        out.members.push(member);
     }
 }
 
 /// Compares the sheet with the stored members: what to create, update or leave.
+///
+/// A member is matched to a stored one by e-mail first, then by id: a sheet without a `Crew ID`
+/// column updates the member stored under another id rather than creating a second one with the
+/// same address. A row whose own id disagrees with the stored owner of its e-mail is skipped and
+/// reported (neither member changes).
 pub fn plan(sheet: SheetRoster, existing: &[CrewMember]) -> SyncPlan {
     let stored: HashMap<&CrewId, &CrewMember> = existing.iter().map(|m| (&m.crew_id, m)).collect();
+    let by_email: HashMap<String, &CrewMember> = existing
+        .iter()
+        .map(|m| (m.email.as_str().to_ascii_lowercase(), m))
+        .collect();
     let mut p = SyncPlan {
         problems: sheet.problems,
         ignored_tabs: sheet.ignored_tabs,
         ..Default::default()
     };
-    let listed: BTreeSet<&CrewId> = sheet.members.iter().map(|m| &m.crew_id).collect();
+    let mut members = Vec::with_capacity(sheet.members.len());
+    for mut m in sheet.members {
+        let sheet_id = m.crew_id.clone();
+        let owner = by_email
+            .get(&m.email.as_str().to_ascii_lowercase())
+            .filter(|o| o.crew_id != m.crew_id);
+        if let Some(owner) = owner {
+            if sheet.derived_ids.contains(&m.crew_id) && !stored.contains_key(&m.crew_id) {
+                m.crew_id = owner.crew_id.clone();
+            } else {
+                let (tab, cell) = sheet
+                    .rows
+                    .get(&sheet_id)
+                    .cloned()
+                    .unwrap_or_else(|| ("Roster".into(), "A1".into()));
+                p.problems.push(CellProblem {
+                    tab,
+                    cell,
+                    value: m.email.to_string(),
+                    why: format!(
+                        "this e-mail belongs to stored member {} but the row is member {}: row skipped; fix the crew id or the e-mail",
+                        owner.crew_id, sheet_id
+                    ),
+                });
+                continue;
+            }
+        }
+        members.push((sheet_id, m));
+    }
+    let listed: BTreeSet<&CrewId> = members.iter().map(|(_, m)| &m.crew_id).collect();
     p.not_in_sheet = existing
         .iter()
         .filter(|m| !listed.contains(&m.crew_id))
         .map(|m| m.crew_id.clone())
         .collect();
-    for mut m in sheet.members {
+    for (sheet_id, mut m) in members {
         match stored.get(&m.crew_id) {
             None => {
                 p.created.push(m.crew_id.clone());
                 p.to_write.push(m);
             }
             Some(old) => {
-                if !sheet.with_availability.contains(&m.crew_id) {
+                if !sheet.with_availability.contains(&sheet_id) {
                     m.available_dates = old.available_dates.clone();
                 }
-                if !sheet.with_active.contains(&m.crew_id) {
+                if !sheet.with_active.contains(&sheet_id) {
                     m.active = old.active;
                 }
                 m.updated_at = old.updated_at.clone();
