@@ -169,6 +169,9 @@ pub mod contracts {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut consumer_cfg = dispatch_ingest::consumer::ConsumerConfig::new(format!("faulty-{}", uuid::Uuid::new_v4()));
         consumer_cfg.idle_sleep = Duration::from_millis(100);
+        // Records of a shard are handled in order, each failure backing off: short pauses here.
+        consumer_cfg.retry_base = Duration::from_millis(20);
+        consumer_cfg.retry_max = Duration::from_millis(200);
         let consumer = dispatch_ingest::consumer::Consumer::new(
             backend.feed.clone(),
             backend.leases.clone(),
