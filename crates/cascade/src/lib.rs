@@ -20,6 +20,8 @@
 //! - [`web`]: the crew page (axum): a member's offers, assignments and availability; Accept and
 //!   Decline as POSTs that work once.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod answers;
 pub mod effects;
 pub mod engine;

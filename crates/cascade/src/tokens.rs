@@ -131,6 +131,7 @@ impl MagicLinks {
     }
 
     fn mac(key: &LinkKey, signed: &str) -> HmacSha256 {
+        #[allow(clippy::expect_used)] // HMAC-SHA256 accepts a key of any length
         let mut mac = HmacSha256::new_from_slice(&key.secret).expect("HMAC takes any key length");
         mac.update(signed.as_bytes());
         mac
@@ -144,6 +145,7 @@ impl MagicLinks {
         now: DateTime<Utc>,
         ttl: chrono::Duration,
     ) -> String {
+        #[allow(clippy::expect_used)] // MagicLinks::new refuses an empty key list
         let key = self.keys.last().expect("at least one key");
         let parts = [
             B64.encode(&key.id),
@@ -222,6 +224,7 @@ impl MagicLinks {
 
     /// A per-token anti-forgery value for the page's forms (HMAC of the token under a fixed label).
     pub fn form_guard(&self, token: &str) -> String {
+        #[allow(clippy::expect_used)] // MagicLinks::new refuses an empty key list
         let key = self.keys.last().expect("at least one key");
         B64.encode(
             Self::mac(key, &format!("form-guard|{token}"))

@@ -456,6 +456,7 @@ impl Settings {
 
     /// The listen address (checked at load).
     pub fn listen_addr(&self) -> SocketAddr {
+        #[allow(clippy::expect_used)] // `listen` is parsed as an address by Settings::check
         self.listen.parse().expect("checked in Settings::load")
     }
 

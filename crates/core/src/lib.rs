@@ -19,6 +19,8 @@
 //!
 //! Domain logic never calls the AWS SDK directly: the same code runs on AWS, embedded, and in tests.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod aws;
 pub mod clock;
 pub mod config;

@@ -17,6 +17,8 @@
 //!
 //! Base URLs and the token URI are configurable, so tests run against a local fake Google.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 pub mod drive;
 mod error;

@@ -16,6 +16,8 @@
 //! - [`lambda`]: the same logic behind Lambda event source mappings, with partial batch responses.
 //! - [`backoff`]: exponential backoff with full jitter.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod backoff;
 pub mod consumer;
 pub mod dlq;

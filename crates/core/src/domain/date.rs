@@ -94,6 +94,7 @@ impl Month {
         self.month
     }
     pub fn first_day(&self) -> NaiveDate {
+        #[allow(clippy::expect_used)] // a Month is built only from a valid year and month 1..=12
         NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("validated month")
     }
     /// Every day of the month, in order.

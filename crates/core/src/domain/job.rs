@@ -106,6 +106,7 @@ impl JobEnvelope {
     }
 
     pub fn to_body(&self) -> String {
+        #[allow(clippy::expect_used)] // strings, a JSON value and a time: serializing cannot fail
         serde_json::to_string(self).expect("an envelope always serializes")
     }
 
