@@ -94,7 +94,11 @@ async fn burst(n: usize) -> (f64, f64) {
         backend.queues.clone(),
         backend.idempotency.clone(),
         Arc::new(dispatch_cascade::jobs::register(Registry::new(), cascade)),
-        WorkerConfig { wait: Duration::from_millis(50), ..WorkerConfig::default() },
+        WorkerConfig {
+            wait: Duration::from_millis(50),
+            concurrency: std::env::var("BURST_CONCURRENCY").ok().and_then(|c| c.parse().ok()).unwrap_or(WorkerConfig::default().concurrency),
+            ..WorkerConfig::default()
+        },
     ));
     let mut tasks = tokio::task::JoinSet::new();
     let rx = stop_rx.clone();
