@@ -182,28 +182,13 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    run_once_with(store, key, payload, config, |_| work()).await
+    run(store, key, payload, config, false, |_| work()).await
 }
 
-/// [`run_once`], handing the work its [`Claim`] (to see whether it took over a dead owner's).
-pub async fn run_once_with<T, E, F, Fut>(
-    store: &dyn Idempotency,
-    key: &str,
-    payload: &serde_json::Value,
-    config: IdempotencyConfig,
-    work: F,
-) -> Result<Once<T>, OnceError<E>>
-where
-    T: Serialize + DeserializeOwned,
-    F: FnOnce(Claim) -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    run(store, key, payload, config, false, work).await
-}
-
-/// [`run_once_with`] for work whose failure leaves its effect unknown (a mail whose send timed
-/// out may have gone): a failure does not delete the claim but ends its lease at once, so the
-/// next caller takes it over with [`Claim::taken_over`] set and checks before redoing it.
+/// [`run_once`] for work whose failure leaves its effect unknown (a mail whose send timed out may
+/// have gone), handed its [`Claim`]: a failure does not delete the claim but ends its lease at
+/// once, so the next caller takes it over with [`Claim::taken_over`] set and checks before
+/// redoing it.
 pub async fn run_once_uncertain<T, E, F, Fut>(
     store: &dyn Idempotency,
     key: &str,

@@ -180,21 +180,7 @@ impl Charters for Local {
                 let Some(old) = tx.get_item(&tbl, key.charter_id.as_str(), &key.created_at)? else {
                     return Ok(false);
                 };
-                let mut new = old.clone();
-                new.insert(attr::STATUS.into(), AV::S(status.as_str().into()));
-                let date = match old.get(attr::CHARTER_DATE) {
-                    Some(AV::S(s)) => Some(s.clone()),
-                    _ => None,
-                };
-                tx.put_item(
-                    &tbl,
-                    key.charter_id.as_str(),
-                    &key.created_at,
-                    date.as_deref(),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
+                put_status(tx, &tbl, &key, &old, status)?;
                 Ok(true)
             })
             .await
@@ -221,21 +207,7 @@ impl Charters for Local {
                 if now != Some(from) {
                     return Ok(now == Some(to));
                 }
-                let mut new = old.clone();
-                new.insert(attr::STATUS.into(), AV::S(to.as_str().into()));
-                let date = match old.get(attr::CHARTER_DATE) {
-                    Some(AV::S(s)) => Some(s.clone()),
-                    _ => None,
-                };
-                tx.put_item(
-                    &tbl,
-                    key.charter_id.as_str(),
-                    &key.created_at,
-                    date.as_deref(),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
+                put_status(tx, &tbl, &key, &old, to)?;
                 Ok(true)
             })
             .await
@@ -331,4 +303,29 @@ impl Thread for Local {
         let _ = thread_attr::TS_ID;
         Ok(Listing::parse(items, records::thread_from_item).items)
     }
+}
+
+/// Writes `old` with its status set to `status` (keeping its date index, feeding the change).
+fn put_status(
+    tx: &rusqlite::Transaction<'_>,
+    tbl: &str,
+    key: &CharterKey,
+    old: &crate::item::Item,
+    status: CharterStatus,
+) -> Result<(), StoreError> {
+    let mut new = old.clone();
+    new.insert(attr::STATUS.into(), AV::S(status.as_str().into()));
+    let date = match old.get(attr::CHARTER_DATE) {
+        Some(AV::S(s)) => Some(s.clone()),
+        _ => None,
+    };
+    tx.put_item(
+        tbl,
+        key.charter_id.as_str(),
+        &key.created_at,
+        date.as_deref(),
+        &new,
+        Some(old),
+        true,
+    )
 }
