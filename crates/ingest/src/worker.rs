@@ -15,16 +15,16 @@ use dispatch_core::domain::{JobEnvelope, JobKind};
 use dispatch_core::idempotency::{run_once, IdempotencyConfig, Once, OnceError};
 use dispatch_core::ports::{Idempotency, OutMessage, QueueId, Queues, Received, MAX_DELAY};
 use dispatch_core::StoreError;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
 /// One queue call of a settle, tried up to three times (100 ms, then 400 ms apart) while its
 /// error may pass.
-async fn settle_step<F, Fut>(step: F) -> Result<(), StoreError>
+async fn settle_step<T, F, Fut>(step: F) -> Result<T, StoreError>
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Result<(), StoreError>>,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
 {
     let mut pause = Duration::from_millis(100);
     for _ in 0..2 {
@@ -221,6 +221,42 @@ pub struct Worker {
     idempotency: Arc<dyn Idempotency>,
     handler: Arc<dyn JobHandler>,
     pub cfg: WorkerConfig,
+    /// Set by [`Worker::run`]: deletes go through one batcher (up to ten receipts a call).
+    deletes: std::sync::OnceLock<mpsc::UnboundedSender<DeleteRequest>>,
+}
+
+/// One settled message's receipt for the delete batcher, and where its outcome goes (`true`: the
+/// queue refused to delete it).
+type DeleteRequest = (String, oneshot::Sender<Result<bool, StoreError>>);
+
+/// Deletes receipts as they come, in batches of up to ten: whatever has queued up while the
+/// previous batch was in flight goes in the next call, so batching adds no wait.
+async fn delete_batches(
+    queues: Arc<dyn Queues>,
+    queue: QueueId,
+    mut requests: mpsc::UnboundedReceiver<DeleteRequest>,
+) {
+    while let Some(first) = requests.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 10 {
+            match requests.try_recv() {
+                Ok(r) => batch.push(r),
+                Err(_) => break,
+            }
+        }
+        let receipts: Vec<String> = batch.iter().map(|(r, _)| r.clone()).collect();
+        let outcome = settle_step(|| queues.delete(queue, &receipts)).await;
+        for (receipt, reply) in batch {
+            let _ = reply.send(match &outcome {
+                Ok(failed) => Ok(failed.contains(&receipt)),
+                Err(e) => Err(StoreError::backend(
+                    format!("deleting settled messages from queue {queue}"),
+                    e.is_retryable(),
+                    e.to_string(),
+                )),
+            });
+        }
+    }
 }
 
 impl Worker {
@@ -237,6 +273,7 @@ impl Worker {
             idempotency,
             handler,
             cfg,
+            deletes: std::sync::OnceLock::new(),
         }
     }
 
@@ -361,7 +398,12 @@ impl Worker {
     /// never settled (a crashed worker), while failures are counted here, against
     /// `max_attempts`, and waits not at all. The caller deletes (or, on Lambda, acknowledges) the
     /// original: a crash in between leaves a harmless duplicate.
-    pub async fn resend(&self, msg: &Received, after: Duration, failed: bool) -> Result<(), StoreError> {
+    pub async fn resend(
+        &self,
+        msg: &Received,
+        after: Duration,
+        failed: bool,
+    ) -> Result<(), StoreError> {
         let mut waits = msg
             .attributes
             .get(dlq_attr::WAITS)
@@ -390,11 +432,36 @@ impl Worker {
 
     /// Deletes a message whose fate is settled (done, dead-lettered, or sent again as a copy).
     async fn delete_settled(&self, msg: &Received) -> Result<(), StoreError> {
-        let failed = self
-            .queues
-            .delete(self.queue, std::slice::from_ref(&msg.receipt))
-            .await?;
-        if !failed.is_empty() {
+        let refused = match self.deletes.get() {
+            Some(batcher) => {
+                let (tx, rx) = oneshot::channel();
+                if batcher.send((msg.receipt.clone(), tx)).is_err() {
+                    // The worker's run ended: delete on our own.
+                    return self.delete_alone(msg).await;
+                }
+                rx.await.map_err(|_| {
+                    StoreError::backend(
+                        "deleting a settled message",
+                        true,
+                        "the delete batcher stopped",
+                    )
+                })??
+            }
+            None => return self.delete_alone(msg).await,
+        };
+        if refused {
+            tracing::warn!(message_id = %msg.message_id, "delete failed; the message will come back and be skipped as done (or run again: it is idempotent)");
+        }
+        Ok(())
+    }
+
+    async fn delete_alone(&self, msg: &Received) -> Result<(), StoreError> {
+        let refused = settle_step(|| {
+            self.queues
+                .delete(self.queue, std::slice::from_ref(&msg.receipt))
+        })
+        .await?;
+        if !refused.is_empty() {
             tracing::warn!(message_id = %msg.message_id, "delete failed; the message will come back and be skipped as done (or run again: it is idempotent)");
         }
         Ok(())
@@ -405,20 +472,21 @@ impl Worker {
         // Each step is retried a few times on a passing error: a settle that fails leaves the
         // message to come back after its visibility timeout, spending one of its receives.
         match decision {
-            Decision::Ack { .. } => settle_step(|| self.delete_settled(msg)).await?,
+            // Deletes retry on their own (in the batcher, or around the single call).
+            Decision::Ack { .. } => self.delete_settled(msg).await?,
             Decision::Retry { after, reason } => {
                 tracing::warn!(message_id = %msg.message_id, retry_in_s = after.as_secs(), %reason, "job failed; will retry");
                 settle_step(|| self.resend(msg, *after, true)).await?;
-                settle_step(|| self.delete_settled(msg)).await?;
+                self.delete_settled(msg).await?;
             }
             Decision::Defer { after } => {
                 settle_step(|| self.resend(msg, *after, false)).await?;
-                settle_step(|| self.delete_settled(msg)).await?;
+                self.delete_settled(msg).await?;
             }
             Decision::DeadLetter { reason } => {
                 tracing::error!(message_id = %msg.message_id, %reason, "message sent to DLQ");
                 settle_step(|| self.dead_letter(msg, reason)).await?;
-                settle_step(|| self.delete_settled(msg)).await?;
+                self.delete_settled(msg).await?;
             }
         }
         Ok(())
@@ -427,13 +495,56 @@ impl Worker {
     /// Executes and settles one received message, keeping it invisible while the job runs.
     pub async fn process(&self, msg: Received) -> Decision {
         let span = tracing::info_span!("message", message_id = %msg.message_id, original_id = %original_id(&msg), queue = %self.queue);
-        self.process_inner(msg).instrument(span).await
+        let run_now = async { Some(self.execute(&msg).await) };
+        let decided = self.process_inner(&msg, run_now).instrument(span).await;
+        #[allow(clippy::expect_used)] // run_now always decides
+        decided.expect("a job run at once always decides")
     }
 
-    async fn process_inner(&self, msg: Received) -> Decision {
+    /// [`Worker::process`] for a prefetched message: it waits for a permit to run (kept
+    /// invisible meanwhile, so it does not reappear to another worker), and if the worker stops
+    /// first it is released untouched for someone else.
+    async fn process_queued(
+        &self,
+        msg: Received,
+        permits: Arc<Semaphore>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let span = tracing::info_span!("message", message_id = %msg.message_id, original_id = %original_id(&msg), queue = %self.queue);
+        let when_permitted = async {
+            let permit = tokio::select! {
+                biased;
+                _ = shutdown.wait_for(|stop| *stop) => None,
+                p = permits.acquire_owned() => p.ok(),
+            };
+            match permit {
+                Some(_permit) => Some(self.execute(&msg).await),
+                None => None,
+            }
+        };
+        let decided = self
+            .process_inner(&msg, when_permitted)
+            .instrument(span.clone())
+            .await;
+        if decided.is_none() {
+            let release = self
+                .queues
+                .change_visibility(self.queue, &msg.receipt, Duration::ZERO);
+            if let Err(e) = release.instrument(span).await {
+                tracing::warn!(message_id = %msg.message_id, error = %e, "could not release an unstarted message; it returns after its visibility timeout");
+            }
+        }
+    }
+
+    /// Runs `work` keeping the message invisible, then settles what it decided (nothing when it
+    /// decided nothing: the job never started).
+    async fn process_inner(
+        &self,
+        msg: &Received,
+        work: impl std::future::Future<Output = Option<Decision>>,
+    ) -> Option<Decision> {
         let beat = (self.cfg.visibility / 3).max(Duration::from_millis(500));
         let decision = {
-            let work = self.execute(&msg);
             tokio::pin!(work);
             let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + beat, beat);
             loop {
@@ -447,10 +558,11 @@ impl Worker {
                 }
             }
         };
-        if let Err(e) = self.settle(&msg, &decision).await {
+        let decision = decision?;
+        if let Err(e) = self.settle(msg, &decision).await {
             tracing::error!(error = %e, "could not settle message; it will come back after its visibility timeout");
         }
-        decision
+        Some(decision)
     }
 
     /// Receives once (up to `max` messages, waiting up to `wait`) and processes what came, in
@@ -470,10 +582,19 @@ impl Worker {
     /// Runs until `shutdown` turns true: stops receiving, lets running jobs finish within the
     /// grace period, and releases (never deletes) the messages of jobs that did not.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let permits = Arc::new(Semaphore::new(self.cfg.concurrency.max(1)));
+        let concurrency = self.cfg.concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(concurrency));
+        // Receive while jobs run: up to one receive batch (10) waits for a permit beside the
+        // running jobs, so a job that ends finds the next one already here.
+        let most = concurrency + 10;
+        let (deletes, requests) = mpsc::unbounded_channel();
+        let batcher = tokio::spawn(
+            delete_batches(self.queues.clone(), self.queue, requests).in_current_span(),
+        );
+        let _ = self.deletes.set(deletes);
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut in_flight: HashMap<tokio::task::Id, Received> = HashMap::new();
-        tracing::info!(queue = %self.queue, concurrency = self.cfg.concurrency, "worker started");
+        tracing::info!(queue = %self.queue, concurrency, "worker started");
         loop {
             while let Some(done) = tasks.try_join_next_with_id() {
                 if let Ok((id, ())) = done {
@@ -483,8 +604,8 @@ impl Worker {
             if *shutdown.borrow() {
                 break;
             }
-            let free = permits.available_permits().min(10) as u32;
-            if free == 0 {
+            let room = most.saturating_sub(tasks.len()).min(10) as u32;
+            if room == 0 {
                 tokio::select! {
                     Some(done) = tasks.join_next_with_id() => { if let Ok((id, ())) = done { in_flight.remove(&id); } }
                     _ = shutdown.changed() => {}
@@ -492,20 +613,17 @@ impl Worker {
                 continue;
             }
             let received = tokio::select! {
-                r = self.queues.receive(self.queue, free, self.cfg.wait, self.cfg.visibility) => r,
+                r = self.queues.receive(self.queue, room, self.cfg.wait, self.cfg.visibility) => r,
                 _ = shutdown.changed() => continue,
             };
             match received {
                 Ok(msgs) => {
                     for m in msgs {
-                        let Ok(permit) = permits.clone().acquire_owned().await else {
-                            break;
-                        };
                         let me = self.clone();
                         let msg = m.clone();
+                        let (permits, stop) = (permits.clone(), shutdown.clone());
                         let handle = tasks.spawn(async move {
-                            let _permit = permit;
-                            me.process(msg).await;
+                            me.process_queued(msg, permits, stop).await;
                         });
                         in_flight.insert(handle.id(), m);
                     }
@@ -547,6 +665,7 @@ impl Worker {
                 tracing::warn!(message_id = %msg.message_id, error = %e, "could not release; it returns after its visibility timeout");
             }
         }
+        batcher.abort();
         tracing::info!(queue = %self.queue, "worker stopped");
     }
 }

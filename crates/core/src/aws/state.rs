@@ -13,7 +13,7 @@ use crate::config::tables;
 use crate::domain::{CharterDate, CharterId, CrewId, Month, Offer, OfferId, OfferStatus};
 use crate::item::Item;
 use crate::ports::{
-    blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
+    blocked_outcome, blocks_claim, takes_over, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
     IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
 };
 use crate::records::{self as rec, PK, SK};
@@ -226,12 +226,10 @@ impl Holds for Aws {
         let items = self.batch_get_state(keys, "assignment counts").await?;
         let mut out = HashMap::new();
         for item in items {
-            let crew = item
-                .get("crew_id")
-                .and_then(|v| match v {
-                    serde_dynamo::AttributeValue::S(s) => CrewId::parse(s).ok(),
-                    _ => None,
-                });
+            let crew = item.get("crew_id").and_then(|v| match v {
+                serde_dynamo::AttributeValue::S(s) => CrewId::parse(s).ok(),
+                _ => None,
+            });
             if let Some(crew) = crew {
                 out.insert(crew, rec::load_count(&item));
             }
@@ -468,10 +466,7 @@ impl Idempotency for Aws {
                 {
                     Ok(out) => Ok(Some(out.attributes.map(from_sdk))),
                     Err(e) if is_condition_failed(&e) => Ok(None),
-                    Err(e) => Err(classify(
-                        &format!("claiming idempotency key in {table}"),
-                        e,
-                    )),
+                    Err(e) => Err(classify(&format!("claiming idempotency key in {table}"), e)),
                 }
             })
             .await?;
@@ -546,45 +541,67 @@ impl Idempotency for Aws {
         result: Option<&str>,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        // One conditional update on the way every job takes; the record is read only when the
+        // condition fails, to tell another payload (an error) from another owner (false).
+        let table = self.state_table();
         let (pk, sk) = rec::idem_key(key_);
         let now = Utc::now();
-        let in_progress_until = match self.get_state(pk, sk, "idempotency record").await? {
-            Some(item) => {
-                let r = rec::idem_from_item(&item)?;
-                if r.payload_hash != payload_hash {
-                    return Err(StoreError::Invalid(format!(
-                        "idempotency key {key_} is held for another payload"
-                    )));
-                }
-                if !completable_by(&r, owner, now) {
-                    return Ok(false);
-                }
-                r.in_progress_until
+        let mut update = String::from(
+            "SET #k = :key, #st = :done, payload_hash = :h, expires_at_ms = :e, #ttl = :t, #ow = :me, \
+             in_progress_until_ms = if_not_exists(in_progress_until_ms, :now)",
+        );
+        update.push_str(if result.is_some() {
+            ", #res = :r"
+        } else {
+            " REMOVE #res"
+        });
+        let written = retrying(|| async {
+            let mut req = self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .update_expression(&update)
+                .condition_expression(
+                    "attribute_not_exists(pk) OR (payload_hash = :h AND (#ow = :me OR (#st = :inprog AND in_progress_until_ms <= :now)))",
+                )
+                .expression_attribute_names("#k", "key")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_names("#ttl", rec::TTL_ATTR)
+                .expression_attribute_names("#ow", "owner")
+                .expression_attribute_names("#res", "result")
+                .expression_attribute_values(":key", s(key_))
+                .expression_attribute_values(":done", s(rec::idem_status_str(IdempotencyStatus::Completed)))
+                .expression_attribute_values(":h", s(payload_hash))
+                .expression_attribute_values(":e", n(expires_at.timestamp_millis()))
+                .expression_attribute_values(":t", n(expires_at.timestamp()))
+                .expression_attribute_values(":me", s(owner))
+                .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .expression_attribute_values(
+                    ":inprog",
+                    s(rec::idem_status_str(IdempotencyStatus::InProgress)),
+                );
+            if let Some(r) = result {
+                req = req.expression_attribute_values(":r", s(r));
             }
-            None => now,
-        };
-        let record = IdempotencyRecord {
-            key: key_.to_string(),
-            status: IdempotencyStatus::Completed,
-            payload_hash: payload_hash.to_string(),
-            result: result.map(str::to_string),
-            expires_at,
-            in_progress_until,
-            owner: Some(owner.to_string()),
-        };
-        self.put_state_if(
-            rec::idem_to_item(&record),
-            "attribute_not_exists(pk) OR (payload_hash = :h AND (#ow = :me OR (#st = :inprog AND in_progress_until_ms <= :now)))",
-            &[("#ow", "owner"), ("#st", "status")],
-            vec![
-                (":h", s(payload_hash)),
-                (":me", s(owner)),
-                (":now", n(now.timestamp_millis())),
-                (":inprog", s(rec::idem_status_str(IdempotencyStatus::InProgress))),
-            ],
-            "completing idempotency key",
-        )
-        .await
+            match req.send().await {
+                Ok(_) => Ok(true),
+                Err(e) if is_condition_failed(&e) => Ok(false),
+                Err(e) => Err(classify(&format!("completing idempotency key in {table}"), e)),
+            }
+        })
+        .await?;
+        if written {
+            return Ok(true);
+        }
+        match self.get_state(pk, sk, "idempotency record").await? {
+            Some(item) if rec::idem_from_item(&item)?.payload_hash != payload_hash => {
+                Err(StoreError::Invalid(format!(
+                    "idempotency key {key_} is held for another payload"
+                )))
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn release(&self, key_: &str, owner: &str) -> Result<(), StoreError> {
