@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::EmailAddress;
+use crate::zone::BusinessZone;
 
 /// Which storage and queue backend to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +136,10 @@ pub struct Settings {
     pub roster_year: Option<i32>,
     /// The auditor, copied on every crew statement. Env: `DISPATCH_AUDITOR_EMAIL`.
     pub auditor_email: Option<String>,
+    /// IANA time zone of the business (`America/Los_Angeles`): every time shown to people is
+    /// local to it, with its abbreviation, and so is "today" (the sweep, dates typed without a
+    /// year). Env: `DISPATCH_TIME_ZONE`.
+    pub time_zone: String,
     /// Per-vessel settings by vessel name: `[vessels."Sea Breeze"] crew_needed = 2`.
     pub vessels: std::collections::BTreeMap<String, VesselConfig>,
 }
@@ -170,6 +175,7 @@ impl Default for Settings {
             roster_file: None,
             roster_year: None,
             auditor_email: None,
+            time_zone: "UTC".into(),
             vessels: Default::default(),
         }
     }
@@ -223,6 +229,7 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("roster_file", FieldKind::Str),
     ("roster_year", FieldKind::Int),
     ("auditor_email", FieldKind::Str),
+    ("time_zone", FieldKind::Str),
 ];
 
 #[derive(Clone, Copy)]
@@ -365,6 +372,7 @@ impl Settings {
             message,
         };
         check_public_url(&self.public_url).map_err(|m| invalid("public_url", m))?;
+        BusinessZone::parse(&self.time_zone).map_err(|m| invalid("time_zone", m))?;
         check_header_text(&self.mail_from_name).map_err(|m| invalid("mail_from_name", m))?;
         check_link_key_ids(&self.link_keys).map_err(|m| invalid("link_keys", m))?;
         self.listen.parse::<SocketAddr>().map_err(|_| {
@@ -477,6 +485,11 @@ impl Settings {
         self.roster_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("availability.xlsx"))
+    }
+
+    /// The business's time zone (checked at load; UTC if it somehow does not parse).
+    pub fn zone(&self) -> BusinessZone {
+        BusinessZone::parse(&self.time_zone).unwrap_or_default()
     }
 
     /// The sweep's period (`None`: off).
@@ -710,6 +723,27 @@ mod tests {
         std::fs::write(&f, "[vessels.\"Sea Breeze\"]\ncrew_needed = -2\n").unwrap();
         let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
         assert!(e.contains("vessels.\"Sea Breeze\".crew_needed"), "{e}");
+    }
+
+    #[test]
+    fn time_zone_is_an_iana_name() {
+        let s = Settings::load_from(None, &[]).unwrap();
+        assert_eq!(s.time_zone, "UTC");
+        assert_eq!(s.zone().name(), "UTC");
+        let s = Settings::load_from(None, &env(&[("DISPATCH_TIME_ZONE", "America/Los_Angeles")])).unwrap();
+        assert_eq!(s.zone().name(), "America/Los_Angeles");
+        let e = Settings::load_from(None, &env(&[("DISPATCH_TIME_ZONE", "Pacific Time")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("time_zone") && e.contains("DISPATCH_TIME_ZONE") && e.contains("America/New_York"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("dispatch.toml");
+        std::fs::write(&f, "time_zone = \"Europe/Pariss\"\n").unwrap();
+        let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
+        assert!(e.contains("Europe/Pariss"), "{e}");
     }
 
     #[test]
