@@ -58,6 +58,27 @@ pub struct VesselConfig {
     pub crew_certifications: Vec<String>,
     /// Captains asked first for this vessel, in this order of preference among equals.
     pub preferred_captains: Vec<String>,
+    /// When crew report aboard, local time of the business (`HH:MM`, e.g. `08:30`): shown on the
+    /// crew page and in mails, and the start of the calendar entry (all day without it).
+    pub start_time: Option<String>,
+    /// How long a charter lasts, in hours, for the calendar entry (default 4).
+    pub duration_hours: Option<u32>,
+    /// Where crew meet, e.g. `Dock B, Harbor Marina slip 14`.
+    pub meeting_point: Option<String>,
+}
+
+impl VesselConfig {
+    /// The reporting time (`start_time`, checked at load).
+    pub fn start(&self) -> Option<chrono::NaiveTime> {
+        self.start_time
+            .as_deref()
+            .and_then(|t| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").ok())
+    }
+
+    /// How long the charter lasts (default 4 hours).
+    pub fn duration(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.duration_hours.unwrap_or(4).clamp(1, 24)))
+    }
 }
 
 /// All settings of crew-dispatch.
@@ -132,10 +153,14 @@ pub struct Settings {
     /// --file`); default `<data_dir>/availability.xlsx`. Env: `DISPATCH_ROSTER_FILE`.
     pub roster_file: Option<PathBuf>,
     /// Year of dates typed without one (`May 3`, `5/3`) in the availability sheet; default: the
-    /// current year. Env: `DISPATCH_ROSTER_YEAR`.
+    /// year the tab's other dates agree on, else the next occurrence from the business's today
+    /// (in December, `1/5` is next January). Env: `DISPATCH_ROSTER_YEAR`.
     pub roster_year: Option<i32>,
     /// The auditor, copied on every crew statement. Env: `DISPATCH_AUDITOR_EMAIL`.
     pub auditor_email: Option<String>,
+    /// The office's phone number, shown to crew on their page and in mails. Env:
+    /// `DISPATCH_OFFICE_PHONE`.
+    pub office_phone: Option<String>,
     /// IANA time zone of the business (`America/Los_Angeles`): every time shown to people is
     /// local to it, with its abbreviation, and so is "today" (the sweep, dates typed without a
     /// year). Env: `DISPATCH_TIME_ZONE`.
@@ -175,6 +200,7 @@ impl Default for Settings {
             roster_file: None,
             roster_year: None,
             auditor_email: None,
+            office_phone: None,
             time_zone: "UTC".into(),
             vessels: Default::default(),
         }
@@ -229,6 +255,7 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("roster_file", FieldKind::Str),
     ("roster_year", FieldKind::Int),
     ("auditor_email", FieldKind::Str),
+    ("office_phone", FieldKind::Str),
     ("time_zone", FieldKind::Str),
 ];
 
@@ -455,6 +482,27 @@ impl Settings {
                 "roster_sheet",
                 "must be `Folder/Name` or `id:<spreadsheet id>`".into(),
             ));
+        }
+        if let Some(p) = &self.office_phone {
+            check_header_text(p).map_err(|m| invalid("office_phone", m))?;
+        }
+        for (name, v) in &self.vessels {
+            if let Some(t) = &v.start_time {
+                if v.start().is_none() {
+                    return Err(ConfigError::Invalid {
+                        setting: "vessels",
+                        env: "(file only)".into(),
+                        message: format!("`vessels.\"{name}\".start_time` is `{t}`: give a local time as HH:MM, e.g. 08:30"),
+                    });
+                }
+            }
+            if v.duration_hours.is_some_and(|h| !(1..=24).contains(&h)) {
+                return Err(ConfigError::Invalid {
+                    setting: "vessels",
+                    env: "(file only)".into(),
+                    message: format!("`vessels.\"{name}\".duration_hours` must be between 1 and 24"),
+                });
+            }
         }
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "must not be empty".into()));
@@ -744,6 +792,22 @@ mod tests {
         std::fs::write(&f, "time_zone = \"Europe/Pariss\"\n").unwrap();
         let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
         assert!(e.contains("Europe/Pariss"), "{e}");
+    }
+
+    #[test]
+    fn vessels_carry_start_time_and_meeting_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("dispatch.toml");
+        std::fs::write(&f, "office_phone = \"+1 555 0100\"\n[vessels.\"Sea Breeze\"]\nstart_time = \"08:30\"\nmeeting_point = \"Dock B\"\n").unwrap();
+        let s = Settings::load_from(Some(&f), &[]).unwrap();
+        let v = &s.vessels["Sea Breeze"];
+        assert_eq!(v.start(), chrono::NaiveTime::from_hms_opt(8, 30, 0));
+        assert_eq!(v.meeting_point.as_deref(), Some("Dock B"));
+        assert_eq!(v.duration(), chrono::Duration::hours(4));
+        assert_eq!(s.office_phone.as_deref(), Some("+1 555 0100"));
+        std::fs::write(&f, "[vessels.\"Sea Breeze\"]\nstart_time = \"half past eight\"\n").unwrap();
+        let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
+        assert!(e.contains("vessels.\"Sea Breeze\".start_time") && e.contains("HH:MM"), "{e}");
     }
 
     #[test]
