@@ -39,6 +39,8 @@ const CASES: &[Case] = &[
     Case { name: "ops_email_bad", env: &[("DISPATCH_OPS_EMAILS", "ops@example.com, ops")], file: None, exit: 1, fragment: "setting `ops_emails`" },
     Case { name: "mail_from_bad", env: &[("DISPATCH_MAIL_FROM", "dispatch")], file: None, exit: 1, fragment: "setting `mail_from`" },
     Case { name: "roster_year_1800", env: &[("DISPATCH_ROSTER_YEAR", "1800")], file: None, exit: 1, fragment: "1800 is not a year between 2000 and 2100" },
+    Case { name: "time_zone_not_iana", env: &[("DISPATCH_TIME_ZONE", "Pacific Time")], file: None, exit: 1, fragment: "`Pacific Time` is not an IANA time zone name" },
+    Case { name: "vessel_start_time_words", env: &[], file: Some("[vessels.\"Sea Breeze\"]\nstart_time = \"half past eight\"\n"), exit: 1, fragment: "give a local time as HH:MM" },
     Case { name: "reports_folder_dotdot", env: &[("DISPATCH_REPORTS_FOLDER", "../../etc")], file: None, exit: 1, fragment: "must be a folder path" },
     Case { name: "stream_start_unknown", env: &[("DISPATCH_STREAM_START", "middle")], file: None, exit: 1, fragment: "DISPATCH_STREAM_START" },
     Case { name: "loose_permissions_maybe", env: &[("DISPATCH_GOOGLE_ALLOW_LOOSE_PERMISSIONS", "maybe")], file: None, exit: 1, fragment: "`maybe` is not true or false" },

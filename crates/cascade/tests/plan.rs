@@ -64,6 +64,9 @@ impl World {
                 Action::SendOffer { offer } => {
                     self.noted.insert(ids::sent(offer));
                 }
+                Action::Confirm { offer } => {
+                    self.noted.insert(dispatch_cascade::confirm::confirmed_id(offer));
+                }
                 Action::NoteClosed { offer } => {
                     if let Some(o) = self.offers.iter().find(|o| &o.offer_id == offer) {
                         self.noted.insert(ids::closed(o.status, offer));
