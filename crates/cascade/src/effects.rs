@@ -176,6 +176,20 @@ impl Cascade {
                 self.backend.holds.release(crew, *date, id).await?;
                 Ok(Applied::Done)
             }
+            Action::ReleaseStrayHold { crew, date } => {
+                // Read after the hold was seen: an accept puts hold and assignment in one
+                // transaction, so a member it just assigned shows here and keeps the hold.
+                let Some(c) = self.backend.charters.get(id).await? else {
+                    return Ok(Applied::Conflict);
+                };
+                if c.captain_assigned.as_ref() == Some(crew) || c.crew_assigned.contains(crew) {
+                    return Ok(Applied::Conflict);
+                }
+                if self.backend.holds.release(crew, *date, id).await? {
+                    tracing::info!(crew_id = %crew, "released the hold of a member no longer on the charter");
+                }
+                Ok(Applied::Done)
+            }
             Action::TellReleased { crew, date } => {
                 if let Some(m) = snap.member(crew).cloned().or(self.backend.roster.get(crew).await?) {
                     self.send_once(Mail {

@@ -16,6 +16,9 @@
 //!   conflict; [`answers`]: accept (one transaction) and decline, then reconcile.
 //! - [`sweep`]: reconciles every unsettled charter in the horizon, through the date index.
 //! - [`tokens`]: magic-link tokens (HMAC-SHA256, key id, scope, expiry, rotation).
+//! - [`overview`]: pure — what ops see of a charter (names, crew needed, whom we wait on, why it
+//!   needs attention), for `charter list`/`show` and the ops board.
+//! - [`ops`]: the ops commands (assign, unassign, cancel, reoffer), each a step and a reconcile.
 //! - [`jobs`]: the `cascade` queue's handlers — every kind is "reconcile this charter".
 //! - [`web`]: the crew page (axum): a member's offers, assignments and availability; Accept and
 //!   Decline as POSTs that work once.
@@ -26,6 +29,8 @@ pub mod answers;
 pub mod effects;
 pub mod engine;
 pub mod jobs;
+pub mod ops;
+pub mod overview;
 pub mod plan;
 pub mod reconcile;
 pub mod sweep;
