@@ -125,7 +125,12 @@ impl Cascade {
                     self.send_once(self.ops_mail(
                         format!("mail#conflict#{id}#{crew}"),
                         format!("Needs attention: {} on {} double-booked", c.vessel_name, c.charter_date),
-                        format!("Charter {id} ({} on {}): {text}.\n", c.vessel_name, c.charter_date),
+                        format!(
+                            "Charter {id} ({} on {}): {text}.\n\nOps board (the next 30 days): {}\n",
+                            c.vessel_name,
+                            c.charter_date,
+                            self.ops_link(self.now())
+                        ),
                     ))
                     .await?;
                 }
@@ -390,10 +395,11 @@ impl Cascade {
                 format!("mail#escalate#{id}#{}#{attempts}", plan::role_key(role)),
                 format!("Needs attention: {} on {} has no {role}", c.vessel_name, c.charter_date),
                 format!(
-                    "Charter {id} ({} on {}): {text}.\n\nWhat you can do:\n  dispatch charter show {id}\n  dispatch charter assign {id} --{} MEMBER\n  dispatch charter reoffer {id} [--include MEMBER...]\n  dispatch charter cancel {id}\n",
+                    "Charter {id} ({} on {}): {text}.\n\nWhat you can do:\n  dispatch charter show {id}\n  dispatch charter assign {id} --{} MEMBER\n  dispatch charter reoffer {id} [--include MEMBER...]\n  dispatch charter cancel {id}\n\nOps board (the next 30 days): {}\n",
                     c.vessel_name,
                     c.charter_date,
                     if role == Role::Captain { "captain" } else { "crew" },
+                    self.ops_link(self.now()),
                 ),
             ))
             .await?;

@@ -19,6 +19,7 @@
 //! - [`overview`]: pure — what ops see of a charter (names, crew needed, whom we wait on, why it
 //!   needs attention), for `charter list`/`show` and the ops board.
 //! - [`ops`]: the ops commands (assign, unassign, cancel, reoffer), each a step and a reconcile.
+//! - [`ops_board`]: the read-only ops board page (`GET /ops/{token}`, links of scope `ops`).
 //! - [`jobs`]: the `cascade` queue's handlers — every kind is "reconcile this charter".
 //! - [`web`]: the crew page (axum): a member's offers, assignments and availability; Accept and
 //!   Decline as POSTs that work once.
@@ -30,6 +31,7 @@ pub mod effects;
 pub mod engine;
 pub mod jobs;
 pub mod ops;
+pub mod ops_board;
 pub mod overview;
 pub mod plan;
 pub mod reconcile;
