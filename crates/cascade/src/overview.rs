@@ -178,7 +178,8 @@ const OVERVIEW_CONCURRENCY: usize = 8;
 impl Cascade {
     /// The overview of one charter, read now (`None` if there is no such charter).
     pub async fn overview(&self, id: &CharterId) -> Result<Option<Overview>, CascadeError> {
-        let snap = self.read(id, None).await?;
+        let roster = self.backend.roster.list().await?.items;
+        let snap = self.read_with(id, None, Some(&roster)).await?;
         Ok(overview(&self.state(&snap)))
     }
 

@@ -273,8 +273,8 @@ impl Cascade {
             .as_ref()
             .is_some_and(|c| !matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed));
         let roster = match (open, roster) {
-            (false, _) => Vec::new(),
-            (true, Some(r)) => r.to_vec(),
+            (_, Some(r)) => r.to_vec(),
+            (false, None) => Vec::new(),
             (true, None) => b.roster.list().await?.items,
         };
         let date = charter
