@@ -63,6 +63,8 @@ async fn burst(n: usize) -> (f64, f64) {
             from_name: "Dispatch".into(),
             ops: vec![],
             vessels: Default::default(),
+            zone: Default::default(),
+            office_phone: None,
         },
         idem: Default::default(),
         clock: Arc::new(dispatch_core::clock::SystemClock),

@@ -121,6 +121,8 @@ pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cas
             .map(|e| EmailAddress::parse(e))
             .collect::<Result<_, _>>()?,
         vessels: settings.vessels.clone().into_iter().collect(),
+        zone: settings.zone(),
+        office_phone: settings.office_phone.clone(),
     };
     Ok(Arc::new(Cascade {
         backend: backend.clone(),
@@ -267,7 +269,6 @@ pub fn month_context(
             settings.data_dir.join("outbox"),
         ))),
     };
-    let this_year = chrono::Datelike::year(&chrono::Utc::now());
     Ok(Arc::new(crate::month::MonthContext {
         backend: backend.clone(),
         files,
@@ -286,7 +287,8 @@ pub fn month_context(
             .iter()
             .map(|e| EmailAddress::parse(e))
             .collect::<Result<_, _>>()?,
-        roster_year: settings.roster_year.unwrap_or(this_year),
+        roster_year: settings.roster_year,
+        zone: settings.zone(),
         idem: IdempotencyConfig::default(),
     }))
 }

@@ -117,21 +117,10 @@ pub async fn run_story(
     outbox: &dispatch_mailer::Outbox,
     base: &str,
     deadline: Duration,
+    all: &[dispatch_core::domain::Charter],
 ) -> anyhow::Result<()> {
     let end = tokio::time::Instant::now() + deadline;
     let mut answered: HashSet<String> = HashSet::new();
-    let charters = backend
-        .charters
-        .in_month(dispatch_core::domain::Month::parse("2024-05")?)
-        .await?
-        .items;
-    let mut june = backend
-        .charters
-        .in_month(dispatch_core::domain::Month::parse("2024-06")?)
-        .await?
-        .items;
-    let mut all = charters;
-    all.append(&mut june);
     loop {
         // Stream → jobs → cascade, until quiet.
         consumer.rebalance().await?;
@@ -168,7 +157,7 @@ pub async fn run_story(
                 .strip_prefix("mail_offer_")
                 .map(|r| r.chars().take(36).collect::<String>())
                 .unwrap_or_default();
-            let Some(offer) = find_offer(backend, &all, &page, &offer_id).await? else {
+            let Some(offer) = find_offer(backend, all, &page, &offer_id).await? else {
                 answered.insert(name);
                 continue;
             };
@@ -192,7 +181,7 @@ pub async fn run_story(
             }
         }
         let mut settled = true;
-        for c in &all {
+        for c in all {
             let now = backend
                 .charters
                 .get(&c.charter_id)
@@ -241,4 +230,138 @@ async fn find_offer(
         }
     }
     Ok(None)
+}
+
+/// The sample season moved to the demo's own day: the cascade's charters upcoming (the first
+/// two days from today, the rest keeping their spacing), the members' available dates moved
+/// with them, and a copy of the charters in the month just ended, already sailed with captain
+/// and crew, for the month-end report and statements. Pure: the same day gives the same data.
+pub mod season {
+    use chrono::{Duration, NaiveDate};
+    use dispatch_core::domain::{Charter, CharterDate, CharterId, CharterStatus, CrewMember, Month};
+
+    /// The sample data's first charter date: the anchor that moves to `today + LEAD_DAYS`.
+    pub const SAMPLE_FIRST: (i32, u32, u32) = (2024, 5, 3);
+    /// Days from the demo's day to its first charter.
+    pub const LEAD_DAYS: i64 = 2;
+
+    fn sample_first() -> NaiveDate {
+        NaiveDate::from_ymd_opt(SAMPLE_FIRST.0, SAMPLE_FIRST.1, SAMPLE_FIRST.2).unwrap_or_default()
+    }
+
+    /// How far the sample dates move.
+    pub fn shift(today: CharterDate) -> Duration {
+        today.naive() + Duration::days(LEAD_DAYS) - sample_first()
+    }
+
+    /// The month before today's.
+    pub fn month_just_ended(today: CharterDate) -> Month {
+        today.month().previous()
+    }
+
+    fn moved(d: CharterDate, by: Duration) -> CharterDate {
+        CharterDate::from_naive(d.naive() + by)
+    }
+
+    /// The cascade's charters, upcoming.
+    pub fn upcoming(samples: &[Charter], today: CharterDate) -> Vec<Charter> {
+        let by = shift(today);
+        samples
+            .iter()
+            .map(|c| Charter {
+                charter_date: moved(c.charter_date, by),
+                ..c.clone()
+            })
+            .collect()
+    }
+
+    /// Members with their available dates moved like the charters.
+    pub fn roster(samples: &[CrewMember], today: CharterDate) -> Vec<CrewMember> {
+        let by = shift(today);
+        samples
+            .iter()
+            .map(|m| CrewMember {
+                available_dates: m.available_dates.iter().map(|d| moved(*d, by)).collect(),
+                ..m.clone()
+            })
+            .collect()
+    }
+
+    /// A stable id for the month-end copy of a sample charter.
+    fn copy_id(c: &CharterId) -> Option<CharterId> {
+        let u = uuid::Uuid::parse_str(c.as_str()).ok()?;
+        let mut b = (u.as_u128() ^ 0x6d6f_6e74_685f_656e_645f_636f_7079_0000).to_be_bytes();
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        CharterId::parse(&uuid::Uuid::from_bytes(b).to_string()).ok()
+    }
+
+    /// The sample charters again in the month just ended, sailed (`completed`) with a captain
+    /// and crew from the roster taken in turn, for the month-end report and statements.
+    pub fn month_end(samples: &[Charter], roster: &[CrewMember], today: CharterDate) -> Vec<Charter> {
+        let month = month_just_ended(today);
+        let first = month.first_day();
+        let last = month.days().last().map(|d| d.naive()).unwrap_or(first);
+        let captains: Vec<&CrewMember> = roster.iter().filter(|m| m.active && m.captain_certified).collect();
+        let mut out = Vec::new();
+        for (i, c) in samples.iter().enumerate() {
+            let Some(id) = copy_id(&c.charter_id) else { continue };
+            let offset = c.charter_date.naive() - NaiveDate::from_ymd_opt(SAMPLE_FIRST.0, SAMPLE_FIRST.1, 1).unwrap_or_default();
+            let date = (first + offset).min(last);
+            let Some(captain) = captains.get(i % captains.len().max(1)) else { continue };
+            let needed = dispatch_cascade::engine::crew_needed(c, None) as usize;
+            let crew = roster
+                .iter()
+                .filter(|m| m.active && m.crew_id != captain.crew_id && m.certifications.contains("deckhand"))
+                .cycle()
+                .skip(i)
+                .take(needed)
+                .map(|m| m.crew_id.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            out.push(Charter {
+                charter_id: id,
+                created_at: format!("{}T09:00:00.000Z", (first - Duration::days(20)).format("%Y-%m-%d")),
+                charter_date: CharterDate::from_naive(date),
+                captain_assigned: Some(captain.crew_id.clone()),
+                crew_assigned: crew,
+                status: CharterStatus::Completed,
+                ..c.clone()
+            });
+        }
+        out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn samples() -> (Vec<Charter>, Vec<CrewMember>) {
+            let c = crate::import::charters_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(include_str!("../samples/charters.json")).unwrap());
+            let r = crate::import::members_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(include_str!("../samples/roster.json")).unwrap());
+            (c.good, r.good)
+        }
+
+        #[test]
+        fn the_season_is_dated_from_the_demo_day() {
+            let (charters, roster) = samples();
+            let today = CharterDate::parse("2026-12-01").unwrap();
+            let up = upcoming(&charters, today);
+            assert!(up.iter().all(|c| c.charter_date > today), "every cascade charter is upcoming");
+            assert_eq!(up.iter().map(|c| c.charter_date).min().unwrap().to_string(), "2026-12-03");
+            assert!(up.iter().all(|c| (c.charter_date.naive() - today.naive()).num_days() < 61), "inside the sweep horizon");
+            let moved = roster(&roster, today);
+            for c in &up {
+                assert!(moved.iter().any(|m| m.is_available(c.charter_date)), "someone is available on {}", c.charter_date);
+            }
+            let ended = month_end(&charters, &roster, today);
+            assert_eq!(ended.len(), charters.len());
+            assert!(ended.iter().all(|c| c.charter_date.month().to_string() == "2026-11"));
+            assert!(ended.iter().all(|c| c.status == CharterStatus::Completed && c.captain_assigned.is_some() && !c.crew_assigned.is_empty()));
+            assert!(ended.iter().all(|c| !charters.iter().any(|s| s.charter_id == c.charter_id)), "copies have their own ids");
+            assert_eq!(month_end(&charters, &roster, today), ended, "the same day gives the same data");
+            assert_eq!(month_just_ended(CharterDate::parse("2027-01-15").unwrap()).to_string(), "2026-12");
+        }
+    }
 }

@@ -244,3 +244,26 @@ fn every_schedule_sends_a_job_this_build_runs_and_the_sweep_runs_each_minute() {
         .iter()
         .any(|(_, p)| p["Target"]["Input"].as_str().unwrap().contains("\"kind\":\"sweep\"")));
 }
+
+#[test]
+fn reminders_run_hourly_on_the_cascade_queue_and_every_function_knows_the_time_zone() {
+    let t = template();
+    let schedules = resources(&t, "AWS::Scheduler::Schedule");
+    let (name, props) = schedules
+        .iter()
+        .find(|(_, p)| p["Target"]["Input"].as_str().unwrap().contains("\"kind\":\"reminders\""))
+        .expect("a schedule sends the reminders job");
+    assert_eq!(props["ScheduleExpression"], "rate(1 hour)", "{name}");
+    assert_eq!(props["Target"]["Arn"]["Fn::GetAtt"][0], "CascadeQueue", "{name}");
+    let body = props["Target"]["Input"].as_str().unwrap().replace("<aws.scheduler.scheduled-time>", "2026-12-01T10:00:00Z");
+    let job = dispatch_core::domain::JobEnvelope::parse(&body).unwrap();
+    assert_eq!(job.kind, dispatch_core::domain::JobKind::Reminders);
+    let functions = resources(&t, "AWS::Lambda::Function");
+    assert!(functions.len() >= 3);
+    for (name, f) in &functions {
+        assert_eq!(
+            f["Environment"]["Variables"]["DISPATCH_TIME_ZONE"]["Ref"], "BusinessTimezone",
+            "{name} reads the business's time zone"
+        );
+    }
+}

@@ -238,6 +238,8 @@ mod function_url {
                 from_name: "D".into(),
                 ops: vec![],
                 vessels: HashMap::new(),
+                zone: Default::default(),
+                office_phone: None,
             },
             idem: IdempotencyConfig::default(),
             clock: Arc::new(dispatch_core::clock::SystemClock),

@@ -80,7 +80,8 @@ pub async fn month_world(world: &common::World) -> Month5 {
         from_name: "JADA Crew Office".into(),
         auditor: Some(email("auditor@example.com")),
         ops: vec![email("ops@example.com"), email("owner@example.com")],
-        roster_year: 2024,
+        roster_year: Some(2024),
+        zone: Default::default(),
         idem: IdempotencyConfig::default(),
     });
     Month5 { ctx, dir }

@@ -11,13 +11,11 @@ use dispatch_core::config::BackendKind;
 use dispatch_core::domain::ThreadKind;
 use dispatch_core::Backend;
 
+use crate::demo::season;
 use crate::import;
 
 const SAMPLE_CHARTERS: &str = include_str!("../../samples/charters.json");
 const SAMPLE_ROSTER: &str = include_str!("../../samples/roster.json");
-
-/// The month of the sample charters: its report and statements close the demo.
-const DEMO_MONTH: &str = "2024-05";
 
 /// Offers lapse after this many seconds in the demo, so lapses happen while you watch.
 const DEMO_OFFER_TIMEOUT_SECS: u64 = 3;
@@ -37,7 +35,6 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
     if settings.ops_emails.is_empty() {
         settings.ops_emails = vec!["ops@charter.example.com".into()];
     }
-    settings.roster_year = Some(2024); // the sample season
     if settings.auditor_email.is_none() {
         settings.auditor_email = Some("auditor@charter.example.com".into());
     }
@@ -67,11 +64,15 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
         "sample roster has bad rows: {:?}",
         roster.bad
     );
+    // The sample season is dated from today (the business's today): its charters upcoming,
+    // the month-end part on the month just ended.
+    let today = settings.zone().today(chrono::Utc::now());
+    let members = season::roster(&roster.good, today);
     // The roster arrives the way the ops team keeps it: an availability workbook, synced.
     let sheet = settings.roster_path();
     let bytes = dispatch_reporting::sheet::sample::sample_availability_workbook(
-        &roster.good,
-        "JADA crew availability — season 2024",
+        &members,
+        &format!("JADA crew availability — from {}", dispatch_core::zone::format_date(today)),
     )?;
     crate::month::files::write_atomic(&sheet, &bytes)?;
     let ctx = crate::app::month_context(&settings, &backend)?;
@@ -80,14 +81,28 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
         .context("syncing the sample availability workbook")?;
     anyhow::ensure!(synced.problems.is_empty(), "sample workbook: {synced}");
     println!("{synced}");
-    let charters = import::charters_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(
+    let samples = import::charters_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(
         SAMPLE_CHARTERS,
     )?);
     anyhow::ensure!(
-        charters.bad.is_empty(),
+        samples.bad.is_empty(),
         "sample charters have bad rows: {:?}",
-        charters.bad
+        samples.bad
     );
+    let upcoming = season::upcoming(&samples.good, today);
+    let ended = season::month_end(&samples.good, &members, today);
+    let month = season::month_just_ended(today);
+    println!(
+        "sample season from {}: {} upcoming charters, {} sailed in {}",
+        dispatch_core::zone::format_date(today),
+        upcoming.len(),
+        ended.len(),
+        month.title()
+    );
+    let charters = import::Parsed {
+        good: upcoming.iter().chain(ended.iter()).cloned().collect(),
+        bad: vec![],
+    };
     let (new, existing) = super::charters::store_charters(&backend, &charters).await?;
     println!("stored {new} new charters ({existing} were already there)");
 
@@ -110,12 +125,13 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
         &outbox,
         &settings.public_url,
         Duration::from_secs(90),
+        &upcoming,
     )
     .await?;
     // Its leases released and its heartbeat row removed (the serving consumer below is another).
     consumer.stop().await;
-    summary(&backend, &charters.good).await?;
-    month_end(&settings, &backend).await?;
+    summary(&backend, &upcoming).await?;
+    month_end(&settings, &backend, month).await?;
     println!(
         "\nmail: {} files in {}",
         outbox.files().len(),
@@ -157,10 +173,13 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
     Ok(ExitCode::SUCCESS)
 }
 
-/// The month-end paperwork for the sample month: the revenue workbook into the `drive/` folder,
+/// The month-end paperwork for the month just ended: the revenue workbook into the `drive/` folder,
 /// each member's statement into the outbox (once: a second demo run sends none again).
-async fn month_end(settings: &dispatch_core::Settings, backend: &Backend) -> anyhow::Result<()> {
-    let month = dispatch_core::domain::Month::parse(DEMO_MONTH)?;
+async fn month_end(
+    settings: &dispatch_core::Settings,
+    backend: &Backend,
+    month: dispatch_core::domain::Month,
+) -> anyhow::Result<()> {
     let ctx = crate::app::month_context(settings, backend)?;
     println!("\nmonth end for {}:", month.title());
     let report = crate::month::report::run_report(&ctx, month, &mut |_| {})

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use dispatch_core::domain::{CharterDate, CharterId};
+use dispatch_core::domain::CharterId;
 use dispatch_core::{Backend, Settings};
 
 pub async fn run(
@@ -15,7 +15,7 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let cascade = crate::app::cascade(settings, backend)?;
     if all {
-        let today = CharterDate::from_naive(chrono::Utc::now().date_naive());
+        let today = cascade.today();
         let r = cascade
             .sweep(today, dispatch_cascade::jobs::SWEEP_DAYS)
             .await

@@ -88,7 +88,9 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Sweeps at once, then every `every`, until stopped: the net under every lapse timer and message.
+/// Sweeps at once, then every `every`, until stopped: the net under every lapse timer and
+/// message; each pass also sends the day-before reminders that are due (once per member and
+/// charter, so running every minute sends nothing twice).
 async fn sweep_every(
     cascade: std::sync::Arc<dispatch_cascade::Cascade>,
     every: std::time::Duration,
@@ -101,13 +103,19 @@ async fn sweep_every(
             _ = ticker.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let today = dispatch_core::domain::CharterDate::from_naive(chrono::Utc::now().date_naive());
+        let today = cascade.today();
         let sweep = cascade.sweep(today, dispatch_cascade::jobs::SWEEP_DAYS);
         tokio::select! {
             r = sweep => match r {
                 Ok(r) if r.moved > 0 || r.failed > 0 => tracing::info!(charters = r.charters, reconciled = r.reconciled, moved = r.moved, failed = r.failed, "sweep done"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "sweep failed; trying again next period"),
+            },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        tokio::select! {
+            r = cascade.send_reminders(chrono::Utc::now()) => if let Err(e) = r {
+                tracing::warn!(error = %e, "reminders failed; trying again next period");
             },
             _ = stop.wait_for(|s| *s) => return,
         }

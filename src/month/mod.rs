@@ -41,8 +41,12 @@ pub struct MonthContext {
     pub auditor: Option<EmailAddress>,
     /// Reports are shared with these.
     pub ops: Vec<EmailAddress>,
-    /// Year of dates typed without one in the availability sheet.
-    pub roster_year: i32,
+    /// Year of dates typed without one in the availability sheet (the `roster_year` setting);
+    /// `None`: the next occurrence from the business's today, or the year the tab's other dates
+    /// agree on.
+    pub roster_year: Option<i32>,
+    /// The business's time zone ("today", times in mails).
+    pub zone: dispatch_core::zone::BusinessZone,
     pub idem: IdempotencyConfig,
 }
 

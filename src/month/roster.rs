@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use dispatch_google::drive::SPREADSHEET_MIME;
 use dispatch_google::sheets::{SheetsClient, TabValues};
+use dispatch_reporting::sheet::dates::YearRule;
 use dispatch_reporting::sheet::roster::{plan, read_sheet, CellProblem};
 use dispatch_reporting::sheet::{tabs_from_xlsx, Tab};
 
@@ -157,7 +158,11 @@ pub async fn sync(ctx: &MonthContext, file: Option<PathBuf>) -> Result<SyncRepor
         .list()
         .await
         .map_err(MonthError::store("reading crew-roster"))?;
-    let sheet = read_sheet(&tabs, ctx.roster_year);
+    let rule = match ctx.roster_year {
+        Some(y) => YearRule::Season(y),
+        None => YearRule::NextFrom(ctx.zone.today(chrono::Utc::now()).naive()),
+    };
+    let sheet = read_sheet(&tabs, rule);
     let mut plan = plan(sheet, &existing.items);
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     for m in &mut plan.to_write {

@@ -243,6 +243,8 @@ pub fn cascade_with(
             from_name: "Dispatch".into(),
             ops: vec![EmailAddress::parse("ops@example.com").unwrap()],
             vessels: Default::default(),
+            zone: Default::default(),
+            office_phone: None,
         },
         idem: dispatch_core::idempotency::IdempotencyConfig::default(),
         clock,

@@ -11,6 +11,7 @@ use dispatch_core::ports::{AcceptOutcome, AcceptRequest, OfferTransition, OutMes
 use dispatch_mailer::Mail;
 
 use crate::effects::entry;
+use crate::words::{first_name, role_word, CharterFacts};
 use crate::plan::ids;
 use crate::reconcile::{Cascade, CascadeError};
 use crate::tokens::{Scope, TokenError};
@@ -47,16 +48,21 @@ impl Cascade {
         format!("{}/o/{token}", self.cfg.public_url.trim_end_matches('/'))
     }
 
-    pub(crate) fn offer_mail(&self, c: &Charter, offer: &Offer, m: &CrewMember) -> Mail {
+    pub(crate) fn offer_mail(&self, c: &Charter, offer: &Offer, m: &CrewMember, facts: &CharterFacts) -> Mail {
         let link = self.offer_link(offer, self.now());
+        let office = self
+            .cfg
+            .office_phone
+            .as_ref()
+            .map(|p| format!("Questions? Call the office: {p}\n"))
+            .unwrap_or_default();
         let text = format!(
-            "Hi {},\n\nYou are offered the {} slot on {} aboard {} ({} guests).\n\nAccept or decline here (the offer lapses {}):\n{link}\n\nThis link is personal: please do not forward it.\n",
-            m.name,
-            offer.role,
-            c.charter_date,
-            c.vessel_name,
-            c.guest_count,
-            offer.expires_at.format("%Y-%m-%d %H:%M UTC")
+            "Hi {},\n\nYou are offered the {} place for {}.\n\n{}\nAccept or decline here (the offer lapses {}):\n{link}\n\n{office}This link is personal: please do not forward it.\n",
+            first_name(&m.name),
+            role_word(offer.role).to_lowercase(),
+            facts.title(),
+            facts.mail_lines(offer.role),
+            self.cfg.zone.format_time(offer.expires_at),
         );
         Mail {
             key: format!("mail#offer#{}", offer.offer_id),
@@ -64,7 +70,7 @@ impl Cascade {
             from: self.cfg.from.clone(),
             to: vec![m.email.clone()],
             cc: vec![],
-            subject: format!("Charter offer: {} on {}", c.vessel_name, c.charter_date),
+            subject: format!("Charter offer: {} on {}", c.vessel_name, facts.date),
             text,
             attachments: vec![],
         }
@@ -134,7 +140,39 @@ impl Cascade {
             AcceptOutcome::CharterClosed => Answer::CharterClosed,
         };
         self.follow_up(offer).await;
+        if matches!(answer, Answer::Accepted { .. }) {
+            self.withdraw_same_day(offer).await;
+        }
         Ok(answer)
+    }
+
+    /// The member is now booked that day: their open offers for other charters on the same
+    /// date are withdrawn at once (a reconcile of each of those charters revokes them),
+    /// instead of staying open until they lapse. A failure here is healed by the sweep.
+    async fn withdraw_same_day(&self, accepted: &Offer) {
+        let offers = match self.backend.offers.for_crew(&accepted.crew_id).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(crew_id = %accepted.crew_id, error = %e, "could not read the member's other offers; the sweep withdraws them");
+                return;
+            }
+        };
+        let mut others: Vec<_> = offers
+            .iter()
+            .filter(|o| {
+                o.status == OfferStatus::Open
+                    && o.charter_date == accepted.charter_date
+                    && o.charter_id != accepted.charter_id
+            })
+            .map(|o| o.charter_id.clone())
+            .collect();
+        others.sort();
+        others.dedup();
+        for other in others {
+            if let Err(e) = self.reconcile(&other).await {
+                tracing::warn!(charter_id = %other, error = %e, "could not withdraw a same-day offer now; the sweep will");
+            }
+        }
     }
 
     /// The member declines an offer; the next candidate is asked.

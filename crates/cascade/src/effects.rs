@@ -2,7 +2,7 @@
 //! claim of their key, thread entries with fixed ids and times), so doing it again after a crash,
 //! or twice at once, changes nothing more.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use dispatch_core::domain::{
     CharterId, CharterStatus, CrewId, JobEnvelope, JobKind, Offer, OfferId, OfferStatus, Role,
     ThreadEntry, ThreadKind,
@@ -80,6 +80,12 @@ impl Cascade {
                 }
             }
             Action::SendOffer { offer } => self.send_offer(snap, offer).await,
+            Action::Confirm { offer } => {
+                let Some(o) = snap.offer(offer) else {
+                    return Ok(Applied::Conflict);
+                };
+                self.confirm(snap, o).await
+            }
             Action::NoteClosed { offer } => {
                 let Some(o) = snap.offer(offer) else {
                     return Ok(Applied::Conflict);
@@ -203,8 +209,8 @@ impl Cascade {
                         from: self.cfg.from.clone(),
                         to: vec![m.email.clone()],
                         cc: vec![],
-                        subject: format!("Charter cancelled: {date}"),
-                        text: format!("Hi {},\n\nThe charter on {date} you were confirmed for is cancelled. You are free that day.\n", m.name),
+                        subject: format!("Charter cancelled: {}{}", dispatch_core::zone::format_date(*date), snap.charter.as_ref().map(|c| format!(" aboard {}", c.vessel_name)).unwrap_or_default()),
+                        text: format!("Hi {},\n\nThe charter on {}{} you were confirmed for is cancelled. You are free that day.\n", m.name, dispatch_core::zone::format_date_long(*date), snap.charter.as_ref().map(|c| format!(" aboard {}", c.vessel_name)).unwrap_or_default()),
                         attachments: vec![],
                     })
                     .await?;
@@ -311,11 +317,14 @@ impl Cascade {
             .map(|m| m.name.clone())
             .unwrap_or_else(|| o.crew_id.to_string());
         match &member {
-            Some(m) => self.send_once(self.offer_mail(c, &o, m)).await?,
+            Some(m) => {
+                let facts = self.facts(c, &m.crew_id).await?;
+                self.send_once(self.offer_mail(c, &o, m, &facts)).await?
+            }
             None => tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent"),
         }
         self.schedule_timeout(&o, 0).await?;
-        let lapses = o.expires_at.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let lapses = self.cfg.zone.format_time(o.expires_at);
         self.note(entry(id, ids::sent(&o.offer_id), o.created_at, ThreadKind::OfferSent, Some(&o.crew_id), format!("{} offered to {name}; lapses {lapses}", o.role)))
             .await?;
         metrics::incr(Counter::OffersSent);

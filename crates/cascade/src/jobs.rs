@@ -67,11 +67,15 @@ impl CascadeJobs {
     async fn run(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
         let c = &self.0;
         if job.kind == JobKind::Sweep {
-            let today = CharterDate::from_naive(c.now().date_naive());
+            let today = c.today();
             let r = c.sweep(today, SWEEP_DAYS).await.map_err(job_error)?;
             return Ok(serde_json::json!({
                 "charters": r.charters, "reconciled": r.reconciled, "moved": r.moved, "failed": r.failed
             }));
+        }
+        if job.kind == JobKind::Reminders {
+            let sent = c.send_reminders(c.now()).await.map_err(job_error)?;
+            return Ok(serde_json::json!({ "reminders": sent }));
         }
         let charter = field(job, "charter_id", CharterId::parse)?;
         match job.kind {
@@ -150,6 +154,7 @@ pub fn register(registry: Registry, cascade: Arc<Cascade>) -> Registry {
         JobKind::OfferTimeout,
         JobKind::Reconcile,
         JobKind::Sweep,
+        JobKind::Reminders,
     ]
     .into_iter()
     .fold(registry, |r, k| r.with(k, h.clone()))

@@ -21,14 +21,21 @@
 //! - [`ops`]: the ops commands (assign, unassign, cancel, reoffer), each a step and a reconcile.
 //! - [`ops_board`]: the read-only ops board page (`GET /ops/{token}`, links of scope `ops`).
 //! - [`jobs`]: the `cascade` queue's handlers — every kind is "reconcile this charter".
-//! - [`web`]: the crew page (axum): a member's offers, assignments and availability; Accept and
-//!   Decline as POSTs that work once.
+//! - [`web`]: the crew page (axum): the offer from the mail first and alone, then the member's
+//!   other offers, upcoming charters (sorted, with start time, meeting point and who is aboard)
+//!   and availability; Accept and Decline as POSTs that work once; the calendar feed.
+//! - [`words`]: a charter as crew read it (weekday, local start time, plain role words), shared
+//!   by the page, the mails and [`ics`] (RFC 5545 calendar entries).
+//! - [`confirm`]: the confirmation mail with its `.ics` and lasting page link, and the reminder
+//!   the day before (the `reminders` job).
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod answers;
+pub mod confirm;
 pub mod effects;
 pub mod engine;
+pub mod ics;
 pub mod jobs;
 pub mod ops;
 pub mod ops_board;
@@ -38,6 +45,8 @@ pub mod reconcile;
 pub mod sweep;
 pub mod tokens;
 pub mod web;
+mod page;
+pub mod words;
 
 pub use answers::Answer;
 pub use plan::offer_id_for;

@@ -91,6 +91,9 @@ pub enum Action {
     SendOffer { offer: OfferId },
     /// Write the missing thread entry of a closed offer (`<status>-<id>`).
     NoteClosed { offer: OfferId },
+    /// Mail the member of an accepted offer their confirmation (with a calendar entry), then
+    /// note it (`confirmed-<id>`).
+    Confirm { offer: OfferId },
     /// Take the crew-day hold of a member assigned outside the cascade.
     TakeHold { crew: CrewId },
     /// An assigned member holds that day for another charter: note it and tell ops, once.
@@ -371,6 +374,23 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
             crew: m.clone(),
             date: c.charter_date,
         });
+    }
+
+    // Confirmations of accepted offers whose member is still aboard (not for past charters).
+    let yesterday = (s.now - chrono::Duration::days(1)).date_naive();
+    for o in s.offers.iter().filter(|o| o.status == OfferStatus::Accepted) {
+        let aboard = match o.role {
+            Role::Captain => c.captain_assigned.as_ref() == Some(&o.crew_id),
+            Role::Crew { .. } => c.crew_assigned.contains(&o.crew_id),
+        };
+        if aboard
+            && c.charter_date.naive() >= yesterday
+            && !s.noted.contains(&crate::confirm::confirmed_id(&o.offer_id))
+        {
+            out.push(Action::Confirm {
+                offer: o.offer_id.clone(),
+            });
+        }
     }
 
     let (open_slots, filled_slots) = slots(s, c);

@@ -41,6 +41,10 @@ pub struct CascadeSettings {
     pub ops: Vec<EmailAddress>,
     /// Per-vessel config by vessel name.
     pub vessels: HashMap<String, VesselConfig>,
+    /// The business's time zone: times in mails and on the crew page, and "today".
+    pub zone: dispatch_core::zone::BusinessZone,
+    /// The office's phone number, for crew.
+    pub office_phone: Option<String>,
 }
 
 /// A cascade step failed.
@@ -151,6 +155,11 @@ const MAX_PASSES: usize = 5;
 impl Cascade {
     pub(crate) fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// The business's today.
+    pub fn today(&self) -> dispatch_core::domain::CharterDate {
+        self.cfg.zone.today(self.now())
     }
 
     pub(crate) fn vessel(&self, c: &Charter) -> Option<&VesselConfig> {

@@ -1,8 +1,10 @@
 //! The crew page (axum). No JavaScript; readable on a phone.
 //!
-//! - `GET /o/{token}` and `GET /p/{token}`: the member's page — open offers with Accept and Decline
-//!   buttons, upcoming assignments, available dates. GET and HEAD never change anything (mail
+//! - `GET /o/{token}` and `GET /p/{token}`: the member's page ([`crate::page`]) — the offer of
+//!   the link first and alone, with Accept and Decline, then the other open offers, upcoming
+//!   charters, withdrawn offers, available dates. GET and HEAD never change anything (mail
 //!   scanners fetch links before the person sees them).
+//! - `GET /c/{token}.ics`: the member's calendar feed (RFC 5545) of their upcoming charters.
 //! - `POST /o/{token}/accept`, `POST /o/{token}/decline`: work once; a second press says what
 //!   already happened. Protected against cross-site requests: a per-token form guard, and
 //!   `Origin` / `Sec-Fetch-Site` must not name another site.
@@ -19,7 +21,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::Utc;
-use dispatch_core::domain::{CharterStatus, Offer, OfferStatus};
+use dispatch_core::domain::{Offer, OfferStatus};
+
+use tracing::Instrument;
 
 use crate::{Answer, Cascade};
 use crate::tokens::Scope;
@@ -39,6 +43,7 @@ pub fn router(cascade: Arc<Cascade>) -> Router {
         .route("/p/{token}", get(page))
         .route("/o/{token}/accept", post(accept))
         .route("/o/{token}/decline", post(decline))
+        .route("/c/{file}", get(calendar_feed))
         .route("/ops/{token}", get(crate::ops_board::board))
         .fallback(|| async {
             (
@@ -76,6 +81,7 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
+/// Escapes text for HTML.
 pub(crate) fn esc(s: &str) -> String {
     s.chars()
         .map(|c| match c {
@@ -96,7 +102,8 @@ pub(crate) fn html_page(title: &str, body: &str) -> Html<String> {
          h1{{font-size:1.4rem}}section{{border:1px solid #cde;border-radius:.5rem;padding:.75rem 1rem;margin:.75rem 0}}\
          button{{font-size:1rem;padding:.6rem 1.2rem;margin:.25rem .5rem .25rem 0;border-radius:.4rem;border:1px solid #345;background:#fff}}\
          button.accept{{background:#1a6;color:#fff;border-color:#1a6}}.note{{background:#eef6ff;padding:.75rem 1rem;border-radius:.5rem}}\
-         ul{{padding-left:1.2rem}}</style></head><body><h1>{t}</h1>{body}</body></html>",
+         ul{{padding-left:1.2rem}}h2{{font-size:1.1rem;margin-top:1.5rem}}.focus{{border:2px solid #1a6;background:#f3fbf6}}.focus h2{{margin-top:0}}\
+         .details{{margin:.2rem 0;color:#345}}li.charter{{margin-bottom:.75rem}}li.charter p{{margin:.1rem 0}}a{{color:#146}}</style></head><body><h1>{t}</h1>{body}</body></html>",
         t = esc(title)
     ))
 }
@@ -137,7 +144,11 @@ async fn page(State(st): State<AppState>, token: Result<Path<String>, PathReject
             return invalid_link();
         }
     };
-    match render(&st, &claims.crew, &token, None).await {
+    let focus = match &claims.scope {
+        Scope::Offer { offer, .. } => Some(offer.clone()),
+        _ => None,
+    };
+    match render(&st, &claims.crew, focus.as_ref(), None).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(crew_id = %claims.crew, error = %e, "crew page failed");
@@ -149,77 +160,45 @@ async fn page(State(st): State<AppState>, token: Result<Path<String>, PathReject
 async fn render(
     st: &AppState,
     crew: &dispatch_core::domain::CrewId,
-    _token: &str,
+    focus: Option<&dispatch_core::domain::OfferId>,
     note: Option<&str>,
 ) -> Result<Response, crate::CascadeError> {
     let c = &st.cascade;
     let Some(member) = c.backend.roster.get(crew).await? else {
         return Ok(invalid_link());
     };
-    let now = Utc::now();
-    let offers = c.backend.offers.for_crew(crew).await?;
-    let today = now.date_naive();
-    let mut open = String::new();
-    let mut upcoming = String::new();
-    for o in &offers {
-        let Some(ch) = c.backend.charters.get(&o.charter_id).await? else {
-            continue;
-        };
-        let what = format!(
-            "<b>{}</b> aboard <b>{}</b> — {} ({} guests)",
-            ch.charter_date,
-            esc(&ch.vessel_name),
-            o.role,
-            ch.guest_count
-        );
-        if o.status == OfferStatus::Open
-            && o.expires_at > now
-            && !matches!(
-                ch.status,
-                CharterStatus::Cancelled | CharterStatus::Completed
-            )
-        {
-            let offer_token = c.links.issue(
-                crew,
-                &Scope::Offer {
-                    charter: o.charter_id.clone(),
-                    offer: o.offer_id.clone(),
-                },
-                now,
-                o.expires_at - now + chrono::Duration::hours(1),
-            );
-            let guard = c.links.form_guard(&offer_token);
-            open.push_str(&format!(
-                "<section id=\"offer-{id}\"><p>{what}</p><p>Answer by {} UTC.</p>\
-                 <form method=\"post\" action=\"/o/{t}/accept\" style=\"display:inline\"><input type=\"hidden\" name=\"guard\" value=\"{g}\"><button class=\"accept\" type=\"submit\">Accept</button></form>\
-                 <form method=\"post\" action=\"/o/{t}/decline\" style=\"display:inline\"><input type=\"hidden\" name=\"guard\" value=\"{g}\"><button type=\"submit\">Decline</button></form></section>",
-                o.expires_at.format("%Y-%m-%d %H:%M"),
-                id = o.offer_id,
-                t = esc(&offer_token),
-                g = esc(&guard)
-            ));
-        } else if o.status == OfferStatus::Accepted
-            && ch.charter_date.naive() >= today
-            && ch.status != CharterStatus::Cancelled
-        {
-            upcoming.push_str(&format!("<li>{what}</li>"));
+    let page = c.page_body(&member, focus, Utc::now()).await?;
+    let body = format!(
+        "{}{page}",
+        note.map(|n| format!("<p class=\"note\" role=\"status\">{}</p>", esc(n)))
+            .unwrap_or_default()
+    );
+    Ok(html_page(&format!("Hello, {}", crate::words::first_name(&member.name)), &body).into_response())
+}
+
+/// `GET /c/{token}.ics`: the member's calendar feed. A bad link is the same plain 403.
+async fn calendar_feed(State(st): State<AppState>, file: Result<Path<String>, PathRejection>) -> Response {
+    let Some(token) = path_token(file).and_then(|f| f.strip_suffix(".ics").map(str::to_string)) else {
+        return invalid_link();
+    };
+    let claims = match st.cascade.links.verify(&token, Utc::now()) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::info!(reason = %e, "calendar feed: link refused");
+            return invalid_link();
+        }
+    };
+    match st.cascade.feed(&claims.crew, Utc::now()).await {
+        Ok(ics) => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"))],
+            ics,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(crew_id = %claims.crew, error = %e, "calendar feed failed");
+            unavailable()
         }
     }
-    let dates: Vec<String> = member
-        .available_dates
-        .iter()
-        .filter(|d| d.naive() >= today)
-        .map(|d| d.to_string())
-        .collect();
-    let body = format!(
-        "{note}<h2>Open offers</h2>{open}<h2>Your upcoming charters</h2>{upcoming}<h2>Dates you are available</h2><p>{dates}</p>\
-         <p><small>This page is personal: please do not forward its link.</small></p>",
-        note = note.map(|n| format!("<p class=\"note\" role=\"status\">{}</p>", esc(n))).unwrap_or_default(),
-        open = if open.is_empty() { "<p>No open offers right now.</p>".to_string() } else { open },
-        upcoming = if upcoming.is_empty() { "<p>None yet.</p>".to_string() } else { format!("<ul>{upcoming}</ul>") },
-        dates = if dates.is_empty() { "none listed".to_string() } else { dates.join(", ") },
-    );
-    Ok(html_page(&format!("Hello, {}", member.name), &body).into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -275,20 +254,29 @@ async fn act(
         }
     };
     let span = tracing::info_span!("answer", charter_id = %offer.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id);
-    let _enter = span.enter();
-    let answer = match action {
-        Action::Accept => st.cascade.accept(&offer).await,
-        Action::Decline => st.cascade.decline(&offer).await,
+    let answer = async {
+        match action {
+            Action::Accept => st.cascade.accept(&offer).await,
+            Action::Decline => st.cascade.decline(&offer).await,
+        }
+    }
+    .instrument(span)
+    .await;
+    // Every answer names the charter: "Sat 5 Jun 2027 aboard Sea Breeze".
+    let title = match st.cascade.backend.charters.get(&offer.charter_id).await {
+        Ok(Some(c)) => format!("{} aboard {}", dispatch_core::zone::format_date(c.charter_date), c.vessel_name),
+        _ => format!("the charter on {}", dispatch_core::zone::format_date(offer.charter_date)),
     };
+    let role = crate::words::role_word(offer.role).to_lowercase();
     let note = match answer {
-        Ok(Answer::Accepted { .. }) => "You are confirmed for this charter. Thank you!".to_string(),
-        Ok(Answer::Declined) => "You declined this offer. We will ask someone else.".to_string(),
-        Ok(Answer::SpotFilled) => "Sorry — this spot was just filled by someone else.".to_string(),
+        Ok(Answer::Accepted { .. }) => format!("You are confirmed as {role} for {title}. Thank you! A confirmation with a calendar entry is on its way by e-mail."),
+        Ok(Answer::Declined) => format!("You declined the offer for {title}. We will ask someone else."),
+        Ok(Answer::SpotFilled) => format!("Sorry — the place on {title} was just filled by someone else."),
         Ok(Answer::AlreadyBooked) => {
-            "You are already booked on that date, so this offer went to someone else.".to_string()
+            format!("You are already booked on another charter that day, so the offer for {title} went to someone else.")
         }
         Ok(Answer::AlreadyAnswered(s)) => format!(
-            "This offer was already {}.",
+            "The offer for {title} was already {}.",
             match s {
                 OfferStatus::Accepted => "accepted: you are confirmed",
                 OfferStatus::Declined => "declined",
@@ -297,13 +285,13 @@ async fn act(
                 OfferStatus::Open => "answered",
             }
         ),
-        Ok(Answer::CharterClosed) => "This charter was cancelled.".to_string(),
+        Ok(Answer::CharterClosed) => format!("The charter on {title} was cancelled."),
         Err(e) => {
             tracing::error!(error = %e, "answer failed");
             return unavailable();
         }
     };
-    match render(&st, &offer.crew_id, &token, Some(&note)).await {
+    match render(&st, &offer.crew_id, Some(&offer.offer_id), Some(&note)).await {
         Ok(r) => r,
         Err(_) => unavailable(),
     }

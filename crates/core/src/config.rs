@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::EmailAddress;
+use crate::zone::BusinessZone;
 
 /// Which storage and queue backend to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +58,27 @@ pub struct VesselConfig {
     pub crew_certifications: Vec<String>,
     /// Captains asked first for this vessel, in this order of preference among equals.
     pub preferred_captains: Vec<String>,
+    /// When crew report aboard, local time of the business (`HH:MM`, e.g. `08:30`): shown on the
+    /// crew page and in mails, and the start of the calendar entry (all day without it).
+    pub start_time: Option<String>,
+    /// How long a charter lasts, in hours, for the calendar entry (default 4).
+    pub duration_hours: Option<u32>,
+    /// Where crew meet, e.g. `Dock B, Harbor Marina slip 14`.
+    pub meeting_point: Option<String>,
+}
+
+impl VesselConfig {
+    /// The reporting time (`start_time`, checked at load).
+    pub fn start(&self) -> Option<chrono::NaiveTime> {
+        self.start_time
+            .as_deref()
+            .and_then(|t| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").ok())
+    }
+
+    /// How long the charter lasts (default 4 hours).
+    pub fn duration(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.duration_hours.unwrap_or(4).clamp(1, 24)))
+    }
 }
 
 /// All settings of crew-dispatch.
@@ -131,10 +153,18 @@ pub struct Settings {
     /// --file`); default `<data_dir>/availability.xlsx`. Env: `DISPATCH_ROSTER_FILE`.
     pub roster_file: Option<PathBuf>,
     /// Year of dates typed without one (`May 3`, `5/3`) in the availability sheet; default: the
-    /// current year. Env: `DISPATCH_ROSTER_YEAR`.
+    /// year the tab's other dates agree on, else the next occurrence from the business's today
+    /// (in December, `1/5` is next January). Env: `DISPATCH_ROSTER_YEAR`.
     pub roster_year: Option<i32>,
     /// The auditor, copied on every crew statement. Env: `DISPATCH_AUDITOR_EMAIL`.
     pub auditor_email: Option<String>,
+    /// The office's phone number, shown to crew on their page and in mails. Env:
+    /// `DISPATCH_OFFICE_PHONE`.
+    pub office_phone: Option<String>,
+    /// IANA time zone of the business (`America/Los_Angeles`): every time shown to people is
+    /// local to it, with its abbreviation, and so is "today" (the sweep, dates typed without a
+    /// year). Env: `DISPATCH_TIME_ZONE`.
+    pub time_zone: String,
     /// Per-vessel settings by vessel name: `[vessels."Sea Breeze"] crew_needed = 2`.
     pub vessels: std::collections::BTreeMap<String, VesselConfig>,
 }
@@ -170,6 +200,8 @@ impl Default for Settings {
             roster_file: None,
             roster_year: None,
             auditor_email: None,
+            office_phone: None,
+            time_zone: "UTC".into(),
             vessels: Default::default(),
         }
     }
@@ -223,6 +255,8 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("roster_file", FieldKind::Str),
     ("roster_year", FieldKind::Int),
     ("auditor_email", FieldKind::Str),
+    ("office_phone", FieldKind::Str),
+    ("time_zone", FieldKind::Str),
 ];
 
 #[derive(Clone, Copy)]
@@ -365,6 +399,7 @@ impl Settings {
             message,
         };
         check_public_url(&self.public_url).map_err(|m| invalid("public_url", m))?;
+        BusinessZone::parse(&self.time_zone).map_err(|m| invalid("time_zone", m))?;
         check_header_text(&self.mail_from_name).map_err(|m| invalid("mail_from_name", m))?;
         check_link_key_ids(&self.link_keys).map_err(|m| invalid("link_keys", m))?;
         self.listen.parse::<SocketAddr>().map_err(|_| {
@@ -448,6 +483,27 @@ impl Settings {
                 "must be `Folder/Name` or `id:<spreadsheet id>`".into(),
             ));
         }
+        if let Some(p) = &self.office_phone {
+            check_header_text(p).map_err(|m| invalid("office_phone", m))?;
+        }
+        for (name, v) in &self.vessels {
+            if let Some(t) = &v.start_time {
+                if v.start().is_none() {
+                    return Err(ConfigError::Invalid {
+                        setting: "vessels",
+                        env: "(file only)".into(),
+                        message: format!("`vessels.\"{name}\".start_time` is `{t}`: give a local time as HH:MM, e.g. 08:30"),
+                    });
+                }
+            }
+            if v.duration_hours.is_some_and(|h| !(1..=24).contains(&h)) {
+                return Err(ConfigError::Invalid {
+                    setting: "vessels",
+                    env: "(file only)".into(),
+                    message: format!("`vessels.\"{name}\".duration_hours` must be between 1 and 24"),
+                });
+            }
+        }
         if self.data_dir.as_os_str().is_empty() {
             return Err(invalid("data_dir", "must not be empty".into()));
         }
@@ -477,6 +533,11 @@ impl Settings {
         self.roster_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("availability.xlsx"))
+    }
+
+    /// The business's time zone (checked at load; UTC if it somehow does not parse).
+    pub fn zone(&self) -> BusinessZone {
+        BusinessZone::parse(&self.time_zone).unwrap_or_default()
     }
 
     /// The sweep's period (`None`: off).
@@ -710,6 +771,43 @@ mod tests {
         std::fs::write(&f, "[vessels.\"Sea Breeze\"]\ncrew_needed = -2\n").unwrap();
         let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
         assert!(e.contains("vessels.\"Sea Breeze\".crew_needed"), "{e}");
+    }
+
+    #[test]
+    fn time_zone_is_an_iana_name() {
+        let s = Settings::load_from(None, &[]).unwrap();
+        assert_eq!(s.time_zone, "UTC");
+        assert_eq!(s.zone().name(), "UTC");
+        let s = Settings::load_from(None, &env(&[("DISPATCH_TIME_ZONE", "America/Los_Angeles")])).unwrap();
+        assert_eq!(s.zone().name(), "America/Los_Angeles");
+        let e = Settings::load_from(None, &env(&[("DISPATCH_TIME_ZONE", "Pacific Time")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("time_zone") && e.contains("DISPATCH_TIME_ZONE") && e.contains("America/New_York"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("dispatch.toml");
+        std::fs::write(&f, "time_zone = \"Europe/Pariss\"\n").unwrap();
+        let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
+        assert!(e.contains("Europe/Pariss"), "{e}");
+    }
+
+    #[test]
+    fn vessels_carry_start_time_and_meeting_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("dispatch.toml");
+        std::fs::write(&f, "office_phone = \"+1 555 0100\"\n[vessels.\"Sea Breeze\"]\nstart_time = \"08:30\"\nmeeting_point = \"Dock B\"\n").unwrap();
+        let s = Settings::load_from(Some(&f), &[]).unwrap();
+        let v = &s.vessels["Sea Breeze"];
+        assert_eq!(v.start(), chrono::NaiveTime::from_hms_opt(8, 30, 0));
+        assert_eq!(v.meeting_point.as_deref(), Some("Dock B"));
+        assert_eq!(v.duration(), chrono::Duration::hours(4));
+        assert_eq!(s.office_phone.as_deref(), Some("+1 555 0100"));
+        std::fs::write(&f, "[vessels.\"Sea Breeze\"]\nstart_time = \"half past eight\"\n").unwrap();
+        let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
+        assert!(e.contains("vessels.\"Sea Breeze\".start_time") && e.contains("HH:MM"), "{e}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`local`]: the ports on one SQLite file: tables, a change feed written in the same transaction
 //!   as each change, and queues with delay, visibility, receive count and DLQ.
 //! - [`config`]: the one `Settings` struct (file + `DISPATCH_*` environment), checked at load.
+//! - [`zone`]: the business's time zone: times and dates for people, and "today".
 //! - [`retry`]: the backoff policy shared by adapters.
 //! - [`idempotency`]: `run_once`, exactly-once in effect on top of the idempotency port.
 //! - [`schema`], [`records`]: table and queue shapes, and the item layout of state records.
@@ -35,6 +36,7 @@ pub mod ports;
 pub mod records;
 pub mod retry;
 pub mod schema;
+pub mod zone;
 
 pub use config::Settings;
 pub use error::StoreError;

@@ -32,10 +32,12 @@ pub enum JobKind {
     Reconcile,
     /// Reconcile every unsettled charter in the horizon (the periodic net under every timer).
     Sweep,
+    /// Remind everyone aboard tomorrow's charters (once per member and charter).
+    Reminders,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 10] = [
+    pub const ALL: [JobKind; 11] = [
         Self::CaptainCascade,
         Self::CrewCascade,
         Self::Release,
@@ -46,6 +48,7 @@ impl JobKind {
         Self::RosterSync,
         Self::Reconcile,
         Self::Sweep,
+        Self::Reminders,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -59,6 +62,7 @@ impl JobKind {
             Self::RosterSync => "roster_sync",
             Self::Reconcile => "reconcile",
             Self::Sweep => "sweep",
+            Self::Reminders => "reminders",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

@@ -13,11 +13,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use dispatch_core::domain::{CharterDate, CrewId, CrewMember, EmailAddress};
 use sha2::{Digest, Sha256};
 
-use super::dates::{from_serial, parse_dates};
+use super::dates::{from_serial, parse_dates, typed_years, YearRule};
 use super::{a1, Cell, Tab};
 
 /// A cell that could not be read, and why.
@@ -217,7 +217,7 @@ fn unreadable(c: &Cell) -> Option<String> {
 }
 
 /// Dates of one availability cell.
-fn cell_dates(c: &Cell, year: i32) -> Result<Vec<NaiveDate>, String> {
+fn cell_dates(c: &Cell, year: YearRule) -> Result<Vec<NaiveDate>, String> {
     if let Some(why) = unreadable(c) {
         return Err(why);
     }
@@ -237,8 +237,31 @@ fn status_of(tab: &str) -> Option<bool> {
     }
 }
 
-/// Reads the tabs. `year` is the season's year, for dates typed without one.
-pub fn read_sheet(tabs: &[Tab], year: i32) -> SheetRoster {
+/// The year for a tab's dates typed without one: with [`YearRule::NextFrom`], the year of the
+/// tab's other dates (typed with a year, or sheet dates) when they all agree, else the next
+/// occurrence from today. A fixed season year stays.
+fn tab_rule(tab: &Tab, rule: YearRule) -> YearRule {
+    if let YearRule::Season(_) = rule {
+        return rule;
+    }
+    let mut years = BTreeSet::new();
+    for cell in tab.rows.iter().flatten() {
+        match cell {
+            Cell::DateSerial(n) => years.extend(from_serial(*n).ok().map(|d| d.year())),
+            Cell::Text(t) => years.extend(typed_years(t)),
+            _ => {}
+        }
+    }
+    match (years.len(), years.first()) {
+        (1, Some(y)) => YearRule::Season(*y),
+        _ => rule,
+    }
+}
+
+/// Reads the tabs. `year` says how dates typed without a year get one ([`YearRule`]; a plain
+/// year is a fixed season).
+pub fn read_sheet(tabs: &[Tab], year: impl Into<YearRule>) -> SheetRoster {
+    let rule: YearRule = year.into();
     let mut out = SheetRoster::default();
     let Some(roster_tab) = tabs.iter().find(|t| norm(&t.name) == "roster") else {
         out.problems.push(CellProblem {
@@ -276,6 +299,7 @@ pub fn read_sheet(tabs: &[Tab], year: i32) -> SheetRoster {
     let mut available: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
     let mut unavailable: BTreeMap<usize, BTreeSet<NaiveDate>> = BTreeMap::new();
     for tab in tabs.iter().filter(|t| !std::ptr::eq(*t, roster_tab)) {
+        let year = tab_rule(tab, rule);
         let problem = |out: &mut SheetRoster, r: usize, c: usize, cell: &Cell, why: String| {
             out.problems.push(CellProblem {
                 tab: tab.name.clone(),

@@ -1,0 +1,152 @@
+//! A charter as crew read it: the date with its weekday, when and where to report (from the
+//! vessel's config, in the business's time zone), the role in plain words, and who else is
+//! aboard by first name. Shared by the crew page, the mails and the calendar entries, so they
+//! all say the same thing. Pure: the names come in, nothing is read here.
+
+use chrono::{DateTime, Utc};
+use dispatch_core::domain::{Charter, CrewId, Role};
+use dispatch_core::zone::{format_date, format_date_long, BusinessZone};
+
+use crate::engine::VesselConfig;
+
+/// The role for people: never "crew (slot 3)".
+pub fn role_word(role: Role) -> &'static str {
+    match role {
+        Role::Captain => "Captain",
+        Role::Crew { .. } => "Deckhand",
+    }
+}
+
+/// The first word of a name (`Ana Silva` → `Ana`).
+pub fn first_name(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
+}
+
+/// What crew need to know about one charter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CharterFacts {
+    /// `Sat 5 Jun 2027`.
+    pub date: String,
+    /// `Saturday 5 June 2027`.
+    pub date_long: String,
+    pub vessel: String,
+    pub guests: u32,
+    /// `08:30 PDT`, when the vessel has a start time.
+    pub start: Option<String>,
+    /// The instant of the start (calendar entries).
+    pub start_at: Option<DateTime<Utc>>,
+    pub end_at: Option<DateTime<Utc>>,
+    pub meeting_point: Option<String>,
+    /// First names of the others aboard (captain first), not the reader.
+    pub aboard: Vec<String>,
+}
+
+impl CharterFacts {
+    /// `names` gives a member's full name (`None`: left the roster, not shown).
+    pub fn of(
+        c: &Charter,
+        vessel: Option<&VesselConfig>,
+        zone: &BusinessZone,
+        reader: &CrewId,
+        names: impl Fn(&CrewId) -> Option<String>,
+    ) -> Self {
+        let start_time = vessel.and_then(|v| v.start());
+        let start_at = start_time.and_then(|t| zone.at_local(c.charter_date.naive(), t));
+        let end_at = start_at.zip(vessel).map(|(s, v)| s + v.duration());
+        let aboard = c
+            .captain_assigned
+            .iter()
+            .chain(c.crew_assigned.iter())
+            .filter(|m| *m != reader)
+            .filter_map(|m| names(m))
+            .map(|n| first_name(&n).to_string())
+            .collect();
+        Self {
+            date: format_date(c.charter_date),
+            date_long: format_date_long(c.charter_date),
+            vessel: c.vessel_name.clone(),
+            guests: c.guest_count,
+            start: start_time.map(|t| {
+                format!(
+                    "{} {}",
+                    t.format("%H:%M"),
+                    zone.abbreviation_at(c.charter_date.naive(), t)
+                )
+            }),
+            start_at,
+            end_at,
+            meeting_point: vessel.and_then(|v| v.meeting_point.clone()).filter(|m| !m.trim().is_empty()),
+            aboard,
+        }
+    }
+
+    /// `Sat 5 Jun 2027 aboard Sea Breeze`: how every answer names the charter.
+    pub fn title(&self) -> String {
+        format!("{} aboard {}", self.date, self.vessel)
+    }
+
+    /// Lines for a mail: when, where, who.
+    pub fn mail_lines(&self, role: Role) -> String {
+        let mut out = format!(
+            "  Date:     {}\n  Vessel:   {}\n  Role:     {}\n  Guests:   {}\n",
+            self.date_long,
+            self.vessel,
+            role_word(role),
+            self.guests
+        );
+        if let Some(s) = &self.start {
+            out.push_str(&format!("  Report:   {s}\n"));
+        }
+        if let Some(m) = &self.meeting_point {
+            out.push_str(&format!("  Meet at:  {m}\n"));
+        }
+        if !self.aboard.is_empty() {
+            out.push_str(&format!("  Aboard:   {}\n", self.aboard.join(", ")));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, Money};
+
+    #[test]
+    fn facts_are_local_and_in_plain_words() {
+        let c = Charter {
+            charter_id: CharterId::new_random(),
+            created_at: "2027-01-01T00:00:00Z".into(),
+            charter_date: CharterDate::parse("2027-06-05").unwrap(),
+            vessel_name: "Sea Breeze".into(),
+            captain_assigned: Some(CrewId::parse("crew-ana").unwrap()),
+            crew_assigned: vec![CrewId::parse("crew-ben").unwrap(), CrewId::parse("crew-gone").unwrap()],
+            guest_count: 8,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: None,
+        };
+        let v = VesselConfig {
+            start_time: Some("08:30".into()),
+            meeting_point: Some("Dock B".into()),
+            ..Default::default()
+        };
+        let zone = BusinessZone::parse("America/Los_Angeles").unwrap();
+        let names = |m: &CrewId| match m.as_str() {
+            "crew-ana" => Some("Ana Silva".to_string()),
+            "crew-ben" => Some("Ben Okafor".to_string()),
+            _ => None,
+        };
+        let f = CharterFacts::of(&c, Some(&v), &zone, &CrewId::parse("crew-ben").unwrap(), names);
+        assert_eq!(f.title(), "Sat 5 Jun 2027 aboard Sea Breeze");
+        assert_eq!(f.start.as_deref(), Some("08:30 PDT"));
+        assert_eq!(f.aboard, vec!["Ana"]);
+        assert_eq!(f.start_at.unwrap().to_rfc3339(), "2027-06-05T15:30:00+00:00");
+        assert_eq!(f.end_at.unwrap().to_rfc3339(), "2027-06-05T19:30:00+00:00");
+        let lines = f.mail_lines(Role::Crew { slot: 2 });
+        assert!(lines.contains("Deckhand") && !lines.contains("slot"), "{lines}");
+        assert!(lines.contains("Meet at:  Dock B"), "{lines}");
+    }
+}
