@@ -137,7 +137,8 @@ async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Resu
     let Some(o) = super::ops::show(settings, backend, &id).await? else {
         anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
     };
-    super::ops::print_overview(&o);
+    let zone = settings.zone();
+    super::ops::print_overview(&zone, &o);
     let thread = backend
         .thread
         .list(&id)
@@ -147,11 +148,11 @@ async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Resu
     let name = |m: &dispatch_core::domain::CrewId| {
         roster.iter().find(|r| &r.crew_id == m).map_or(m.to_string(), |r| r.name.clone())
     };
-    println!("thread ({} entries, times in UTC):", thread.len());
+    println!("thread ({} entries):", thread.len());
     for e in thread {
         println!(
             "  {}  {:<14} {:<16} {}",
-            e.ts.format("%Y-%m-%d %H:%M:%S"),
+            zone.format_time(e.ts),
             e.kind.as_str(),
             e.crew_id.as_ref().map_or(String::new(), name),
             e.text
@@ -179,7 +180,7 @@ pub async fn reconcile_after_roster(
     members: &[dispatch_core::domain::CrewMember],
 ) -> anyhow::Result<()> {
     let cascade = crate::app::cascade(settings, backend)?;
-    let today = CharterDate::from_naive(chrono::Utc::now().date_naive());
+    let today = settings.zone().today(chrono::Utc::now());
     let r = cascade
         .reconcile_for_roster(members, today, dispatch_cascade::jobs::SWEEP_DAYS)
         .await

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dispatch_cascade::ops::{Done, OpsError, SlotKind};
-use dispatch_cascade::ops_board::when;
+use dispatch_core::zone::BusinessZone;
 use dispatch_cascade::overview::Overview;
 use dispatch_cascade::Cascade;
 use dispatch_core::domain::{CharterDate, CharterId, CrewId, Month};
@@ -66,19 +66,19 @@ fn date(flag: &str, raw: &str) -> anyhow::Result<CharterDate> {
     CharterDate::parse(raw).with_context(|| format!("{flag}: `{raw}` is not a date (YYYY-MM-DD)"))
 }
 
-fn today() -> CharterDate {
-    CharterDate::from_naive(chrono::Utc::now().date_naive())
+fn today(zone: &BusinessZone) -> CharterDate {
+    zone.today(chrono::Utc::now())
 }
 
 /// The dates `charter list` covers.
-fn range(a: &ListArgs) -> anyhow::Result<(CharterDate, CharterDate)> {
+fn range(a: &ListArgs, zone: &BusinessZone) -> anyhow::Result<(CharterDate, CharterDate)> {
     if let Some(m) = &a.month {
         let m = Month::parse(m).map_err(|e| anyhow::anyhow!("--month: {e}"))?;
         let first = CharterDate::from_naive(m.first_day());
         let last = m.days().last().unwrap_or(first);
         return Ok((first, last));
     }
-    let from = a.from.as_deref().map(|d| date("--from", d)).transpose()?.unwrap_or_else(today);
+    let from = a.from.as_deref().map(|d| date("--from", d)).transpose()?.unwrap_or_else(|| today(zone));
     let to = match a.to.as_deref() {
         Some(d) => date("--to", d)?,
         None => from
@@ -94,7 +94,8 @@ fn range(a: &ListArgs) -> anyhow::Result<(CharterDate, CharterDate)> {
 }
 
 pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow::Result<ExitCode> {
-    let (from, to) = range(&a)?;
+    let zone = settings.zone();
+    let (from, to) = range(&a, &zone)?;
     let cascade = crate::app::cascade(settings, backend)?;
     let mut all = cascade
         .overviews(from, to)
@@ -122,8 +123,8 @@ pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow
         println!("no {what} from {from} to {to}");
         return Ok(ExitCode::SUCCESS);
     }
-    print_table(&all);
-    println!("{} {what} from {from} to {to} (times in UTC)", all.len());
+    print_table(&zone, &all);
+    println!("{} {what} from {from} to {to} (times in {})", all.len(), zone.name());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -137,7 +138,7 @@ fn crew_cell(o: &Overview) -> String {
     )
 }
 
-fn waiting_cell(o: &Overview) -> String {
+fn waiting_cell(zone: &BusinessZone, o: &Overview) -> String {
     if o.waiting.is_empty() {
         return "-".into();
     }
@@ -148,7 +149,7 @@ fn waiting_cell(o: &Overview) -> String {
                 "{} ({}) until {}{}",
                 w.who.name,
                 w.role,
-                when(w.until),
+                zone.format_time(w.until),
                 if w.overdue { " (overdue)" } else { "" }
             )
         })
@@ -157,17 +158,17 @@ fn waiting_cell(o: &Overview) -> String {
 }
 
 /// The table of `charter list`: one line per charter, its reasons under it.
-fn print_table(all: &[Overview]) {
+fn print_table(zone: &BusinessZone, all: &[Overview]) {
     let rows: Vec<[String; 7]> = all
         .iter()
         .map(|o| {
             [
-                o.charter_date.to_string(),
+                format!("{} {}", o.charter_date.naive().format("%a"), o.charter_date),
                 o.vessel.clone(),
                 o.status.as_str().to_string(),
                 o.captain.as_ref().map_or("-".to_string(), |p| p.name.clone()),
                 crew_cell(o),
-                waiting_cell(o),
+                waiting_cell(zone, o),
                 o.charter_id.to_string(),
             ]
         })
@@ -200,11 +201,11 @@ fn print_table(all: &[Overview]) {
 
 /// The head of `charter show`: the charter by name, its crew needed, whom we wait on, and why it
 /// needs attention.
-pub fn print_overview(o: &Overview) {
+pub fn print_overview(zone: &BusinessZone, o: &Overview) {
     println!(
         "charter {} on {} aboard {}: {} · {} guests",
         o.charter_id,
-        o.charter_date,
+        dispatch_core::zone::format_date(o.charter_date),
         o.vessel,
         o.status.as_str(),
         o.guest_count
@@ -226,7 +227,7 @@ pub fn print_overview(o: &Overview) {
             w.who.name,
             w.who.crew_id,
             w.role,
-            when(w.until),
+            zone.format_time(w.until),
             if w.overdue { " (overdue: the next sweep lapses it)" } else { "" }
         );
     }
@@ -254,7 +255,7 @@ fn report(done: Result<Done, OpsError>) -> anyhow::Result<ExitCode> {
 
 async fn after(cascade: &Cascade, id: &CharterId) {
     if let Ok(Some(o)) = cascade.overview(id).await {
-        print_overview(&o);
+        print_overview(&cascade.cfg.zone, &o);
     }
 }
 

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use dispatch_core::domain::CharterDate;
+use dispatch_core::zone::{format_date, BusinessZone};
 
 use crate::overview::Overview;
 use crate::reconcile::Cascade;
@@ -37,12 +38,7 @@ impl Cascade {
     }
 }
 
-/// A time for people to read (UTC until the business's time zone is configured).
-pub fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-fn card(o: &Overview) -> String {
+fn card(zone: &BusinessZone, o: &Overview) -> String {
     let names = |v: &[String]| if v.is_empty() { "-".to_string() } else { esc(&v.join(", ")) };
     let crew: Vec<String> = o.crew.iter().map(|p| p.name.clone()).collect();
     let mut lines = vec![
@@ -63,7 +59,7 @@ fn card(o: &Overview) -> String {
             "<li class=\"waiting\">Waiting on {} ({}) until {}{}</li>",
             esc(&w.who.name),
             esc(&w.role),
-            when(w.until),
+            zone.format_time(w.until),
             if w.overdue { " — overdue, the next sweep asks the next person" } else { "" }
         ));
     }
@@ -76,7 +72,7 @@ fn card(o: &Overview) -> String {
         "<section class=\"charter{cls}\" data-charter-id=\"{id}\"><h3>{date} · {vessel} · {status}</h3>{att}<ul>{lines}</ul><p><small>{id}</small></p></section>",
         cls = if o.needs_attention() { " attention" } else { "" },
         id = o.charter_id,
-        date = o.charter_date,
+        date = format_date(o.charter_date),
         vessel = esc(&o.vessel),
         status = o.status.as_str(),
         att = if attention.is_empty() { String::new() } else { format!("<ul class=\"attention\"><li><b>Needs attention</b></li>{attention}</ul>") },
@@ -85,10 +81,10 @@ fn card(o: &Overview) -> String {
 }
 
 /// The board's HTML body.
-pub fn render(today: CharterDate, now: DateTime<Utc>, board: &[Overview]) -> String {
+pub fn render(zone: &BusinessZone, today: CharterDate, now: DateTime<Utc>, board: &[Overview]) -> String {
     let (attention, rest): (Vec<&Overview>, Vec<&Overview>) =
         board.iter().partition(|o| o.needs_attention());
-    let list = |v: &[&Overview]| v.iter().map(|o| card(o)).collect::<String>();
+    let list = |v: &[&Overview]| v.iter().map(|o| card(zone, o)).collect::<String>();
     format!(
         "<p>{n} charters from {today} for {BOARD_DAYS} days · as of {now}</p>\
          <h2 id=\"needs-attention\">Needs attention ({a})</h2>{att}\
@@ -96,7 +92,8 @@ pub fn render(today: CharterDate, now: DateTime<Utc>, board: &[Overview]) -> Str
          <p><small>Read-only. Act with <code>dispatch charter assign|unassign|reoffer|cancel ID</code>. Do not forward this link.</small></p>\
          <style>section.attention{{border-color:#c33;background:#fff6f6}}ul.attention{{color:#a11}}</style>",
         n = board.len(),
-        now = when(now),
+        today = format_date(today),
+        now = zone.format_time(now),
         a = attention.len(),
         att = if attention.is_empty() { "<p>Nothing needs attention.</p>".to_string() } else { list(&attention) },
         rest = if rest.is_empty() { "<p>No other charters.</p>".to_string() } else { list(&rest) },
@@ -117,9 +114,10 @@ pub(crate) async fn board(
         tracing::info!(reason = %e, "ops board: link refused");
         return invalid_link();
     }
-    let today = CharterDate::from_naive(now.date_naive());
+    let zone = &st.cascade.cfg.zone;
+    let today = zone.today(now);
     match st.cascade.board(today).await {
-        Ok(b) => html_page("Ops board", &render(today, now, &b)).into_response(),
+        Ok(b) => html_page("Ops board", &render(zone, today, now, &b)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "ops board failed");
             unavailable()
