@@ -345,22 +345,22 @@ pub mod season {
 
         #[test]
         fn the_season_is_dated_from_the_demo_day() {
-            let (charters, roster) = samples();
+            let (charters, members) = samples();
             let today = CharterDate::parse("2026-12-01").unwrap();
             let up = upcoming(&charters, today);
             assert!(up.iter().all(|c| c.charter_date > today), "every cascade charter is upcoming");
             assert_eq!(up.iter().map(|c| c.charter_date).min().unwrap().to_string(), "2026-12-03");
             assert!(up.iter().all(|c| (c.charter_date.naive() - today.naive()).num_days() < 61), "inside the sweep horizon");
-            let moved = roster(&roster, today);
+            let moved = roster(&members, today);
             for c in &up {
                 assert!(moved.iter().any(|m| m.is_available(c.charter_date)), "someone is available on {}", c.charter_date);
             }
-            let ended = month_end(&charters, &roster, today);
+            let ended = month_end(&charters, &members, today);
             assert_eq!(ended.len(), charters.len());
             assert!(ended.iter().all(|c| c.charter_date.month().to_string() == "2026-11"));
             assert!(ended.iter().all(|c| c.status == CharterStatus::Completed && c.captain_assigned.is_some() && !c.crew_assigned.is_empty()));
             assert!(ended.iter().all(|c| !charters.iter().any(|s| s.charter_id == c.charter_id)), "copies have their own ids");
-            assert_eq!(month_end(&charters, &roster, today), ended, "the same day gives the same data");
+            assert_eq!(month_end(&charters, &members, today), ended, "the same day gives the same data");
             assert_eq!(month_just_ended(CharterDate::parse("2027-01-15").unwrap()).to_string(), "2026-12");
         }
     }

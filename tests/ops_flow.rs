@@ -247,4 +247,27 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
     let t = text(&show);
     assert!(t.contains("crew: 0 of 1 needed") && t.contains(&format!("waiting on {asked} (")), "{t}");
     assert!(!t.contains("of ? needed"), "{t}");
+
+    // A captain joins the roster for D's day: the import reconciles the charters it could help,
+    // and B and D get offers again without anyone asking.
+    std::fs::write(
+        d.join("more.json"),
+        serde_json::to_string(&vec![member("eve", "Eve Stone", true)]).unwrap(),
+    )
+    .unwrap();
+    let out = dispatch(d, &["roster", "import", "more.json"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("charter(s) on their dates reconciled"), "{}", text(&out));
+    let rows = needing_attention(d);
+    assert!(rows.is_empty(), "{rows:?}");
+    let all = list_json(d);
+    for id in [B, D] {
+        assert_eq!(row(&all, id)["waiting"][0]["who"]["name"], "Eve Stone", "{id}: {all:?}");
+    }
+    // A reconcile job can be queued by hand too.
+    let out = dispatch(d, &["jobs", "enqueue", "reconcile", "--charter", D], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("on cascade"), "{}", text(&out));
+    let out = dispatch(d, &["jobs", "enqueue", "reconcile"], &[]);
+    assert!(!out.status.success() && text(&out).contains("--charter"), "{}", text(&out));
 }
