@@ -58,7 +58,7 @@ impl CharterFacts {
             .iter()
             .chain(c.crew_assigned.iter())
             .filter(|m| *m != reader)
-            .filter_map(|m| names(m))
+            .filter_map(names)
             .map(|n| first_name(&n).to_string())
             .collect();
         Self {
