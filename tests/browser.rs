@@ -104,87 +104,149 @@ async fn start_driver() -> Driver {
     driver
 }
 
+/// A WebDriver session in headless Chromium with a phone-sized viewport (390x844).
+async fn phone_session(driver: &Driver, profile: &std::path::Path) -> String {
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--hide-scrollbars",
+                 format!("--user-data-dir={}", profile.display())],
+        "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}}
+    }}}});
+    let session = wd(driver.port, "POST", "/session", Some(caps)).await;
+    session["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {session}"))
+        .to_string()
+}
+
+/// Saves a screenshot of the viewport under the test's target folder; returns its path.
+async fn screenshot(driver: &Driver, sid: &str, name: &str) -> std::path::PathBuf {
+    use base64::Engine;
+    let shot = wd(driver.port, "GET", &format!("/session/{sid}/screenshot"), None).await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["value"].as_str().expect("a screenshot"))
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    // The viewport is the phone's: 390 px wide.
+    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    assert_eq!(width, 390, "screenshot width");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.png"));
+    std::fs::write(&path, &png).unwrap();
+    path
+}
+
+async fn source(driver: &Driver, sid: &str) -> String {
+    wd(driver.port, "GET", &format!("/session/{sid}/source"), None).await["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crew_member_accepts_in_a_real_browser() {
+async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
     let world = common::World::local().await;
     let dir = tempfile::tempdir().unwrap();
     let outbox = Outbox::new(dir.path().join("outbox"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let cascade = common::cascade(&world, &outbox, &base, Duration::from_secs(3600));
+    let zone = dispatch_core::zone::BusinessZone::parse("America/Los_Angeles").unwrap();
+    let cascade = common::cascade_tuned(
+        &world.backend,
+        std::sync::Arc::new(outbox.clone()),
+        &base,
+        Duration::from_secs(3600),
+        std::sync::Arc::new(dispatch_core::clock::SystemClock),
+        |cfg| {
+            cfg.zone = zone.clone();
+            cfg.office_phone = Some("+1 555 0100".into());
+            for (vessel, start, meet) in [("Sea Breeze", "08:30", "Harbor Marina, Dock B"), ("Marlin", "13:00", "Fuel dock, slip 2")] {
+                cfg.vessels.insert(
+                    vessel.into(),
+                    dispatch_core::config::VesselConfig {
+                        start_time: Some(start.into()),
+                        meeting_point: Some(meet.into()),
+                        crew_needed: Some(1),
+                        ..Default::default()
+                    },
+                );
+            }
+        },
+    );
     let router = dispatch_cascade::web::router(cascade.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
 
-    let ana = CrewMember {
-        crew_id: CrewId::parse("crew-ana").unwrap(),
-        name: "Ana Silva".into(),
-        email: EmailAddress::parse("ana@example.com").unwrap(),
+    let today = zone.today(Utc::now());
+    let on = |n: i64| CharterDate::from_naive(today.naive() + chrono::Duration::days(n));
+    let member = |id: &str, name: &str, captain: bool| CrewMember {
+        crew_id: CrewId::parse(id).unwrap(),
+        name: name.into(),
+        email: EmailAddress::parse(&format!("{id}@example.com")).unwrap(),
         phone: None,
-        captain_certified: true,
-        available_dates: [CharterDate::parse("2024-05-03").unwrap()].into(),
+        captain_certified: captain,
+        available_dates: (3..12).map(on).collect(),
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
     };
-    world.backend.roster.upsert_batch(&[ana]).await.unwrap();
-    let charter = Charter {
+    world
+        .backend
+        .roster
+        .upsert_batch(&[member("crew-ana", "Ana Silva", true), member("crew-ben", "Ben Okoro", false)])
+        .await
+        .unwrap();
+    let charter = |date: CharterDate, vessel: &str, captain: Option<&str>| Charter {
         charter_id: CharterId::new_random(),
         created_at: Utc::now().to_rfc3339(),
-        charter_date: CharterDate::parse("2024-05-03").unwrap(),
-        vessel_name: "Sea Breeze".into(),
-        captain_assigned: None,
+        charter_date: date,
+        vessel_name: vessel.into(),
+        captain_assigned: captain.map(|c| CrewId::parse(c).unwrap()),
         crew_assigned: vec![],
         guest_count: 10,
         guest_names: vec![],
         reportable_revenue: Money::ZERO,
         tips: Money::ZERO,
         status: CharterStatus::Booked,
-        crew_needed: None,
+        crew_needed: Some(1),
     };
-    world.backend.charters.insert(&charter).await.unwrap();
-    cascade
-        .reconcile(&charter.charter_id)
-        .await
-        .unwrap();
-
-    let files = outbox.files();
-    assert_eq!(files.len(), 1);
-    let link = dispatch::demo::link_in_mail(&std::fs::read_to_string(&files[0]).unwrap())
+    // Ana gets two captain offers; the mail of the later one is the one she opens. Ben is
+    // already on the later charter as crew, so she sees who is aboard.
+    let earlier = charter(on(4), "Marlin", None);
+    let mut later = charter(on(8), "Sea Breeze", None);
+    later.crew_assigned = vec![CrewId::parse("crew-ben").unwrap()];
+    for c in [&earlier, &later] {
+        world.backend.charters.insert(c).await.unwrap();
+        cascade.reconcile(&c.charter_id).await.unwrap();
+    }
+    let offer = world.backend.offers.for_charter(&later.charter_id).await.unwrap().remove(0);
+    assert_eq!(offer.crew_id.as_str(), "crew-ana");
+    let mail = outbox
+        .files()
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains(&format!("mail_offer_{}", offer.offer_id)))
+        .expect("the offer mail");
+    let link = dispatch::demo::link_in_mail(&std::fs::read_to_string(&mail).unwrap())
         .expect("a link in the offer mail");
     assert!(link.starts_with(&format!("{base}/o/")), "{link}");
-    let offer = world
-        .backend
-        .offers
-        .for_charter(&charter.charter_id)
-        .await
-        .unwrap()
-        .remove(0);
 
     let driver = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
-    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 format!("--user-data-dir={}", profile.path().display())]
-    }}}});
-    let session = wd(driver.port, "POST", "/session", Some(caps)).await;
-    let sid = session["value"]["sessionId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no session: {session}"))
-        .to_string();
-    wd(
-        driver.port,
-        "POST",
-        &format!("/session/{sid}/url"),
-        Some(json!({"url": link})),
-    )
-    .await;
-    let page = wd(driver.port, "GET", &format!("/session/{sid}/source"), None).await;
-    assert!(
-        page["value"].as_str().unwrap().contains("Hello, Ana Silva"),
-        "{page}"
+    let sid = phone_session(&driver, profile.path()).await;
+    wd(driver.port, "POST", &format!("/session/{sid}/url"), Some(json!({"url": link}))).await;
+    let page = source(&driver, &sid).await;
+    assert!(page.contains("Hello, Ana"), "{page}");
+    // The mailed offer is first and alone, with its details.
+    let first_section = page.find("<section").expect("a section");
+    assert_eq!(
+        page[first_section..].find(&format!("class=\"focus\" id=\"offer-{}\"", offer.offer_id)),
+        Some("<section ".len()),
+        "the mailed offer is the first section: {page}"
     );
+    assert!(page.contains("Report at <b>08:30 P") && page.contains("Harbor Marina, Dock B") && page.contains("Aboard: Ben"), "{page}");
+    let shot = screenshot(&driver, &sid, "crew-page-offer").await;
+    println!("screenshot: {}", shot.display());
+
     let el = wd(driver.port, "POST", &format!("/session/{sid}/element"), Some(json!({"using": "css selector", "value": format!("#offer-{} button.accept", offer.offer_id)}))).await;
     let eid = el["value"]
         .as_object()
@@ -192,41 +254,37 @@ async fn crew_member_accepts_in_a_real_browser() {
         .and_then(|v| v.as_str())
         .unwrap_or_else(|| panic!("no Accept button: {el}"))
         .to_string();
-    wd(
-        driver.port,
-        "POST",
-        &format!("/session/{sid}/element/{eid}/click"),
-        Some(json!({})),
-    )
-    .await;
-    let end = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let src = wd(driver.port, "GET", &format!("/session/{sid}/source"), None).await;
-        if src["value"]
-            .as_str()
-            .unwrap_or("")
-            .contains("You are confirmed for this charter")
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < end,
-            "no confirmation in the browser: {src}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    wd(driver.port, "DELETE", &format!("/session/{sid}"), None).await;
-    let now = world
-        .backend
-        .charters
-        .get(&charter.charter_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        now.captain_assigned.as_ref().map(|c| c.as_str()),
-        Some("crew-ana")
+    wd(driver.port, "POST", &format!("/session/{sid}/element/{eid}/click"), Some(json!({}))).await;
+    let named = format!(
+        "You are confirmed as captain for {} aboard Sea Breeze",
+        dispatch_core::zone::format_date(later.charter_date)
     );
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    let after = loop {
+        let src = source(&driver, &sid).await;
+        if src.contains(&named) {
+            break src;
+        }
+        assert!(tokio::time::Instant::now() < end, "no confirmation naming the charter: {src}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(after.contains("Your upcoming charters"), "{after}");
+    let shot = screenshot(&driver, &sid, "crew-page-confirmed").await;
+    println!("screenshot: {}", shot.display());
+    wd(driver.port, "DELETE", &format!("/session/{sid}"), None).await;
+    let now = world.backend.charters.get(&later.charter_id).await.unwrap().unwrap();
+    assert_eq!(now.captain_assigned.as_ref().map(|c| c.as_str()), Some("crew-ana"));
+    // The confirmation mail's calendar entry holds the local start time.
+    let confirm = outbox
+        .files()
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains(&format!("mail_confirm_{}", offer.offer_id)))
+        .expect("a confirmation mail");
+    let ics = common::ics_attachment(&std::fs::read_to_string(confirm).unwrap()).expect("an .ics");
+    let events = common::ics_events(&ics);
+    let start = common::ics_utc(&events[0].1);
+    assert_eq!(zone.today(start), later.charter_date);
+    assert!(zone.format_clock(start).starts_with("08:30 P"), "{ics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

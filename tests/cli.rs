@@ -35,43 +35,60 @@ fn demo_stores_the_samples_and_is_repeatable() {
         out.contains("roster sync from workbook") && out.contains("created 8, updated 0"),
         "{out}"
     );
-    assert!(out.contains("stored 9 new charters"), "{out}");
+    // The sample season is dated from today: its cascade upcoming, its month end on the month
+    // just ended (the test's business is on UTC, the default).
+    let today = chrono::Utc::now().date_naive();
+    let ended = dispatch_core::domain::CharterDate::from_naive(today).month().previous();
+    assert!(out.contains("stored 18 new charters"), "{out}");
+    assert!(out.contains(&format!("sailed in {}", ended.title())), "{out}");
     assert!(dir.path().join("data/availability.xlsx").exists());
     // Month end: the report in the drive folder, one statement per member who worked.
     assert!(
         dir.path()
-            .join("data/drive/JADA Business/Reports/Revenue 2024-05.xlsx")
+            .join(format!("data/drive/JADA Business/Reports/Revenue {ended}.xlsx"))
             .exists(),
         "{out}"
     );
-    assert!(out.contains("statements for 2024-05: 5 sent"), "{out}");
+    let sent: usize = out
+        .split(&format!("statements for {ended}: "))
+        .nth(1)
+        .and_then(|r| r.split(" sent").next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no statements line: {out}"));
+    assert!(sent >= 5, "{out}");
     assert!(
         out.contains("presses accept")
             && out.contains("presses decline")
             && out.contains("it will lapse"),
         "{out}"
     );
-    assert!(out.contains("You are confirmed for this charter"), "{out}");
+    assert!(out.contains("You are confirmed as captain for "), "{out}");
+    assert!(!out.contains("(slot "), "no internal wording: {out}");
     assert!(out.matches(" staffed ").count() >= 3, "{out}");
     assert!(
         out.contains("NEEDS ATTENTION: nobody left to ask for the captain slot"),
         "{out}"
     );
+    // Every cascade charter is upcoming: none dated before today.
+    for line in out.lines().filter(|l| l.contains(" captain:")) {
+        let date = line.split_whitespace().next().unwrap();
+        assert!(date > today.format("%Y-%m-%d").to_string().as_str(), "{line}");
+    }
     assert!(dir.path().join("data/outbox").read_dir().unwrap().count() > 5);
     assert!(dir.path().join("data/dispatch.sqlite3").exists());
     let again = dispatch(dir.path(), &["demo"], &[]);
     assert!(again.status.success());
     let again_out = text(&again);
     assert!(
-        again_out.contains("0 new charters (9 were already there)")
+        again_out.contains("0 new charters (18 were already there)")
             && again_out.contains("created 0, updated 0, unchanged 8")
-            && again_out.contains("0 sent, 5 already sent earlier"),
+            && again_out.contains(&format!("0 sent, {sent} already sent earlier")),
         "{again_out}"
     );
     // The month-end commands on the same data: the dry run names recipients, sends nothing.
     let dry = dispatch(
         dir.path(),
-        &["statements", "--month", "2024-05", "--dry-run"],
+        &["statements", "--month", &ended.to_string(), "--dry-run"],
         &[],
     );
     assert!(dry.status.success(), "{}", text(&dry));
@@ -436,7 +453,7 @@ fn run_offers_a_new_charter_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert!(
-        mail.contains("Subject: Charter offer: Marlin on 2024-05-04"),
+        mail.contains("Subject: Charter offer: Marlin on Sat 4 May 2024"),
         "{mail}"
     );
     assert!(mail.contains("http://127.0.0.1:8080/o/"), "{mail}");

@@ -227,3 +227,35 @@ both_owned!(
     members_assigned_by_hand_get_their_hold_and_double_bookings_are_reported_once,
     staffed_only_from_booked,
 );
+
+/// "Today" is the business's: at 03:00 UTC on 1 January it is still 31 December in Los
+/// Angeles, so the sweep job (as the EventBridge schedule and `dispatch run` start it) reaches
+/// a charter dated 31 December; a UTC business has moved on and does not.
+#[tokio::test]
+async fn the_sweep_starts_from_the_business_day_in_its_time_zone() {
+    let world = World::local().await;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox: Arc<dyn MailSender> = Arc::new(Outbox::new(dir.path().join("outbox")));
+    let at = chrono::DateTime::parse_from_rfc3339("2027-01-01T03:00:00Z").unwrap().with_timezone(&Utc);
+    let clock = Arc::new(ManualClock::new(at));
+    let c = charter("2026-12-31", 4, Some(1));
+    world.backend.charters.insert(&c).await.unwrap();
+    world
+        .backend
+        .roster
+        .upsert_batch(&[member("crew-ana", true, true, &["2026-12-31"])])
+        .await
+        .unwrap();
+    let sweep = || JobEnvelope::new(JobKind::Sweep, "sweep#t", serde_json::json!({}));
+    use dispatch_ingest::worker::JobHandler;
+    for (zone, seen) in [("UTC", 0), ("America/Los_Angeles", 1)] {
+        let cascade = common::cascade_tuned(&world.backend, outbox.clone(), "http://x", Duration::from_secs(3600), clock.clone(), |cfg| {
+            cfg.zone = dispatch_core::zone::BusinessZone::parse(zone).unwrap();
+        });
+        assert_eq!(cascade.today().to_string(), if seen == 1 { "2026-12-31" } else { "2027-01-01" });
+        let r = dispatch_cascade::jobs::CascadeJobs(cascade).handle(&sweep()).await.unwrap();
+        assert_eq!(r["charters"], seen, "{zone}: {r}");
+    }
+    let offers = world.backend.offers.for_charter(&c.charter_id).await.unwrap();
+    assert_eq!(offers.len(), 1, "the Los Angeles sweep offered the captain slot");
+}

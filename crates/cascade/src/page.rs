@@ -136,13 +136,17 @@ impl Cascade {
         let mut body = String::new();
         let focused = focus.and_then(|f| seen.iter().find(|s| &s.offer.offer_id == f));
         if let Some(s) = focused {
-            let inner = if Self::is_answerable(&s.offer, &s.charter, now) {
-                self.answer_forms(crew, &s.offer, now)
+            let (h2, inner) = if Self::is_answerable(&s.offer, &s.charter, now) {
+                ("Your offer", self.answer_forms(crew, &s.offer, now))
             } else {
-                format!("<p class=\"outcome\">{}</p>", esc(&self.outcome(s, now).await?))
+                let h2 = match s.offer.status {
+                    OfferStatus::Accepted if s.charter.status != CharterStatus::Cancelled => "Confirmed",
+                    _ => "This offer",
+                };
+                (h2, format!("<p class=\"outcome\">{}</p>", esc(&self.outcome(s, now).await?)))
             };
             body.push_str(&format!(
-                "<section class=\"focus\" id=\"offer-{id}\"><h2>Your offer</h2>{}{}{inner}</section>",
+                "<section class=\"focus\" id=\"offer-{id}\"><h2>{h2}</h2>{}{}{inner}</section>",
                 heading(&s.offer, &s.facts),
                 details(&s.facts),
                 id = s.offer.offer_id,

@@ -272,3 +272,32 @@ fn the_sample_workbook_reads_back_as_written() {
     assert!(sheet.problems.is_empty(), "{:?}", sheet.problems);
     assert_eq!(sheet.members, members);
 }
+
+#[test]
+fn dates_without_a_year_are_the_next_occurrence_or_the_tabs_agreed_year() {
+    use dispatch_reporting::sheet::dates::YearRule;
+    use serde_json::json;
+    let roster = Tab::from_json(
+        "Roster",
+        &[
+            vec![json!("Crew ID"), json!("Name"), json!("Email")],
+            vec![json!("crew-ana"), json!("Ana Silva"), json!("ana@example.com")],
+            vec![json!("crew-bo"), json!("Bo Lee"), json!("bo@example.com")],
+        ],
+    );
+    // In December, `1/5` is next January; `12/24` is this December.
+    let available = Tab::from_json(
+        "Available",
+        &[vec![json!("crew-ana"), json!("1/5"), json!("12/24")]],
+    );
+    // A tab whose other dates all say 2027 puts its yearless dates in 2027.
+    let bo = Tab::from_json("Bo Lee", &[vec![json!("5/3/2027"), json!("May 4"), json!("2027-05-05")]]);
+    let december = YearRule::NextFrom(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+    let sheet = read_sheet(&[roster.clone(), available.clone(), bo], december);
+    assert!(sheet.problems.is_empty(), "{:?}", sheet.problems);
+    assert_eq!(sheet.members[0].available_dates, dates(&["2026-12-24", "2027-01-05"]));
+    assert_eq!(sheet.members[1].available_dates, dates(&["2027-05-03", "2027-05-04", "2027-05-05"]));
+    // A fixed season (the roster_year setting) still wins.
+    let fixed = read_sheet(&[roster, available], 2026);
+    assert_eq!(fixed.members[0].available_dates, dates(&["2026-01-05", "2026-12-24"]));
+}

@@ -91,7 +91,10 @@ fn parse_item(s: &str, year: YearRule) -> Result<Vec<(NaiveDate, bool)>, String>
     let (mut end, end_typed) = parse_one(b, year, Some(start))?;
     if end < start && !end_typed {
         // `12/28-1/3`: a range without a year that runs over the year end.
-        if let Some(next) = end.with_year(end.year() + 1) {
+        if let Some(next) = end
+            .with_year(end.year() + 1)
+            .filter(|n| (*n - start).num_days() <= MAX_RANGE_DAYS)
+        {
             end = next;
         }
     }
