@@ -286,3 +286,55 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
     assert_eq!(zone.today(start), later.charter_date);
     assert!(zone.format_clock(start).starts_with("08:30 P"), "{ics}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_board_lists_the_charter_needing_attention_first() {
+    let world = common::World::local().await;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = Outbox::new(dir.path().join("outbox"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cascade = common::cascade(&world, &outbox, &base, Duration::from_secs(3600));
+    let router = dispatch_cascade::web::router(cascade.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (waiting, stuck, link) = common::ops_board_scene(&world, &cascade, &outbox).await;
+
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--window-size=390,844",
+                 format!("--user-data-dir={}", profile.path().display())]
+    }}}});
+    let session = wd(driver.port, "POST", "/session", Some(caps)).await;
+    let sid = session["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {session}"))
+        .to_string();
+    wd(driver.port, "POST", &format!("/session/{sid}/url"), Some(json!({"url": link}))).await;
+    let title = wd(driver.port, "GET", &format!("/session/{sid}/title"), None).await;
+    assert_eq!(title["value"], "Ops board", "{title}");
+    // Every charter card in page order, as the browser laid it out.
+    let found = wd(driver.port, "POST", &format!("/session/{sid}/elements"), Some(json!({"using": "css selector", "value": "section.charter"}))).await;
+    let cards: Vec<String> = found["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no cards: {found}"))
+        .iter()
+        .filter_map(|e| e.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).map(String::from))
+        .collect();
+    assert_eq!(cards.len(), 2, "{found}");
+    let mut shown = Vec::new();
+    for eid in &cards {
+        let id = wd(driver.port, "GET", &format!("/session/{sid}/element/{eid}/attribute/data-charter-id"), None).await;
+        let text = wd(driver.port, "GET", &format!("/session/{sid}/element/{eid}/text"), None).await;
+        shown.push((id["value"].as_str().unwrap_or("").to_string(), text["value"].as_str().unwrap_or("").to_string()));
+    }
+    wd(driver.port, "DELETE", &format!("/session/{sid}"), None).await;
+    assert_eq!(shown[0].0, stuck.charter_id.as_str(), "{shown:?}");
+    assert!(shown[0].1.contains("Needs attention"), "{shown:?}");
+    assert!(shown[0].1.contains("declined this charter: Ben Ortiz"), "{shown:?}");
+    assert_eq!(shown[1].0, waiting.charter_id.as_str(), "{shown:?}");
+    assert!(shown[1].1.contains("Waiting on Ana Silva (captain) until"), "{shown:?}");
+}

@@ -9,6 +9,7 @@ both!(
     concurrent_captains_exactly_one_wins,
     crew_never_exceeds_needed_nor_repeats,
     closed_charter_takes_no_assignment,
+    unassign_takes_one_member_off,
     month_query_returns_exactly_the_month,
     change_feed_in_order_with_both_images_and_resumes,
     hold_taken_once,
@@ -229,6 +230,36 @@ mod contracts {
                 .unwrap(),
             AssignOutcome::Rejected(AssignRejection::CaptainAlreadySet(crew("cap")))
         );
+    }
+
+    pub async fn unassign_takes_one_member_off(w: &World) {
+        let c = stored(w, "2024-05-07").await;
+        let ch = &w.backend.charters;
+        ch.assign_captain(&c.key(), &crew("cap")).await.unwrap();
+        for m in ["d1", "d2"] {
+            ch.add_crew(&c.key(), &crew(m), 2).await.unwrap();
+        }
+        let after = ch.unassign(&c.key(), &crew("d1")).await.unwrap().unwrap();
+        assert_eq!(after.crew_assigned, vec![crew("d2")]);
+        assert_eq!(after.captain_assigned, Some(crew("cap")));
+        let after = ch.unassign(&c.key(), &crew("cap")).await.unwrap().unwrap();
+        assert_eq!(after.captain_assigned, None);
+        // Not on it: unchanged; the slot can be filled again.
+        let same = ch.unassign(&c.key(), &crew("nobody")).await.unwrap().unwrap();
+        assert_eq!(same.crew_assigned, vec![crew("d2")]);
+        assert!(matches!(
+            ch.add_crew(&c.key(), &crew("d3"), 2).await.unwrap(),
+            AssignOutcome::Assigned(_)
+        ));
+        assert!(matches!(
+            ch.assign_captain(&c.key(), &crew("cap2")).await.unwrap(),
+            AssignOutcome::Assigned(_)
+        ));
+        let now = ch.get(&c.charter_id).await.unwrap().unwrap();
+        assert_eq!(now.crew_assigned, vec![crew("d2"), crew("d3")]);
+        let mut gone = c.clone();
+        gone.charter_id = CharterId::new_random();
+        assert_eq!(ch.unassign(&gone.key(), &crew("d2")).await.unwrap(), None);
     }
 
     pub async fn closed_charter_takes_no_assignment(w: &World) {

@@ -224,6 +224,11 @@ mod function_url {
     use tower::ServiceExt;
 
     async fn call(fixture: &str) -> (u16, String, String) {
+        call_at(fixture, false).await
+    }
+
+    /// The fixture's event; with `ops_board`, for `/ops/{token}` with a token made here.
+    async fn call_at(fixture: &str, ops_board: bool) -> (u16, String, String) {
         let world = crate::common::World::local().await;
         let dir = tempfile::tempdir().unwrap();
         let cascade = Arc::new(Cascade {
@@ -248,8 +253,12 @@ mod function_url {
             "{}/tests/fixtures/lambda/{fixture}",
             env!("CARGO_MANIFEST_DIR")
         );
-        let event: LambdaRequest =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut json = std::fs::read_to_string(path).unwrap();
+        if ops_board {
+            let token = cascade.links.issue_ops(chrono::Utc::now(), chrono::Duration::hours(1));
+            json = json.replace("/o/not-a-token", &format!("/ops/{token}"));
+        }
+        let event: LambdaRequest = serde_json::from_str(&json).unwrap();
         let request: lambda_http::Request = event.into();
         let response = dispatch_cascade::web::router(cascade)
             .oneshot(request)
@@ -275,5 +284,13 @@ mod function_url {
         let (status, _, body) = call("function-url-bad-link.json").await;
         assert_eq!(status, 403);
         assert!(body.contains("This link does not work"));
+    }
+
+    #[tokio::test]
+    async fn the_ops_board_through_a_function_url_event() {
+        let (status, referrer, body) = call_at("function-url-bad-link.json", true).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(referrer, "no-referrer");
+        assert!(body.contains("<title>Ops board</title>") && body.contains("Nothing needs attention"), "{body}");
     }
 }

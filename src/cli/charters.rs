@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dispatch_core::domain::{Charter, CharterDate, CharterId, CharterStatus, Money};
 use dispatch_core::ports::Inserted;
-use dispatch_core::Backend;
+use dispatch_core::{Backend, Settings};
 
 use crate::import;
 
@@ -21,10 +21,38 @@ pub enum CharterCommand {
         /// The JSON file.
         file: PathBuf,
     },
-    /// One charter and its thread (offers, answers, lapses, escalations, staffing), oldest first.
+    /// Charters by date: vessel, status, captain and crew by name, crew needed, whom we are
+    /// waiting on and until when, and why a charter needs attention (names to call).
+    List(super::ops::ListArgs),
+    /// One charter (by name: captain, crew of crew needed, whom we wait on, why it needs
+    /// attention) and its thread (offers, answers, lapses, escalations, staffing), oldest first.
     Show {
         /// The charter id.
         id: String,
+    },
+    /// Put a member on a charter by hand (after a phone call): takes their day's hold as an
+    /// accept does, refuses a member booked that day, withdraws the slot's open offer.
+    Assign(super::ops::AssignArgs),
+    /// Take a member off a charter: their hold is released and the slot is offered again.
+    Unassign {
+        /// The charter id.
+        id: String,
+        /// The member's crew id.
+        member: String,
+    },
+    /// Cancel a charter: open offers withdrawn, holds released, the assigned crew told.
+    Cancel {
+        /// The charter id.
+        id: String,
+    },
+    /// Ask again: clear "already asked" for the named members (default: everyone who let an
+    /// offer of this charter lapse), then reconcile, so an escalated charter gets offers again.
+    Reoffer {
+        /// The charter id.
+        id: String,
+        /// A member (crew id) to ask again, e.g. one who declined; repeat for several.
+        #[arg(long = "include", value_name = "MEMBER")]
+        include: Vec<String>,
     },
     /// Reconcile a charter now (or, with --all, every unsettled charter from today to +60 days,
     /// as the sweep does): lapse what is overdue, make the next offer, escalate, release.
@@ -83,65 +111,87 @@ pub struct AddArgs {
     pub id: Option<String>,
 }
 
-pub async fn run_charter(backend: &Backend, cmd: CharterCommand) -> anyhow::Result<ExitCode> {
+pub async fn run_charter(
+    settings: &Settings,
+    backend: &Backend,
+    cmd: CharterCommand,
+) -> anyhow::Result<ExitCode> {
+    use super::ops;
     match cmd {
         CharterCommand::Add(a) => add(backend, a).await,
         CharterCommand::Import { file } => import_charters(backend, &file).await,
-        CharterCommand::Show { id } => show(backend, &id).await,
+        CharterCommand::List(a) => ops::list(settings, backend, a).await,
+        CharterCommand::Show { id } => show(settings, backend, &id).await,
+        CharterCommand::Assign(a) => ops::assign(settings, backend, a).await,
+        CharterCommand::Unassign { id, member } => ops::unassign(settings, backend, &id, &member).await,
+        CharterCommand::Cancel { id } => ops::cancel(settings, backend, &id).await,
+        CharterCommand::Reoffer { id, include } => ops::reoffer(settings, backend, &id, &include).await,
         CharterCommand::Reconcile { .. } => {
             bail!("charter reconcile needs the settings; it is run by cli::run")
         }
     }
 }
 
-async fn show(backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
-    let id = CharterId::parse(raw).context("charter id")?;
-    let Some(c) = backend
-        .charters
-        .get(&id)
-        .await
-        .context("reading crew-dispatch")?
-    else {
+async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
+    let id = CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
+    let Some(o) = super::ops::show(settings, backend, &id).await? else {
         anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
     };
-    println!(
-        "charter {} on {} aboard {}: {} · captain {} · crew [{}] of {} needed · {} guests",
-        c.charter_id,
-        c.charter_date,
-        c.vessel_name,
-        c.status.as_str(),
-        c.captain_assigned.as_ref().map_or("-", |x| x.as_str()),
-        c.crew_assigned
-            .iter()
-            .map(|x| x.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        c.crew_needed.map_or("?".to_string(), |n| n.to_string()),
-        c.guest_count
-    );
+    let zone = settings.zone();
+    super::ops::print_overview(&zone, &o);
     let thread = backend
         .thread
         .list(&id)
         .await
         .context("reading charter-chats")?;
+    let roster = backend.roster.list().await.context("reading crew-roster")?.items;
+    let name = |m: &dispatch_core::domain::CrewId| {
+        roster.iter().find(|r| &r.crew_id == m).map_or(m.to_string(), |r| r.name.clone())
+    };
     println!("thread ({} entries):", thread.len());
     for e in thread {
         println!(
-            "  {}  {:<14} {:<12} {}",
-            e.ts.format("%Y-%m-%d %H:%M:%S"),
+            "  {}  {:<14} {:<16} {}",
+            zone.format_time(e.ts),
             e.kind.as_str(),
-            e.crew_id.as_ref().map_or("", |x| x.as_str()),
+            e.crew_id.as_ref().map_or(String::new(), name),
             e.text
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn run_roster(backend: &Backend, cmd: RosterCommand) -> anyhow::Result<ExitCode> {
+pub async fn run_roster(
+    settings: &Settings,
+    backend: &Backend,
+    cmd: RosterCommand,
+) -> anyhow::Result<ExitCode> {
     match cmd {
-        RosterCommand::Import { file } => import_roster(backend, &file).await,
+        RosterCommand::Import { file } => import_roster(settings, backend, &file).await,
         RosterCommand::Sync { .. } => unreachable!("dispatched in cli::run (needs the settings)"),
     }
+}
+
+/// After a roster change: reconcile the upcoming unstaffed charters on the dates the changed
+/// members are available, so an escalated charter is offered to a member just added.
+pub async fn reconcile_after_roster(
+    settings: &Settings,
+    backend: &Backend,
+    members: &[dispatch_core::domain::CrewMember],
+) -> anyhow::Result<()> {
+    let cascade = crate::app::cascade(settings, backend)?;
+    let today = settings.zone().today(chrono::Utc::now());
+    let r = cascade
+        .reconcile_for_roster(members, today, dispatch_cascade::jobs::SWEEP_DAYS)
+        .await
+        .context("reconciling the charters the roster change could help")?;
+    if r.reconciled > 0 {
+        println!(
+            "{} upcoming unstaffed charter(s) on their dates reconciled: {} moved, {} failed",
+            r.reconciled, r.moved, r.failed
+        );
+    }
+    Ok(())
 }
 
 async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
@@ -230,7 +280,11 @@ async fn import_charters(backend: &Backend, file: &std::path::Path) -> anyhow::R
     report_bad(&parsed.bad)
 }
 
-async fn import_roster(backend: &Backend, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+async fn import_roster(
+    settings: &Settings,
+    backend: &Backend,
+    file: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
     let parsed = import::members_from_file(file)?;
     backend
         .roster
@@ -243,6 +297,7 @@ async fn import_roster(backend: &Backend, file: &std::path::Path) -> anyhow::Res
         parsed.good.len(),
         parsed.bad.len()
     );
+    reconcile_after_roster(settings, backend, &parsed.good).await?;
     report_bad(&parsed.bad)
 }
 

@@ -10,13 +10,18 @@ use dispatch_core::Backend;
 
 #[derive(Debug, Subcommand)]
 pub enum JobsCommand {
-    /// Enqueue a job: `report`, `statements` or `roster-sync` (month jobs need --month).
+    /// Enqueue a job: `report`, `statements` or `roster-sync` (month jobs need --month), or on the
+    /// cascade queue `reconcile --charter ID` (one charter) or `sweep` (every unsettled charter
+    /// from today to +60 days).
     Enqueue {
-        /// report | statements | roster-sync
+        /// report | statements | roster-sync | reconcile | sweep
         kind: String,
         /// The month, YYYY-MM or `previous` (report, statements).
         #[arg(long)]
         month: Option<String>,
+        /// The charter id (reconcile).
+        #[arg(long)]
+        charter: Option<String>,
         /// Override the idempotency key (default: one per kind and month; roster-sync: one per minute).
         #[arg(long)]
         key: Option<String>,
@@ -24,7 +29,12 @@ pub enum JobsCommand {
 }
 
 pub async fn run(backend: &Backend, cmd: JobsCommand) -> anyhow::Result<ExitCode> {
-    let JobsCommand::Enqueue { kind, month, key } = cmd;
+    let JobsCommand::Enqueue {
+        kind,
+        month,
+        charter,
+        key,
+    } = cmd;
     // `previous` as the month-end schedule sends it, resolved now so the key names the month.
     let month: Option<Month> = month
         .as_deref()
@@ -67,7 +77,28 @@ pub async fn run(backend: &Backend, cmd: JobsCommand) -> anyhow::Result<ExitCode
                 serde_json::json!({}),
             )
         }
-        other => bail!("unknown job kind `{other}`: use report, statements or roster-sync"),
+        "reconcile" => {
+            let raw = charter.context("`reconcile` needs --charter ID (a charter id)")?;
+            let id = dispatch_core::domain::CharterId::parse(&raw)
+                .with_context(|| format!("--charter: `{raw}` is not a charter id (a UUID)"))?;
+            let minute = chrono::Utc::now().format("%Y-%m-%dT%H:%M");
+            (
+                JobKind::Reconcile,
+                QueueId::Cascade,
+                format!("reconcile#{id}#{minute}"),
+                serde_json::json!({ "charter_id": id }),
+            )
+        }
+        "sweep" => {
+            let minute = chrono::Utc::now().format("%Y-%m-%dT%H:%M");
+            (
+                JobKind::Sweep,
+                QueueId::Cascade,
+                format!("sweep#{minute}"),
+                serde_json::json!({}),
+            )
+        }
+        other => bail!("unknown job kind `{other}`: use report, statements, roster-sync, reconcile or sweep"),
     };
     let env = JobEnvelope::new(kind, key.unwrap_or(default_key), payload);
     let ids = backend

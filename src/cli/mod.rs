@@ -9,6 +9,7 @@ mod demo;
 mod dlq;
 mod jobs;
 mod month;
+mod ops;
 mod reconcile;
 mod run;
 
@@ -79,6 +80,9 @@ pub enum Command {
     /// Inspect and replay dead letters.
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
+    /// For ops: a link to the ops board.
+    #[command(subcommand)]
+    Ops(ops::OpsCommand),
     /// Check the Google service-account key and token (no backend needed).
     #[command(subcommand)]
     Auth(auth::AuthCommand),
@@ -138,11 +142,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Charter(charters::CharterCommand::Reconcile { id, all }) => {
                     reconcile::run(&settings, &backend, id.as_deref(), all).await
                 }
-                Command::Charter(c) => charters::run_charter(&backend, c).await,
+                Command::Charter(c) => charters::run_charter(&settings, &backend, c).await,
+                Command::Ops(c) => ops::run(&settings, &backend, c).await,
                 Command::Roster(charters::RosterCommand::Sync { file }) => {
                     month::roster_sync(&settings, &backend, file).await
                 }
-                Command::Roster(c) => charters::run_roster(&backend, c).await,
+                Command::Roster(c) => charters::run_roster(&settings, &backend, c).await,
                 Command::Report { month: m } => month::report(&settings, &backend, &m).await,
                 Command::Statements { month: m, dry_run } => {
                     month::statements(&settings, &backend, &m, dry_run).await

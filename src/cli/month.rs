@@ -112,6 +112,7 @@ pub async fn roster_sync(
     let ctx: Arc<MonthContext> = crate::app::month_context(settings, backend)?;
     let report = roster::sync(&ctx, file).await.context("roster sync")?;
     println!("{report}");
+    super::charters::reconcile_after_roster(settings, backend, &report.written).await?;
     Ok(if report.problems.is_empty() {
         ExitCode::SUCCESS
     } else {

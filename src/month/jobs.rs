@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use dispatch_core::domain::{JobEnvelope, JobKind, Month};
+use dispatch_core::ports::{OutMessage, QueueId};
 use dispatch_ingest::worker::{JobError, JobHandler, Registry};
 use tracing::Instrument;
 
@@ -75,6 +76,10 @@ impl JobHandler for MonthJobs {
                     .instrument(tracing::info_span!("roster_sync"))
                     .await
                     .map_err(job_error)?;
+                if !report.written.is_empty() {
+                    // The change may help escalated or unstaffed charters: a sweep reconciles them.
+                    sweep_after_roster_change(ctx, job).await?;
+                }
                 Ok(to_json(&report))
             }
             other => Err(JobError::Permanent(format!(
@@ -82,6 +87,23 @@ impl JobHandler for MonthJobs {
             ))),
         }
     }
+}
+
+/// Puts a sweep on the cascade queue after a roster sync changed members (keyed by the sync
+/// job, so a retried sync asks for it once).
+async fn sweep_after_roster_change(ctx: &MonthContext, job: &JobEnvelope) -> Result<(), JobError> {
+    let env = JobEnvelope::new(
+        JobKind::Sweep,
+        format!("sweep#after#{}", job.key),
+        serde_json::json!({}),
+    );
+    ctx.backend
+        .queues
+        .send(QueueId::Cascade, &[OutMessage::new(env.to_body())])
+        .await
+        .map_err(JobError::from)?;
+    tracing::info!("roster changed: sweep queued for the charters it could help");
+    Ok(())
 }
 
 /// Registers the month-end and roster handlers.

@@ -123,6 +123,9 @@ pub struct SyncReport {
     pub ignored_tabs: Vec<String>,
     /// `upsert_batch` calls made (at most 25 members each).
     pub batches: usize,
+    /// The members written (created or updated), for the reconcile that follows a change.
+    #[serde(skip)]
+    pub written: Vec<dispatch_core::domain::CrewMember>,
     #[serde(skip)]
     summary: String,
 }
@@ -195,6 +198,7 @@ pub async fn sync(ctx: &MonthContext, file: Option<PathBuf>) -> Result<SyncRepor
         problems: plan.problems,
         ignored_tabs: plan.ignored_tabs,
         batches,
+        written: plan.to_write,
     })
 }
 

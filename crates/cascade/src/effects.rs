@@ -131,7 +131,12 @@ impl Cascade {
                     self.send_once(self.ops_mail(
                         format!("mail#conflict#{id}#{crew}"),
                         format!("Needs attention: {} on {} double-booked", c.vessel_name, c.charter_date),
-                        format!("Charter {id} ({} on {}): {text}.\n", c.vessel_name, c.charter_date),
+                        format!(
+                            "Charter {id} ({} on {}): {text}.\n\nOps board (the next 30 days): {}\n",
+                            c.vessel_name,
+                            c.charter_date,
+                            self.ops_link(self.now())
+                        ),
                     ))
                     .await?;
                 }
@@ -180,6 +185,20 @@ impl Cascade {
             } => self.escalate(snap, *role, *attempts, excluded).await,
             Action::ReleaseHold { crew, date } => {
                 self.backend.holds.release(crew, *date, id).await?;
+                Ok(Applied::Done)
+            }
+            Action::ReleaseStrayHold { crew, date } => {
+                // Read after the hold was seen: an accept puts hold and assignment in one
+                // transaction, so a member it just assigned shows here and keeps the hold.
+                let Some(c) = self.backend.charters.get(id).await? else {
+                    return Ok(Applied::Conflict);
+                };
+                if c.captain_assigned.as_ref() == Some(crew) || c.crew_assigned.contains(crew) {
+                    return Ok(Applied::Conflict);
+                }
+                if self.backend.holds.release(crew, *date, id).await? {
+                    tracing::info!(crew_id = %crew, "released the hold of a member no longer on the charter");
+                }
                 Ok(Applied::Done)
             }
             Action::TellReleased { crew, date } => {
@@ -385,10 +404,11 @@ impl Cascade {
                 format!("mail#escalate#{id}#{}#{attempts}", plan::role_key(role)),
                 format!("Needs attention: {} on {} has no {role}", c.vessel_name, c.charter_date),
                 format!(
-                    "Charter {id} ({} on {}): {text}.\n\nWhat you can do:\n  dispatch charter show {id}\n  dispatch charter assign {id} --{} MEMBER\n  dispatch charter reoffer {id} [--include MEMBER...]\n  dispatch charter cancel {id}\n",
+                    "Charter {id} ({} on {}): {text}.\n\nWhat you can do:\n  dispatch charter show {id}\n  dispatch charter assign {id} --{} MEMBER\n  dispatch charter reoffer {id} [--include MEMBER...]\n  dispatch charter cancel {id}\n\nOps board (the next 30 days): {}\n",
                     c.vessel_name,
                     c.charter_date,
                     if role == Role::Captain { "captain" } else { "crew" },
+                    self.ops_link(self.now()),
                 ),
             ))
             .await?;

@@ -16,6 +16,10 @@
 //!   conflict; [`answers`]: accept (one transaction) and decline, then reconcile.
 //! - [`sweep`]: reconciles every unsettled charter in the horizon, through the date index.
 //! - [`tokens`]: magic-link tokens (HMAC-SHA256, key id, scope, expiry, rotation).
+//! - [`overview`]: pure — what ops see of a charter (names, crew needed, whom we wait on, why it
+//!   needs attention), for `charter list`/`show` and the ops board.
+//! - [`ops`]: the ops commands (assign, unassign, cancel, reoffer), each a step and a reconcile.
+//! - [`ops_board`]: the read-only ops board page (`GET /ops/{token}`, links of scope `ops`).
 //! - [`jobs`]: the `cascade` queue's handlers — every kind is "reconcile this charter".
 //! - [`web`]: the crew page (axum): the offer from the mail first and alone, then the member's
 //!   other offers, upcoming charters (sorted, with start time, meeting point and who is aboard)
@@ -33,6 +37,9 @@ pub mod effects;
 pub mod engine;
 pub mod ics;
 pub mod jobs;
+pub mod ops;
+pub mod ops_board;
+pub mod overview;
 pub mod plan;
 pub mod reconcile;
 pub mod sweep;

@@ -44,6 +44,9 @@ pub struct State<'a> {
     pub vessel: Option<&'a VesselConfig>,
     /// Ids of the entries the charter's thread already has: the record of effects done.
     pub noted: &'a HashSet<String>,
+    /// Members ops cleared to be asked again (`dispatch charter reoffer`), with when: their closed
+    /// offers made before then no longer count as "already asked".
+    pub cleared: &'a CrewMap<DateTime<Utc>>,
     pub now: DateTime<Utc>,
     /// How long a new offer stays open.
     pub offer_timeout: chrono::Duration,
@@ -108,6 +111,9 @@ pub enum Action {
     },
     /// Release a member's hold on this charter's day.
     ReleaseHold { crew: CrewId, date: CharterDate },
+    /// Release a hold this open charter has for a member no longer on it (unassigned by ops); the
+    /// effect reads the charter again first, so an accept that just landed keeps its hold.
+    ReleaseStrayHold { crew: CrewId, date: CharterDate },
     /// Tell a member who was confirmed that the charter is cancelled, and note it.
     TellReleased { crew: CrewId, date: CharterDate },
     /// Note the cancellation once all else is done.
@@ -172,6 +178,12 @@ pub mod ids {
     pub fn released(c: &CrewId) -> String {
         format!("released-{c}")
     }
+    /// Ops cleared `c` to be asked again (`dispatch charter reoffer`), at `at_ms`.
+    pub fn cleared(c: &CrewId, at_ms: i64) -> String {
+        format!("reoffer-{c}-{at_ms}")
+    }
+    /// The prefix of [`cleared`] entries.
+    pub const CLEARED_PREFIX: &str = "reoffer-";
     pub const STAFFED: &str = "staffed";
     pub const CANCELLED: &str = "cancelled";
 }
@@ -185,6 +197,68 @@ pub fn crew_needed(charter: &Charter, vessel: Option<&VesselConfig>) -> u32 {
 pub fn is_filled(charter: &Charter, vessel: Option<&VesselConfig>) -> bool {
     charter.captain_assigned.is_some()
         && charter.crew_assigned.len() >= crew_needed(charter, vessel) as usize
+}
+
+/// Which slots of an open charter are open and which filled: the captain's if unset; crew slots
+/// once a captain is set (see [`crew_slots`]).
+pub fn slots(s: &State<'_>, c: &Charter) -> (Vec<Role>, HashSet<Role>) {
+    let mut open_slots: Vec<Role> = Vec::new();
+    let mut filled_slots: HashSet<Role> = HashSet::new();
+    if c.captain_assigned.is_none() {
+        open_slots.push(Role::Captain);
+    } else {
+        filled_slots.insert(Role::Captain);
+        let (open, filled) = crew_slots(s, c);
+        open_slots.extend(open.into_iter().map(|slot| Role::Crew { slot }));
+        filled_slots.extend(filled.into_iter().map(|slot| Role::Crew { slot }));
+    }
+    (open_slots, filled_slots)
+}
+
+/// The crew slots (open, filled), whether or not a captain is set: filled by an accepted offer
+/// of a member still on the crew, or one per member put on the crew by hand (lowest free slots
+/// first); the rest are open.
+pub fn crew_slots(s: &State<'_>, c: &Charter) -> (Vec<u32>, HashSet<u32>) {
+    let needed = crew_needed(c, s.vessel);
+    let mut by_offer: HashSet<u32> = HashSet::new();
+    let mut covered: HashSet<&CrewId> = HashSet::new();
+    for o in s.offers {
+        if let (OfferStatus::Accepted, Role::Crew { slot }) = (o.status, o.role) {
+            if c.crew_assigned.contains(&o.crew_id) && covered.insert(&o.crew_id) {
+                by_offer.insert(slot);
+            }
+        }
+    }
+    let mut by_hand = c
+        .crew_assigned
+        .iter()
+        .filter(|m| !covered.contains(m))
+        .count();
+    let (mut open, mut filled) = (Vec::new(), HashSet::new());
+    for slot in 0..needed {
+        if by_offer.contains(&slot) {
+            filled.insert(slot);
+        } else if by_hand > 0 {
+            by_hand -= 1;
+            filled.insert(slot);
+        } else {
+            open.push(slot);
+        }
+    }
+    (open, filled)
+}
+
+/// The offers that count as "already asked": all of them, less the closed offers made before ops
+/// cleared their member to be asked again.
+pub fn asked_offers(s: &State<'_>) -> Vec<Offer> {
+    s.offers
+        .iter()
+        .filter(|o| {
+            o.status == OfferStatus::Open
+                || s.cleared.get(&o.crew_id).is_none_or(|at| o.created_at >= *at)
+        })
+        .cloned()
+        .collect()
 }
 
 /// The plan for one charter.
@@ -287,6 +361,20 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
             None => out.push(Action::TakeHold { crew: (*m).clone() }),
         }
     }
+    // Holds of this charter for members no longer on it (unassigned by hand).
+    let mut stray: Vec<&CrewId> = s
+        .holds
+        .iter()
+        .filter(|(m, h)| &h.charter_id == s.charter_id && !assigned.contains(m))
+        .map(|(m, _)| m)
+        .collect();
+    stray.sort();
+    for m in stray {
+        out.push(Action::ReleaseStrayHold {
+            crew: m.clone(),
+            date: c.charter_date,
+        });
+    }
 
     // Confirmations of accepted offers whose member is still aboard (not for past charters).
     let yesterday = (s.now - chrono::Duration::days(1)).date_naive();
@@ -305,41 +393,7 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
         }
     }
 
-    let needed = crew_needed(c, s.vessel) as usize;
-    // Which slots are open: the captain's if unset; crew slots once a captain is set, less those
-    // filled by an accepted offer of a member still on the crew, less one per member put on the
-    // crew by hand (lowest free slots first).
-    let mut open_slots: Vec<Role> = Vec::new();
-    let mut filled_slots: HashSet<Role> = HashSet::new();
-    if c.captain_assigned.is_none() {
-        open_slots.push(Role::Captain);
-    } else {
-        filled_slots.insert(Role::Captain);
-        let mut by_offer: HashSet<u32> = HashSet::new();
-        let mut covered: HashSet<&CrewId> = HashSet::new();
-        for o in s.offers {
-            if let (OfferStatus::Accepted, Role::Crew { slot }) = (o.status, o.role) {
-                if c.crew_assigned.contains(&o.crew_id) && covered.insert(&o.crew_id) {
-                    by_offer.insert(slot);
-                }
-            }
-        }
-        let mut by_hand = c
-            .crew_assigned
-            .iter()
-            .filter(|m| !covered.contains(m))
-            .count();
-        for slot in 0..needed as u32 {
-            if by_offer.contains(&slot) {
-                filled_slots.insert(Role::Crew { slot });
-            } else if by_hand > 0 {
-                by_hand -= 1;
-                filled_slots.insert(Role::Crew { slot });
-            } else {
-                open_slots.push(Role::Crew { slot });
-            }
-        }
-    }
+    let (open_slots, filled_slots) = slots(s, c);
 
     // Offers already out: withdraw those that can no longer stand, lapse the overdue ones.
     let mut live: HashSet<Role> = HashSet::new();
@@ -394,8 +448,9 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
         .collect();
     let mut picked: Vec<Offer> = Vec::new();
     for role in open_slots.iter().copied().filter(|r| !live.contains(r)) {
-        // The offers as they will be once this plan has run: closed ones count as asked.
-        let mut offers: Vec<Offer> = s.offers.to_vec();
+        // The offers as they will be once this plan has run: closed ones count as asked, less
+        // those ops cleared.
+        let mut offers: Vec<Offer> = asked_offers(s);
         offers.extend(picked.iter().cloned());
         let sit = Situation {
             charter: c,

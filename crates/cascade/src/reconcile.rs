@@ -122,6 +122,8 @@ pub(crate) struct Snapshot {
     pub holds: CrewMap<Hold>,
     pub load: CrewMap<u32>,
     pub noted: HashSet<String>,
+    /// Members ops cleared to be asked again, with when (the newest `reoffer-` entry each).
+    pub cleared: CrewMap<DateTime<Utc>>,
 }
 
 impl Snapshot {
@@ -238,6 +240,7 @@ impl Cascade {
             load: &s.load,
             vessel: s.charter.as_ref().and_then(|c| self.vessel(c)),
             noted: &s.noted,
+            cleared: &s.cleared,
             now: self.now(),
             offer_timeout: chrono::Duration::from_std(self.cfg.offer_timeout)
                 .unwrap_or(chrono::Duration::hours(2)),
@@ -251,20 +254,37 @@ impl Cascade {
         id: &CharterId,
         gone: Option<Gone>,
     ) -> Result<Snapshot, CascadeError> {
+        self.read_with(id, gone, None).await
+    }
+
+    /// [`Cascade::read`], with the roster already read (by a caller looking at many charters).
+    pub(crate) async fn read_with(
+        &self,
+        id: &CharterId,
+        gone: Option<Gone>,
+        roster: Option<&[CrewMember]>,
+    ) -> Result<Snapshot, CascadeError> {
         let b = &self.backend;
         let (charter, offers, thread) = futures::try_join!(
             b.charters.get(id),
             b.offers.for_charter(id),
             b.thread.list(id),
         )?;
-        let noted: HashSet<String> = thread.into_iter().map(|e: ThreadEntry| e.id).collect();
+        let noted: HashSet<String> = thread.iter().map(|e: &ThreadEntry| e.id.clone()).collect();
+        let mut cleared: CrewMap<DateTime<Utc>> = CrewMap::default();
+        for e in &thread {
+            if let (true, Some(m)) = (e.id.starts_with(plan::ids::CLEARED_PREFIX), &e.crew_id) {
+                let at = cleared.entry(m.clone()).or_insert(e.ts);
+                *at = (*at).max(e.ts);
+            }
+        }
         let open = charter
             .as_ref()
             .is_some_and(|c| !matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed));
-        let roster = if open {
-            b.roster.list().await?.items
-        } else {
-            Vec::new()
+        let roster = match (open, roster) {
+            (_, Some(r)) => r.to_vec(),
+            (false, None) => Vec::new(),
+            (true, None) => b.roster.list().await?.items,
         };
         let date = charter
             .as_ref()
@@ -315,6 +335,7 @@ impl Cascade {
             holds,
             load,
             noted,
+            cleared,
         })
     }
 }

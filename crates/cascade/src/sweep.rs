@@ -123,6 +123,63 @@ impl Cascade {
         Ok(report)
     }
 
+    /// After a roster change: reconciles the booked (unstaffed) charters from `today` for `days`
+    /// on the dates any of `members` is available, the charters the change could help (an
+    /// escalated charter is offered to a member just added or made available).
+    pub async fn reconcile_for_roster(
+        &self,
+        members: &[dispatch_core::domain::CrewMember],
+        today: CharterDate,
+        days: u32,
+    ) -> Result<SweepReport, CascadeError> {
+        let span = tracing::info_span!("roster_change", members = members.len());
+        async {
+            let end = today.naive().checked_add_days(chrono::Days::new(u64::from(days)));
+            let mut dates: Vec<CharterDate> = members
+                .iter()
+                .filter(|m| m.active)
+                .flat_map(|m| m.available_dates.iter().copied())
+                .filter(|d| *d >= today && end.is_none_or(|e| d.naive() < e))
+                .collect();
+            dates.sort();
+            dates.dedup();
+            let mut report = SweepReport::default();
+            let listings: Vec<_> = stream::iter(dates)
+                .map(|d| self.backend.charters.on_date(d))
+                .buffered(8)
+                .collect()
+                .await;
+            let mut todo = Vec::new();
+            for l in listings {
+                for c in l?.items {
+                    report.charters += 1;
+                    if c.status == CharterStatus::Booked && !todo.contains(&c.charter_id) {
+                        todo.push(c.charter_id);
+                    }
+                }
+            }
+            let results: Vec<_> = stream::iter(todo)
+                .map(|id| async move { (self.reconcile(&id).await, id) })
+                .buffer_unordered(SWEEP_CONCURRENCY)
+                .collect()
+                .await;
+            for (r, id) in results {
+                report.reconciled += 1;
+                match r {
+                    Ok(r) if r.actions > 0 => report.moved += 1,
+                    Ok(_) => {}
+                    Err(e) => {
+                        report.failed += 1;
+                        tracing::warn!(charter_id = %id, error = %e, "could not reconcile after the roster change; the sweep will");
+                    }
+                }
+            }
+            Ok(report)
+        }
+        .instrument(span)
+        .await
+    }
+
     /// Records that a staffed or cancelled charter, as it is now, needs nothing more.
     async fn mark_settled(&self, id: &dispatch_core::domain::CharterId, now: DateTime<Utc>) {
         let Ok(Some(c)) = self.backend.charters.get(id).await else {

@@ -25,18 +25,27 @@ pub enum Scope {
     Page,
     /// Answer one offer (and see the page).
     Offer { charter: CharterId, offer: OfferId },
+    /// See the ops board (read-only); the token's member is [`OPS_HOLDER`].
+    Ops,
 }
+
+/// The member field of an ops-board token (no crew member has the board).
+pub const OPS_HOLDER: &str = "ops";
 
 impl Scope {
     fn encode(&self) -> String {
         match self {
             Scope::Page => "page".into(),
+            Scope::Ops => "ops".into(),
             Scope::Offer { charter, offer } => format!("offer:{charter}:{offer}"),
         }
     }
     fn decode(s: &str) -> Option<Self> {
         if s == "page" {
             return Some(Scope::Page);
+        }
+        if s == "ops" {
+            return Some(Scope::Ops);
         }
         let rest = s.strip_prefix("offer:")?;
         let (c, o) = rest.split_once(':')?;
@@ -218,7 +227,32 @@ impl MagicLinks {
         let claims = self.verify(token, now)?;
         match claims.scope.clone() {
             Scope::Offer { charter, offer } => Ok((claims, charter, offer)),
-            Scope::Page => Err(TokenError::WrongScope),
+            Scope::Page | Scope::Ops => Err(TokenError::WrongScope),
+        }
+    }
+
+    /// A token for the ops board, valid from `now` for `ttl`.
+    pub fn issue_ops(&self, now: DateTime<Utc>, ttl: chrono::Duration) -> String {
+        #[allow(clippy::expect_used)] // a fixed, valid crew id
+        let holder = CrewId::parse(OPS_HOLDER).expect("`ops` is a crew id");
+        self.issue(&holder, &Scope::Ops, now, ttl)
+    }
+
+    /// Verifies and requires the ops scope.
+    pub fn verify_ops(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let claims = self.verify(token, now)?;
+        match claims.scope {
+            Scope::Ops if claims.crew.as_str() == OPS_HOLDER => Ok(claims),
+            _ => Err(TokenError::WrongScope),
+        }
+    }
+
+    /// Verifies a token for a member's own page (page or offer scope, not the ops board).
+    pub fn verify_member(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let claims = self.verify(token, now)?;
+        match claims.scope {
+            Scope::Ops => Err(TokenError::WrongScope),
+            _ => Ok(claims),
         }
     }
 
@@ -319,6 +353,22 @@ mod tests {
             .unwrap()
             .issue(&crew, &Scope::Page, now(), chrono::Duration::hours(1));
         assert_eq!(l.verify(&forged, now()), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn ops_tokens_open_only_the_board() {
+        let l = links();
+        let ops = l.issue_ops(now(), chrono::Duration::days(7));
+        assert_eq!(l.verify_ops(&ops, now()).unwrap().scope, Scope::Ops);
+        assert_eq!(l.verify_member(&ops, now()), Err(TokenError::WrongScope));
+        assert!(l.verify_offer(&ops, now()).is_err());
+        let page = l.issue(&CrewId::parse("crew-ana").unwrap(), &Scope::Page, now(), chrono::Duration::days(1));
+        assert_eq!(l.verify_ops(&page, now()), Err(TokenError::WrongScope));
+        assert!(l.verify_member(&page, now()).is_ok());
+        // A page token for a member whose id happens to be `ops` is still not an ops token.
+        let fake = l.issue(&CrewId::parse("ops").unwrap(), &Scope::Page, now(), chrono::Duration::days(1));
+        assert_eq!(l.verify_ops(&fake, now()), Err(TokenError::WrongScope));
+        assert_eq!(l.verify_ops(&ops, now() + chrono::Duration::days(7)), Err(TokenError::Expired));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! - `POST /o/{token}/accept`, `POST /o/{token}/decline`: work once; a second press says what
 //!   already happened. Protected against cross-site requests: a per-token form guard, and
 //!   `Origin` / `Sec-Fetch-Site` must not name another site.
+//! - `GET /ops/{token}`: the ops board ([`crate::ops_board`]), for a link of scope `ops`.
 //! - Any bad link (tampered, truncated, expired, revoked, wrong scope, unknown) gets the same plain
 //!   403 page; the log says why, never the token.
 
@@ -28,8 +29,8 @@ use crate::{Answer, Cascade};
 use crate::tokens::Scope;
 
 #[derive(Clone)]
-struct AppState {
-    cascade: Arc<Cascade>,
+pub(crate) struct AppState {
+    pub(crate) cascade: Arc<Cascade>,
     origin: String,
 }
 
@@ -43,6 +44,7 @@ pub fn router(cascade: Arc<Cascade>) -> Router {
         .route("/o/{token}/accept", post(accept))
         .route("/o/{token}/decline", post(decline))
         .route("/c/{file}", get(calendar_feed))
+        .route("/ops/{token}", get(crate::ops_board::board))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -93,7 +95,7 @@ pub(crate) fn esc(s: &str) -> String {
         .collect()
 }
 
-fn html_page(title: &str, body: &str) -> Html<String> {
+pub(crate) fn html_page(title: &str, body: &str) -> Html<String> {
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem;line-height:1.5;color:#123}}\
@@ -106,7 +108,7 @@ fn html_page(title: &str, body: &str) -> Html<String> {
     ))
 }
 
-fn invalid_link() -> Response {
+pub(crate) fn invalid_link() -> Response {
     (
         StatusCode::FORBIDDEN,
         html_page("This link does not work", "<p>This link is not valid any more. It may have expired or been replaced by a newer one.</p><p>Ask the dispatcher to send you a new link.</p>"),
@@ -114,7 +116,7 @@ fn invalid_link() -> Response {
         .into_response()
 }
 
-fn unavailable() -> Response {
+pub(crate) fn unavailable() -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         html_page(
@@ -126,7 +128,7 @@ fn unavailable() -> Response {
 }
 
 /// The token of the path; one that is not even text (`%FF`) is a bad link like any other.
-fn path_token(p: Result<Path<String>, PathRejection>) -> Option<String> {
+pub(crate) fn path_token(p: Result<Path<String>, PathRejection>) -> Option<String> {
     p.ok().map(|Path(t)| t)
 }
 
@@ -135,7 +137,7 @@ async fn page(State(st): State<AppState>, token: Result<Path<String>, PathReject
         tracing::info!("crew page: link refused (not a token)");
         return invalid_link();
     };
-    let claims = match st.cascade.links.verify(&token, Utc::now()) {
+    let claims = match st.cascade.links.verify_member(&token, Utc::now()) {
         Ok(c) => c,
         Err(e) => {
             tracing::info!(reason = %e, "crew page: link refused");

@@ -21,6 +21,7 @@ struct World {
     holds: CrewMap<Hold>,
     load: CrewMap<u32>,
     noted: HashSet<String>,
+    cleared: CrewMap<chrono::DateTime<Utc>>,
     now: chrono::DateTime<Utc>,
 }
 
@@ -36,6 +37,7 @@ impl World {
             load: &self.load,
             vessel: None,
             noted: &self.noted,
+            cleared: &self.cleared,
             now: self.now,
             offer_timeout: chrono::Duration::hours(2),
         }
@@ -95,10 +97,13 @@ impl World {
                 Action::Escalate { role, attempts, .. } => {
                     self.noted.insert(ids::escalated(*role, *attempts));
                 }
-                Action::ReleaseHold { crew, .. } => {
+                Action::ReleaseHold { crew, .. } | Action::ReleaseStrayHold { crew, .. } => {
                     if self.holds.get(crew).is_some_and(|h| h.charter_id == self.id) {
                         self.holds.remove(crew);
                     }
+                }
+                Action::Confirm { offer } => {
+                    self.noted.insert(dispatch_cascade::confirm::confirmed_id(offer));
                 }
                 Action::TellReleased { crew, .. } => {
                     self.noted.insert(ids::released(crew));
@@ -219,7 +224,7 @@ fn world(
             noted.insert(ids::closed(o.status, &o.offer_id));
         }
     }
-    World { id, charter: Some(charter), offers: out, roster, holds, load, noted, now }
+    World { id, charter: Some(charter), offers: out, roster, holds, load, noted, cleared: CrewMap::default(), now }
 }
 
 fn member_spec() -> impl Strategy<Value = MemberSpec> {

@@ -227,6 +227,9 @@ impl Charters for Faulty {
     async fn add_crew(&self, k: &CharterKey, c: &CrewId, n: u32) -> Result<AssignOutcome, StoreError> {
         call!(self, "charters.add_crew", charters.add_crew(k, c, n))
     }
+    async fn unassign(&self, k: &CharterKey, c: &CrewId) -> Result<Option<Charter>, StoreError> {
+        call!(self, "charters.unassign", charters.unassign(k, c))
+    }
     async fn set_status(&self, k: &CharterKey, s: CharterStatus) -> Result<bool, StoreError> {
         call!(self, "charters.set_status", charters.set_status(k, s))
     }

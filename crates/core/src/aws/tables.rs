@@ -254,6 +254,53 @@ impl Charters for Aws {
         .await
     }
 
+    async fn unassign(&self, key: &CharterKey, crew: &CrewId) -> Result<Option<Charter>, StoreError> {
+        let table = self.charters_table();
+        for _ in 0..ASSIGN_ATTEMPTS {
+            let Some(c) = self.get_charter_by_key(key).await? else {
+                return Ok(None);
+            };
+            // Remove exactly what was read, under the condition that it is still there.
+            let (update, condition) = if c.captain_assigned.as_ref() == Some(crew) {
+                ("REMOVE captain_assigned".to_string(), "captain_assigned = :c".to_string())
+            } else if let Some(i) = c.crew_assigned.iter().position(|m| m == crew) {
+                (format!("REMOVE crew_assigned[{i}]"), format!("crew_assigned[{i}] = :c"))
+            } else {
+                return Ok(Some(c));
+            };
+            let res = self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(Self::charter_key(key)))
+                .update_expression(update)
+                .condition_expression(condition)
+                .expression_attribute_values(":c", s(crew.as_str()))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match res {
+                Ok(out) => {
+                    let item = out.attributes.ok_or_else(|| {
+                        StoreError::Invalid("unassigning member: no attributes returned".into())
+                    })?;
+                    let after = Charter::from_item(&from_sdk(item))?;
+                    // On the crew list twice (written by another tool): take the next one too.
+                    if after.captain_assigned.as_ref() != Some(crew) && !after.crew_assigned.contains(crew) {
+                        return Ok(Some(after));
+                    }
+                }
+                Err(e) if is_condition_failed(&e) => {}
+                Err(e) => return Err(classify(&format!("unassigning {crew} from charter {key}"), e)),
+            }
+        }
+        Err(StoreError::backend(
+            format!("unassigning {crew} from charter {key}"),
+            true,
+            "the charter kept changing",
+        ))
+    }
+
     async fn set_status(
         &self,
         key: &CharterKey,

@@ -168,6 +168,44 @@ impl Charters for Local {
         .await
     }
 
+    async fn unassign(&self, key: &CharterKey, crew: &CrewId) -> Result<Option<Charter>, StoreError> {
+        let tbl = self.names.charters.clone();
+        let (key, crew) = (key.clone(), crew.clone());
+        self.db
+            .tx("unassigning member", move |tx| {
+                let Some((old, charter)) = load_charter(tx, &tbl, &key)? else {
+                    return Ok(None);
+                };
+                let mut new = old.clone();
+                if charter.captain_assigned.as_ref() == Some(&crew) {
+                    new.remove(attr::CAPTAIN_ASSIGNED);
+                }
+                if charter.crew_assigned.contains(&crew) {
+                    let rest: Vec<AV> = charter
+                        .crew_assigned
+                        .iter()
+                        .filter(|m| *m != &crew)
+                        .map(|m| AV::S(m.to_string()))
+                        .collect();
+                    new.insert(attr::CREW_ASSIGNED.into(), AV::L(rest));
+                }
+                if new == old {
+                    return Ok(Some(charter));
+                }
+                tx.put_item(
+                    &tbl,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    Some(&charter.charter_date.to_string()),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
+                Ok(Some(Charter::from_item(&new)?))
+            })
+            .await
+    }
+
     async fn set_status(
         &self,
         key: &CharterKey,

@@ -75,6 +75,9 @@ pub trait Charters: Send + Sync {
         crew: &CrewId,
         needed: u32,
     ) -> Result<AssignOutcome, StoreError>;
+    /// Takes a member off the charter (as captain or from the crew list), whatever its status.
+    /// The charter as it is after, unchanged if they were not on it; `None` if it does not exist.
+    async fn unassign(&self, key: &CharterKey, crew: &CrewId) -> Result<Option<Charter>, StoreError>;
     /// Sets the status (e.g. `staffed`, `cancelled`). Returns false if the charter does not exist.
     async fn set_status(
         &self,

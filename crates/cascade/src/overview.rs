@@ -1,0 +1,383 @@
+//! What ops need to see of a charter at a glance: who is on it by name, how many crew it needs
+//! (the real number, also when it comes from the guest count), whom we are waiting on and until
+//! when, and why it needs attention, with the names to call. One pure function over the same
+//! [`State`] the planner reads, shared by `dispatch charter list`, `charter show` and the ops
+//! board; [`Cascade::overview`] and [`Cascade::overviews`] read that state through the ports.
+
+use chrono::{DateTime, Utc};
+use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewId, OfferStatus, Role};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+
+use crate::engine::{self, CrewSet, Exclusion, Situation};
+use crate::plan::{self, State};
+use crate::reconcile::{Cascade, CascadeError};
+
+/// A member, by id and name (the id when they left the roster).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub crew_id: CrewId,
+    pub name: String,
+}
+
+/// An open offer we are waiting on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waiting {
+    /// `captain` or `crew (slot N)`.
+    pub role: String,
+    pub who: Person,
+    /// When the offer lapses.
+    pub until: DateTime<Utc>,
+    /// Past its time: the next reconcile (at most a minute away) lapses it and asks the next.
+    pub overdue: bool,
+}
+
+/// One charter as ops see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    pub charter_id: CharterId,
+    pub charter_date: CharterDate,
+    pub vessel: String,
+    pub status: CharterStatus,
+    pub guest_count: u32,
+    pub captain: Option<Person>,
+    pub crew: Vec<Person>,
+    /// Crew slots besides the captain (the charter's, else the vessel's, else from guests).
+    pub crew_needed: u32,
+    pub waiting: Vec<Waiting>,
+    /// Why it needs attention, each reason naming the people concerned; empty when it does not.
+    pub attention: Vec<String>,
+}
+
+impl Overview {
+    pub fn needs_attention(&self) -> bool {
+        !self.attention.is_empty()
+    }
+}
+
+/// Who to call, for a slot nobody is left to ask for: the people who were asked first (they know
+/// the charter), then those booked or not available that day. Certification and activity are
+/// not a phone call away, so they are left out.
+fn names_to_call(s: &State<'_>, excluded: &[(&CrewId, Exclusion)]) -> String {
+    let order = [
+        Exclusion::Lapsed,
+        Exclusion::Declined,
+        Exclusion::AlreadyAsked,
+        Exclusion::HeldThatDate,
+        Exclusion::NotAvailable,
+    ];
+    let groups: Vec<String> = order
+        .iter()
+        .filter_map(|why| {
+            let names: Vec<String> = excluded
+                .iter()
+                .filter(|(_, w)| w == why)
+                .map(|(m, _)| name(s, m))
+                .collect();
+            (!names.is_empty()).then(|| format!("{}: {}", why.as_str(), names.join(", ")))
+        })
+        .collect();
+    if groups.is_empty() {
+        "nobody on the roster could be asked".into()
+    } else {
+        groups.join("; ")
+    }
+}
+
+fn name(s: &State<'_>, id: &CrewId) -> String {
+    s.roster
+        .iter()
+        .find(|m| &m.crew_id == id)
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn person(s: &State<'_>, id: &CrewId) -> Person {
+    Person {
+        crew_id: id.clone(),
+        name: name(s, id),
+    }
+}
+
+/// The overview of a charter (`None` if it was removed).
+pub fn overview(s: &State<'_>) -> Option<Overview> {
+    let c = s.charter?;
+    let mut out = Overview {
+        charter_id: c.charter_id.clone(),
+        charter_date: c.charter_date,
+        vessel: c.vessel_name.clone(),
+        status: c.status,
+        guest_count: c.guest_count,
+        captain: c.captain_assigned.as_ref().map(|m| person(s, m)),
+        crew: c.crew_assigned.iter().map(|m| person(s, m)).collect(),
+        crew_needed: plan::crew_needed(c, s.vessel),
+        waiting: Vec::new(),
+        attention: Vec::new(),
+    };
+    if matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed) {
+        return Some(out);
+    }
+    let (open_slots, _) = plan::slots(s, c);
+    let mut live: Vec<Role> = Vec::new();
+    for o in s.offers.iter().filter(|o| o.status == OfferStatus::Open) {
+        if open_slots.contains(&o.role) && !live.contains(&o.role) {
+            live.push(o.role);
+            out.waiting.push(Waiting {
+                role: o.role.to_string(),
+                who: person(s, &o.crew_id),
+                until: o.expires_at,
+                overdue: s.now >= o.expires_at,
+            });
+        }
+    }
+    // Assigned members booked on another charter that day.
+    for m in c.captain_assigned.iter().chain(c.crew_assigned.iter()) {
+        if let Some(h) = s.holds.get(m).filter(|h| &h.charter_id != s.charter_id) {
+            out.attention.push(format!(
+                "{} is assigned here but booked on charter {} that day",
+                name(s, m),
+                h.charter_id
+            ));
+        }
+    }
+    // Slots with no live offer and nobody left to ask.
+    let held: CrewSet = s
+        .holds
+        .iter()
+        .filter(|(_, h)| &h.charter_id != s.charter_id)
+        .map(|(m, _)| m.clone())
+        .collect();
+    let asked = plan::asked_offers(s);
+    for role in open_slots.iter().filter(|r| !live.contains(r)) {
+        let sit = Situation {
+            charter: c,
+            roster: s.roster,
+            held: &held,
+            offers: &asked,
+            load: s.load,
+            vessel: s.vessel,
+        };
+        let slate = engine::slate(&sit, *role);
+        if slate.candidates.is_empty() {
+            let what = match role {
+                Role::Captain => "no captain".to_string(),
+                Role::Crew { .. } => format!("{role} open"),
+            };
+            out.attention.push(format!(
+                "{what} and nobody left to ask ({})",
+                names_to_call(s, &slate.excluded)
+            ));
+        }
+    }
+    Some(out)
+}
+
+/// How many charters are read at once for a list.
+const OVERVIEW_CONCURRENCY: usize = 8;
+
+impl Cascade {
+    /// The overview of one charter, read now (`None` if there is no such charter).
+    pub async fn overview(&self, id: &CharterId) -> Result<Option<Overview>, CascadeError> {
+        let roster = self.backend.roster.list().await?.items;
+        let snap = self.read_with(id, None, Some(&roster)).await?;
+        Ok(overview(&self.state(&snap)))
+    }
+
+    /// The overviews of every charter dated `from..=to`, by date then vessel. The roster is read
+    /// once; each day through the date index.
+    pub async fn overviews(
+        &self,
+        from: CharterDate,
+        to: CharterDate,
+    ) -> Result<Vec<Overview>, CascadeError> {
+        let mut dates = Vec::new();
+        let mut d = from.naive();
+        while d <= to.naive() {
+            dates.push(CharterDate::from_naive(d));
+            let Some(next) = d.succ_opt() else { break };
+            d = next;
+        }
+        let listings: Vec<_> = stream::iter(dates)
+            .map(|d| self.backend.charters.on_date(d))
+            .buffered(OVERVIEW_CONCURRENCY)
+            .collect()
+            .await;
+        let mut ids: Vec<CharterId> = Vec::new();
+        for l in listings {
+            for c in l?.items {
+                // Several versions of one charter (against the rules): read it once.
+                if !ids.contains(&c.charter_id) {
+                    ids.push(c.charter_id);
+                }
+            }
+        }
+        let roster = self.backend.roster.list().await?.items;
+        let roster = &roster;
+        let read: Vec<_> = stream::iter(ids)
+            .map(|id| async move { self.read_with(&id, None, Some(roster)).await })
+            .buffered(OVERVIEW_CONCURRENCY)
+            .collect()
+            .await;
+        let mut out = Vec::new();
+        for snap in read {
+            if let Some(o) = overview(&self.state(&snap?)) {
+                out.push(o);
+            }
+        }
+        out.sort_by(|a, b| {
+            (a.charter_date, &a.vessel, &a.charter_id).cmp(&(b.charter_date, &b.vessel, &b.charter_id))
+        });
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use chrono::TimeZone;
+    use dispatch_core::domain::*;
+    use dispatch_core::ports::Hold;
+
+    use super::*;
+    use crate::engine::CrewMap;
+
+    fn id(s: &str) -> CrewId {
+        CrewId::parse(s).unwrap()
+    }
+
+    fn date() -> CharterDate {
+        CharterDate::parse("2024-05-03").unwrap()
+    }
+
+    fn member(i: &str, name: &str, captain: bool) -> CrewMember {
+        CrewMember {
+            crew_id: id(i),
+            name: name.into(),
+            email: EmailAddress::parse(&format!("{i}@example.com")).unwrap(),
+            phone: None,
+            captain_certified: captain,
+            available_dates: [date()].into(),
+            certifications: ["deckhand".to_string()].into(),
+            active: true,
+            updated_at: None,
+        }
+    }
+
+    fn charter() -> Charter {
+        Charter {
+            charter_id: CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(),
+            created_at: "2024-04-01T00:00:00Z".into(),
+            charter_date: date(),
+            vessel_name: "Sea Breeze".into(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 30,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: None,
+        }
+    }
+
+    fn offer(c: &Charter, who: &str, role: Role, status: OfferStatus, n: usize) -> Offer {
+        let at = Utc.with_ymd_and_hms(2024, 4, 2, 10, 0, 0).unwrap();
+        Offer {
+            offer_id: plan::offer_id_for(&c.charter_id, role, n),
+            charter_id: c.charter_id.clone(),
+            charter_date: c.charter_date,
+            crew_id: id(who),
+            role,
+            status,
+            created_at: at,
+            expires_at: at + chrono::Duration::hours(2),
+            updated_at: at,
+        }
+    }
+
+    struct Given {
+        c: Charter,
+        offers: Vec<Offer>,
+        roster: Vec<CrewMember>,
+        holds: CrewMap<Hold>,
+        cleared: CrewMap<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    }
+
+    impl Given {
+        fn new(c: Charter, offers: Vec<Offer>) -> Self {
+            Self {
+                c,
+                offers,
+                roster: vec![member("ana", "Ana Silva", true), member("ben", "Ben Ortiz", true), member("cy", "Cy Park", false)],
+                holds: CrewMap::default(),
+                cleared: CrewMap::default(),
+                now: Utc.with_ymd_and_hms(2024, 4, 2, 11, 0, 0).unwrap(),
+            }
+        }
+        fn overview(&self) -> Overview {
+            let noted = HashSet::new();
+            let load = CrewMap::default();
+            overview(&State {
+                charter_id: &self.c.charter_id,
+                charter: Some(&self.c),
+                gone: None,
+                offers: &self.offers,
+                roster: &self.roster,
+                holds: &self.holds,
+                load: &load,
+                vessel: None,
+                noted: &noted,
+                cleared: &self.cleared,
+                now: self.now,
+                offer_timeout: chrono::Duration::hours(2),
+            })
+            .unwrap()
+        }
+    }
+
+    #[test]
+    fn crew_needed_from_guests_and_whom_we_wait_on_by_name() {
+        let c = charter();
+        let g = Given::new(c.clone(), vec![offer(&c, "ana", Role::Captain, OfferStatus::Open, 0)]);
+        let o = g.overview();
+        assert_eq!(o.crew_needed, 3, "30 guests: one deckhand per 12");
+        assert_eq!(o.waiting.len(), 1);
+        assert_eq!(o.waiting[0].who.name, "Ana Silva");
+        assert!(!o.waiting[0].overdue);
+        assert!(!o.needs_attention(), "{:?}", o.attention);
+    }
+
+    #[test]
+    fn nobody_left_names_whom_to_call_and_reoffer_clears_it() {
+        let c = charter();
+        let offers = vec![
+            offer(&c, "ana", Role::Captain, OfferStatus::Declined, 0),
+            offer(&c, "ben", Role::Captain, OfferStatus::Lapsed, 1),
+        ];
+        let mut g = Given::new(c, offers);
+        let o = g.overview();
+        assert_eq!(
+            o.attention,
+            vec!["no captain and nobody left to ask (let this charter's offer lapse: Ben Ortiz; declined this charter: Ana Silva)".to_string()]
+        );
+        // Ops cleared Ben: he is a candidate again, so nothing needs attention yet.
+        g.cleared.insert(id("ben"), g.now);
+        assert!(!g.overview().needs_attention());
+    }
+
+    #[test]
+    fn a_double_booked_member_is_named() {
+        let mut c = charter();
+        c.captain_assigned = Some(id("ana"));
+        c.crew_needed = Some(1);
+        let other = CharterId::parse("1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap();
+        let mut g = Given::new(c.clone(), vec![offer(&c, "cy", Role::Crew { slot: 0 }, OfferStatus::Open, 0)]);
+        g.holds.insert(id("ana"), Hold { crew_id: id("ana"), date: date(), charter_id: other.clone(), taken_at: g.now });
+        let o = g.overview();
+        assert_eq!(o.captain.as_ref().map(|p| p.name.as_str()), Some("Ana Silva"));
+        assert_eq!(o.attention, vec![format!("Ana Silva is assigned here but booked on charter {other} that day")]);
+        assert_eq!(o.waiting[0].who.name, "Cy Park");
+    }
+}

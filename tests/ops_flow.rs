@@ -1,0 +1,273 @@
+//! Ops steering the season through the real `dispatch` binary on the embedded backend: import,
+//! `dispatch run` until every offer lapsed and each charter needs attention, then `reoffer`,
+//! `assign` (one refused: the member is booked that day), `cancel`, `unassign`, and
+//! `charter list --needs-attention` showing exactly the right rows before and after.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const A: &str = "0a000000-0000-4000-8000-00000000000a";
+const B: &str = "0b000000-0000-4000-8000-00000000000b";
+const C: &str = "0c000000-0000-4000-8000-00000000000c";
+const D: &str = "0d000000-0000-4000-8000-00000000000d";
+
+fn dispatch(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dispatch"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("DISPATCH_DATA_DIR", dir.join("data"))
+        .env("DISPATCH_OPS_EMAILS", "ops@example.com")
+        .env_remove("DISPATCH_BACKEND")
+        .env_remove("DISPATCH_TIME_ZONE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run dispatch")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `charter list --needs-attention --json`: charter id → its reasons.
+fn needing_attention(dir: &Path) -> Vec<(String, Vec<String>)> {
+    let out = dispatch(dir, &["charter", "list", "--needs-attention", "--json"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    rows.iter()
+        .map(|r| {
+            assert_eq!(r["needs_attention"], true, "{r}");
+            (
+                r["charter_id"].as_str().unwrap().to_string(),
+                r["attention"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn ids(rows: &[(String, Vec<String>)]) -> Vec<&str> {
+    rows.iter().map(|(id, _)| id.as_str()).collect()
+}
+
+fn list_json(dir: &Path) -> Vec<Value> {
+    let out = dispatch(dir, &["charter", "list", "--json"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn row<'a>(rows: &'a [Value], id: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["charter_id"] == id)
+        .unwrap_or_else(|| panic!("{id} not listed: {rows:?}"))
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// SIGTERM (a graceful stop: claims released), then wait for it to exit.
+fn stop(mut run: Running) {
+    let kill = Command::new("kill")
+        .args(["-TERM", &run.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while run.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "dispatch run did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn ops_reoffer_assign_and_cancel_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let day = |n: u64| {
+        (chrono::Utc::now().date_naive() + chrono::Days::new(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (d1, d2, d3) = (day(3), day(4), day(5));
+    let member = |id: &str, name: &str, captain: bool| {
+        serde_json::json!({"crew_id": id, "name": name, "email": format!("{id}@crew.example.com"),
+            "captain_certified": captain, "certifications": ["deckhand"], "active": true,
+            "available_dates": [d1, d2, d3]})
+    };
+    std::fs::write(
+        d.join("roster.json"),
+        serde_json::to_string(&vec![
+            member("ana", "Ana Lopez", true),
+            member("ben", "Ben Ortiz", true),
+            member("cy", "Cy Park", false),
+            member("dee", "Dee Moss", false),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    let charter = |id: &str, date: &str, vessel: &str| {
+        serde_json::json!({"charter_id": id, "created_at": "2026-01-01T00:00:00Z", "charter_date": date,
+            "vessel_name": vessel, "guest_count": 6, "crew_needed": 1})
+    };
+    std::fs::write(
+        d.join("charters.json"),
+        serde_json::to_string(&vec![
+            charter(A, &d1, "Sea Breeze"),
+            charter(B, &d2, "Blue Fin"),
+            charter(C, &d3, "Marlin"),
+            charter(D, &d2, "Osprey"),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    // Offers lapse after a second while `dispatch run` works through the roster.
+    let fast = [("DISPATCH_OFFER_TIMEOUT_SECS", "1")];
+    for args in [
+        &["bootstrap"][..],
+        &["roster", "import", "roster.json"],
+        &["charter", "import", "charters.json"],
+    ] {
+        let out = dispatch(d, args, &fast);
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+    }
+    let run = Running(
+        Command::new(env!("CARGO_BIN_EXE_dispatch"))
+            .args(["run", "--only", "ingest,workers"])
+            .current_dir(d)
+            .env("DISPATCH_DATA_DIR", d.join("data"))
+            .env("DISPATCH_OPS_EMAILS", "ops@example.com")
+            .env("DISPATCH_OFFER_TIMEOUT_SECS", "1")
+            .env_remove("DISPATCH_BACKEND")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Both captains let every offer lapse: each charter ends up needing attention.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let before = loop {
+        let rows = needing_attention(d);
+        if rows.len() == 4 {
+            break rows;
+        }
+        assert!(Instant::now() < deadline, "not every charter escalated: {rows:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    stop(run);
+    // By date, then vessel.
+    assert_eq!(ids(&before), vec![A, B, D, C]);
+    for (id, why) in &before {
+        assert_eq!(
+            why,
+            &vec!["no captain and nobody left to ask (let this charter's offer lapse: Ana Lopez, Ben Ortiz)".to_string()],
+            "{id}"
+        );
+    }
+    let outbox = d.join("data/outbox");
+    let escalation = std::fs::read_dir(&outbox)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .find(|m| m.contains("Needs attention: Sea Breeze"))
+        .expect("an escalation mail for A");
+    let flat = escalation.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    assert!(flat.contains(&format!("dispatch charter assign {A} --captain MEMBER")), "{flat}");
+    assert!(flat.contains(&format!("dispatch charter reoffer {A}")), "{flat}");
+    assert!(flat.contains("http://127.0.0.1:8080/ops/"), "{flat}");
+
+    // From here offers stay open (the default two hours), so what ops see holds still.
+    // Ask again everyone who let A's offer lapse.
+    let out = dispatch(d, &["charter", "reoffer", A], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Ana Lopez, Ben Ortiz may be asked again"), "{}", text(&out));
+    // A phone call: Ben captains B. Its crew slot is then offered.
+    let out = dispatch(d, &["charter", "assign", B, "--captain", "ben"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Ben Ortiz is captain on charter"), "{}", text(&out));
+    // Ben cannot also captain D, the same day.
+    let out = dispatch(d, &["charter", "assign", D, "--captain", "ben"], &[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains(&format!("Ben Ortiz is already booked on charter {B}")),
+        "{}",
+        text(&out)
+    );
+    let out = dispatch(d, &["charter", "cancel", C], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let after = needing_attention(d);
+    assert_eq!(ids(&after), vec![D], "{after:?}");
+    assert_eq!(
+        after[0].1,
+        vec!["no captain and nobody left to ask (let this charter's offer lapse: Ana Lopez; already booked that date: Ben Ortiz)".to_string()]
+    );
+    let all = list_json(d);
+    let a = row(&all, A);
+    let asked = a["waiting"][0]["who"]["name"].as_str().unwrap_or_default();
+    assert!(["Ana Lopez", "Ben Ortiz"].contains(&asked), "{a}");
+    assert_eq!(a["waiting"][0]["role"], "captain");
+    let b = row(&all, B);
+    assert_eq!(b["captain"]["name"], "Ben Ortiz", "{b}");
+    assert_eq!(b["crew_needed"], 1);
+    let crew_asked = b["waiting"][0]["who"]["name"].as_str().unwrap_or_default();
+    assert!(["Cy Park", "Dee Moss"].contains(&crew_asked), "{b}");
+    assert_eq!(row(&all, C)["status"], "cancelled");
+    assert!(row(&all, C)["waiting"].as_array().unwrap().is_empty());
+
+    // Unassigning Ben reopens B's captain slot; nobody is left (Ana lapsed, Ben was asked), so
+    // B needs attention again, by name.
+    let out = dispatch(d, &["charter", "unassign", B, "ben"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let again = needing_attention(d);
+    assert_eq!(ids(&again), vec![B, D], "{again:?}");
+    assert!(again[0].1[0].contains("Ana Lopez") && again[0].1[0].contains("Ben Ortiz"), "{again:?}");
+    // The table for people says the same.
+    let out = dispatch(d, &["charter", "list", "--needs-attention"], &[]);
+    let t = text(&out);
+    assert!(t.contains("Blue Fin") && t.contains("Osprey") && !t.contains("Sea Breeze"), "{t}");
+    assert!(t.contains("NEEDS ATTENTION: no captain and nobody left to ask"), "{t}");
+    let show = dispatch(d, &["charter", "show", A], &[]);
+    let t = text(&show);
+    assert!(t.contains("crew: 0 of 1 needed") && t.contains(&format!("waiting on {asked} (")), "{t}");
+    assert!(!t.contains("of ? needed"), "{t}");
+
+    // A captain joins the roster for D's day: the import reconciles the charters it could help,
+    // and B and D get offers again without anyone asking.
+    std::fs::write(
+        d.join("more.json"),
+        serde_json::to_string(&vec![member("eve", "Eve Stone", true)]).unwrap(),
+    )
+    .unwrap();
+    let out = dispatch(d, &["roster", "import", "more.json"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("charter(s) on their dates reconciled"), "{}", text(&out));
+    let rows = needing_attention(d);
+    assert!(rows.is_empty(), "{rows:?}");
+    let all = list_json(d);
+    for id in [B, D] {
+        assert_eq!(row(&all, id)["waiting"][0]["who"]["name"], "Eve Stone", "{id}: {all:?}");
+    }
+    // A reconcile job can be queued by hand too.
+    let out = dispatch(d, &["jobs", "enqueue", "reconcile", "--charter", D], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("on cascade"), "{}", text(&out));
+    let out = dispatch(d, &["jobs", "enqueue", "reconcile"], &[]);
+    assert!(!out.status.success() && text(&out).contains("--charter"), "{}", text(&out));
+}
