@@ -58,11 +58,7 @@ impl CharterFacts {
             .iter()
             .chain(c.crew_assigned.iter())
             .filter(|m| *m != reader)
-<<<<<<< HEAD
-            .filter_map(&names)
-=======
             .filter_map(names)
->>>>>>> ops
             .map(|n| first_name(&n).to_string())
             .collect();
         Self {
