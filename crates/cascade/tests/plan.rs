@@ -102,9 +102,6 @@ impl World {
                         self.holds.remove(crew);
                     }
                 }
-                Action::Confirm { offer } => {
-                    self.noted.insert(dispatch_cascade::confirm::confirmed_id(offer));
-                }
                 Action::TellReleased { crew, .. } => {
                     self.noted.insert(ids::released(crew));
                 }
