@@ -16,10 +16,17 @@ pub enum CharterCommand {
     /// Book one charter (as the booking system would).
     Add(AddArgs),
     /// Import charters from a JSON array (plain or DynamoDB JSON). Good rows are stored, bad rows
-    /// are named, and the command exits non-zero if any row was bad. Re-importing is harmless.
+    /// are named, and the command exits non-zero if any row was bad. Re-importing is harmless. A
+    /// row whose charter id is already stored with other booking details is refused (named)
+    /// unless `--update` is given.
     Import {
         /// The JSON file.
         file: PathBuf,
+        /// Rows of charters already stored update them in place (date, vessel, guests, revenue,
+        /// tips, crew needed; a `cancelled` or `completed` status is applied), keeping who is
+        /// assigned.
+        #[arg(long)]
+        update: bool,
     },
     /// One charter and its thread (offers, answers, lapses, escalations, staffing), oldest first.
     Show {
@@ -78,15 +85,19 @@ pub struct AddArgs {
     /// Crew slots besides the captain (default: from vessel config).
     #[arg(long)]
     pub crew_needed: Option<u32>,
-    /// Charter id (a UUID; default: a new one).
+    /// Charter id (a UUID; default: a new one). An id already stored is refused unless --update.
     #[arg(long)]
     pub id: Option<String>,
+    /// Change the stored charter `--id` in place (date, vessel, guests, revenue, tips, crew
+    /// needed), keeping its captain, crew and status, instead of booking a new one.
+    #[arg(long, requires = "id")]
+    pub update: bool,
 }
 
 pub async fn run_charter(backend: &Backend, cmd: CharterCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         CharterCommand::Add(a) => add(backend, a).await,
-        CharterCommand::Import { file } => import_charters(backend, &file).await,
+        CharterCommand::Import { file, update } => import_charters(backend, &file, update).await,
         CharterCommand::Show { id } => show(backend, &id).await,
         CharterCommand::Reconcile { .. } => {
             bail!("charter reconcile needs the settings; it is run by cli::run")
@@ -133,6 +144,9 @@ async fn show(backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
             e.crew_id.as_ref().map_or("", |x| x.as_str()),
             e.text
         );
+    }
+    for line in super::dead_letters::lines_for(backend, &id).await {
+        println!("{line}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -181,52 +195,172 @@ async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
         .fold(why, |w, (a, flag)| w.replace(a, flag));
         bail!("{why}; nothing was booked");
     }
-    match backend
-        .charters
-        .insert(&charter)
-        .await
-        .context("storing the charter")?
-    {
-        Inserted::New => println!(
+    let id = charter.charter_id.clone();
+    match store_charter(backend, &charter, a.update).await? {
+        Stored::New => println!(
             "booked charter {} on {} ({})",
             charter.charter_id, charter.charter_date, charter.vessel_name
         ),
-        Inserted::AlreadyExists => println!(
-            "charter {} already exists; left unchanged",
-            charter.charter_id
+        Stored::Unchanged => println!("charter {id} is already stored like this; left unchanged"),
+        Stored::Updated(c) => println!(
+            "updated charter {id}: {} aboard {}, {} guests, revenue {}, tips {} (captain, crew and status kept)",
+            c.charter_date, c.vessel_name, c.guest_count, c.reportable_revenue, c.tips
         ),
+        Stored::Refused(why) => bail!("{why}; nothing was booked"),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Stores every good charter of a file; returns (new, already there, bad rows).
+/// What storing one charter did.
+#[derive(Debug)]
+pub enum Stored {
+    New,
+    /// Already stored with the same booking details.
+    Unchanged,
+    /// The stored charter's booking details were changed in place; it as it is now.
+    Updated(Charter),
+    /// Not stored, and why (what to do).
+    Refused(String),
+}
+
+/// The booking details of two versions agree (the cascade's fields are left out).
+fn same_booking(a: &Charter, b: &Charter) -> bool {
+    a.charter_date == b.charter_date
+        && a.vessel_name == b.vessel_name
+        && a.guest_count == b.guest_count
+        && a.guest_names == b.guest_names
+        && a.reportable_revenue == b.reportable_revenue
+        && a.tips == b.tips
+        && a.crew_needed == b.crew_needed
+        && (!dispatch_core::ports::booking_sets_status(b) || a.status == b.status)
+}
+
+/// Stores a charter under the one-charter-one-record rule: a new id is inserted; an id already
+/// stored is refused unless `update`, which rewrites its newest version's booking details in
+/// place (never a second item with the same `charter_id`).
+pub async fn store_charter(
+    backend: &Backend,
+    charter: &Charter,
+    update: bool,
+) -> anyhow::Result<Stored> {
+    let id = &charter.charter_id;
+    let existing = backend
+        .charters
+        .get(id)
+        .await
+        .with_context(|| format!("reading charter {id} from crew-dispatch"))?;
+    let Some(old) = existing else {
+        return Ok(
+            match backend
+                .charters
+                .insert(charter)
+                .await
+                .with_context(|| format!("storing charter {id}"))?
+            {
+                Inserted::New => Stored::New,
+                Inserted::AlreadyExists => Stored::Unchanged,
+            },
+        );
+    };
+    if same_booking(&old, charter) {
+        return Ok(Stored::Unchanged);
+    }
+    if !update {
+        return Ok(Stored::Refused(format!(
+            "charter {id} already exists ({} aboard {}, {}); to change it use --update",
+            old.charter_date,
+            old.vessel_name,
+            old.status.as_str()
+        )));
+    }
+    let assigned = old.captain_assigned.is_some() || !old.crew_assigned.is_empty();
+    if old.charter_date != charter.charter_date && assigned {
+        return Ok(Stored::Refused(format!(
+            "charter {id} has crew assigned on {}; moving it to {} would leave their day held: \
+             unassign them first, or cancel it and book a new charter",
+            old.charter_date, charter.charter_date
+        )));
+    }
+    match backend
+        .charters
+        .update_booking(&old.key(), charter)
+        .await
+        .with_context(|| format!("updating charter {id}"))?
+    {
+        Some(now) => Ok(Stored::Updated(now)),
+        None => Ok(Stored::Refused(format!(
+            "charter {id} was deleted while being updated; run the command again"
+        ))),
+    }
+}
+
+/// How storing the charters of a file went.
+#[derive(Debug, Default)]
+pub struct StoreReport {
+    pub new: usize,
+    pub unchanged: usize,
+    pub updated: usize,
+    /// Rows not stored, each naming its charter and why.
+    pub refused: Vec<String>,
+}
+
+/// Stores every good charter of a file (see [`store_charter`]).
+pub async fn store_charter_rows(
+    backend: &Backend,
+    parsed: &import::Parsed<Charter>,
+    update: bool,
+) -> anyhow::Result<StoreReport> {
+    let mut r = StoreReport::default();
+    for c in &parsed.good {
+        match store_charter(backend, c, update).await? {
+            Stored::New => r.new += 1,
+            Stored::Unchanged => r.unchanged += 1,
+            Stored::Updated(_) => r.updated += 1,
+            Stored::Refused(why) => r.refused.push(why),
+        }
+    }
+    Ok(r)
+}
+
+/// Stores every good charter of a file, never changing one already stored; returns (new,
+/// already there). The demo's loader.
 pub async fn store_charters(
     backend: &Backend,
     parsed: &import::Parsed<Charter>,
 ) -> anyhow::Result<(usize, usize)> {
-    let (mut new, mut existing) = (0, 0);
-    for c in &parsed.good {
-        match backend
-            .charters
-            .insert(c)
-            .await
-            .with_context(|| format!("storing charter {}", c.charter_id))?
-        {
-            Inserted::New => new += 1,
-            Inserted::AlreadyExists => existing += 1,
-        }
+    let r = store_charter_rows(backend, parsed, false).await?;
+    for why in &r.refused {
+        eprintln!("  left as stored: {why}");
     }
-    Ok((new, existing))
+    Ok((r.new, r.unchanged + r.refused.len()))
 }
 
-async fn import_charters(backend: &Backend, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+async fn import_charters(
+    backend: &Backend,
+    file: &std::path::Path,
+    update: bool,
+) -> anyhow::Result<ExitCode> {
     let parsed = import::charters_from_file(file)?;
-    let (new, existing) = store_charters(backend, &parsed).await?;
+    let r = store_charter_rows(backend, &parsed, update).await?;
+    let changed = if r.updated + r.refused.len() > 0 {
+        format!("; {} updated, {} refused", r.updated, r.refused.len())
+    } else {
+        String::new()
+    };
     println!(
-        "{}: {new} charters stored, {existing} already there, {} bad rows",
+        "{}: {} charters stored, {} already there, {} bad rows{changed}",
         file.display(),
+        r.new,
+        r.unchanged,
         parsed.bad.len()
     );
+    for why in &r.refused {
+        eprintln!("  refused {why}");
+    }
+    if !r.refused.is_empty() && parsed.bad.is_empty() {
+        eprintln!("import the file again with --update to change the charters refused above");
+        return Ok(ExitCode::from(2));
+    }
     report_bad(&parsed.bad)
 }
 

@@ -21,6 +21,7 @@ use chrono::Utc;
 use dispatch_core::domain::{CharterStatus, Offer, OfferStatus};
 
 use crate::{Answer, Cascade};
+use tracing::Instrument;
 use crate::tokens::Scope;
 
 #[derive(Clone)]
@@ -273,10 +274,11 @@ async fn act(
         }
     };
     let span = tracing::info_span!("answer", charter_id = %offer.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id);
-    let _enter = span.enter();
+    // `.instrument`, never `span.enter()` across an `.await`: an entered span stays current on
+    // the thread while this task waits, and other requests' log lines would carry it.
     let answer = match action {
-        Action::Accept => st.cascade.accept(&offer).await,
-        Action::Decline => st.cascade.decline(&offer).await,
+        Action::Accept => st.cascade.accept(&offer).instrument(span.clone()).await,
+        Action::Decline => st.cascade.decline(&offer).instrument(span.clone()).await,
     };
     let note = match answer {
         Ok(Answer::Accepted { .. }) => "You are confirmed for this charter. Thank you!".to_string(),
@@ -297,7 +299,7 @@ async fn act(
         ),
         Ok(Answer::CharterClosed) => "This charter was cancelled.".to_string(),
         Err(e) => {
-            tracing::error!(error = %e, "answer failed");
+            span.in_scope(|| tracing::error!(error = %e, "answer failed"));
             return unavailable();
         }
     };

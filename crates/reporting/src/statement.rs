@@ -60,16 +60,21 @@ pub fn statement_subject(member_name: &str, month: Month) -> String {
 }
 
 /// Groups the month's charters by member (captain and crew), one [`Statement`] each, sorted by
-/// crew id. Charters outside `month` are skipped; each charter's tips are split with
+/// crew id. Charters outside `month` and cancelled ones are skipped, and of several versions of
+/// one charter only the newest `created_at` counts; each charter's tips are split with
 /// [`split_tips`] among captain then crew, so a member's share matches every other statement.
 pub fn statements_for_month(
     charters: &[Charter],
     roster: &[CrewMember],
     month: Month,
 ) -> Vec<Statement> {
-    let mut sorted: Vec<&Charter> = charters
+    let newest = dispatch_core::ports::newest_versions(charters.to_vec());
+    let mut sorted: Vec<&Charter> = newest
         .iter()
-        .filter(|c| month.contains(c.charter_date))
+        .filter(|c| {
+            month.contains(c.charter_date)
+                && c.status != dispatch_core::domain::CharterStatus::Cancelled
+        })
         .collect();
     sorted.sort_by(|a, b| (a.charter_date, &a.created_at).cmp(&(b.charter_date, &b.created_at)));
     let mut by_member: BTreeMap<CrewId, Vec<StatementLine>> = BTreeMap::new();
