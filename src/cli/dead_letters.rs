@@ -42,6 +42,12 @@ pub fn replay_command(queue: QueueId, d: &DeadLetter) -> String {
 pub async fn lines_for(backend: &Backend, charter: &CharterId) -> Vec<String> {
     let mut out = Vec::new();
     for q in CHARTER_DLQS {
+        // An empty DLQ needs no (long-polled) read.
+        if let Ok(d) = backend.queues.depth(q).await {
+            if d.visible + d.in_flight + d.delayed == 0 {
+                continue;
+            }
+        }
         match dlq::list(backend.queues.as_ref(), q, SCAN_MAX).await {
             Err(e) => out.push(format!("dead letters: could not read {q} ({e}); run `dispatch dlq list --queue {q}`")),
             Ok(letters) => {
