@@ -191,7 +191,7 @@ mod contracts {
         assert!(flat.iter().any(|c| c == "staffed"), "a status column");
         // $1200 + $800.50 + $950 + $300 (the newest version), never $2150 or $1850.
         let header = &rows[1];
-        let rev = header.iter().position(|c| c.to_string() == "Revenue").unwrap();
+        let rev = header.iter().position(|c| *c == Data::String("Revenue".into())).unwrap();
         assert_eq!(rows[6][rev], Data::Float(3250.5));
 
         // The prior month's workbook decides the order: put one with Revenue first.

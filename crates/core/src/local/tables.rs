@@ -223,7 +223,7 @@ impl Charters for Local {
         let tbl = self.names.charters.clone();
         let key = key.clone();
         let fields = booking.to_item();
-        let status = booking_sets_status(booking).then(|| booking.status);
+        let status = booking_sets_status(booking).then_some(booking.status);
         self.db
             .tx("updating charter booking", move |tx| {
                 let Some(old) = tx.get_item(&tbl, key.charter_id.as_str(), &key.created_at)? else {
