@@ -70,6 +70,21 @@ fn charter_add_of_a_stored_id_refuses_unless_update_and_never_writes_a_second_it
     let updated = add(&["--revenue", "18400", "--update"]);
     assert!(updated.status.success(), "{}", text(&updated));
     assert!(text(&updated).contains(&format!("updated charter {ID}")), "{}", text(&updated));
+    // Only the flags given change: the tips, here; date, vessel, guests and revenue stay.
+    let tips = dispatch(d, &["charter", "add", "--id", ID, "--tips", "50", "--update"], &[]);
+    assert!(tips.status.success(), "{}", text(&tips));
+    assert!(
+        text(&tips).contains("2024-05-18 aboard Blue Heron, 6 guests, revenue 18400.00, tips 50.00"),
+        "{}",
+        text(&tips)
+    );
+    let unknown = dispatch(
+        d,
+        &["charter", "add", "--id", "00000000-0000-4000-8000-000000000009", "--tips", "5", "--update"],
+        &[],
+    );
+    assert!(!unknown.status.success());
+    assert!(text(&unknown).contains("no charter 00000000-0000-4000-8000-000000000009 to update"), "{}", text(&unknown));
 
     // One item under the id, with the new revenue: the store holds no second version.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -82,6 +97,7 @@ fn charter_add_of_a_stored_id_refuses_unless_update_and_never_writes_a_second_it
         let id = CharterId::parse(ID).unwrap();
         let c = backend.charters.get(&id).await.unwrap().unwrap();
         assert_eq!(c.reportable_revenue.to_string(), "18400.00");
+        assert_eq!(c.guest_count, 6);
         let day = backend.charters.on_date(c.charter_date).await.unwrap().items;
         assert_eq!(day.len(), 1, "{day:?}");
     });

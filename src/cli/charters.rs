@@ -65,31 +65,31 @@ pub enum RosterCommand {
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// Charter date, YYYY-MM-DD (the business's local date).
-    #[arg(long)]
-    pub date: String,
+    #[arg(long, required_unless_present = "update")]
+    pub date: Option<String>,
     /// Vessel name.
+    #[arg(long, required_unless_present = "update")]
+    pub vessel: Option<String>,
+    /// Number of guests (default 0).
     #[arg(long)]
-    pub vessel: String,
-    /// Number of guests.
-    #[arg(long, default_value_t = 0)]
-    pub guests: u32,
+    pub guests: Option<u32>,
     /// A guest's name (repeat for several).
     #[arg(long = "guest-name")]
     pub guest_names: Vec<String>,
-    /// Reportable revenue, e.g. 1850.25 (never negative).
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    pub revenue: String,
-    /// Tips, e.g. 200 (never negative).
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    pub tips: String,
+    /// Reportable revenue, e.g. 1850.25 (never negative; default 0).
+    #[arg(long, allow_hyphen_values = true)]
+    pub revenue: Option<String>,
+    /// Tips, e.g. 200 (never negative; default 0).
+    #[arg(long, allow_hyphen_values = true)]
+    pub tips: Option<String>,
     /// Crew slots besides the captain (default: from vessel config).
     #[arg(long)]
     pub crew_needed: Option<u32>,
     /// Charter id (a UUID; default: a new one). An id already stored is refused unless --update.
     #[arg(long)]
     pub id: Option<String>,
-    /// Change the stored charter `--id` in place (date, vessel, guests, revenue, tips, crew
-    /// needed), keeping its captain, crew and status, instead of booking a new one.
+    /// Change the stored charter `--id` in place: the flags given replace its date, vessel,
+    /// guests, revenue, tips or crew needed; the rest, its captain, crew and status are kept.
     #[arg(long, requires = "id")]
     pub update: bool,
 }
@@ -159,23 +159,62 @@ pub async fn run_roster(backend: &Backend, cmd: RosterCommand) -> anyhow::Result
 }
 
 async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
-    let charter = Charter {
-        charter_id: match &a.id {
-            Some(id) => CharterId::parse(id).context("--id")?,
-            None => CharterId::new_random(),
-        },
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        charter_date: CharterDate::parse(&a.date).context("--date")?,
-        vessel_name: a.vessel.trim().to_string(),
-        captain_assigned: None,
-        crew_assigned: vec![],
-        guest_count: a.guests,
-        guest_names: a.guest_names,
-        reportable_revenue: Money::parse(&a.revenue).context("--revenue")?,
-        tips: Money::parse(&a.tips).context("--tips")?,
-        status: CharterStatus::Booked,
-        crew_needed: a.crew_needed,
+    let charter_id = match &a.id {
+        Some(id) => CharterId::parse(id).context("--id")?,
+        None => CharterId::new_random(),
     };
+    // With --update, the flags given change the stored charter; without, a new one.
+    let base = if a.update {
+        backend
+            .charters
+            .get(&charter_id)
+            .await
+            .context("reading crew-dispatch")?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no charter {charter_id} to update (check the id and DISPATCH_PREFIX); \
+                     without --update it is booked as a new charter"
+                )
+            })?
+    } else {
+        Charter {
+            charter_id: charter_id.clone(),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            charter_date: CharterDate::parse(a.date.as_deref().unwrap_or_default())
+                .context("--date")?,
+            vessel_name: String::new(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 0,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: None,
+        }
+    };
+    let mut charter = base;
+    if let Some(d) = &a.date {
+        charter.charter_date = CharterDate::parse(d).context("--date")?;
+    }
+    if let Some(v) = &a.vessel {
+        charter.vessel_name = v.trim().to_string();
+    }
+    if let Some(g) = a.guests {
+        charter.guest_count = g;
+    }
+    if !a.guest_names.is_empty() {
+        charter.guest_names = a.guest_names.clone();
+    }
+    if let Some(r) = &a.revenue {
+        charter.reportable_revenue = Money::parse(r).context("--revenue")?;
+    }
+    if let Some(t) = &a.tips {
+        charter.tips = Money::parse(t).context("--tips")?;
+    }
+    if a.crew_needed.is_some() {
+        charter.crew_needed = a.crew_needed;
+    }
     if charter.vessel_name.is_empty() {
         bail!("--vessel must not be empty");
     }
