@@ -99,6 +99,16 @@ fn credentials_error<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&
     None
 }
 
+/// Any AWS SDK error (of any service) as one line for people: the missing-credentials message when
+/// the credential chain found nothing, else the error and its causes (see [`one_line`]).
+pub fn describe_error(err: &(dyn std::error::Error + 'static)) -> String {
+    match credentials_error(err) {
+        Some(CredentialsError::CredentialsNotLoaded(_)) => NO_CREDENTIALS.to_string(),
+        Some(c) => format!("AWS credentials could not be loaded: {}", one_line(c)),
+        None => one_line(err),
+    }
+}
+
 /// An error and its causes as one line for people (`a: b: c`, each cause once, whitespace
 /// collapsed), never the SDK's `Debug` output (which `DisplayErrorContext` appends).
 pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
@@ -112,4 +122,37 @@ pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
         cur = e.source();
     }
     parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("describing table crew-dispatch")]
+    struct Outer(#[source] CredentialsError);
+
+    #[test]
+    fn a_missing_credential_is_one_line_that_says_what_to_set() {
+        let e = Outer(CredentialsError::not_loaded(
+            "no credentials found in chain. Attempted:\n  Environment: not set",
+        ));
+        assert_eq!(describe_error(&e), NO_CREDENTIALS);
+        let other = Outer(CredentialsError::provider_error("token\nexpired"));
+        let line = describe_error(&other);
+        assert!(line.starts_with("AWS credentials could not be loaded: "), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+
+    #[test]
+    fn causes_are_joined_on_one_line_each_once() {
+        let io = std::io::Error::other("connection refused\n(os error 111)");
+        #[derive(Debug, thiserror::Error)]
+        #[error("dispatch failure: {0}")]
+        struct Wrap(#[source] std::io::Error);
+        assert_eq!(
+            one_line(&Wrap(io)),
+            "dispatch failure: connection refused (os error 111)"
+        );
+    }
 }
