@@ -172,4 +172,21 @@ mod tests {
         assert_eq!(st[0].name, "crew-a");
         assert_eq!(st[0].lines[0].role, StatementRole::Crew);
     }
+
+    #[test]
+    fn cancelled_charters_and_superseded_versions_are_in_no_statement() {
+        let m = Month::new(2024, 5).expect("valid");
+        let mut cancelled = charter(5, 900, &["crew-c"]);
+        cancelled.status = dispatch_core::domain::CharterStatus::Cancelled;
+        let newest = charter(9, 300, &["crew-a"]);
+        let mut older = newest.clone();
+        older.created_at = "2024-03-01T00:00:00Z".into();
+        older.tips = Money::from_cents(9_900);
+        older.crew_assigned = vec![CrewId::parse("crew-b").expect("valid")];
+        let st = statements_for_month(&[older, cancelled, newest], &[], m);
+        let ids: Vec<_> = st.iter().map(|s| s.crew_id.as_str()).collect();
+        assert_eq!(ids, ["crew-a", "crew-cap"], "no crew-b (old version), no crew-c (cancelled)");
+        assert_eq!(st[0].lines.len(), 1);
+        assert_eq!(st[0].total_share, Money::from_cents(150));
+    }
 }
