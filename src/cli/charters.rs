@@ -245,7 +245,10 @@ async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
             "updated charter {id}: {} aboard {}, {} guests, revenue {}, tips {} (captain, crew and status kept)",
             c.charter_date, c.vessel_name, c.guest_count, c.reportable_revenue, c.tips
         ),
-        Stored::Refused(why) => bail!("{why}; nothing was booked"),
+        Stored::Refused(why) => bail!(
+            "{why}; nothing was {}",
+            if a.update { "changed" } else { "booked" }
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }
