@@ -79,7 +79,8 @@ async fn read(
         .secret_id(arn)
         .send()
         .await
-        .map_err(aws_sdk_secretsmanager::Error::from)
+        // One line for people, never the SDK's Debug output.
+        .map_err(|e| anyhow::anyhow!(dispatch_core::aws::describe_error(&e)))
         .with_context(|| format!("reading secret {arn} (named by {var}): check the ARN and the function's secretsmanager:GetSecretValue permission"))?;
     out.secret_string
         .filter(|s| !s.trim().is_empty())

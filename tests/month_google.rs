@@ -207,7 +207,7 @@ async fn the_report_lands_in_the_drive_folder_once_and_is_shared() {
     assert_eq!(s.calls("drive.create"), 1);
     assert_eq!(s.calls("drive.update"), 1);
     let rows = cells(&reports[0].content, "May 2024");
-    assert_eq!(rows.len(), 3, "header, the charter, the total");
+    assert_eq!(rows.len(), 4, "title, header, the charter, the total");
     assert!(s
         .permissions
         .iter()

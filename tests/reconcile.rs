@@ -103,6 +103,55 @@ pub mod contracts {
         assert_eq!(r.mails_to("mail#escalate#"), 1);
     }
 
+    /// An offer job that waited in the DLQ past the offer's deadline (its mail never went out) is
+    /// replayed: the member gets a fresh offer with a fresh deadline, not a mail about an offer
+    /// that lapses a moment later; the stale offer is withdrawn unsent.
+    pub async fn a_replayed_offer_job_past_its_deadline_sends_a_fresh_offer(w: World) {
+        use dispatch_ingest::worker::JobHandler;
+        #[allow(non_snake_case)]
+        let DAY = day();
+        let r = rig(w).await;
+        let b = &r.world.backend;
+        b.roster
+            .upsert_batch(&[member("cap-a", true, false, &[DAY.as_str()]), member("cap-b", true, false, &[DAY.as_str()])])
+            .await
+            .unwrap();
+        let c = charter(&DAY, 4, Some(1));
+        b.charters.insert(&c).await.unwrap();
+        // Mail is down when the offer is made: the job fails (and ends in the DLQ).
+        r.faults.fail("mail.send", When::Always);
+        assert!(r.cascade.reconcile(&c.charter_id).await.is_err());
+        let stale = r.offers(&c).await.remove(0);
+        assert_eq!(r.mails_to("mail#offer#"), 0);
+        // Hours later someone fixes mail and replays the job.
+        r.clock.advance(chrono::Duration::hours(3));
+        assert!(r.clock.now() > stale.expires_at);
+        r.faults.clear();
+        let job = JobEnvelope::new(
+            JobKind::OfferSend,
+            format!("offer_send#{}", stale.offer_id),
+            serde_json::json!({ "charter_id": c.charter_id, "offer_id": stale.offer_id }),
+        );
+        dispatch_cascade::jobs::CascadeJobs(r.cascade.clone()).handle(&job).await.unwrap();
+        let offers = r.offers(&c).await;
+        assert_eq!(offers.len(), 2, "{offers:?}");
+        let old = offers.iter().find(|o| o.offer_id == stale.offer_id).unwrap();
+        assert_eq!(old.status, OfferStatus::Revoked, "the stale offer is withdrawn, not lapsed");
+        let fresh = offers.iter().find(|o| o.offer_id != stale.offer_id).unwrap();
+        assert_eq!(fresh.crew_id, stale.crew_id, "the same member is asked again");
+        assert_eq!(fresh.status, OfferStatus::Open);
+        // A fresh deadline: an hour from now (stored to the millisecond).
+        let off = fresh.expires_at - (r.clock.now() + chrono::Duration::hours(1));
+        assert!(off.num_milliseconds().abs() <= 1, "a fresh deadline: {} vs now {}", fresh.expires_at, r.clock.now());
+        assert_eq!(r.mails_to(&format!("mail#offer#{}", stale.offer_id)), 0, "never mailed");
+        assert_eq!(r.mails_to(&format!("mail#offer#{}", fresh.offer_id)), 1);
+        assert!(r.thread(&c).await.contains(&ids::sent(&fresh.offer_id)));
+        // Replaying once more changes nothing and sends nothing.
+        dispatch_cascade::jobs::CascadeJobs(r.cascade.clone()).handle(&job).await.unwrap();
+        assert_eq!(r.offers(&c).await.len(), 2);
+        assert_eq!(r.mails_to("mail#offer#"), 1);
+    }
+
     /// Two reconciles of one charter at once: the same offers, each to a different member, each
     /// mailed once.
     pub async fn two_reconciles_at_once_reach_the_same_state(w: World) {
@@ -223,6 +272,7 @@ macro_rules! both_owned {
 
 both_owned!(
     a_mail_outage_as_an_offer_lapses_does_not_leave_the_slot_stuck,
+    a_replayed_offer_job_past_its_deadline_sends_a_fresh_offer,
     two_reconciles_at_once_reach_the_same_state,
     members_assigned_by_hand_get_their_hold_and_double_bookings_are_reported_once,
     staffed_only_from_booked,

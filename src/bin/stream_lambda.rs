@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::dynamodb::Event;
 use dispatch_ingest::lambda::StreamLambda;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -22,9 +23,8 @@ async fn main() -> Result<(), Error> {
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let lambda = lambda.clone();
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id, records = event.payload.records.len());
         async move {
-            let span = tracing::info_span!("invocation", request_id = %event.context.request_id, records = event.payload.records.len());
-            let _enter = span.enter();
             let before = dispatch_core::metrics::Snapshot::now();
             let response = lambda.handle(event.payload).await;
             // One Embedded Metric Format line per invocation: CloudWatch reads it as metrics.
@@ -36,6 +36,7 @@ async fn main() -> Result<(), Error> {
             );
             Ok::<_, Error>(response)
         }
+        .instrument(span)
     }))
     .await
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use dispatch_ingest::lambda::SqsLambda;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -21,9 +22,8 @@ async fn main() -> Result<(), Error> {
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let lambda = lambda.clone();
+        let span = tracing::info_span!("invocation", request_id = %event.context.request_id, messages = event.payload.records.len());
         async move {
-            let span = tracing::info_span!("invocation", request_id = %event.context.request_id, messages = event.payload.records.len());
-            let _enter = span.enter();
             let before = dispatch_core::metrics::Snapshot::now();
             let response = lambda.handle(event.payload).await;
             // One Embedded Metric Format line per invocation: CloudWatch reads it as metrics.
@@ -35,6 +35,7 @@ async fn main() -> Result<(), Error> {
             );
             Ok::<_, Error>(response)
         }
+        .instrument(span)
     }))
     .await
 }

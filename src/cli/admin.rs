@@ -63,9 +63,76 @@ pub fn describe_google(settings: &Settings) -> Vec<String> {
     vec![mail, files, roster, auditor]
 }
 
+/// Settings that work but will surprise someone (each line says what to set).
+pub fn setting_warnings(settings: &Settings) -> Vec<String> {
+    let mut out = Vec::new();
+    if settings.ops_emails.is_empty() {
+        out.push(
+            "ops_emails is empty: escalations (a charter nobody is left to crew) and the shared \
+             revenue workbook go to nobody; set DISPATCH_OPS_EMAILS (comma-separated) or \
+             ops_emails in dispatch.toml"
+                .to_string(),
+        );
+    }
+    out
+}
+
+/// The local folders this configuration writes to: the outbox (`DISPATCH_MAIL=outbox`) and the
+/// reports folder (`DISPATCH_DRIVE=folder`).
+pub fn local_folders(settings: &Settings) -> Vec<(&'static str, std::path::PathBuf)> {
+    use dispatch_core::config::{DriveKind, MailKind};
+    let mut out = Vec::new();
+    if settings.mail == MailKind::Outbox {
+        out.push(("outbox folder", settings.data_dir.join("outbox")));
+    }
+    if settings.drive == DriveKind::Folder {
+        out.push((
+            "reports folder",
+            settings.data_dir.join("drive").join(&settings.reports_folder),
+        ));
+    }
+    out
+}
+
+/// Whether a file can be written in `dir` (made if missing): `None` when it can, else what is
+/// wrong and what to do.
+pub fn folder_problem(dir: &std::path::Path) -> Option<String> {
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return Some(format!(
+            "cannot create {}: {e}; create it or point DISPATCH_DATA_DIR elsewhere",
+            dir.display()
+        ));
+    }
+    let probe = dir.join(format!(".doctor-{}", std::process::id()));
+    match std::fs::write(&probe, b"doctor") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) => Some(format!(
+            "cannot write in {}: {e}; give the user running dispatch write access (e.g. chmod u+w {})",
+            dir.display(),
+            dir.display()
+        )),
+    }
+}
+
 pub async fn doctor(settings: &Settings, backend: &Backend) -> anyhow::Result<ExitCode> {
     for line in describe_google(settings) {
         println!("{line}");
+    }
+    for w in setting_warnings(settings) {
+        println!("  WARN  {w}");
+    }
+    let mut folders_bad = 0;
+    for (what, dir) in local_folders(settings) {
+        match folder_problem(&dir) {
+            None => println!("  ok    {what} {} is writable", dir.display()),
+            Some(p) => {
+                folders_bad += 1;
+                println!("  FAIL  {what}: {p}");
+            }
+        }
     }
     println!("checking {}", backend.admin.describe());
     let checks = backend
@@ -85,17 +152,54 @@ pub async fn doctor(settings: &Settings, backend: &Backend) -> anyhow::Result<Ex
     }
     if bad == 0 {
         println!("all {} tables and queues are as expected", checks.len());
-        Ok(ExitCode::SUCCESS)
     } else {
         println!("{bad} of {} checks failed", checks.len());
-        Ok(ExitCode::FAILURE)
     }
+    if folders_bad > 0 {
+        println!("{folders_bad} folders cannot be written (see FAIL above)");
+    }
+    Ok(if bad + folders_bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use dispatch_core::config::{DriveKind, MailKind};
+
+    #[test]
+    fn empty_ops_emails_is_a_warning_naming_the_setting() {
+        let w = setting_warnings(&Settings::default()).join("\n");
+        assert!(w.contains("ops_emails is empty") && w.contains("DISPATCH_OPS_EMAILS"), "{w}");
+        let set = Settings {
+            ops_emails: vec!["ops@jada.example".into()],
+            ..Settings::default()
+        };
+        assert!(setting_warnings(&set).is_empty());
+    }
+
+    #[test]
+    fn folders_are_checked_by_writing_in_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings {
+            data_dir: dir.path().to_path_buf(),
+            ..Settings::default()
+        };
+        let folders = local_folders(&s);
+        assert_eq!(folders.len(), 2, "outbox and reports folder on the embedded default");
+        for (_, f) in &folders {
+            assert_eq!(folder_problem(f), None);
+            assert_eq!(std::fs::read_dir(f).unwrap().count(), 0, "the probe is removed");
+        }
+        // A file where the folder should be cannot be made into one.
+        let blocked = dir.path().join("blocked");
+        std::fs::write(&blocked, b"x").unwrap();
+        let p = folder_problem(&blocked.join("outbox")).unwrap();
+        assert!(p.contains("cannot create") && p.contains("outbox"), "{p}");
+    }
 
     #[test]
     fn doctor_says_shared_drive_or_delegation() {

@@ -16,10 +16,17 @@ pub enum CharterCommand {
     /// Book one charter (as the booking system would).
     Add(AddArgs),
     /// Import charters from a JSON array (plain or DynamoDB JSON). Good rows are stored, bad rows
-    /// are named, and the command exits non-zero if any row was bad. Re-importing is harmless.
+    /// are named, and the command exits non-zero if any row was bad. Re-importing is harmless. A
+    /// row whose charter id is already stored with other booking details is refused (named)
+    /// unless `--update` is given.
     Import {
         /// The JSON file.
         file: PathBuf,
+        /// Rows of charters already stored update them in place (date, vessel, guests, revenue,
+        /// tips, crew needed; a `cancelled` or `completed` status is applied), keeping who is
+        /// assigned.
+        #[arg(long)]
+        update: bool,
     },
     /// Charters by date: vessel, status, captain and crew by name, crew needed, whom we are
     /// waiting on and until when, and why a charter needs attention (names to call).
@@ -86,29 +93,33 @@ pub enum RosterCommand {
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// Charter date, YYYY-MM-DD (the business's local date).
-    #[arg(long)]
-    pub date: String,
+    #[arg(long, required_unless_present = "update")]
+    pub date: Option<String>,
     /// Vessel name.
+    #[arg(long, required_unless_present = "update")]
+    pub vessel: Option<String>,
+    /// Number of guests (default 0).
     #[arg(long)]
-    pub vessel: String,
-    /// Number of guests.
-    #[arg(long, default_value_t = 0)]
-    pub guests: u32,
+    pub guests: Option<u32>,
     /// A guest's name (repeat for several).
     #[arg(long = "guest-name")]
     pub guest_names: Vec<String>,
-    /// Reportable revenue, e.g. 1850.25 (never negative).
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    pub revenue: String,
-    /// Tips, e.g. 200 (never negative).
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
-    pub tips: String,
+    /// Reportable revenue, e.g. 1850.25 (never negative; default 0).
+    #[arg(long, allow_hyphen_values = true)]
+    pub revenue: Option<String>,
+    /// Tips, e.g. 200 (never negative; default 0).
+    #[arg(long, allow_hyphen_values = true)]
+    pub tips: Option<String>,
     /// Crew slots besides the captain (default: from vessel config).
     #[arg(long)]
     pub crew_needed: Option<u32>,
-    /// Charter id (a UUID; default: a new one).
+    /// Charter id (a UUID; default: a new one). An id already stored is refused unless --update.
     #[arg(long)]
     pub id: Option<String>,
+    /// Change the stored charter `--id` in place: the flags given replace its date, vessel,
+    /// guests, revenue, tips or crew needed; the rest, its captain, crew and status are kept.
+    #[arg(long, requires = "id")]
+    pub update: bool,
 }
 
 pub async fn run_charter(
@@ -119,7 +130,7 @@ pub async fn run_charter(
     use super::ops;
     match cmd {
         CharterCommand::Add(a) => add(backend, a).await,
-        CharterCommand::Import { file } => import_charters(backend, &file).await,
+        CharterCommand::Import { file, update } => import_charters(backend, &file, update).await,
         CharterCommand::List(a) => ops::list(settings, backend, a).await,
         CharterCommand::Show { id } => show(settings, backend, &id).await,
         CharterCommand::Assign(a) => ops::assign(settings, backend, a).await,
@@ -158,6 +169,9 @@ async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Resu
             e.text
         );
     }
+    for line in super::dead_letters::lines_for(backend, &id).await {
+        println!("{line}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -195,23 +209,62 @@ pub async fn reconcile_after_roster(
 }
 
 async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
-    let charter = Charter {
-        charter_id: match &a.id {
-            Some(id) => CharterId::parse(id).context("--id")?,
-            None => CharterId::new_random(),
-        },
-        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        charter_date: CharterDate::parse(&a.date).context("--date")?,
-        vessel_name: a.vessel.trim().to_string(),
-        captain_assigned: None,
-        crew_assigned: vec![],
-        guest_count: a.guests,
-        guest_names: a.guest_names,
-        reportable_revenue: Money::parse(&a.revenue).context("--revenue")?,
-        tips: Money::parse(&a.tips).context("--tips")?,
-        status: CharterStatus::Booked,
-        crew_needed: a.crew_needed,
+    let charter_id = match &a.id {
+        Some(id) => CharterId::parse(id).context("--id")?,
+        None => CharterId::new_random(),
     };
+    // With --update, the flags given change the stored charter; without, a new one.
+    let base = if a.update {
+        backend
+            .charters
+            .get(&charter_id)
+            .await
+            .context("reading crew-dispatch")?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no charter {charter_id} to update (check the id and DISPATCH_PREFIX); \
+                     without --update it is booked as a new charter"
+                )
+            })?
+    } else {
+        Charter {
+            charter_id: charter_id.clone(),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            charter_date: CharterDate::parse(a.date.as_deref().unwrap_or_default())
+                .context("--date")?,
+            vessel_name: String::new(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 0,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: None,
+        }
+    };
+    let mut charter = base;
+    if let Some(d) = &a.date {
+        charter.charter_date = CharterDate::parse(d).context("--date")?;
+    }
+    if let Some(v) = &a.vessel {
+        charter.vessel_name = v.trim().to_string();
+    }
+    if let Some(g) = a.guests {
+        charter.guest_count = g;
+    }
+    if !a.guest_names.is_empty() {
+        charter.guest_names = a.guest_names.clone();
+    }
+    if let Some(r) = &a.revenue {
+        charter.reportable_revenue = Money::parse(r).context("--revenue")?;
+    }
+    if let Some(t) = &a.tips {
+        charter.tips = Money::parse(t).context("--tips")?;
+    }
+    if a.crew_needed.is_some() {
+        charter.crew_needed = a.crew_needed;
+    }
     if charter.vessel_name.is_empty() {
         bail!("--vessel must not be empty");
     }
@@ -231,52 +284,175 @@ async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
         .fold(why, |w, (a, flag)| w.replace(a, flag));
         bail!("{why}; nothing was booked");
     }
-    match backend
-        .charters
-        .insert(&charter)
-        .await
-        .context("storing the charter")?
-    {
-        Inserted::New => println!(
+    let id = charter.charter_id.clone();
+    match store_charter(backend, &charter, a.update).await? {
+        Stored::New => println!(
             "booked charter {} on {} ({})",
             charter.charter_id, charter.charter_date, charter.vessel_name
         ),
-        Inserted::AlreadyExists => println!(
-            "charter {} already exists; left unchanged",
-            charter.charter_id
+        Stored::Unchanged => println!("charter {id} is already stored like this; left unchanged"),
+        Stored::Updated(c) => println!(
+            "updated charter {id}: {} aboard {}, {} guests, revenue {}, tips {} (captain, crew and status kept)",
+            c.charter_date, c.vessel_name, c.guest_count, c.reportable_revenue, c.tips
+        ),
+        Stored::Refused(why) => bail!(
+            "{why}; nothing was {}",
+            if a.update { "changed" } else { "booked" }
         ),
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Stores every good charter of a file; returns (new, already there, bad rows).
+/// What storing one charter did.
+#[derive(Debug)]
+pub enum Stored {
+    New,
+    /// Already stored with the same booking details.
+    Unchanged,
+    /// The stored charter's booking details were changed in place; it as it is now.
+    Updated(Charter),
+    /// Not stored, and why (what to do).
+    Refused(String),
+}
+
+/// The booking details of two versions agree (the cascade's fields are left out).
+fn same_booking(a: &Charter, b: &Charter) -> bool {
+    a.charter_date == b.charter_date
+        && a.vessel_name == b.vessel_name
+        && a.guest_count == b.guest_count
+        && a.guest_names == b.guest_names
+        && a.reportable_revenue == b.reportable_revenue
+        && a.tips == b.tips
+        && a.crew_needed == b.crew_needed
+        && (!dispatch_core::ports::booking_sets_status(b) || a.status == b.status)
+}
+
+/// Stores a charter under the one-charter-one-record rule: a new id is inserted; an id already
+/// stored is refused unless `update`, which rewrites its newest version's booking details in
+/// place (never a second item with the same `charter_id`).
+pub async fn store_charter(
+    backend: &Backend,
+    charter: &Charter,
+    update: bool,
+) -> anyhow::Result<Stored> {
+    let id = &charter.charter_id;
+    let existing = backend
+        .charters
+        .get(id)
+        .await
+        .with_context(|| format!("reading charter {id} from crew-dispatch"))?;
+    let Some(old) = existing else {
+        return Ok(
+            match backend
+                .charters
+                .insert(charter)
+                .await
+                .with_context(|| format!("storing charter {id}"))?
+            {
+                Inserted::New => Stored::New,
+                Inserted::AlreadyExists => Stored::Unchanged,
+            },
+        );
+    };
+    if same_booking(&old, charter) {
+        return Ok(Stored::Unchanged);
+    }
+    if !update {
+        return Ok(Stored::Refused(format!(
+            "charter {id} already exists ({} aboard {}, {}); to change it use --update",
+            old.charter_date,
+            old.vessel_name,
+            old.status.as_str()
+        )));
+    }
+    let assigned = old.captain_assigned.is_some() || !old.crew_assigned.is_empty();
+    if old.charter_date != charter.charter_date && assigned {
+        return Ok(Stored::Refused(format!(
+            "charter {id} has crew assigned on {}; moving it to {} would leave their day held: \
+             unassign them first, or cancel it and book a new charter",
+            old.charter_date, charter.charter_date
+        )));
+    }
+    match backend
+        .charters
+        .update_booking(&old.key(), charter)
+        .await
+        .with_context(|| format!("updating charter {id}"))?
+    {
+        Some(now) => Ok(Stored::Updated(now)),
+        None => Ok(Stored::Refused(format!(
+            "charter {id} was deleted while being updated; run the command again"
+        ))),
+    }
+}
+
+/// How storing the charters of a file went.
+#[derive(Debug, Default)]
+pub struct StoreReport {
+    pub new: usize,
+    pub unchanged: usize,
+    pub updated: usize,
+    /// Rows not stored, each naming its charter and why.
+    pub refused: Vec<String>,
+}
+
+/// Stores every good charter of a file (see [`store_charter`]).
+pub async fn store_charter_rows(
+    backend: &Backend,
+    parsed: &import::Parsed<Charter>,
+    update: bool,
+) -> anyhow::Result<StoreReport> {
+    let mut r = StoreReport::default();
+    for c in &parsed.good {
+        match store_charter(backend, c, update).await? {
+            Stored::New => r.new += 1,
+            Stored::Unchanged => r.unchanged += 1,
+            Stored::Updated(_) => r.updated += 1,
+            Stored::Refused(why) => r.refused.push(why),
+        }
+    }
+    Ok(r)
+}
+
+/// Stores every good charter of a file, never changing one already stored; returns (new,
+/// already there). The demo's loader.
 pub async fn store_charters(
     backend: &Backend,
     parsed: &import::Parsed<Charter>,
 ) -> anyhow::Result<(usize, usize)> {
-    let (mut new, mut existing) = (0, 0);
-    for c in &parsed.good {
-        match backend
-            .charters
-            .insert(c)
-            .await
-            .with_context(|| format!("storing charter {}", c.charter_id))?
-        {
-            Inserted::New => new += 1,
-            Inserted::AlreadyExists => existing += 1,
-        }
+    let r = store_charter_rows(backend, parsed, false).await?;
+    for why in &r.refused {
+        eprintln!("  left as stored: {why}");
     }
-    Ok((new, existing))
+    Ok((r.new, r.unchanged + r.refused.len()))
 }
 
-async fn import_charters(backend: &Backend, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+async fn import_charters(
+    backend: &Backend,
+    file: &std::path::Path,
+    update: bool,
+) -> anyhow::Result<ExitCode> {
     let parsed = import::charters_from_file(file)?;
-    let (new, existing) = store_charters(backend, &parsed).await?;
+    let r = store_charter_rows(backend, &parsed, update).await?;
+    let changed = if r.updated + r.refused.len() > 0 {
+        format!("; {} updated, {} refused", r.updated, r.refused.len())
+    } else {
+        String::new()
+    };
     println!(
-        "{}: {new} charters stored, {existing} already there, {} bad rows",
+        "{}: {} charters stored, {} already there, {} bad rows{changed}",
         file.display(),
+        r.new,
+        r.unchanged,
         parsed.bad.len()
     );
+    for why in &r.refused {
+        eprintln!("  refused {why}");
+    }
+    if !r.refused.is_empty() && parsed.bad.is_empty() {
+        eprintln!("import the file again with --update to change the charters refused above");
+        return Ok(ExitCode::from(2));
+    }
     report_bad(&parsed.bad)
 }
 

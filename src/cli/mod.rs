@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 pub use auth::auth_config;
 mod charters;
+mod dead_letters;
 mod demo;
 mod dlq;
 mod jobs;
@@ -73,6 +74,9 @@ pub enum Command {
         /// Print who would get what; send nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Send for a month that has not ended yet (its later charters are then never in a statement).
+        #[arg(long)]
+        force: bool,
     },
     /// Put a job on its queue.
     #[command(subcommand)]
@@ -149,9 +153,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Command::Roster(c) => charters::run_roster(&settings, &backend, c).await,
                 Command::Report { month: m } => month::report(&settings, &backend, &m).await,
-                Command::Statements { month: m, dry_run } => {
-                    month::statements(&settings, &backend, &m, dry_run).await
-                }
+                Command::Statements {
+                    month: m,
+                    dry_run,
+                    force,
+                } => month::statements(&settings, &backend, &m, dry_run, force).await,
                 Command::Run { only } => run::run(&settings, &backend, &only).await,
                 Command::Jobs(c) => jobs::run(&backend, c).await,
                 Command::Dlq(c) => dlq::run(&backend, c).await,

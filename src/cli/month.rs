@@ -27,10 +27,11 @@ pub async fn report(settings: &Settings, backend: &Backend, raw: &str) -> anyhow
         .await
         .with_context(|| format!("monthly report for {m}"))?;
     println!(
-        "report {}: {} charters ({} without revenue left out){} -> {}",
+        "report {}: {} charters ({} without revenue, {} cancelled left out){} -> {}",
         out.month,
         out.rows,
         out.without_revenue,
+        out.cancelled,
         if out.prior_order {
             ", columns in the prior month's order"
         } else {
@@ -57,14 +58,18 @@ pub async fn report(settings: &Settings, backend: &Backend, raw: &str) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
-/// `dispatch statements --month YYYY-MM [--dry-run]`.
+/// `dispatch statements --month YYYY-MM [--dry-run] [--force]`.
 pub async fn statements(
     settings: &Settings,
     backend: &Backend,
     raw: &str,
     dry_run: bool,
+    force: bool,
 ) -> anyhow::Result<ExitCode> {
     let m = month(raw)?;
+    if !dry_run && !force {
+        crate::month::refuse_unended(m, chrono::Utc::now(), "pass --force to send them anyway")?;
+    }
     let ctx = crate::app::month_context(settings, backend)?;
     if dry_run {
         let planned = statements::plan(&ctx, m)

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use dispatch_core::domain::{CrewId, Month};
 use dispatch_mailer::XLSX;
-use dispatch_reporting::{prior::prior_columns, revenue::RevenueReport};
+use dispatch_reporting::prior::prior_columns;
+use dispatch_reporting::revenue::{is_reportable, RevenueReport};
 
 use super::files::StoredFile;
 use super::{MonthContext, MonthError};
@@ -22,8 +23,11 @@ pub struct ReportOutcome {
     pub month: String,
     /// Charters on the month tab (`reportable_revenue > 0`).
     pub rows: usize,
-    /// Charters of the month left out for having no reportable revenue.
+    /// Charters of the month left out for having no reportable revenue (cancelled ones aside).
     pub without_revenue: usize,
+    /// Cancelled charters of the month, left out.
+    #[serde(default)]
+    pub cancelled: usize,
     /// Stored records of the wrong shape (named in the log), not in the workbook.
     pub unreadable_records: usize,
     /// Charters of the month the workbook cannot hold (named, with why); the rest is written.
@@ -53,11 +57,15 @@ pub async fn run_report(
         tracing::warn!(%month, error = %bad, "charter record left out of the report");
     }
     let charters = listing.items;
-    let rows = charters
+    let cancelled = charters
         .iter()
-        .filter(|c| c.reportable_revenue.is_positive())
+        .filter(|c| c.status == dispatch_core::domain::CharterStatus::Cancelled)
         .count();
-    progress(&format!("{} charters, {rows} with revenue", charters.len()));
+    let rows = charters.iter().filter(|c| is_reportable(c)).count();
+    progress(&format!(
+        "{} charters, {rows} with revenue ({cancelled} cancelled left out)",
+        charters.len()
+    ));
 
     let roster = ctx
         .backend
@@ -87,8 +95,10 @@ pub async fn run_report(
     let prior_order = prior.is_some();
     let total = charters.len();
     let mut last_said = 0;
+    let generated_at = chrono::Utc::now();
     let mut write = || {
         RevenueReport::new(month, &names)
+            .titled(&ctx.from_name, generated_at)
             .prior_columns(prior.as_deref())
             .workbook_leaving_out(&charters, &mut |done, all| {
                 // Big months: a line every 10,000 rows.
@@ -126,7 +136,8 @@ pub async fn run_report(
     Ok(ReportOutcome {
         month: month.to_string(),
         rows,
-        without_revenue: total - rows - left_out.len(),
+        without_revenue: total - rows - left_out.len() - cancelled,
+        cancelled,
         left_out,
         unreadable_records: listing.skipped.len(),
         prior_order,

@@ -98,7 +98,7 @@ async fn report_with_an_unwritable_charter(env: &Env, tally: &mut Tally) {
                 use calamine::{open_workbook_from_rs, Reader, Xlsx};
                 let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
                 let range = wb.worksheet_range("August 2024").unwrap();
-                let vessels: Vec<String> = range.rows().skip(1).filter_map(|r| r.get(1).map(|c| c.to_string())).filter(|v| !v.is_empty()).collect();
+                let vessels: Vec<String> = range.rows().skip(2).filter_map(|r| r.get(1).map(|c| c.to_string())).filter(|v| !v.is_empty()).collect();
                 (vessels != ["Osprey"]).then(|| format!("the month tab holds {vessels:?}, expected the good charter only"))
             }
         };

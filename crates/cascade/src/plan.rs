@@ -63,6 +63,9 @@ pub enum RevokeWhy {
     BookedElsewhere(CharterId),
     /// The slot no longer exists (fewer crew needed).
     SlotGone,
+    /// Never mailed, and its deadline is past or too near to answer (its send job waited, e.g.
+    /// in a DLQ until replayed): the member is asked again with a fresh deadline.
+    Renewed,
 }
 
 impl RevokeWhy {
@@ -73,6 +76,10 @@ impl RevokeWhy {
             Self::OnThisCharter => "offer withdrawn: already on this charter".into(),
             Self::BookedElsewhere(c) => format!("offer withdrawn: booked on charter {c} that day"),
             Self::SlotGone => "offer withdrawn: fewer crew needed".into(),
+            Self::Renewed => {
+                "offer withdrawn unsent (too late to answer); asked again with a fresh deadline"
+                    .into()
+            }
         }
     }
 }
@@ -399,6 +406,8 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     let mut live: HashSet<Role> = HashSet::new();
     // Members with a live offer (at most one slot each: a second is withdrawn).
     let mut asked_live: HashSet<&CrewId> = HashSet::new();
+    // Fresh offers for members whose offer was never mailed in time.
+    let mut picked: Vec<Offer> = Vec::new();
     for o in s.offers.iter().filter(|o| o.status == OfferStatus::Open) {
         let why = if filled_slots.contains(&o.role) {
             Some(RevokeWhy::SlotFilled)
@@ -412,11 +421,38 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
                 .filter(|h| &h.charter_id != s.charter_id)
                 .map(|h| RevokeWhy::BookedElsewhere(h.charter_id.clone()))
         };
+        let unsent = !s.noted.contains(&ids::sent(&o.offer_id));
         if let Some(why) = why {
             out.push(Action::Revoke {
                 offer: o.offer_id.clone(),
                 why,
             });
+        } else if unsent && !live.contains(&o.role) && o.expires_at - s.now < s.offer_timeout / 2 {
+            // The member never got this offer and could not answer it in time now: withdraw it
+            // and ask them again with a fresh deadline, rather than mail one about to lapse.
+            out.push(Action::Revoke {
+                offer: o.offer_id.clone(),
+                why: RevokeWhy::Renewed,
+            });
+            let attempts = s.offers.iter().filter(|x| x.role == o.role).count()
+                + picked.iter().filter(|x| x.role == o.role).count();
+            let fresh = Offer {
+                offer_id: offer_id_for(&c.charter_id, o.role, attempts),
+                status: OfferStatus::Open,
+                created_at: s.now,
+                expires_at: s.now + s.offer_timeout,
+                updated_at: s.now,
+                ..o.clone()
+            };
+            out.push(Action::MakeOffer {
+                offer: fresh.clone(),
+            });
+            out.push(Action::SendOffer {
+                offer: fresh.offer_id.clone(),
+            });
+            live.insert(o.role);
+            asked_live.insert(&o.crew_id);
+            picked.push(fresh);
         } else if s.now >= o.expires_at {
             out.push(Action::Lapse {
                 offer: o.offer_id.clone(),
@@ -430,7 +466,7 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
         } else {
             live.insert(o.role);
             asked_live.insert(&o.crew_id);
-            if !s.noted.contains(&ids::sent(&o.offer_id)) {
+            if unsent {
                 out.push(Action::SendOffer {
                     offer: o.offer_id.clone(),
                 });
@@ -446,7 +482,6 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
         .filter(|(_, h)| &h.charter_id != s.charter_id)
         .map(|(m, _)| m.clone())
         .collect();
-    let mut picked: Vec<Offer> = Vec::new();
     for role in open_slots.iter().copied().filter(|r| !live.contains(r)) {
         // The offers as they will be once this plan has run: closed ones count as asked, less
         // those ops cleared.
@@ -461,7 +496,8 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
             vessel: s.vessel,
         };
         let slate = engine::slate(&sit, role);
-        let attempts = s.offers.iter().filter(|o| o.role == role).count();
+        let attempts = s.offers.iter().filter(|o| o.role == role).count()
+            + picked.iter().filter(|o| o.role == role).count();
         match slate.candidates.first() {
             Some(next) => {
                 let offer = Offer {

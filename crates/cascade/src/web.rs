@@ -260,7 +260,7 @@ async fn act(
             Action::Decline => st.cascade.decline(&offer).await,
         }
     }
-    .instrument(span)
+    .instrument(span.clone())
     .await;
     // Every answer names the charter: "Sat 5 Jun 2027 aboard Sea Breeze".
     let title = match st.cascade.backend.charters.get(&offer.charter_id).await {
@@ -287,7 +287,7 @@ async fn act(
         ),
         Ok(Answer::CharterClosed) => format!("The charter on {title} was cancelled."),
         Err(e) => {
-            tracing::error!(error = %e, "answer failed");
+            span.in_scope(|| tracing::error!(error = %e, "answer failed"));
             return unavailable();
         }
     };

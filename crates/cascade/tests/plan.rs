@@ -243,8 +243,22 @@ proptest! {
     ) {
         let mut w = world(members, status, captain, crew, needed, offers, noted_mask);
         let first = plan::plan(&w.state());
+        // Offers withdrawn unsent to be made again, fresh, to the same member.
+        let renewed: Vec<&Offer> = first.iter().filter_map(|a| match a {
+            Action::Revoke { offer, why: plan::RevokeWhy::Renewed } => w.offers.iter().find(|o| &o.offer_id == offer),
+            _ => None,
+        }).collect();
+        for o in &renewed {
+            prop_assert!(!w.noted.contains(&ids::sent(&o.offer_id)), "renewed an offer that was mailed");
+            prop_assert!(o.expires_at - w.now < chrono::Duration::hours(1), "renewed an offer with time left");
+        }
         for a in &first {
             if let Action::MakeOffer { offer } = a {
+                if let Some(old) = renewed.iter().find(|o| o.crew_id == offer.crew_id && o.role == offer.role) {
+                    prop_assert!(offer.offer_id != old.offer_id);
+                    prop_assert_eq!(offer.expires_at, w.now + chrono::Duration::hours(2), "a renewed offer has a fresh deadline");
+                    continue;
+                }
                 let c = w.charter.as_ref().unwrap();
                 let m = w.roster.iter().find(|m| m.crew_id == offer.crew_id).unwrap();
                 prop_assert!(m.active, "offered an inactive member");
@@ -271,11 +285,44 @@ proptest! {
 fn a_lapsed_offer_is_followed_by_the_next_in_the_same_plan() {
     // m0 captain with an overdue offer, m1 the next captain.
     let spec = (true, true, true, true, false, 0);
-    let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, -5)], 0);
+    // Offer 0 was mailed (bit 1 of the mask notes it).
+    let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, -5)], 2);
     let p = plan::plan(&w.state());
     assert!(matches!(p[0], Action::Lapse { .. }), "{p:?}");
     assert!(matches!(&p[1], Action::MakeOffer { offer } if offer.crew_id.as_str() == "m1"), "{p:?}");
     assert!(matches!(p[2], Action::SendOffer { .. }), "{p:?}");
+}
+
+#[test]
+fn an_offer_never_mailed_and_past_or_near_its_deadline_is_made_again_with_a_fresh_one() {
+    // m0 captain with an offer whose mail never went out (its job waited in a DLQ): overdue,
+    // or 10 minutes left of 2 hours. The same member is asked again, with a fresh deadline.
+    let spec = (true, true, true, true, false, 0);
+    for minutes in [-5i64, 10] {
+        let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, minutes)], 0);
+        let old = w.offers[0].clone();
+        assert!(!w.noted.contains(&ids::sent(&old.offer_id)));
+        let p = plan::plan(&w.state());
+        assert!(
+            matches!(&p[0], Action::Revoke { offer, why: plan::RevokeWhy::Renewed } if offer == &old.offer_id),
+            "{p:?}"
+        );
+        let Action::MakeOffer { offer } = &p[1] else {
+            panic!("{p:?}")
+        };
+        assert_eq!(offer.crew_id, old.crew_id, "the same member is asked again");
+        assert_ne!(offer.offer_id, old.offer_id);
+        assert_eq!(offer.expires_at, w.now + chrono::Duration::hours(2));
+        assert_eq!(p[2], Action::SendOffer { offer: offer.offer_id.clone() });
+        assert_eq!(p.len(), 3, "{p:?}");
+    }
+    // Mailed and 10 minutes left: nothing to do; mailed and overdue: it lapses.
+    let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, 10)], 2);
+    assert_eq!(plan::plan(&w.state()), vec![]);
+    // Unsent with most of its time left: mailed as it is.
+    let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, 90)], 0);
+    let p = plan::plan(&w.state());
+    assert_eq!(p, vec![Action::SendOffer { offer: w.offers[0].offer_id.clone() }]);
 }
 
 #[test]

@@ -241,6 +241,9 @@ impl Charters for Faulty {
     ) -> Result<bool, StoreError> {
         call!(self, "charters.set_status_from", charters.set_status_from(k, from, to))
     }
+    async fn update_booking(&self, k: &CharterKey, b: &Charter) -> Result<Option<Charter>, StoreError> {
+        call!(self, "charters.update_booking", charters.update_booking(k, b))
+    }
     async fn delete(&self, k: &CharterKey) -> Result<(), StoreError> {
         call!(self, "charters.delete", charters.delete(k))
     }

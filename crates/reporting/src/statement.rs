@@ -60,16 +60,21 @@ pub fn statement_subject(member_name: &str, month: Month) -> String {
 }
 
 /// Groups the month's charters by member (captain and crew), one [`Statement`] each, sorted by
-/// crew id. Charters outside `month` are skipped; each charter's tips are split with
+/// crew id. Charters outside `month` and cancelled ones are skipped, and of several versions of
+/// one charter only the newest `created_at` counts; each charter's tips are split with
 /// [`split_tips`] among captain then crew, so a member's share matches every other statement.
 pub fn statements_for_month(
     charters: &[Charter],
     roster: &[CrewMember],
     month: Month,
 ) -> Vec<Statement> {
-    let mut sorted: Vec<&Charter> = charters
+    let newest = dispatch_core::ports::newest_versions(charters.to_vec());
+    let mut sorted: Vec<&Charter> = newest
         .iter()
-        .filter(|c| month.contains(c.charter_date))
+        .filter(|c| {
+            month.contains(c.charter_date)
+                && c.status != dispatch_core::domain::CharterStatus::Cancelled
+        })
         .collect();
     sorted.sort_by(|a, b| (a.charter_date, &a.created_at).cmp(&(b.charter_date, &b.created_at)));
     let mut by_member: BTreeMap<CrewId, Vec<StatementLine>> = BTreeMap::new();
@@ -166,5 +171,22 @@ mod tests {
         assert_eq!(all, Money::from_cents(1100).decimal());
         assert_eq!(st[0].name, "crew-a");
         assert_eq!(st[0].lines[0].role, StatementRole::Crew);
+    }
+
+    #[test]
+    fn cancelled_charters_and_superseded_versions_are_in_no_statement() {
+        let m = Month::new(2024, 5).expect("valid");
+        let mut cancelled = charter(5, 900, &["crew-c"]);
+        cancelled.status = dispatch_core::domain::CharterStatus::Cancelled;
+        let newest = charter(9, 300, &["crew-a"]);
+        let mut older = newest.clone();
+        older.created_at = "2024-03-01T00:00:00Z".into();
+        older.tips = Money::from_cents(9_900);
+        older.crew_assigned = vec![CrewId::parse("crew-b").expect("valid")];
+        let st = statements_for_month(&[older, cancelled, newest], &[], m);
+        let ids: Vec<_> = st.iter().map(|s| s.crew_id.as_str()).collect();
+        assert_eq!(ids, ["crew-a", "crew-cap"], "no crew-b (old version), no crew-c (cancelled)");
+        assert_eq!(st[0].lines.len(), 1);
+        assert_eq!(st[0].total_share, Money::from_cents(150));
     }
 }

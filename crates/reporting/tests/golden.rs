@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
 use dispatch_core::domain::{Charter, CharterDate, CharterId, CharterStatus, CrewId, Money, Month};
-use dispatch_reporting::revenue::revenue_workbook;
+use dispatch_reporting::revenue::{revenue_workbook, RevenueReport};
 
 fn id(s: &str) -> CrewId {
     CrewId::parse(s).expect("valid crew id")
@@ -105,6 +105,34 @@ fn may_2024() -> Vec<Charter> {
             0,
             5_000,
         ),
+        // Cancelled: never on the month tab, whatever its revenue.
+        Charter {
+            status: CharterStatus::Cancelled,
+            ..charter(
+                7,
+                "2024-05-11",
+                "2024-04-05T00:00:00Z",
+                "Sea Lark",
+                &["Cancelled Guest"],
+                Some("crew-0001"),
+                &[],
+                185_000,
+                0,
+            )
+        },
+        // An older version of charter 5 (the same charter_id, an earlier created_at): only the
+        // newest version counts.
+        charter(
+            5,
+            "2024-05-18",
+            "2024-04-19T09:00:00Z",
+            "Blue Heron",
+            &["Stale Version"],
+            Some("crew-0002"),
+            &["crew-0001"],
+            185_000,
+            0,
+        ),
     ]
 }
 
@@ -119,8 +147,17 @@ fn may_2024_revenue_workbook_matches_the_golden_snapshot() {
         .map(|(i, n)| (id(i), n.to_string()))
         .collect();
     let month = Month::new(2024, 5).expect("valid month");
-    let bytes = revenue_workbook(&may_2024(), month, &names, None).expect("workbook");
+    let generated = chrono::DateTime::parse_from_rfc3339("2024-06-01T08:00:00Z")
+        .expect("valid time")
+        .to_utc();
+    let bytes = RevenueReport::new(month, &names)
+        .titled("JADA Charters", generated)
+        .workbook(&may_2024(), &mut |_, _| {})
+        .expect("workbook");
     let got = render(&bytes);
+    // The plain entry point writes the same rows (title without business and time).
+    let plain = render(&revenue_workbook(&may_2024(), month, &names, None).expect("workbook"));
+    assert!(plain.contains("A1 = \"Revenue May 2024\""), "{plain}");
 
     // The snapshot must hold the data, not just a frame: every reportable charter's guests and
     // the totals, and never the charter without revenue.
@@ -132,11 +169,19 @@ fn may_2024_revenue_workbook_matches_the_golden_snapshot() {
         "\"Ana Silva\"",
         "\"crew-0009\"",
         "=SUM(Revenue) -> 5650.75",
-        "Revenue = 'May 2024'!$E$2:$E$5",
+        "Revenue = 'May 2024'!$E$3:$E$6",
+        "A1 = \"JADA Charters · Revenue May 2024 · generated 2024-06-01 08:00 UTC\"",
+        "I2 = \"Status\"",
+        "J2 = \"Charter id\"",
+        "\"6d1c0c52-7e55-4c1e-9a51-000000000005\"",
+        "\"completed\"",
+        "opens on: May 2024",
     ] {
         assert!(got.contains(needle), "rendering lacks {needle}:\n{got}");
     }
-    assert!(!got.contains("No Show"));
+    for absent in ["No Show", "Cancelled Guest", "Stale Version", "cancelled"] {
+        assert!(!got.contains(absent), "rendering holds {absent}:\n{got}");
+    }
 
     let path = snapshot_path();
     if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
@@ -173,6 +218,19 @@ fn render(bytes: &[u8]) -> String {
     let mut out = String::from(
         "# Revenue workbook for May 2024 from the charters in crates/reporting/tests/golden.rs.\n\
          # Regenerate: UPDATE_GOLDEN=1 cargo test -p dispatch-reporting --test golden\n",
+    );
+    // The tab the workbook opens on (`activeTab`, 0-based; absent means the first).
+    let book = zip_part(bytes, "xl/workbook.xml");
+    let active = elements(&book, "workbookView")
+        .first()
+        .and_then(|v| v.split("activeTab=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "opens on: {}",
+        wb.sheet_names().get(active).cloned().unwrap_or_default()
     );
     let mut defined = wb.defined_names().to_vec();
     defined.sort();

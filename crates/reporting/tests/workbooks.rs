@@ -71,15 +71,15 @@ fn revenue_workbook_reads_back_with_tabs_headers_names_formulas_and_sorted_rows(
     let defined: HashMap<_, _> = wb.defined_names().iter().cloned().collect();
     assert_eq!(
         defined.get("Revenue").map(String::as_str),
-        Some("'May 2024'!$E$2:$E$3")
+        Some("'May 2024'!$E$3:$E$4")
     );
     assert_eq!(
         defined.get("Tips").map(String::as_str),
-        Some("'May 2024'!$F$2:$F$3")
+        Some("'May 2024'!$F$3:$F$4")
     );
     assert_eq!(
         defined.get("GuestCount").map(String::as_str),
-        Some("'May 2024'!$D$2:$D$3")
+        Some("'May 2024'!$D$3:$D$4")
     );
 
     let headers = [
@@ -91,6 +91,8 @@ fn revenue_workbook_reads_back_with_tabs_headers_names_formulas_and_sorted_rows(
         "Tips",
         "Captain",
         "Crew",
+        "Status",
+        "Charter id",
     ];
     let template = wb.worksheet_range("Template").expect("template tab");
     let row0: Vec<String> = template
@@ -104,19 +106,27 @@ fn revenue_workbook_reads_back_with_tabs_headers_names_formulas_and_sorted_rows(
 
     let tab = wb.worksheet_range("May 2024").expect("month tab");
     let rows: Vec<_> = tab.rows().collect();
-    assert_eq!(rows.len(), 4, "header, two reportable charters, total");
+    assert_eq!(rows.len(), 5, "title, header, two reportable charters, total");
+    assert_eq!(rows[0][0], Data::String("Revenue May 2024".into()));
+    let row1: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
+    assert_eq!(row1, headers);
     // Sorted by date: May 3 first. Dates are real Excel dates (serial 45415 = 2024-05-03).
-    match &rows[1][0] {
+    match &rows[2][0] {
         Data::DateTime(d) => assert_eq!(d.as_f64(), 45415.0),
         Data::Float(f) => assert_eq!(*f, 45415.0),
         other => panic!("date cell was {other:?}"),
     }
-    assert_eq!(rows[1][2], Data::String("Ann Lee, Bo Park".into()));
-    assert_eq!(rows[1][4], Data::Float(1000.50));
-    assert_eq!(rows[2][5], Data::Float(200.0));
-    assert_eq!(rows[1][6], Data::String("Ana Silva".into()));
-    assert_eq!(rows[1][7], Data::String("crew-0002, crew-0003".into()));
-    assert_eq!(rows[3][0], Data::String("Total".into()));
+    assert_eq!(rows[2][2], Data::String("Ann Lee, Bo Park".into()));
+    assert_eq!(rows[2][4], Data::Float(1000.50));
+    assert_eq!(rows[3][5], Data::Float(200.0));
+    assert_eq!(rows[2][6], Data::String("Ana Silva".into()));
+    assert_eq!(rows[2][7], Data::String("crew-0002, crew-0003".into()));
+    assert_eq!(rows[2][8], Data::String("completed".into()));
+    assert_eq!(
+        rows[2][9],
+        Data::String("00000000-0000-4000-8000-00000000000a".into())
+    );
+    assert_eq!(rows[4][0], Data::String("Total".into()));
 
     let formulas = wb.worksheet_formula("May 2024").expect("formulas");
     let f: Vec<String> = formulas
@@ -136,8 +146,8 @@ fn prior_column_order_is_followed() {
     let tab = wb.worksheet_range("June 2024").expect("month tab");
     let row0: Vec<String> = tab
         .rows()
-        .next()
-        .expect("header")
+        .nth(1)
+        .expect("header under the title")
         .iter()
         .map(|c| c.to_string())
         .collect();
@@ -145,7 +155,7 @@ fn prior_column_order_is_followed() {
     let defined: HashMap<_, _> = wb.defined_names().iter().cloned().collect();
     assert_eq!(
         defined.get("Revenue").map(String::as_str),
-        Some("'June 2024'!$C$2:$C$2")
+        Some("'June 2024'!$C$3:$C$3")
     );
 }
 
@@ -156,9 +166,14 @@ fn prior_columns_round_trip_and_garbage_is_an_error() {
     let bytes = revenue_workbook(&[], month, &HashMap::new(), Some(&prior)).expect("workbook");
     let cols = prior_columns(&bytes, None).expect("header row");
     assert_eq!(&cols[..3], ["Tips", "Date", "Vessel"]);
-    assert_eq!(cols.len(), 8);
+    assert_eq!(cols.len(), 10);
     assert_eq!(
         prior_columns(&bytes, Some("April 2024")).expect("by title"),
+        cols
+    );
+    // A workbook from before the title row has its header on the first row (like Template).
+    assert_eq!(
+        prior_columns(&bytes, Some("Template")).expect("header on row 1"),
         cols
     );
     assert!(prior_columns(&bytes, Some("May 2024")).is_err());
@@ -190,14 +205,21 @@ fn header_rows_are_frozen_and_money_and_dates_are_formatted() {
         None,
     )
     .expect("workbook");
-    for sheet in ["xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml"] {
+    // Template: its header; the month tab: title and header.
+    for (sheet, split) in [
+        ("xl/worksheets/sheet1.xml", r#"ySplit="1""#),
+        ("xl/worksheets/sheet2.xml", r#"ySplit="2""#),
+    ] {
         let xml = zip_part(&bytes, sheet);
         assert!(
             xml.contains(r#"state="frozen""#),
             "{sheet} has a frozen pane"
         );
-        assert!(xml.contains(r#"ySplit="1""#), "{sheet} freezes one row");
+        assert!(xml.contains(split), "{sheet} freezes its top rows: {split}");
     }
+    // The workbook opens on the month tab (the second).
+    let book = zip_part(&bytes, "xl/workbook.xml");
+    assert!(book.contains(r#"activeTab="1""#), "{book}");
     let styles = zip_part(&bytes, "xl/styles.xml");
     assert!(styles.contains("$#,##0.00"), "currency format");
     assert!(styles.contains("yyyy-mm-dd"), "date format");
@@ -277,19 +299,19 @@ fn big_month_keeps_every_row_names_the_full_ranges_and_caches_exact_totals() {
     let defined: HashMap<_, _> = wb.defined_names().iter().cloned().collect();
     assert_eq!(
         defined.get("Revenue").map(String::as_str),
-        Some("'May 2024'!$E$2:$E$20001")
+        Some("'May 2024'!$E$3:$E$20002")
     );
     let tab = wb.worksheet_range("May 2024").expect("month tab");
     let rows: Vec<_> = tab.rows().collect();
-    assert_eq!(rows.len(), 20_002, "header, every charter, total");
-    assert_eq!(rows[20_000][4], Data::Float(100.0 + 19_999.0 / 100.0));
-    assert_eq!(rows[20_001][0], Data::String("Total".into()));
+    assert_eq!(rows.len(), 20_003, "title, header, every charter, total");
+    assert_eq!(rows[20_001][4], Data::Float(100.0 + 19_999.0 / 100.0));
+    assert_eq!(rows[20_002][0], Data::String("Total".into()));
     // Cached results: sum of 10_000..30_000 cents, guest count 2 each, tips (i % 7) dollars.
     let revenue: i64 = (0..20_000i64).map(|i| 10_000 + i).sum();
     let tips: i64 = (0..20_000i64).map(|i| (i % 7) * 100).sum();
-    assert_eq!(rows[20_001][3], Data::Float(40_000.0));
-    assert_eq!(rows[20_001][4], Data::Float(revenue as f64 / 100.0));
-    assert_eq!(rows[20_001][5], Data::Float(tips as f64 / 100.0));
+    assert_eq!(rows[20_002][3], Data::Float(40_000.0));
+    assert_eq!(rows[20_002][4], Data::Float(revenue as f64 / 100.0));
+    assert_eq!(rows[20_002][5], Data::Float(tips as f64 / 100.0));
 }
 
 #[test]

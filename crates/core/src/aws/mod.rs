@@ -14,6 +14,7 @@
 
 mod admin;
 mod errors;
+pub use errors::{describe_error, one_line, NO_CREDENTIALS};
 mod feed;
 mod lease_cleanup;
 mod queues;

@@ -11,8 +11,8 @@ use crate::domain::{
 };
 use crate::item::Item;
 use crate::ports::{
-    captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing,
-    Roster, Thread,
+    booking_sets_status, captain_rejection, crew_rejection, newest_versions, AssignOutcome,
+    AssignRejection, Charters, Inserted, Listing, Roster, Thread, BOOKING_ATTRS,
 };
 use crate::records::{self, thread_attr};
 use crate::StoreError;
@@ -43,6 +43,53 @@ pub(crate) fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetada
 }
 
 impl Aws {
+    /// Of the charters read through the date index, those that are their charter's newest
+    /// version: one query per distinct id for its newest `created_at` (keys only, concurrent),
+    /// so a version superseded by one on another date is left out too.
+    async fn newest_only(&self, charters: Vec<Charter>) -> Result<Vec<Charter>, StoreError> {
+        use futures::stream::{self, StreamExt, TryStreamExt};
+        let charters = newest_versions(charters);
+        let ids: Vec<CharterId> = charters.iter().map(|c| c.charter_id.clone()).collect();
+        let newest: Vec<Option<String>> = stream::iter(ids)
+            .map(|id| self.newest_created_at(id))
+            .buffered(8)
+            .try_collect()
+            .await?;
+        Ok(charters
+            .into_iter()
+            .zip(newest)
+            .filter(|(c, n)| n.as_deref().is_none_or(|n| n <= c.created_at.as_str()))
+            .map(|(c, _)| c)
+            .collect())
+    }
+
+    /// The newest `created_at` stored for a charter id (keys only), `None` if there is none.
+    async fn newest_created_at(&self, id: CharterId) -> Result<Option<String>, StoreError> {
+        let table = self.charters_table();
+        let out = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("charter_id = :id")
+            .expression_attribute_values(":id", s(id.as_str()))
+            .projection_expression("created_at")
+            .scan_index_forward(false)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("reading versions of charter {id} from {table}"), e))?;
+        Ok(out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .and_then(|mut i| match i.remove(attr::CREATED_AT) {
+                Some(Av::S(v)) => Some(v),
+                _ => None,
+            }))
+    }
+
     pub(crate) fn charters_table(&self) -> String {
         self.table(tables::CHARTERS)
     }
@@ -183,10 +230,58 @@ impl Charters for Aws {
             items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
         }
         let mut listing = Listing::parse(items, Charter::from_item);
+        listing.items = self.newest_only(listing.items).await?;
         listing
             .items
             .sort_by(|a, b| (&a.created_at, &a.charter_id).cmp(&(&b.created_at, &b.charter_id)));
         Ok(listing)
+    }
+
+    async fn update_booking(
+        &self,
+        key: &CharterKey,
+        booking: &Charter,
+    ) -> Result<Option<Charter>, StoreError> {
+        let table = self.charters_table();
+        let fields = to_sdk(booking.to_item());
+        let mut set = Vec::new();
+        let mut remove = Vec::new();
+        let mut req = self
+            .ddb
+            .update_item()
+            .table_name(&table)
+            .set_key(Some(Self::charter_key(key)))
+            .condition_expression("attribute_exists(charter_id)")
+            .return_values(ReturnValue::AllNew);
+        for (i, a) in BOOKING_ATTRS.iter().enumerate() {
+            req = req.expression_attribute_names(format!("#b{i}"), *a);
+            match fields.get(*a) {
+                Some(v) => {
+                    set.push(format!("#b{i} = :b{i}"));
+                    req = req.expression_attribute_values(format!(":b{i}"), v.clone());
+                }
+                None => remove.push(format!("#b{i}")),
+            }
+        }
+        if booking_sets_status(booking) {
+            set.push("#st = :st".into());
+            req = req
+                .expression_attribute_names("#st", attr::STATUS)
+                .expression_attribute_values(":st", s(booking.status.as_str()));
+        }
+        let mut expr = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        match req.update_expression(expr).send().await {
+            Ok(out) => out
+                .attributes
+                .map(|i| Charter::from_item(&from_sdk(i)))
+                .transpose()
+                .map_err(Into::into),
+            Err(e) if is_condition_failed(&e) => Ok(None),
+            Err(e) => Err(classify(&format!("updating booking of charter {key}"), e)),
+        }
     }
 
     async fn assign_captain(

@@ -10,8 +10,8 @@ use crate::domain::{
 };
 use crate::item::Item;
 use crate::ports::{
-    captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing,
-    Roster, Thread,
+    booking_sets_status, captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing,
+    Roster, Thread, BOOKING_ATTRS,
 };
 use crate::records::{self, thread_attr};
 use crate::StoreError;
@@ -130,7 +130,9 @@ impl Charters for Local {
                 tx.require_table(&tbl)?;
                 let mut stmt = tx
                     .prepare_cached(
-                        "SELECT body FROM items WHERE tbl = ?1 AND date_idx = ?2 ORDER BY sk, pk",
+                        "SELECT body FROM items i WHERE tbl = ?1 AND date_idx = ?2 \
+                         AND sk = (SELECT MAX(sk) FROM items v WHERE v.tbl = i.tbl AND v.pk = i.pk) \
+                         ORDER BY sk, pk",
                     )
                     .map_err(|e| sql_error("querying date index", e))?;
                 let rows = stmt
@@ -247,6 +249,48 @@ impl Charters for Local {
                 }
                 put_status(tx, &tbl, &key, &old, to)?;
                 Ok(true)
+            })
+            .await
+    }
+
+    async fn update_booking(
+        &self,
+        key: &CharterKey,
+        booking: &Charter,
+    ) -> Result<Option<Charter>, StoreError> {
+        let tbl = self.names.charters.clone();
+        let key = key.clone();
+        let fields = booking.to_item();
+        let status = booking_sets_status(booking).then_some(booking.status);
+        self.db
+            .tx("updating charter booking", move |tx| {
+                let Some(old) = tx.get_item(&tbl, key.charter_id.as_str(), &key.created_at)? else {
+                    return Ok(None);
+                };
+                let mut new = old.clone();
+                for a in BOOKING_ATTRS {
+                    match fields.get(a) {
+                        Some(v) => new.insert(a.to_string(), v.clone()),
+                        None => new.remove(a),
+                    };
+                }
+                if let Some(st) = status {
+                    new.insert(attr::STATUS.into(), AV::S(st.as_str().into()));
+                }
+                let date = match new.get(attr::CHARTER_DATE) {
+                    Some(AV::S(s)) => Some(s.clone()),
+                    _ => None,
+                };
+                tx.put_item(
+                    &tbl,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    date.as_deref(),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
+                Ok(Some(Charter::from_item(&new)?))
             })
             .await
     }

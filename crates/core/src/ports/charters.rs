@@ -1,4 +1,4 @@
-use crate::domain::{Charter, CharterDate, CharterId, CharterKey, CrewId, Month};
+use crate::domain::{charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CrewId, Month};
 use crate::StoreError;
 
 use super::Listing;
@@ -43,8 +43,11 @@ pub trait Charters: Send + Sync {
     /// The charter with this id (the newest `created_at` if, against the rules, there are several).
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError>;
     /// Charters of one date, through the `charter_date-index` GSI (paginated, never a Scan).
+    /// Several items with one `charter_id` are versions: only the newest `created_at` counts,
+    /// and a charter whose newest version is on another date is not on this one.
     async fn on_date(&self, date: CharterDate) -> Result<Listing<Charter>, StoreError>;
-    /// Charters of a month: one `on_date` query per day, run concurrently, merged in date order.
+    /// Charters of a month: one `on_date` query per day, run concurrently, merged in date order
+    /// (each charter once, its newest version).
     async fn in_month(&self, month: Month) -> Result<Listing<Charter>, StoreError> {
         let days: Vec<CharterDate> = month.days().collect();
         let results = futures::future::join_all(days.into_iter().map(|d| self.on_date(d))).await;
@@ -52,6 +55,7 @@ pub trait Charters: Send + Sync {
         for r in results {
             all.merge(r?);
         }
+        all.items = newest_versions(all.items);
         all.items.sort_by(|a, b| {
             (a.charter_date, &a.created_at, &a.charter_id).cmp(&(
                 b.charter_date,
@@ -92,8 +96,57 @@ pub trait Charters: Send + Sync {
         from: crate::domain::CharterStatus,
         to: crate::domain::CharterStatus,
     ) -> Result<bool, StoreError>;
+    /// Rewrites the booking fields ([`BOOKING_ATTRS`]: date, vessel, guests, guest names, revenue,
+    /// tips, crew needed) of the stored charter `key` from `booking`, in place (same key, so the
+    /// feed carries a MODIFY and no second version appears). Captain, crew and status are the
+    /// cascade's and are kept, except that a `booking` status of `cancelled` or `completed` is
+    /// applied (the booking system saying so). The charter as it is now; `None` if absent.
+    async fn update_booking(
+        &self,
+        key: &CharterKey,
+        booking: &Charter,
+    ) -> Result<Option<Charter>, StoreError>;
     /// Deletes a charter (the feed then carries a REMOVE).
     async fn delete(&self, key: &CharterKey) -> Result<(), StoreError>;
+}
+
+/// The attributes [`Charters::update_booking`] rewrites (an attribute absent from the booking,
+/// such as `crew_needed`, is removed; the single `guest_name` form is replaced by the list).
+pub const BOOKING_ATTRS: [&str; 8] = [
+    attr::CHARTER_DATE,
+    attr::VESSEL_NAME,
+    attr::GUEST_COUNT,
+    attr::GUEST_NAMES,
+    attr::GUEST_NAME,
+    attr::REPORTABLE_REVENUE,
+    attr::TIPS,
+    attr::CREW_NEEDED,
+];
+
+/// Whether `update_booking` with `booking` writes its status (only `cancelled` or `completed`).
+pub fn booking_sets_status(booking: &Charter) -> bool {
+    matches!(
+        booking.status,
+        crate::domain::CharterStatus::Cancelled | crate::domain::CharterStatus::Completed
+    )
+}
+
+/// Keeps, of several stored versions of one charter (items with the same `charter_id`), only the
+/// newest `created_at`; the order of the rest is kept. Readers use it so that old data written
+/// twice under one id (a second `created_at`) counts once.
+pub fn newest_versions(charters: Vec<Charter>) -> Vec<Charter> {
+    let mut newest: std::collections::HashMap<CharterId, String> = std::collections::HashMap::new();
+    for c in &charters {
+        let e = newest.entry(c.charter_id.clone()).or_default();
+        if c.created_at > *e {
+            e.clone_from(&c.created_at);
+        }
+    }
+    let mut kept: std::collections::HashSet<CharterId> = std::collections::HashSet::new();
+    charters
+        .into_iter()
+        .filter(|c| newest.get(&c.charter_id) == Some(&c.created_at) && kept.insert(c.charter_id.clone()))
+        .collect()
 }
 
 /// Why `crew` cannot become `charter`'s captain now, or `None` if they can.

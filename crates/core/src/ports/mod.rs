@@ -16,7 +16,8 @@ mod thread;
 use std::sync::Arc;
 
 pub use charters::{
-    captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted,
+    booking_sets_status, captain_rejection, crew_rejection, newest_versions, AssignOutcome,
+    AssignRejection, Charters, Inserted, BOOKING_ATTRS,
 };
 pub use feed::{sequence_cmp, ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
 pub use lease_cleanup::LeaseCleanup;

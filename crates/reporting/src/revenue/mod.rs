@@ -2,10 +2,13 @@
 //!
 //! Layout (pure; bytes out):
 //! - `Template`: the header row (frozen), nothing else.
-//! - month tab ([`Month::title`]): one row per charter with `reportable_revenue > 0` (the filter is
-//!   applied here), sorted by date then `created_at` (then `charter_id`); frozen header; a `Total`
-//!   row whose cells are formulas over workbook-level defined names, with the exact totals stored
-//!   as the formulas' cached results (so previews that do not recalculate show them).
+//! - month tab ([`Month::title`]), the tab the workbook opens on: a title row (business, month,
+//!   generated at), then the header row (title and header frozen), then one row per charter that
+//!   is reportable ([`is_reportable`]: `reportable_revenue > 0` and not cancelled; the filter is
+//!   applied here; of several versions of one charter only the newest `created_at`), sorted by
+//!   date then `created_at` (then `charter_id`); a `Total` row whose cells are formulas over
+//!   workbook-level defined names, with the exact totals stored as the formulas' cached results
+//!   (so previews that do not recalculate show them).
 //! - defined names (workbook scope), each the data range of its month-tab column:
 //!   `GuestCount`, `Revenue`, `Tips`. Totals are `=SUM(GuestCount)`, `=SUM(Revenue)`, `=SUM(Tips)`.
 //!   With no data rows the ranges cover the single (empty) first data row, so the sums are 0.
@@ -22,8 +25,8 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::io::Write;
 
-use chrono::NaiveDate;
-use dispatch_core::domain::{Charter, CrewId, Money, Month};
+use chrono::{DateTime, NaiveDate, Utc};
+use dispatch_core::domain::{Charter, CharterStatus, CrewId, Money, Month};
 use rust_decimal::prelude::ToPrimitive;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
@@ -41,11 +44,28 @@ pub enum Column {
     Tips,
     Captain,
     Crew,
+    Status,
+    CharterId,
+}
+
+/// Rows above the header on the month tab (the title row).
+pub const TITLE_ROWS: u32 = 1;
+
+/// Whether a charter belongs on the month tab: some reportable revenue, and not cancelled.
+pub fn is_reportable(c: &Charter) -> bool {
+    c.reportable_revenue.is_positive() && c.status != CharterStatus::Cancelled
+}
+
+/// Whether `text` is one of the month tab's column headers (case/space-insensitive).
+pub fn is_known_header(text: &str) -> bool {
+    let n = norm(text);
+    Column::ALL.iter().any(|c| norm(c.header()) == n)
 }
 
 impl Column {
-    /// Default order of the month tab.
-    pub const ALL: [Column; 8] = [
+    /// Default order of the month tab (the columns added later come last, as they do after a
+    /// prior month's order).
+    pub const ALL: [Column; 10] = [
         Column::Date,
         Column::Vessel,
         Column::Guests,
@@ -54,6 +74,8 @@ impl Column {
         Column::Tips,
         Column::Captain,
         Column::Crew,
+        Column::Status,
+        Column::CharterId,
     ];
 
     /// The header text, also what [`column_order`] matches (case/space-insensitive).
@@ -67,6 +89,8 @@ impl Column {
             Column::Tips => "Tips",
             Column::Captain => "Captain",
             Column::Crew => "Crew",
+            Column::Status => "Status",
+            Column::CharterId => "Charter id",
         }
     }
 
@@ -89,6 +113,8 @@ impl Column {
             Column::GuestCount => 12.0,
             Column::Revenue | Column::Tips => 14.0,
             Column::Captain => 20.0,
+            Column::Status => 11.0,
+            Column::CharterId => 38.0,
         }
     }
 }
@@ -180,6 +206,8 @@ pub struct RevenueReport<'a> {
     month: Month,
     names: &'a HashMap<CrewId, String>,
     prior_columns: Option<&'a [String]>,
+    business: &'a str,
+    generated_at: Option<DateTime<Utc>>,
 }
 
 impl<'a> RevenueReport<'a> {
@@ -192,7 +220,29 @@ impl<'a> RevenueReport<'a> {
             month,
             names,
             prior_columns: None,
+            business: "",
+            generated_at: None,
         }
+    }
+
+    /// The title row's business name and time of generation (left out when not given).
+    pub fn titled(mut self, business: &'a str, generated_at: DateTime<Utc>) -> Self {
+        self.business = business;
+        self.generated_at = Some(generated_at);
+        self
+    }
+
+    /// The month tab's title row: `business · May 2024 · generated 2024-06-01 08:00 UTC`.
+    pub fn title_line(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if !self.business.trim().is_empty() {
+            parts.push(self.business.trim().to_string());
+        }
+        parts.push(format!("Revenue {}", self.month.title()));
+        if let Some(at) = self.generated_at {
+            parts.push(format!("generated {}", at.format("%Y-%m-%d %H:%M UTC")));
+        }
+        parts.join(" · ")
     }
 
     /// Follow the column order of the prior month's header row (see [`column_order`]).
@@ -228,10 +278,8 @@ impl<'a> RevenueReport<'a> {
         charters: &[Charter],
         progress: &mut dyn FnMut(usize, usize),
     ) -> Result<Written, ReportError> {
-        let mut rows: Vec<&Charter> = charters
-            .iter()
-            .filter(|c| c.reportable_revenue.is_positive())
-            .collect();
+        let newest = dispatch_core::ports::newest_versions(charters.to_vec());
+        let mut rows: Vec<&Charter> = newest.iter().filter(|c| is_reportable(c)).collect();
         rows.sort_by(|a, b| report_order(a, b));
         let total = rows.len();
         let (mut wb, counts) = self.build(rows, total, progress)?;
@@ -243,8 +291,9 @@ impl<'a> RevenueReport<'a> {
         })
     }
 
-    /// Streams `rows` (already in report order: date, `created_at`, `charter_id`) into the
-    /// workbook and writes the xlsx file to `out`. Rows without reportable revenue are skipped, as
+    /// Streams `rows` (already in report order: date, `created_at`, `charter_id`; one version
+    /// per charter, as [`dispatch_core::ports::Charters::in_month`] gives them) into the
+    /// workbook and writes the xlsx file to `out`. Rows that are not reportable are skipped, as
     /// in [`RevenueReport::workbook`]; a row that sorts before the previous one is an
     /// [`ReportError::OutOfOrder`] error and nothing is written to `out`. `expected` is the row
     /// count shown to the progress callback. Returns the number of data rows written.
@@ -294,13 +343,16 @@ impl<'a> RevenueReport<'a> {
             .map_err(ReportError::xlsx("month tab (temp file)"))?;
         ws.set_name(&title)
             .map_err(ReportError::xlsx("month tab name"))?;
-        write_header(ws, &cols, &formats.header)?;
+        ws.set_active(true);
+        ws.write_string_with_format(0, 0, self.title_line(), &formats.title)
+            .map_err(ReportError::xlsx("title row"))?;
+        write_header_at(ws, TITLE_ROWS, &cols, &formats.header)?;
         let mut tab = MonthTab::new(ws, &cols, self.names, &formats, &title);
         progress(0, expected);
         let mut counts = Counts::default();
         for row in rows {
             let c = row.borrow();
-            if c.reportable_revenue.is_positive() {
+            if is_reportable(c) {
                 // Checked before the row starts: a constant-memory row cannot be taken back.
                 match tab.unwritable(c) {
                     Some(why) => counts.left_out.push(LeftOut {
@@ -325,7 +377,8 @@ impl<'a> RevenueReport<'a> {
             if let Some(name) = col.defined_name() {
                 let j = cols.iter().position(|c| c == col).unwrap_or(0) as u16;
                 let letter = col_letter(j);
-                let range = format!("='{title}'!${letter}$2:${letter}${last_data_row}");
+                let first = TITLE_ROWS + 2;
+                let range = format!("='{title}'!${letter}${first}:${letter}${last_data_row}");
                 wb.define_name(name, &range)
                     .map_err(ReportError::xlsx(format!("defined name {name}")))?;
             }
@@ -366,15 +419,25 @@ pub struct Written {
 /// The most characters an Excel cell holds.
 pub const EXCEL_MAX_CHARS: usize = 32_767;
 
-/// The header row (bold, ruled), frozen, and the column widths.
+/// The header row (bold, ruled) on the first row, frozen, and the column widths.
 fn write_header(ws: &mut Worksheet, cols: &[Column], fmt: &Format) -> Result<(), ReportError> {
+    write_header_at(ws, 0, cols, fmt)
+}
+
+/// The header row on row `row` (0-based), frozen with everything above it, and the widths.
+fn write_header_at(
+    ws: &mut Worksheet,
+    row: u32,
+    cols: &[Column],
+    fmt: &Format,
+) -> Result<(), ReportError> {
     for (j, c) in cols.iter().enumerate() {
-        ws.write_string_with_format(0, j as u16, c.header(), fmt)
+        ws.write_string_with_format(row, j as u16, c.header(), fmt)
             .map_err(ReportError::xlsx("header"))?;
         ws.set_column_width(j as u16, c.width())
             .map_err(ReportError::xlsx("widths"))?;
     }
-    ws.set_freeze_panes(1, 0)
+    ws.set_freeze_panes(row + 1, 0)
         .map_err(ReportError::xlsx("frozen header"))?;
     Ok(())
 }

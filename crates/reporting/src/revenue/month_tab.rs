@@ -18,6 +18,7 @@ use crate::error::ReportError;
 /// The revenue workbook's cell formats.
 pub(super) struct Formats {
     pub(super) header: Format,
+    pub(super) title: Format,
     date: Format,
     money: Format,
     total_money: Format,
@@ -31,6 +32,7 @@ impl Formats {
             header: Format::new()
                 .set_bold()
                 .set_border_bottom(FormatBorder::Thin),
+            title: Format::new().set_bold().set_font_size(13),
             date: Format::new().set_num_format("yyyy-mm-dd"),
             total_money: money.clone().set_bold(),
             money,
@@ -39,7 +41,7 @@ impl Formats {
     }
 }
 
-/// Writes data rows from row 1 (the header is row 0) and then the total row.
+/// Writes data rows under the title and header rows, and then the total row.
 pub(super) struct MonthTab<'a> {
     ws: &'a mut Worksheet,
     cols: &'a [Column],
@@ -69,7 +71,7 @@ impl<'a> MonthTab<'a> {
             names,
             formats,
             title,
-            row: 1,
+            row: super::TITLE_ROWS + 1,
             last: None,
             guests: 0,
             revenue: Decimal::ZERO,
@@ -197,15 +199,20 @@ impl<'a> MonthTab<'a> {
                     join(c.crew_assigned.iter().map(|id| name_of(names, id))),
                 )?
             }
+            Column::Status => ws.write_string(r, j, c.status.as_str())?,
+            Column::CharterId => ws.write_string(r, j, c.charter_id.as_str())?,
         };
         Ok(())
     }
 
     /// Writes the total row right under the data and returns the last data row's Excel number
-    /// (1-based; 2 when there was no data, so the named ranges cover one empty row).
+    /// (1-based; the first data row's when there was no data, so the named ranges cover one
+    /// empty row).
     pub(super) fn finish(self) -> Result<u32, ReportError> {
-        let data_rows = self.row - 1;
-        let total_row = data_rows.max(1) + 1;
+        let above = super::TITLE_ROWS + 1;
+        let data_rows = self.row - above;
+        // 0-based: the row under the data (under one empty row when there was none).
+        let total_row = data_rows.max(1) + above;
         let e = |w: &str| ReportError::xlsx(format!("{} {w}", self.title));
         let has_label = self
             .cols
@@ -234,7 +241,8 @@ impl<'a> MonthTab<'a> {
                 .write_formula_with_format(total_row, j as u16, formula, fmt)
                 .map_err(e("total formula"))?;
         }
-        Ok(data_rows.max(1) + 1)
+        // The last data row, 1-based, is the 0-based total row.
+        Ok(total_row)
     }
 }
 

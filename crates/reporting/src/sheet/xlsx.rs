@@ -226,17 +226,17 @@ pub fn tabs_from_xlsx(bytes: &[u8]) -> Result<Vec<Tab>, ReportError> {
     names.iter().map(|name| read_tab(&mut wb, name)).collect()
 }
 
-/// The first row with any non-empty cell of tab `name`, streamed: reading stops at the next
-/// row, so a 100,000-row month tab costs one row.
-pub(crate) fn first_row<RS: Read + Seek>(
+/// The first `n` rows with any non-empty cell of tab `name`, streamed: reading stops after them.
+pub(crate) fn leading_rows<RS: Read + Seek>(
     wb: &mut Xlsx<RS>,
     name: &str,
-) -> Result<Vec<Cell>, ReportError> {
+    n: usize,
+) -> Result<Vec<Vec<Cell>>, ReportError> {
     let mut reader = contained(|| {
         wb.worksheet_cells_reader(name)
             .map_err(read_error(format!("tab `{name}`")))
     })?;
-    let mut row: Option<(u32, Vec<Cell>)> = None;
+    let mut rows: Vec<(u32, Vec<Cell>)> = Vec::new();
     while let Some(rec) = contained(|| {
         reader
             .next_cell()
@@ -247,8 +247,11 @@ pub(crate) fn first_row<RS: Read + Seek>(
         if cell.is_empty() {
             continue;
         }
-        if row.as_ref().is_some_and(|(r0, _)| r > *r0) {
-            break;
+        if rows.last().is_none_or(|(r0, _)| r > *r0) {
+            if rows.len() == n {
+                break;
+            }
+            rows.push((r, Vec::new()));
         }
         if c >= MAX_COLS {
             return Err(refused(format!(
@@ -256,7 +259,9 @@ pub(crate) fn first_row<RS: Read + Seek>(
                 a1(r as usize, c as usize)
             )));
         }
-        let (_, cells) = row.get_or_insert_with(|| (r, Vec::new()));
+        let Some((_, cells)) = rows.last_mut() else {
+            continue;
+        };
         let c = c as usize;
         if cells.len() <= c {
             cells.resize(c + 1, Cell::Empty);
@@ -265,5 +270,5 @@ pub(crate) fn first_row<RS: Read + Seek>(
             *slot = cell;
         }
     }
-    Ok(row.map(|(_, cells)| cells).unwrap_or_default())
+    Ok(rows.into_iter().map(|(_, cells)| cells).collect())
 }
