@@ -741,6 +741,14 @@ mod contracts {
                 .unwrap(),
             ClaimOutcome::Claimed { taken_over: true }
         );
+        // The same claim made again because its answer was lost: whether it took over cannot be
+        // told any more, so it says it did (a mail then checks it was not already sent).
+        assert_eq!(
+            idem.claim(&claim("k2", "h", "b", now + chrono::Duration::seconds(61)))
+                .await
+                .unwrap(),
+            ClaimOutcome::Claimed { taken_over: true }
+        );
         // The old owner can no longer renew, complete or release it; the new one can renew.
         let later = Utc::now() + chrono::Duration::seconds(600);
         assert!(!idem.renew("k2", "a", later).await.unwrap());

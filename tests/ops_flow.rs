@@ -38,7 +38,11 @@ fn text(o: &Output) -> String {
 
 /// `charter list --needs-attention --json`: charter id → its reasons.
 fn needing_attention(dir: &Path) -> Vec<(String, Vec<String>)> {
-    let out = dispatch(dir, &["charter", "list", "--needs-attention", "--json"], &[]);
+    let out = dispatch(
+        dir,
+        &["charter", "list", "--needs-attention", "--json"],
+        &[],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     rows.iter()
@@ -91,7 +95,10 @@ fn stop(mut run: Running) {
     assert!(kill.success());
     let deadline = Instant::now() + Duration::from_secs(30);
     while run.0.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "dispatch run did not stop on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "dispatch run did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -167,7 +174,10 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         if rows.len() == 4 {
             break rows;
         }
-        assert!(Instant::now() < deadline, "not every charter escalated: {rows:?}");
+        assert!(
+            Instant::now() < deadline,
+            "not every charter escalated: {rows:?}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     stop(run);
@@ -187,20 +197,37 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .find(|m| m.contains("Needs attention: Sea Breeze"))
         .expect("an escalation mail for A");
-    let flat = escalation.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
-    assert!(flat.contains(&format!("dispatch charter assign {A} --captain MEMBER")), "{flat}");
-    assert!(flat.contains(&format!("dispatch charter reoffer {A}")), "{flat}");
+    let flat = escalation
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    assert!(
+        flat.contains(&format!("dispatch charter assign {A} --captain MEMBER")),
+        "{flat}"
+    );
+    assert!(
+        flat.contains(&format!("dispatch charter reoffer {A}")),
+        "{flat}"
+    );
     assert!(flat.contains("http://127.0.0.1:8080/ops/"), "{flat}");
 
     // From here offers stay open (the default two hours), so what ops see holds still.
     // Ask again everyone who let A's offer lapse.
     let out = dispatch(d, &["charter", "reoffer", A], &[]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("Ana Lopez, Ben Ortiz may be asked again"), "{}", text(&out));
+    assert!(
+        text(&out).contains("Ana Lopez, Ben Ortiz may be asked again"),
+        "{}",
+        text(&out)
+    );
     // A phone call: Ben captains B. Its crew slot is then offered.
     let out = dispatch(d, &["charter", "assign", B, "--captain", "ben"], &[]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("Ben Ortiz is captain on charter"), "{}", text(&out));
+    assert!(
+        text(&out).contains("Ben Ortiz is captain on charter"),
+        "{}",
+        text(&out)
+    );
     // Ben cannot also captain D, the same day.
     let out = dispatch(d, &["charter", "assign", D, "--captain", "ben"], &[]);
     assert!(!out.status.success());
@@ -237,15 +264,27 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
     assert!(out.status.success(), "{}", text(&out));
     let again = needing_attention(d);
     assert_eq!(ids(&again), vec![B, D], "{again:?}");
-    assert!(again[0].1[0].contains("Ana Lopez") && again[0].1[0].contains("Ben Ortiz"), "{again:?}");
+    assert!(
+        again[0].1[0].contains("Ana Lopez") && again[0].1[0].contains("Ben Ortiz"),
+        "{again:?}"
+    );
     // The table for people says the same.
     let out = dispatch(d, &["charter", "list", "--needs-attention"], &[]);
     let t = text(&out);
-    assert!(t.contains("Blue Fin") && t.contains("Osprey") && !t.contains("Sea Breeze"), "{t}");
-    assert!(t.contains("NEEDS ATTENTION: no captain and nobody left to ask"), "{t}");
+    assert!(
+        t.contains("Blue Fin") && t.contains("Osprey") && !t.contains("Sea Breeze"),
+        "{t}"
+    );
+    assert!(
+        t.contains("NEEDS ATTENTION: no captain and nobody left to ask"),
+        "{t}"
+    );
     let show = dispatch(d, &["charter", "show", A], &[]);
     let t = text(&show);
-    assert!(t.contains("crew: 0 of 1 needed") && t.contains(&format!("waiting on {asked} (")), "{t}");
+    assert!(
+        t.contains("crew: 0 of 1 needed") && t.contains(&format!("waiting on {asked} (")),
+        "{t}"
+    );
     assert!(!t.contains("of ? needed"), "{t}");
 
     // A captain joins the roster for D's day: the import reconciles the charters it could help,
@@ -257,17 +296,93 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
     .unwrap();
     let out = dispatch(d, &["roster", "import", "more.json"], &[]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("charter(s) on their dates reconciled"), "{}", text(&out));
+    assert!(
+        text(&out).contains("charter(s) on their dates reconciled"),
+        "{}",
+        text(&out)
+    );
     let rows = needing_attention(d);
     assert!(rows.is_empty(), "{rows:?}");
     let all = list_json(d);
     for id in [B, D] {
-        assert_eq!(row(&all, id)["waiting"][0]["who"]["name"], "Eve Stone", "{id}: {all:?}");
+        assert_eq!(
+            row(&all, id)["waiting"][0]["who"]["name"],
+            "Eve Stone",
+            "{id}: {all:?}"
+        );
     }
     // A reconcile job can be queued by hand too.
     let out = dispatch(d, &["jobs", "enqueue", "reconcile", "--charter", D], &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("on cascade"), "{}", text(&out));
     let out = dispatch(d, &["jobs", "enqueue", "reconcile"], &[]);
-    assert!(!out.status.success() && text(&out).contains("--charter"), "{}", text(&out));
+    assert!(
+        !out.status.success() && text(&out).contains("--charter"),
+        "{}",
+        text(&out)
+    );
+
+    // The month's revenue workbook: the cancelled charter is left out, and a charter imported
+    // again with a change (--update) is one row with the new figures, not two.
+    let out = dispatch(d, &["charter", "import", "charters.json"], &[]);
+    assert!(
+        out.status.success() && text(&out).contains("4 already there"),
+        "the same rows again: {}",
+        text(&out)
+    );
+    let mut newer = charter(A, &d1, "Sea Breeze");
+    newer["reportable_revenue"] = serde_json::json!("1234.50"); // the others have no revenue yet
+    let mut cancelled = charter(C, &d3, "Marlin");
+    cancelled["reportable_revenue"] = serde_json::json!("999");
+    cancelled["status"] = serde_json::json!("cancelled");
+    std::fs::write(
+        d.join("a-again.json"),
+        serde_json::to_string(&vec![newer, cancelled]).unwrap(),
+    )
+    .unwrap();
+    let out = dispatch(d, &["charter", "import", "a-again.json"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a changed row of a stored id is refused: {}",
+        text(&out)
+    );
+    let out = dispatch(d, &["charter", "import", "a-again.json", "--update"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let mut months: Vec<String> = [&d1, &d2, &d3].iter().map(|x| x[..7].to_string()).collect();
+    months.dedup();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for m in &months {
+        let out = dispatch(d, &["report", "--month", m], &[]);
+        assert!(out.status.success(), "{}", text(&out));
+        let path = text(&out)
+            .lines()
+            .find_map(|l| l.split(" -> ").nth(1).map(str::trim).map(str::to_string))
+            .expect("the report names its file");
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+        let tab = book
+            .sheet_names()
+            .into_iter()
+            .find(|n| n != "Template")
+            .expect("a month tab");
+        let range = book.worksheet_range(&tab).unwrap();
+        rows.extend(
+            range
+                .rows()
+                .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
+        );
+    }
+    let with = |id: &str| rows.iter().filter(|r| r.iter().any(|c| c == id)).count();
+    assert_eq!(
+        with(C),
+        0,
+        "the cancelled charter is not in the workbook: {rows:?}"
+    );
+    assert_eq!(with(A), 1, "one row per charter: {rows:?}");
+    let a_row = rows.iter().find(|r| r.iter().any(|c| c == A)).unwrap();
+    assert!(
+        a_row.iter().any(|c| c == "1234.5"),
+        "the newest version's revenue: {a_row:?}"
+    );
 }

@@ -240,8 +240,8 @@ pub fn cascade_tuned(
     clock: std::sync::Arc<dyn dispatch_core::clock::Clock>,
     tune: impl FnOnce(&mut dispatch_cascade::CascadeSettings),
 ) -> std::sync::Arc<dispatch_cascade::Cascade> {
-    use dispatch_cascade::{Cascade, CascadeSettings};
     use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+    use dispatch_cascade::{Cascade, CascadeSettings};
     use dispatch_core::domain::EmailAddress;
     let mut cfg = CascadeSettings {
         public_url: public_url.into(),
@@ -287,7 +287,12 @@ pub async fn ops_board_scene(
     ana.name = "Ana Silva".into();
     let mut ben = member("ben", true, true, &[&d5]);
     ben.name = "Ben Ortiz".into();
-    world.backend.roster.upsert_batch(&[ana, ben]).await.unwrap();
+    world
+        .backend
+        .roster
+        .upsert_batch(&[ana, ben])
+        .await
+        .unwrap();
     let mut waiting = charter(&d1, 4, Some(1));
     waiting.vessel_name = "Sea Breeze".into();
     let mut stuck = charter(&d5, 4, Some(1));
@@ -311,7 +316,10 @@ pub async fn ops_board_scene(
         .map(|f| std::fs::read_to_string(f).unwrap())
         .find(|m| m.contains("Needs attention: Blue Fin"))
         .expect("an escalation mail");
-    let flat = mail.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let flat = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
     let link = flat
         .split_whitespace()
         .find(|w| w.contains("/ops/"))
@@ -331,7 +339,9 @@ pub fn ics_attachment(eml: &str) -> Option<String> {
     if head.contains("content-transfer-encoding: base64") {
         use base64::Engine;
         let clean: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(clean).ok()?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(clean)
+            .ok()?;
         return String::from_utf8(bytes).ok();
     }
     if head.contains("content-transfer-encoding: quoted-printable") {
@@ -358,7 +368,9 @@ pub fn ics_attachment(eml: &str) -> Option<String> {
 /// The events of a calendar, parsed by the `icalendar` crate: (summary, start, location).
 pub fn ics_events(text: &str) -> Vec<(String, icalendar::DatePerhapsTime, Option<String>)> {
     use icalendar::{Calendar, CalendarComponent, Component, EventLike};
-    let cal: Calendar = text.parse().unwrap_or_else(|e| panic!("not RFC 5545: {e}\n{text}"));
+    let cal: Calendar = text
+        .parse()
+        .unwrap_or_else(|e| panic!("not RFC 5545: {e}\n{text}"));
     cal.components
         .iter()
         .filter_map(|c| match c {

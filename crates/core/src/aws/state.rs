@@ -482,8 +482,10 @@ impl Idempotency for Aws {
                 if existing.status == IdempotencyStatus::InProgress
                     && existing.owner.as_deref() == Some(claim.owner.as_str())
                 {
-                    // Our own put, whose response was lost and retried.
-                    return Ok(ClaimOutcome::Claimed { taken_over: false });
+                    // Our own put, whose response was lost and retried. Whether it took
+                    // over a dead owner's claim is unknown now: say it did, so work with an
+                    // uncertain outcome (a mail) checks before redoing it.
+                    return Ok(ClaimOutcome::Claimed { taken_over: true });
                 }
                 if blocks_claim(&existing, claim.now) {
                     return Ok(blocked_outcome(&existing, &claim.payload_hash));

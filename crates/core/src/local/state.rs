@@ -229,8 +229,10 @@ impl Idempotency for Local {
                     if existing.status == IdempotencyStatus::InProgress
                         && existing.owner.as_deref() == Some(claim.owner.as_str())
                     {
-                        // This very claim, made again after its answer was lost.
-                        return Ok(ClaimOutcome::Claimed { taken_over: false });
+                        // This very claim, made again after its answer was lost. Whether
+                        // that first put took over a dead owner's claim is unknown now: say it
+                        // did, so work with an uncertain outcome (a mail) checks before redoing.
+                        return Ok(ClaimOutcome::Claimed { taken_over: true });
                     }
                     if blocks_claim(existing, claim.now) {
                         return Ok(blocked_outcome(existing, &claim.payload_hash));
