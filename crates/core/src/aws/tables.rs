@@ -63,8 +63,12 @@ impl Aws {
             .collect())
     }
 
-    /// The newest `created_at` stored for a charter id (keys only), `None` if there is none.
-    async fn newest_created_at(&self, id: CharterId) -> Result<Option<String>, StoreError> {
+    /// The newest stored version of a charter (only `created_at` when `keys_only`), if any.
+    async fn newest_item(
+        &self,
+        id: &CharterId,
+        keys_only: bool,
+    ) -> Result<Option<std::collections::HashMap<String, Av>>, StoreError> {
         let table = self.charters_table();
         let out = self
             .ddb
@@ -72,18 +76,21 @@ impl Aws {
             .table_name(&table)
             .key_condition_expression("charter_id = :id")
             .expression_attribute_values(":id", s(id.as_str()))
-            .projection_expression("created_at")
+            .set_projection_expression(keys_only.then(|| "created_at".to_string()))
             .scan_index_forward(false)
             .limit(1)
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| classify(&format!("reading versions of charter {id} from {table}"), e))?;
-        Ok(out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .next()
+            .map_err(|e| classify(&format!("reading charter {id} from {table}"), e))?;
+        Ok(out.items.unwrap_or_default().into_iter().next())
+    }
+
+    /// The newest `created_at` stored for a charter id (keys only), `None` if there is none.
+    async fn newest_created_at(&self, id: CharterId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .newest_item(&id, true)
+            .await?
             .and_then(|mut i| match i.remove(attr::CREATED_AT) {
                 Some(Av::S(v)) => Some(v),
                 _ => None,
@@ -186,23 +193,8 @@ impl Charters for Aws {
     }
 
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError> {
-        let table = self.charters_table();
-        let out = self
-            .ddb
-            .query()
-            .table_name(&table)
-            .key_condition_expression("charter_id = :id")
-            .expression_attribute_values(":id", s(id.as_str()))
-            .scan_index_forward(false)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("reading charter {id} from {table}"), e))?;
-        out.items
-            .unwrap_or_default()
-            .into_iter()
-            .next()
+        self.newest_item(id, false)
+            .await?
             .map(|i| Charter::from_item(&from_sdk(i)))
             .transpose()
             .map_err(Into::into)
