@@ -335,7 +335,10 @@ impl Cascade {
     /// wait is a chain, and the sweep lapses anything overdue whatever happens to the timer).
     pub(crate) async fn schedule_timeout(&self, offer: &Offer, chain: u32) -> Result<(), CascadeError> {
         let remaining = (offer.expires_at - self.now()).to_std().unwrap_or_default();
-        let delay = remaining.min(MAX_DELAY);
+        // A later link waits at least a second: a chain that keeps finding its offer open
+        // never spins.
+        let floor = if chain > 0 { std::time::Duration::from_secs(1) } else { std::time::Duration::ZERO };
+        let delay = remaining.max(floor).min(MAX_DELAY);
         let key = format!("offer_timeout#{}#{chain}", offer.offer_id);
         let job = JobEnvelope::new(
             JobKind::OfferTimeout,

@@ -99,7 +99,10 @@ impl CascadeJobs {
                     .and_then(|c| u32::try_from(c).ok())
                     .unwrap_or(0);
                 c.reconcile(&charter).await.map_err(job_error)?;
-                // Not due yet (the offer outlives one 15-minute delay): the next link.
+                // Still open after the reconcile (not due when it looked: the offer outlives one
+                // 15-minute delay, or the timer came early): the next link, whatever the time is
+                // now. Comparing with the clock again here lost the chain when the deadline
+                // passed between the two reads, and left the offer open for good.
                 if let Some(o) = c
                     .backend
                     .offers
@@ -107,7 +110,7 @@ impl CascadeJobs {
                     .await
                     .map_err(JobError::from)?
                 {
-                    if o.status == dispatch_core::domain::OfferStatus::Open && c.now() < o.expires_at {
+                    if o.status == dispatch_core::domain::OfferStatus::Open {
                         c.schedule_timeout(&o, chain.saturating_add(1))
                             .await
                             .map_err(job_error)?;
