@@ -84,22 +84,21 @@ pub mod contracts {
         assert_eq!(offers[1].status, OfferStatus::Open);
         assert!(!r.thread(&c).await.contains(&ids::sent(&offers[1].offer_id)));
         // Still down: a sweep changes nothing and sends nothing.
-        let today = CharterDate::from_naive(r.clock.now().date_naive());
-        let s = r.cascade.sweep(today, 61).await.unwrap();
+        let s = r.cascade.sweep().await.unwrap();
         assert_eq!((s.failed, r.mails_to("mail#offer#")), (1, 1));
         // Mail is back: the next sweep mails the offer, once, and notes it.
         r.faults.clear();
-        let s = r.cascade.sweep(today, 61).await.unwrap();
+        let s = r.cascade.sweep().await.unwrap();
         assert_eq!((s.moved, s.failed), (1, 0), "{s:?}");
         assert_eq!(r.mails_to(&format!("mail#offer#{}", offers[1].offer_id)), 1);
         assert!(r.thread(&c).await.contains(&ids::sent(&offers[1].offer_id)));
-        let again = r.cascade.sweep(today, 61).await.unwrap();
+        let again = r.cascade.sweep().await.unwrap();
         assert_eq!(again.moved, 0, "settled");
         assert_eq!(r.mails_to("mail#offer#"), 2);
         // And the slot keeps moving: B lapses too, ops hear once.
         r.clock.advance(chrono::Duration::hours(2));
-        r.cascade.sweep(today, 61).await.unwrap();
-        r.cascade.sweep(today, 61).await.unwrap();
+        r.cascade.sweep().await.unwrap();
+        r.cascade.sweep().await.unwrap();
         assert_eq!(r.mails_to("mail#escalate#"), 1);
     }
 
@@ -279,10 +278,11 @@ both_owned!(
 );
 
 /// "Today" is the business's: at 03:00 UTC on 1 January it is still 31 December in Los
-/// Angeles, so the sweep job (as the EventBridge schedule and `dispatch run` start it) reaches
-/// a charter dated 31 December; a UTC business has moved on and does not.
+/// Angeles, so `charter reconcile --all` (which reads charters by date from today) reaches a
+/// charter dated 31 December; a UTC business has moved on and does not. The sweep job reads the
+/// index of unsettled charters instead: it reaches that charter, whatever the zone and date.
 #[tokio::test]
-async fn the_sweep_starts_from_the_business_day_in_its_time_zone() {
+async fn reconcile_by_dates_starts_from_the_business_day_and_the_sweep_reads_the_index() {
     let world = World::local().await;
     let dir = tempfile::tempdir().unwrap();
     let outbox: Arc<dyn MailSender> = Arc::new(Outbox::new(dir.path().join("outbox")));
@@ -298,14 +298,21 @@ async fn the_sweep_starts_from_the_business_day_in_its_time_zone() {
         .unwrap();
     let sweep = || JobEnvelope::new(JobKind::Sweep, "sweep#t", serde_json::json!({}));
     use dispatch_ingest::worker::JobHandler;
+    let mut cascades = Vec::new();
     for (zone, seen) in [("UTC", 0), ("America/Los_Angeles", 1)] {
         let cascade = common::cascade_tuned(&world.backend, outbox.clone(), "http://x", Duration::from_secs(3600), clock.clone(), |cfg| {
             cfg.zone = dispatch_core::zone::BusinessZone::parse(zone).unwrap();
         });
         assert_eq!(cascade.today().to_string(), if seen == 1 { "2026-12-31" } else { "2027-01-01" });
-        let r = dispatch_cascade::jobs::CascadeJobs(cascade).handle(&sweep()).await.unwrap();
-        assert_eq!(r["charters"], seen, "{zone}: {r}");
+        let r = cascade.reconcile_dates(cascade.today(), 1).await.unwrap();
+        assert_eq!(r.charters, seen, "{zone}: {r:?}");
+        cascades.push(cascade);
     }
     let offers = world.backend.offers.for_charter(&c.charter_id).await.unwrap();
-    assert_eq!(offers.len(), 1, "the Los Angeles sweep offered the captain slot");
+    assert_eq!(offers.len(), 1, "the Los Angeles reconcile offered the captain slot");
+    // The open offer keeps the charter in the index: both sweeps see it.
+    for cascade in cascades {
+        let r = dispatch_cascade::jobs::CascadeJobs(cascade).handle(&sweep()).await.unwrap();
+        assert_eq!(r["charters"], 1, "{r}");
+    }
 }

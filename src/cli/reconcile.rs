@@ -16,14 +16,27 @@ pub async fn run(
     let cascade = crate::app::cascade(settings, backend)?;
     if all {
         let today = cascade.today();
-        let r = cascade
-            .sweep(today, dispatch_cascade::jobs::SWEEP_DAYS)
+        let days = dispatch_cascade::jobs::RECONCILE_ALL_DAYS;
+        let dated = cascade
+            .reconcile_dates(today, days)
             .await
-            .context("sweeping the charters from today to +60 days")?;
+            .context("reconciling the charters of the next two years")?;
+        let r = cascade
+            .sweep()
+            .await
+            .context("reconciling the unsettled charters (the sweep)")?;
         println!(
-            "{} charter(s) from {today}: {} reconciled, {} moved, {} failed",
-            r.charters, r.reconciled, r.moved, r.failed
+            "{} charter(s) dated from {today} for {days} days: {} reconciled, {} moved, {} failed",
+            dated.charters, dated.reconciled, dated.moved, dated.failed
         );
+        println!(
+            "{} unsettled charter(s) (any date): {} reconciled, {} moved, {} settled, {} failed",
+            r.charters, r.reconciled, r.moved, r.settled, r.failed
+        );
+        let r = dispatch_cascade::sweep::SweepReport {
+            failed: r.failed + dated.failed,
+            ..r
+        };
         return Ok(if r.failed > 0 {
             eprintln!("some charters could not be reconciled (see the log); run it again, or wait for the next sweep");
             ExitCode::from(2)

@@ -103,13 +103,11 @@ async fn sweep_every(
             _ = ticker.tick() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let today = cascade.today();
-        let sweep = cascade.sweep(today, dispatch_cascade::jobs::SWEEP_DAYS);
+        // The sweep logs its own one line.
+        let sweep = cascade.sweep();
         tokio::select! {
-            r = sweep => match r {
-                Ok(r) if r.moved > 0 || r.failed > 0 => tracing::info!(charters = r.charters, reconciled = r.reconciled, moved = r.moved, failed = r.failed, "sweep done"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "sweep failed; trying again next period"),
+            r = sweep => if let Err(e) = r {
+                tracing::warn!(error = %e, "sweep failed; trying again next period");
             },
             _ = stop.wait_for(|s| *s) => return,
         }

@@ -11,8 +11,11 @@ use tracing::Instrument;
 use crate::plan::Gone;
 use crate::reconcile::{Cascade, CascadeError};
 
-/// How far ahead the sweep looks, in days (today included).
+/// How far ahead a roster change looks for charters it could help, in days (today included).
 pub const SWEEP_DAYS: u32 = 61;
+/// How far ahead `charter reconcile --all` reads by date (two years: every charter booked
+/// before the index of unsettled charters existed gets into it).
+pub const RECONCILE_ALL_DAYS: u32 = 731;
 
 /// Handles the cascade's jobs.
 pub struct CascadeJobs(pub Arc<Cascade>);
@@ -67,10 +70,10 @@ impl CascadeJobs {
     async fn run(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
         let c = &self.0;
         if job.kind == JobKind::Sweep {
-            let today = c.today();
-            let r = c.sweep(today, SWEEP_DAYS).await.map_err(job_error)?;
+            let r = c.sweep().await.map_err(job_error)?;
             return Ok(serde_json::json!({
-                "charters": r.charters, "reconciled": r.reconciled, "moved": r.moved, "failed": r.failed
+                "charters": r.charters, "reconciled": r.reconciled, "moved": r.moved,
+                "settled": r.settled, "failed": r.failed
             }));
         }
         if job.kind == JobKind::Reminders {

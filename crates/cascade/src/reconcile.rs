@@ -110,12 +110,17 @@ pub struct Reconciled {
     pub since: Option<DateTime<Utc>>,
     /// The charter's status after it.
     pub status: Option<CharterStatus>,
+    /// Nothing is left to do or to wait for (no action planned, no open offer): the charter is
+    /// out of the index of unsettled charters (see [`Cascade::sweep`]).
+    pub settled: bool,
 }
 
 /// What was read for one charter.
 pub(crate) struct Snapshot {
     pub charter_id: CharterId,
     pub charter: Option<Charter>,
+    /// The charter's mark in the index of unsettled charters, as read (`None`: not in it).
+    pub mark: Option<String>,
     pub gone: Option<Gone>,
     pub offers: Vec<Offer>,
     pub roster: Vec<CrewMember>,
@@ -200,7 +205,13 @@ impl Cascade {
             done.status = snap.charter.as_ref().map(|c| c.status);
             let actions = plan::plan(&self.state(&snap));
             if actions.is_empty() {
+                done.settled = self.keep_index(&snap).await?;
                 return Ok(done);
+            }
+            // In the index before acting: whatever stops this pass, the sweep finds the charter.
+            // A failed mark fails the pass, so its trigger tries again.
+            if snap.mark.is_none() {
+                self.mark_unsettled(&snap).await?;
             }
             let mut conflict = false;
             let mut busy: Option<CascadeError> = None;
@@ -221,8 +232,12 @@ impl Cascade {
                 return Err(e);
             }
             // The plan already counted on its own actions (a lapse and the next offer, in one
-            // plan): with no conflict there is nothing left to look at again.
+            // plan): with no conflict there is nothing left to look at again. A fresh mark after
+            // acting: a reconcile that read the charter before these actions and found it
+            // settled takes it out of the index only under the mark it read, which this
+            // replaces. The next pass (a trigger or the sweep) takes it out once settled.
             if !conflict {
+                self.mark_unsettled(&snap).await?;
                 return Ok(done);
             }
         }
@@ -265,11 +280,15 @@ impl Cascade {
         roster: Option<&[CrewMember]>,
     ) -> Result<Snapshot, CascadeError> {
         let b = &self.backend;
-        let (charter, offers, thread) = futures::try_join!(
-            b.charters.get(id),
+        let (marked, offers, thread) = futures::try_join!(
+            b.charters.get_marked(id),
             b.offers.for_charter(id),
             b.thread.list(id),
         )?;
+        let (charter, mark) = match marked {
+            Some((c, m)) => (Some(c), m),
+            None => (None, None),
+        };
         let noted: HashSet<String> = thread.iter().map(|e: &ThreadEntry| e.id.clone()).collect();
         let mut cleared: CrewMap<DateTime<Utc>> = CrewMap::default();
         for e in &thread {
@@ -329,6 +348,7 @@ impl Cascade {
         Ok(Snapshot {
             charter_id: id.clone(),
             charter,
+            mark,
             gone,
             offers,
             roster,
@@ -349,4 +369,40 @@ fn last_change(s: &Snapshot) -> Option<DateTime<Utc>> {
         .and_then(|c| DateTime::parse_from_rfc3339(&c.created_at).ok())
         .map(|t| t.with_timezone(&Utc));
     offered.or(created)
+}
+
+impl Cascade {
+    /// Puts the charter in the index of unsettled charters with a fresh mark.
+    async fn mark_unsettled(&self, snap: &Snapshot) -> Result<(), CascadeError> {
+        let Some(c) = &snap.charter else {
+            return Ok(());
+        };
+        let mark = dispatch_core::ports::unsettled_mark(self.now());
+        self.backend.charters.mark_unsettled(&c.key(), &mark).await?;
+        Ok(())
+    }
+
+    /// After a pass with nothing to do: keeps the index true. A charter with an open offer (its
+    /// lapse is still to come) stays in, or goes in if it was not (a charter booked before the
+    /// index existed, or whose mark was lost); one with nothing left to wait for comes out,
+    /// under the mark this pass read. Whether it is settled.
+    async fn keep_index(&self, snap: &Snapshot) -> Result<bool, CascadeError> {
+        let waiting = snap
+            .offers
+            .iter()
+            .any(|o| o.status == dispatch_core::domain::OfferStatus::Open);
+        let (Some(c), false) = (&snap.charter, waiting) else {
+            if waiting && snap.mark.is_none() {
+                self.mark_unsettled(snap).await?;
+            }
+            return Ok(!waiting);
+        };
+        if let Some(mark) = &snap.mark {
+            // Losing this race (someone marked it since) keeps it in: the next pass decides.
+            if let Err(e) = self.backend.charters.clear_unsettled(&c.key(), mark).await {
+                tracing::warn!(error = %e, "could not take a settled charter out of the unsettled index; the sweep tries again");
+            }
+        }
+        Ok(true)
+    }
 }

@@ -1,16 +1,20 @@
-//! The sweep: every unsettled charter in the horizon (today to +60 days, read through the date
-//! index one day at a time, never a Scan) is reconciled, so a lost message, a crash or an
-//! outage leaves nothing stuck for longer than one sweep after it ends.
+//! The sweep: every charter in the sparse index of unsettled charters (one Query, whatever the
+//! charters' dates) is reconciled, so a lost message, a crash or an outage leaves nothing stuck
+//! for longer than one sweep after it ends. Reconcile keeps the index true: a charter goes in
+//! before any action on it and comes out once nothing is left to do or wait for (no planned
+//! action, no open offer). A charter whose index write failed is still found: that write comes
+//! first, and its failure fails the reconcile, whose trigger (a queue job, a stream record) is
+//! tried again.
 //!
-//! Booked charters are always reconciled (their offers lapse with time). A staffed or cancelled
-//! charter is skipped once a reconcile has found it settled, until it changes: the sweep keeps a
-//! `settled#<charter>#<fingerprint>` record, and the fingerprint covers what the plan reads
-//! from the charter (status, captain, crew, crew needed, date, vessel, guests).
+//! `charter reconcile --all` reads a window of dates instead ([`Cascade::reconcile_dates`]):
+//! it is how charters booked before the index existed get into it.
 
-use chrono::{DateTime, Utc};
-use dispatch_core::domain::{Charter, CharterDate, CharterStatus};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use dispatch_core::domain::{CharterDate, CharterId, CharterStatus};
+use dispatch_core::ports::UnsettledCharter;
 use futures::stream::{self, StreamExt};
-use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use crate::reconcile::{Cascade, CascadeError};
@@ -18,109 +22,131 @@ use crate::reconcile::{Cascade, CascadeError};
 /// How a sweep went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
-    /// Charters in the horizon.
+    /// Charters looked at (in the index, or in the window of dates).
     pub charters: usize,
-    /// Charters reconciled (the rest were settled or completed).
+    /// Charters reconciled.
     pub reconciled: usize,
     /// Charters a reconcile moved (it did something).
     pub moved: usize,
     /// Charters whose reconcile failed (they are tried again next sweep).
     pub failed: usize,
+    /// Charters that came out of the index (nothing left to do or wait for).
+    pub settled: usize,
 }
 
 /// Charters reconciled at once by a sweep.
 const SWEEP_CONCURRENCY: usize = 4;
 
-fn fingerprint(c: &Charter) -> String {
-    let crew: Vec<&str> = c.crew_assigned.iter().map(|m| m.as_str()).collect();
-    let text = format!(
-        "{}|{}|{}|{}|{:?}|{}|{}|{}",
-        c.status.as_str(),
-        c.captain_assigned.as_ref().map(|m| m.as_str()).unwrap_or("-"),
-        crew.join(","),
-        c.charter_date,
-        c.crew_needed,
-        c.guest_count,
-        c.vessel_name,
-        c.created_at
-    );
-    let d = Sha256::digest(text.as_bytes());
-    d.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
-fn settled_key(c: &Charter) -> String {
-    format!("settled#{}#{}", c.charter_id, fingerprint(c))
-}
-
 impl Cascade {
-    /// Reconciles every unsettled charter dated from `today` for `days` days.
-    pub async fn sweep(&self, today: CharterDate, days: u32) -> Result<SweepReport, CascadeError> {
-        let span = tracing::info_span!("sweep", from = %today, days);
-        self.sweep_inner(today, days).instrument(span).await
+    /// Reconciles every charter in the index of unsettled charters.
+    pub async fn sweep(&self) -> Result<SweepReport, CascadeError> {
+        let span = tracing::info_span!("sweep");
+        self.sweep_inner().instrument(span).await
     }
 
-    async fn sweep_inner(&self, today: CharterDate, days: u32) -> Result<SweepReport, CascadeError> {
-        let dates: Vec<CharterDate> = (0..days)
-            .filter_map(|d| today.naive().checked_add_days(chrono::Days::new(u64::from(d))))
-            .map(CharterDate::from_naive)
-            .collect();
-        let listings: Vec<_> = stream::iter(dates)
-            .map(|d| self.backend.charters.on_date(d))
-            .buffered(8)
-            .collect()
-            .await;
-        let mut charters = Vec::new();
-        for l in listings {
-            charters.extend(l?.items);
+    async fn sweep_inner(&self) -> Result<SweepReport, CascadeError> {
+        let started = Instant::now();
+        let entries = self.backend.charters.unsettled().await?;
+        // Several versions of one charter may carry marks: one reconcile per charter id.
+        let mut by_id: BTreeMap<CharterId, Vec<UnsettledCharter>> = BTreeMap::new();
+        for e in entries {
+            by_id.entry(e.key.charter_id.clone()).or_default().push(e);
         }
         let mut report = SweepReport {
-            charters: charters.len(),
+            charters: by_id.len(),
             ..SweepReport::default()
         };
-        let mut todo = Vec::new();
-        for c in charters {
-            match c.status {
-                CharterStatus::Completed => {}
-                CharterStatus::Booked => todo.push(c),
-                CharterStatus::Staffed | CharterStatus::Cancelled => {
-                    let settled = self
-                        .backend
-                        .idempotency
-                        .get(&settled_key(&c))
-                        .await?
-                        .is_some_and(|r| r.expires_at > self.now());
-                    if !settled {
-                        todo.push(c);
-                    }
-                }
-            }
-        }
         let now = self.now();
-        let results: Vec<_> = stream::iter(todo)
-            .map(|c| async move { (self.reconcile(&c.charter_id).await, c) })
+        let results: Vec<_> = stream::iter(by_id)
+            .map(|(id, marks)| async move { (self.reconcile(&id).await, id, marks) })
             .buffer_unordered(SWEEP_CONCURRENCY)
             .collect()
             .await;
-        for (result, c) in results {
+        for (result, id, marks) in results {
             report.reconciled += 1;
             match result {
                 Ok(r) => {
                     if r.actions > 0 {
                         report.moved += 1;
                         let waited = r.since.map(|s| (now - s).num_seconds().max(0));
-                        tracing::info!(charter_id = %c.charter_id, actions = r.actions, stuck_for_s = waited, "sweep moved a charter");
+                        tracing::info!(charter_id = %id, actions = r.actions, stuck_for_s = waited, "sweep moved a charter");
                     }
-                    if matches!(r.status, Some(CharterStatus::Staffed | CharterStatus::Cancelled)) {
-                        self.mark_settled(&c.charter_id, now).await;
+                    if r.settled {
+                        report.settled += 1;
+                        // The reconcile took the newest version out; older versions' marks
+                        // (and a mark it could not clear) go here, each under the mark read.
+                        for m in &marks {
+                            if let Err(e) = self.backend.charters.clear_unsettled(&m.key, &m.mark).await {
+                                tracing::debug!(charter_id = %id, error = %e, "could not take a settled charter out of the index");
+                            }
+                        }
                     }
                 }
                 Err(e) => {
                     report.failed += 1;
-                    tracing::warn!(charter_id = %c.charter_id, error = %e, "sweep could not reconcile a charter; next sweep tries again");
+                    tracing::warn!(charter_id = %id, error = %e, "sweep could not reconcile a charter; next sweep tries again");
                 }
             }
         }
+        tracing::info!(
+            charters = report.charters,
+            reconciled = report.reconciled,
+            moved = report.moved,
+            settled = report.settled,
+            failed = report.failed,
+            took_ms = started.elapsed().as_millis() as u64,
+            "sweep done"
+        );
         Ok(report)
+    }
+
+    /// Reconciles every open charter dated from `today` for `days` days (read through the date
+    /// index, a Query per day): `charter reconcile --all`, and how charters booked before the
+    /// index of unsettled charters existed get into it.
+    pub async fn reconcile_dates(&self, today: CharterDate, days: u32) -> Result<SweepReport, CascadeError> {
+        let span = tracing::info_span!("reconcile_dates", from = %today, days);
+        async {
+            let dates: Vec<CharterDate> = (0..days)
+                .filter_map(|d| today.naive().checked_add_days(chrono::Days::new(u64::from(d))))
+                .map(CharterDate::from_naive)
+                .collect();
+            let listings: Vec<_> = stream::iter(dates)
+                .map(|d| self.backend.charters.on_date(d))
+                .buffered(8)
+                .collect()
+                .await;
+            let mut todo = Vec::new();
+            let mut report = SweepReport::default();
+            for l in listings {
+                for c in l?.items {
+                    report.charters += 1;
+                    if c.status != CharterStatus::Completed {
+                        todo.push(c.charter_id);
+                    }
+                }
+            }
+            let results: Vec<_> = stream::iter(todo)
+                .map(|id| async move { (self.reconcile(&id).await, id) })
+                .buffer_unordered(SWEEP_CONCURRENCY)
+                .collect()
+                .await;
+            for (r, id) in results {
+                report.reconciled += 1;
+                match r {
+                    Ok(r) => {
+                        report.moved += usize::from(r.actions > 0);
+                        report.settled += usize::from(r.settled);
+                    }
+                    Err(e) => {
+                        report.failed += 1;
+                        tracing::warn!(charter_id = %id, error = %e, "could not reconcile a charter");
+                    }
+                }
+            }
+            Ok(report)
+        }
+        .instrument(span)
+        .await
     }
 
     /// After a roster change: reconciles the booked (unstaffed) charters from `today` for `days`
@@ -178,22 +204,5 @@ impl Cascade {
         }
         .instrument(span)
         .await
-    }
-
-    /// Records that a staffed or cancelled charter, as it is now, needs nothing more.
-    async fn mark_settled(&self, id: &dispatch_core::domain::CharterId, now: DateTime<Utc>) {
-        let Ok(Some(c)) = self.backend.charters.get(id).await else {
-            return;
-        };
-        let key = settled_key(&c);
-        let expires = now + chrono::Duration::days(90);
-        if let Err(e) = self
-            .backend
-            .idempotency
-            .complete(&key, "sweep", "", None, expires)
-            .await
-        {
-            tracing::debug!(charter_id = %id, error = %e, "could not record the charter as settled");
-        }
     }
 }

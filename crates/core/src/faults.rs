@@ -247,6 +247,18 @@ impl Charters for Faulty {
     async fn delete(&self, k: &CharterKey) -> Result<(), StoreError> {
         call!(self, "charters.delete", charters.delete(k))
     }
+    async fn get_marked(&self, id: &CharterId) -> Result<Option<(Charter, Option<String>)>, StoreError> {
+        call!(self, "charters.get_marked", charters.get_marked(id))
+    }
+    async fn mark_unsettled(&self, k: &CharterKey, m: &str) -> Result<bool, StoreError> {
+        call!(self, "charters.mark_unsettled", charters.mark_unsettled(k, m))
+    }
+    async fn clear_unsettled(&self, k: &CharterKey, m: &str) -> Result<bool, StoreError> {
+        call!(self, "charters.clear_unsettled", charters.clear_unsettled(k, m))
+    }
+    async fn unsettled(&self) -> Result<Vec<crate::ports::UnsettledCharter>, StoreError> {
+        call!(self, "charters.unsettled", charters.unsettled())
+    }
 }
 
 #[async_trait::async_trait]

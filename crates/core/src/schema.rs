@@ -43,13 +43,23 @@ pub fn tables() -> Vec<TableSpec> {
                 hash: charter_attr::CHARTER_ID,
                 range: Some(charter_attr::CREATED_AT),
             },
-            indexes: vec![(
-                charter_attr::DATE_INDEX,
-                KeySpec {
-                    hash: charter_attr::CHARTER_DATE,
-                    range: None,
-                },
-            )],
+            indexes: vec![
+                (
+                    charter_attr::DATE_INDEX,
+                    KeySpec {
+                        hash: charter_attr::CHARTER_DATE,
+                        range: None,
+                    },
+                ),
+                // Sparse: only charters that may need work carry its keys (see the sweep).
+                (
+                    charter_attr::UNSETTLED_INDEX,
+                    KeySpec {
+                        hash: charter_attr::UNSETTLED,
+                        range: Some(charter_attr::UNSETTLED_MARK),
+                    },
+                ),
+            ],
             stream: true,
             ttl: None,
         },

@@ -19,7 +19,7 @@ fn bad(e: impl std::fmt::Display) -> StoreError {
     StoreError::Invalid(e.to_string())
 }
 
-fn key_schema(k: &KeySpec) -> Result<Vec<KeySchemaElement>, StoreError> {
+pub(crate) fn key_schema(k: &KeySpec) -> Result<Vec<KeySchemaElement>, StoreError> {
     let mut v = vec![KeySchemaElement::builder()
         .attribute_name(k.hash)
         .key_type(KeyType::Hash)
@@ -132,6 +132,10 @@ impl Aws {
             Err(e) => return Err(classify(&format!("creating table {name}"), e)),
         };
         self.wait_active(&name).await?;
+        if status == Provisioned::AlreadyThere {
+            // A table from an older version: add the indexes it lacks.
+            self.add_missing_indexes(spec).await?;
+        }
         if let Some(ttl_attr) = spec.ttl {
             let enabled = self.ttl_enabled(&name, ttl_attr).await?;
             if !enabled {

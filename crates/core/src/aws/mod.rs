@@ -19,7 +19,9 @@ mod feed;
 mod lease_cleanup;
 mod queues;
 mod state;
+mod index_upgrade;
 mod tables;
+mod unsettled;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -64,7 +64,7 @@ impl Aws {
     }
 
     /// The newest stored version of a charter (only `created_at` when `keys_only`), if any.
-    async fn newest_item(
+    pub(crate) async fn newest_item(
         &self,
         id: &CharterId,
         keys_only: bool,
@@ -464,6 +464,19 @@ impl Charters for Aws {
             .await
             .map_err(|e| classify(&format!("deleting charter {key}"), e))?;
         Ok(())
+    }
+
+    async fn get_marked(&self, id: &CharterId) -> Result<Option<(Charter, Option<String>)>, StoreError> {
+        self.charter_get_marked(id).await
+    }
+    async fn mark_unsettled(&self, key: &CharterKey, mark: &str) -> Result<bool, StoreError> {
+        self.charter_mark_unsettled(key, mark).await
+    }
+    async fn clear_unsettled(&self, key: &CharterKey, mark: &str) -> Result<bool, StoreError> {
+        self.charter_clear_unsettled(key, mark).await
+    }
+    async fn unsettled(&self) -> Result<Vec<crate::ports::UnsettledCharter>, StoreError> {
+        self.charters_unsettled().await
     }
 }
 

@@ -28,6 +28,15 @@ pub mod attr {
     pub const CREW_NEEDED: &str = "crew_needed";
     /// The GSI that reads charters by date.
     pub const DATE_INDEX: &str = "charter_date-index";
+    /// Present (always `"1"`) only while a charter may need work: the partition key of the
+    /// sparse [`UNSETTLED_INDEX`], so one Query reads every unsettled charter, whatever its date.
+    pub const UNSETTLED: &str = "unsettled";
+    /// The mark of whoever last put the charter in the index (when and a random part): taking
+    /// it out is conditional on the mark, so a reconcile that saw a settled charter never takes
+    /// out a mark written after it looked. The sort key of [`UNSETTLED_INDEX`].
+    pub const UNSETTLED_MARK: &str = "unsettled_mark";
+    /// The sparse GSI of unsettled charters (only items with [`UNSETTLED`] are in it).
+    pub const UNSETTLED_INDEX: &str = "unsettled-index";
 }
 
 /// Where a charter stands.

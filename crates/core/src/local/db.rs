@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS items (
     PRIMARY KEY (tbl, pk, sk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_by_date ON items (tbl, date_idx) WHERE date_idx IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_unsettled ON items (tbl) WHERE json_extract(body, '$.unsettled') IS NOT NULL;
 CREATE TABLE IF NOT EXISTS feed (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, kind TEXT NOT NULL,
     keys TEXT NOT NULL, old_image TEXT, new_image TEXT, created_ms INTEGER NOT NULL

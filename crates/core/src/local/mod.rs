@@ -17,6 +17,7 @@ mod lease_cleanup;
 mod queues;
 mod state;
 mod tables;
+mod unsettled;
 
 use std::sync::Arc;
 

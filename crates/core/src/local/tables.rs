@@ -307,6 +307,19 @@ impl Charters for Local {
             })
             .await
     }
+
+    async fn get_marked(&self, id: &CharterId) -> Result<Option<(Charter, Option<String>)>, StoreError> {
+        self.charter_get_marked(id).await
+    }
+    async fn mark_unsettled(&self, key: &CharterKey, mark: &str) -> Result<bool, StoreError> {
+        self.charter_mark_unsettled(key, mark).await
+    }
+    async fn clear_unsettled(&self, key: &CharterKey, mark: &str) -> Result<bool, StoreError> {
+        self.charter_clear_unsettled(key, mark).await
+    }
+    async fn unsettled(&self) -> Result<Vec<crate::ports::UnsettledCharter>, StoreError> {
+        self.charters_unsettled().await
+    }
 }
 
 #[async_trait::async_trait]

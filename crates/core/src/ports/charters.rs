@@ -108,6 +108,47 @@ pub trait Charters: Send + Sync {
     ) -> Result<Option<Charter>, StoreError>;
     /// Deletes a charter (the feed then carries a REMOVE).
     async fn delete(&self, key: &CharterKey) -> Result<(), StoreError>;
+
+    // The sparse index of unsettled charters: the net under every timer. Reconcile puts a
+    // charter in before it acts and takes it out once nothing is left to do or to wait for; the
+    // sweep reads the index (one Query), never a window of dates.
+
+    /// [`Charters::get`], with the charter's index mark (`None`: not in the index).
+    async fn get_marked(&self, id: &CharterId) -> Result<Option<(Charter, Option<String>)>, StoreError>;
+    /// Puts the charter in the index with `mark` (replacing any mark). False if it does not exist.
+    async fn mark_unsettled(&self, key: &CharterKey, mark: &str) -> Result<bool, StoreError>;
+    /// Takes the charter out of the index, only if its mark is still `mark`. False if it was not.
+    async fn clear_unsettled(&self, key: &CharterKey, mark: &str) -> Result<bool, StoreError>;
+    /// Every charter in the index (paginated; one Query on DynamoDB), oldest mark first.
+    async fn unsettled(&self) -> Result<Vec<UnsettledCharter>, StoreError>;
+}
+
+/// A charter in the sparse index of unsettled charters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsettledCharter {
+    pub key: CharterKey,
+    /// Its mark: when it was put in the index (RFC 3339) and a random part.
+    pub mark: String,
+}
+
+impl UnsettledCharter {
+    /// When the charter was (last) put in the index, read from its mark.
+    pub fn since(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let at = self.mark.split('#').next()?;
+        chrono::DateTime::parse_from_rfc3339(at)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+}
+
+/// A fresh index mark: the time (RFC 3339, so marks sort by time) and a random part.
+pub fn unsettled_mark(now: chrono::DateTime<chrono::Utc>) -> String {
+    let nonce = uuid::Uuid::new_v4().simple().to_string();
+    format!(
+        "{}#{}",
+        now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        &nonce[..12]
+    )
 }
 
 /// The attributes [`Charters::update_booking`] rewrites (an attribute absent from the booking,

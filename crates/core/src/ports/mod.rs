@@ -19,6 +19,7 @@ pub use charters::{
     booking_sets_status, captain_rejection, crew_rejection, newest_versions, AssignOutcome,
     AssignRejection, Charters, Inserted, BOOKING_ATTRS,
 };
+pub use charters::{unsettled_mark, UnsettledCharter};
 pub use feed::{sequence_cmp, ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
 pub use lease_cleanup::LeaseCleanup;
 pub use queues::{OutMessage, QueueDepth, QueueId, Queues, Received, MAX_DELAY};
