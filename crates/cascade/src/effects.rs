@@ -338,7 +338,11 @@ impl Cascade {
         // A later link waits at least a second: a chain that keeps finding its offer open
         // never spins.
         let floor = if chain > 0 { std::time::Duration::from_secs(1) } else { std::time::Duration::ZERO };
-        let delay = remaining.max(floor).min(MAX_DELAY);
+        // Whole seconds, rounded up: SQS counts delays in whole seconds and drops the rest, so
+        // a timer rounded down came up to a second early, found its offer not yet due, and a
+        // chain link was lost when the deadline passed between two reads (tests/stuck.rs).
+        let delay = remaining.max(floor);
+        let delay = std::time::Duration::from_secs(delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).min(MAX_DELAY);
         let key = format!("offer_timeout#{}#{chain}", offer.offer_id);
         let job = JobEnvelope::new(
             JobKind::OfferTimeout,

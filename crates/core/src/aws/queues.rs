@@ -36,7 +36,7 @@ impl Queues for Aws {
                 let mut e = SendMessageBatchRequestEntry::builder()
                     .id(i.to_string())
                     .message_body(&m.body)
-                    .delay_seconds(delay_seconds(m.delay));
+                    .delay_seconds(m.delay.as_secs() as i32);
                 for (k, v) in &m.attributes {
                     let attr = MessageAttributeValue::builder()
                         .data_type("String")
@@ -253,28 +253,5 @@ impl Queues for Aws {
             in_flight: get(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
             delayed: get(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
         })
-    }
-}
-
-/// SQS delays are whole seconds: a delay is rounded up, never down, so a timer never fires
-/// before its time (rounded down, a lapse timer came up to a second early, found its offer not
-/// yet due, and a chain link could be lost: see tests/stuck.rs).
-fn delay_seconds(delay: std::time::Duration) -> i32 {
-    let secs = delay.as_secs() + u64::from(delay.subsec_nanos() > 0);
-    i32::try_from(secs.min(MAX_DELAY.as_secs())).unwrap_or(i32::MAX)
-}
-
-#[cfg(test)]
-mod delay_tests {
-    use super::delay_seconds;
-    use std::time::Duration;
-
-    #[test]
-    fn delays_round_up_to_whole_seconds_within_the_maximum() {
-        assert_eq!(delay_seconds(Duration::ZERO), 0);
-        assert_eq!(delay_seconds(Duration::from_millis(1)), 1);
-        assert_eq!(delay_seconds(Duration::from_millis(5_770)), 6);
-        assert_eq!(delay_seconds(Duration::from_secs(6)), 6);
-        assert_eq!(delay_seconds(Duration::from_secs(900)), 900);
     }
 }
