@@ -94,6 +94,20 @@ impl Env {
     }
 }
 
+/// The `dispatch run` processes of one scenario: killed (by pid) when the scenario ends, also
+/// when an assertion fails, so a failing run leaves nothing running.
+struct Procs(Vec<Child>);
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for p in &mut self.0 {
+            if matches!(p.try_wait(), Ok(None)) {
+                kill9(p);
+            }
+        }
+    }
+}
+
 /// SIGKILL, by pid: the process gets no chance to release anything.
 fn kill9(child: &mut Child) {
     let status = Command::new("kill")
@@ -224,15 +238,17 @@ async fn scenario(backend: Backend, env: Env, charters: usize, seed: u64) {
 
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let mut logs = Vec::new();
-    let mut procs: Vec<Child> = ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let log = env.dir.join(format!("p{i}-0.log"));
-            logs.push(log.clone());
-            env.run(*p, &log)
-        })
-        .collect();
+    let mut procs = Procs(
+        ports
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let log = env.dir.join(format!("p{i}-0.log"));
+                logs.push(log.clone());
+                env.run(*p, &log)
+            })
+            .collect(),
+    );
     env.ok(&["charter", "import", "charters.json"]);
 
     let outbox = dispatch_mailer::Outbox::new(env.dir.join("data/outbox"));
@@ -296,19 +312,17 @@ async fn scenario(backend: Backend, env: Env, charters: usize, seed: u64) {
             env.dir.display()
         );
         if Instant::now() > next_kill && kills < 4 {
-            let victim = rng.below(procs.len() as u64) as usize;
-            kill9(&mut procs[victim]);
+            let victim = rng.below(procs.0.len() as u64) as usize;
+            kill9(&mut procs.0[victim]);
             kills += 1;
             let log = env.dir.join(format!("p{victim}-{kills}.log"));
             logs.push(log.clone());
-            procs[victim] = env.run(ports[victim], &log);
+            procs.0[victim] = env.run(ports[victim], &log);
             next_kill = Instant::now() + Duration::from_millis(1_000 + rng.below(9_000));
         }
         std::thread::sleep(Duration::from_millis(300));
     }
-    for p in &mut procs {
-        kill9(p);
-    }
+    drop(procs);
     // No member double-booked: a captain holds at most one charter a day.
     let mut booked: HashMap<(String, String), usize> = HashMap::new();
     for id in &ids {
