@@ -56,7 +56,7 @@ const NOT_FOUND: Message = Message {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum WebError {
     /// A link that does not work; `reason` is `None` when the path was not even a token or
-    /// the link's member is gone.
+    /// the link's member left the roster.
     #[error("{page}: link refused")]
     BadLink {
         page: &'static str,
@@ -73,7 +73,7 @@ pub(crate) enum WebError {
         what: &'static str,
         span: tracing::Span,
         #[source]
-        source: CascadeError,
+        source: Box<CascadeError>,
     },
     /// A path we do not serve.
     #[error("not found")]
@@ -94,7 +94,7 @@ impl WebError {
         move |source| Self::Failed {
             what,
             span: tracing::Span::current(),
-            source,
+            source: Box::new(source),
         }
     }
 }
@@ -111,7 +111,7 @@ impl IntoResponse for WebError {
             Self::BadLink { page, reason } => {
                 match reason {
                     Some(reason) => tracing::info!(%reason, "{page}: link refused"),
-                    None => tracing::info!("{page}: link refused (not a token)"),
+                    None => tracing::info!("{page}: link refused (not a token, or no such member)"),
                 }
                 (StatusCode::FORBIDDEN, BAD_LINK).into_response()
             }
@@ -144,9 +144,18 @@ mod tests {
     #[test]
     fn message_pages_escape_nothing_they_should_not_and_keep_the_shell() {
         let html = BAD_LINK.render().unwrap();
-        assert!(html.starts_with("<!doctype html><html lang=\"en\">"), "{html}");
-        assert!(html.contains("<title>This link does not work</title>"), "{html}");
-        assert!(html.contains("<h1>This link does not work</h1><p>This link is not valid any more."), "{html}");
+        assert!(
+            html.starts_with("<!doctype html><html lang=\"en\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<title>This link does not work</title>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<h1>This link does not work</h1><p>This link is not valid any more."),
+            "{html}"
+        );
         assert!(html.ends_with("</body></html>"), "{html}");
     }
 }

@@ -26,12 +26,15 @@ pub struct Entry<'a> {
 
 /// Text without control characters (a line break stays: the crate escapes it as `\n`).
 fn text(s: &str) -> String {
-    s.chars().filter(|c| *c == '\n' || !c.is_control()).collect()
+    s.chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect()
 }
 
 fn event(e: &Entry<'_>, now: DateTime<Utc>) -> Event {
     let mut ev = Event::new();
-    ev.uid(&format!("{}-{}@crew-dispatch", e.charter, e.crew)).timestamp(now);
+    ev.uid(&format!("{}-{}@crew-dispatch", e.charter, e.crew))
+        .timestamp(now);
     match (e.facts.start_at, e.facts.end_at) {
         (Some(start), Some(end)) => ev.starts(start).ends(end),
         _ => {
@@ -39,7 +42,11 @@ fn event(e: &Entry<'_>, now: DateTime<Utc>) -> Event {
             ev.starts(day).ends(day.succ_opt().unwrap_or(day))
         }
     };
-    ev.summary(&text(&format!("{} aboard {}", role_word(e.role), e.facts.vessel)));
+    ev.summary(&text(&format!(
+        "{} aboard {}",
+        role_word(e.role),
+        e.facts.vessel
+    )));
     if let Some(m) = &e.facts.meeting_point {
         ev.location(&text(m));
     }
@@ -120,17 +127,30 @@ mod tests {
         for l in out.split("\r\n").filter(|l| !l.is_empty()) {
             assert!(l.len() <= 75, "{l:?}");
         }
-        assert!(out.contains("\\,") && out.contains("\\;") && out.contains("\\n") && out.contains("\\\\"));
+        assert!(
+            out.contains("\\,")
+                && out.contains("\\;")
+                && out.contains("\\n")
+                && out.contains("\\\\")
+        );
         assert!(!out.replace("\r\n", "").contains('\n'));
-        assert!(!out.replace("\r\n", "").contains('\r'), "no stray control characters");
+        assert!(
+            !out.replace("\r\n", "").contains('\r'),
+            "no stray control characters"
+        );
         assert!(out.ends_with("END:VCALENDAR\r\n"), "{out}");
     }
 
     #[test]
     fn parses_back_with_uid_times_and_text() {
         let start = Utc.with_ymd_and_hms(2027, 6, 5, 15, 30, 0).unwrap();
-        let cal: Calendar = write(&facts(Some(start)), "Office: +1 555 0100").parse().unwrap();
-        assert_eq!(cal.property_value("PRODID"), Some("-//crew-dispatch//crew page//EN"));
+        let cal: Calendar = write(&facts(Some(start)), "Office: +1 555 0100")
+            .parse()
+            .unwrap();
+        assert_eq!(
+            cal.property_value("PRODID"),
+            Some("-//crew-dispatch//crew page//EN")
+        );
         assert_eq!(cal.property_value("X-WR-CALNAME"), Some("Harbor charters"));
         let events: Vec<&Event> = cal
             .components
@@ -142,10 +162,19 @@ mod tests {
             .collect();
         assert_eq!(events.len(), 1);
         let e = events[0];
-        assert_eq!(e.get_uid(), Some("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a-crew-ana@crew-dispatch"));
-        assert_eq!(e.get_start(), Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(start))));
+        assert_eq!(
+            e.get_uid(),
+            Some("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a-crew-ana@crew-dispatch")
+        );
+        assert_eq!(
+            e.get_start(),
+            Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(start)))
+        );
         let end = start + chrono::Duration::hours(4);
-        assert_eq!(e.get_end(), Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(end))));
+        assert_eq!(
+            e.get_end(),
+            Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(end)))
+        );
         assert_eq!(e.get_summary(), Some("Captain aboard Sea; Breeze, II"));
         assert_eq!(e.get_location(), Some("Dock B, slip 14"));
         assert_eq!(
@@ -163,6 +192,9 @@ mod tests {
         };
         let day = chrono::NaiveDate::from_ymd_opt(2027, 6, 5).unwrap();
         assert_eq!(e.get_start(), Some(DatePerhapsTime::Date(day)));
-        assert_eq!(e.get_end(), Some(DatePerhapsTime::Date(day.succ_opt().unwrap())));
+        assert_eq!(
+            e.get_end(),
+            Some(DatePerhapsTime::Date(day.succ_opt().unwrap()))
+        );
     }
 }

@@ -118,8 +118,14 @@ fn card(zone: &BusinessZone, o: &Overview) -> Card {
 }
 
 /// The board page of `board` (as [`Cascade::board`] orders it), read at `now`.
-pub(crate) fn page(zone: &BusinessZone, today: CharterDate, now: DateTime<Utc>, board: &[Overview]) -> OpsBoard {
-    let (attention, rest): (Vec<&Overview>, Vec<&Overview>) = board.iter().partition(|o| o.needs_attention());
+pub(crate) fn page(
+    zone: &BusinessZone,
+    today: CharterDate,
+    now: DateTime<Utc>,
+    board: &[Overview],
+) -> OpsBoard {
+    let (attention, rest): (Vec<&Overview>, Vec<&Overview>) =
+        board.iter().partition(|o| o.needs_attention());
     OpsBoard {
         title: "Ops board",
         count: board.len(),

@@ -9,7 +9,9 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{Charter, CharterStatus, CrewId, CrewMember, Offer, OfferId, OfferStatus};
+use dispatch_core::domain::{
+    Charter, CharterStatus, CrewId, CrewMember, Offer, OfferId, OfferStatus,
+};
 
 use crate::tokens::Scope;
 use crate::words::{first_name, role_word, CharterFacts};
@@ -110,7 +112,10 @@ impl Seen {
 fn is_answerable(o: &Offer, c: &Charter, now: DateTime<Utc>) -> bool {
     o.status == OfferStatus::Open
         && o.expires_at > now
-        && !matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed)
+        && !matches!(
+            c.status,
+            CharterStatus::Cancelled | CharterStatus::Completed
+        )
 }
 
 impl Cascade {
@@ -137,10 +142,19 @@ impl Cascade {
         if s.charter.status == CharterStatus::Cancelled {
             return Ok("the charter was cancelled".into());
         }
-        if let Some(h) = self.backend.holds.get(&s.offer.crew_id, s.offer.charter_date).await? {
+        if let Some(h) = self
+            .backend
+            .holds
+            .get(&s.offer.crew_id, s.offer.charter_date)
+            .await?
+        {
             if h.charter_id != s.offer.charter_id {
                 let other = match self.backend.charters.get(&h.charter_id).await? {
-                    Some(c) => format!(" ({} aboard {})", dispatch_core::zone::format_date(c.charter_date), c.vessel_name),
+                    Some(c) => format!(
+                        " ({} aboard {})",
+                        dispatch_core::zone::format_date(c.charter_date),
+                        c.vessel_name
+                    ),
                     None => String::new(),
                 };
                 return Ok(format!("you are booked on another charter that day{other}"));
@@ -153,11 +167,18 @@ impl Cascade {
     async fn outcome(&self, s: &Seen, now: DateTime<Utc>) -> Result<String, CascadeError> {
         let title = s.facts.title();
         Ok(match s.offer.status {
-            _ if s.charter.status == CharterStatus::Cancelled => format!("The charter on {title} was cancelled."),
+            _ if s.charter.status == CharterStatus::Cancelled => {
+                format!("The charter on {title} was cancelled.")
+            }
             OfferStatus::Accepted => format!("You are confirmed for {title}."),
             OfferStatus::Declined => format!("You declined the offer for {title}."),
-            OfferStatus::Lapsed => format!("The offer for {title} passed its deadline before it was answered."),
-            OfferStatus::Revoked => format!("The offer for {title} was withdrawn: {}.", self.withdrawn_why(s).await?),
+            OfferStatus::Lapsed => {
+                format!("The offer for {title} passed its deadline before it was answered.")
+            }
+            OfferStatus::Revoked => format!(
+                "The offer for {title} was withdrawn: {}.",
+                self.withdrawn_why(s).await?
+            ),
             OfferStatus::Open if s.offer.expires_at <= now => {
                 format!("The offer for {title} passed its deadline before it was answered.")
             }
@@ -206,7 +227,8 @@ impl Cascade {
             });
         }
         seen.sort_by(|a, b| {
-            (a.charter.charter_date, a.offer.created_at).cmp(&(b.charter.charter_date, b.offer.created_at))
+            (a.charter.charter_date, a.offer.created_at)
+                .cmp(&(b.charter.charter_date, b.offer.created_at))
         });
 
         let focused = focus.and_then(|f| seen.iter().find(|s| &s.offer.offer_id == f));
@@ -226,7 +248,10 @@ impl Cascade {
                     card: s.card(),
                     form: self.answer_form(crew, &s.offer, now),
                 });
-            } else if s.offer.status == OfferStatus::Revoked && future && s.charter.status != CharterStatus::Cancelled {
+            } else if s.offer.status == OfferStatus::Revoked
+                && future
+                && s.charter.status != CharterStatus::Cancelled
+            {
                 withdrawn.push(Withdrawn {
                     card: s.card(),
                     why: self.withdrawn_why(s).await?,
@@ -240,7 +265,8 @@ impl Cascade {
                 s.offer.status == OfferStatus::Accepted
                     && s.charter.charter_date >= today
                     && s.charter.status != CharterStatus::Cancelled
-                    && (s.charter.captain_assigned.as_ref() == Some(crew) || s.charter.crew_assigned.contains(crew))
+                    && (s.charter.captain_assigned.as_ref() == Some(crew)
+                        || s.charter.crew_assigned.contains(crew))
             })
             .map(Seen::card)
             .collect();
@@ -260,7 +286,10 @@ impl Cascade {
             dates,
             feed: self.feed_link(crew),
             phone: self.cfg.office_phone.as_ref().map(|p| {
-                let tel = p.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+                let tel = p
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || *c == '+')
+                    .collect();
                 (tel, p.clone())
             }),
             zone: self.cfg.zone.name().to_string(),

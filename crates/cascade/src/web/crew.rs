@@ -42,7 +42,11 @@ pub(super) async fn page(
 }
 
 /// The member's page as it is now.
-async fn render(cascade: &Cascade, crew: &CrewId, focus: Option<&OfferId>) -> Result<CrewPage, WebError> {
+async fn render(
+    cascade: &Cascade,
+    crew: &CrewId,
+    focus: Option<&OfferId>,
+) -> Result<CrewPage, WebError> {
     let member = cascade
         .backend
         .roster
@@ -51,7 +55,10 @@ async fn render(cascade: &Cascade, crew: &CrewId, focus: Option<&OfferId>) -> Re
         .map_err(CascadeError::from)
         .map_err(WebError::failed(PAGE))?;
     let Some(member) = member else {
-        return Err(WebError::BadLink { page: PAGE, reason: None });
+        return Err(WebError::BadLink {
+            page: PAGE,
+            reason: None,
+        });
     };
     cascade
         .crew_page(&member, focus, cascade.clock.now())

@@ -19,7 +19,11 @@ const PAGE: &str = "calendar feed";
 
 impl Cascade {
     /// The member's calendar feed: every upcoming charter they are confirmed on.
-    pub(crate) async fn feed(&self, crew: &CrewId, now: DateTime<Utc>) -> Result<String, CascadeError> {
+    pub(crate) async fn feed(
+        &self,
+        crew: &CrewId,
+        now: DateTime<Utc>,
+    ) -> Result<String, CascadeError> {
         let today = self.cfg.zone.today(now);
         let mut rows = Vec::new();
         for o in self.backend.offers.for_crew(crew).await? {
@@ -29,7 +33,8 @@ impl Cascade {
             let Some(c) = self.backend.charters.get(&o.charter_id).await? else {
                 continue;
             };
-            let aboard = c.captain_assigned.as_ref() == Some(crew) || c.crew_assigned.contains(crew);
+            let aboard =
+                c.captain_assigned.as_ref() == Some(crew) || c.crew_assigned.contains(crew);
             if c.status == CharterStatus::Cancelled || !aboard {
                 continue;
             }
@@ -69,17 +74,29 @@ pub(super) async fn calendar_feed(
     file: Result<Path<String>, PathRejection>,
 ) -> Result<impl IntoResponse, WebError> {
     let file = path_token(PAGE, file)?;
-    let token = file
-        .strip_suffix(".ics")
-        .ok_or(WebError::BadLink { page: PAGE, reason: None })?;
+    let token = file.strip_suffix(".ics").ok_or(WebError::BadLink {
+        page: PAGE,
+        reason: None,
+    })?;
     let now = cascade.clock.now();
-    let claims = cascade.links.verify(token, now).map_err(WebError::bad_link(PAGE))?;
+    let claims = cascade
+        .links
+        .verify(token, now)
+        .map_err(WebError::bad_link(PAGE))?;
     let span = tracing::info_span!("calendar_feed", crew_id = %claims.crew);
-    let ics = async { cascade.feed(&claims.crew, now).await.map_err(WebError::failed(PAGE)) }
-        .instrument(span)
-        .await?;
+    let ics = async {
+        cascade
+            .feed(&claims.crew, now)
+            .await
+            .map_err(WebError::failed(PAGE))
+    }
+    .instrument(span)
+    .await?;
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/calendar; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/calendar; charset=utf-8"),
+        )],
         ics,
     ))
 }

@@ -19,7 +19,10 @@ pub(super) async fn board(
 ) -> Result<OpsBoard, WebError> {
     let token = path_token(PAGE, token)?;
     let now = cascade.clock.now();
-    cascade.links.verify_ops(&token, now).map_err(WebError::bad_link(PAGE))?;
+    cascade
+        .links
+        .verify_ops(&token, now)
+        .map_err(WebError::bad_link(PAGE))?;
     let zone = &cascade.cfg.zone;
     let today = zone.today(now);
     let board = cascade.board(today).await.map_err(WebError::failed(PAGE))?;
