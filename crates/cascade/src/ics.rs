@@ -1,12 +1,14 @@
 //! Calendar entries (RFC 5545 `text/calendar`): the confirmation mail's attachment and the
-//! member's feed (`GET /c/{token}.ics`). Pure text building.
+//! member's feed (`GET /c/{token}.ics`). Pure: built with the `icalendar` crate, which escapes
+//! text, folds lines at 75 octets and ends them in CRLF.
 //!
 //! Times are written in UTC (`DTSTART:20270605T153000Z`), which every client shows in its own
 //! zone and which needs no `VTIMEZONE` block; a charter without a start time is an all-day
-//! entry on its local date. Lines end in CRLF and are folded at 75 octets; text is escaped.
+//! entry on its local date.
 
 use chrono::{DateTime, Utc};
 use dispatch_core::domain::{CharterId, CrewId, Role};
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 
 use crate::words::{role_word, CharterFacts};
 
@@ -22,106 +24,177 @@ pub struct Entry<'a> {
     pub note: String,
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            ';' => out.push_str("\\;"),
-            ',' => out.push_str("\\,"),
-            '\n' => out.push_str("\\n"),
-            '\r' => {}
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+/// Text without control characters (a line break stays: the crate escapes it as `\n`).
+fn text(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect()
 }
 
-/// Folds a content line at 75 octets (never inside a UTF-8 sequence) and ends it with CRLF.
-fn line(out: &mut String, content: &str) {
-    let mut used = 0;
-    for c in content.chars() {
-        let n = c.len_utf8();
-        if used + n > 75 {
-            out.push_str("\r\n ");
-            used = 1;
+fn event(e: &Entry<'_>, now: DateTime<Utc>) -> Event {
+    let mut ev = Event::new();
+    ev.uid(&format!("{}-{}@crew-dispatch", e.charter, e.crew))
+        .timestamp(now);
+    match (e.facts.start_at, e.facts.end_at) {
+        (Some(start), Some(end)) => ev.starts(start).ends(end),
+        _ => {
+            let day = e.date.naive();
+            ev.starts(day).ends(day.succ_opt().unwrap_or(day))
         }
-        out.push(c);
-        used += n;
+    };
+    ev.summary(&text(&format!(
+        "{} aboard {}",
+        role_word(e.role),
+        e.facts.vessel
+    )));
+    if let Some(m) = &e.facts.meeting_point {
+        ev.location(&text(m));
     }
-    out.push_str("\r\n");
-}
-
-fn utc(t: DateTime<Utc>) -> String {
-    t.format("%Y%m%dT%H%M%SZ").to_string()
+    let mut desc = format!("{} guests.", e.facts.guests);
+    if let Some(s) = &e.facts.start {
+        desc.push_str(&format!(" Report at {s}."));
+    }
+    if !e.facts.aboard.is_empty() {
+        desc.push_str(&format!(" Aboard: {}.", e.facts.aboard.join(", ")));
+    }
+    if !e.note.is_empty() {
+        desc.push('\n');
+        desc.push_str(&e.note);
+    }
+    ev.description(&text(&desc))
+        .status(EventStatus::Confirmed)
+        .add_property("TRANSP", "OPAQUE")
+        .done()
 }
 
 /// A calendar with these entries. `name` is the calendar's display name.
 pub fn calendar(name: &str, zone: &str, entries: &[Entry<'_>], now: DateTime<Utc>) -> String {
-    let mut out = String::new();
-    line(&mut out, "BEGIN:VCALENDAR");
-    line(&mut out, "VERSION:2.0");
-    line(&mut out, "PRODID:-//crew-dispatch//crew page//EN");
-    line(&mut out, "CALSCALE:GREGORIAN");
-    line(&mut out, "METHOD:PUBLISH");
-    line(&mut out, &format!("X-WR-CALNAME:{}", escape(name)));
-    line(&mut out, &format!("X-WR-TIMEZONE:{}", escape(zone)));
-    for e in entries {
-        line(&mut out, "BEGIN:VEVENT");
-        line(&mut out, &format!("UID:{}-{}@crew-dispatch", e.charter, e.crew));
-        line(&mut out, &format!("DTSTAMP:{}", utc(now)));
-        match (e.facts.start_at, e.facts.end_at) {
-            (Some(s), Some(end)) => {
-                line(&mut out, &format!("DTSTART:{}", utc(s)));
-                line(&mut out, &format!("DTEND:{}", utc(end)));
-            }
-            _ => {
-                let d = e.date.naive();
-                let next = d.succ_opt().unwrap_or(d);
-                line(&mut out, &format!("DTSTART;VALUE=DATE:{}", d.format("%Y%m%d")));
-                line(&mut out, &format!("DTEND;VALUE=DATE:{}", next.format("%Y%m%d")));
-            }
-        }
-        line(
-            &mut out,
-            &format!("SUMMARY:{}", escape(&format!("{} aboard {}", role_word(e.role), e.facts.vessel))),
-        );
-        if let Some(m) = &e.facts.meeting_point {
-            line(&mut out, &format!("LOCATION:{}", escape(m)));
-        }
-        let mut desc = format!("{} guests.", e.facts.guests);
-        if let Some(s) = &e.facts.start {
-            desc.push_str(&format!(" Report at {s}."));
-        }
-        if !e.facts.aboard.is_empty() {
-            desc.push_str(&format!(" Aboard: {}.", e.facts.aboard.join(", ")));
-        }
-        if !e.note.is_empty() {
-            desc.push('\n');
-            desc.push_str(&e.note);
-        }
-        line(&mut out, &format!("DESCRIPTION:{}", escape(&desc)));
-        line(&mut out, "STATUS:CONFIRMED");
-        line(&mut out, "TRANSP:OPAQUE");
-        line(&mut out, "END:VEVENT");
+    let mut cal = Calendar::empty();
+    for (key, value) in [
+        ("VERSION", "2.0"),
+        ("PRODID", "-//crew-dispatch//crew page//EN"),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", "PUBLISH"),
+        ("X-WR-CALNAME", &text(name)),
+        ("X-WR-TIMEZONE", &text(zone)),
+    ] {
+        cal.append_property(Property::new(key, value));
     }
-    line(&mut out, "END:VCALENDAR");
-    out
+    cal.extend(entries.iter().map(|e| event(e, now)));
+    cal.to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::TimeZone;
+    use dispatch_core::domain::CharterDate;
+    use icalendar::{CalendarComponent, CalendarDateTime, DatePerhapsTime};
+
     use super::*;
+
+    fn facts(start: Option<DateTime<Utc>>) -> CharterFacts {
+        CharterFacts {
+            date: "Sat 5 Jun 2027".into(),
+            date_long: "Saturday 5 June 2027".into(),
+            vessel: "Sea; Breeze, II".into(),
+            guests: 6,
+            start: start.map(|_| "08:30 PDT".into()),
+            start_at: start,
+            end_at: start.map(|s| s + chrono::Duration::hours(4)),
+            meeting_point: Some("Dock B, slip\r 14".into()),
+            aboard: vec!["Ana".into(), "Ben".into()],
+        }
+    }
+
+    fn write(f: &CharterFacts, note: &str) -> String {
+        let charter = CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap();
+        let crew = CrewId::parse("crew-ana").unwrap();
+        let entry = Entry {
+            charter: &charter,
+            crew: &crew,
+            role: Role::Captain,
+            date: CharterDate::parse("2027-06-05").unwrap(),
+            facts: f,
+            note: note.into(),
+        };
+        let now = Utc.with_ymd_and_hms(2027, 6, 1, 12, 0, 0).unwrap();
+        calendar("Harbor charters", "America/Los_Angeles", &[entry], now)
+    }
 
     #[test]
     fn lines_are_folded_escaped_and_crlf() {
-        let mut out = String::new();
-        line(&mut out, &format!("DESCRIPTION:{}", escape(&"é, a; b\\c\nd".repeat(10))));
+        let out = write(&facts(None), &"é, a; b\\c\nd".repeat(10));
         for l in out.split("\r\n").filter(|l| !l.is_empty()) {
             assert!(l.len() <= 75, "{l:?}");
         }
-        assert!(out.contains("\\,") && out.contains("\\;") && out.contains("\\n") && out.contains("\\\\"));
+        assert!(
+            out.contains("\\,")
+                && out.contains("\\;")
+                && out.contains("\\n")
+                && out.contains("\\\\")
+        );
         assert!(!out.replace("\r\n", "").contains('\n'));
+        assert!(
+            !out.replace("\r\n", "").contains('\r'),
+            "no stray control characters"
+        );
+        assert!(out.ends_with("END:VCALENDAR\r\n"), "{out}");
+    }
+
+    #[test]
+    fn parses_back_with_uid_times_and_text() {
+        let start = Utc.with_ymd_and_hms(2027, 6, 5, 15, 30, 0).unwrap();
+        let cal: Calendar = write(&facts(Some(start)), "Office: +1 555 0100")
+            .parse()
+            .unwrap();
+        assert_eq!(
+            cal.property_value("PRODID"),
+            Some("-//crew-dispatch//crew page//EN")
+        );
+        assert_eq!(cal.property_value("X-WR-CALNAME"), Some("Harbor charters"));
+        let events: Vec<&Event> = cal
+            .components
+            .iter()
+            .filter_map(|c| match c {
+                CalendarComponent::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(events.len(), 1);
+        let e = events[0];
+        assert_eq!(
+            e.get_uid(),
+            Some("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a-crew-ana@crew-dispatch")
+        );
+        assert_eq!(
+            e.get_start(),
+            Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(start)))
+        );
+        let end = start + chrono::Duration::hours(4);
+        assert_eq!(
+            e.get_end(),
+            Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(end)))
+        );
+        assert_eq!(e.get_summary(), Some("Captain aboard Sea; Breeze, II"));
+        assert_eq!(e.get_location(), Some("Dock B, slip 14"));
+        assert_eq!(
+            e.get_description(),
+            Some("6 guests. Report at 08:30 PDT. Aboard: Ana, Ben.\nOffice: +1 555 0100")
+        );
+        assert_eq!(e.get_status(), Some(EventStatus::Confirmed));
+    }
+
+    #[test]
+    fn without_a_start_time_it_is_an_all_day_entry() {
+        let cal: Calendar = write(&facts(None), "").parse().unwrap();
+        let Some(CalendarComponent::Event(e)) = cal.components.first() else {
+            panic!("an event");
+        };
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 6, 5).unwrap();
+        assert_eq!(e.get_start(), Some(DatePerhapsTime::Date(day)));
+        assert_eq!(
+            e.get_end(),
+            Some(DatePerhapsTime::Date(day.succ_opt().unwrap()))
+        );
     }
 }

@@ -45,6 +45,7 @@ pub mod reconcile;
 pub mod sweep;
 pub mod tokens;
 pub mod web;
+mod html;
 mod page;
 pub mod words;
 

@@ -1,18 +1,19 @@
-//! The ops board: `GET /ops/{token}`, a read-only page of the next 30 days for a link of scope
-//! `ops` (mailed to `ops_emails` with every escalation; `dispatch ops link` prints a fresh one).
-//! The charters that need attention come first, with the names to call; then every charter by
-//! date with its state, whom we wait on and until when. Any bad link gets the crew page's 403.
+//! The ops board (`templates/ops_board.html`): a read-only page of the next 30 days for a link
+//! of scope `ops` (mailed to `ops_emails` with every escalation; `dispatch ops link` prints a
+//! fresh one). The charters that need attention come first, with the names to call; then every
+//! charter by date with its state, whom we wait on and until when.
+//!
+//! This module reads the board and shapes what it says; the template lays it out and escapes
+//! it; `GET /ops/{token}` is in [`crate::web`].
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use askama::Template;
+use askama_web::WebTemplate;
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::CharterDate;
+use dispatch_core::domain::{CharterDate, CharterId};
 use dispatch_core::zone::{format_date, BusinessZone};
 
-use crate::overview::Overview;
+use crate::overview::{Overview, Person};
 use crate::reconcile::Cascade;
-use crate::web::{esc, html_page, invalid_link, path_token, unavailable, AppState};
 
 /// Days the board shows, today included.
 pub const BOARD_DAYS: u32 = 30;
@@ -38,89 +39,100 @@ impl Cascade {
     }
 }
 
-fn card(zone: &BusinessZone, o: &Overview) -> String {
-    let names = |v: &[String]| if v.is_empty() { "-".to_string() } else { esc(&v.join(", ")) };
-    let crew: Vec<String> = o.crew.iter().map(|p| p.name.clone()).collect();
-    let mut lines = vec![
-        format!(
-            "<li>Captain: {}</li>",
-            o.captain.as_ref().map_or("-".to_string(), |p| esc(&p.name))
-        ),
-        format!(
-            "<li>Crew: {} ({} of {} needed) · {} guests</li>",
-            names(&crew),
-            o.crew.len(),
-            o.crew_needed,
-            o.guest_count
-        ),
-    ];
-    for w in &o.waiting {
-        lines.push(format!(
-            "<li class=\"waiting\">Waiting on {} ({}) until {}{}</li>",
-            esc(&w.who.name),
-            esc(&w.role),
-            zone.format_time(w.until),
-            if w.overdue { " — overdue, the next sweep asks the next person" } else { "" }
-        ));
-    }
-    let attention: String = o
-        .attention
-        .iter()
-        .map(|a| format!("<li class=\"why\">{}</li>", esc(a)))
-        .collect();
-    format!(
-        "<section class=\"charter{cls}\" data-charter-id=\"{id}\"><h3>{date} · {vessel} · {status}</h3>{att}<ul>{lines}</ul><p><small>{id}</small></p></section>",
-        cls = if o.needs_attention() { " attention" } else { "" },
-        id = o.charter_id,
-        date = format_date(o.charter_date),
-        vessel = esc(&o.vessel),
-        status = o.status.as_str(),
-        att = if attention.is_empty() { String::new() } else { format!("<ul class=\"attention\"><li><b>Needs attention</b></li>{attention}</ul>") },
-        lines = lines.join(""),
-    )
+/// The ops board page.
+#[derive(Template, WebTemplate)]
+#[template(path = "ops_board.html")]
+pub(crate) struct OpsBoard {
+    title: &'static str,
+    /// Charters on the board.
+    count: usize,
+    /// The first day shown (`Sat 5 Jun 2027`).
+    from: String,
+    days: u32,
+    /// When the board was read, in the business's zone.
+    as_of: String,
+    attention: Vec<Card>,
+    rest: Vec<Card>,
 }
 
-/// The board's HTML body.
-pub fn render(zone: &BusinessZone, today: CharterDate, now: DateTime<Utc>, board: &[Overview]) -> String {
+/// One charter on the board.
+pub(crate) struct Card {
+    charter_id: CharterId,
+    needs_attention: bool,
+    date: String,
+    vessel: String,
+    status: &'static str,
+    /// Why it needs attention, naming whom to call.
+    why: Vec<String>,
+    captain: String,
+    crew: String,
+    crew_count: usize,
+    crew_needed: u32,
+    guests: u32,
+    waiting: Vec<Waiting>,
+}
+
+/// Whom a charter waits on.
+pub(crate) struct Waiting {
+    who: String,
+    role: String,
+    /// When the offer lapses, in the business's zone.
+    until: String,
+    overdue: bool,
+}
+
+/// Names, or `-` for nobody.
+fn names<'a>(people: impl Iterator<Item = &'a Person>) -> String {
+    let names: Vec<&str> = people.map(|p| p.name.as_str()).collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+fn card(zone: &BusinessZone, o: &Overview) -> Card {
+    Card {
+        charter_id: o.charter_id.clone(),
+        needs_attention: o.needs_attention(),
+        date: format_date(o.charter_date),
+        vessel: o.vessel.clone(),
+        status: o.status.as_str(),
+        why: o.attention.clone(),
+        captain: names(o.captain.iter()),
+        crew: names(o.crew.iter()),
+        crew_count: o.crew.len(),
+        crew_needed: o.crew_needed,
+        guests: o.guest_count,
+        waiting: o
+            .waiting
+            .iter()
+            .map(|w| Waiting {
+                who: w.who.name.clone(),
+                role: w.role.clone(),
+                until: zone.format_time(w.until),
+                overdue: w.overdue,
+            })
+            .collect(),
+    }
+}
+
+/// The board page of `board` (as [`Cascade::board`] orders it), read at `now`.
+pub(crate) fn page(
+    zone: &BusinessZone,
+    today: CharterDate,
+    now: DateTime<Utc>,
+    board: &[Overview],
+) -> OpsBoard {
     let (attention, rest): (Vec<&Overview>, Vec<&Overview>) =
         board.iter().partition(|o| o.needs_attention());
-    let list = |v: &[&Overview]| v.iter().map(|o| card(zone, o)).collect::<String>();
-    format!(
-        "<p>{n} charters from {today} for {BOARD_DAYS} days · as of {now}</p>\
-         <h2 id=\"needs-attention\">Needs attention ({a})</h2>{att}\
-         <h2 id=\"by-date\">By date</h2>{rest}\
-         <p><small>Read-only. Act with <code>dispatch charter assign|unassign|reoffer|cancel ID</code>. Do not forward this link.</small></p>\
-         <style>section.attention{{border-color:#c33;background:#fff6f6}}ul.attention{{color:#a11}}</style>",
-        n = board.len(),
-        today = format_date(today),
-        now = zone.format_time(now),
-        a = attention.len(),
-        att = if attention.is_empty() { "<p>Nothing needs attention.</p>".to_string() } else { list(&attention) },
-        rest = if rest.is_empty() { "<p>No other charters.</p>".to_string() } else { list(&rest) },
-    )
-}
-
-/// `GET /ops/{token}`.
-pub(crate) async fn board(
-    State(st): State<AppState>,
-    token: Result<Path<String>, PathRejection>,
-) -> Response {
-    let Some(token) = path_token(token) else {
-        tracing::info!("ops board: link refused (not a token)");
-        return invalid_link();
-    };
-    let now = Utc::now();
-    if let Err(e) = st.cascade.links.verify_ops(&token, now) {
-        tracing::info!(reason = %e, "ops board: link refused");
-        return invalid_link();
-    }
-    let zone = &st.cascade.cfg.zone;
-    let today = zone.today(now);
-    match st.cascade.board(today).await {
-        Ok(b) => html_page("Ops board", &render(zone, today, now, &b)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "ops board failed");
-            unavailable()
-        }
+    OpsBoard {
+        title: "Ops board",
+        count: board.len(),
+        from: format_date(today),
+        days: BOARD_DAYS,
+        as_of: zone.format_time(now),
+        attention: attention.into_iter().map(|o| card(zone, o)).collect(),
+        rest: rest.into_iter().map(|o| card(zone, o)).collect(),
     }
 }
