@@ -132,12 +132,13 @@ impl Target {
 
     /// One line for `doctor` and logs: never the password.
     pub fn describe(&self) -> String {
-        let mut s = format!("SMTP {} ({})", self.server(), self.security);
+        let mut s = format!("SMTP {} ({}", self.server(), self.security);
+        if let Some(ca) = &self.ca_file {
+            s.push_str(&format!(", private CA {}", ca.display()));
+        }
+        s.push(')');
         if let Some(u) = &self.user {
             s.push_str(&format!(" as {u}"));
-        }
-        if let Some(ca) = &self.ca_file {
-            s.push_str(&format!(", CA {}", ca.display()));
         }
         s
     }

@@ -114,12 +114,15 @@ impl SmtpMailer {
                 server: self.target.server(),
                 source,
             })?;
-        let auth = match (session.auth, &self.target.user) {
-            (Some(m), Some(user)) => format!("AUTH {m} as {user} accepted"),
-            _ => "no AUTH (the URL names no user)".to_string(),
+        let auth = match session.auth {
+            Some(m) => format!("AUTH {m} accepted"),
+            None => "no AUTH (the URL names no user)".to_string(),
         };
         session.close().await;
-        Ok(format!("{}: {auth}; no mail sent", self.target.describe()))
+        Ok(format!(
+            "{}: connected, {auth}; no mail sent",
+            self.target.describe()
+        ))
     }
 
     fn unsure(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {

@@ -74,7 +74,8 @@ async fn doctor_check_authenticates_and_sends_nothing_and_names_what_to_fix() {
     let server = Server::start("starttls", "none");
     let line = server.starttls_mailer().check().await.unwrap();
     assert!(
-        line.contains("AUTH PLAIN as ops@example.com accepted") && line.contains("no mail sent"),
+        line.contains("as ops@example.com: connected, AUTH PLAIN accepted")
+            && line.contains("no mail sent"),
         "{line}"
     );
     assert!(!line.contains(PASSWORD));
