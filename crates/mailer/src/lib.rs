@@ -21,6 +21,8 @@
 use std::path::{Path, PathBuf};
 
 pub mod headers;
+pub mod smtp;
+pub use smtp::{SmtpConfig, SmtpError, SmtpMailer, SmtpPassword};
 
 use dispatch_core::domain::EmailAddress;
 use lettre::message::header::ContentType;
