@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use dispatch_core::domain::*;
 use dispatch_core::faults::Faults;
+use dispatch_core::ports::QueueId;
 use dispatch_ingest::consumer::{Consumer, ConsumerConfig};
 use dispatch_ingest::worker::{Registry, Worker, WorkerConfig};
-use dispatch_core::ports::QueueId;
 
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -27,14 +27,17 @@ fn cpu_seconds() -> f64 {
 
 async fn burst(n: usize) -> (f64, f64) {
     let dir = tempfile::tempdir().unwrap();
-    let local = dispatch_core::local::Local::open_path(&dir.path().join("d.sqlite3"), "", 5).unwrap();
+    let local =
+        dispatch_core::local::Local::open_path(&dir.path().join("d.sqlite3"), "", 5).unwrap();
     let backend = local.backend();
     backend.admin.bootstrap().await.unwrap();
     // One month, a month from now; 40 captains free every day of it.
     use chrono::Datelike;
     let later = Utc::now().date_naive() + chrono::Days::new(35);
     let first = later.with_day(1).unwrap_or(later);
-    let days: Vec<CharterDate> = (0..28u64).map(|d| CharterDate::from_naive(first + chrono::Days::new(d))).collect();
+    let days: Vec<CharterDate> = (0..28u64)
+        .map(|d| CharterDate::from_naive(first + chrono::Days::new(d)))
+        .collect();
     let roster: Vec<CrewMember> = (0..40)
         .map(|i| CrewMember {
             crew_id: CrewId::parse(&format!("cap{i}")).unwrap(),
@@ -49,12 +52,16 @@ async fn burst(n: usize) -> (f64, f64) {
         })
         .collect();
     backend.roster.upsert_batch(&roster).await.unwrap();
-    let outbox: Arc<dyn dispatch_mailer::MailSender> = Arc::new(dispatch_mailer::Outbox::new(dir.path().join("outbox")));
+    let outbox: Arc<dyn dispatch_mailer::MailSender> =
+        Arc::new(dispatch_mailer::Outbox::new(dir.path().join("outbox")));
     let mailer = Arc::new(dispatch_mailer::FaultyMailer::new(outbox, Faults::new(0)));
     let cascade = Arc::new(dispatch_cascade::Cascade {
         backend: backend.clone(),
         mailer: mailer.clone(),
-        links: dispatch_cascade::tokens::MagicLinks::new(vec![dispatch_cascade::tokens::LinkKey::new("b1", vec![9; 32]).unwrap()]).unwrap(),
+        links: dispatch_cascade::tokens::MagicLinks::new(vec![
+            dispatch_cascade::tokens::LinkKey::new("b1", vec![9; 32]).unwrap(),
+        ])
+        .unwrap(),
         cfg: dispatch_cascade::CascadeSettings {
             public_url: "http://127.0.0.1:8080".into(),
             offer_timeout: Duration::from_secs(7200),
@@ -90,7 +97,13 @@ async fn burst(n: usize) -> (f64, f64) {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut cfg = ConsumerConfig::new("bench");
     cfg.idle_sleep = Duration::from_millis(20);
-    let consumer = Consumer::new(backend.feed.clone(), backend.leases.clone(), backend.queues.clone(), dispatch::app::record_handler(&backend), cfg);
+    let consumer = Consumer::new(
+        backend.feed.clone(),
+        backend.leases.clone(),
+        backend.queues.clone(),
+        dispatch::app::record_handler(&backend),
+        cfg,
+    );
     let worker = Arc::new(Worker::new(
         QueueId::Cascade,
         backend.queues.clone(),
@@ -98,7 +111,10 @@ async fn burst(n: usize) -> (f64, f64) {
         Arc::new(dispatch_cascade::jobs::register(Registry::new(), cascade)),
         WorkerConfig {
             wait: Duration::from_millis(50),
-            concurrency: std::env::var("BURST_CONCURRENCY").ok().and_then(|c| c.parse().ok()).unwrap_or(WorkerConfig::default().concurrency),
+            concurrency: std::env::var("BURST_CONCURRENCY")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(WorkerConfig::default().concurrency),
             ..WorkerConfig::default()
         },
     ));
@@ -111,7 +127,11 @@ async fn burst(n: usize) -> (f64, f64) {
     tasks.spawn(async move { w.run(stop_rx).await });
     let deadline = Instant::now() + Duration::from_secs(900);
     while mailer.sent().len() < n {
-        assert!(Instant::now() < deadline, "only {} of {n} offers mailed", mailer.sent().len());
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} offers mailed",
+            mailer.sent().len()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
@@ -125,11 +145,19 @@ fn main() {
         .ok()
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![250, 1000, 2000]);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     println!("| charters in one month | wall | charters/s | CPU per charter |");
     println!("|---|---|---|---|");
     for n in sizes {
         let (wall, cpu) = rt.block_on(burst(n));
-        println!("| {n} | {wall:.2} s | {:.0} | {:.2} ms |", n as f64 / wall, cpu * 1000.0 / n as f64);
+        println!(
+            "| {n} | {wall:.2} s | {:.0} | {:.2} ms |",
+            n as f64 / wall,
+            cpu * 1000.0 / n as f64
+        );
     }
 }

@@ -240,7 +240,9 @@ async fn find_offer(
 /// and crew, for the month-end report and statements. Pure: the same day gives the same data.
 pub mod season {
     use chrono::{Duration, NaiveDate};
-    use dispatch_core::domain::{Charter, CharterDate, CharterId, CharterStatus, CrewMember, Month};
+    use dispatch_core::domain::{
+        Charter, CharterDate, CharterId, CharterStatus, CrewMember, Month,
+    };
 
     /// The sample data's first charter date: the anchor that moves to `today + LEAD_DAYS`.
     pub const SAMPLE_FIRST: (i32, u32, u32) = (2024, 5, 3);
@@ -300,21 +302,37 @@ pub mod season {
 
     /// The sample charters again in the month just ended, sailed (`completed`) with a captain
     /// and crew from the roster taken in turn, for the month-end report and statements.
-    pub fn month_end(samples: &[Charter], roster: &[CrewMember], today: CharterDate) -> Vec<Charter> {
+    pub fn month_end(
+        samples: &[Charter],
+        roster: &[CrewMember],
+        today: CharterDate,
+    ) -> Vec<Charter> {
         let month = month_just_ended(today);
         let first = month.first_day();
         let last = month.days().last().map(|d| d.naive()).unwrap_or(first);
-        let captains: Vec<&CrewMember> = roster.iter().filter(|m| m.active && m.captain_certified).collect();
+        let captains: Vec<&CrewMember> = roster
+            .iter()
+            .filter(|m| m.active && m.captain_certified)
+            .collect();
         let mut out = Vec::new();
         for (i, c) in samples.iter().enumerate() {
-            let Some(id) = copy_id(&c.charter_id) else { continue };
-            let offset = c.charter_date.naive() - NaiveDate::from_ymd_opt(SAMPLE_FIRST.0, SAMPLE_FIRST.1, 1).unwrap_or_default();
+            let Some(id) = copy_id(&c.charter_id) else {
+                continue;
+            };
+            let offset = c.charter_date.naive()
+                - NaiveDate::from_ymd_opt(SAMPLE_FIRST.0, SAMPLE_FIRST.1, 1).unwrap_or_default();
             let date = (first + offset).min(last);
-            let Some(captain) = captains.get(i % captains.len().max(1)) else { continue };
+            let Some(captain) = captains.get(i % captains.len().max(1)) else {
+                continue;
+            };
             let needed = dispatch_cascade::engine::crew_needed(c, None) as usize;
             let crew = roster
                 .iter()
-                .filter(|m| m.active && m.crew_id != captain.crew_id && m.certifications.contains("deckhand"))
+                .filter(|m| {
+                    m.active
+                        && m.crew_id != captain.crew_id
+                        && m.certifications.contains("deckhand")
+                })
                 .cycle()
                 .skip(i)
                 .take(needed)
@@ -324,7 +342,10 @@ pub mod season {
                 .collect();
             out.push(Charter {
                 charter_id: id,
-                created_at: format!("{}T09:00:00.000Z", (first - Duration::days(20)).format("%Y-%m-%d")),
+                created_at: format!(
+                    "{}T09:00:00.000Z",
+                    (first - Duration::days(20)).format("%Y-%m-%d")
+                ),
                 charter_date: CharterDate::from_naive(date),
                 captain_assigned: Some(captain.crew_id.clone()),
                 crew_assigned: crew,
@@ -340,8 +361,18 @@ pub mod season {
         use super::*;
 
         fn samples() -> (Vec<Charter>, Vec<CrewMember>) {
-            let c = crate::import::charters_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(include_str!("../samples/charters.json")).unwrap());
-            let r = crate::import::members_from_values(&serde_json::from_str::<Vec<serde_json::Value>>(include_str!("../samples/roster.json")).unwrap());
+            let c = crate::import::charters_from_values(
+                &serde_json::from_str::<Vec<serde_json::Value>>(include_str!(
+                    "../samples/charters.json"
+                ))
+                .unwrap(),
+            );
+            let r = crate::import::members_from_values(
+                &serde_json::from_str::<Vec<serde_json::Value>>(include_str!(
+                    "../samples/roster.json"
+                ))
+                .unwrap(),
+            );
             (c.good, r.good)
         }
 
@@ -350,23 +381,52 @@ pub mod season {
             let (charters, members) = samples();
             let today = CharterDate::parse("2026-12-01").unwrap();
             let up = upcoming(&charters, today);
-            assert!(up.iter().all(|c| c.charter_date > today), "every cascade charter is upcoming");
-            assert_eq!(up.iter().map(|c| c.charter_date).min().unwrap().to_string(), "2026-12-03");
-            assert!(up.iter().all(|c| (c.charter_date.naive() - today.naive()).num_days() < 61), "inside the sweep horizon");
+            assert!(
+                up.iter().all(|c| c.charter_date > today),
+                "every cascade charter is upcoming"
+            );
+            assert_eq!(
+                up.iter().map(|c| c.charter_date).min().unwrap().to_string(),
+                "2026-12-03"
+            );
+            assert!(
+                up.iter()
+                    .all(|c| (c.charter_date.naive() - today.naive()).num_days() < 61),
+                "inside the sweep horizon"
+            );
             let moved = roster(&members, today);
             // Availability moves with the charters: who could sail a sample charter can sail it now.
             for (c, sample) in up.iter().zip(&charters) {
                 for (m, was) in moved.iter().zip(&members) {
-                    assert_eq!(m.is_available(c.charter_date), was.is_available(sample.charter_date));
+                    assert_eq!(
+                        m.is_available(c.charter_date),
+                        was.is_available(sample.charter_date)
+                    );
                 }
             }
             let ended = month_end(&charters, &members, today);
             assert_eq!(ended.len(), charters.len());
-            assert!(ended.iter().all(|c| c.charter_date.month().to_string() == "2026-11"));
-            assert!(ended.iter().all(|c| c.status == CharterStatus::Completed && c.captain_assigned.is_some() && !c.crew_assigned.is_empty()));
-            assert!(ended.iter().all(|c| !charters.iter().any(|s| s.charter_id == c.charter_id)), "copies have their own ids");
-            assert_eq!(month_end(&charters, &members, today), ended, "the same day gives the same data");
-            assert_eq!(month_just_ended(CharterDate::parse("2027-01-15").unwrap()).to_string(), "2026-12");
+            assert!(ended
+                .iter()
+                .all(|c| c.charter_date.month().to_string() == "2026-11"));
+            assert!(ended.iter().all(|c| c.status == CharterStatus::Completed
+                && c.captain_assigned.is_some()
+                && !c.crew_assigned.is_empty()));
+            assert!(
+                ended
+                    .iter()
+                    .all(|c| !charters.iter().any(|s| s.charter_id == c.charter_id)),
+                "copies have their own ids"
+            );
+            assert_eq!(
+                month_end(&charters, &members, today),
+                ended,
+                "the same day gives the same data"
+            );
+            assert_eq!(
+                month_just_ended(CharterDate::parse("2027-01-15").unwrap()).to_string(),
+                "2026-12"
+            );
         }
     }
 }

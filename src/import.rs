@@ -356,7 +356,11 @@ mod tests {
         assert_eq!(p.good[0].vessel_name, "A");
         assert_eq!(p.bad.len(), 1);
         assert_eq!(p.bad[0].row, 2);
-        assert!(p.bad[0].reason.contains("duplicate row") && p.bad[0].reason.contains("row 1"), "{}", p.bad[0]);
+        assert!(
+            p.bad[0].reason.contains("duplicate row") && p.bad[0].reason.contains("row 1"),
+            "{}",
+            p.bad[0]
+        );
     }
 
     #[test]
@@ -370,7 +374,9 @@ mod tests {
         assert_eq!(p.good.len(), 1);
         assert_eq!(p.bad[0].row, 1);
         assert!(p.bad[0].reason.contains("out of range"), "{}", p.bad[0]);
-        let e = elements_from_bytes("f.json", b"[{\"a\": \"\xff\"}]").unwrap_err().to_string();
+        let e = elements_from_bytes("f.json", b"[{\"a\": \"\xff\"}]")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not UTF-8") && e.contains("line 1"), "{e}");
     }
 
@@ -382,7 +388,15 @@ mod tests {
         );
         let p = charters_from_elements(&elements(&text));
         assert!(p.good.is_empty());
-        assert!(p.bad[0].reason.contains("reportable_revenue") && p.bad[0].reason.contains("negative"), "{}", p.bad[0]);
-        assert!(p.bad[1].reason.contains("guest_count") && p.bad[1].reason.contains("`X`"), "{}", p.bad[1]);
+        assert!(
+            p.bad[0].reason.contains("reportable_revenue") && p.bad[0].reason.contains("negative"),
+            "{}",
+            p.bad[0]
+        );
+        assert!(
+            p.bad[1].reason.contains("guest_count") && p.bad[1].reason.contains("`X`"),
+            "{}",
+            p.bad[1]
+        );
     }
 }

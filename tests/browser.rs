@@ -124,7 +124,13 @@ async fn phone_session(driver: &Driver, profile: &std::path::Path) -> String {
 /// Saves a screenshot of the viewport under the test's target folder; returns its path.
 async fn screenshot(driver: &Driver, sid: &str, name: &str) -> std::path::PathBuf {
     use base64::Engine;
-    let shot = wd(driver.port, "GET", &format!("/session/{sid}/screenshot"), None).await;
+    let shot = wd(
+        driver.port,
+        "GET",
+        &format!("/session/{sid}/screenshot"),
+        None,
+    )
+    .await;
     let png = base64::engine::general_purpose::STANDARD
         .decode(shot["value"].as_str().expect("a screenshot"))
         .unwrap();
@@ -161,7 +167,10 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         |cfg| {
             cfg.zone = zone.clone();
             cfg.office_phone = Some("+1 555 0100".into());
-            for (vessel, start, meet) in [("Sea Breeze", "08:30", "Harbor Marina, Dock B"), ("Marlin", "13:00", "Fuel dock, slip 2")] {
+            for (vessel, start, meet) in [
+                ("Sea Breeze", "08:30", "Harbor Marina, Dock B"),
+                ("Marlin", "13:00", "Fuel dock, slip 2"),
+            ] {
                 cfg.vessels.insert(
                     vessel.into(),
                     dispatch_core::config::VesselConfig {
@@ -193,7 +202,10 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
     world
         .backend
         .roster
-        .upsert_batch(&[member("crew-ana", "Ana Silva", true), member("crew-ben", "Ben Okoro", false)])
+        .upsert_batch(&[
+            member("crew-ana", "Ana Silva", true),
+            member("crew-ben", "Ben Okoro", false),
+        ])
         .await
         .unwrap();
     let charter = |date: CharterDate, vessel: &str, captain: Option<&str>| Charter {
@@ -219,12 +231,21 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         world.backend.charters.insert(c).await.unwrap();
         cascade.reconcile(&c.charter_id).await.unwrap();
     }
-    let offer = world.backend.offers.for_charter(&later.charter_id).await.unwrap().remove(0);
+    let offer = world
+        .backend
+        .offers
+        .for_charter(&later.charter_id)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(offer.crew_id.as_str(), "crew-ana");
     let mail = outbox
         .files()
         .into_iter()
-        .find(|f| f.to_string_lossy().contains(&format!("mail_offer_{}", offer.offer_id)))
+        .find(|f| {
+            f.to_string_lossy()
+                .contains(&format!("mail_offer_{}", offer.offer_id))
+        })
         .expect("the offer mail");
     let link = dispatch::demo::link_in_mail(&std::fs::read_to_string(&mail).unwrap())
         .expect("a link in the offer mail");
@@ -233,7 +254,13 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
     let driver = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
     let sid = phone_session(&driver, profile.path()).await;
-    wd(driver.port, "POST", &format!("/session/{sid}/url"), Some(json!({"url": link}))).await;
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({"url": link})),
+    )
+    .await;
     let page = source(&driver, &sid).await;
     assert!(page.contains("Hello, Ana"), "{page}");
     // The mailed offer is first and alone, with its details.
@@ -243,7 +270,12 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         Some("<section ".len()),
         "the mailed offer is the first section: {page}"
     );
-    assert!(page.contains("Report at <b>08:30 P") && page.contains("Harbor Marina, Dock B") && page.contains("Aboard: Ben"), "{page}");
+    assert!(
+        page.contains("Report at <b>08:30 P")
+            && page.contains("Harbor Marina, Dock B")
+            && page.contains("Aboard: Ben"),
+        "{page}"
+    );
     let shot = screenshot(&driver, &sid, "crew-page-offer").await;
     println!("screenshot: {}", shot.display());
 
@@ -254,7 +286,13 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         .and_then(|v| v.as_str())
         .unwrap_or_else(|| panic!("no Accept button: {el}"))
         .to_string();
-    wd(driver.port, "POST", &format!("/session/{sid}/element/{eid}/click"), Some(json!({}))).await;
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/element/{eid}/click"),
+        Some(json!({})),
+    )
+    .await;
     let named = format!(
         "You are confirmed as captain for {} aboard Sea Breeze",
         dispatch_core::zone::format_date(later.charter_date)
@@ -265,20 +303,35 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         if src.contains(&named) {
             break src;
         }
-        assert!(tokio::time::Instant::now() < end, "no confirmation naming the charter: {src}");
+        assert!(
+            tokio::time::Instant::now() < end,
+            "no confirmation naming the charter: {src}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(after.contains("Your upcoming charters"), "{after}");
     let shot = screenshot(&driver, &sid, "crew-page-confirmed").await;
     println!("screenshot: {}", shot.display());
     wd(driver.port, "DELETE", &format!("/session/{sid}"), None).await;
-    let now = world.backend.charters.get(&later.charter_id).await.unwrap().unwrap();
-    assert_eq!(now.captain_assigned.as_ref().map(|c| c.as_str()), Some("crew-ana"));
+    let now = world
+        .backend
+        .charters
+        .get(&later.charter_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        now.captain_assigned.as_ref().map(|c| c.as_str()),
+        Some("crew-ana")
+    );
     // The confirmation mail's calendar entry holds the local start time.
     let confirm = outbox
         .files()
         .into_iter()
-        .find(|f| f.to_string_lossy().contains(&format!("mail_confirm_{}", offer.offer_id)))
+        .find(|f| {
+            f.to_string_lossy()
+                .contains(&format!("mail_confirm_{}", offer.offer_id))
+        })
         .expect("a confirmation mail");
     let ics = common::ics_attachment(&std::fs::read_to_string(confirm).unwrap()).expect("an .ics");
     let events = common::ics_events(&ics);
@@ -313,28 +366,66 @@ async fn ops_board_lists_the_charter_needing_attention_first() {
         .as_str()
         .unwrap_or_else(|| panic!("no session: {session}"))
         .to_string();
-    wd(driver.port, "POST", &format!("/session/{sid}/url"), Some(json!({"url": link}))).await;
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({"url": link})),
+    )
+    .await;
     let title = wd(driver.port, "GET", &format!("/session/{sid}/title"), None).await;
     assert_eq!(title["value"], "Ops board", "{title}");
     // Every charter card in page order, as the browser laid it out.
-    let found = wd(driver.port, "POST", &format!("/session/{sid}/elements"), Some(json!({"using": "css selector", "value": "section.charter"}))).await;
+    let found = wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/elements"),
+        Some(json!({"using": "css selector", "value": "section.charter"})),
+    )
+    .await;
     let cards: Vec<String> = found["value"]
         .as_array()
         .unwrap_or_else(|| panic!("no cards: {found}"))
         .iter()
-        .filter_map(|e| e.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).map(String::from))
+        .filter_map(|e| {
+            e.as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        })
         .collect();
     assert_eq!(cards.len(), 2, "{found}");
     let mut shown = Vec::new();
     for eid in &cards {
-        let id = wd(driver.port, "GET", &format!("/session/{sid}/element/{eid}/attribute/data-charter-id"), None).await;
-        let text = wd(driver.port, "GET", &format!("/session/{sid}/element/{eid}/text"), None).await;
-        shown.push((id["value"].as_str().unwrap_or("").to_string(), text["value"].as_str().unwrap_or("").to_string()));
+        let id = wd(
+            driver.port,
+            "GET",
+            &format!("/session/{sid}/element/{eid}/attribute/data-charter-id"),
+            None,
+        )
+        .await;
+        let text = wd(
+            driver.port,
+            "GET",
+            &format!("/session/{sid}/element/{eid}/text"),
+            None,
+        )
+        .await;
+        shown.push((
+            id["value"].as_str().unwrap_or("").to_string(),
+            text["value"].as_str().unwrap_or("").to_string(),
+        ));
     }
     wd(driver.port, "DELETE", &format!("/session/{sid}"), None).await;
     assert_eq!(shown[0].0, stuck.charter_id.as_str(), "{shown:?}");
     assert!(shown[0].1.contains("Needs attention"), "{shown:?}");
-    assert!(shown[0].1.contains("declined this charter: Ben Ortiz"), "{shown:?}");
+    assert!(
+        shown[0].1.contains("declined this charter: Ben Ortiz"),
+        "{shown:?}"
+    );
     assert_eq!(shown[1].0, waiting.charter_id.as_str(), "{shown:?}");
-    assert!(shown[1].1.contains("Waiting on Ana Silva (captain) until"), "{shown:?}");
+    assert!(
+        shown[1].1.contains("Waiting on Ana Silva (captain) until"),
+        "{shown:?}"
+    );
 }

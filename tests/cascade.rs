@@ -104,10 +104,7 @@ async fn run_case(
         .collect();
     for c in &charters {
         s.world.backend.charters.insert(c).await.unwrap();
-        s.cascade
-            .reconcile(&c.charter_id)
-            .await
-            .unwrap();
+        s.cascade.reconcile(&c.charter_id).await.unwrap();
     }
     for act in acts {
         let open = open_offers(&s, &charters).await;
@@ -217,10 +214,7 @@ async fn cancellation_releases_holds_revokes_offers_and_tells_the_crew() {
     s.world.backend.roster.upsert_batch(&roster).await.unwrap();
     let c = charter(DATES[0], 20, Some(2));
     s.world.backend.charters.insert(&c).await.unwrap();
-    s.cascade
-        .reconcile(&c.charter_id)
-        .await
-        .unwrap();
+    s.cascade.reconcile(&c.charter_id).await.unwrap();
     let cap_offer = open_offers(&s, std::slice::from_ref(&c)).await.remove(0);
     s.cascade.accept(&cap_offer).await.unwrap();
     s.cascade.reconcile(&c.charter_id).await.unwrap();
@@ -296,10 +290,7 @@ async fn replays_send_nothing_twice_and_escalation_happens_once() {
     let c = charter(DATES[1], 5, None);
     s.world.backend.charters.insert(&c).await.unwrap();
     for _ in 0..3 {
-        s.cascade
-            .reconcile(&c.charter_id)
-            .await
-            .unwrap();
+        s.cascade.reconcile(&c.charter_id).await.unwrap();
     }
     assert_eq!(
         s.world
@@ -328,10 +319,7 @@ async fn replays_send_nothing_twice_and_escalation_happens_once() {
     s.cascade.decline(&o).await.unwrap();
     s.cascade.decline(&o).await.unwrap();
     for _ in 0..2 {
-        s.cascade
-            .reconcile(&c.charter_id)
-            .await
-            .unwrap();
+        s.cascade.reconcile(&c.charter_id).await.unwrap();
     }
     let ops: Vec<_> = s
         .outbox
@@ -368,10 +356,7 @@ async fn long_lapse_is_chained_in_15_minute_links() {
         .unwrap();
     let c = charter(DATES[0], 5, None);
     s.world.backend.charters.insert(&c).await.unwrap();
-    s.cascade
-        .reconcile(&c.charter_id)
-        .await
-        .unwrap();
+    s.cascade.reconcile(&c.charter_id).await.unwrap();
     let o = open_offers(&s, std::slice::from_ref(&c)).await.remove(0);
     // The first link fires (early): the offer is not due, so the next link is scheduled.
     let timer = JobEnvelope::new(

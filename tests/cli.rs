@@ -38,14 +38,21 @@ fn demo_stores_the_samples_and_is_repeatable() {
     // The sample season is dated from today: its cascade upcoming, its month end on the month
     // just ended (the test's business is on UTC, the default).
     let today = chrono::Utc::now().date_naive();
-    let ended = dispatch_core::domain::CharterDate::from_naive(today).month().previous();
+    let ended = dispatch_core::domain::CharterDate::from_naive(today)
+        .month()
+        .previous();
     assert!(out.contains("stored 18 new charters"), "{out}");
-    assert!(out.contains(&format!("sailed in {}", ended.title())), "{out}");
+    assert!(
+        out.contains(&format!("sailed in {}", ended.title())),
+        "{out}"
+    );
     assert!(dir.path().join("data/availability.xlsx").exists());
     // Month end: the report in the drive folder, one statement per member who worked.
     assert!(
         dir.path()
-            .join(format!("data/drive/JADA Business/Reports/Revenue {ended}.xlsx"))
+            .join(format!(
+                "data/drive/JADA Business/Reports/Revenue {ended}.xlsx"
+            ))
             .exists(),
         "{out}"
     );
@@ -72,7 +79,10 @@ fn demo_stores_the_samples_and_is_repeatable() {
     // Every cascade charter is upcoming: none dated before today.
     for line in out.lines().filter(|l| l.contains(" captain:")) {
         let date = line.split_whitespace().next().unwrap();
-        assert!(date > today.format("%Y-%m-%d").to_string().as_str(), "{line}");
+        assert!(
+            date > today.format("%Y-%m-%d").to_string().as_str(),
+            "{line}"
+        );
     }
     assert!(dir.path().join("data/outbox").read_dir().unwrap().count() > 5);
     assert!(dir.path().join("data/dispatch.sqlite3").exists());

@@ -107,14 +107,43 @@ mod contracts {
             assert_eq!(w.backend.charters.insert(c).await.unwrap(), Inserted::New);
         }
         let other = stored(w, "2024-05-07").await;
-        assert_eq!(w.backend.charters.get(&old.charter_id).await.unwrap(), Some(moved.clone()));
-        let day7 = w.backend.charters.on_date(old.charter_date).await.unwrap().items;
-        assert_eq!(day7, vec![other.clone()], "the superseded versions are not on May 7");
-        let day9 = w.backend.charters.on_date(moved.charter_date).await.unwrap().items;
+        assert_eq!(
+            w.backend.charters.get(&old.charter_id).await.unwrap(),
+            Some(moved.clone())
+        );
+        let day7 = w
+            .backend
+            .charters
+            .on_date(old.charter_date)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(
+            day7,
+            vec![other.clone()],
+            "the superseded versions are not on May 7"
+        );
+        let day9 = w
+            .backend
+            .charters
+            .on_date(moved.charter_date)
+            .await
+            .unwrap()
+            .items;
         assert_eq!(day9, vec![moved.clone()]);
-        let month = w.backend.charters.in_month(Month::parse("2024-05").unwrap()).await.unwrap().items;
+        let month = w
+            .backend
+            .charters
+            .in_month(Month::parse("2024-05").unwrap())
+            .await
+            .unwrap()
+            .items;
         let ids: Vec<&CharterId> = month.iter().map(|c| &c.charter_id).collect();
-        assert_eq!(ids, vec![&other.charter_id, &moved.charter_id], "each charter once");
+        assert_eq!(
+            ids,
+            vec![&other.charter_id, &moved.charter_id],
+            "each charter once"
+        );
         assert_eq!(month[1].reportable_revenue, Money::parse("300").unwrap());
     }
 
@@ -123,10 +152,21 @@ mod contracts {
     /// and says when there is nothing to update.
     pub async fn booking_update_is_in_place_and_keeps_the_cascades_fields(w: &World) {
         let c = stored(w, "2024-05-13").await;
-        let AssignOutcome::Assigned(_) = w.backend.charters.assign_captain(&c.key(), &crew("cap-a")).await.unwrap() else {
+        let AssignOutcome::Assigned(_) = w
+            .backend
+            .charters
+            .assign_captain(&c.key(), &crew("cap-a"))
+            .await
+            .unwrap()
+        else {
             panic!("captain")
         };
-        assert!(w.backend.charters.set_status(&c.key(), CharterStatus::Staffed).await.unwrap());
+        assert!(w
+            .backend
+            .charters
+            .set_status(&c.key(), CharterStatus::Staffed)
+            .await
+            .unwrap());
         let mut booking = charter("2024-05-13");
         booking.charter_id = c.charter_id.clone();
         booking.vessel_name = "Blue Heron".into();
@@ -135,26 +175,69 @@ mod contracts {
         booking.reportable_revenue = Money::parse("990.10").unwrap();
         booking.tips = Money::ZERO;
         booking.crew_needed = None;
-        let now = w.backend.charters.update_booking(&c.key(), &booking).await.unwrap().unwrap();
+        let now = w
+            .backend
+            .charters
+            .update_booking(&c.key(), &booking)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(now.created_at, c.created_at, "same key: updated in place");
         assert_eq!(now.vessel_name, "Blue Heron");
         assert_eq!(now.guest_count, 7);
         assert!(now.guest_names.is_empty());
         assert_eq!(now.reportable_revenue, Money::parse("990.10").unwrap());
         assert_eq!(now.crew_needed, None, "an absent crew_needed is removed");
-        assert_eq!(now.captain_assigned, Some(crew("cap-a")), "the captain is kept");
-        assert_eq!(now.status, CharterStatus::Staffed, "a booked booking keeps the status");
-        assert_eq!(w.backend.charters.get(&c.charter_id).await.unwrap(), Some(now.clone()));
-        let day = w.backend.charters.on_date(c.charter_date).await.unwrap().items;
-        assert_eq!(day.iter().filter(|x| x.charter_id == c.charter_id).count(), 1);
+        assert_eq!(
+            now.captain_assigned,
+            Some(crew("cap-a")),
+            "the captain is kept"
+        );
+        assert_eq!(
+            now.status,
+            CharterStatus::Staffed,
+            "a booked booking keeps the status"
+        );
+        assert_eq!(
+            w.backend.charters.get(&c.charter_id).await.unwrap(),
+            Some(now.clone())
+        );
+        let day = w
+            .backend
+            .charters
+            .on_date(c.charter_date)
+            .await
+            .unwrap()
+            .items;
+        assert_eq!(
+            day.iter().filter(|x| x.charter_id == c.charter_id).count(),
+            1
+        );
 
         booking.status = CharterStatus::Cancelled;
-        let now = w.backend.charters.update_booking(&c.key(), &booking).await.unwrap().unwrap();
-        assert_eq!(now.status, CharterStatus::Cancelled, "the booking system cancelled it");
+        let now = w
+            .backend
+            .charters
+            .update_booking(&c.key(), &booking)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            now.status,
+            CharterStatus::Cancelled,
+            "the booking system cancelled it"
+        );
 
         let mut missing = c.key();
         missing.charter_id = CharterId::new_random();
-        assert_eq!(w.backend.charters.update_booking(&missing, &booking).await.unwrap(), None);
+        assert_eq!(
+            w.backend
+                .charters
+                .update_booking(&missing, &booking)
+                .await
+                .unwrap(),
+            None
+        );
     }
 
     pub async fn second_captain_loses(w: &World) {
@@ -315,7 +398,11 @@ mod contracts {
         let after = ch.unassign(&c.key(), &crew("cap")).await.unwrap().unwrap();
         assert_eq!(after.captain_assigned, None);
         // Not on it: unchanged; the slot can be filled again.
-        let same = ch.unassign(&c.key(), &crew("nobody")).await.unwrap().unwrap();
+        let same = ch
+            .unassign(&c.key(), &crew("nobody"))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(same.crew_assigned, vec![crew("d2")]);
         assert!(matches!(
             ch.add_crew(&c.key(), &crew("d3"), 2).await.unwrap(),
@@ -685,18 +772,20 @@ mod contracts {
     pub async fn idempotency_has_powertools_semantics(w: &World) {
         let idem = &w.backend.idempotency;
         let now = Utc::now();
-        let claim = |key: &str, hash: &str, owner: &str, at: chrono::DateTime<Utc>| {
-            IdempotencyClaim {
+        let claim =
+            |key: &str, hash: &str, owner: &str, at: chrono::DateTime<Utc>| IdempotencyClaim {
                 key: key.into(),
                 payload_hash: hash.into(),
                 owner: owner.into(),
                 now: at,
                 in_progress_until: at + chrono::Duration::seconds(60),
                 expires_at: at + chrono::Duration::hours(1),
-            }
-        };
+            };
         let fresh = ClaimOutcome::Claimed { taken_over: false };
-        assert_eq!(idem.claim(&claim("k1", "h1", "a", now)).await.unwrap(), fresh);
+        assert_eq!(
+            idem.claim(&claim("k1", "h1", "a", now)).await.unwrap(),
+            fresh
+        );
         assert!(matches!(
             idem.claim(&claim("k1", "h1", "b", now)).await.unwrap(),
             ClaimOutcome::InProgress { .. }
@@ -707,7 +796,13 @@ mod contracts {
         );
         // Only the owner completes.
         assert!(!idem
-            .complete("k1", "b", "h1", Some("{}"), now + chrono::Duration::hours(1))
+            .complete(
+                "k1",
+                "b",
+                "h1",
+                Some("{}"),
+                now + chrono::Duration::hours(1)
+            )
             .await
             .unwrap());
         assert!(idem
@@ -734,7 +829,10 @@ mod contracts {
             fresh
         );
         // A dead owner's claim lapses with its lease and is taken over, and says so.
-        assert_eq!(idem.claim(&claim("k2", "h", "a", now)).await.unwrap(), fresh);
+        assert_eq!(
+            idem.claim(&claim("k2", "h", "a", now)).await.unwrap(),
+            fresh
+        );
         assert_eq!(
             idem.claim(&claim("k2", "h", "b", now + chrono::Duration::seconds(61)))
                 .await
@@ -754,7 +852,10 @@ mod contracts {
         assert!(!idem.renew("k2", "a", later).await.unwrap());
         assert!(idem.renew("k2", "b", later).await.unwrap());
         idem.release("k2", "a").await.unwrap();
-        assert_eq!(idem.get("k2").await.unwrap().unwrap().owner.as_deref(), Some("b"));
+        assert_eq!(
+            idem.get("k2").await.unwrap().unwrap().owner.as_deref(),
+            Some("b")
+        );
         // A renewed lease keeps others out past the first lease's end.
         assert!(matches!(
             idem.claim(&claim("k2", "h", "c", now + chrono::Duration::seconds(300)))
@@ -763,9 +864,15 @@ mod contracts {
             ClaimOutcome::InProgress { .. }
         ));
         // Released after a failure: claimable again at once (and not a take-over).
-        assert_eq!(idem.claim(&claim("k3", "h", "a", now)).await.unwrap(), fresh);
+        assert_eq!(
+            idem.claim(&claim("k3", "h", "a", now)).await.unwrap(),
+            fresh
+        );
         idem.release("k3", "a").await.unwrap();
-        assert_eq!(idem.claim(&claim("k3", "h", "b", now)).await.unwrap(), fresh);
+        assert_eq!(
+            idem.claim(&claim("k3", "h", "b", now)).await.unwrap(),
+            fresh
+        );
         let rec = idem.get("k3").await.unwrap().unwrap();
         assert_eq!(rec.status, IdempotencyStatus::InProgress);
         assert_eq!(rec.owner.as_deref(), Some("b"));

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use dispatch::demo::{http, link_in_mail, press};
-use dispatch_cascade::Cascade;
 use dispatch_cascade::tokens::{LinkKey, MagicLinks, Scope};
+use dispatch_cascade::Cascade;
 use dispatch_core::domain::*;
 use dispatch_mailer::Outbox;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -70,10 +70,7 @@ async fn booked(s: &Site) -> (Charter, Offer, String) {
         crew_needed: None,
     };
     s.world.backend.charters.insert(&c).await.unwrap();
-    s.cascade
-        .reconcile(&c.charter_id)
-        .await
-        .unwrap();
+    s.cascade.reconcile(&c.charter_id).await.unwrap();
     let offer = s
         .world
         .backend
@@ -232,7 +229,8 @@ async fn get_and_head_never_consume_and_actions_work_once() {
     .unwrap();
     assert_eq!(status, 200);
     assert!(
-        again.contains("was already accepted: you are confirmed.") && again.contains("aboard Marlin"),
+        again.contains("was already accepted: you are confirmed.")
+            && again.contains("aboard Marlin"),
         "{again}"
     );
     let now = s
@@ -292,7 +290,10 @@ async fn cross_site_and_unguarded_posts_are_refused() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("You declined the offer for") && body.contains("aboard Marlin"), "{body}");
+    assert!(
+        body.contains("You declined the offer for") && body.contains("aboard Marlin"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -430,7 +431,8 @@ fn mail_for(s: &Site, key_part: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_mailed_offer_comes_first_and_the_confirmation_names_the_charter_with_a_calendar_entry() {
+async fn the_mailed_offer_comes_first_and_the_confirmation_names_the_charter_with_a_calendar_entry()
+{
     let s = la_site(&[("crew-ana", "Ana Silva"), ("crew-ben", "Ben Okoro")]).await;
     let early = charter_on(&s, day(6), "Blue Heron").await;
     let later = charter_on(&s, day(9), "Marlin").await;
@@ -440,37 +442,70 @@ async fn the_mailed_offer_comes_first_and_the_confirmation_names_the_charter_wit
         async move { w.offers.for_charter(&id).await.unwrap().remove(0) }
     };
     let (first, second) = (offer_of(&early).await, offer_of(&later).await);
-    assert_eq!((first.crew_id.as_str(), second.crew_id.as_str()), ("crew-ana", "crew-ana"));
+    assert_eq!(
+        (first.crew_id.as_str(), second.crew_id.as_str()),
+        ("crew-ana", "crew-ana")
+    );
     // The offer mail: local deadline with zone abbreviation, weekday, start and meeting point.
     let mail = mail_for(&s, &format!("mail_offer_{}", second.offer_id));
     let flat = mail.replace("=\r\n", "").replace("=3D", "=");
-    assert!(flat.contains("Report:   08:30 P") && flat.contains("Dock B, slip 14"), "{flat}");
-    assert!(flat.contains(" PST") || flat.contains(" PDT"), "deadline in local time: {flat}");
+    assert!(
+        flat.contains("Report:   08:30 P") && flat.contains("Dock B, slip 14"),
+        "{flat}"
+    );
+    assert!(
+        flat.contains(" PST") || flat.contains(" PDT"),
+        "deadline in local time: {flat}"
+    );
     assert!(!flat.contains("slot"), "no internal wording: {flat}");
     let link = link_in_mail(&mail).unwrap();
 
     // The page from the later offer's mail shows that offer first, alone, then the other one.
     let (status, page) = http("GET", &link, None).await.unwrap();
     assert_eq!(status, 200);
-    let focus = page.find(&format!("class=\"focus\" id=\"offer-{}\"", second.offer_id)).expect("the mailed offer is singled out");
-    let other = page.find(&format!("id=\"offer-{}\"", first.offer_id)).expect("the other offer follows");
+    let focus = page
+        .find(&format!("class=\"focus\" id=\"offer-{}\"", second.offer_id))
+        .expect("the mailed offer is singled out");
+    let other = page
+        .find(&format!("id=\"offer-{}\"", first.offer_id))
+        .expect("the other offer follows");
     assert!(focus < other, "the mailed offer comes first");
     let focus_section = &page[focus..focus + page[focus..].find("</section>").unwrap()];
-    assert!(focus_section.contains("Marlin") && focus_section.contains("Report at <b>08:30 P"), "{focus_section}");
-    assert!(focus_section.contains("Meet at <b>Dock B, slip 14</b>"), "{focus_section}");
-    assert!(focus_section.contains(&dispatch_core::zone::format_date(later.charter_date)), "weekday and date: {focus_section}");
+    assert!(
+        focus_section.contains("Marlin") && focus_section.contains("Report at <b>08:30 P"),
+        "{focus_section}"
+    );
+    assert!(
+        focus_section.contains("Meet at <b>Dock B, slip 14</b>"),
+        "{focus_section}"
+    );
+    assert!(
+        focus_section.contains(&dispatch_core::zone::format_date(later.charter_date)),
+        "weekday and date: {focus_section}"
+    );
     assert!(page.contains("tel:+15550100"), "office phone");
     assert!(!page.contains("slot"), "no internal wording");
 
     // Accepting names the charter.
-    let note = press(&s.base, &page, second.offer_id.as_str(), "accept").await.unwrap();
-    let title = format!("{} aboard Marlin", dispatch_core::zone::format_date(later.charter_date));
-    assert!(note.contains(&format!("You are confirmed as captain for {title}")), "{note}");
+    let note = press(&s.base, &page, second.offer_id.as_str(), "accept")
+        .await
+        .unwrap();
+    let title = format!(
+        "{} aboard Marlin",
+        dispatch_core::zone::format_date(later.charter_date)
+    );
+    assert!(
+        note.contains(&format!("You are confirmed as captain for {title}")),
+        "{note}"
+    );
 
     // The confirmation mail: names the charter, carries a calendar entry at 08:30 Los Angeles
     // time and a lasting link to the member's page and feed.
     let confirm = mail_for(&s, &format!("mail_confirm_{}", second.offer_id));
-    assert!(confirm.contains(&format!("Subject: Confirmed: {title}")), "{confirm}");
+    assert!(
+        confirm.contains(&format!("Subject: Confirmed: {title}")),
+        "{confirm}"
+    );
     let ics = common::ics_attachment(&confirm).expect("an .ics attachment");
     let events = common::ics_events(&ics);
     assert_eq!(events.len(), 1, "{ics}");
@@ -478,7 +513,11 @@ async fn the_mailed_offer_comes_first_and_the_confirmation_names_the_charter_wit
     assert_eq!(summary, "Captain aboard Marlin");
     assert_eq!(location.as_deref(), Some("Dock B, slip 14"));
     let la: chrono_tz_free::Local = chrono_tz_free::local(common::ics_utc(start));
-    assert_eq!((la.date, la.time.as_str()), (later.charter_date, "08:30"), "{ics}");
+    assert_eq!(
+        (la.date, la.time.as_str()),
+        (later.charter_date, "08:30"),
+        "{ics}"
+    );
     let flat = confirm.replace("=\r\n", "").replace("=3D", "=");
     let page_link = flat
         .split_whitespace()
@@ -501,7 +540,9 @@ async fn the_mailed_offer_comes_first_and_the_confirmation_names_the_charter_wit
     let la = chrono_tz_free::local(common::ics_utc(&events[0].1));
     assert_eq!((la.date, la.time.as_str()), (later.charter_date, "08:30"));
     // A tampered feed link is the same plain 403.
-    let (status, _) = http("GET", &feed.replace(".ics", "x.ics"), None).await.unwrap();
+    let (status, _) = http("GET", &feed.replace(".ics", "x.ics"), None)
+        .await
+        .unwrap();
     assert_eq!(status, 403);
 }
 
@@ -527,23 +568,56 @@ async fn offers_for_a_day_the_member_got_booked_are_withdrawn_and_the_page_says_
     let d = day(7);
     let x = charter_on(&s, d, "Marlin").await;
     let y = charter_on(&s, d, "Blue Heron").await;
-    let ox = s.world.backend.offers.for_charter(&x.charter_id).await.unwrap().remove(0);
-    let oy = s.world.backend.offers.for_charter(&y.charter_id).await.unwrap().remove(0);
+    let ox = s
+        .world
+        .backend
+        .offers
+        .for_charter(&x.charter_id)
+        .await
+        .unwrap()
+        .remove(0);
+    let oy = s
+        .world
+        .backend
+        .offers
+        .for_charter(&y.charter_id)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(oy.status, OfferStatus::Open);
     let link_y = link_in_mail(&mail_for(&s, &format!("mail_offer_{}", oy.offer_id))).unwrap();
-    let (_, page) = http("GET", &link_in_mail(&mail_for(&s, &format!("mail_offer_{}", ox.offer_id))).unwrap(), None)
+    let (_, page) = http(
+        "GET",
+        &link_in_mail(&mail_for(&s, &format!("mail_offer_{}", ox.offer_id))).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
+    press(&s.base, &page, ox.offer_id.as_str(), "accept")
         .await
         .unwrap();
-    press(&s.base, &page, ox.offer_id.as_str(), "accept").await.unwrap();
     // Withdrawn at once, not left open until it lapses.
-    let now_y = s.world.backend.offers.get(&y.charter_id, &oy.offer_id).await.unwrap().unwrap();
+    let now_y = s
+        .world
+        .backend
+        .offers
+        .get(&y.charter_id, &oy.offer_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(now_y.status, OfferStatus::Revoked);
     let (status, page) = http("GET", &link_y, None).await.unwrap();
     assert_eq!(status, 200);
     let focus = &page[page.find("class=\"focus\"").unwrap()..];
     let focus = &focus[..focus.find("</section>").unwrap()];
-    assert!(focus.contains("was withdrawn: you are booked on another charter that day"), "{focus}");
-    assert!(focus.contains("aboard Marlin"), "names the charter she is on: {focus}");
+    assert!(
+        focus.contains("was withdrawn: you are booked on another charter that day"),
+        "{focus}"
+    );
+    assert!(
+        focus.contains("aboard Marlin"),
+        "names the charter she is on: {focus}"
+    );
     assert!(!focus.contains("button"), "nothing to press: {focus}");
 }
 
@@ -568,10 +642,21 @@ async fn the_day_before_everyone_aboard_gets_one_reminder() {
     };
     s.world.backend.charters.insert(&c).await.unwrap();
     let today = tomorrow.naive().pred_opt().unwrap();
-    let at = |h: u32| zone.at_local(today, chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap()).unwrap();
-    assert_eq!(s.cascade.send_reminders(at(7)).await.unwrap(), 0, "not before 09:00 local");
+    let at = |h: u32| {
+        zone.at_local(today, chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap())
+            .unwrap()
+    };
+    assert_eq!(
+        s.cascade.send_reminders(at(7)).await.unwrap(),
+        0,
+        "not before 09:00 local"
+    );
     assert_eq!(s.cascade.send_reminders(at(10)).await.unwrap(), 2);
-    assert_eq!(s.cascade.send_reminders(at(11)).await.unwrap(), 2, "found sent, not sent again");
+    assert_eq!(
+        s.cascade.send_reminders(at(11)).await.unwrap(),
+        2,
+        "found sent, not sent again"
+    );
     let reminders: Vec<String> = s
         .outbox
         .files()
@@ -580,16 +665,29 @@ async fn the_day_before_everyone_aboard_gets_one_reminder() {
         .map(|f| std::fs::read_to_string(f).unwrap())
         .collect();
     assert_eq!(reminders.len(), 2, "one per member and charter");
-    let ben = reminders.iter().find(|m| m.contains("crew-ben@example.com")).unwrap();
+    let ben = reminders
+        .iter()
+        .find(|m| m.contains("crew-ben@example.com"))
+        .unwrap();
     let flat = ben.replace("=\r\n", "").replace("=3D", "=");
     assert!(flat.contains("Subject: Tomorrow: "), "{flat}");
-    assert!(flat.contains("Aboard:   Ana") && flat.contains("Report:   08:30 P"), "{flat}");
+    assert!(
+        flat.contains("Aboard:   Ana") && flat.contains("Report:   08:30 P"),
+        "{flat}"
+    );
     // The scheduled job does the same (kind `reminders` on the cascade queue).
     let job = JobEnvelope::new(JobKind::Reminders, "reminders#t", serde_json::json!({}));
     use dispatch_ingest::worker::JobHandler;
-    dispatch_cascade::jobs::CascadeJobs(s.cascade.clone()).handle(&job).await.unwrap();
+    dispatch_cascade::jobs::CascadeJobs(s.cascade.clone())
+        .handle(&job)
+        .await
+        .unwrap();
     assert_eq!(
-        s.outbox.files().iter().filter(|f| f.to_string_lossy().contains("mail_reminder_")).count(),
+        s.outbox
+            .files()
+            .iter()
+            .filter(|f| f.to_string_lossy().contains("mail_reminder_"))
+            .count(),
         2
     );
 }

@@ -50,7 +50,11 @@ enum Answer {
 /// the sweep must find it through the index of unsettled charters).
 fn dates() -> [String; 3] {
     let today = Utc::now().date_naive();
-    [3, 4, 400].map(|d| (today + chrono::Days::new(d)).format("%Y-%m-%d").to_string())
+    [3, 4, 400].map(|d| {
+        (today + chrono::Days::new(d))
+            .format("%Y-%m-%d")
+            .to_string()
+    })
 }
 const TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -77,7 +81,13 @@ async fn build(world: World, seed: u64) -> (Case, Rng) {
     let mailer = Arc::new(FaultyMailer::new(outbox, faults.clone()));
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let faulty = faults::faulty(&world.backend, faults.clone());
-    let mut cascade = common::cascade_with(&faulty, mailer.clone(), "http://127.0.0.1:9", TIMEOUT, clock.clone());
+    let mut cascade = common::cascade_with(
+        &faulty,
+        mailer.clone(),
+        "http://127.0.0.1:9",
+        TIMEOUT,
+        clock.clone(),
+    );
     // Claims lapse fast here, so a claim left behind by a lost release is over in a moment.
     if let Some(c) = Arc::get_mut(&mut cascade) {
         c.idem.in_progress_ttl = Duration::from_millis(300);
@@ -87,7 +97,11 @@ async fn build(world: World, seed: u64) -> (Case, Rng) {
     let mut roster = Vec::new();
     let mut answers = HashMap::new();
     for i in 0..n {
-        let dates: Vec<&str> = days.iter().map(String::as_str).filter(|_| rng.chance(0.8)).collect();
+        let dates: Vec<&str> = days
+            .iter()
+            .map(String::as_str)
+            .filter(|_| rng.chance(0.8))
+            .collect();
         let m = member(&format!("m{i}"), rng.chance(0.5), rng.chance(0.7), &dates);
         let a = match rng.below(3) {
             0 => Answer::Accept,
@@ -100,7 +114,11 @@ async fn build(world: World, seed: u64) -> (Case, Rng) {
     world.backend.roster.upsert_batch(&roster).await.unwrap();
     let mut charters = Vec::new();
     for _ in 0..1 + rng.below(3) {
-        let c = charter(&days[rng.below(days.len() as u64) as usize], 1 + rng.below(30) as u32, None);
+        let c = charter(
+            &days[rng.below(days.len() as u64) as usize],
+            1 + rng.below(30) as u32,
+            None,
+        );
         world.backend.charters.insert(&c).await.unwrap();
         charters.push(c);
     }
@@ -227,7 +245,10 @@ async fn run_case(world: World, seed: u64) -> Result<(), String> {
         if r.failed > 0 {
             // A claim whose release was lost to a fault waits out its lease (short here).
             if tokio::time::Instant::now() > deadline {
-                return Err(format!("seed {seed}: {} reconciles still failing without faults", r.failed));
+                return Err(format!(
+                    "seed {seed}: {} reconciles still failing without faults",
+                    r.failed
+                ));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
@@ -260,7 +281,10 @@ async fn check(case: &Case, seed: u64) -> Result<(), String> {
     let mut seen = HashSet::new();
     for k in &sent {
         if !seen.insert(k) {
-            return fail(format!("mail {k} sent twice ({} faults injected)", case.faults.injected()));
+            return fail(format!(
+                "mail {k} sent twice ({} faults injected)",
+                case.faults.injected()
+            ));
         }
     }
     let roster = b.roster.list().await.unwrap().items;
@@ -279,11 +303,17 @@ async fn check(case: &Case, seed: u64) -> Result<(), String> {
         // The thread tells what happened to every offer; every mailed offer was mailed once.
         for o in &offers {
             if !thread.contains(&ids::closed(o.status, &o.offer_id)) {
-                return fail(format!("thread of {} lacks the {:?} of offer {}", c.charter_id, o.status, o.offer_id));
+                return fail(format!(
+                    "thread of {} lacks the {:?} of offer {}",
+                    c.charter_id, o.status, o.offer_id
+                ));
             }
             let key = format!("mail#offer#{}", o.offer_id);
             if thread.contains(&ids::sent(&o.offer_id)) && !sent.contains(&key) {
-                return fail(format!("offer {} noted as sent but never mailed", o.offer_id));
+                return fail(format!(
+                    "offer {} noted as sent but never mailed",
+                    o.offer_id
+                ));
             }
         }
         if c.status == CharterStatus::Cancelled {
@@ -315,25 +345,38 @@ async fn check(case: &Case, seed: u64) -> Result<(), String> {
         let filled = c.captain_assigned.is_some() && c.crew_assigned.len() >= needed;
         if filled {
             if c.status != CharterStatus::Staffed || !thread.contains(ids::STAFFED) {
-                return fail(format!("{} is full but {:?} / not noted", c.charter_id, c.status));
+                return fail(format!(
+                    "{} is full but {:?} / not noted",
+                    c.charter_id, c.status
+                ));
             }
             continue;
         }
         // Not full: the open slot must be escalated, with nobody left who would accept.
         if !thread.iter().any(|id| id.starts_with("escalated-")) {
-            return fail(format!("{} neither staffed nor escalated: {c:?}\noffers {offers:?}", c.charter_id));
+            return fail(format!(
+                "{} neither staffed nor escalated: {c:?}\noffers {offers:?}",
+                c.charter_id
+            ));
         }
         let asked: HashSet<&CrewId> = offers.iter().map(|o| &o.crew_id).collect();
         for m in &roster {
             let free = m.is_available(c.charter_date)
-                && b.holds.get(&m.crew_id, c.charter_date).await.unwrap().is_none();
+                && b.holds
+                    .get(&m.crew_id, c.charter_date)
+                    .await
+                    .unwrap()
+                    .is_none();
             let fits = if c.captain_assigned.is_none() {
                 m.captain_certified
             } else {
                 m.has_certification("deckhand") && c.captain_assigned.as_ref() != Some(&m.crew_id)
             };
             if free && fits && !asked.contains(&m.crew_id) {
-                return fail(format!("{} escalated but {} was never asked", c.charter_id, m.crew_id));
+                return fail(format!(
+                    "{} escalated but {} was never asked",
+                    c.charter_id, m.crew_id
+                ));
             }
         }
     }
@@ -351,7 +394,12 @@ mod local {
                 failures.push(e);
             }
         }
-        assert!(failures.is_empty(), "{} of 200 cases failed:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of 200 cases failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }
 
@@ -366,6 +414,11 @@ mod aws {
                 failures.push(e);
             }
         }
-        assert!(failures.is_empty(), "{} of 12 cases failed:\n{}", failures.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of 12 cases failed:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }

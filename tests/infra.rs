@@ -234,15 +234,19 @@ fn every_schedule_sends_a_job_this_build_runs_and_the_sweep_runs_each_minute() {
         let body = input.replace("<aws.scheduler.scheduled-time>", "2026-12-01T10:00:00Z");
         let job = dispatch_core::domain::JobEnvelope::parse(&body)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(job.key.contains("2026-12-01T10:00:00Z"), "{name}: a key per firing");
+        assert!(
+            job.key.contains("2026-12-01T10:00:00Z"),
+            "{name}: a key per firing"
+        );
         if job.kind == dispatch_core::domain::JobKind::Sweep {
             assert_eq!(props["ScheduleExpression"], "rate(1 minute)");
             assert_eq!(props["Target"]["Arn"]["Fn::GetAtt"][0], "CascadeQueue");
         }
     }
-    assert!(schedules
-        .iter()
-        .any(|(_, p)| p["Target"]["Input"].as_str().unwrap().contains("\"kind\":\"sweep\"")));
+    assert!(schedules.iter().any(|(_, p)| p["Target"]["Input"]
+        .as_str()
+        .unwrap()
+        .contains("\"kind\":\"sweep\"")));
 }
 
 #[test]
@@ -251,11 +255,22 @@ fn reminders_run_hourly_on_the_cascade_queue_and_every_function_knows_the_time_z
     let schedules = resources(&t, "AWS::Scheduler::Schedule");
     let (name, props) = schedules
         .iter()
-        .find(|(_, p)| p["Target"]["Input"].as_str().unwrap().contains("\"kind\":\"reminders\""))
+        .find(|(_, p)| {
+            p["Target"]["Input"]
+                .as_str()
+                .unwrap()
+                .contains("\"kind\":\"reminders\"")
+        })
         .expect("a schedule sends the reminders job");
     assert_eq!(props["ScheduleExpression"], "rate(1 hour)", "{name}");
-    assert_eq!(props["Target"]["Arn"]["Fn::GetAtt"][0], "CascadeQueue", "{name}");
-    let body = props["Target"]["Input"].as_str().unwrap().replace("<aws.scheduler.scheduled-time>", "2026-12-01T10:00:00Z");
+    assert_eq!(
+        props["Target"]["Arn"]["Fn::GetAtt"][0], "CascadeQueue",
+        "{name}"
+    );
+    let body = props["Target"]["Input"]
+        .as_str()
+        .unwrap()
+        .replace("<aws.scheduler.scheduled-time>", "2026-12-01T10:00:00Z");
     let job = dispatch_core::domain::JobEnvelope::parse(&body).unwrap();
     assert_eq!(job.kind, dispatch_core::domain::JobKind::Reminders);
     let functions = resources(&t, "AWS::Lambda::Function");

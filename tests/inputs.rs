@@ -126,7 +126,12 @@ pub fn unclear(out: &str, fragment: &str) -> Option<String> {
     if !out.contains(fragment) {
         return Some(format!("the message lacks `{fragment}`"));
     }
-    for bad in ["panicked", "RUST_BACKTRACE", "stack backtrace", "memory allocation"] {
+    for bad in [
+        "panicked",
+        "RUST_BACKTRACE",
+        "stack backtrace",
+        "memory allocation",
+    ] {
         if out.contains(bad) {
             return Some(format!("the output holds `{bad}`"));
         }
@@ -152,7 +157,8 @@ impl Tally {
         self.ran += 1;
         if let Some(p) = problem {
             let out: String = out.chars().take(1500).collect();
-            self.failures.push(format!("case `{case}`: {p}\n--- output ---\n{out}\n"));
+            self.failures
+                .push(format!("case `{case}`: {p}\n--- output ---\n{out}\n"));
         }
     }
     pub fn finish(self, area: &str) {
@@ -211,9 +217,12 @@ fn settings() {
 /// Every area's case count, so the corpus does not shrink unnoticed.
 #[test]
 fn the_corpus_has_at_least_80_cases() {
-    let n = imports::COUNT + workbooks::COUNT + cli::COUNT + queues::COUNT + stream::COUNT
+    let n = imports::COUNT
+        + workbooks::COUNT
+        + cli::COUNT
+        + queues::COUNT
+        + stream::COUNT
         + page::COUNT
         + settings::COUNT;
     assert!(n >= 80, "{n} cases");
 }
-

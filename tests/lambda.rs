@@ -188,7 +188,11 @@ mod contracts {
         // attempt, so the batch reports nothing failed and m3 spends none of its receives.
         assert!(response.batch_item_failures.is_empty(), "{response:?}");
         let depth = world.backend.queues.depth(QueueId::Reports).await.unwrap();
-        assert_eq!(depth.delayed + depth.visible, 1, "m3's retry copy: {depth:?}");
+        assert_eq!(
+            depth.delayed + depth.visible,
+            1,
+            "m3's retry copy: {depth:?}"
+        );
         let dead = dlq::list(world.backend.queues.as_ref(), QueueId::ReportsDlq, 10)
             .await
             .unwrap();
@@ -216,8 +220,8 @@ mod function_url {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use dispatch_cascade::{Cascade, CascadeSettings};
     use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+    use dispatch_cascade::{Cascade, CascadeSettings};
     use dispatch_core::domain::EmailAddress;
     use dispatch_core::idempotency::IdempotencyConfig;
     use lambda_http::request::LambdaRequest;
@@ -255,7 +259,9 @@ mod function_url {
         );
         let mut json = std::fs::read_to_string(path).unwrap();
         if ops_board {
-            let token = cascade.links.issue_ops(chrono::Utc::now(), chrono::Duration::hours(1));
+            let token = cascade
+                .links
+                .issue_ops(chrono::Utc::now(), chrono::Duration::hours(1));
             json = json.replace("/o/not-a-token", &format!("/ops/{token}"));
         }
         let event: LambdaRequest = serde_json::from_str(&json).unwrap();
@@ -291,6 +297,9 @@ mod function_url {
         let (status, referrer, body) = call_at("function-url-bad-link.json", true).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(referrer, "no-referrer");
-        assert!(body.contains("<title>Ops board</title>") && body.contains("Nothing needs attention"), "{body}");
+        assert!(
+            body.contains("<title>Ops board</title>") && body.contains("Nothing needs attention"),
+            "{body}"
+        );
     }
 }

@@ -150,18 +150,34 @@ mod contracts {
         b.charters.insert(&moved).await.unwrap();
         let listed = b.charters.in_month(may()).await.unwrap().items;
         assert_eq!(
-            listed.iter().filter(|c| c.charter_id == newer.charter_id).count(),
+            listed
+                .iter()
+                .filter(|c| c.charter_id == newer.charter_id)
+                .count(),
             1,
             "one charter id, one row"
         );
-        assert!(!listed.iter().any(|c| c.charter_id == moved.charter_id), "moved to June");
-        assert_eq!(b.charters.on_date(CharterDate::parse("2024-05-22").unwrap()).await.unwrap().items, vec![]);
+        assert!(
+            !listed.iter().any(|c| c.charter_id == moved.charter_id),
+            "moved to June"
+        );
+        assert_eq!(
+            b.charters
+                .on_date(CharterDate::parse("2024-05-22").unwrap())
+                .await
+                .unwrap()
+                .items,
+            vec![]
+        );
 
         let mut stages = Vec::new();
         let out = run_report(&m.ctx, may(), &mut |s: &str| stages.push(s.to_string()))
             .await
             .unwrap();
-        assert_eq!(out.rows, 4, "reportable revenue > 0 only, May only, newest versions, not cancelled");
+        assert_eq!(
+            out.rows, 4,
+            "reportable revenue > 0 only, May only, newest versions, not cancelled"
+        );
         assert_eq!(out.without_revenue, 1);
         assert_eq!(out.cancelled, 1);
         assert!(!out.prior_order);
@@ -187,12 +203,23 @@ mod contracts {
             rows[2]
         );
         let flat: Vec<String> = rows.iter().flatten().map(|c| c.to_string()).collect();
-        assert!(!flat.iter().any(|c| c == "Stale Version" || c == "cancelled"), "{flat:?}");
-        assert!(flat.contains(&newer.charter_id.to_string()), "a charter id column");
+        assert!(
+            !flat
+                .iter()
+                .any(|c| c == "Stale Version" || c == "cancelled"),
+            "{flat:?}"
+        );
+        assert!(
+            flat.contains(&newer.charter_id.to_string()),
+            "a charter id column"
+        );
         assert!(flat.iter().any(|c| c == "staffed"), "a status column");
         // $1200 + $800.50 + $950 + $300 (the newest version), never $2150 or $1850.
         let header = &rows[1];
-        let rev = header.iter().position(|c| *c == Data::String("Revenue".into())).unwrap();
+        let rev = header
+            .iter()
+            .position(|c| *c == Data::String("Revenue".into()))
+            .unwrap();
         assert_eq!(rows[6][rev], Data::Float(3250.5));
 
         // The prior month's workbook decides the order: put one with Revenue first.

@@ -19,7 +19,9 @@ use common::{charter, member, World};
 
 /// Ten days from now: inside the sweep's horizon.
 fn day() -> String {
-    (Utc::now().date_naive() + chrono::Days::new(10)).format("%Y-%m-%d").to_string()
+    (Utc::now().date_naive() + chrono::Days::new(10))
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 struct Rig {
@@ -38,19 +40,49 @@ async fn rig(world: World) -> Rig {
     let mailer = Arc::new(FaultyMailer::new(outbox, faults.clone()));
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let backend = faults::faulty(&world.backend, faults.clone());
-    let cascade = common::cascade_with(&backend, mailer.clone(), "http://127.0.0.1:9", Duration::from_secs(3600), clock.clone());
-    Rig { world, cascade, faults, mailer, clock, _dir: dir }
+    let cascade = common::cascade_with(
+        &backend,
+        mailer.clone(),
+        "http://127.0.0.1:9",
+        Duration::from_secs(3600),
+        clock.clone(),
+    );
+    Rig {
+        world,
+        cascade,
+        faults,
+        mailer,
+        clock,
+        _dir: dir,
+    }
 }
 
 impl Rig {
     async fn offers(&self, c: &Charter) -> Vec<Offer> {
-        self.world.backend.offers.for_charter(&c.charter_id).await.unwrap()
+        self.world
+            .backend
+            .offers
+            .for_charter(&c.charter_id)
+            .await
+            .unwrap()
     }
     async fn thread(&self, c: &Charter) -> Vec<String> {
-        self.world.backend.thread.list(&c.charter_id).await.unwrap().into_iter().map(|e| e.id).collect()
+        self.world
+            .backend
+            .thread
+            .list(&c.charter_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect()
     }
     fn mails_to(&self, key_prefix: &str) -> usize {
-        self.mailer.sent().iter().filter(|k| k.starts_with(key_prefix)).count()
+        self.mailer
+            .sent()
+            .iter()
+            .filter(|k| k.starts_with(key_prefix))
+            .count()
     }
 }
 
@@ -65,7 +97,10 @@ pub mod contracts {
         let r = rig(w).await;
         let b = &r.world.backend;
         b.roster
-            .upsert_batch(&[member("cap-a", true, false, &[DAY.as_str()]), member("cap-b", true, false, &[DAY.as_str()])])
+            .upsert_batch(&[
+                member("cap-a", true, false, &[DAY.as_str()]),
+                member("cap-b", true, false, &[DAY.as_str()]),
+            ])
             .await
             .unwrap();
         let c = charter(&DAY, 4, Some(1));
@@ -77,7 +112,10 @@ pub mod contracts {
         // Two hours later nobody answered, and mail is down.
         r.clock.advance(chrono::Duration::hours(2));
         r.faults.fail("mail.send", When::Always);
-        assert!(r.cascade.reconcile(&c.charter_id).await.is_err(), "the mail of the next offer failed");
+        assert!(
+            r.cascade.reconcile(&c.charter_id).await.is_err(),
+            "the mail of the next offer failed"
+        );
         let offers = r.offers(&c).await;
         assert_eq!(offers[0].status, OfferStatus::Lapsed);
         assert_eq!(offers.len(), 2, "the next captain was asked: {offers:?}");
@@ -112,7 +150,10 @@ pub mod contracts {
         let r = rig(w).await;
         let b = &r.world.backend;
         b.roster
-            .upsert_batch(&[member("cap-a", true, false, &[DAY.as_str()]), member("cap-b", true, false, &[DAY.as_str()])])
+            .upsert_batch(&[
+                member("cap-a", true, false, &[DAY.as_str()]),
+                member("cap-b", true, false, &[DAY.as_str()]),
+            ])
             .await
             .unwrap();
         let c = charter(&DAY, 4, Some(1));
@@ -131,22 +172,50 @@ pub mod contracts {
             format!("offer_send#{}", stale.offer_id),
             serde_json::json!({ "charter_id": c.charter_id, "offer_id": stale.offer_id }),
         );
-        dispatch_cascade::jobs::CascadeJobs(r.cascade.clone()).handle(&job).await.unwrap();
+        dispatch_cascade::jobs::CascadeJobs(r.cascade.clone())
+            .handle(&job)
+            .await
+            .unwrap();
         let offers = r.offers(&c).await;
         assert_eq!(offers.len(), 2, "{offers:?}");
-        let old = offers.iter().find(|o| o.offer_id == stale.offer_id).unwrap();
-        assert_eq!(old.status, OfferStatus::Revoked, "the stale offer is withdrawn, not lapsed");
-        let fresh = offers.iter().find(|o| o.offer_id != stale.offer_id).unwrap();
-        assert_eq!(fresh.crew_id, stale.crew_id, "the same member is asked again");
+        let old = offers
+            .iter()
+            .find(|o| o.offer_id == stale.offer_id)
+            .unwrap();
+        assert_eq!(
+            old.status,
+            OfferStatus::Revoked,
+            "the stale offer is withdrawn, not lapsed"
+        );
+        let fresh = offers
+            .iter()
+            .find(|o| o.offer_id != stale.offer_id)
+            .unwrap();
+        assert_eq!(
+            fresh.crew_id, stale.crew_id,
+            "the same member is asked again"
+        );
         assert_eq!(fresh.status, OfferStatus::Open);
         // A fresh deadline: an hour from now (stored to the millisecond).
         let off = fresh.expires_at - (r.clock.now() + chrono::Duration::hours(1));
-        assert!(off.num_milliseconds().abs() <= 1, "a fresh deadline: {} vs now {}", fresh.expires_at, r.clock.now());
-        assert_eq!(r.mails_to(&format!("mail#offer#{}", stale.offer_id)), 0, "never mailed");
+        assert!(
+            off.num_milliseconds().abs() <= 1,
+            "a fresh deadline: {} vs now {}",
+            fresh.expires_at,
+            r.clock.now()
+        );
+        assert_eq!(
+            r.mails_to(&format!("mail#offer#{}", stale.offer_id)),
+            0,
+            "never mailed"
+        );
         assert_eq!(r.mails_to(&format!("mail#offer#{}", fresh.offer_id)), 1);
         assert!(r.thread(&c).await.contains(&ids::sent(&fresh.offer_id)));
         // Replaying once more changes nothing and sends nothing.
-        dispatch_cascade::jobs::CascadeJobs(r.cascade.clone()).handle(&job).await.unwrap();
+        dispatch_cascade::jobs::CascadeJobs(r.cascade.clone())
+            .handle(&job)
+            .await
+            .unwrap();
         assert_eq!(r.offers(&c).await.len(), 2);
         assert_eq!(r.mails_to("mail#offer#"), 1);
     }
@@ -166,7 +235,10 @@ pub mod contracts {
         let mut c = charter(&DAY, 20, Some(3));
         c.captain_assigned = Some(CrewId::parse("cap").unwrap());
         b.charters.insert(&c).await.unwrap();
-        let (x, y) = tokio::join!(r.cascade.reconcile(&c.charter_id), r.cascade.reconcile(&c.charter_id));
+        let (x, y) = tokio::join!(
+            r.cascade.reconcile(&c.charter_id),
+            r.cascade.reconcile(&c.charter_id)
+        );
         // One may have waited for the other's mail claim; a second pass finishes either way.
         if x.is_err() || y.is_err() {
             common::eventually("the waiting reconcile", Duration::from_secs(40), || async {
@@ -187,23 +259,40 @@ pub mod contracts {
 
     /// A captain in the booking record gets the day's hold when reconciled; the same person set
     /// by hand on another charter that day is reported to ops once, and never offered.
-    pub async fn members_assigned_by_hand_get_their_hold_and_double_bookings_are_reported_once(w: World) {
+    pub async fn members_assigned_by_hand_get_their_hold_and_double_bookings_are_reported_once(
+        w: World,
+    ) {
         #[allow(non_snake_case)]
         let DAY = day();
         let r = rig(w).await;
         let b = &r.world.backend;
         b.roster
-            .upsert_batch(&[member("cap", true, true, &[DAY.as_str()]), member("deck", false, true, &[DAY.as_str()])])
+            .upsert_batch(&[
+                member("cap", true, true, &[DAY.as_str()]),
+                member("deck", false, true, &[DAY.as_str()]),
+            ])
             .await
             .unwrap();
         let mut a = charter(&DAY, 4, Some(1));
         a.captain_assigned = Some(CrewId::parse("cap").unwrap());
         b.charters.insert(&a).await.unwrap();
         r.cascade.reconcile(&a.charter_id).await.unwrap();
-        let hold = b.holds.get(&CrewId::parse("cap").unwrap(), a.charter_date).await.unwrap();
+        let hold = b
+            .holds
+            .get(&CrewId::parse("cap").unwrap(), a.charter_date)
+            .await
+            .unwrap();
         assert_eq!(hold.map(|h| h.charter_id), Some(a.charter_id.clone()));
-        let loads = b.holds.loads(a.charter_date.month(), &[CrewId::parse("cap").unwrap()]).await.unwrap();
-        assert_eq!(loads.values().copied().collect::<Vec<_>>(), vec![1], "the hold counts an assignment");
+        let loads = b
+            .holds
+            .loads(a.charter_date.month(), &[CrewId::parse("cap").unwrap()])
+            .await
+            .unwrap();
+        assert_eq!(
+            loads.values().copied().collect::<Vec<_>>(),
+            vec![1],
+            "the hold counts an assignment"
+        );
         // The crew offer goes to deck, never to the captain.
         let offers = r.offers(&a).await;
         assert_eq!(offers.len(), 1);
@@ -215,10 +304,21 @@ pub mod contracts {
         for _ in 0..3 {
             r.cascade.reconcile(&other.charter_id).await.unwrap();
         }
-        assert!(r.thread(&other).await.contains(&ids::conflict(&CrewId::parse("cap").unwrap())));
+        assert!(r
+            .thread(&other)
+            .await
+            .contains(&ids::conflict(&CrewId::parse("cap").unwrap())));
         assert_eq!(r.mails_to("mail#conflict#"), 1, "ops told once");
-        let hold = b.holds.get(&CrewId::parse("cap").unwrap(), a.charter_date).await.unwrap();
-        assert_eq!(hold.map(|h| h.charter_id), Some(a.charter_id.clone()), "the first booking keeps the day");
+        let hold = b
+            .holds
+            .get(&CrewId::parse("cap").unwrap(), a.charter_date)
+            .await
+            .unwrap();
+        assert_eq!(
+            hold.map(|h| h.charter_id),
+            Some(a.charter_id.clone()),
+            "the first booking keeps the day"
+        );
     }
 
     /// A full crew marks the charter staffed, but never over a cancellation.
@@ -228,7 +328,10 @@ pub mod contracts {
         let r = rig(w).await;
         let b = &r.world.backend;
         b.roster
-            .upsert_batch(&[member("cap", true, false, &[DAY.as_str()]), member("deck", false, true, &[DAY.as_str()])])
+            .upsert_batch(&[
+                member("cap", true, false, &[DAY.as_str()]),
+                member("deck", false, true, &[DAY.as_str()]),
+            ])
             .await
             .unwrap();
         let c = charter(&DAY, 4, Some(1));
@@ -236,15 +339,34 @@ pub mod contracts {
         r.cascade.reconcile(&c.charter_id).await.unwrap();
         let cap = r.offers(&c).await.remove(0);
         r.cascade.accept(&cap).await.unwrap();
-        let deck = r.offers(&c).await.into_iter().find(|o| o.status == OfferStatus::Open).unwrap();
+        let deck = r
+            .offers(&c)
+            .await
+            .into_iter()
+            .find(|o| o.status == OfferStatus::Open)
+            .unwrap();
         // Cancelled between the crew member's page load and their click.
-        b.charters.set_status(&c.key(), CharterStatus::Cancelled).await.unwrap();
+        b.charters
+            .set_status(&c.key(), CharterStatus::Cancelled)
+            .await
+            .unwrap();
         let _ = r.cascade.accept(&deck).await.unwrap();
         r.cascade.reconcile(&c.charter_id).await.unwrap();
         let now = b.charters.get(&c.charter_id).await.unwrap().unwrap();
         assert_eq!(now.status, CharterStatus::Cancelled);
-        assert!(b.holds.get(&CrewId::parse("cap").unwrap(), c.charter_date).await.unwrap().is_none(), "released");
-        assert!(!b.charters.set_status_from(&c.key(), CharterStatus::Booked, CharterStatus::Staffed).await.unwrap());
+        assert!(
+            b.holds
+                .get(&CrewId::parse("cap").unwrap(), c.charter_date)
+                .await
+                .unwrap()
+                .is_none(),
+            "released"
+        );
+        assert!(!b
+            .charters
+            .set_status_from(&c.key(), CharterStatus::Booked, CharterStatus::Staffed)
+            .await
+            .unwrap());
     }
 }
 
@@ -286,7 +408,9 @@ async fn reconcile_by_dates_starts_from_the_business_day_and_the_sweep_reads_the
     let world = World::local().await;
     let dir = tempfile::tempdir().unwrap();
     let outbox: Arc<dyn MailSender> = Arc::new(Outbox::new(dir.path().join("outbox")));
-    let at = chrono::DateTime::parse_from_rfc3339("2027-01-01T03:00:00Z").unwrap().with_timezone(&Utc);
+    let at = chrono::DateTime::parse_from_rfc3339("2027-01-01T03:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
     let clock = Arc::new(ManualClock::new(at));
     let c = charter("2026-12-31", 4, Some(1));
     world.backend.charters.insert(&c).await.unwrap();
@@ -300,19 +424,45 @@ async fn reconcile_by_dates_starts_from_the_business_day_and_the_sweep_reads_the
     use dispatch_ingest::worker::JobHandler;
     let mut cascades = Vec::new();
     for (zone, seen) in [("UTC", 0), ("America/Los_Angeles", 1)] {
-        let cascade = common::cascade_tuned(&world.backend, outbox.clone(), "http://x", Duration::from_secs(3600), clock.clone(), |cfg| {
-            cfg.zone = dispatch_core::zone::BusinessZone::parse(zone).unwrap();
-        });
-        assert_eq!(cascade.today().to_string(), if seen == 1 { "2026-12-31" } else { "2027-01-01" });
+        let cascade = common::cascade_tuned(
+            &world.backend,
+            outbox.clone(),
+            "http://x",
+            Duration::from_secs(3600),
+            clock.clone(),
+            |cfg| {
+                cfg.zone = dispatch_core::zone::BusinessZone::parse(zone).unwrap();
+            },
+        );
+        assert_eq!(
+            cascade.today().to_string(),
+            if seen == 1 {
+                "2026-12-31"
+            } else {
+                "2027-01-01"
+            }
+        );
         let r = cascade.reconcile_dates(cascade.today(), 1).await.unwrap();
         assert_eq!(r.charters, seen, "{zone}: {r:?}");
         cascades.push(cascade);
     }
-    let offers = world.backend.offers.for_charter(&c.charter_id).await.unwrap();
-    assert_eq!(offers.len(), 1, "the Los Angeles reconcile offered the captain slot");
+    let offers = world
+        .backend
+        .offers
+        .for_charter(&c.charter_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        offers.len(),
+        1,
+        "the Los Angeles reconcile offered the captain slot"
+    );
     // The open offer keeps the charter in the index: both sweeps see it.
     for cascade in cascades {
-        let r = dispatch_cascade::jobs::CascadeJobs(cascade).handle(&sweep()).await.unwrap();
+        let r = dispatch_cascade::jobs::CascadeJobs(cascade)
+            .handle(&sweep())
+            .await
+            .unwrap();
         assert_eq!(r["charters"], 1, "{r}");
     }
 }

@@ -59,9 +59,15 @@ impl Env {
             .current_dir(&self.dir)
             .env("DISPATCH_DATA_DIR", self.dir.join("data"))
             .env("DISPATCH_SWEEP_INTERVAL_SECS", SWEEP_S.to_string())
-            .env("DISPATCH_OFFER_TIMEOUT_SECS", self.offer_timeout_s.to_string())
+            .env(
+                "DISPATCH_OFFER_TIMEOUT_SECS",
+                self.offer_timeout_s.to_string(),
+            )
             .env("DISPATCH_OPS_EMAILS", "ops@charter.example.com")
-            .env("RUST_LOG", "warn,dispatch_mailer=info,dispatch_cascade=info")
+            .env(
+                "RUST_LOG",
+                "warn,dispatch_mailer=info,dispatch_cascade=info",
+            )
             .env_remove("DISPATCH_BACKEND")
             .env_remove("DISPATCH_LISTEN")
             .env_remove("DISPATCH_PUBLIC_URL");
@@ -169,7 +175,10 @@ fn answer(port: u16, token: &str, accept: bool) -> bool {
 /// The offer token in an offer mail (the body may be quoted-printable).
 fn token_in(mail: &Path) -> Option<String> {
     let raw = std::fs::read_to_string(mail).ok()?;
-    let text = raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let text = raw
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
     let after = text.split("/o/").nth(1)?;
     let token: String = after
         .chars()
@@ -258,7 +267,9 @@ async fn scenario(backend: Backend, env: Env, charters: usize, seed: u64) {
     let mut next_kill = started + Duration::from_millis(2_000 + rng.below(8_000));
     let mut kills = 0;
     let give_up = started
-        + Duration::from_secs(CAPTAINS as u64 * env.offer_timeout_s * 4 + VISIBILITY_S as u64 + 120);
+        + Duration::from_secs(
+            CAPTAINS as u64 * env.offer_timeout_s * 4 + VISIBILITY_S as u64 + 120,
+        );
     let mut worst_overdue = chrono::Duration::zero();
     loop {
         let now = Utc::now();
@@ -409,7 +420,10 @@ mod aws {
                     ("DISPATCH_BACKEND".into(), "aws".into()),
                     ("DISPATCH_PREFIX".into(), prefix.clone()),
                     ("AWS_ENDPOINT_URL".into(), common::endpoint()),
-                    ("AWS_ENDPOINT_URL_DYNAMODB".into(), common::dynamodb_endpoint()),
+                    (
+                        "AWS_ENDPOINT_URL_DYNAMODB".into(),
+                        common::dynamodb_endpoint(),
+                    ),
                     (
                         "AWS_ENDPOINT_URL_DYNAMODB_STREAMS".into(),
                         common::dynamodb_endpoint(),

@@ -15,12 +15,21 @@ mod contracts {
         let b = &w.backend;
         // Years ahead and tomorrow: the index does not care about dates.
         let far = charter("2031-06-02", 4, None);
-        let near = charter(&(chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string(), 4, None);
+        let near = charter(
+            &(chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string(),
+            4,
+            None,
+        );
         for c in [&far, &near] {
             assert_eq!(b.charters.insert(c).await.unwrap(), Inserted::New);
         }
         assert!(b.charters.unsettled().await.unwrap().is_empty());
-        let (read, mark) = b.charters.get_marked(&far.charter_id).await.unwrap().unwrap();
+        let (read, mark) = b
+            .charters
+            .get_marked(&far.charter_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((read, mark), (far.clone(), None));
 
         let m1 = unsettled_mark(chrono::Utc::now());
@@ -33,7 +42,12 @@ mod contracts {
         assert_eq!(listed[0].mark, m1);
         assert!(listed[0].since().is_some());
         // The charter reads as before, with its mark beside it.
-        let (read, mark) = b.charters.get_marked(&far.charter_id).await.unwrap().unwrap();
+        let (read, mark) = b
+            .charters
+            .get_marked(&far.charter_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(read, far);
         assert_eq!(mark.as_deref(), Some(m1.as_str()));
         assert_eq!(b.charters.get(&far.charter_id).await.unwrap().unwrap(), far);
@@ -45,7 +59,10 @@ mod contracts {
         assert_eq!(b.charters.unsettled().await.unwrap().len(), 2);
         assert!(b.charters.clear_unsettled(&far.key(), &m3).await.unwrap());
         let listed = b.charters.unsettled().await.unwrap();
-        assert_eq!(listed.iter().map(|u| u.key.clone()).collect::<Vec<_>>(), vec![near.key()]);
+        assert_eq!(
+            listed.iter().map(|u| u.key.clone()).collect::<Vec<_>>(),
+            vec![near.key()]
+        );
         // Out already: clearing again is a no; a charter that does not exist takes no mark.
         assert!(!b.charters.clear_unsettled(&far.key(), &m3).await.unwrap());
         let ghost = charter("2031-06-03", 2, None);
@@ -69,7 +86,9 @@ mod aws_upgrade {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn bootstrap_adds_the_unsettled_index_to_a_table_made_before_it() {
         let prefix = format!("u{}-", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        let ddb = aws_sdk_dynamodb::Client::new(&common::sdk_config_for(common::dynamodb_endpoint()).await);
+        let ddb = aws_sdk_dynamodb::Client::new(
+            &common::sdk_config_for(common::dynamodb_endpoint()).await,
+        );
         let attr = |n: &str| {
             AttributeDefinition::builder()
                 .attribute_name(n)
@@ -77,7 +96,13 @@ mod aws_upgrade {
                 .build()
                 .unwrap()
         };
-        let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+        let key = |n: &str, t: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(n)
+                .key_type(t)
+                .build()
+                .unwrap()
+        };
         // The old shape: keys, the date index, the stream.
         ddb.create_table()
             .table_name(format!("{prefix}crew-dispatch"))
@@ -91,7 +116,11 @@ mod aws_upgrade {
                 GlobalSecondaryIndex::builder()
                     .index_name("charter_date-index")
                     .key_schema(key("charter_date", KeyType::Hash))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()
                     .unwrap(),
             )
@@ -126,9 +155,21 @@ mod aws_upgrade {
             .filter(|c| c.problem.is_some())
             .collect();
         assert!(bad.is_empty(), "{bad:?}");
-        assert_eq!(backend.charters.get(&old.charter_id).await.unwrap().unwrap(), old);
+        assert_eq!(
+            backend
+                .charters
+                .get(&old.charter_id)
+                .await
+                .unwrap()
+                .unwrap(),
+            old
+        );
         let mark = dispatch_core::ports::unsettled_mark(chrono::Utc::now());
-        assert!(backend.charters.mark_unsettled(&old.key(), &mark).await.unwrap());
+        assert!(backend
+            .charters
+            .mark_unsettled(&old.key(), &mark)
+            .await
+            .unwrap());
         assert_eq!(backend.charters.unsettled().await.unwrap().len(), 1);
     }
 }

@@ -88,7 +88,10 @@ pub fn local_folders(settings: &Settings) -> Vec<(&'static str, std::path::PathB
     if settings.drive == DriveKind::Folder {
         out.push((
             "reports folder",
-            settings.data_dir.join("drive").join(&settings.reports_folder),
+            settings
+                .data_dir
+                .join("drive")
+                .join(&settings.reports_folder),
         ));
     }
     out
@@ -173,7 +176,10 @@ mod tests {
     #[test]
     fn empty_ops_emails_is_a_warning_naming_the_setting() {
         let w = setting_warnings(&Settings::default()).join("\n");
-        assert!(w.contains("ops_emails is empty") && w.contains("DISPATCH_OPS_EMAILS"), "{w}");
+        assert!(
+            w.contains("ops_emails is empty") && w.contains("DISPATCH_OPS_EMAILS"),
+            "{w}"
+        );
         let set = Settings {
             ops_emails: vec!["ops@jada.example".into()],
             ..Settings::default()
@@ -189,10 +195,18 @@ mod tests {
             ..Settings::default()
         };
         let folders = local_folders(&s);
-        assert_eq!(folders.len(), 2, "outbox and reports folder on the embedded default");
+        assert_eq!(
+            folders.len(),
+            2,
+            "outbox and reports folder on the embedded default"
+        );
         for (_, f) in &folders {
             assert_eq!(folder_problem(f), None);
-            assert_eq!(std::fs::read_dir(f).unwrap().count(), 0, "the probe is removed");
+            assert_eq!(
+                std::fs::read_dir(f).unwrap().count(),
+                0,
+                "the probe is removed"
+            );
         }
         // A file where the folder should be cannot be made into one.
         let blocked = dir.path().join("blocked");

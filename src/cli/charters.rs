@@ -134,9 +134,13 @@ pub async fn run_charter(
         CharterCommand::List(a) => ops::list(settings, backend, a).await,
         CharterCommand::Show { id } => show(settings, backend, &id).await,
         CharterCommand::Assign(a) => ops::assign(settings, backend, a).await,
-        CharterCommand::Unassign { id, member } => ops::unassign(settings, backend, &id, &member).await,
+        CharterCommand::Unassign { id, member } => {
+            ops::unassign(settings, backend, &id, &member).await
+        }
         CharterCommand::Cancel { id } => ops::cancel(settings, backend, &id).await,
-        CharterCommand::Reoffer { id, include } => ops::reoffer(settings, backend, &id, &include).await,
+        CharterCommand::Reoffer { id, include } => {
+            ops::reoffer(settings, backend, &id, &include).await
+        }
         CharterCommand::Reconcile { .. } => {
             bail!("charter reconcile needs the settings; it is run by cli::run")
         }
@@ -144,7 +148,8 @@ pub async fn run_charter(
 }
 
 async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
-    let id = CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
+    let id =
+        CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
     let Some(o) = super::ops::show(settings, backend, &id).await? else {
         anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
     };
@@ -155,9 +160,17 @@ async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Resu
         .list(&id)
         .await
         .context("reading charter-chats")?;
-    let roster = backend.roster.list().await.context("reading crew-roster")?.items;
+    let roster = backend
+        .roster
+        .list()
+        .await
+        .context("reading crew-roster")?
+        .items;
     let name = |m: &dispatch_core::domain::CrewId| {
-        roster.iter().find(|r| &r.crew_id == m).map_or(m.to_string(), |r| r.name.clone())
+        roster
+            .iter()
+            .find(|r| &r.crew_id == m)
+            .map_or(m.to_string(), |r| r.name.clone())
     };
     println!("thread ({} entries):", thread.len());
     for e in thread {

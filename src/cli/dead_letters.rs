@@ -49,7 +49,9 @@ pub async fn lines_for(backend: &Backend, charter: &CharterId) -> Vec<String> {
             }
         }
         match dlq::list(backend.queues.as_ref(), q, SCAN_MAX).await {
-            Err(e) => out.push(format!("dead letters: could not read {q} ({e}); run `dispatch dlq list --queue {q}`")),
+            Err(e) => out.push(format!(
+                "dead letters: could not read {q} ({e}); run `dispatch dlq list --queue {q}`"
+            )),
             Ok(letters) => {
                 for d in letters.iter().filter(|d| names_charter(d, charter)) {
                     let age = d

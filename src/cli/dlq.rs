@@ -142,11 +142,14 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
         } => {
             let q = parse_dlq(&queue)?;
             if let Some(k) = kind.as_deref() {
-                let known = dispatch_core::domain::JobKind::parse(k).is_some() || k == "stream_record";
+                let known =
+                    dispatch_core::domain::JobKind::parse(k).is_some() || k == "stream_record";
                 if !known {
                     bail!(
                         "--kind `{k}` is not a job kind: use one of {}, stream_record",
-                        dispatch_core::domain::JobKind::ALL.map(|k| k.as_str()).join(", ")
+                        dispatch_core::domain::JobKind::ALL
+                            .map(|k| k.as_str())
+                            .join(", ")
                     );
                 }
             }

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use dispatch_cascade::ops::{Done, OpsError, SlotKind};
-use dispatch_core::zone::BusinessZone;
 use dispatch_cascade::overview::Overview;
 use dispatch_cascade::Cascade;
 use dispatch_core::domain::{CharterDate, CharterId, CrewId, Month};
+use dispatch_core::zone::BusinessZone;
 use dispatch_core::{Backend, Settings};
 
 /// Days `charter list` shows without --to or --month.
@@ -55,7 +55,9 @@ pub enum OpsCommand {
 }
 
 fn charter_id(raw: &str) -> anyhow::Result<CharterId> {
-    CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID; `dispatch charter list` shows them)"))
+    CharterId::parse(raw).with_context(|| {
+        format!("`{raw}` is not a charter id (a UUID; `dispatch charter list` shows them)")
+    })
 }
 
 fn crew_id(raw: &str) -> anyhow::Result<CrewId> {
@@ -78,7 +80,12 @@ fn range(a: &ListArgs, zone: &BusinessZone) -> anyhow::Result<(CharterDate, Char
         let last = m.days().last().unwrap_or(first);
         return Ok((first, last));
     }
-    let from = a.from.as_deref().map(|d| date("--from", d)).transpose()?.unwrap_or_else(|| today(zone));
+    let from = a
+        .from
+        .as_deref()
+        .map(|d| date("--from", d))
+        .transpose()?
+        .unwrap_or_else(|| today(zone));
     let to = match a.to.as_deref() {
         Some(d) => date("--to", d)?,
         None => from
@@ -118,13 +125,21 @@ pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow
         println!("{}", serde_json::Value::Array(rows));
         return Ok(ExitCode::SUCCESS);
     }
-    let what = if a.needs_attention { "charters needing attention" } else { "charters" };
+    let what = if a.needs_attention {
+        "charters needing attention"
+    } else {
+        "charters"
+    };
     if all.is_empty() {
         println!("no {what} from {from} to {to}");
         return Ok(ExitCode::SUCCESS);
     }
     print_table(&zone, &all);
-    println!("{} {what} from {from} to {to} (times in {})", all.len(), zone.name());
+    println!(
+        "{} {what} from {from} to {to} (times in {})",
+        all.len(),
+        zone.name()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -132,7 +147,11 @@ fn crew_cell(o: &Overview) -> String {
     let names: Vec<&str> = o.crew.iter().map(|p| p.name.as_str()).collect();
     format!(
         "{} ({}/{})",
-        if names.is_empty() { "-".to_string() } else { names.join(", ") },
+        if names.is_empty() {
+            "-".to_string()
+        } else {
+            names.join(", ")
+        },
         o.crew.len(),
         o.crew_needed
     )
@@ -166,14 +185,24 @@ fn print_table(zone: &BusinessZone, all: &[Overview]) {
                 format!("{} {}", o.charter_date.naive().format("%a"), o.charter_date),
                 o.vessel.clone(),
                 o.status.as_str().to_string(),
-                o.captain.as_ref().map_or("-".to_string(), |p| p.name.clone()),
+                o.captain
+                    .as_ref()
+                    .map_or("-".to_string(), |p| p.name.clone()),
                 crew_cell(o),
                 waiting_cell(zone, o),
                 o.charter_id.to_string(),
             ]
         })
         .collect();
-    let head = ["DATE", "VESSEL", "STATUS", "CAPTAIN", "CREW (have/needed)", "WAITING ON", "ID"];
+    let head = [
+        "DATE",
+        "VESSEL",
+        "STATUS",
+        "CAPTAIN",
+        "CREW (have/needed)",
+        "WAITING ON",
+        "ID",
+    ];
     let mut width = head.map(|h| h.chars().count());
     for r in &rows {
         for (w, cell) in width.iter_mut().zip(r.iter()) {
@@ -212,14 +241,24 @@ pub fn print_overview(zone: &BusinessZone, o: &Overview) {
     );
     println!(
         "  captain: {}",
-        o.captain.as_ref().map_or("-".to_string(), |p| format!("{} ({})", p.name, p.crew_id))
+        o.captain
+            .as_ref()
+            .map_or("-".to_string(), |p| format!("{} ({})", p.name, p.crew_id))
     );
-    let crew: Vec<String> = o.crew.iter().map(|p| format!("{} ({})", p.name, p.crew_id)).collect();
+    let crew: Vec<String> = o
+        .crew
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.crew_id))
+        .collect();
     println!(
         "  crew: {} of {} needed{}",
         o.crew.len(),
         o.crew_needed,
-        if crew.is_empty() { String::new() } else { format!(": {}", crew.join(", ")) }
+        if crew.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", crew.join(", "))
+        }
     );
     for w in &o.waiting {
         println!(
@@ -228,7 +267,11 @@ pub fn print_overview(zone: &BusinessZone, o: &Overview) {
             w.who.crew_id,
             w.role,
             zone.format_time(w.until),
-            if w.overdue { " (overdue: the next sweep lapses it)" } else { "" }
+            if w.overdue {
+                " (overdue: the next sweep lapses it)"
+            } else {
+                ""
+            }
         );
     }
     for why in &o.attention {
@@ -245,10 +288,14 @@ pub fn print_overview(zone: &BusinessZone, o: &Overview) {
 fn report(done: Result<Done, OpsError>) -> anyhow::Result<ExitCode> {
     match done {
         Ok(d) => {
-            println!("{} ({} reconcile action(s))", d.summary, d.reconciled.actions);
+            println!(
+                "{} ({} reconcile action(s))",
+                d.summary, d.reconciled.actions
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Err(OpsError::Cascade(e)) => Err(anyhow::Error::new(e).context("the cascade step failed; run the command again (it is safe to repeat)")),
+        Err(OpsError::Cascade(e)) => Err(anyhow::Error::new(e)
+            .context("the cascade step failed; run the command again (it is safe to repeat)")),
         Err(e) => bail!("{e}"),
     }
 }
@@ -259,7 +306,11 @@ async fn after(cascade: &Cascade, id: &CharterId) {
     }
 }
 
-pub async fn assign(settings: &Settings, backend: &Backend, a: AssignArgs) -> anyhow::Result<ExitCode> {
+pub async fn assign(
+    settings: &Settings,
+    backend: &Backend,
+    a: AssignArgs,
+) -> anyhow::Result<ExitCode> {
     let id = charter_id(&a.id)?;
     let (member, kind) = match (&a.captain, &a.crew) {
         (Some(m), None) => (crew_id(m)?, SlotKind::Captain),
@@ -272,7 +323,12 @@ pub async fn assign(settings: &Settings, backend: &Backend, a: AssignArgs) -> an
     Ok(code)
 }
 
-pub async fn unassign(settings: &Settings, backend: &Backend, id: &str, member: &str) -> anyhow::Result<ExitCode> {
+pub async fn unassign(
+    settings: &Settings,
+    backend: &Backend,
+    id: &str,
+    member: &str,
+) -> anyhow::Result<ExitCode> {
     let (id, member) = (charter_id(id)?, crew_id(member)?);
     let cascade = crate::app::cascade(settings, backend)?;
     let code = report(cascade.unassign(&id, &member).await)?;
@@ -286,16 +342,28 @@ pub async fn cancel(settings: &Settings, backend: &Backend, id: &str) -> anyhow:
     report(cascade.cancel(&id).await)
 }
 
-pub async fn reoffer(settings: &Settings, backend: &Backend, id: &str, include: &[String]) -> anyhow::Result<ExitCode> {
+pub async fn reoffer(
+    settings: &Settings,
+    backend: &Backend,
+    id: &str,
+    include: &[String],
+) -> anyhow::Result<ExitCode> {
     let id = charter_id(id)?;
-    let include = include.iter().map(|m| crew_id(m)).collect::<anyhow::Result<Vec<_>>>()?;
+    let include = include
+        .iter()
+        .map(|m| crew_id(m))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let cascade = crate::app::cascade(settings, backend)?;
     let code = report(cascade.reoffer(&id, &include).await)?;
     after(&cascade, &id).await;
     Ok(code)
 }
 
-pub async fn show(settings: &Settings, backend: &Backend, id: &CharterId) -> anyhow::Result<Option<Overview>> {
+pub async fn show(
+    settings: &Settings,
+    backend: &Backend,
+    id: &CharterId,
+) -> anyhow::Result<Option<Overview>> {
     let cascade = crate::app::cascade(settings, backend)?;
     cascade
         .overview(id)
@@ -303,7 +371,11 @@ pub async fn show(settings: &Settings, backend: &Backend, id: &CharterId) -> any
         .with_context(|| format!("reading charter {id}"))
 }
 
-pub async fn run(settings: &Settings, backend: &Backend, cmd: OpsCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    settings: &Settings,
+    backend: &Backend,
+    cmd: OpsCommand,
+) -> anyhow::Result<ExitCode> {
     match cmd {
         OpsCommand::Link => {
             let cascade = crate::app::cascade(settings, backend)?;

@@ -65,8 +65,12 @@ impl JobHandler for MonthJobs {
             JobKind::Statements => {
                 let month = job_month(job).map_err(job_error)?;
                 if job.payload.get("force").and_then(|f| f.as_bool()) != Some(true) {
-                    super::refuse_unended(month, chrono::Utc::now(), "put \"force\": true in the job's payload")
-                        .map_err(job_error)?;
+                    super::refuse_unended(
+                        month,
+                        chrono::Utc::now(),
+                        "put \"force\": true in the job's payload",
+                    )
+                    .map_err(job_error)?;
                 }
                 let out = super::statements::send(ctx, month)
                     .instrument(tracing::info_span!("statements", %month))

@@ -139,7 +139,12 @@ mod tests {
         assert!(refuse_unended(may, at("2024-05-31T23:59:00Z"), "x").is_err());
         assert!(refuse_unended(may, at("2024-06-01T00:00:00Z"), "x").is_ok());
         assert!(refuse_unended(may, at("2025-01-10T00:00:00Z"), "x").is_ok());
-        assert!(refuse_unended(Month::parse("2024-06").unwrap(), at("2024-05-20T00:00:00Z"), "x").is_err());
+        assert!(refuse_unended(
+            Month::parse("2024-06").unwrap(),
+            at("2024-05-20T00:00:00Z"),
+            "x"
+        )
+        .is_err());
     }
 
     #[test]

@@ -26,17 +26,83 @@ struct Case {
 const GOOD: &str = r#""charter_date":{"S":"2024-06-03"},"vessel_name":{"S":"Marlin"},"guest_count":{"N":"4"},"status":{"S":"booked"}"#;
 
 const CASES: &[Case] = &[
-    Case { name: "date_that_does_not_exist", event: "INSERT", new_image: r#""charter_date":{"S":"2024-02-30"}"#, old_image: None, fragment: "attribute `charter_date` is not valid" },
-    Case { name: "date_missing", event: "INSERT", new_image: r#""vessel_name":{"S":"Marlin"}"#, old_image: None, fragment: "attribute `charter_date` is missing" },
-    Case { name: "guest_count_as_string", event: "INSERT", new_image: r#""charter_date":{"S":"2024-06-03"},"guest_count":{"S":"four"}"#, old_image: None, fragment: "attribute `guest_count` must be a number (N), found S" },
-    Case { name: "guest_count_negative", event: "INSERT", new_image: r#""charter_date":{"S":"2024-06-03"},"guest_count":{"N":"-4"}"#, old_image: None, fragment: "`guest_count` must be a whole number" },
-    Case { name: "revenue_not_decimal", event: "INSERT", new_image: r#""charter_date":{"S":"2024-06-03"},"reportable_revenue":{"N":"1e400"}"#, old_image: None, fragment: "reportable_revenue" },
-    Case { name: "status_unknown", event: "INSERT", new_image: r#""charter_date":{"S":"2024-06-03"},"status":{"S":"sunk"}"#, old_image: None, fragment: "found `sunk`" },
-    Case { name: "crew_list_of_numbers", event: "INSERT", new_image: r#""charter_date":{"S":"2024-06-03"},"crew_assigned":{"L":[{"N":"1"}]}"#, old_image: None, fragment: "attribute `crew_assigned` item 0 must be a string (S), found N" },
-    Case { name: "captain_with_hash", event: "INSERT", new_image: r#""charter_date":{"S":"2024-06-03"},"captain_assigned":{"S":"a#b"}"#, old_image: None, fragment: "attribute `captain_assigned` is not valid" },
-    Case { name: "modify_without_old_image", event: "MODIFY", new_image: GOOD, old_image: None, fragment: "old" },
-    Case { name: "modify_with_bad_old_image", event: "MODIFY", new_image: GOOD, old_image: Some(r#""charter_date":{"BOOL":true}"#), fragment: "attribute `charter_date` must be a string (S), found BOOL" },
-    Case { name: "remove_without_old_image", event: "REMOVE", new_image: "", old_image: None, fragment: "old" },
+    Case {
+        name: "date_that_does_not_exist",
+        event: "INSERT",
+        new_image: r#""charter_date":{"S":"2024-02-30"}"#,
+        old_image: None,
+        fragment: "attribute `charter_date` is not valid",
+    },
+    Case {
+        name: "date_missing",
+        event: "INSERT",
+        new_image: r#""vessel_name":{"S":"Marlin"}"#,
+        old_image: None,
+        fragment: "attribute `charter_date` is missing",
+    },
+    Case {
+        name: "guest_count_as_string",
+        event: "INSERT",
+        new_image: r#""charter_date":{"S":"2024-06-03"},"guest_count":{"S":"four"}"#,
+        old_image: None,
+        fragment: "attribute `guest_count` must be a number (N), found S",
+    },
+    Case {
+        name: "guest_count_negative",
+        event: "INSERT",
+        new_image: r#""charter_date":{"S":"2024-06-03"},"guest_count":{"N":"-4"}"#,
+        old_image: None,
+        fragment: "`guest_count` must be a whole number",
+    },
+    Case {
+        name: "revenue_not_decimal",
+        event: "INSERT",
+        new_image: r#""charter_date":{"S":"2024-06-03"},"reportable_revenue":{"N":"1e400"}"#,
+        old_image: None,
+        fragment: "reportable_revenue",
+    },
+    Case {
+        name: "status_unknown",
+        event: "INSERT",
+        new_image: r#""charter_date":{"S":"2024-06-03"},"status":{"S":"sunk"}"#,
+        old_image: None,
+        fragment: "found `sunk`",
+    },
+    Case {
+        name: "crew_list_of_numbers",
+        event: "INSERT",
+        new_image: r#""charter_date":{"S":"2024-06-03"},"crew_assigned":{"L":[{"N":"1"}]}"#,
+        old_image: None,
+        fragment: "attribute `crew_assigned` item 0 must be a string (S), found N",
+    },
+    Case {
+        name: "captain_with_hash",
+        event: "INSERT",
+        new_image: r#""charter_date":{"S":"2024-06-03"},"captain_assigned":{"S":"a#b"}"#,
+        old_image: None,
+        fragment: "attribute `captain_assigned` is not valid",
+    },
+    Case {
+        name: "modify_without_old_image",
+        event: "MODIFY",
+        new_image: GOOD,
+        old_image: None,
+        fragment: "old",
+    },
+    Case {
+        name: "modify_with_bad_old_image",
+        event: "MODIFY",
+        new_image: GOOD,
+        old_image: Some(r#""charter_date":{"BOOL":true}"#),
+        fragment: "attribute `charter_date` must be a string (S), found BOOL",
+    },
+    Case {
+        name: "remove_without_old_image",
+        event: "REMOVE",
+        new_image: "",
+        old_image: None,
+        fragment: "old",
+    },
 ];
 
 pub const COUNT: usize = CASES.len() + DEAD.len();
@@ -44,10 +110,26 @@ pub const COUNT: usize = CASES.len() + DEAD.len();
 /// Bodies of `ingest-dlq` messages that are not stream-record dead letters.
 const DEAD: &[(&str, &str, &str)] = &[
     ("dead_not_json", "nope", "not JSON"),
-    ("dead_other_kind", r#"{"kind":"monthly_report"}"#, "not a stream record dead letter"),
-    ("dead_bad_event_name", r#"{"kind":"stream_record","event_name":"UPSERT"}"#, "unknown event_name UPSERT"),
-    ("dead_bad_tag", r#"{"kind":"stream_record","event_name":"INSERT","new_image":{"charter_id":{"Q":"x"}}}"#, "unknown type tag Q"),
-    ("dead_image_not_object", r#"{"kind":"stream_record","event_name":"INSERT","new_image":[1]}"#, "expected an object"),
+    (
+        "dead_other_kind",
+        r#"{"kind":"monthly_report"}"#,
+        "not a stream record dead letter",
+    ),
+    (
+        "dead_bad_event_name",
+        r#"{"kind":"stream_record","event_name":"UPSERT"}"#,
+        "unknown event_name UPSERT",
+    ),
+    (
+        "dead_bad_tag",
+        r#"{"kind":"stream_record","event_name":"INSERT","new_image":{"charter_id":{"Q":"x"}}}"#,
+        "unknown type tag Q",
+    ),
+    (
+        "dead_image_not_object",
+        r#"{"kind":"stream_record","event_name":"INSERT","new_image":[1]}"#,
+        "expected an object",
+    ),
 ];
 
 fn record(event: &str, seq: u64, id: &str, new_image: &str, old_image: Option<&str>) -> String {
@@ -59,8 +141,14 @@ fn record(event: &str, seq: u64, id: &str, new_image: &str, old_image: Option<&s
             format!("{{{key},{attrs}}}")
         }
     };
-    let new = if event == "REMOVE" { String::new() } else { format!(r#","NewImage":{}"#, image(new_image)) };
-    let old = old_image.map(|o| format!(r#","OldImage":{}"#, image(o))).unwrap_or_default();
+    let new = if event == "REMOVE" {
+        String::new()
+    } else {
+        format!(r#","NewImage":{}"#, image(new_image))
+    };
+    let old = old_image
+        .map(|o| format!(r#","OldImage":{}"#, image(o)))
+        .unwrap_or_default();
     format!(
         r#"{{"eventID":"e{seq}","eventName":"{event}","eventVersion":"1.1","eventSource":"aws:dynamodb","awsRegion":"us-east-1",
             "dynamodb":{{"ApproximateCreationDateTime":1711962000.0,"Keys":{{{key}}}{new}{old},"SequenceNumber":"{seq:021}","SizeBytes":100,"StreamViewType":"NEW_AND_OLD_IMAGES"}},
@@ -87,7 +175,11 @@ pub async fn run(env: &Env) {
         let event: StreamEvent = match serde_json::from_str(&json) {
             Ok(e) => e,
             Err(e) => {
-                tally.check(&format!("{}/{}", env.kind, case.name), Some(format!("the test event does not parse: {e}")), &json);
+                tally.check(
+                    &format!("{}/{}", env.kind, case.name),
+                    Some(format!("the test event does not parse: {e}")),
+                    &json,
+                );
                 continue;
             }
         };
@@ -97,26 +189,65 @@ pub async fn run(env: &Env) {
         let mut seen = String::new();
         if problem.is_none() {
             // The bad record, whole, in ingest-dlq with its error.
-            let found = crate::common::eventually("the dead letter", Duration::from_secs(30), || async {
-                let got = env.backend.queues.receive(QueueId::IngestDlq, 10, Duration::from_secs(1), Duration::from_secs(60)).await.ok()?;
-                let receipts: Vec<String> = got.iter().map(|m| m.receipt.clone()).collect();
-                let _ = env.backend.queues.delete(QueueId::IngestDlq, &receipts).await;
-                got.into_iter().find(|m| m.body.contains(&bad_id))
-            })
-            .await;
-            let why = found.attributes.get("dispatch-error").cloned().unwrap_or_default();
+            let found =
+                crate::common::eventually("the dead letter", Duration::from_secs(30), || async {
+                    let got = env
+                        .backend
+                        .queues
+                        .receive(
+                            QueueId::IngestDlq,
+                            10,
+                            Duration::from_secs(1),
+                            Duration::from_secs(60),
+                        )
+                        .await
+                        .ok()?;
+                    let receipts: Vec<String> = got.iter().map(|m| m.receipt.clone()).collect();
+                    let _ = env
+                        .backend
+                        .queues
+                        .delete(QueueId::IngestDlq, &receipts)
+                        .await;
+                    got.into_iter().find(|m| m.body.contains(&bad_id))
+                })
+                .await;
+            let why = found
+                .attributes
+                .get("dispatch-error")
+                .cloned()
+                .unwrap_or_default();
             seen = why.clone();
             problem = unclear(&why, case.fragment)
                 // A record without its image is named by the dead letter's shard/sequence (its
                 // body holds the keys); every other error names the record's key itself.
-                .or_else(|| (case.fragment != "old" && !why.contains(&bad_id)).then(|| "the error does not name the record's key".to_string()))
-                .or_else(|| (!found.body.contains(&bad_id)).then(|| "the dead letter lacks the record's keys".to_string()))
-                .or_else(|| record_from_dead_letter(&found.body).err().map(|e| format!("the dead letter cannot be replayed: {e}")));
+                .or_else(|| {
+                    (case.fragment != "old" && !why.contains(&bad_id))
+                        .then(|| "the error does not name the record's key".to_string())
+                })
+                .or_else(|| {
+                    (!found.body.contains(&bad_id))
+                        .then(|| "the dead letter lacks the record's keys".to_string())
+                })
+                .or_else(|| {
+                    record_from_dead_letter(&found.body)
+                        .err()
+                        .map(|e| format!("the dead letter cannot be replayed: {e}"))
+                });
         }
         if problem.is_none() {
             // The good record's captain cascade is queued.
             crate::common::eventually("the good record's job", Duration::from_secs(30), || async {
-                let got = env.backend.queues.receive(QueueId::Cascade, 10, Duration::from_secs(1), Duration::from_secs(60)).await.ok()?;
+                let got = env
+                    .backend
+                    .queues
+                    .receive(
+                        QueueId::Cascade,
+                        10,
+                        Duration::from_secs(1),
+                        Duration::from_secs(60),
+                    )
+                    .await
+                    .ok()?;
                 let receipts: Vec<String> = got.iter().map(|m| m.receipt.clone()).collect();
                 let _ = env.backend.queues.delete(QueueId::Cascade, &receipts).await;
                 got.iter().any(|m| m.body.contains(&good_id)).then_some(())

@@ -11,10 +11,10 @@ use dispatch_core::ports::{AcceptOutcome, AcceptRequest, OfferTransition, OutMes
 use dispatch_mailer::Mail;
 
 use crate::effects::entry;
-use crate::words::{first_name, role_word, CharterFacts};
 use crate::plan::ids;
 use crate::reconcile::{Cascade, CascadeError};
 use crate::tokens::{Scope, TokenError};
+use crate::words::{first_name, role_word, CharterFacts};
 
 /// What a member's answer did, as the page tells them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,13 @@ impl Cascade {
         format!("{}/o/{token}", self.cfg.public_url.trim_end_matches('/'))
     }
 
-    pub(crate) fn offer_mail(&self, c: &Charter, offer: &Offer, m: &CrewMember, facts: &CharterFacts) -> Mail {
+    pub(crate) fn offer_mail(
+        &self,
+        c: &Charter,
+        offer: &Offer,
+        m: &CrewMember,
+        facts: &CharterFacts,
+    ) -> Mail {
         let link = self.offer_link(offer, self.now());
         let office = self
             .cfg

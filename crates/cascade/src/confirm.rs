@@ -54,22 +54,40 @@ impl Cascade {
             .cloned()
             .collect();
         let names = self.names_of(&aboard).await?;
-        Ok(CharterFacts::of(c, self.vessel(c), &self.cfg.zone, reader, |m| names.get(m).cloned()))
+        Ok(CharterFacts::of(
+            c,
+            self.vessel(c),
+            &self.cfg.zone,
+            reader,
+            |m| names.get(m).cloned(),
+        ))
     }
 
     fn page_token(&self, crew: &CrewId) -> String {
-        self.links
-            .issue(crew, &Scope::Page, self.now(), Duration::days(PAGE_LINK_DAYS))
+        self.links.issue(
+            crew,
+            &Scope::Page,
+            self.now(),
+            Duration::days(PAGE_LINK_DAYS),
+        )
     }
 
     /// A lasting link to the member's page.
     pub fn page_link(&self, crew: &CrewId) -> String {
-        format!("{}/p/{}", self.cfg.public_url.trim_end_matches('/'), self.page_token(crew))
+        format!(
+            "{}/p/{}",
+            self.cfg.public_url.trim_end_matches('/'),
+            self.page_token(crew)
+        )
     }
 
     /// The member's calendar feed (subscribe once; it follows every assignment).
     pub fn feed_link(&self, crew: &CrewId) -> String {
-        format!("{}/c/{}.ics", self.cfg.public_url.trim_end_matches('/'), self.page_token(crew))
+        format!(
+            "{}/c/{}.ics",
+            self.cfg.public_url.trim_end_matches('/'),
+            self.page_token(crew)
+        )
     }
 
     fn office_line(&self) -> String {
@@ -81,7 +99,13 @@ impl Cascade {
     }
 
     /// One calendar with one entry.
-    pub(crate) fn ics_for(&self, c: &Charter, role: Role, crew: &CrewId, facts: &CharterFacts) -> String {
+    pub(crate) fn ics_for(
+        &self,
+        c: &Charter,
+        role: Role,
+        crew: &CrewId,
+        facts: &CharterFacts,
+    ) -> String {
         let note = self
             .cfg
             .office_phone
@@ -104,7 +128,11 @@ impl Cascade {
     }
 
     /// The confirmation of an accepted offer: mail with the calendar entry, then the note.
-    pub(crate) async fn confirm(&self, snap: &Snapshot, offer: &Offer) -> Result<Applied, CascadeError> {
+    pub(crate) async fn confirm(
+        &self,
+        snap: &Snapshot,
+        offer: &Offer,
+    ) -> Result<Applied, CascadeError> {
         let Some(c) = &snap.charter else {
             return Ok(Applied::Conflict);
         };
@@ -114,7 +142,8 @@ impl Cascade {
         };
         if let Some(m) = member {
             let facts = self.facts(c, &m.crew_id).await?;
-            self.send_once(self.confirmation_mail(c, offer, &m, &facts)).await?;
+            self.send_once(self.confirmation_mail(c, offer, &m, &facts))
+                .await?;
         }
         self.note(entry(
             &snap.charter_id,
@@ -122,13 +151,22 @@ impl Cascade {
             offer.updated_at,
             ThreadKind::Note,
             Some(&offer.crew_id),
-            format!("confirmation with calendar entry sent to {}", snap.name(&offer.crew_id)),
+            format!(
+                "confirmation with calendar entry sent to {}",
+                snap.name(&offer.crew_id)
+            ),
         ))
         .await?;
         Ok(Applied::Done)
     }
 
-    fn confirmation_mail(&self, c: &Charter, offer: &Offer, m: &CrewMember, facts: &CharterFacts) -> Mail {
+    fn confirmation_mail(
+        &self,
+        c: &Charter,
+        offer: &Offer,
+        m: &CrewMember,
+        facts: &CharterFacts,
+    ) -> Mail {
         let text = format!(
             "Hi {},\n\nYou are confirmed as {} for {}.\n\n{}\nYour page (upcoming charters, offers):\n{}\n\nAdd all your charters to your calendar (subscribe once):\n{}\n\n{}The calendar entry for this charter is attached.\n",
             crate::words::first_name(&m.name),

@@ -56,8 +56,16 @@ impl Cascade {
                     return Ok(Applied::Conflict);
                 };
                 tracing::info!(offer_id = %o.offer_id, crew_id = %o.crew_id, "offer lapsed");
-                self.note_closed(snap, &o, format!("{} offer to {} lapsed unanswered", o.role, snap.name(&o.crew_id)))
-                    .await?;
+                self.note_closed(
+                    snap,
+                    &o,
+                    format!(
+                        "{} offer to {} lapsed unanswered",
+                        o.role,
+                        snap.name(&o.crew_id)
+                    ),
+                )
+                .await?;
                 metrics::incr(Counter::OffersLapsed);
                 Ok(Applied::Done)
             }
@@ -66,8 +74,12 @@ impl Cascade {
                     return Ok(Applied::Conflict);
                 };
                 tracing::info!(offer_id = %o.offer_id, crew_id = %o.crew_id, why = ?why, "offer withdrawn");
-                self.note_closed(snap, &o, format!("{} {} ({})", o.role, why.text(), snap.name(&o.crew_id)))
-                    .await?;
+                self.note_closed(
+                    snap,
+                    &o,
+                    format!("{} {} ({})", o.role, why.text(), snap.name(&o.crew_id)),
+                )
+                .await?;
                 Ok(Applied::Done)
             }
             Action::MakeOffer { offer } => {
@@ -91,9 +103,17 @@ impl Cascade {
                     return Ok(Applied::Conflict);
                 };
                 let text = match o.status {
-                    OfferStatus::Accepted => format!("{} accepted by {}", o.role, snap.name(&o.crew_id)),
-                    OfferStatus::Declined => format!("{} declined by {}", o.role, snap.name(&o.crew_id)),
-                    OfferStatus::Lapsed => format!("{} offer to {} lapsed unanswered", o.role, snap.name(&o.crew_id)),
+                    OfferStatus::Accepted => {
+                        format!("{} accepted by {}", o.role, snap.name(&o.crew_id))
+                    }
+                    OfferStatus::Declined => {
+                        format!("{} declined by {}", o.role, snap.name(&o.crew_id))
+                    }
+                    OfferStatus::Lapsed => format!(
+                        "{} offer to {} lapsed unanswered",
+                        o.role,
+                        snap.name(&o.crew_id)
+                    ),
                     _ => format!("{} offer to {} withdrawn", o.role, snap.name(&o.crew_id)),
                 };
                 self.note_closed(snap, o, text).await?;
@@ -140,8 +160,15 @@ impl Cascade {
                     ))
                     .await?;
                 }
-                self.note(entry(id, ids::conflict(crew), self.now(), ThreadKind::Escalated, Some(crew), text))
-                    .await?;
+                self.note(entry(
+                    id,
+                    ids::conflict(crew),
+                    self.now(),
+                    ThreadKind::Escalated,
+                    Some(crew),
+                    text,
+                ))
+                .await?;
                 Ok(Applied::Done)
             }
             Action::MarkStaffed => {
@@ -164,8 +191,15 @@ impl Cascade {
                     .map(|o| o.updated_at)
                     .max()
                     .unwrap_or_else(|| self.now());
-                self.note(entry(id, ids::STAFFED.into(), ts, ThreadKind::Staffed, None, "captain and crew confirmed".into()))
-                    .await?;
+                self.note(entry(
+                    id,
+                    ids::STAFFED.into(),
+                    ts,
+                    ThreadKind::Staffed,
+                    None,
+                    "captain and crew confirmed".into(),
+                ))
+                .await?;
                 Ok(Applied::Done)
             }
             Action::Unstaff => {
@@ -202,7 +236,11 @@ impl Cascade {
                 Ok(Applied::Done)
             }
             Action::TellReleased { crew, date } => {
-                if let Some(m) = snap.member(crew).cloned().or(self.backend.roster.get(crew).await?) {
+                if let Some(m) =
+                    snap.member(crew)
+                        .cloned()
+                        .or(self.backend.roster.get(crew).await?)
+                {
                     self.send_once(Mail {
                         key: format!("mail#release#{id}#{crew}"),
                         from_name: self.cfg.from_name.clone(),
@@ -215,13 +253,30 @@ impl Cascade {
                     })
                     .await?;
                 }
-                self.note(entry(id, ids::released(crew), self.now(), ThreadKind::Note, Some(crew), format!("{} told the charter is cancelled; hold released", snap.name(crew))))
-                    .await?;
+                self.note(entry(
+                    id,
+                    ids::released(crew),
+                    self.now(),
+                    ThreadKind::Note,
+                    Some(crew),
+                    format!(
+                        "{} told the charter is cancelled; hold released",
+                        snap.name(crew)
+                    ),
+                ))
+                .await?;
                 Ok(Applied::Done)
             }
             Action::NoteCancelled => {
-                self.note(entry(id, ids::CANCELLED.into(), self.now(), ThreadKind::Cancelled, None, "charter cancelled: holds released, open offers withdrawn, crew told".into()))
-                    .await?;
+                self.note(entry(
+                    id,
+                    ids::CANCELLED.into(),
+                    self.now(),
+                    ThreadKind::Cancelled,
+                    None,
+                    "charter cancelled: holds released, open offers withdrawn, crew told".into(),
+                ))
+                .await?;
                 tracing::info!("charter released");
                 Ok(Applied::Done)
             }
@@ -247,7 +302,12 @@ impl Cascade {
     }
 
     /// The thread entry of a closed offer (`<status>-<id>`, at the time it closed).
-    async fn note_closed(&self, snap: &Snapshot, o: &Offer, text: String) -> Result<(), CascadeError> {
+    async fn note_closed(
+        &self,
+        snap: &Snapshot,
+        o: &Offer,
+        text: String,
+    ) -> Result<(), CascadeError> {
         self.note(entry(
             &snap.charter_id,
             ids::closed(o.status, &o.offer_id),
@@ -321,28 +381,47 @@ impl Cascade {
                 let facts = self.facts(c, &m.crew_id).await?;
                 self.send_once(self.offer_mail(c, &o, m, &facts)).await?
             }
-            None => tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent"),
+            None => {
+                tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent")
+            }
         }
         self.schedule_timeout(&o, 0).await?;
         let lapses = self.cfg.zone.format_time(o.expires_at);
-        self.note(entry(id, ids::sent(&o.offer_id), o.created_at, ThreadKind::OfferSent, Some(&o.crew_id), format!("{} offered to {name}; lapses {lapses}", o.role)))
-            .await?;
+        self.note(entry(
+            id,
+            ids::sent(&o.offer_id),
+            o.created_at,
+            ThreadKind::OfferSent,
+            Some(&o.crew_id),
+            format!("{} offered to {name}; lapses {lapses}", o.role),
+        ))
+        .await?;
         metrics::incr(Counter::OffersSent);
         Ok(Applied::Done)
     }
 
     /// Enqueues link `chain` of an offer's lapse timer (SQS delays stop at 15 minutes; a longer
     /// wait is a chain, and the sweep lapses anything overdue whatever happens to the timer).
-    pub(crate) async fn schedule_timeout(&self, offer: &Offer, chain: u32) -> Result<(), CascadeError> {
+    pub(crate) async fn schedule_timeout(
+        &self,
+        offer: &Offer,
+        chain: u32,
+    ) -> Result<(), CascadeError> {
         let remaining = (offer.expires_at - self.now()).to_std().unwrap_or_default();
         // A later link waits at least a second: a chain that keeps finding its offer open
         // never spins.
-        let floor = if chain > 0 { std::time::Duration::from_secs(1) } else { std::time::Duration::ZERO };
+        let floor = if chain > 0 {
+            std::time::Duration::from_secs(1)
+        } else {
+            std::time::Duration::ZERO
+        };
         // Whole seconds, rounded up: SQS counts delays in whole seconds and drops the rest, so
         // a timer rounded down came up to a second early, found its offer not yet due, and a
         // chain link was lost when the deadline passed between two reads (tests/stuck.rs).
         let delay = remaining.max(floor);
-        let delay = std::time::Duration::from_secs(delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).min(MAX_DELAY);
+        let delay =
+            std::time::Duration::from_secs(delay.as_secs() + u64::from(delay.subsec_nanos() > 0))
+                .min(MAX_DELAY);
         let key = format!("offer_timeout#{}#{chain}", offer.offer_id);
         let job = JobEnvelope::new(
             JobKind::OfferTimeout,
@@ -357,7 +436,10 @@ impl Cascade {
             || async {
                 self.backend
                     .queues
-                    .send(QueueId::Cascade, &[OutMessage::new(job.to_body()).delayed(delay)])
+                    .send(
+                        QueueId::Cascade,
+                        &[OutMessage::new(job.to_body()).delayed(delay)],
+                    )
                     .await
                     .map(|_| ())
             },
@@ -427,8 +509,15 @@ impl Cascade {
             .map(|o| o.updated_at)
             .max()
             .unwrap_or_else(|| self.now());
-        self.note(entry(id, ids::escalated(role, attempts), ts, ThreadKind::Escalated, None, text))
-            .await?;
+        self.note(entry(
+            id,
+            ids::escalated(role, attempts),
+            ts,
+            ThreadKind::Escalated,
+            None,
+            text,
+        ))
+        .await?;
         metrics::incr(Counter::Escalations);
         Ok(Applied::Done)
     }
@@ -446,4 +535,3 @@ impl Cascade {
         }
     }
 }
-

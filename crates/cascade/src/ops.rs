@@ -66,7 +66,10 @@ impl Cascade {
             .get(id)
             .await?
             .ok_or_else(|| OpsError::NoCharter(id.clone()))?;
-        if matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed) {
+        if matches!(
+            c.status,
+            CharterStatus::Cancelled | CharterStatus::Completed
+        ) {
             return Err(OpsError::Refused(format!(
                 "charter {id} is {}: nothing can be assigned or offered",
                 c.status.as_str()
@@ -178,8 +181,15 @@ impl Cascade {
                         continue;
                     }
                     // Noted as sent, so no reconcile mails it (it is accepted right away).
-                    self.note(entry(id, ids::sent(&o.offer_id), now, ThreadKind::OfferSent, Some(member), format!("{role} assigned by hand to {} (no offer mail)", m.name)))
-                        .await?;
+                    self.note(entry(
+                        id,
+                        ids::sent(&o.offer_id),
+                        now,
+                        ThreadKind::OfferSent,
+                        Some(member),
+                        format!("{role} assigned by hand to {} (no offer mail)", m.name),
+                    ))
+                    .await?;
                     o
                 }
             };
@@ -222,11 +232,27 @@ impl Cascade {
         if let OfferTransition::Done(o) = self
             .backend
             .offers
-            .transition(&o.charter_id, &o.offer_id, OfferStatus::Open, OfferStatus::Revoked, now)
+            .transition(
+                &o.charter_id,
+                &o.offer_id,
+                OfferStatus::Open,
+                OfferStatus::Revoked,
+                now,
+            )
             .await?
         {
-            self.note(entry(&o.charter_id, ids::closed(OfferStatus::Revoked, &o.offer_id), o.updated_at, ThreadKind::Revoked, Some(&o.crew_id), format!("{} offer to {name} withdrawn: assigned by hand ({by_hand})", o.role)))
-                .await?;
+            self.note(entry(
+                &o.charter_id,
+                ids::closed(OfferStatus::Revoked, &o.offer_id),
+                o.updated_at,
+                ThreadKind::Revoked,
+                Some(&o.crew_id),
+                format!(
+                    "{} offer to {name} withdrawn: assigned by hand ({by_hand})",
+                    o.role
+                ),
+            ))
+            .await?;
         }
         Ok(())
     }
@@ -259,8 +285,15 @@ impl Cascade {
         let now = self.now();
         let at = now.timestamp_millis();
         tracing::info!(charter_id = %id, crew_id = %member, "unassigned by hand");
-        self.note(entry(id, format!("unassigned-{member}-{at}"), now, ThreadKind::Note, Some(member), format!("{name} taken off as {role} by hand")))
-            .await?;
+        self.note(entry(
+            id,
+            format!("unassigned-{member}-{at}"),
+            now,
+            ThreadKind::Note,
+            Some(member),
+            format!("{name} taken off as {role} by hand"),
+        ))
+        .await?;
         if let Some(m) = self.backend.roster.get(member).await? {
             self.send_once(Mail {
                 key: format!("mail#unassigned#{id}#{member}#{at}"),
@@ -309,7 +342,10 @@ impl Cascade {
         }
         let reconciled = self.reconcile(id).await?;
         Ok(Done {
-            summary: format!("charter {id} ({} on {}) is cancelled", c.vessel_name, c.charter_date),
+            summary: format!(
+                "charter {id} ({} on {}) is cancelled",
+                c.vessel_name, c.charter_date
+            ),
             reconciled,
         })
     }
@@ -340,10 +376,20 @@ impl Cascade {
         for m in &who {
             let member = self.member_named(m).await?;
             if c.captain_assigned.as_ref() == Some(m) || c.crew_assigned.contains(m) {
-                return Err(OpsError::Refused(format!("{} is already on charter {id}", member.name)));
+                return Err(OpsError::Refused(format!(
+                    "{} is already on charter {id}",
+                    member.name
+                )));
             }
-            self.note(entry(id, ids::cleared(m, now.timestamp_millis()), now, ThreadKind::Note, Some(m), format!("{} may be asked again (reoffer by ops)", member.name)))
-                .await?;
+            self.note(entry(
+                id,
+                ids::cleared(m, now.timestamp_millis()),
+                now,
+                ThreadKind::Note,
+                Some(m),
+                format!("{} may be asked again (reoffer by ops)", member.name),
+            ))
+            .await?;
             names.push(member.name);
         }
         tracing::info!(charter_id = %id, members = who.len(), "cleared to be asked again");

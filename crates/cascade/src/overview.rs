@@ -114,7 +114,10 @@ pub fn overview(s: &State<'_>) -> Option<Overview> {
         waiting: Vec::new(),
         attention: Vec::new(),
     };
-    if matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed) {
+    if matches!(
+        c.status,
+        CharterStatus::Cancelled | CharterStatus::Completed
+    ) {
         return Some(out);
     }
     let (open_slots, _) = plan::slots(s, c);
@@ -225,7 +228,11 @@ impl Cascade {
             }
         }
         out.sort_by(|a, b| {
-            (a.charter_date, &a.vessel, &a.charter_id).cmp(&(b.charter_date, &b.vessel, &b.charter_id))
+            (a.charter_date, &a.vessel, &a.charter_id).cmp(&(
+                b.charter_date,
+                &b.vessel,
+                &b.charter_id,
+            ))
         });
         Ok(out)
     }
@@ -310,7 +317,11 @@ mod tests {
             Self {
                 c,
                 offers,
-                roster: vec![member("ana", "Ana Silva", true), member("ben", "Ben Ortiz", true), member("cy", "Cy Park", false)],
+                roster: vec![
+                    member("ana", "Ana Silva", true),
+                    member("ben", "Ben Ortiz", true),
+                    member("cy", "Cy Park", false),
+                ],
                 holds: CrewMap::default(),
                 cleared: CrewMap::default(),
                 now: Utc.with_ymd_and_hms(2024, 4, 2, 11, 0, 0).unwrap(),
@@ -340,7 +351,10 @@ mod tests {
     #[test]
     fn crew_needed_from_guests_and_whom_we_wait_on_by_name() {
         let c = charter();
-        let g = Given::new(c.clone(), vec![offer(&c, "ana", Role::Captain, OfferStatus::Open, 0)]);
+        let g = Given::new(
+            c.clone(),
+            vec![offer(&c, "ana", Role::Captain, OfferStatus::Open, 0)],
+        );
         let o = g.overview();
         assert_eq!(o.crew_needed, 3, "30 guests: one deckhand per 12");
         assert_eq!(o.waiting.len(), 1);
@@ -373,11 +387,36 @@ mod tests {
         c.captain_assigned = Some(id("ana"));
         c.crew_needed = Some(1);
         let other = CharterId::parse("1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap();
-        let mut g = Given::new(c.clone(), vec![offer(&c, "cy", Role::Crew { slot: 0 }, OfferStatus::Open, 0)]);
-        g.holds.insert(id("ana"), Hold { crew_id: id("ana"), date: date(), charter_id: other.clone(), taken_at: g.now });
+        let mut g = Given::new(
+            c.clone(),
+            vec![offer(
+                &c,
+                "cy",
+                Role::Crew { slot: 0 },
+                OfferStatus::Open,
+                0,
+            )],
+        );
+        g.holds.insert(
+            id("ana"),
+            Hold {
+                crew_id: id("ana"),
+                date: date(),
+                charter_id: other.clone(),
+                taken_at: g.now,
+            },
+        );
         let o = g.overview();
-        assert_eq!(o.captain.as_ref().map(|p| p.name.as_str()), Some("Ana Silva"));
-        assert_eq!(o.attention, vec![format!("Ana Silva is assigned here but booked on charter {other} that day")]);
+        assert_eq!(
+            o.captain.as_ref().map(|p| p.name.as_str()),
+            Some("Ana Silva")
+        );
+        assert_eq!(
+            o.attention,
+            vec![format!(
+                "Ana Silva is assigned here but booked on charter {other} that day"
+            )]
+        );
         assert_eq!(o.waiting[0].who.name, "Cy Park");
     }
 }

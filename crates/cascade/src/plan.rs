@@ -262,7 +262,9 @@ pub fn asked_offers(s: &State<'_>) -> Vec<Offer> {
         .iter()
         .filter(|o| {
             o.status == OfferStatus::Open
-                || s.cleared.get(&o.crew_id).is_none_or(|at| o.created_at >= *at)
+                || s.cleared
+                    .get(&o.crew_id)
+                    .is_none_or(|at| o.created_at >= *at)
         })
         .cloned()
         .collect()
@@ -283,8 +285,7 @@ pub fn plan(s: &State<'_>) -> Vec<Action> {
 /// Notes for closed offers whose entry is missing (a crash between the change and its note).
 fn note_closed(s: &State<'_>, out: &mut Vec<Action>) {
     for o in s.offers {
-        if o.status != OfferStatus::Open && !s.noted.contains(&ids::closed(o.status, &o.offer_id))
-        {
+        if o.status != OfferStatus::Open && !s.noted.contains(&ids::closed(o.status, &o.offer_id)) {
             out.push(Action::NoteClosed {
                 offer: o.offer_id.clone(),
             });
@@ -385,7 +386,11 @@ fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
 
     // Confirmations of accepted offers whose member is still aboard (not for past charters).
     let yesterday = (s.now - chrono::Duration::days(1)).date_naive();
-    for o in s.offers.iter().filter(|o| o.status == OfferStatus::Accepted) {
+    for o in s
+        .offers
+        .iter()
+        .filter(|o| o.status == OfferStatus::Accepted)
+    {
         let aboard = match o.role {
             Role::Captain => c.captain_assigned.as_ref() == Some(&o.crew_id),
             Role::Crew { .. } => c.crew_assigned.contains(&o.crew_id),

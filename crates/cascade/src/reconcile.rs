@@ -56,10 +56,7 @@ pub enum CascadeError {
     Mail(#[from] MailError),
     /// Someone else's live claim holds part of the work (a mail being sent right now).
     #[error("{what} is in progress elsewhere until {until}")]
-    Busy {
-        what: String,
-        until: DateTime<Utc>,
-    },
+    Busy { what: String, until: DateTime<Utc> },
     #[error("{0}")]
     Other(String),
 }
@@ -219,7 +216,10 @@ impl Cascade {
                 match self.apply(&snap, action).await {
                     Ok(Applied::Done) => done.actions += 1,
                     Ok(Applied::Conflict) => {
-                        tracing::debug!(?action, "the charter changed under the plan; reading again");
+                        tracing::debug!(
+                            ?action,
+                            "the charter changed under the plan; reading again"
+                        );
                         conflict = true;
                         break;
                     }
@@ -297,9 +297,12 @@ impl Cascade {
                 *at = (*at).max(e.ts);
             }
         }
-        let open = charter
-            .as_ref()
-            .is_some_and(|c| !matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed));
+        let open = charter.as_ref().is_some_and(|c| {
+            !matches!(
+                c.status,
+                CharterStatus::Cancelled | CharterStatus::Completed
+            )
+        });
         let roster = match (open, roster) {
             (_, Some(r)) => r.to_vec(),
             (false, None) => Vec::new(),
@@ -378,7 +381,10 @@ impl Cascade {
             return Ok(());
         };
         let mark = dispatch_core::ports::unsettled_mark(self.now());
-        self.backend.charters.mark_unsettled(&c.key(), &mark).await?;
+        self.backend
+            .charters
+            .mark_unsettled(&c.key(), &mark)
+            .await?;
         Ok(())
     }
 

@@ -76,7 +76,9 @@ impl Cascade {
                         // The reconcile took the newest version out; older versions' marks
                         // (and a mark it could not clear) go here, each under the mark read.
                         for m in &marks {
-                            if let Err(e) = self.backend.charters.clear_unsettled(&m.key, &m.mark).await {
+                            if let Err(e) =
+                                self.backend.charters.clear_unsettled(&m.key, &m.mark).await
+                            {
                                 tracing::debug!(charter_id = %id, error = %e, "could not take a settled charter out of the index");
                             }
                         }
@@ -103,7 +105,11 @@ impl Cascade {
     /// Reconciles every open charter dated from `today` for `days` days (read through the date
     /// index, a Query per day): `charter reconcile --all`, and how charters booked before the
     /// index of unsettled charters existed get into it.
-    pub async fn reconcile_dates(&self, today: CharterDate, days: u32) -> Result<SweepReport, CascadeError> {
+    pub async fn reconcile_dates(
+        &self,
+        today: CharterDate,
+        days: u32,
+    ) -> Result<SweepReport, CascadeError> {
         let span = tracing::info_span!("reconcile_dates", from = %today, days);
         async {
             let dates: Vec<CharterDate> = (0..days)

@@ -67,7 +67,8 @@ impl World {
                     self.noted.insert(ids::sent(offer));
                 }
                 Action::Confirm { offer } => {
-                    self.noted.insert(dispatch_cascade::confirm::confirmed_id(offer));
+                    self.noted
+                        .insert(dispatch_cascade::confirm::confirmed_id(offer));
                 }
                 Action::NoteClosed { offer } => {
                     if let Some(o) = self.offers.iter().find(|o| &o.offer_id == offer) {
@@ -98,7 +99,11 @@ impl World {
                     self.noted.insert(ids::escalated(*role, *attempts));
                 }
                 Action::ReleaseHold { crew, .. } | Action::ReleaseStrayHold { crew, .. } => {
-                    if self.holds.get(crew).is_some_and(|h| h.charter_id == self.id) {
+                    if self
+                        .holds
+                        .get(crew)
+                        .is_some_and(|h| h.charter_id == self.id)
+                    {
                         self.holds.remove(crew);
                     }
                 }
@@ -147,8 +152,16 @@ fn world(
             email: EmailAddress::parse(&format!("m{i}@example.com")).unwrap(),
             phone: None,
             captain_certified: *cap,
-            available_dates: if *avail { [date].into() } else { Default::default() },
-            certifications: if *deck { ["deckhand".to_string()].into() } else { Default::default() },
+            available_dates: if *avail {
+                [date].into()
+            } else {
+                Default::default()
+            },
+            certifications: if *deck {
+                ["deckhand".to_string()].into()
+            } else {
+                Default::default()
+            },
             active: *active,
             updated_at: None,
         })
@@ -157,7 +170,15 @@ fn world(
     let mut load = CrewMap::default();
     for (i, m) in members.iter().enumerate() {
         if m.4 {
-            holds.insert(cid(i), Hold { crew_id: cid(i), date, charter_id: other.clone(), taken_at: now });
+            holds.insert(
+                cid(i),
+                Hold {
+                    crew_id: cid(i),
+                    date,
+                    charter_id: other.clone(),
+                    taken_at: now,
+                },
+            );
         }
         load.insert(cid(i), m.5);
     }
@@ -180,7 +201,11 @@ fn world(
         guest_names: vec![],
         reportable_revenue: Money::ZERO,
         tips: Money::ZERO,
-        status: [CharterStatus::Booked, CharterStatus::Staffed, CharterStatus::Cancelled][status as usize % 3],
+        status: [
+            CharterStatus::Booked,
+            CharterStatus::Staffed,
+            CharterStatus::Cancelled,
+        ][status as usize % 3],
         crew_needed: Some(needed),
     };
     // Offers: at most one per member (the cascade never asks twice); attempts numbered per slot.
@@ -192,9 +217,21 @@ fn world(
         if !seen.insert(m) {
             continue;
         }
-        let role = if slot == 0 { Role::Captain } else { Role::Crew { slot: (slot - 1) % needed.max(1) } };
+        let role = if slot == 0 {
+            Role::Captain
+        } else {
+            Role::Crew {
+                slot: (slot - 1) % needed.max(1),
+            }
+        };
         let k = per_slot.entry(role).or_default();
-        let status = [OfferStatus::Open, OfferStatus::Accepted, OfferStatus::Declined, OfferStatus::Lapsed, OfferStatus::Revoked][st as usize % 5];
+        let status = [
+            OfferStatus::Open,
+            OfferStatus::Accepted,
+            OfferStatus::Declined,
+            OfferStatus::Lapsed,
+            OfferStatus::Revoked,
+        ][st as usize % 5];
         out.push(Offer {
             offer_id: plan::offer_id_for(&id, role, *k),
             charter_id: id.clone(),
@@ -209,9 +246,21 @@ fn world(
         *k += 1;
     }
     // Holds of this charter for what is accepted and assigned, as accept writes them.
-    for m in charter.captain_assigned.iter().chain(charter.crew_assigned.iter()) {
+    for m in charter
+        .captain_assigned
+        .iter()
+        .chain(charter.crew_assigned.iter())
+    {
         if !holds.contains_key(m) && noted_mask & 1 == 0 {
-            holds.insert(m.clone(), Hold { crew_id: m.clone(), date, charter_id: id.clone(), taken_at: now });
+            holds.insert(
+                m.clone(),
+                Hold {
+                    crew_id: m.clone(),
+                    date,
+                    charter_id: id.clone(),
+                    taken_at: now,
+                },
+            );
         }
     }
     let mut noted = HashSet::new();
@@ -221,11 +270,28 @@ fn world(
             noted.insert(ids::closed(o.status, &o.offer_id));
         }
     }
-    World { id, charter: Some(charter), offers: out, roster, holds, load, noted, cleared: CrewMap::default(), now }
+    World {
+        id,
+        charter: Some(charter),
+        offers: out,
+        roster,
+        holds,
+        load,
+        noted,
+        cleared: CrewMap::default(),
+        now,
+    }
 }
 
 fn member_spec() -> impl Strategy<Value = MemberSpec> {
-    (any::<bool>(), any::<bool>(), prop::bool::weighted(0.8), prop::bool::weighted(0.9), prop::bool::weighted(0.2), 0u32..4)
+    (
+        any::<bool>(),
+        any::<bool>(),
+        prop::bool::weighted(0.8),
+        prop::bool::weighted(0.9),
+        prop::bool::weighted(0.2),
+        0u32..4,
+    )
 }
 
 proptest! {
@@ -289,7 +355,10 @@ fn a_lapsed_offer_is_followed_by_the_next_in_the_same_plan() {
     let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, -5)], 2);
     let p = plan::plan(&w.state());
     assert!(matches!(p[0], Action::Lapse { .. }), "{p:?}");
-    assert!(matches!(&p[1], Action::MakeOffer { offer } if offer.crew_id.as_str() == "m1"), "{p:?}");
+    assert!(
+        matches!(&p[1], Action::MakeOffer { offer } if offer.crew_id.as_str() == "m1"),
+        "{p:?}"
+    );
     assert!(matches!(p[2], Action::SendOffer { .. }), "{p:?}");
 }
 
@@ -299,7 +368,15 @@ fn an_offer_never_mailed_and_past_or_near_its_deadline_is_made_again_with_a_fres
     // or 10 minutes left of 2 hours. The same member is asked again, with a fresh deadline.
     let spec = (true, true, true, true, false, 0);
     for minutes in [-5i64, 10] {
-        let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, minutes)], 0);
+        let w = world(
+            vec![spec, spec],
+            0,
+            None,
+            vec![],
+            1,
+            vec![(0, 0, 0, minutes)],
+            0,
+        );
         let old = w.offers[0].clone();
         assert!(!w.noted.contains(&ids::sent(&old.offer_id)));
         let p = plan::plan(&w.state());
@@ -313,7 +390,12 @@ fn an_offer_never_mailed_and_past_or_near_its_deadline_is_made_again_with_a_fres
         assert_eq!(offer.crew_id, old.crew_id, "the same member is asked again");
         assert_ne!(offer.offer_id, old.offer_id);
         assert_eq!(offer.expires_at, w.now + chrono::Duration::hours(2));
-        assert_eq!(p[2], Action::SendOffer { offer: offer.offer_id.clone() });
+        assert_eq!(
+            p[2],
+            Action::SendOffer {
+                offer: offer.offer_id.clone()
+            }
+        );
         assert_eq!(p.len(), 3, "{p:?}");
     }
     // Mailed and 10 minutes left: nothing to do; mailed and overdue: it lapses.
@@ -322,7 +404,12 @@ fn an_offer_never_mailed_and_past_or_near_its_deadline_is_made_again_with_a_fres
     // Unsent with most of its time left: mailed as it is.
     let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, 90)], 0);
     let p = plan::plan(&w.state());
-    assert_eq!(p, vec![Action::SendOffer { offer: w.offers[0].offer_id.clone() }]);
+    assert_eq!(
+        p,
+        vec![Action::SendOffer {
+            offer: w.offers[0].offer_id.clone()
+        }]
+    );
 }
 
 #[test]

@@ -278,7 +278,9 @@ impl Settings {
         let env: Vec<(String, String)> = std::env::vars().collect();
         for (name, guess) in unknown_env_vars(&env) {
             match guess {
-                Some(g) => tracing::warn!("{name} is not a setting and is ignored: did you mean {g}?"),
+                Some(g) => {
+                    tracing::warn!("{name} is not a setting and is ignored: did you mean {g}?")
+                }
                 None => tracing::warn!("{name} is not a setting and is ignored"),
             }
         }
@@ -500,7 +502,9 @@ impl Settings {
                 return Err(ConfigError::Invalid {
                     setting: "vessels",
                     env: "(file only)".into(),
-                    message: format!("`vessels.\"{name}\".duration_hours` must be between 1 and 24"),
+                    message: format!(
+                        "`vessels.\"{name}\".duration_hours` must be between 1 and 24"
+                    ),
                 });
             }
         }
@@ -542,7 +546,8 @@ impl Settings {
 
     /// The sweep's period (`None`: off).
     pub fn sweep_interval(&self) -> Option<std::time::Duration> {
-        (self.sweep_interval_secs > 0).then(|| std::time::Duration::from_secs(self.sweep_interval_secs))
+        (self.sweep_interval_secs > 0)
+            .then(|| std::time::Duration::from_secs(self.sweep_interval_secs))
     }
 
     pub fn offer_timeout(&self) -> std::time::Duration {
@@ -586,7 +591,10 @@ fn check_public_url(url: &str) -> Result<(), String> {
         .or_else(|| url.strip_prefix("https://"))
         .ok_or_else(|| format!("`{url}` must start with http:// or https://"))?;
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("`{}` contains spaces or control characters", url.escape_debug()));
+        return Err(format!(
+            "`{}` contains spaces or control characters",
+            url.escape_debug()
+        ));
     }
     if url.contains('?') || url.contains('#') {
         return Err(format!(
@@ -635,7 +643,11 @@ pub fn check_link_key_ids(specs: &[String]) -> Result<(), String> {
 /// `DISPATCH_*` variables that are not settings, with the setting they probably meant: a
 /// misspelled variable is otherwise ignored without a word.
 pub fn unknown_env_vars(env: &[(String, String)]) -> Vec<(String, Option<String>)> {
-    const OTHERS: &[&str] = &["DISPATCH_CONFIG", "DISPATCH_LINK_KEYS_SECRET_ARN", "DISPATCH_LAMBDA_DIR"];
+    const OTHERS: &[&str] = &[
+        "DISPATCH_CONFIG",
+        "DISPATCH_LINK_KEYS_SECRET_ARN",
+        "DISPATCH_LAMBDA_DIR",
+    ];
     let known: Vec<String> = FIELDS.iter().map(|(f, _)| env_name(f)).collect();
     env.iter()
         .map(|(k, _)| k)
@@ -757,15 +769,30 @@ mod tests {
                 .to_string()
         };
         let e = err(&[("DISPATCH_MAIL_FROM_NAME", "Crew\r\nBcc: x@evil.com")]);
-        assert!(e.contains("DISPATCH_MAIL_FROM_NAME") && e.contains("control character"), "{e}");
-        for url in ["https://crew.example.com/?a=1", "https://crew.example.com#x", "https:///p", "https://crew example.com"] {
+        assert!(
+            e.contains("DISPATCH_MAIL_FROM_NAME") && e.contains("control character"),
+            "{e}"
+        );
+        for url in [
+            "https://crew.example.com/?a=1",
+            "https://crew.example.com#x",
+            "https:///p",
+            "https://crew example.com",
+        ] {
             let e = err(&[("DISPATCH_PUBLIC_URL", url)]);
             assert!(e.contains("DISPATCH_PUBLIC_URL"), "{url}: {e}");
         }
-        assert!(Settings::load_from(None, &env(&[("DISPATCH_PUBLIC_URL", "https://crew.example.com/base")])).is_ok());
+        assert!(Settings::load_from(
+            None,
+            &env(&[("DISPATCH_PUBLIC_URL", "https://crew.example.com/base")])
+        )
+        .is_ok());
         let key = "A".repeat(43);
         let e = err(&[("DISPATCH_LINK_KEYS", &format!("k1:{key},k1:{key}"))]);
-        assert!(e.contains("DISPATCH_LINK_KEYS") && e.contains("`k1`"), "{e}");
+        assert!(
+            e.contains("DISPATCH_LINK_KEYS") && e.contains("`k1`"),
+            "{e}"
+        );
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("dispatch.toml");
         std::fs::write(&f, "[vessels.\"Sea Breeze\"]\ncrew_needed = -2\n").unwrap();
@@ -778,13 +805,16 @@ mod tests {
         let s = Settings::load_from(None, &[]).unwrap();
         assert_eq!(s.time_zone, "UTC");
         assert_eq!(s.zone().name(), "UTC");
-        let s = Settings::load_from(None, &env(&[("DISPATCH_TIME_ZONE", "America/Los_Angeles")])).unwrap();
+        let s = Settings::load_from(None, &env(&[("DISPATCH_TIME_ZONE", "America/Los_Angeles")]))
+            .unwrap();
         assert_eq!(s.zone().name(), "America/Los_Angeles");
         let e = Settings::load_from(None, &env(&[("DISPATCH_TIME_ZONE", "Pacific Time")]))
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("time_zone") && e.contains("DISPATCH_TIME_ZONE") && e.contains("America/New_York"),
+            e.contains("time_zone")
+                && e.contains("DISPATCH_TIME_ZONE")
+                && e.contains("America/New_York"),
             "{e}"
         );
         let dir = tempfile::tempdir().unwrap();
@@ -805,9 +835,16 @@ mod tests {
         assert_eq!(v.meeting_point.as_deref(), Some("Dock B"));
         assert_eq!(v.duration(), chrono::Duration::hours(4));
         assert_eq!(s.office_phone.as_deref(), Some("+1 555 0100"));
-        std::fs::write(&f, "[vessels.\"Sea Breeze\"]\nstart_time = \"half past eight\"\n").unwrap();
+        std::fs::write(
+            &f,
+            "[vessels.\"Sea Breeze\"]\nstart_time = \"half past eight\"\n",
+        )
+        .unwrap();
         let e = Settings::load_from(Some(&f), &[]).unwrap_err().to_string();
-        assert!(e.contains("vessels.\"Sea Breeze\".start_time") && e.contains("HH:MM"), "{e}");
+        assert!(
+            e.contains("vessels.\"Sea Breeze\".start_time") && e.contains("HH:MM"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -821,7 +858,10 @@ mod tests {
         assert_eq!(
             unknown,
             vec![
-                ("DISPATCH_PUBLC_URL".to_string(), Some("DISPATCH_PUBLIC_URL".to_string())),
+                (
+                    "DISPATCH_PUBLC_URL".to_string(),
+                    Some("DISPATCH_PUBLIC_URL".to_string())
+                ),
                 ("DISPATCH_WHATEVER_THING".to_string(), None),
             ]
         );

@@ -166,7 +166,12 @@ impl Faults {
     }
 
     /// After the call ran: fails it if a rule says so (its effect stays).
-    pub fn after<T>(&self, method: &str, n: u64, r: Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn after<T>(
+        &self,
+        method: &str,
+        n: u64,
+        r: Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         if r.is_ok() && self.fires(method, true, n) {
             return Err(self.error(method, true));
         }
@@ -221,10 +226,23 @@ impl Charters for Faulty {
     async fn on_date(&self, d: CharterDate) -> Result<Listing<Charter>, StoreError> {
         call!(self, "charters.on_date", charters.on_date(d))
     }
-    async fn assign_captain(&self, k: &CharterKey, c: &CrewId) -> Result<AssignOutcome, StoreError> {
-        call!(self, "charters.assign_captain", charters.assign_captain(k, c))
+    async fn assign_captain(
+        &self,
+        k: &CharterKey,
+        c: &CrewId,
+    ) -> Result<AssignOutcome, StoreError> {
+        call!(
+            self,
+            "charters.assign_captain",
+            charters.assign_captain(k, c)
+        )
     }
-    async fn add_crew(&self, k: &CharterKey, c: &CrewId, n: u32) -> Result<AssignOutcome, StoreError> {
+    async fn add_crew(
+        &self,
+        k: &CharterKey,
+        c: &CrewId,
+        n: u32,
+    ) -> Result<AssignOutcome, StoreError> {
         call!(self, "charters.add_crew", charters.add_crew(k, c, n))
     }
     async fn unassign(&self, k: &CharterKey, c: &CrewId) -> Result<Option<Charter>, StoreError> {
@@ -239,22 +257,45 @@ impl Charters for Faulty {
         from: CharterStatus,
         to: CharterStatus,
     ) -> Result<bool, StoreError> {
-        call!(self, "charters.set_status_from", charters.set_status_from(k, from, to))
+        call!(
+            self,
+            "charters.set_status_from",
+            charters.set_status_from(k, from, to)
+        )
     }
-    async fn update_booking(&self, k: &CharterKey, b: &Charter) -> Result<Option<Charter>, StoreError> {
-        call!(self, "charters.update_booking", charters.update_booking(k, b))
+    async fn update_booking(
+        &self,
+        k: &CharterKey,
+        b: &Charter,
+    ) -> Result<Option<Charter>, StoreError> {
+        call!(
+            self,
+            "charters.update_booking",
+            charters.update_booking(k, b)
+        )
     }
     async fn delete(&self, k: &CharterKey) -> Result<(), StoreError> {
         call!(self, "charters.delete", charters.delete(k))
     }
-    async fn get_marked(&self, id: &CharterId) -> Result<Option<(Charter, Option<String>)>, StoreError> {
+    async fn get_marked(
+        &self,
+        id: &CharterId,
+    ) -> Result<Option<(Charter, Option<String>)>, StoreError> {
         call!(self, "charters.get_marked", charters.get_marked(id))
     }
     async fn mark_unsettled(&self, k: &CharterKey, m: &str) -> Result<bool, StoreError> {
-        call!(self, "charters.mark_unsettled", charters.mark_unsettled(k, m))
+        call!(
+            self,
+            "charters.mark_unsettled",
+            charters.mark_unsettled(k, m)
+        )
     }
     async fn clear_unsettled(&self, k: &CharterKey, m: &str) -> Result<bool, StoreError> {
-        call!(self, "charters.clear_unsettled", charters.clear_unsettled(k, m))
+        call!(
+            self,
+            "charters.clear_unsettled",
+            charters.clear_unsettled(k, m)
+        )
     }
     async fn unsettled(&self) -> Result<Vec<crate::ports::UnsettledCharter>, StoreError> {
         call!(self, "charters.unsettled", charters.unsettled())
@@ -292,7 +333,12 @@ impl Holds for Faulty {
     async fn loads(&self, m: Month, c: &[CrewId]) -> Result<HashMap<CrewId, u32>, StoreError> {
         call!(self, "holds.loads", holds.loads(m, c))
     }
-    async fn release(&self, c: &CrewId, d: CharterDate, ch: &CharterId) -> Result<bool, StoreError> {
+    async fn release(
+        &self,
+        c: &CrewId,
+        d: CharterDate,
+        ch: &CharterId,
+    ) -> Result<bool, StoreError> {
         call!(self, "holds.release", holds.release(c, d, ch))
     }
     async fn get(&self, c: &CrewId, d: CharterDate) -> Result<Option<Hold>, StoreError> {
@@ -325,7 +371,11 @@ impl Offers for Faulty {
         to: OfferStatus,
         at: DateTime<Utc>,
     ) -> Result<OfferTransition, StoreError> {
-        call!(self, "offers.transition", offers.transition(c, o, from, to, at))
+        call!(
+            self,
+            "offers.transition",
+            offers.transition(c, o, from, to, at)
+        )
     }
 }
 
@@ -352,7 +402,11 @@ impl Idempotency for Faulty {
         r: Option<&str>,
         e: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        call!(self, "idempotency.complete", idempotency.complete(k, o, h, r, e))
+        call!(
+            self,
+            "idempotency.complete",
+            idempotency.complete(k, o, h, r, e)
+        )
     }
     async fn release(&self, k: &str, o: &str) -> Result<(), StoreError> {
         call!(self, "idempotency.release", idempotency.release(k, o))
@@ -434,7 +488,11 @@ impl Queues for Faulty {
         call!(self, "queues.delete", queues.delete(q, r))
     }
     async fn change_visibility(&self, q: QueueId, r: &str, t: Duration) -> Result<(), StoreError> {
-        call!(self, "queues.change_visibility", queues.change_visibility(q, r, t))
+        call!(
+            self,
+            "queues.change_visibility",
+            queues.change_visibility(q, r, t)
+        )
     }
     async fn depth(&self, q: QueueId) -> Result<QueueDepth, StoreError> {
         call!(self, "queues.depth", queues.depth(q))

@@ -101,7 +101,11 @@ pub fn process_owner() -> &'static str {
 
 fn next_owner() -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    format!("{}/{}", process_owner(), SEQ.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}/{}",
+        process_owner(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Claims this process holds now: key → owner.
@@ -219,8 +223,8 @@ where
 {
     let hash = payload_hash(payload);
     let now = Utc::now();
-    let lease = chrono::Duration::from_std(config.in_progress_ttl)
-        .unwrap_or(chrono::Duration::seconds(30));
+    let lease =
+        chrono::Duration::from_std(config.in_progress_ttl).unwrap_or(chrono::Duration::seconds(30));
     let owner = next_owner();
     let claim = IdempotencyClaim {
         key: key.to_string(),
@@ -245,7 +249,10 @@ where
         ClaimOutcome::Claimed { taken_over } => taken_over,
     };
     if taken_over {
-        tracing::info!(key, "took over the claim of an owner that stopped renewing it");
+        tracing::info!(
+            key,
+            "took over the claim of an owner that stopped renewing it"
+        );
     }
     track(key, &owner);
     let outcome = {
@@ -278,12 +285,17 @@ where
             });
             match text {
                 Ok(text) => {
-                    match again(|| store.complete(key, &owner, &hash, Some(&text), claim.expires_at))
-                        .await
+                    match again(|| {
+                        store.complete(key, &owner, &hash, Some(&text), claim.expires_at)
+                    })
+                    .await
                     {
                         Ok(true) => Ok(Once::Ran(value)),
                         Ok(false) => {
-                            tracing::warn!(key, "the work was done but another owner holds the claim now");
+                            tracing::warn!(
+                                key,
+                                "the work was done but another owner holds the claim now"
+                            );
                             Ok(Once::Ran(value))
                         }
                         Err(e) => Err(OnceError::Store(e)),
@@ -294,7 +306,9 @@ where
         }
         Err(e) => {
             let given_up = if uncertain {
-                again(|| store.renew(key, &owner, Utc::now())).await.map(|_| ())
+                again(|| store.renew(key, &owner, Utc::now()))
+                    .await
+                    .map(|_| ())
             } else {
                 again(|| store.release(key, &owner)).await
             };

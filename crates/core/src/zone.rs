@@ -40,7 +40,9 @@ impl BusinessZone {
     pub fn parse(name: &str) -> Result<Self, String> {
         let name = name.trim();
         if name.is_empty() {
-            return Err("is empty: give an IANA time zone name such as America/New_York or UTC".into());
+            return Err(
+                "is empty: give an IANA time zone name such as America/New_York or UTC".into(),
+            );
         }
         jiff::tz::TimeZone::get(name)
             .map(|tz| Self {
@@ -153,7 +155,10 @@ mod tests {
 
     #[test]
     fn names_are_parsed_and_bad_ones_explained() {
-        assert_eq!(BusinessZone::parse("America/Los_Angeles").unwrap().name(), "America/Los_Angeles");
+        assert_eq!(
+            BusinessZone::parse("America/Los_Angeles").unwrap().name(),
+            "America/Los_Angeles"
+        );
         assert_eq!(BusinessZone::parse("UTC").unwrap().name(), "UTC");
         let e = BusinessZone::parse("Mars/Olympus").unwrap_err();
         assert!(e.contains("Mars/Olympus") && e.contains("IANA"), "{e}");
@@ -164,15 +169,24 @@ mod tests {
     fn times_are_local_with_weekday_and_abbreviation() {
         let la = BusinessZone::parse("America/Los_Angeles").unwrap();
         // 2027-06-05 21:30 UTC is 14:30 PDT on a Saturday.
-        assert_eq!(la.format_time(utc("2027-06-05T21:30:00Z")), "Sat 5 Jun 2027, 14:30 PDT");
+        assert_eq!(
+            la.format_time(utc("2027-06-05T21:30:00Z")),
+            "Sat 5 Jun 2027, 14:30 PDT"
+        );
         // In winter the same zone says PST.
-        assert_eq!(la.format_time(utc("2027-01-05T21:30:00Z")), "Tue 5 Jan 2027, 13:30 PST");
+        assert_eq!(
+            la.format_time(utc("2027-01-05T21:30:00Z")),
+            "Tue 5 Jan 2027, 13:30 PST"
+        );
         assert_eq!(la.format_clock(utc("2027-01-05T21:30:00Z")), "13:30 PST");
         assert_eq!(
             BusinessZone::utc().format_time(utc("2027-06-05T21:30:00Z")),
             "Sat 5 Jun 2027, 21:30 UTC"
         );
-        assert_eq!(format_date(CharterDate::parse("2027-06-05").unwrap()), "Sat 5 Jun 2027");
+        assert_eq!(
+            format_date(CharterDate::parse("2027-06-05").unwrap()),
+            "Sat 5 Jun 2027"
+        );
         assert_eq!(
             format_date_long(CharterDate::parse("2027-06-05").unwrap()),
             "Saturday 5 June 2027"
@@ -187,7 +201,10 @@ mod tests {
         assert_eq!(la.today(now).to_string(), "2026-12-31");
         assert_eq!(BusinessZone::utc().today(now).to_string(), "2027-01-01");
         let tokyo = BusinessZone::parse("Asia/Tokyo").unwrap();
-        assert_eq!(tokyo.today(utc("2026-12-31T16:00:00Z")).to_string(), "2027-01-01");
+        assert_eq!(
+            tokyo.today(utc("2026-12-31T16:00:00Z")).to_string(),
+            "2027-01-01"
+        );
     }
 
     #[test]
@@ -199,6 +216,8 @@ mod tests {
         assert_eq!(la.abbreviation_at(d, t), "PDT");
         // Skipped by the spring change (2027-03-14 02:30 does not exist in LA): still an instant.
         let gap = NaiveDate::from_ymd_opt(2027, 3, 14).unwrap();
-        assert!(la.at_local(gap, NaiveTime::from_hms_opt(2, 30, 0).unwrap()).is_some());
+        assert!(la
+            .at_local(gap, NaiveTime::from_hms_opt(2, 30, 0).unwrap())
+            .is_some());
     }
 }

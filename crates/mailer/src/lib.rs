@@ -496,9 +496,16 @@ mod tests {
     #[test]
     fn header_breaking_values_are_a_permanent_error_never_a_panic() {
         for (field, tweak) in [
-            ("sender", (|m: &mut Mail| m.from_name = "Crew\r\nBcc: x@evil.com".into()) as fn(&mut Mail)),
-            ("subject", |m: &mut Mail| m.subject = "Offer\nX-Injected: 1".into()),
-            ("file name", |m: &mut Mail| m.attachments[0].filename = "a\r\n.xlsx".into()),
+            (
+                "sender",
+                (|m: &mut Mail| m.from_name = "Crew\r\nBcc: x@evil.com".into()) as fn(&mut Mail),
+            ),
+            ("subject", |m: &mut Mail| {
+                m.subject = "Offer\nX-Injected: 1".into()
+            }),
+            ("file name", |m: &mut Mail| {
+                m.attachments[0].filename = "a\r\n.xlsx".into()
+            }),
             ("subject", |m: &mut Mail| m.subject = "S".repeat(40_000)),
         ] {
             let mut m = mail();

@@ -185,7 +185,11 @@ mod tests {
         older.crew_assigned = vec![CrewId::parse("crew-b").expect("valid")];
         let st = statements_for_month(&[older, cancelled, newest], &[], m);
         let ids: Vec<_> = st.iter().map(|s| s.crew_id.as_str()).collect();
-        assert_eq!(ids, ["crew-a", "crew-cap"], "no crew-b (old version), no crew-c (cancelled)");
+        assert_eq!(
+            ids,
+            ["crew-a", "crew-cap"],
+            "no crew-b (old version), no crew-c (cancelled)"
+        );
         assert_eq!(st[0].lines.len(), 1);
         assert_eq!(st[0].total_share, Money::from_cents(150));
     }

@@ -35,8 +35,8 @@ fn stored(id: &str, name: &str, email: &str, d: &[&str]) -> CrewMember {
 fn patch(bytes: &[u8], part: &str, f: impl Fn(String) -> String) -> Vec<u8> {
     let mut zin = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for i in 0..zin.len() {
         let mut file = zin.by_index(i).unwrap();
         let name = file.name().unwrap().to_string();
@@ -84,8 +84,14 @@ fn a_declared_huge_dimension_with_few_cells_reads_fine() {
     // Formatting-only cells and a <dimension> claiming the whole sheet cost nothing.
     let bytes = roster_book(|_| {});
     let bytes = patch(&bytes, "xl/worksheets/sheet1.xml", |x| {
-        let x = x.replace("<dimension ref=\"A1:B3\"/>", "<dimension ref=\"A1:XFD1048576\"/>");
-        x.replace("</sheetData>", "<row r=\"1048576\"><c r=\"XFD1048576\" s=\"0\"/></row></sheetData>")
+        let x = x.replace(
+            "<dimension ref=\"A1:B3\"/>",
+            "<dimension ref=\"A1:XFD1048576\"/>",
+        );
+        x.replace(
+            "</sheetData>",
+            "<row r=\"1048576\"><c r=\"XFD1048576\" s=\"0\"/></row></sheetData>",
+        )
     });
     let tabs = tabs_from_xlsx(&bytes).unwrap();
     assert_eq!(tabs[0].rows.len(), 3);
@@ -95,7 +101,10 @@ fn a_declared_huge_dimension_with_few_cells_reads_fine() {
 fn files_that_are_not_xlsx_say_what_they_are() {
     for (bytes, hint) in [
         (b"Name,E-mail\nAna,ana@example.com\n".to_vec(), ".csv"),
-        (vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0], ".xls"),
+        (
+            vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0],
+            ".xls",
+        ),
         (Vec::new(), "empty"),
         (b"PK\x03\x04garbage".to_vec(), "damaged"),
         (vec![0u8, 1, 2, 3, 255, 254], "not a zip"),
@@ -148,17 +157,25 @@ fn formula_cells_without_values_and_error_cells_are_reported_and_keep_stored_dat
     assert!(sheet.problems[1].to_string().contains("#DIV/0!"));
     assert!(sheet.problems[2].to_string().contains("#N/A"));
     assert!(
-        sheet.problems[0].why.contains("stored availability is kept"),
+        sheet.problems[0]
+            .why
+            .contains("stored availability is kept"),
         "{}",
         sheet.problems[0]
     );
     let ana_id = dispatch_reporting::sheet::roster::id_for_email(
         &EmailAddress::parse("ana@example.com").unwrap(),
     );
-    let bo_id =
-        dispatch_reporting::sheet::roster::id_for_email(&EmailAddress::parse("bo@example.com").unwrap());
+    let bo_id = dispatch_reporting::sheet::roster::id_for_email(
+        &EmailAddress::parse("bo@example.com").unwrap(),
+    );
     let existing = vec![
-        stored(ana_id.as_str(), "Ana Silva", "ana@example.com", &["2024-05-10", "2024-05-11"]),
+        stored(
+            ana_id.as_str(),
+            "Ana Silva",
+            "ana@example.com",
+            &["2024-05-10", "2024-05-11"],
+        ),
         stored(bo_id.as_str(), "Bo Lee", "bo@example.com", &["2024-05-20"]),
     ];
     let p = plan(sheet, &existing);
@@ -198,15 +215,26 @@ fn an_explicit_id_that_disagrees_with_the_stored_owner_of_the_email_is_skipped()
     for (c, h) in ["Crew ID", "Name", "E-mail"].iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
-    for (c, v) in ["crew-9999", "Ana Silva", "ana@example.com"].iter().enumerate() {
+    for (c, v) in ["crew-9999", "Ana Silva", "ana@example.com"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string(1, c as u16, *v).unwrap();
     }
     let tabs = tabs_from_xlsx(&wb.save_to_buffer().unwrap()).unwrap();
-    let existing = vec![stored("crew-0001", "Ana Silva", "ana@example.com", &["2024-05-10"])];
+    let existing = vec![stored(
+        "crew-0001",
+        "Ana Silva",
+        "ana@example.com",
+        &["2024-05-10"],
+    )];
     let p = plan(read_sheet(&tabs, 2024), &existing);
     assert!(p.to_write.is_empty());
     assert_eq!(p.problems.len(), 1);
-    assert_eq!(format!("{}!{}", p.problems[0].tab, p.problems[0].cell), "Roster!C2");
+    assert_eq!(
+        format!("{}!{}", p.problems[0].tab, p.problems[0].cell),
+        "Roster!C2"
+    );
     assert!(p.problems[0].why.contains("crew-0001"), "{}", p.problems[0]);
 }
 
@@ -222,7 +250,11 @@ fn overlong_names_are_skipped_by_cell() {
     assert_eq!(sheet.members.len(), 2);
     assert_eq!(sheet.problems.len(), 1);
     assert_eq!(sheet.problems[0].cell, "A4");
-    assert!(sheet.problems[0].why.contains("at most 200"), "{}", sheet.problems[0]);
+    assert!(
+        sheet.problems[0].why.contains("at most 200"),
+        "{}",
+        sheet.problems[0]
+    );
 }
 
 #[test]
@@ -245,21 +277,41 @@ fn a_charter_the_report_cannot_hold_is_named_and_the_rest_written() {
         crew_needed: None,
     };
     let long = charter("V".repeat(32_768), "2024-05-03");
-    let good = [charter("Marlin".into(), "2024-05-02"), charter("Osprey".into(), "2024-05-04")];
+    let good = [
+        charter("Marlin".into(), "2024-05-02"),
+        charter("Osprey".into(), "2024-05-04"),
+    ];
     let all = vec![good[0].clone(), long.clone(), good[1].clone()];
     let names = Default::default();
     let month = Month::parse("2024-05").unwrap();
     let report = RevenueReport::new(month, &names);
-    let e = report.workbook(&all, &mut |_, _| {}).unwrap_err().to_string();
-    assert!(e.contains(long.charter_id.as_str()) && e.contains("32767"), "{e}");
+    let e = report
+        .workbook(&all, &mut |_, _| {})
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(long.charter_id.as_str()) && e.contains("32767"),
+        "{e}"
+    );
     let out = report.workbook_leaving_out(&all, &mut |_, _| {}).unwrap();
     assert_eq!(out.left_out.len(), 1);
     assert_eq!(out.left_out[0].charter_id, long.charter_id.to_string());
-    assert!(out.left_out[0].to_string().contains("vessel name is 32768 characters"), "{}", out.left_out[0]);
+    assert!(
+        out.left_out[0]
+            .to_string()
+            .contains("vessel name is 32768 characters"),
+        "{}",
+        out.left_out[0]
+    );
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(out.bytes)).unwrap();
     let range = wb.worksheet_range("May 2024").unwrap();
     // Title row, header row, then the data.
-    let vessels: Vec<String> = range.rows().skip(2).take(2).map(|r| r[1].to_string()).collect();
+    let vessels: Vec<String> = range
+        .rows()
+        .skip(2)
+        .take(2)
+        .map(|r| r[1].to_string())
+        .collect();
     assert_eq!(vessels, ["Marlin", "Osprey"]);
 }
 
@@ -270,6 +322,9 @@ fn a_reference_calamine_cannot_count_is_a_damaged_workbook() {
     let bytes = include_bytes!("fixtures/column-reference-overflow.xlsx");
     match tabs_from_xlsx(bytes) {
         Ok(tabs) => assert!(!tabs.is_empty()), // a build without overflow checks reads on
-        Err(e) => assert!(e.to_string().contains("damaged") || e.to_string().contains("tab"), "{e}"),
+        Err(e) => assert!(
+            e.to_string().contains("damaged") || e.to_string().contains("tab"),
+            "{e}"
+        ),
     }
 }

@@ -281,7 +281,11 @@ fn dates_without_a_year_are_the_next_occurrence_or_the_tabs_agreed_year() {
         "Roster",
         &[
             vec![json!("Crew ID"), json!("Name"), json!("Email")],
-            vec![json!("crew-ana"), json!("Ana Silva"), json!("ana@example.com")],
+            vec![
+                json!("crew-ana"),
+                json!("Ana Silva"),
+                json!("ana@example.com"),
+            ],
             vec![json!("crew-bo"), json!("Bo Lee"), json!("bo@example.com")],
         ],
     );
@@ -291,13 +295,25 @@ fn dates_without_a_year_are_the_next_occurrence_or_the_tabs_agreed_year() {
         &[vec![json!("crew-ana"), json!("1/5"), json!("12/24")]],
     );
     // A tab whose other dates all say 2027 puts its yearless dates in 2027.
-    let bo = Tab::from_json("Bo Lee", &[vec![json!("5/3/2027"), json!("May 4"), json!("2027-05-05")]]);
+    let bo = Tab::from_json(
+        "Bo Lee",
+        &[vec![json!("5/3/2027"), json!("May 4"), json!("2027-05-05")]],
+    );
     let december = YearRule::NextFrom(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
     let sheet = read_sheet(&[roster.clone(), available.clone(), bo], december);
     assert!(sheet.problems.is_empty(), "{:?}", sheet.problems);
-    assert_eq!(sheet.members[0].available_dates, dates(&["2026-12-24", "2027-01-05"]));
-    assert_eq!(sheet.members[1].available_dates, dates(&["2027-05-03", "2027-05-04", "2027-05-05"]));
+    assert_eq!(
+        sheet.members[0].available_dates,
+        dates(&["2026-12-24", "2027-01-05"])
+    );
+    assert_eq!(
+        sheet.members[1].available_dates,
+        dates(&["2027-05-03", "2027-05-04", "2027-05-05"])
+    );
     // A fixed season (the roster_year setting) still wins.
     let fixed = read_sheet(&[roster, available], 2026);
-    assert_eq!(fixed.members[0].available_dates, dates(&["2026-01-05", "2026-12-24"]));
+    assert_eq!(
+        fixed.members[0].available_dates,
+        dates(&["2026-01-05", "2026-12-24"])
+    );
 }

@@ -106,7 +106,11 @@ fn revenue_workbook_reads_back_with_tabs_headers_names_formulas_and_sorted_rows(
 
     let tab = wb.worksheet_range("May 2024").expect("month tab");
     let rows: Vec<_> = tab.rows().collect();
-    assert_eq!(rows.len(), 5, "title, header, two reportable charters, total");
+    assert_eq!(
+        rows.len(),
+        5,
+        "title, header, two reportable charters, total"
+    );
     assert_eq!(rows[0][0], Data::String("Revenue May 2024".into()));
     let row1: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
     assert_eq!(row1, headers);

@@ -88,7 +88,9 @@ pub const NO_CREDENTIALS: &str =
     "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY";
 
 /// The credential chain's error somewhere under an SDK error, if that is what failed.
-fn credentials_error<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e CredentialsError> {
+fn credentials_error<'e>(
+    err: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e CredentialsError> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(c) = e.downcast_ref::<CredentialsError>() {
@@ -115,7 +117,11 @@ pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
-        let text = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
@@ -140,7 +146,10 @@ mod tests {
         assert_eq!(describe_error(&e), NO_CREDENTIALS);
         let other = Outer(CredentialsError::provider_error("token\nexpired"));
         let line = describe_error(&other);
-        assert!(line.starts_with("AWS credentials could not be loaded: "), "{line}");
+        assert!(
+            line.starts_with("AWS credentials could not be loaded: "),
+            "{line}"
+        );
         assert!(!line.contains('\n'), "{line}");
     }
 

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate,
-    IndexStatus, Projection, ProjectionType, ScalarAttributeType,
+    AttributeDefinition, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, IndexStatus,
+    Projection, ProjectionType, ScalarAttributeType,
 };
 
 use super::errors::classify;

@@ -16,10 +16,11 @@ mod admin;
 mod errors;
 pub use errors::{describe_error, one_line, NO_CREDENTIALS};
 mod feed;
+mod index_upgrade;
 mod lease_cleanup;
 mod queues;
+mod roster_thread;
 mod state;
-mod index_upgrade;
 mod tables;
 mod unsettled;
 

@@ -176,7 +176,13 @@ mod tests {
 
     #[test]
     fn signed_or_odd_years_are_not_dates() {
-        for bad in ["-025-05-03", "+024-05-03", "2024-5-031", "２０２４-05-03", "2024/05/03"] {
+        for bad in [
+            "-025-05-03",
+            "+024-05-03",
+            "2024-5-031",
+            "２０２４-05-03",
+            "2024/05/03",
+        ] {
             assert!(CharterDate::parse(bad).is_err(), "{bad}");
         }
         let d = CharterDate::parse("0001-01-01").unwrap();

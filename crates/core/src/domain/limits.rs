@@ -203,10 +203,7 @@ mod tests {
         assert!(c.check_new().unwrap_err().contains("vessel_name"));
         let mut c = charter();
         c.reportable_revenue = Money::parse("-5").unwrap();
-        assert!(c
-            .check_new()
-            .unwrap_err()
-            .contains("must not be negative"));
+        assert!(c.check_new().unwrap_err().contains("must not be negative"));
         let mut c = charter();
         c.tips = Money::parse("-0.01").unwrap();
         assert!(c.check_new().unwrap_err().contains("tips"));

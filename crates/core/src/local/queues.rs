@@ -360,18 +360,35 @@ mod tests {
             .unwrap();
         let got = backend
             .queues
-            .receive(QueueId::Roster, 10, Duration::from_secs(1), Duration::from_secs(30))
+            .receive(
+                QueueId::Roster,
+                10,
+                Duration::from_secs(1),
+                Duration::from_secs(30),
+            )
             .await
             .expect("a receive never fails on a bad body");
-        assert_eq!(got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["good"]);
+        assert_eq!(
+            got.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+            ["good"]
+        );
         let dead = backend
             .queues
-            .receive(QueueId::RosterDlq, 10, Duration::from_secs(1), Duration::from_secs(30))
+            .receive(
+                QueueId::RosterDlq,
+                10,
+                Duration::from_secs(1),
+                Duration::from_secs(30),
+            )
             .await
             .unwrap();
         assert_eq!(dead.len(), 2);
         for d in &dead {
-            assert!(d.attributes["dispatch-error"].contains("not UTF-8"), "{:?}", d.attributes);
+            assert!(
+                d.attributes["dispatch-error"].contains("not UTF-8"),
+                "{:?}",
+                d.attributes
+            );
             assert_eq!(d.attributes["dispatch-source"], "roster");
         }
         let bad1 = dead.iter().find(|d| d.message_id == "bad-1").unwrap();

@@ -282,7 +282,15 @@ impl Idempotency for Local {
                     return Ok(false);
                 }
                 r.in_progress_until = until;
-                tx.put_item(&tbl, &pk, &sk, None, &rec::idem_to_item(&r), Some(&item), false)?;
+                tx.put_item(
+                    &tbl,
+                    &pk,
+                    &sk,
+                    None,
+                    &rec::idem_to_item(&r),
+                    Some(&item),
+                    false,
+                )?;
                 Ok(true)
             })
             .await
@@ -354,7 +362,9 @@ impl Idempotency for Local {
                 let (pk, sk) = rec::idem_key(&key);
                 if let Some(item) = tx.get_item(&tbl, &pk, &sk)? {
                     let r = rec::idem_from_item(&item)?;
-                    if r.status == IdempotencyStatus::InProgress && r.owner.as_deref() == Some(&owner) {
+                    if r.status == IdempotencyStatus::InProgress
+                        && r.owner.as_deref() == Some(&owner)
+                    {
                         tx.delete_item(&tbl, &pk, &sk, &item, false)?;
                     }
                 }

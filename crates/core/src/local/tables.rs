@@ -10,8 +10,8 @@ use crate::domain::{
 };
 use crate::item::Item;
 use crate::ports::{
-    booking_sets_status, captain_rejection, crew_rejection, AssignOutcome, AssignRejection, Charters, Inserted, Listing,
-    Roster, Thread, BOOKING_ATTRS,
+    booking_sets_status, captain_rejection, crew_rejection, AssignOutcome, AssignRejection,
+    Charters, Inserted, Listing, Roster, Thread, BOOKING_ATTRS,
 };
 use crate::records::{self, thread_attr};
 use crate::StoreError;
@@ -170,7 +170,11 @@ impl Charters for Local {
         .await
     }
 
-    async fn unassign(&self, key: &CharterKey, crew: &CrewId) -> Result<Option<Charter>, StoreError> {
+    async fn unassign(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+    ) -> Result<Option<Charter>, StoreError> {
         let tbl = self.names.charters.clone();
         let (key, crew) = (key.clone(), crew.clone());
         self.db
@@ -308,7 +312,10 @@ impl Charters for Local {
             .await
     }
 
-    async fn get_marked(&self, id: &CharterId) -> Result<Option<(Charter, Option<String>)>, StoreError> {
+    async fn get_marked(
+        &self,
+        id: &CharterId,
+    ) -> Result<Option<(Charter, Option<String>)>, StoreError> {
         self.charter_get_marked(id).await
     }
     async fn mark_unsettled(&self, key: &CharterKey, mark: &str) -> Result<bool, StoreError> {

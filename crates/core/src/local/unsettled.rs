@@ -67,7 +67,15 @@ impl Local {
                 let Some(new) = change(&old) else {
                     return Ok(false);
                 };
-                tx.put_item(&tbl, pk, sk, date_of(&old).as_deref(), &new, Some(&old), true)?;
+                tx.put_item(
+                    &tbl,
+                    pk,
+                    sk,
+                    date_of(&old).as_deref(),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
                 Ok(true)
             })
             .await

@@ -1,4 +1,6 @@
-use crate::domain::{charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CrewId, Month};
+use crate::domain::{
+    charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CrewId, Month,
+};
 use crate::StoreError;
 
 use super::Listing;
@@ -81,7 +83,11 @@ pub trait Charters: Send + Sync {
     ) -> Result<AssignOutcome, StoreError>;
     /// Takes a member off the charter (as captain or from the crew list), whatever its status.
     /// The charter as it is after, unchanged if they were not on it; `None` if it does not exist.
-    async fn unassign(&self, key: &CharterKey, crew: &CrewId) -> Result<Option<Charter>, StoreError>;
+    async fn unassign(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+    ) -> Result<Option<Charter>, StoreError>;
     /// Sets the status (e.g. `staffed`, `cancelled`). Returns false if the charter does not exist.
     async fn set_status(
         &self,
@@ -114,7 +120,10 @@ pub trait Charters: Send + Sync {
     // sweep reads the index (one Query), never a window of dates.
 
     /// [`Charters::get`], with the charter's index mark (`None`: not in the index).
-    async fn get_marked(&self, id: &CharterId) -> Result<Option<(Charter, Option<String>)>, StoreError>;
+    async fn get_marked(
+        &self,
+        id: &CharterId,
+    ) -> Result<Option<(Charter, Option<String>)>, StoreError>;
     /// Puts the charter in the index with `mark` (replacing any mark). False if it does not exist.
     async fn mark_unsettled(&self, key: &CharterKey, mark: &str) -> Result<bool, StoreError>;
     /// Takes the charter out of the index, only if its mark is still `mark`. False if it was not.
@@ -186,7 +195,9 @@ pub fn newest_versions(charters: Vec<Charter>) -> Vec<Charter> {
     let mut kept: std::collections::HashSet<CharterId> = std::collections::HashSet::new();
     charters
         .into_iter()
-        .filter(|c| newest.get(&c.charter_id) == Some(&c.created_at) && kept.insert(c.charter_id.clone()))
+        .filter(|c| {
+            newest.get(&c.charter_id) == Some(&c.created_at) && kept.insert(c.charter_id.clone())
+        })
         .collect()
 }
 

@@ -31,9 +31,9 @@ pub fn queues_max_delay() -> std::time::Duration {
 pub use roster::Roster;
 pub use staffing::{accept_rejection, AcceptOutcome, AcceptRequest, Staffing};
 pub use state::{
-    blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
-    IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
-    SHARD_END,
+    blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Hold, HoldOutcome,
+    Holds, Idempotency, IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases,
+    OfferTransition, Offers, SHARD_END,
 };
 pub use thread::Thread;
 

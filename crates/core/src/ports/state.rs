@@ -174,12 +174,8 @@ pub trait Idempotency: Send + Sync {
     /// Claims the key unless a live record exists (conditional put).
     async fn claim(&self, claim: &IdempotencyClaim) -> Result<ClaimOutcome, StoreError>;
     /// Extends `owner`'s in-progress claim to `until`; false if `owner` no longer holds it.
-    async fn renew(
-        &self,
-        key: &str,
-        owner: &str,
-        until: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    async fn renew(&self, key: &str, owner: &str, until: DateTime<Utc>)
+        -> Result<bool, StoreError>;
     /// Marks the key completed with its result, if `owner` still holds the claim (or nobody
     /// does) and `payload_hash` matches; false if another owner holds it now.
     async fn complete(

@@ -405,7 +405,11 @@ pub struct LeftOut {
 
 impl std::fmt::Display for LeftOut {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "charter {} on {}: {}", self.charter_id, self.charter_date, self.why)
+        write!(
+            f,
+            "charter {} on {}: {}",
+            self.charter_id, self.charter_date, self.why
+        )
     }
 }
 

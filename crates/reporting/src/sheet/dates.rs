@@ -53,13 +53,21 @@ impl YearRule {
 
 /// Every date in a cell's text, ranges expanded, in order written.
 pub fn parse_dates(text: &str, year: impl Into<YearRule>) -> Result<Vec<NaiveDate>, String> {
-    Ok(parse_typed(text, year.into())?.into_iter().map(|(d, _)| d).collect())
+    Ok(parse_typed(text, year.into())?
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect())
 }
 
 /// The years of the dates in a cell that were written with a year (ISO, `5/3/2024`, `May 3 2024`).
 pub fn typed_years(text: &str) -> Vec<i32> {
     parse_typed(text, YearRule::Season(2000))
-        .map(|v| v.into_iter().filter(|(_, typed)| *typed).map(|(d, _)| d.year()).collect())
+        .map(|v| {
+            v.into_iter()
+                .filter(|(_, typed)| *typed)
+                .map(|(d, _)| d.year())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -175,8 +183,16 @@ fn full_year(y: u32) -> i32 {
 
 /// One date, and whether its year was typed. `after` is a range's start: a bare day (`7` in
 /// `May 3-7`) takes its month and year, and so does a yearless end (`5/3-5/7`).
-fn parse_one(s: &str, year: YearRule, after: Option<NaiveDate>) -> Result<(NaiveDate, bool), String> {
-    let yearless = |m: u32, d: u32| after.map(|a| a.year()).unwrap_or_else(|| year.year_of(m, d));
+fn parse_one(
+    s: &str,
+    year: YearRule,
+    after: Option<NaiveDate>,
+) -> Result<(NaiveDate, bool), String> {
+    let yearless = |m: u32, d: u32| {
+        after
+            .map(|a| a.year())
+            .unwrap_or_else(|| year.year_of(m, d))
+    };
     let s = s.trim();
     let bad = || {
         format!("`{s}` is not a date this sheet understands (use 2024-05-03, 5/3/2024 or May 3)")
@@ -299,15 +315,40 @@ mod tests {
     fn yearless_dates_are_the_next_occurrence_from_today() {
         let december = YearRule::NextFrom(d("2026-12-01"));
         assert_eq!(parse_dates("1/5", december).unwrap(), vec![d("2027-01-05")]);
-        assert_eq!(parse_dates("Jan 5", december).unwrap(), vec![d("2027-01-05")]);
-        assert_eq!(parse_dates("12/24", december).unwrap(), vec![d("2026-12-24")]);
-        assert_eq!(parse_dates("12/1", december).unwrap(), vec![d("2026-12-01")], "today counts");
-        assert_eq!(parse_dates("1/5/2026", december).unwrap(), vec![d("2026-01-05")], "a typed year stays");
+        assert_eq!(
+            parse_dates("Jan 5", december).unwrap(),
+            vec![d("2027-01-05")]
+        );
+        assert_eq!(
+            parse_dates("12/24", december).unwrap(),
+            vec![d("2026-12-24")]
+        );
+        assert_eq!(
+            parse_dates("12/1", december).unwrap(),
+            vec![d("2026-12-01")],
+            "today counts"
+        );
+        assert_eq!(
+            parse_dates("1/5/2026", december).unwrap(),
+            vec![d("2026-01-05")],
+            "a typed year stays"
+        );
         // A range over the year end.
         let wrap = parse_dates("12/30-1/2", december).unwrap();
-        assert_eq!(wrap, vec![d("2026-12-30"), d("2026-12-31"), d("2027-01-01"), d("2027-01-02")]);
+        assert_eq!(
+            wrap,
+            vec![
+                d("2026-12-30"),
+                d("2026-12-31"),
+                d("2027-01-01"),
+                d("2027-01-02")
+            ]
+        );
         // Feb 29 is the next one that exists.
-        assert_eq!(parse_dates("2/29", YearRule::NextFrom(d("2026-03-01"))).unwrap(), vec![d("2028-02-29")]);
+        assert_eq!(
+            parse_dates("2/29", YearRule::NextFrom(d("2026-03-01"))).unwrap(),
+            vec![d("2028-02-29")]
+        );
         assert_eq!(typed_years("5/3/2027, 6/1, 2027-07-04"), vec![2027, 2027]);
         assert!(typed_years("5/3").is_empty());
     }

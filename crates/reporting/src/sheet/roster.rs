@@ -45,7 +45,8 @@ impl std::fmt::Display for CellProblem {
 pub fn id_for_email(email: &EmailAddress) -> CrewId {
     let digest = Sha256::digest(email.as_str().trim().to_ascii_lowercase().as_bytes());
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    #[allow(clippy::expect_used)] // `crew-` and 12 hex digits: letters, digits and `-` only, 17 characters.
+    #[allow(clippy::expect_used)]
+    // `crew-` and 12 hex digits: letters, digits and `-` only, 17 characters.
     CrewId::parse(&format!("crew-{hex}")).expect("crew- and hex digits is a valid id")
 }
 
@@ -449,7 +450,11 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
             } else {
                 (ec, email_cell)
             };
-            bad(c, cell, format!("{why}: row skipped (a stored member keeps everything)"));
+            bad(
+                c,
+                cell,
+                format!("{why}: row skipped (a stored member keeps everything)"),
+            );
             continue;
         }
         let Some(name) = text(name_cell) else {
@@ -541,10 +546,8 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
         if active.is_some() {
             out.with_active.insert(member.crew_id.clone());
         }
-        out.rows.insert(
-            member.crew_id.clone(),
-            (tab.name.clone(), a1(r, ec)),
-        );
+        out.rows
+            .insert(member.crew_id.clone(), (tab.name.clone(), a1(r, ec)));
         out.members.push(member);
     }
 }

@@ -105,7 +105,11 @@ fn check_zip(bytes: &[u8]) -> Result<(), ReportError> {
     let total: u128 = match zip.decompressed_size() {
         Some(t) => t,
         None => (0..zip.len())
-            .map(|i| zip.by_index_raw(i).map(|f| u128::from(f.size())).unwrap_or(0))
+            .map(|i| {
+                zip.by_index_raw(i)
+                    .map(|f| u128::from(f.size()))
+                    .unwrap_or(0)
+            })
             .sum(),
     };
     if total > u128::from(MAX_INFLATED_BYTES) {
