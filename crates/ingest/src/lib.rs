@@ -21,8 +21,8 @@
 //!
 //! The job contract (`JobHandler`, `JobError`, `Registry`) is `dispatch_core::jobs`; retries
 //! follow `dispatch_core::retry::Policy`; time comes from a `dispatch_core::clock::Clock`.
-//! Modules import each other in one direction only: `route`, `sink`, `dlq::format` → `record`
-//! → `consumer`, `worker`, `dlq` → `lambda`.
+//! Modules import each other in one direction only; each group uses only groups before it:
+//! `route`, `sink`, `dlq::format`; then `record`; then `consumer`, `worker`, `dlq`; then `lambda`.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
