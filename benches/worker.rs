@@ -38,7 +38,7 @@ struct ReadOne(dispatch_core::Backend);
 #[async_trait::async_trait]
 impl JobHandler for ReadOne {
     async fn handle(&self, _job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
-        let crew = CrewId::parse(CREW).map_err(|e| JobError::Permanent(e.why))?;
+        let crew = CrewId::parse(CREW).map_err(|e| JobError::permanent(e.why))?;
         match self.0.roster.get(&crew).await? {
             Some(_) => Ok(serde_json::json!({ "read": 1 })),
             None => Err(JobError::Permanent(

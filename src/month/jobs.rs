@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use dispatch_core::domain::{JobEnvelope, JobKind, Month};
+use dispatch_core::jobs::{JobError, JobHandler, Registry};
 use dispatch_core::ports::{OutMessage, QueueId};
-use dispatch_ingest::worker::{JobError, JobHandler, Registry};
 use tracing::Instrument;
 
 use super::{resolve_month, MonthContext, MonthError};
@@ -19,9 +19,9 @@ pub struct MonthJobs(pub Arc<MonthContext>);
 
 fn job_error(e: MonthError) -> JobError {
     if e.is_retryable() {
-        JobError::Retry(e.to_string())
+        JobError::retry(e)
     } else {
-        JobError::Permanent(e.to_string())
+        JobError::permanent(e)
     }
 }
 
@@ -90,7 +90,7 @@ impl JobHandler for MonthJobs {
                 }
                 Ok(to_json(&report))
             }
-            other => Err(JobError::Permanent(format!(
+            other => Err(JobError::permanent(format!(
                 "the month jobs do not handle `{other}`"
             ))),
         }

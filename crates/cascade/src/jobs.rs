@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use dispatch_core::domain::{CharterDate, CharterId, CrewId, JobEnvelope, JobKind, OfferId};
-use dispatch_ingest::worker::{JobError, JobHandler, Registry};
+use dispatch_core::jobs::{JobError, JobHandler, Registry};
 use tracing::Instrument;
 
 use crate::plan::Gone;
@@ -29,8 +29,8 @@ fn field<T>(
         .payload
         .get(name)
         .and_then(|v| v.as_str())
-        .ok_or_else(|| JobError::Permanent(format!("payload has no `{name}`")))?;
-    parse(raw).map_err(|e| JobError::Permanent(e.to_string()))
+        .ok_or_else(|| JobError::permanent(format!("payload has no `{name}`")))?;
+    parse(raw).map_err(JobError::permanent)
 }
 
 /// What a release job says the removed charter left behind (its date and crew).
@@ -61,8 +61,8 @@ fn gone_of(job: &JobEnvelope) -> Gone {
 pub fn job_error(e: CascadeError) -> JobError {
     match e {
         CascadeError::Busy { what, until } => JobError::Busy { what, until },
-        e if e.is_retryable() => JobError::Retry(e.to_string()),
-        e => JobError::Permanent(e.to_string()),
+        e if e.is_retryable() => JobError::retry(e),
+        e => JobError::permanent(e),
     }
 }
 
@@ -121,7 +121,7 @@ impl CascadeJobs {
                 }
             }
             other => {
-                return Err(JobError::Permanent(format!(
+                return Err(JobError::permanent(format!(
                     "the cascade does not handle `{other}`"
                 )))
             }

@@ -14,7 +14,8 @@
 //!   as each change, and queues with delay, visibility, receive count and DLQ.
 //! - [`config`]: the one `Settings` struct (file + `DISPATCH_*` environment), checked at load.
 //! - [`zone`]: the business's time zone: times and dates for people, and "today".
-//! - [`retry`]: the backoff policy shared by adapters.
+//! - [`retry`]: the one retry policy (exponential backoff with jitter, on `backon`).
+//! - [`jobs`]: the job contract (`JobHandler`, `JobError`, `Registry`) between handlers and runtime.
 //! - [`idempotency`]: `run_once`, exactly-once in effect on top of the idempotency port.
 //! - [`schema`], [`records`]: table and queue shapes, and the item layout of state records.
 //!
@@ -30,6 +31,7 @@ mod error;
 pub mod faults;
 pub mod idempotency;
 pub mod item;
+pub mod jobs;
 pub mod local;
 pub mod metrics;
 pub mod ports;

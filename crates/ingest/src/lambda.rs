@@ -17,19 +17,22 @@
 //!   message id (with the visibility set to the backoff), poison is moved to the DLQ and counts
 //!   as handled.
 
-use dispatch_core::metrics::{self, Counter};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use backon::Retryable;
+use chrono::Utc;
 use dispatch_core::item::Item;
+use dispatch_core::metrics::{self, Counter};
 use dispatch_core::ports::{ChangeKind, ChangeRecord, QueueId, Queues, Received};
-
+use dispatch_core::retry::Policy;
 use tracing::Instrument;
 
-use crate::consumer::{dead_letter_message, RecordHandler};
+use crate::dlq::format::dead_letter_message;
+use crate::record::RecordHandler;
 use crate::worker::{Decision, Worker};
 
 fn image(item: &serde_dynamo::Item) -> Option<Item> {
@@ -72,7 +75,8 @@ pub struct StreamLambda {
 
 impl StreamLambda {
     async fn dead_letter(&self, record: &ChangeRecord, why: &str) -> Result<(), String> {
-        let msg = dead_letter_message(record.shard_id.as_str(), record, why);
+        // No clock here: Lambda runs on the system clock, and this is its edge.
+        let msg = dead_letter_message(record.shard_id.as_str(), record, why, Utc::now());
         self.queues
             .send(QueueId::IngestDlq, &[msg])
             .await
@@ -128,28 +132,19 @@ impl StreamLambda {
         response
     }
 
-    /// Ok, or Err((retryable, reason)).
+    /// Ok, or Err((retryable, reason)). Up to `attempts` tries while the failure may pass,
+    /// 100 ms doubling to 2 s apart (jittered).
     async fn handle_one(&self, record: &ChangeRecord) -> Result<(), (bool, String)> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.handler.handle(record).await {
-                Ok(()) => {
-                    metrics::incr(Counter::RecordsProcessed);
-                    return Ok(());
-                }
-                Err(e) if e.retryable && attempt < self.attempts => {
-                    metrics::incr(Counter::RecordsRetried);
-                    tokio::time::sleep(crate::backoff::delay(
-                        attempt,
-                        Duration::from_millis(100),
-                        Duration::from_secs(2),
-                    ))
-                    .await;
-                }
-                Err(e) => return Err((e.retryable, e.message)),
-            }
-        }
+        let policy = Policy::exponential(Duration::from_millis(100), Duration::from_secs(2))
+            .jittered()
+            .times(self.attempts.saturating_sub(1) as usize);
+        (|| self.handler.handle(record))
+            .retry(policy)
+            .when(|e| e.retryable)
+            .notify(|_, _| metrics::incr(Counter::RecordsRetried))
+            .await
+            .map(|()| metrics::incr(Counter::RecordsProcessed))
+            .map_err(|e| (e.retryable, e.message))
     }
 }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use dispatch_core::ports::StartAt;
+use dispatch_core::retry::Policy;
 
 /// Consumer settings.
 #[derive(Debug, Clone)]
@@ -44,6 +45,12 @@ impl ConsumerConfig {
             retry_max: Duration::from_secs(30),
             start: StartAt::TrimHorizon,
         }
+    }
+
+    /// The wait before a failing record's (or read's) next try: `retry_base` doubling to
+    /// `retry_max`, jittered, for as long as it takes.
+    pub fn retry_policy(&self) -> Policy {
+        Policy::exponential(self.retry_base, self.retry_max).jittered()
     }
 
     /// The renewal period actually used: `renew_every`, but never more than a third of the TTL.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use dispatch_core::clock::Clock;
 use dispatch_core::ports::{Lease, Leases, SHARD_END};
 use dispatch_core::StoreError;
 use tokio::sync::Mutex;
@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 struct Shared {
+    clock: Arc<dyn Clock>,
     lease: Mutex<Lease>,
     lost: AtomicBool,
     /// The lease's expiry (epoch ms), readable without the lock.
@@ -33,12 +34,14 @@ impl LeaseKeeper {
     /// Starts renewing `lease` every `every`, each renewal extending it by `ttl`.
     pub(crate) fn start(
         leases: Arc<dyn Leases>,
+        clock: Arc<dyn Clock>,
         lease: Lease,
         ttl: chrono::Duration,
         every: Duration,
     ) -> Self {
         let span = tracing::info_span!("lease", shard_id = %lease.shard_id, owner = %lease.owner);
         let shared = Arc::new(Shared {
+            clock,
             expires_ms: AtomicI64::new(lease.expires_at.timestamp_millis()),
             lease: Mutex::new(lease),
             lost: AtomicBool::new(false),
@@ -55,7 +58,8 @@ impl LeaseKeeper {
     /// Whether the lease is still ours: not lost, and not past its expiry by this clock.
     pub(crate) fn is_held(&self) -> bool {
         !self.shared.lost.load(Ordering::SeqCst)
-            && self.shared.expires_ms.load(Ordering::SeqCst) > Utc::now().timestamp_millis()
+            && self.shared.expires_ms.load(Ordering::SeqCst)
+                > self.shared.clock.now().timestamp_millis()
     }
 
     /// The checkpoint as last written (or as found when the lease was taken).
@@ -120,7 +124,7 @@ async fn renew_loop(
         if shared.lost.load(Ordering::SeqCst) {
             return;
         }
-        match leases.renew(&lease, Utc::now(), ttl).await {
+        match leases.renew(&lease, shared.clock.now(), ttl).await {
             Ok(Some(renewed)) => {
                 shared
                     .expires_ms

@@ -9,14 +9,17 @@
 //! lease can never move a checkpoint; a consumer that dies stops renewing, its leases expire, and
 //! another takes the shards over from their checkpoints.
 //!
-//! - [`handler`]: what is done with a record, and whether a failure may pass.
+//! - [`crate::record`]: what is done with a record, and whether a failure may pass.
 //! - [`plan`](self::plan): pure decisions — settled and eligible shards, where a shard starts,
 //!   which lease rows nobody needs.
 //! - `keeper`: one held lease, renewed by its own task on a fixed period whatever records cost.
 //! - `shard`: one shard as a state machine — a retryable failure holds the shard with capped
 //!   exponential backoff (for as long as it lasts); a record that can never succeed goes to
 //!   `ingest-dlq` with the full record and the error, and the shard moves on.
-//! - [`dead_letter`]: the `ingest-dlq` message and reading it back for replay.
+//! - [`crate::dlq::format`]: the `ingest-dlq` message and reading it back for replay.
+//!
+//! Time (lease expiry, dead letters' times) is read from a [`Clock`] ([`Consumer::with_clock`]),
+//! so tests can move it.
 //!
 //! Housekeeping on every rebalance: expired heartbeats (consumers that stopped without saying so)
 //! and `SHARD_END` rows whose children are all under way are removed by whoever sees them; a
@@ -26,8 +29,6 @@
 //! [`Consumer::poll_once`] in tests.
 
 mod config;
-pub mod dead_letter;
-mod handler;
 mod keeper;
 pub mod plan;
 mod shard;
@@ -35,16 +36,18 @@ mod shard;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::Utc;
+use dispatch_core::clock::{Clock, SystemClock};
 use dispatch_core::ports::{ChangeFeed, Lease, LeaseCleanup, Leases, Queues};
 use dispatch_core::{Backend, StoreError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
+/// Compatibility: the dead-letter format moved to `crate::dlq::format`.
+pub use crate::dlq::format::{dead_letter_body, dead_letter_message, record_from_dead_letter};
+/// Compatibility: the record contract moved to `crate::record`.
+pub use crate::record::{HandleError, RecordHandler, RouterHandler};
 pub use config::ConsumerConfig;
-pub use dead_letter::{dead_letter_body, dead_letter_message, record_from_dead_letter};
-pub use handler::{HandleError, RecordHandler, RouterHandler};
 
 use keeper::LeaseKeeper;
 use plan::{View, WORKER_PREFIX};
@@ -97,6 +100,7 @@ pub struct Consumer {
     stopping: Vec<Running>,
     heartbeat: Option<Lease>,
     stream: Option<String>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Consumer {
@@ -118,7 +122,14 @@ impl Consumer {
             stopping: Vec::new(),
             heartbeat: None,
             stream: None,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// Reads time from `clock` (leases, dead letters): tests move it.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// A consumer of `backend`'s feed, with its lease store and housekeeping.
@@ -178,7 +189,7 @@ impl Consumer {
     pub async fn rebalance(&mut self) -> Result<(), StoreError> {
         let stream = self.stream().await?;
         self.reap();
-        let now = Utc::now();
+        let now = self.clock.now();
         let ttl = self.cfg.ttl();
         let me = self.cfg.owner.clone();
         match self
@@ -228,6 +239,7 @@ impl Consumer {
             feed: self.feed.clone(),
             queues: self.queues.clone(),
             handler: self.handler.clone(),
+            clock: self.clock.clone(),
         };
         for shard in eligible {
             if self.held.len() >= fair_share {
@@ -251,8 +263,13 @@ impl Consumer {
             {
                 let start = view.fresh_start(shard, &self.cfg.start);
                 tracing::info!(shard_id = %shard.id, owner = %me, checkpoint = ?lease.checkpoint, fresh_start = ?start, "shard lease taken");
-                let keeper =
-                    LeaseKeeper::start(self.leases.clone(), lease, ttl, self.cfg.renew_period());
+                let keeper = LeaseKeeper::start(
+                    self.leases.clone(),
+                    self.clock.clone(),
+                    lease,
+                    ttl,
+                    self.cfg.renew_period(),
+                );
                 let reader = ShardReader::new(
                     stream.clone(),
                     ports.clone(),

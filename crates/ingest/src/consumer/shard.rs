@@ -3,7 +3,7 @@
 //! [`ShardReader::step`] does one bounded piece of work — read a page, or handle the records
 //! still pending from the last page — and says when to come back. A record that fails for a
 //! reason that may pass stays at the head of the pending records with a retry time (capped
-//! exponential backoff with jitter), and the shard waits for it, for as long as it takes: records
+//! exponential backoff with jitter, [`ConsumerConfig::retry_policy`]), and the shard waits for it, for as long as it takes: records
 //! of one shard are handled in order. A record that can never succeed goes to `ingest-dlq` and
 //! the shard moves on. The checkpoint moves after every handled prefix.
 
@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dispatch_core::clock::Clock;
 use dispatch_core::metrics::{self, Counter};
 use dispatch_core::ports::{ChangeFeed, ChangeRecord, QueueId, Queues, StartAt};
 use dispatch_core::StoreError;
@@ -18,9 +19,10 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::dead_letter::{dead_letter_message, original_id};
+use super::config::ConsumerConfig;
 use super::keeper::LeaseKeeper;
-use super::{ConsumerConfig, RecordHandler};
+use crate::dlq::format::{dead_letter_message, record_original_id};
+use crate::record::RecordHandler;
 
 /// When to call [`ShardReader::step`] again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,7 @@ pub(crate) struct Ports {
     pub feed: Arc<dyn ChangeFeed>,
     pub queues: Arc<dyn Queues>,
     pub handler: Arc<dyn RecordHandler>,
+    pub clock: Arc<dyn Clock>,
 }
 
 pub(crate) struct ShardReader {
@@ -117,7 +120,7 @@ impl ShardReader {
 
     fn back_off(&mut self) -> Instant {
         self.failures = self.failures.saturating_add(1);
-        let wait = crate::backoff::delay(self.failures, self.cfg.retry_base, self.cfg.retry_max);
+        let wait = self.cfg.retry_policy().delay(self.failures);
         let at = Instant::now() + wait;
         self.retry_at = Some(at);
         at
@@ -271,11 +274,16 @@ impl ShardReader {
                     true
                 }
                 Err(e) if !e.retryable => {
-                    let msg = dead_letter_message(&self.stream, record, &e.message);
+                    let msg = dead_letter_message(
+                        &self.stream,
+                        record,
+                        &e.message,
+                        self.ports.clock.now(),
+                    );
                     match self.ports.queues.send(QueueId::IngestDlq, &[msg]).await {
                         Ok(_) => {
                             metrics::incr(Counter::RecordsDeadLettered);
-                            span.in_scope(|| tracing::error!(error = %e, original_id = %original_id(record), "record can never succeed; sent to ingest-dlq, the shard moves on"));
+                            span.in_scope(|| tracing::error!(error = %e, original_id = %record_original_id(record), "record can never succeed; sent to ingest-dlq, the shard moves on"));
                             report.dead_lettered += 1;
                             true
                         }

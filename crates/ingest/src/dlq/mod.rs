@@ -12,8 +12,9 @@
 //! Every dead letter written by crew-dispatch names the id of what failed in the attribute
 //! [`ORIGINAL_MESSAGE_ID`] (the source queue's message id, or a stream record's event id): the
 //! id the logs carry. A message moved by SQS's redrive policy keeps its id, so for those the
-//! DLQ's own id is the original one.
+//! DLQ's own id is the original one. What dead letters carry, and how, is [`format`].
 
+pub mod format;
 pub mod stream_failure;
 
 use std::sync::Arc;
@@ -26,12 +27,11 @@ use dispatch_core::StoreError;
 
 use dispatch_core::ports::ChangeFeed;
 
-use crate::consumer::{record_from_dead_letter, RecordHandler};
-use crate::worker::dlq_attr;
+use crate::record::RecordHandler;
+use format::{attr, record_from_dead_letter};
 use stream_failure::FailedBatch;
 
-/// The message attribute naming the original message id (or stream event id) of a dead letter.
-pub const ORIGINAL_MESSAGE_ID: &str = "dispatch-original-message-id";
+pub use format::ORIGINAL_MESSAGE_ID;
 
 /// The kind `dlq list` gives the stream Lambda's on-failure records.
 pub const STREAM_BATCH: &str = "stream_batch";
@@ -92,23 +92,19 @@ pub fn describe(m: &Received) -> DeadLetter {
     }
     let (kind, key) = match JobEnvelope::parse(&m.body) {
         Ok(env) => (Some(env.kind.to_string()), Some(env.key)),
-        Err(_) => match serde_json::from_str::<serde_json::Value>(&m.body) {
-            Ok(v) if v.get("kind").and_then(|k| k.as_str()) == Some("stream_record") => (
-                Some("stream_record".into()),
-                Some(format!(
-                    "{}/{}",
-                    v.get("shard_id").and_then(|x| x.as_str()).unwrap_or("?"),
-                    v.get("sequence").and_then(|x| x.as_str()).unwrap_or("?")
-                )),
-            ),
-            _ => (None, None),
+        Err(_) => match serde_json::from_str::<serde_json::Value>(&m.body)
+            .ok()
+            .and_then(|v| format::stream_record_key(&v))
+        {
+            Some(key) => (Some(format::STREAM_RECORD.into()), Some(key)),
+            None => (None, None),
         },
     };
     let prior_receives = m
         .attributes
-        .get(dlq_attr::RECEIVES)
+        .get(attr::RECEIVES)
         .and_then(|r| r.parse().ok());
-    let reason = m.attributes.get(dlq_attr::ERROR).cloned();
+    let reason = m.attributes.get(attr::ERROR).cloned();
     // Written by crew-dispatch: the attribute says. Moved by the redrive policy (no reason):
     // SQS keeps the message id, so this id is the original.
     let original_id = m
@@ -247,10 +243,10 @@ pub async fn replay(
                 replay_batch(stream.as_ref(), &m.body).await
             }
             Some(source) => {
-                let mut out = OutMessage::new(m.body.clone())
-                    .attribute("dispatch-replayed-from", dlq.base_name());
+                let mut out =
+                    OutMessage::new(m.body.clone()).attribute(attr::REPLAYED_FROM, dlq.base_name());
                 for (k, v) in &m.attributes {
-                    if !k.starts_with("dispatch-") {
+                    if !k.starts_with(attr::PREFIX) {
                         out.attributes.insert(k.clone(), v.clone());
                     }
                 }
@@ -342,7 +338,7 @@ mod tests {
         .to_body();
         let ours = describe(&received(
             &job,
-            &[(dlq_attr::ERROR, "gave up"), (ORIGINAL_MESSAGE_ID, "src-9")],
+            &[(attr::ERROR, "gave up"), (ORIGINAL_MESSAGE_ID, "src-9")],
         ));
         assert_eq!(ours.original_id.as_deref(), Some("src-9"));
         assert_eq!(ours.key.as_deref(), Some("report#2024-05"));

@@ -12,7 +12,7 @@
 use dispatch_core::ports::{sequence_cmp, ChangeFeed, StartAt};
 use dispatch_core::StoreError;
 
-use crate::consumer::RecordHandler;
+use crate::record::RecordHandler;
 
 /// Where a batch that Lambda gave up on was.
 #[derive(Debug, Clone, PartialEq, Eq)]

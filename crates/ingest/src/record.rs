@@ -1,4 +1,7 @@
-//! What the consumer does with one record, and how a failure says whether waiting can help.
+//! What is done with one stream record, and how a failure says whether waiting can help.
+//!
+//! Its own module because three readers of the stream share it — the long-running consumer, the
+//! stream Lambda, and the DLQ replay — and none of them should import another for it.
 
 use std::sync::Arc;
 
