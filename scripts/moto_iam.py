@@ -21,7 +21,8 @@ resources AWS authorizes against, per request:
   policy for transactions").
 - DynamoDB Streams: the stream ARN (GetRecords: the stream of its iterator); ListStreams "*".
 - Secrets Manager: the secret's full ARN. CloudWatch Logs: `log-group:G:log-stream:S`.
-- SQS: the queue ARN (moto does this itself, except for GetQueueUrl by name).
+- SQS: the queue ARN (moto does this itself, except for GetQueueUrl by name); the batch calls
+  are checked as SendMessage, DeleteMessage and ChangeMessageVisibility, as on AWS.
 
 Every decision is appended to AUDIT_FILE as a JSON line (principal, action, resource,
 allowed): the deployment test reads it to show which grant each story used. It also stops
@@ -50,6 +51,8 @@ BOOTSTRAP_REQUESTS = 3
 settings.INITIAL_NO_AUTH_ACTION_COUNT = BOOTSTRAP_REQUESTS
 audit_lock = threading.Lock()
 
+SQS_BATCH = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage",
+             "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
 TRANSACT_WRITE = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                   "ConditionCheck": "ConditionCheckItem"}
 
@@ -86,6 +89,8 @@ def resolve(req, resource):
                     if pair not in pairs:
                         pairs.append(pair)
             return pairs
+        if action in ("ListStreams", "ListTables", "DescribeLimits"):
+            return [(req._action, "*")]  # no resource-level permissions on AWS
         if "StreamArn" in body:
             return [(req._action, body["StreamArn"])]
         if action == "GetRecords" and "ShardIterator" in body:
@@ -104,6 +109,9 @@ def resolve(req, resource):
         if "logStreamName" in body:
             arn += f":log-stream:{body['logStreamName']}"
         return [(req._action, arn)]
+    if service == "sqs" and action in SQS_BATCH:
+        # Batch calls are authorized as their single counterparts (the SQS developer guide).
+        return [(f"sqs:{SQS_BATCH[action]}", resource)]
     if service == "sqs" and action == "GetQueueUrl":
         name = body.get("QueueName") or (req._data.get("QueueName") or [""])[0]
         queue = sqs_backends[req.account_id][req._region].queues.get(name)
@@ -133,6 +141,31 @@ def check_action_permitted(self, resource):
 
 
 ac.IAMRequestBase.check_action_permitted = check_action_permitted
+original_policy_init = ac.IAMPolicy.__init__
+
+
+def policy_init(self, policy):
+    """An inline role policy made by CloudFormation is kept as a parsed document, which moto's
+    checker cannot read: give it the JSON text."""
+    if isinstance(policy, dict) and "policy_document" not in policy:
+        policy = json.dumps(policy)
+    original_policy_init(self, policy)
+
+
+ac.IAMPolicy.__init__ = policy_init
+original_aws_request = ac.IAMRequestBase._create_aws_request
+
+
+def create_aws_request(self):
+    """moto signs a GET with an empty body as if its parsed parameters were the body (so every
+    signed Lambda GET fails): a GET's payload is empty."""
+    request = original_aws_request(self)
+    if self._method in ("GET", "HEAD", "DELETE") and not self._body:
+        request.data = b""
+    return request
+
+
+ac.IAMRequestBase._create_aws_request = create_aws_request
 
 # The identities the test acts as when it plays an AWS service: AssumeRole by one of these is
 # allowed only by a trust policy naming that service as Principal.Service, as on AWS.

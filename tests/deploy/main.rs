@@ -1,0 +1,40 @@
+//! The deployment test: infra/template.yaml deployed through CloudFormation on a moto of its own
+//! with IAM enforced (scripts/moto_iam.py), each function run as Lambda runs it (its role
+//! assumed through STS, exactly the template's environment, the Lambda sandbox: read-only
+//! everywhere but /tmp, no data directory; see [`runtime`]) and the stories of the issue driven
+//! through it with the faithful fake Google of `dispatch-google`.
+//!
+//! - [`aws`]: signed calls for the parts the test plays (deployer, Lambda, Scheduler).
+//! - [`stack`]: the moto process and the deployed stack.
+//! - [`runtime`]: the Lambda Runtime API fake and the sandbox.
+//! - [`service`]: the Lambda service: roles, pollers, logs.
+//! - [`stories`]: what the business does, end to end.
+//! - [`template`]: checks on the template itself (no moto needed).
+//! - [`privilege`]: each statement of each role removed in turn must break a story.
+//!
+//! Needs bubblewrap (`bwrap`) and moto (scripts/test installs both).
+
+#[path = "../../crates/google/tests/fake/mod.rs"]
+mod fake;
+
+mod aws;
+mod privilege;
+mod runtime;
+mod service;
+mod stack;
+mod stories;
+mod template;
+
+use stories::World;
+
+/// A booking becomes a captain offer mailed by the worker function, under its own role, from
+/// the sandbox with no data directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_mails_the_captain_an_offer_from_the_deployed_stack() {
+    let world = World::deploy().await;
+    let svc = world.service();
+    let booking = world.book(&svc).await;
+    stories::captain_offer(&world, &svc, &booking)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", world.report(&svc)));
+}

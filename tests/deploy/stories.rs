@@ -1,0 +1,160 @@
+//! The business's stories, driven through the deployed stack: the booking system writes rows
+//! (as the deployer), the Lambda service moves events, the fake Google receives what goes out.
+//! Its own file so that the least-privilege test can run the very same stories.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::fake::world::{key_json, test_key, CLIENT_EMAIL, MAILBOX};
+use crate::fake::Fake;
+use crate::service::{Failed, LambdaService};
+use crate::stack::{Moto, Stack};
+
+/// One deployed stack and the fake Google it talks to.
+pub struct World {
+    pub moto: Moto,
+    pub stack: Stack,
+    pub google: Fake,
+}
+
+/// What the booking system wrote.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    pub charter_id: String,
+    pub created_at: String,
+    pub date: String,
+    pub captain: String,
+    pub deckhand: String,
+}
+
+impl World {
+    pub async fn deploy() -> World {
+        let google = Fake::start(test_key().to_public_key(), CLIENT_EMAIL, MAILBOX).await;
+        let moto = Moto::start();
+        let key = key_json(test_key(), &google.token_uri());
+        let stack = Stack::deploy(&moto, "dep-", &crate::runtime::lambda_dir(), &key);
+        World {
+            moto,
+            stack,
+            google,
+        }
+    }
+
+    /// The Lambda service for this stack, with AWS and Google pointed at the fakes (the only
+    /// variables the test adds to a function's environment).
+    pub fn service(&self) -> LambdaService<'_> {
+        let overrides = [
+            ("AWS_ENDPOINT_URL", self.moto.aws.endpoint.clone()),
+            ("DISPATCH_GMAIL_BASE_URL", self.google.base.clone()),
+            ("DISPATCH_DRIVE_BASE_URL", self.google.base.clone()),
+            ("DISPATCH_SHEETS_BASE_URL", self.google.base.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        LambdaService::new(&self.moto, &self.stack, overrides)
+    }
+
+    /// A row written by someone outside the stack (the booking system, ops), as the deployer.
+    pub async fn put(&self, table: &str, item: Value) {
+        let name = format!("{}{table}", self.stack.prefix);
+        self.moto
+            .aws
+            .json(
+                &self.moto.deployer,
+                "dynamodb",
+                "DynamoDB_20120810.PutItem",
+                json!({"TableName": name, "Item": item}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("writing to {name}: {e}"));
+    }
+
+    /// A captain and a deckhand free on a day ten days out, and a booking for that day.
+    pub async fn book(&self, _svc: &LambdaService<'_>) -> Booking {
+        let date = (chrono::Utc::now() + chrono::Duration::days(10))
+            .format("%Y-%m-%d")
+            .to_string();
+        let b = Booking {
+            charter_id: uuid::Uuid::new_v4().to_string(),
+            created_at: chrono::Utc::now().to_rfc3339(),
+            date: date.clone(),
+            captain: "ana@example.com".into(),
+            deckhand: "ben@example.com".into(),
+        };
+        for (id, name, email, captain) in [
+            ("cap-ana", "Ana Silva", &b.captain, true),
+            ("deck-ben", "Ben Ortiz", &b.deckhand, false),
+        ] {
+            self.put(
+                "crew-roster",
+                json!({
+                    "crew_id": {"S": id}, "name": {"S": name}, "email": {"S": email},
+                    "captain_certified": {"BOOL": captain}, "active": {"BOOL": true},
+                    "available_dates": {"SS": [date]}, "certifications": {"SS": ["deckhand"]},
+                }),
+            )
+            .await;
+        }
+        self.put(
+            "crew-dispatch",
+            json!({
+                "charter_id": {"S": b.charter_id}, "created_at": {"S": b.created_at},
+                "charter_date": {"S": date}, "vessel_name": {"S": "Marlin"},
+                "guest_count": {"N": "4"}, "guest_names": {"L": [{"S": "Cora Guest"}]},
+                "reportable_revenue": {"N": "900"}, "tips": {"N": "120"},
+                "status": {"S": "booked"}, "crew_needed": {"N": "1"},
+            }),
+        )
+        .await;
+        b
+    }
+
+    /// What went wrong, for a failed story: denials, then each invocation's answer and last lines.
+    pub fn report(&self, svc: &LambdaService<'_>) -> String {
+        let mut out = format!("denied by IAM: {:#?}\n", self.moto.denials());
+        for (logical, inv) in svc.log.lock().unwrap().iter() {
+            let lines = inv.log_lines();
+            let tail = lines[lines.len().saturating_sub(12)..].join("\n    ");
+            out += &format!(
+                "{logical} ({:?} init, {:?} total): {:?}\n    {tail}\n",
+                inv.init, inv.total, inv.response
+            );
+        }
+        out
+    }
+
+    /// Mails the fake Google received for `to`.
+    pub fn mails_to(&self, to: &str) -> Vec<crate::fake::SentMail> {
+        self.google
+            .state()
+            .sent
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A booking → the stream function queues the captain cascade → the worker function mails the
+/// captain an offer through Gmail, as the delegated mailbox.
+pub async fn captain_offer(
+    world: &World,
+    svc: &LambdaService<'_>,
+    b: &Booking,
+) -> Result<(), Failed> {
+    svc.pump_until("the captain's offer mail", Duration::from_secs(60), || {
+        !world.mails_to(&b.captain).is_empty()
+    })
+    .await?;
+    let mail = world.mails_to(&b.captain).remove(0);
+    if !mail.text.contains("https://crew.example.com/") {
+        return Err(format!("the offer has no link to the crew page: {}", mail.text));
+    }
+    let subs = world.google.state().token_subs.clone();
+    if !subs.iter().all(|s| s.as_deref() == Some(MAILBOX)) {
+        return Err(format!("tokens not for the delegated mailbox: {subs:?}"));
+    }
+    Ok(())
+}

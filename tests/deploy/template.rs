@@ -1,0 +1,1 @@
+//! Checks on infra/template.yaml itself, no emulator needed.
