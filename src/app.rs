@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use dispatch_cascade::{Cascade, CascadeSettings};
 use dispatch_cascade::tokens::{LinkKey, MagicLinks};
+use dispatch_cascade::{Cascade, CascadeSettings};
 use dispatch_core::config::{BackendKind, MailKind, StreamStart};
 use dispatch_core::domain::EmailAddress;
 use dispatch_core::idempotency::IdempotencyConfig;
@@ -109,6 +109,15 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// The cascade service.
 pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cascade>> {
+    cascade_with_mailer(settings, backend, mailer(settings)?)
+}
+
+/// The cascade service sending mail through `mailer` (the web Lambda function has no mailer).
+pub fn cascade_with_mailer(
+    settings: &Settings,
+    backend: &Backend,
+    mailer: Arc<dyn MailSender>,
+) -> anyhow::Result<Arc<Cascade>> {
     let cfg = CascadeSettings {
         public_url: settings.public_url.clone(),
         offer_timeout: settings.offer_timeout(),
@@ -126,7 +135,7 @@ pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cas
     };
     Ok(Arc::new(Cascade {
         backend: backend.clone(),
-        mailer: mailer(settings)?,
+        mailer,
         links: link_keys(settings)?,
         cfg,
         idem: IdempotencyConfig::default(),

@@ -1,5 +1,6 @@
 //! Lambda function for the charters table's DynamoDB stream (event source mapping with
-//! `ReportBatchItemFailures`). Settings from `DISPATCH_*`; the AWS backend from the SDK chain.
+//! `ReportBatchItemFailures`). Settings from `DISPATCH_*`; the AWS backend from the SDK chain. It
+//! routes records to queues and needs no secret (the template names none for it).
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ async fn main() -> Result<(), Error> {
         queues: backend.queues.clone(),
         attempts: 3,
     });
+    dispatch::secrets::forget_key_copies();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let lambda = lambda.clone();
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id, records = event.payload.records.len());

@@ -62,7 +62,10 @@ struct Runtime {
 }
 
 async fn next(State(rt): State<Arc<Runtime>>) -> (HeaderMap, String) {
-    rt.first_next.lock().unwrap().get_or_insert_with(Instant::now);
+    rt.first_next
+        .lock()
+        .unwrap()
+        .get_or_insert_with(Instant::now);
     let Some(ev) = rt.event.lock().unwrap().take() else {
         // One event per process; Lambda freezes it here until the next one (or never).
         std::future::pending::<()>().await;
@@ -71,7 +74,10 @@ async fn next(State(rt): State<Arc<Runtime>>) -> (HeaderMap, String) {
     let mut h = HeaderMap::new();
     let deadline = chrono::Utc::now().timestamp_millis() + 60_000;
     for (k, v) in [
-        ("lambda-runtime-aws-request-id", "8476a536-e9f4-11e8-9739-2dfe598c3fcd".to_string()),
+        (
+            "lambda-runtime-aws-request-id",
+            "8476a536-e9f4-11e8-9739-2dfe598c3fcd".to_string(),
+        ),
         ("lambda-runtime-deadline-ms", deadline.to_string()),
         (
             "lambda-runtime-invoked-function-arn",
@@ -116,7 +122,10 @@ fn sandbox(run: &FunctionRun, runtime_api: &str) -> tokio::process::Command {
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", run.memory.to_string()),
         ("AWS_LAMBDA_LOG_GROUP_NAME", run.log_group.clone()),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/01/01/[$LATEST]0123456789abcdef".into()),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/01/01/[$LATEST]0123456789abcdef".into(),
+        ),
         ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".into()),
         ("AWS_LAMBDA_LOG_FORMAT", "JSON".into()),
         ("AWS_REGION", super::aws::REGION.into()),
@@ -143,7 +152,13 @@ fn sandbox(run: &FunctionRun, runtime_api: &str) -> tokio::process::Command {
         .args(["/var/task/bootstrap", "--remount-ro", "/var"])
         .args(["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"])
         .args(["--chdir", "/var/task", "--unshare-user", "--uid", "993"])
-        .args(["--gid", "990", "--unshare-pid", "--unshare-ipc", "--unshare-uts"])
+        .args([
+            "--gid",
+            "990",
+            "--unshare-pid",
+            "--unshare-ipc",
+            "--unshare-uts",
+        ])
         .args(["--die-with-parent", "--clearenv"]);
     for (k, v) in &env {
         cmd.args(["--setenv", k, v]);
@@ -171,7 +186,9 @@ pub async fn invoke(run: &FunctionRun, event: Value) -> Invocation {
     let addr = listener.local_addr().unwrap().to_string();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let started = Instant::now();
-    let mut child = sandbox(run, &addr).spawn().expect("bwrap (bubblewrap) runs");
+    let mut child = sandbox(run, &addr)
+        .spawn()
+        .expect("bwrap (bubblewrap) runs");
     let deadline = started + run.timeout;
     let outcome = loop {
         let waiter = rt.done.notified();
@@ -211,11 +228,21 @@ pub fn lambda_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("DISPATCH_LAMBDA_DIR") {
         return PathBuf::from(dir);
     }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("deploy-lambda-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("deploy-lambda-{}", std::process::id()));
     for (name, built) in [
-        ("dispatch-stream-lambda", env!("CARGO_BIN_EXE_dispatch-stream-lambda")),
-        ("dispatch-worker-lambda", env!("CARGO_BIN_EXE_dispatch-worker-lambda")),
-        ("dispatch-web-lambda", env!("CARGO_BIN_EXE_dispatch-web-lambda")),
+        (
+            "dispatch-stream-lambda",
+            env!("CARGO_BIN_EXE_dispatch-stream-lambda"),
+        ),
+        (
+            "dispatch-worker-lambda",
+            env!("CARGO_BIN_EXE_dispatch-worker-lambda"),
+        ),
+        (
+            "dispatch-web-lambda",
+            env!("CARGO_BIN_EXE_dispatch-web-lambda"),
+        ),
     ] {
         let to = dir.join(name);
         std::fs::create_dir_all(&to).unwrap();

@@ -49,8 +49,17 @@ impl<'a> LambdaService<'a> {
         if let Some(c) = self.roles.lock().unwrap().get(&f.role_arn) {
             return c.clone();
         }
-        let c = assume_role(&self.moto.aws, &self.moto.lambda_service, &f.role_arn, &f.name).await;
-        self.roles.lock().unwrap().insert(f.role_arn.clone(), c.clone());
+        let c = assume_role(
+            &self.moto.aws,
+            &self.moto.lambda_service,
+            &f.role_arn,
+            &f.name,
+        )
+        .await;
+        self.roles
+            .lock()
+            .unwrap()
+            .insert(f.role_arn.clone(), c.clone());
         c
     }
 
@@ -169,7 +178,12 @@ impl<'a> LambdaService<'a> {
     }
 
     /// Pumps until `done` says so (or nothing moved for `quiet`, or `limit` passed).
-    pub async fn pump_until<F>(&self, what: &str, limit: Duration, mut done: F) -> Result<(), Failed>
+    pub async fn pump_until<F>(
+        &self,
+        what: &str,
+        limit: Duration,
+        mut done: F,
+    ) -> Result<(), Failed>
     where
         F: FnMut() -> bool,
     {
@@ -186,22 +200,41 @@ impl<'a> LambdaService<'a> {
         }
     }
 
-    async fn poll_stream(&self, f: &Function, stream_arn: &str, batch: u64) -> Result<usize, Failed> {
+    async fn poll_stream(
+        &self,
+        f: &Function,
+        stream_arn: &str,
+        batch: u64,
+    ) -> Result<usize, Failed> {
         let creds = self.role(f).await;
         let aws = &self.moto.aws;
         let call = |target: &'static str, body: Value| {
             let creds = creds.clone();
             async move {
-                aws.json(&creds, "dynamodb", &format!("DynamoDBStreams_20120810.{target}"), body)
-                    .await
-                    .map_err(|e| format!("Lambda could not read the stream as {}: {target}: {e}", f.name))
+                aws.json(
+                    &creds,
+                    "dynamodb",
+                    &format!("DynamoDBStreams_20120810.{target}"),
+                    body,
+                )
+                .await
+                .map_err(|e| {
+                    format!(
+                        "Lambda could not read the stream as {}: {target}: {e}",
+                        f.name
+                    )
+                })
             }
         };
         let table = stream_arn.split('/').nth(1).unwrap_or_default();
         call("ListStreams", json!({"TableName": table})).await?;
         let desc = call("DescribeStream", json!({"StreamArn": stream_arn})).await?;
         let mut n = 0;
-        for shard in desc["StreamDescription"]["Shards"].as_array().cloned().unwrap_or_default() {
+        for shard in desc["StreamDescription"]["Shards"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
             let id = shard["ShardId"].as_str().unwrap_or_default().to_string();
             let after = self.checkpoints.lock().unwrap().get(&id).cloned();
             let mut req = json!({"StreamArn": stream_arn, "ShardId": id});
@@ -230,7 +263,10 @@ impl<'a> LambdaService<'a> {
             }
             let last = records.last().unwrap()["dynamodb"]["SequenceNumber"].clone();
             let response = self.invoke(&f.logical, json!({"Records": records})).await?;
-            let failures = response["batchItemFailures"].as_array().cloned().unwrap_or_default();
+            let failures = response["batchItemFailures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if !failures.is_empty() {
                 return Err(format!("{} reported failed records: {response}", f.logical));
             }
@@ -256,7 +292,12 @@ impl<'a> LambdaService<'a> {
             json!({"QueueUrl": url, "AttributeNames": ["VisibilityTimeout"]}),
         )
         .await
-        .map_err(|e| format!("Lambda could not read {name}'s attributes as {}: {e}", f.name))?;
+        .map_err(|e| {
+            format!(
+                "Lambda could not read {name}'s attributes as {}: {e}",
+                f.name
+            )
+        })?;
         let got = aws
             .json(
                 &creds,
@@ -293,7 +334,10 @@ impl<'a> LambdaService<'a> {
             .filter_map(|x| x["itemIdentifier"].as_str().map(str::to_string))
             .collect();
         if !failed.is_empty() {
-            return Err(format!("{} reported failed messages from {name}: {response}", f.logical));
+            return Err(format!(
+                "{} reported failed messages from {name}: {response}",
+                f.logical
+            ));
         }
         for m in &messages {
             aws.json(

@@ -150,7 +150,10 @@ pub async fn captain_offer(
     .await?;
     let mail = world.mails_to(&b.captain).remove(0);
     if !mail.text.contains("https://crew.example.com/") {
-        return Err(format!("the offer has no link to the crew page: {}", mail.text));
+        return Err(format!(
+            "the offer has no link to the crew page: {}",
+            mail.text
+        ));
     }
     let subs = world.google.state().token_subs.clone();
     if !subs.iter().all(|s| s.as_deref() == Some(MAILBOX)) {
