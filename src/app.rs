@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use dispatch_cascade::tokens::{LinkKey, MagicLinks};
 use dispatch_cascade::{Cascade, CascadeSettings};
+use dispatch_cascade::tokens::{LinkKey, MagicLinks};
 use dispatch_core::config::{BackendKind, MailKind, StreamStart};
 use dispatch_core::domain::EmailAddress;
 use dispatch_core::idempotency::IdempotencyConfig;
