@@ -8,7 +8,8 @@
 //! - [`stack`]: the moto process and the deployed stack.
 //! - [`runtime`]: the Lambda Runtime API fake and the sandbox.
 //! - [`service`]: the Lambda service: roles, pollers, logs.
-//! - [`stories`]: what the business does, end to end.
+//! - [`stories`]: what the business does, end to end; [`web`]: a crew member's browser;
+//!   [`month_end`]: the scheduler's jobs, the roster sync and a cancellation.
 //! - [`template`]: checks on the template itself (no moto needed).
 //! - [`privilege`]: each statement of each role removed in turn must break a story.
 //!
@@ -18,12 +19,14 @@
 mod fake;
 
 mod aws;
+mod month_end;
 mod privilege;
 mod runtime;
 mod service;
 mod stack;
 mod stories;
 mod template;
+mod web;
 
 use stories::World;
 
@@ -33,8 +36,21 @@ use stories::World;
 async fn a_booking_mails_the_captain_an_offer_from_the_deployed_stack() {
     let world = World::deploy().await;
     let svc = world.service();
-    let booking = world.book(&svc).await;
-    stories::captain_offer(&world, &svc, &booking)
-        .await
-        .unwrap_or_else(|e| panic!("{e}\n{}", world.report(&svc)));
+    let booking = world.book(0).await;
+    if let Err(e) = stories::captain_offer(&world, &svc, &booking).await {
+        panic!("{e}\n{}", world.report(&svc).await);
+    }
+}
+
+/// Every story through the deployed stack: the captain accepts on the crew page (the web
+/// function's URL), the deckhand is offered the crew slot and accepts, the charter is staffed;
+/// the month-end report lands in Drive and the statements go out through Gmail; the sweep and
+/// reminders run; the roster syncs from the Sheet; a cancellation reaches the crew.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_story_runs_on_the_deployed_stack() {
+    let world = World::deploy().await;
+    let svc = world.service();
+    if let Err(e) = stories::chain(&world, &svc, 0).await {
+        panic!("{e}\n{}", world.report(&svc).await);
+    }
 }

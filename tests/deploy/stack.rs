@@ -57,7 +57,8 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
-        let audit = dir.path().join("audit.jsonl");
+        let audit = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("deploy-audit-{}.jsonl", std::process::id()));
         // Kept after the test (target/tmp), for reading after a failure.
         let log_path = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("deploy-moto-{}.log", std::process::id()));
