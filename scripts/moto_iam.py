@@ -40,6 +40,7 @@ from werkzeug.serving import run_simple
 from moto import settings
 from moto.awslambda import models as lambda_models
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.iam import access_control as ac
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.secretsmanager.models import secretsmanager_backends
@@ -141,6 +142,22 @@ def check_action_permitted(self, resource):
 
 
 ac.IAMRequestBase.check_action_permitted = check_action_permitted
+JSON_SERVICES = ("dynamodb", "logs", "secretsmanager")
+
+
+class JsonAccessDenied(JsonRESTError):
+    code = 400
+
+
+def raise_access_denied(self):
+    """The JSON services answer AccessDeniedException in JSON, as on AWS (moto sends XML)."""
+    message = f"User: {self._access_key.arn} is not authorized to perform: {self._action}"
+    if self._service in JSON_SERVICES:
+        raise JsonAccessDenied("AccessDeniedException", message)
+    raise AccessDeniedError(user_arn=self._access_key.arn, action=self._action)
+
+
+ac.IAMRequest._raise_access_denied = raise_access_denied
 original_policy_init = ac.IAMPolicy.__init__
 
 

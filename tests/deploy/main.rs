@@ -7,9 +7,11 @@
 //! - [`aws`]: signed calls for the parts the test plays (deployer, Lambda, Scheduler).
 //! - [`stack`]: the moto process and the deployed stack.
 //! - [`runtime`]: the Lambda Runtime API fake and the sandbox.
-//! - [`service`]: the Lambda service: roles, pollers, logs.
+//! - [`service`]: the Lambda service: roles, pollers, logs; [`esm`]: its checks of a mapping.
+//! - [`iam`]: the deployed policies, read, replaced and evaluated.
 //! - [`stories`]: what the business does, end to end; [`web`]: a crew member's browser;
-//!   [`month_end`]: the scheduler's jobs, the roster sync and a cancellation.
+//!   [`month_end`]: the scheduler's jobs, the roster sync and a cancellation; [`faults`]:
+//!   redelivery and dead letters.
 //! - [`template`]: checks on the template itself (no moto needed).
 //! - [`privilege`]: each statement of each role removed in turn must break a story.
 //!
@@ -19,6 +21,9 @@
 mod fake;
 
 mod aws;
+mod esm;
+mod faults;
+mod iam;
 mod month_end;
 mod privilege;
 mod runtime;

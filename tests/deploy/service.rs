@@ -6,6 +6,7 @@
 //! Its own file because it is the only part that decides what Lambda would do.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,9 +25,17 @@ pub struct LambdaService<'a> {
     /// Test-only additions to every function's environment: where AWS and Google are.
     pub overrides: Vec<(String, String)>,
     lambda_dir: std::path::PathBuf,
-    roles: Mutex<HashMap<String, Creds>>,
+    pub(crate) roles: Mutex<HashMap<String, Creds>>,
     /// The next iterator position per stream shard (Lambda's checkpoint).
-    checkpoints: Mutex<HashMap<String, String>>,
+    pub(crate) checkpoints: Mutex<HashMap<String, String>>,
+    /// The checkpoints at the last [`LambdaService::mark_stream`].
+    pub(crate) marked: Mutex<HashMap<String, String>>,
+    /// Whether the mappings were checked since the roles last changed.
+    validated: AtomicBool,
+    /// What Lambda's checks of the mappings needed: `(role ARN, action, resource)`.
+    pub checked: Mutex<Vec<(String, String, String)>>,
+    /// Set by the stories that expect a function to dead-letter what it was given.
+    pub allow_dead_letters: AtomicBool,
     /// Every invocation: the function's logical id and what happened.
     pub log: Mutex<Vec<(String, Invocation)>>,
 }
@@ -40,6 +49,10 @@ impl<'a> LambdaService<'a> {
             lambda_dir: super::runtime::lambda_dir(),
             roles: Mutex::default(),
             checkpoints: Mutex::default(),
+            marked: Mutex::default(),
+            validated: AtomicBool::new(false),
+            checked: Mutex::default(),
+            allow_dead_letters: AtomicBool::new(false),
             log: Mutex::default(),
         }
     }
@@ -63,10 +76,10 @@ impl<'a> LambdaService<'a> {
         c
     }
 
-    /// Forgets assumed credentials (after a role's policy changed, new sessions are the same
-    /// on moto, but this keeps the test honest about when it assumed).
-    pub fn forget_roles(&self) {
+    /// After a role's policy changed: new sessions, and the mappings checked again.
+    pub fn reset(&self) {
         self.roles.lock().unwrap().clear();
+        self.validated.store(false, Ordering::SeqCst);
     }
 
     fn bin_for(f: &Function) -> &'static str {
@@ -119,7 +132,7 @@ impl<'a> LambdaService<'a> {
         if let Some(line) = written_outside_tmp {
             return Err(format!("{logical} tried to write outside /tmp: {line}"));
         }
-        if dead_lettered {
+        if dead_lettered && !self.allow_dead_letters.load(Ordering::SeqCst) {
             return Err(format!("{logical} dead-lettered what it was given"));
         }
         response.map_err(|e| format!("{logical} failed: {e}"))
@@ -154,7 +167,7 @@ impl<'a> LambdaService<'a> {
         Ok(())
     }
 
-    fn function_of(&self, arn: &str) -> &'a Function {
+    pub fn function_of(&self, arn: &str) -> &'a Function {
         self.stack
             .functions
             .values()
@@ -165,6 +178,10 @@ impl<'a> LambdaService<'a> {
     /// One pass over every event source mapping; returns how many records and messages were
     /// handed to functions.
     pub async fn pump(&self) -> Result<usize, Failed> {
+        if !self.validated.load(Ordering::SeqCst) {
+            crate::esm::validate(self).await?;
+            self.validated.store(true, Ordering::SeqCst);
+        }
         let mut n = 0;
         for (function, source, batch) in &self.stack.mappings {
             let f = self.function_of(function);

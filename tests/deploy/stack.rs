@@ -128,6 +128,8 @@ pub struct Stack {
     pub prefix: String,
     /// Physical id by logical id.
     pub physical: BTreeMap<String, String>,
+    /// Resource type by logical id.
+    pub types: BTreeMap<String, String>,
     pub functions: BTreeMap<String, Function>,
     /// `(function ARN, event source ARN, batch size)`.
     pub mappings: Vec<(String, String, u64)>,
@@ -165,6 +167,12 @@ impl Stack {
             .unwrap()
             .iter()
             .map(|(k, p)| (k.clone(), p.as_str().unwrap_or("").to_string()))
+            .collect();
+        let types = v["types"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, t)| (k.clone(), t.as_str().unwrap_or("").to_string()))
             .collect();
         let functions = v["functions"]
             .as_object()
@@ -208,6 +216,7 @@ impl Stack {
         Stack {
             prefix: prefix.into(),
             physical,
+            types,
             functions,
             mappings,
         }

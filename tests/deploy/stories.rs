@@ -253,13 +253,17 @@ pub async fn staffed(world: &World, svc: &LambdaService<'_>, b: &Booking) -> Res
     }
 }
 
-/// Every story in order, for booking `n`: offer, answers, month-end, schedules, roster, cancel.
+/// Every story in order, for booking `n`: offer, redelivery, answers, month-end, schedules,
+/// roster, dead letters, cancellation.
 pub async fn chain(world: &World, svc: &LambdaService<'_>, n: u32) -> Result<(), Failed> {
+    svc.mark_stream();
     let b = world.book(n).await;
     captain_offer(world, svc, &b).await?;
+    crate::faults::duplicates(world, svc, &b).await?;
     staffed(world, svc, &b).await?;
     crate::month_end::month_end(world, svc, &b).await?;
     crate::month_end::sweep_and_reminders(world, svc).await?;
     crate::month_end::roster_sync(world, svc, &b).await?;
+    crate::faults::poison(world, svc, &b).await?;
     crate::month_end::cancelled(world, svc, &b).await
 }
