@@ -133,7 +133,13 @@ impl<'a> LambdaService<'a> {
             return Err(format!("{logical} tried to write outside /tmp: {line}"));
         }
         if dead_lettered && !self.allow_dead_letters.load(Ordering::SeqCst) {
-            return Err(format!("{logical} dead-lettered what it was given"));
+            let why = self.log.lock().unwrap().last().and_then(|(_, inv)| {
+                inv.log_lines()
+                    .into_iter()
+                    .find(|l| l.contains("\"level\":\"WARN\"") || l.contains("\"level\":\"ERROR\""))
+            });
+            let why: String = why.unwrap_or_default().chars().take(600).collect();
+            return Err(format!("{logical} dead-lettered what it was given: {why}"));
         }
         response.map_err(|e| format!("{logical} failed: {e}"))
     }
