@@ -55,12 +55,6 @@ pub struct AwsError {
     pub body: String,
 }
 
-impl AwsError {
-    pub fn denied(&self) -> bool {
-        self.body.contains("AccessDenied") || self.body.contains("not authorized")
-    }
-}
-
 impl std::fmt::Display for AwsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.status, self.body)

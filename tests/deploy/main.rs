@@ -54,6 +54,16 @@ async fn a_booking_mails_the_captain_an_offer_from_the_deployed_stack() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_story_runs_on_the_deployed_stack() {
     let world = World::deploy().await;
+    let web = world.stack.function("WebFunction");
+    assert_eq!(
+        web.reserved_concurrency,
+        Some(10),
+        "the web function's concurrency is capped"
+    );
+    assert!(
+        !web.env.contains_key("DISPATCH_DATA_DIR")
+            && !web.env.contains_key("GOOGLE_KEY_SECRET_ARN")
+    );
     let svc = world.service();
     if let Err(e) = stories::chain(&world, &svc, 0).await {
         panic!("{e}\n{}", world.report(&svc).await);

@@ -96,7 +96,7 @@ fn workbook_has(bytes: &[u8], text: &str) -> bool {
     let names = wb.sheet_names();
     names.iter().any(|n| {
         wb.worksheet_range(n)
-            .map(|r| r.rows().flatten().any(|c| c.to_string() == text))
+            .map(|r| r.rows().flatten().any(|c| *c == text))
             .unwrap_or(false)
     })
 }

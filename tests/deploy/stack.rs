@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::Value;
 
@@ -229,24 +228,5 @@ impl Stack {
     /// A queue's URL on the emulator, from its logical id.
     pub fn queue_url(&self, logical: &str) -> String {
         self.physical[logical].clone()
-    }
-}
-
-/// Waits for `check` to return `Some`, running `step` between tries.
-pub async fn until<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        if let Some(t) = check().await {
-            return t;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -246,7 +246,7 @@ pub async fn staffed(world: &World, svc: &LambdaService<'_>, b: &Booking) -> Res
             return Ok(());
         }
         if std::time::Instant::now() > deadline {
-            return Err(format!("the charter is not staffed: {c}"));
+            return Err(format!("the charter of {} is not staffed: {c}", b.date));
         }
         svc.pump().await?;
         tokio::time::sleep(Duration::from_millis(200)).await;
