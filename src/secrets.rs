@@ -54,8 +54,25 @@ pub async fn apply(
     google_key_arn: Option<&str>,
     tmp: &Path,
 ) -> anyhow::Result<()> {
-    if let Some(arn) = link_keys_arn {
-        let text = read(client, arn, LINK_KEYS_VAR).await?;
+    // Both at once: start-up waits for one round trip, not two.
+    let (link_text, google_text) = tokio::join!(
+        async {
+            match link_keys_arn {
+                Some(arn) => read(client, arn, LINK_KEYS_VAR).await.map(Some),
+                None => Ok(None),
+            }
+        },
+        async {
+            match google_key_arn {
+                Some(arn) => read(client, arn, GOOGLE_KEY_VAR).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    );
+    let (link_text, google_text) = (link_text?, google_text?);
+    // Both checked before either is applied: nothing half-applied.
+    let mut link_keys = None;
+    if let (Some(arn), Some(text)) = (link_keys_arn, link_text) {
         let keys: Vec<String> = text
             .split([',', '\n'])
             .map(str::trim)
@@ -65,14 +82,18 @@ pub async fn apply(
         if keys.is_empty() || keys.iter().any(|k| !k.contains(':')) {
             bail!("secret {arn} ({LINK_KEYS_VAR}) must hold id:base64secret keys separated by commas or new lines");
         }
-        settings.link_keys = keys;
+        link_keys = Some(keys);
     }
-    if let Some(arn) = google_key_arn {
-        let text = read(client, arn, GOOGLE_KEY_VAR).await?;
-        if serde_json::from_str::<serde_json::Value>(&text).is_err() {
+    if let (Some(arn), Some(text)) = (google_key_arn, &google_text) {
+        if serde_json::from_str::<serde_json::Value>(text).is_err() {
             bail!("secret {arn} ({GOOGLE_KEY_VAR}) is not the service-account key JSON");
         }
+    }
+    if let Some(text) = google_text {
         settings.google_key_file = Some(write_key_copy(tmp, &text)?);
+    }
+    if let Some(keys) = link_keys {
+        settings.link_keys = keys;
     }
     Ok(())
 }
