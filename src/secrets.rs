@@ -24,17 +24,42 @@ pub const GOOGLE_KEY_VAR: &str = "GOOGLE_KEY_SECRET_ARN";
 
 /// Applies the secrets named in the environment, if any (the AWS SDK's default chain).
 pub async fn apply_from_env(settings: &mut Settings) -> anyhow::Result<()> {
-    let link = std::env::var(LINK_KEYS_VAR)
-        .ok()
-        .filter(|v| !v.trim().is_empty());
-    let google = std::env::var(GOOGLE_KEY_VAR)
-        .ok()
-        .filter(|v| !v.trim().is_empty());
+    if named(LINK_KEYS_VAR).is_none() && named(GOOGLE_KEY_VAR).is_none() {
+        return Ok(());
+    }
+    apply_with(settings, &sdk_config().await).await
+}
+
+fn named(var: &str) -> Option<String> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The AWS SDK configuration with the timeouts of `dispatch_core::aws::connect`, for a process
+/// that loads it once for both its secrets and its backend (the Lambda functions).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    use aws_config::timeout::TimeoutConfig;
+    use std::time::Duration;
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// Applies the secrets named in the environment, if any, with `sdk`.
+pub async fn apply_with(
+    settings: &mut Settings,
+    sdk: &aws_config::SdkConfig,
+) -> anyhow::Result<()> {
+    let (link, google) = (named(LINK_KEYS_VAR), named(GOOGLE_KEY_VAR));
     if link.is_none() && google.is_none() {
         return Ok(());
     }
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
     apply(
         settings,
         &client,

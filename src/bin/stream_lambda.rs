@@ -2,6 +2,9 @@
 //! `ReportBatchItemFailures`). Settings from `DISPATCH_*`; the AWS backend from the SDK chain. It
 //! routes records to queues and needs no secret (the template names none for it).
 
+#[path = "shared/start.rs"]
+mod start;
+
 use std::sync::Arc;
 
 use aws_lambda_events::event::dynamodb::Event;
@@ -12,11 +15,7 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
-    let mut settings = dispatch_core::Settings::load(None)?;
-    dispatch::secrets::apply_from_env(&mut settings)
-        .await
-        .map_err(|e| format!("{e:#}"))?;
-    let backend = dispatch_core::open_backend(&settings).await?;
+    let (_settings, backend) = start::settings_and_backend().await?;
     let lambda = Arc::new(StreamLambda {
         handler: dispatch::app::record_handler(&backend),
         queues: backend.queues.clone(),

@@ -6,6 +6,9 @@
 //! here; a mail that reconcile would send fails as retryable ([`WorkerSendsMail`]), and the
 //! answer's follow-up queues "reconcile this charter" for the worker, which sends it.
 
+#[path = "shared/start.rs"]
+mod start;
+
 use std::sync::Arc;
 
 use dispatch_mailer::{Mail, MailError, MailSender};
@@ -36,11 +39,7 @@ impl MailSender for WorkerSendsMail {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
-    let mut settings = dispatch_core::Settings::load(None)?;
-    dispatch::secrets::apply_from_env(&mut settings)
-        .await
-        .map_err(|e| format!("{e:#}"))?;
-    let backend = dispatch_core::open_backend(&settings).await?;
+    let (settings, backend) = start::settings_and_backend().await?;
     let cascade =
         dispatch::app::cascade_with_mailer(&settings, &backend, Arc::new(WorkerSendsMail))
             .map_err(|e| format!("{e:#}"))?;

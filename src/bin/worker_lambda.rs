@@ -3,6 +3,9 @@
 //! read-only file system but /tmp, and no data directory: the Google key and token live in
 //! private folders under /tmp (see `dispatch::secrets`).
 
+#[path = "shared/start.rs"]
+mod start;
+
 use std::sync::Arc;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -13,13 +16,9 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
-    let mut settings = dispatch_core::Settings::load(None)?;
-    dispatch::secrets::apply_from_env(&mut settings)
-        .await
-        .map_err(|e| format!("{e:#}"))?;
+    let (mut settings, backend) = start::settings_and_backend().await?;
     // The function's folder is read-only: the token file goes to a private folder in /tmp.
     dispatch::secrets::keep_token_in_tmp(&mut settings).map_err(|e| format!("{e:#}"))?;
-    let backend = dispatch_core::open_backend(&settings).await?;
     let lambda = Arc::new(SqsLambda {
         prefix: settings.prefix.clone(),
         workers: dispatch::app::workers(&settings, &backend).map_err(|e| format!("{e:#}"))?,
