@@ -31,10 +31,13 @@ pub fn record_handler(backend: &Backend) -> Arc<dyn RecordHandler> {
 /// The job handlers of this build, by kind. Kinds without a handler are dead-lettered with a
 /// reason naming the kind (and can be replayed once a build handles them).
 pub fn registry(settings: &Settings, backend: &Backend) -> anyhow::Result<Registry> {
-    let registry = dispatch_cascade::jobs::register(Registry::new(), cascade(settings, backend)?);
+    // One mailer for both (a Gmail mailer is a token source and a client: built once).
+    let mailer = mailer(settings)?;
+    let cascade = cascade_with_mailer(settings, backend, mailer.clone())?;
+    let registry = dispatch_cascade::jobs::register(Registry::new(), cascade);
     Ok(crate::month::jobs::register(
         registry,
-        month_context(settings, backend)?,
+        month_context_with(settings, backend, mailer)?,
     ))
 }
 
@@ -109,6 +112,15 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// The cascade service.
 pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cascade>> {
+    cascade_with_mailer(settings, backend, mailer(settings)?)
+}
+
+/// The cascade service sending mail through `mailer` (the web Lambda function has no mailer).
+pub fn cascade_with_mailer(
+    settings: &Settings,
+    backend: &Backend,
+    mailer: Arc<dyn MailSender>,
+) -> anyhow::Result<Arc<Cascade>> {
     let cfg = CascadeSettings {
         public_url: settings.public_url.clone(),
         offer_timeout: settings.offer_timeout(),
@@ -126,7 +138,7 @@ pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cas
     };
     Ok(Arc::new(Cascade {
         backend: backend.clone(),
-        mailer: mailer(settings)?,
+        mailer,
         links: link_keys(settings)?,
         cfg,
         idem: IdempotencyConfig::default(),
@@ -210,6 +222,15 @@ pub fn month_context(
     settings: &Settings,
     backend: &Backend,
 ) -> anyhow::Result<Arc<crate::month::MonthContext>> {
+    month_context_with(settings, backend, mailer(settings)?)
+}
+
+/// [`month_context`] sending its mail through `mailer`.
+pub fn month_context_with(
+    settings: &Settings,
+    backend: &Backend,
+    mailer: Arc<dyn MailSender>,
+) -> anyhow::Result<Arc<crate::month::MonthContext>> {
     use crate::month::{files, recipients, roster};
     use dispatch_core::config::DriveKind;
     let needs_google = settings.drive == DriveKind::Google || settings.mail == MailKind::Gmail;
@@ -272,7 +293,7 @@ pub fn month_context(
     Ok(Arc::new(crate::month::MonthContext {
         backend: backend.clone(),
         files,
-        mailer: mailer(settings)?,
+        mailer,
         recipients,
         availability,
         from: EmailAddress::parse(&settings.mail_from)?,

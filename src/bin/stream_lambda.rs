@@ -1,5 +1,9 @@
 //! Lambda function for the charters table's DynamoDB stream (event source mapping with
-//! `ReportBatchItemFailures`). Settings from `DISPATCH_*`; the AWS backend from the SDK chain.
+//! `ReportBatchItemFailures`). Settings from `DISPATCH_*`; the AWS backend from the SDK chain. It
+//! routes records to queues and needs no secret (the template names none for it).
+
+#[path = "shared/start.rs"]
+mod start;
 
 use std::sync::Arc;
 
@@ -11,16 +15,13 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
-    let mut settings = dispatch_core::Settings::load(None)?;
-    dispatch::secrets::apply_from_env(&mut settings)
-        .await
-        .map_err(|e| format!("{e:#}"))?;
-    let backend = dispatch_core::open_backend(&settings).await?;
+    let (_settings, backend) = start::settings_and_backend().await?;
     let lambda = Arc::new(StreamLambda {
         handler: dispatch::app::record_handler(&backend),
         queues: backend.queues.clone(),
         attempts: 3,
     });
+    dispatch::secrets::forget_key_copies();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| {
         let lambda = lambda.clone();
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id, records = event.payload.records.len());

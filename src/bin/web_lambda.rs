@@ -1,16 +1,48 @@
 //! Lambda function behind a function URL serving the crew page: the same axum router as
 //! `dispatch run --only web`, through `lambda_http`.
+//!
+//! The public function holds no Google key (its role cannot read it): it answers offers and
+//! shows pages, and the worker function sends every mail. An answer is still reconciled at once
+//! here; a mail that reconcile would send fails as retryable ([`WorkerSendsMail`]), and the
+//! answer's follow-up queues "reconcile this charter" for the worker, which sends it.
 
+#[path = "shared/start.rs"]
+mod start;
+
+use std::sync::Arc;
+
+use dispatch_mailer::{Mail, MailError, MailSender};
 use lambda_http::Error;
+
+/// The web function's mailer: it sends nothing, so the work goes to the queue.
+struct WorkerSendsMail;
+
+#[async_trait::async_trait]
+impl MailSender for WorkerSendsMail {
+    async fn send(&self, mail: &Mail) -> Result<String, MailError> {
+        Err(MailError::Send {
+            key: mail.key.clone(),
+            message: "the web function sends no mail; the worker function sends it".into(),
+            retryable: true,
+        })
+    }
+
+    async fn already_sent(&self, _mail: &Mail) -> Result<bool, MailError> {
+        Ok(false)
+    }
+
+    fn describe(&self) -> String {
+        "none here (the worker function sends mail)".into()
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
-    let mut settings = dispatch_core::Settings::load(None)?;
-    dispatch::secrets::apply_from_env(&mut settings)
-        .await
-        .map_err(|e| format!("{e:#}"))?;
-    let backend = dispatch_core::open_backend(&settings).await?;
-    let cascade = dispatch::app::cascade(&settings, &backend).map_err(|e| format!("{e:#}"))?;
+    let (settings, backend) = start::settings_and_backend().await?;
+    let cascade =
+        dispatch::app::cascade_with_mailer(&settings, &backend, Arc::new(WorkerSendsMail))
+            .map_err(|e| format!("{e:#}"))?;
+    dispatch::secrets::forget_key_copies();
     lambda_http::run(dispatch_cascade::web::router(cascade)).await
 }

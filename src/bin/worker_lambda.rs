@@ -1,5 +1,10 @@
 //! Lambda function for the `cascade`, `reports` and `roster` queues (event source mappings with
-//! `ReportBatchItemFailures`). The queue is taken from each message's source ARN.
+//! `ReportBatchItemFailures`). The queue is taken from each message's source ARN. It runs with a
+//! read-only file system but /tmp, and no data directory: the Google key and token live in
+//! private folders under /tmp (see `dispatch::secrets`).
+
+#[path = "shared/start.rs"]
+mod start;
 
 use std::sync::Arc;
 
@@ -11,15 +16,15 @@ use tracing::Instrument;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
-    let mut settings = dispatch_core::Settings::load(None)?;
-    dispatch::secrets::apply_from_env(&mut settings)
-        .await
-        .map_err(|e| format!("{e:#}"))?;
-    let backend = dispatch_core::open_backend(&settings).await?;
+    let (mut settings, backend) = start::settings_and_backend().await?;
+    // The function's folder is read-only: the token file goes to a private folder in /tmp.
+    dispatch::secrets::keep_token_in_tmp(&mut settings).map_err(|e| format!("{e:#}"))?;
     let lambda = Arc::new(SqsLambda {
         prefix: settings.prefix.clone(),
         workers: dispatch::app::workers(&settings, &backend).map_err(|e| format!("{e:#}"))?,
     });
+    // Every Google client is built: the key's copy on disk is no longer needed.
+    dispatch::secrets::forget_key_copies();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let lambda = lambda.clone();
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id, messages = event.payload.records.len());

@@ -80,15 +80,22 @@ impl std::fmt::Display for CheckReport {
     }
 }
 
-/// Loads the key (with mode checks) and makes one token exchange. The error's `Display` is one
-/// line naming the file or Google's `error: error_description`. With `write_token_file` the token
-/// file (if configured) is refreshed too (`dispatch auth refresh`).
+/// Loads the key (with mode checks), makes one token exchange and checks that the token file (if
+/// configured) can be written where it is, as a send would: the error's `Display` is one line
+/// naming the file or Google's `error: error_description`. With `write_token_file` the token file
+/// is refreshed too (`dispatch auth refresh`), and a failed write is an error here.
 pub async fn check(cfg: &AuthConfig, write_token_file: bool) -> Result<CheckReport, GoogleError> {
-    let mut source = JwtTokenSource::new(cfg.load_key()?, &SCOPES, cfg.subject.clone());
-    if let (true, Some(p)) = (write_token_file, &cfg.token_file) {
-        source = source.with_token_file(p.clone());
-    }
+    let source = JwtTokenSource::new(cfg.load_key()?, &SCOPES, cfg.subject.clone());
     let token = source.refresh().await?;
+    // A send keeps the token in memory when the file cannot be written; the check says so, so
+    // a deploy check finds a token file in a read-only folder before anyone relies on it.
+    if let Some(p) = &cfg.token_file {
+        if write_token_file {
+            super::token_file::write_token_file(p, &token)?;
+        } else {
+            super::token_file::check_writable(p)?;
+        }
+    }
     Ok(CheckReport {
         key_path: source.key().path.clone(),
         client_email: source.key().client_email.clone(),

@@ -78,7 +78,8 @@ impl JwtTokenSource {
         }
     }
 
-    /// Writes every new token to this file (atomically, mode 0600).
+    /// Writes every new token to this file too (atomically, mode 0600); a write that fails is
+    /// logged as a warning and the token is still used.
     pub fn with_token_file(mut self, path: PathBuf) -> Self {
         self.token_file = Some(path);
         self
@@ -133,7 +134,11 @@ impl JwtTokenSource {
         };
         tracing::info!(client_email = %self.key.client_email, expires_at = %token.expires_at, "token refreshed");
         if let Some(path) = &self.token_file {
-            token_file::write_token_file(path, &token)?;
+            // The token is for this process's calls first: a token file other tools read is a
+            // copy, and failing to write it (a read-only folder on Lambda) must not fail a send.
+            if let Err(e) = token_file::write_token_file(path, &token) {
+                tracing::warn!(error = %error_chain(&e), "the token is kept in memory only; run `dispatch auth check`");
+            }
         }
         Ok(token)
     }

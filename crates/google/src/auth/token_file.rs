@@ -63,18 +63,42 @@ pub(crate) fn write_with_hook(
     result.map_err(err)
 }
 
+/// Creates `path` for writing, mode 0600, only if nothing is there: `O_CREAT|O_EXCL` (never an
+/// existing file, never through a symlink planted at the name) and `O_NOFOLLOW`.
 #[cfg(unix)]
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
         .mode(0o600)
         .open(path)
 }
 
+/// Checks that a token file can be written at `path` as [`write_token_file`] would (a probe
+/// file created and removed in its folder); nothing is left behind.
+pub fn check_writable(path: &Path) -> Result<(), GoogleError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let probe = dir.join(format!(
+        ".{}.check-{}-{}",
+        TOKEN_FILE_NAME,
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let result = open_private(&probe).map(drop);
+    let _ = std::fs::remove_file(&probe);
+    result.map_err(|source| GoogleError::TokenFile {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 #[cfg(not(unix))]
-fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+pub(crate) fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
