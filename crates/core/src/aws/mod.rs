@@ -4,22 +4,37 @@
 //! the per-service `AWS_ENDPOINT_URL_DYNAMODB`, `_DYNAMODB_STREAMS`, `_SQS`), so the same code runs
 //! against AWS and against an emulator on loopback.
 //!
-//! - `errors`: SDK errors → [`StoreError`], retryable or not by the error's code and HTTP status.
-//! - `tables`: charters (conditional assignment by condition expressions), roster, thread.
-//! - `state`: holds, offers, idempotency, leases: the same rules as the embedded backend, as
-//!   condition expressions.
-//! - `feed`: DynamoDB Streams (shards, iterators, expiry, trimmed data).
-//! - `queues`: SQS (batches of 10, long poll with an attempt timeout, redrive).
-//! - `admin`: bootstrap and doctor from [`crate::schema`].
+//! One module per port, named like the port's module in [`crate::ports`]: `charters`, `roster`,
+//! `thread`, `holds`, `offers`, `staffing`, `idempotency` (storage only: the claim rules are the
+//! port's), `leases`, `lease_cleanup`, `feed` (DynamoDB Streams: shards, iterators, expiry,
+//! trimmed data), `queues` (SQS: batches of 10, long poll with an attempt timeout, redrive) and
+//! `admin` (bootstrap and doctor from [`crate::schema`]). What they share, each in its own module:
+//!
+//! - this module: the clients, table names, and the cached queue URLs and stream ARN;
+//! - `convert`: items to and from the SDK's attribute values;
+//! - `errors`: SDK errors → [`StoreError`], retryable or not by the error's code and HTTP status;
+//! - `batch`: batch reads and writes with unprocessed keys retried;
+//! - `charter_table`, `state_table`: keys, reads and conditional writes of those two tables.
 
 mod admin;
+mod batch;
+mod charter_table;
+mod charters;
+mod convert;
 mod errors;
-pub use errors::{describe_error, one_line, NO_CREDENTIALS};
 mod feed;
+mod holds;
+mod idempotency;
 mod lease_cleanup;
+mod leases;
+mod offers;
 mod queues;
-mod state;
-mod tables;
+mod roster;
+mod staffing;
+mod state_table;
+mod thread;
+
+pub use errors::{describe_error, one_line, NO_CREDENTIALS};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,7 +44,6 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use tokio::sync::Mutex;
 
-use crate::item::Item;
 use crate::ports::{Backend, QueueId};
 use crate::{Settings, StoreError};
 
@@ -146,22 +160,4 @@ pub async fn connect(settings: &Settings) -> Result<Backend, StoreError> {
         ));
     }
     Ok(Aws::from_sdk_config(&sdk, &settings.prefix, settings.max_receive_count).backend())
-}
-
-/// Our item → the DynamoDB SDK's.
-pub(crate) fn to_sdk(item: Item) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
-    item.into_iter().map(|(k, v)| (k, v.into())).collect()
-}
-
-/// The DynamoDB SDK's item → ours.
-pub(crate) fn from_sdk(item: HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> Item {
-    item.into_iter().map(|(k, v)| (k, v.into())).collect()
-}
-
-pub(crate) fn s(v: impl Into<String>) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::S(v.into())
-}
-
-pub(crate) fn n(v: impl ToString) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::N(v.to_string())
 }

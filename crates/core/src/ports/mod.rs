@@ -4,40 +4,41 @@
 //! [`crate::local`] (one SQLite file), and both are held to the same contract by the conformance
 //! suite in `tests/conformance.rs`. Domain code holds them as `Arc<dyn Port>` inside a [`Backend`].
 
+mod admin;
 mod charters;
 mod feed;
+mod holds;
+mod idempotency;
 mod lease_cleanup;
+mod leases;
+mod offers;
 mod queues;
 mod roster;
 mod staffing;
-mod state;
 mod thread;
 
 use std::sync::Arc;
 
+pub use admin::{Admin, Check, Provisioned};
 pub use charters::{
     booking_sets_status, captain_rejection, crew_rejection, newest_versions, AssignOutcome,
     AssignRejection, Charters, Inserted, BOOKING_ATTRS,
 };
 pub use feed::{sequence_cmp, ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
+pub use holds::{Hold, HoldOutcome, Holds};
+pub use idempotency::{
+    blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Guard, Idempotency,
+    IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, IdempotencyStore, Swap,
+};
 pub use lease_cleanup::LeaseCleanup;
-pub use queues::{OutMessage, QueueDepth, QueueId, Queues, Received, MAX_DELAY};
-
-/// SQS's longest delay (15 minutes).
-pub fn queues_max_delay() -> std::time::Duration {
-    MAX_DELAY
-}
+pub use leases::{Lease, Leases, SHARD_END};
+pub use offers::{OfferTransition, Offers};
+pub use queues::{queues_max_delay, OutMessage, QueueDepth, QueueId, Queues, Received, MAX_DELAY};
 pub use roster::Roster;
 pub use staffing::{accept_rejection, AcceptOutcome, AcceptRequest, Staffing};
-pub use state::{
-    blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Hold, HoldOutcome, Holds, Idempotency,
-    IdempotencyClaim, IdempotencyRecord, IdempotencyStatus, Lease, Leases, OfferTransition, Offers,
-    SHARD_END,
-};
 pub use thread::Thread;
 
 use crate::item::ItemError;
-use crate::StoreError;
 
 /// Items read from a table, and the records that were skipped because of their shape.
 #[derive(Debug, Clone, PartialEq)]
@@ -82,33 +83,6 @@ impl<T> Listing<T> {
         self.items.extend(other.items);
         self.skipped.extend(other.skipped);
     }
-}
-
-/// What `bootstrap` did to one table or queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Provisioned {
-    Created,
-    AlreadyThere,
-}
-
-/// One line of `dispatch doctor`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
-    /// `table crew-dispatch`, `queue cascade`, ...
-    pub subject: String,
-    /// `None` when all is well, else what is wrong and what to do.
-    pub problem: Option<String>,
-}
-
-/// Creating and checking the tables and queues.
-#[async_trait::async_trait]
-pub trait Admin: Send + Sync {
-    /// Creates every table and queue that is missing; safe to run again.
-    async fn bootstrap(&self) -> Result<Vec<(String, Provisioned)>, StoreError>;
-    /// Checks every table and queue exists with the right shape.
-    async fn doctor(&self) -> Result<Vec<Check>, StoreError>;
-    /// Short description of where this backend keeps its data.
-    fn describe(&self) -> String;
 }
 
 /// Every port of one backend, built once at start-up and shared.

@@ -1,46 +1,23 @@
-//! Charters, roster and thread on DynamoDB.
+//! The charters port on DynamoDB: conditional assignment by condition expressions, the date
+//! index read with only each charter's newest version kept.
 
-use aws_sdk_dynamodb::types::{AttributeValue as Av, PutRequest, ReturnValue, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue as Av, ReturnValue};
 
-use super::errors::classify;
-use super::{from_sdk, n, s, to_sdk, Aws};
-use crate::config::tables;
+use super::charter_table::{CAPTAIN_CONDITION, CAPTAIN_UPDATE, CREW_CONDITION, CREW_UPDATE};
+use super::convert::{from_sdk, n, s, to_sdk};
+use super::errors::{classify, is_condition_failed};
+use super::Aws;
 use crate::domain::{
     charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId,
-    CrewMember, ThreadEntry,
 };
-use crate::item::Item;
 use crate::ports::{
     booking_sets_status, captain_rejection, crew_rejection, newest_versions, AssignOutcome,
-    AssignRejection, Charters, Inserted, Listing, Roster, Thread, BOOKING_ATTRS,
+    AssignRejection, Charters, Inserted, Listing, BOOKING_ATTRS,
 };
-use crate::records::{self, thread_attr};
 use crate::StoreError;
-
-/// Sets the captain (`:c`) ...
-pub(crate) const CAPTAIN_UPDATE: &str = "SET captain_assigned = :c";
-/// ... only if none is set, the charter is open, and the member is not on its crew.
-pub(crate) const CAPTAIN_CONDITION: &str = "attribute_exists(charter_id) \
-     AND (attribute_not_exists(captain_assigned) OR captain_assigned = :empty) \
-     AND (attribute_not_exists(#st) OR (#st <> :cancelled AND #st <> :completed)) \
-     AND (attribute_not_exists(crew_assigned) OR NOT contains(crew_assigned, :c))";
-/// Appends the member (`:one` = [`:c`]) to the crew ...
-pub(crate) const CREW_UPDATE: &str =
-    "SET crew_assigned = list_append(if_not_exists(crew_assigned, :none), :one)";
-/// ... only below `:needed`, not twice, not the captain, and while the charter is open.
-pub(crate) const CREW_CONDITION: &str = "attribute_exists(charter_id) \
-     AND (attribute_not_exists(crew_assigned) OR (size(crew_assigned) < :needed AND NOT contains(crew_assigned, :c))) \
-     AND (attribute_not_exists(captain_assigned) OR captain_assigned <> :c) \
-     AND (attribute_not_exists(#st) OR (#st <> :cancelled AND #st <> :completed))";
 
 /// Retries a conditional assignment that failed for a reason that is gone when we look (a race).
 const ASSIGN_ATTEMPTS: usize = 5;
-
-pub(crate) fn is_condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(
-    e: &aws_sdk_dynamodb::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
-) -> bool {
-    super::errors::code_of(e).as_deref() == Some("ConditionalCheckFailedException")
-}
 
 impl Aws {
     /// Of the charters read through the date index, those that are their charter's newest
@@ -63,29 +40,6 @@ impl Aws {
             .collect())
     }
 
-    /// The newest stored version of a charter (only `created_at` when `keys_only`), if any.
-    async fn newest_item(
-        &self,
-        id: &CharterId,
-        keys_only: bool,
-    ) -> Result<Option<std::collections::HashMap<String, Av>>, StoreError> {
-        let table = self.charters_table();
-        let out = self
-            .ddb
-            .query()
-            .table_name(&table)
-            .key_condition_expression("charter_id = :id")
-            .expression_attribute_values(":id", s(id.as_str()))
-            .set_projection_expression(keys_only.then(|| "created_at".to_string()))
-            .scan_index_forward(false)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("reading charter {id} from {table}"), e))?;
-        Ok(out.items.unwrap_or_default().into_iter().next())
-    }
-
     /// The newest `created_at` stored for a charter id (keys only), `None` if there is none.
     async fn newest_created_at(&self, id: CharterId) -> Result<Option<String>, StoreError> {
         Ok(self
@@ -95,38 +49,6 @@ impl Aws {
                 Some(Av::S(v)) => Some(v),
                 _ => None,
             }))
-    }
-
-    pub(crate) fn charters_table(&self) -> String {
-        self.table(tables::CHARTERS)
-    }
-
-    pub(crate) fn charter_key(key: &CharterKey) -> std::collections::HashMap<String, Av> {
-        [
-            (attr::CHARTER_ID.to_string(), s(key.charter_id.as_str())),
-            (attr::CREATED_AT.to_string(), s(&key.created_at)),
-        ]
-        .into()
-    }
-
-    pub(crate) async fn get_charter_by_key(
-        &self,
-        key: &CharterKey,
-    ) -> Result<Option<Charter>, StoreError> {
-        let table = self.charters_table();
-        let out = self
-            .ddb
-            .get_item()
-            .table_name(&table)
-            .set_key(Some(Self::charter_key(key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("reading charter {key} from {table}"), e))?;
-        out.item
-            .map(|i| Charter::from_item(&from_sdk(i)))
-            .transpose()
-            .map_err(Into::into)
     }
 
     /// Runs a conditional charter update; on a failed condition reads the charter and asks `why`.
@@ -341,7 +263,11 @@ impl Charters for Aws {
         .await
     }
 
-    async fn unassign(&self, key: &CharterKey, crew: &CrewId) -> Result<Option<Charter>, StoreError> {
+    async fn unassign(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+    ) -> Result<Option<Charter>, StoreError> {
         let table = self.charters_table();
         for _ in 0..ASSIGN_ATTEMPTS {
             let Some(c) = self.get_charter_by_key(key).await? else {
@@ -349,9 +275,15 @@ impl Charters for Aws {
             };
             // Remove exactly what was read, under the condition that it is still there.
             let (update, condition) = if c.captain_assigned.as_ref() == Some(crew) {
-                ("REMOVE captain_assigned".to_string(), "captain_assigned = :c".to_string())
+                (
+                    "REMOVE captain_assigned".to_string(),
+                    "captain_assigned = :c".to_string(),
+                )
             } else if let Some(i) = c.crew_assigned.iter().position(|m| m == crew) {
-                (format!("REMOVE crew_assigned[{i}]"), format!("crew_assigned[{i}] = :c"))
+                (
+                    format!("REMOVE crew_assigned[{i}]"),
+                    format!("crew_assigned[{i}] = :c"),
+                )
             } else {
                 return Ok(Some(c));
             };
@@ -373,12 +305,19 @@ impl Charters for Aws {
                     })?;
                     let after = Charter::from_item(&from_sdk(item))?;
                     // On the crew list twice (written by another tool): take the next one too.
-                    if after.captain_assigned.as_ref() != Some(crew) && !after.crew_assigned.contains(crew) {
+                    if after.captain_assigned.as_ref() != Some(crew)
+                        && !after.crew_assigned.contains(crew)
+                    {
                         return Ok(Some(after));
                     }
                 }
                 Err(e) if is_condition_failed(&e) => {}
-                Err(e) => return Err(classify(&format!("unassigning {crew} from charter {key}"), e)),
+                Err(e) => {
+                    return Err(classify(
+                        &format!("unassigning {crew} from charter {key}"),
+                        e,
+                    ))
+                }
             }
         }
         Err(StoreError::backend(
@@ -464,139 +403,5 @@ impl Charters for Aws {
             .await
             .map_err(|e| classify(&format!("deleting charter {key}"), e))?;
         Ok(())
-    }
-}
-
-/// Writes items in batches of 25, retrying unprocessed items with backoff.
-pub(crate) async fn batch_put(aws: &Aws, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
-    for chunk in items.chunks(25) {
-        let mut pending: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|i| {
-                let put = PutRequest::builder()
-                    .set_item(Some(to_sdk(i.clone())))
-                    .build()
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
-                Ok(WriteRequest::builder().put_request(put).build())
-            })
-            .collect::<Result<_, StoreError>>()?;
-        let mut delays = backon::BackoffBuilder::build(crate::retry::policy());
-        loop {
-            let out = crate::retry::retrying(|| {
-                let req = pending.clone();
-                async move {
-                    aws.ddb
-                        .batch_write_item()
-                        .request_items(table, req)
-                        .send()
-                        .await
-                        .map_err(|e| classify(&format!("batch writing to {table}"), e))
-                }
-            })
-            .await?;
-            pending = out
-                .unprocessed_items
-                .and_then(|mut m| m.remove(table))
-                .unwrap_or_default();
-            if pending.is_empty() {
-                break;
-            }
-            match delays.next() {
-                Some(d) => {
-                    tracing::warn!(
-                        table,
-                        unprocessed = pending.len(),
-                        "batch write left items unprocessed, retrying"
-                    );
-                    tokio::time::sleep(d).await;
-                }
-                None => {
-                    return Err(StoreError::backend(
-                        format!("batch writing to {table}"),
-                        true,
-                        format!("{} items still unprocessed after retries", pending.len()),
-                    ))
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-#[async_trait::async_trait]
-impl Roster for Aws {
-    async fn upsert_batch(&self, members: &[CrewMember]) -> Result<(), StoreError> {
-        let table = self.table(tables::ROSTER);
-        batch_put(
-            self,
-            &table,
-            members.iter().map(CrewMember::to_item).collect(),
-        )
-        .await
-    }
-
-    async fn get(&self, id: &CrewId) -> Result<Option<CrewMember>, StoreError> {
-        let table = self.table(tables::ROSTER);
-        let out = self
-            .ddb
-            .get_item()
-            .table_name(&table)
-            .key("crew_id", s(id.as_str()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| classify(&format!("reading member {id} from {table}"), e))?;
-        out.item
-            .map(|i| CrewMember::from_item(&from_sdk(i)))
-            .transpose()
-            .map_err(Into::into)
-    }
-
-    async fn list(&self) -> Result<Listing<CrewMember>, StoreError> {
-        let table = self.table(tables::ROSTER);
-        let mut items = Vec::new();
-        let mut pages = self.ddb.scan().table_name(&table).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(&format!("listing {table}"), e))?;
-            items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
-        }
-        let mut listing = Listing::parse(items, CrewMember::from_item);
-        listing.items.sort_by(|a, b| a.crew_id.cmp(&b.crew_id));
-        Ok(listing)
-    }
-}
-
-#[async_trait::async_trait]
-impl Thread for Aws {
-    async fn append(&self, entry: &ThreadEntry) -> Result<(), StoreError> {
-        let table = self.table(tables::CHATS);
-        self.ddb
-            .put_item()
-            .table_name(&table)
-            .set_item(Some(to_sdk(records::thread_to_item(entry))))
-            .send()
-            .await
-            .map_err(|e| classify(&format!("appending to thread of {}", entry.charter_id), e))?;
-        Ok(())
-    }
-
-    async fn list(&self, charter: &CharterId) -> Result<Vec<ThreadEntry>, StoreError> {
-        let table = self.table(tables::CHATS);
-        let mut items = Vec::new();
-        let mut pages = self
-            .ddb
-            .query()
-            .table_name(&table)
-            .key_condition_expression("#c = :c")
-            .expression_attribute_names("#c", thread_attr::CHARTER_ID)
-            .expression_attribute_values(":c", s(charter.as_str()))
-            .consistent_read(true)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify(&format!("reading thread of {charter}"), e))?;
-            items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
-        }
-        Ok(Listing::parse(items, records::thread_from_item).items)
     }
 }
