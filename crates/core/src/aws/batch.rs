@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue as Av, KeysAndAttributes, PutRequest, WriteRequest};
 
+use super::client::Aws;
 use super::convert::{from_sdk, to_sdk};
 use super::errors::classify;
-use super::Aws;
 use crate::item::Item;
 use crate::retry::retrying;
 use crate::StoreError;

@@ -1,13 +1,15 @@
-//! Access to the `crew-dispatch` table shared by the charters and staffing ports: its key, the
-//! read of one version, and the assignment expressions the accept transaction reuses.
+//! Access to the `crew-dispatch` table behind the charters and staffing ports: its key, the read
+//! of one version and the newest-version filter, the conditional assignment runner, and the
+//! assignment expressions the accept transaction reuses.
 
-use aws_sdk_dynamodb::types::AttributeValue as Av;
+use aws_sdk_dynamodb::types::{AttributeValue as Av, ReturnValue};
 
+use super::client::Aws;
 use super::convert::{from_sdk, s};
-use super::errors::classify;
-use super::Aws;
+use super::errors::{classify, is_condition_failed};
 use crate::config::tables;
 use crate::domain::{charter_attr as attr, Charter, CharterId, CharterKey};
+use crate::ports::{newest_versions, AssignOutcome, AssignRejection};
 use crate::StoreError;
 
 /// Sets the captain (`:c`) ...
@@ -80,5 +82,81 @@ impl Aws {
             .await
             .map_err(|e| classify(&format!("reading charter {id} from {table}"), e))?;
         Ok(out.items.unwrap_or_default().into_iter().next())
+    }
+}
+
+/// Retries a conditional assignment that failed for a reason that is gone when we look (a race).
+pub(crate) const ASSIGN_ATTEMPTS: usize = 5;
+
+impl Aws {
+    /// Of the charters read through the date index, those that are their charter's newest
+    /// version: one query per distinct id for its newest `created_at` (keys only, concurrent),
+    /// so a version superseded by one on another date is left out too.
+    pub(crate) async fn newest_only(
+        &self,
+        charters: Vec<Charter>,
+    ) -> Result<Vec<Charter>, StoreError> {
+        use futures::stream::{self, StreamExt, TryStreamExt};
+        let charters = newest_versions(charters);
+        let ids: Vec<CharterId> = charters.iter().map(|c| c.charter_id.clone()).collect();
+        let newest: Vec<Option<String>> = stream::iter(ids)
+            .map(|id| self.newest_created_at(id))
+            .buffered(8)
+            .try_collect()
+            .await?;
+        Ok(charters
+            .into_iter()
+            .zip(newest)
+            .filter(|(c, n)| n.as_deref().is_none_or(|n| n <= c.created_at.as_str()))
+            .map(|(c, _)| c)
+            .collect())
+    }
+
+    /// The newest `created_at` stored for a charter id (keys only), `None` if there is none.
+    async fn newest_created_at(&self, id: CharterId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .newest_item(&id, true)
+            .await?
+            .and_then(|mut i| match i.remove(attr::CREATED_AT) {
+                Some(Av::S(v)) => Some(v),
+                _ => None,
+            }))
+    }
+
+    /// Runs a conditional charter update; on a failed condition reads the charter and asks `why`.
+    pub(crate) async fn conditional_assign(
+        &self,
+        key: &CharterKey,
+        what: &str,
+        update: impl Fn() -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        why: impl Fn(&Charter) -> Option<AssignRejection>,
+    ) -> Result<AssignOutcome, StoreError> {
+        for _ in 0..ASSIGN_ATTEMPTS {
+            match update().return_values(ReturnValue::AllNew).send().await {
+                Ok(out) => {
+                    let item = out.attributes.ok_or_else(|| {
+                        StoreError::Invalid(format!("{what}: no attributes returned"))
+                    })?;
+                    return Ok(AssignOutcome::Assigned(Charter::from_item(&from_sdk(
+                        item,
+                    ))?));
+                }
+                Err(e) if is_condition_failed(&e) => match self.get_charter_by_key(key).await? {
+                    None => return Ok(AssignOutcome::Rejected(AssignRejection::NotFound)),
+                    Some(c) => {
+                        if let Some(reason) = why(&c) {
+                            return Ok(AssignOutcome::Rejected(reason));
+                        }
+                        // Changed between our write and our read: try again.
+                    }
+                },
+                Err(e) => return Err(classify(&format!("{what} on charter {key}"), e)),
+            }
+        }
+        Err(StoreError::backend(
+            format!("{what} on charter {key}"),
+            true,
+            "the charter kept changing under us",
+        ))
     }
 }

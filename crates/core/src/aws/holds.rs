@@ -3,10 +3,10 @@
 
 use std::collections::HashMap;
 
+use super::client::Aws;
 use super::convert::{s, to_sdk};
 use super::errors::{classify, is_cancelled};
 use super::state_table::key;
-use super::Aws;
 use crate::domain::{CharterDate, CharterId, CrewId, Month};
 use crate::ports::{Hold, HoldOutcome, Holds};
 use crate::records as rec;

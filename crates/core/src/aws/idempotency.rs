@@ -5,10 +5,10 @@
 use aws_sdk_dynamodb::types::{AttributeValue as Av, ReturnValue};
 use chrono::{DateTime, Utc};
 
+use super::client::Aws;
 use super::convert::{from_sdk, n, s, to_sdk};
 use super::errors::{classify, is_condition_failed};
 use super::state_table::key;
-use super::Aws;
 use crate::ports::{Guard, IdempotencyRecord, IdempotencyStatus, IdempotencyStore, Swap};
 use crate::records as rec;
 use crate::retry::retrying;

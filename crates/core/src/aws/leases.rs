@@ -4,10 +4,10 @@
 use aws_sdk_dynamodb::types::{AttributeValue as Av, ReturnValue};
 use chrono::{DateTime, Utc};
 
+use super::client::Aws;
 use super::convert::{from_sdk, n, s};
 use super::errors::{classify, is_condition_failed};
 use super::state_table::key;
-use super::Aws;
 use crate::item::Item;
 use crate::ports::{Lease, Leases};
 use crate::records as rec;

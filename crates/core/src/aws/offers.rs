@@ -4,10 +4,10 @@
 use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 
+use super::client::Aws;
 use super::convert::{from_sdk, s};
 use super::errors::{classify, is_condition_failed};
 use super::state_table::key;
-use super::Aws;
 use crate::domain::{CharterId, CrewId, Offer, OfferId, OfferStatus};
 use crate::ports::{OfferTransition, Offers};
 use crate::records as rec;

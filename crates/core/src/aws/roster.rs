@@ -1,9 +1,9 @@
 //! The roster port on DynamoDB (`crew-roster`): batched upserts, reads, and the full listing.
 
 use super::batch::batch_put;
+use super::client::Aws;
 use super::convert::{from_sdk, s};
 use super::errors::classify;
-use super::Aws;
 use crate::config::tables;
 use crate::domain::{CrewId, CrewMember};
 use crate::ports::{Listing, Roster};

@@ -4,10 +4,10 @@
 use aws_sdk_dynamodb::types::{AttributeValue as Av, Put, TransactWriteItem, Update};
 
 use super::charter_table::{CAPTAIN_CONDITION, CAPTAIN_UPDATE, CREW_CONDITION, CREW_UPDATE};
+use super::client::Aws;
 use super::convert::{n, s, to_sdk};
 use super::errors::{classify, is_cancelled};
 use super::state_table::key;
-use super::Aws;
 use crate::domain::{CharterStatus, OfferStatus, Role};
 use crate::ports::{accept_rejection, AcceptOutcome, AcceptRequest, Hold, Holds, Offers, Staffing};
 use crate::records as rec;

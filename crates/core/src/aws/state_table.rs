@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue as Av;
 
 use super::batch::batch_get;
+use super::client::Aws;
 use super::convert::{from_sdk, n, s, to_sdk};
 use super::errors::{classify, is_condition_failed};
-use super::Aws;
 use crate::config::tables;
 use crate::domain::{CrewId, Month};
 use crate::item::Item;

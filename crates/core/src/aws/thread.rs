@@ -1,8 +1,8 @@
 //! The thread port on DynamoDB (`charter-chats`): appends and the thread of one charter.
 
+use super::client::Aws;
 use super::convert::{from_sdk, s, to_sdk};
 use super::errors::classify;
-use super::Aws;
 use crate::config::tables;
 use crate::domain::{CharterId, ThreadEntry};
 use crate::ports::{Listing, Thread};

@@ -1,37 +1,19 @@
 //! The claim rules, once, for every store: when a record blocks a claim (done, or in progress
 //! under a live lease), when a claim takes over a dead owner's work, who may renew, complete or
-//! release, and what a refused write means. Stores only evaluate a [`Guard`] with their write;
-//! this module turns their answers into [`ClaimOutcome`]s by implementing [`Idempotency`] for
-//! every [`IdempotencyStore`].
+//! release ([`Guard::allows`]), and what a refused write means. Stores only evaluate a [`Guard`]
+//! with their write; this module turns their answers into [`ClaimOutcome`]s by implementing
+//! [`Idempotency`] for every [`IdempotencyStore`].
 
 use chrono::{DateTime, Utc};
 
-use super::{
+use super::claims::{
     ClaimOutcome, Idempotency, IdempotencyClaim, IdempotencyRecord, IdempotencyStatus,
-    IdempotencyStore, Swap,
 };
+use super::store::{Guard, IdempotencyStore, Swap};
 use crate::StoreError;
 
 /// How often a claim is tried again when the record changes between the write and the read.
 const CLAIM_ATTEMPTS: usize = 5;
-
-/// The condition a store checks, atomically with its write, against the record it holds.
-/// [`Guard::allows`] is its meaning; a store that cannot run Rust next to its data (DynamoDB)
-/// writes the same condition in its own language, one translation per variant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Guard {
-    /// A new claim: no record blocks it (see [`blocks_claim`]).
-    Claimable { now: DateTime<Utc> },
-    /// Renew and release: an in-progress claim held by `owner`.
-    HeldBy { owner: String },
-    /// Complete: no record, or one for the same payload that `owner` may complete
-    /// (see [`completable_by`]).
-    Completable {
-        owner: String,
-        payload_hash: String,
-        now: DateTime<Utc>,
-    },
-}
 
 impl Guard {
     /// Whether a write under this guard may replace `existing` (`None`: no record).
