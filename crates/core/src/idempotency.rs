@@ -13,6 +13,12 @@
 //!
 //! Claims held by this process are tracked, so a graceful shutdown can release them at once
 //! ([`release_held`]) instead of leaving them to lapse.
+//!
+//! Every call to the store is tried again under the shared policy ([`crate::retry::retrying`])
+//! while its error may pass. Each is safe to repeat: each is conditional on this claim's owner,
+//! and a claim whose response was lost is found again as this owner's (the port's claim rules).
+//! The rules themselves (what blocks a claim, what a take-over is) live with the port, in
+//! [`crate::ports::Idempotency`]'s module.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,6 +31,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ports::{ClaimOutcome, Idempotency, IdempotencyClaim};
+use crate::retry::retrying;
 use crate::StoreError;
 
 /// How long claims and records live.
@@ -101,7 +108,11 @@ pub fn process_owner() -> &'static str {
 
 fn next_owner() -> String {
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    format!("{}/{}", process_owner(), SEQ.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}/{}",
+        process_owner(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Claims this process holds now: key → owner.
@@ -146,27 +157,6 @@ pub async fn release_held(store: &dyn Idempotency) -> usize {
         }
     }
     released
-}
-
-/// One call to the store, tried again (50 ms, then 200 ms later) while its error may pass. Every
-/// call here is safe to repeat: each is conditional on this claim's owner, and a claim whose
-/// response was lost is found again as this owner's.
-async fn again<T, F, Fut>(call: F) -> Result<T, StoreError>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, StoreError>>,
-{
-    let mut pause = Duration::from_millis(50);
-    for _ in 0..2 {
-        match call().await {
-            Err(e) if e.is_retryable() => {
-                tokio::time::sleep(pause).await;
-                pause *= 4;
-            }
-            other => return other,
-        }
-    }
-    call().await
 }
 
 /// Runs `work` at most once for `key` (see the module docs).
@@ -219,8 +209,8 @@ where
 {
     let hash = payload_hash(payload);
     let now = Utc::now();
-    let lease = chrono::Duration::from_std(config.in_progress_ttl)
-        .unwrap_or(chrono::Duration::seconds(30));
+    let lease =
+        chrono::Duration::from_std(config.in_progress_ttl).unwrap_or(chrono::Duration::seconds(30));
     let owner = next_owner();
     let claim = IdempotencyClaim {
         key: key.to_string(),
@@ -238,14 +228,17 @@ where
             message: e.to_string(),
         })
     };
-    let taken_over = match again(|| store.claim(&claim)).await? {
+    let taken_over = match retrying(|| store.claim(&claim)).await? {
         ClaimOutcome::Completed { result } => return Ok(Once::AlreadyDone(read(result)?)),
         ClaimOutcome::InProgress { until } => return Ok(Once::InProgress { until }),
         ClaimOutcome::PayloadMismatch => return Err(OnceError::PayloadMismatch(key.to_string())),
         ClaimOutcome::Claimed { taken_over } => taken_over,
     };
     if taken_over {
-        tracing::info!(key, "took over the claim of an owner that stopped renewing it");
+        tracing::info!(
+            key,
+            "took over the claim of an owner that stopped renewing it"
+        );
     }
     track(key, &owner);
     let outcome = {
@@ -278,12 +271,17 @@ where
             });
             match text {
                 Ok(text) => {
-                    match again(|| store.complete(key, &owner, &hash, Some(&text), claim.expires_at))
-                        .await
+                    match retrying(|| {
+                        store.complete(key, &owner, &hash, Some(&text), claim.expires_at)
+                    })
+                    .await
                     {
                         Ok(true) => Ok(Once::Ran(value)),
                         Ok(false) => {
-                            tracing::warn!(key, "the work was done but another owner holds the claim now");
+                            tracing::warn!(
+                                key,
+                                "the work was done but another owner holds the claim now"
+                            );
                             Ok(Once::Ran(value))
                         }
                         Err(e) => Err(OnceError::Store(e)),
@@ -294,9 +292,11 @@ where
         }
         Err(e) => {
             let given_up = if uncertain {
-                again(|| store.renew(key, &owner, Utc::now())).await.map(|_| ())
+                retrying(|| store.renew(key, &owner, Utc::now()))
+                    .await
+                    .map(|_| ())
             } else {
-                again(|| store.release(key, &owner)).await
+                retrying(|| store.release(key, &owner)).await
             };
             if let Err(release) = given_up {
                 tracing::warn!(key, error = %release, "could not release idempotency claim; it lapses on its own");

@@ -1,5 +1,5 @@
 //! SDK errors → [`StoreError`]. The decision to retry reads the error's code and HTTP status, never
-//! its message text.
+//! its message text; conditional failures are told apart by code too.
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -34,6 +34,16 @@ pub(crate) fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> O
         SdkError::ServiceError(se) => se.err().code().map(str::to_string),
         _ => None,
     }
+}
+
+/// A conditional write whose condition did not hold.
+pub(crate) fn is_condition_failed<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> bool {
+    code_of(err).as_deref() == Some("ConditionalCheckFailedException")
+}
+
+/// A transaction cancelled by one of its conditions.
+pub(crate) fn is_cancelled<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> bool {
+    code_of(err).as_deref() == Some("TransactionCanceledException")
 }
 
 /// Classifies an SDK error.
@@ -88,7 +98,9 @@ pub const NO_CREDENTIALS: &str =
     "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY";
 
 /// The credential chain's error somewhere under an SDK error, if that is what failed.
-fn credentials_error<'e>(err: &'e (dyn std::error::Error + 'static)) -> Option<&'e CredentialsError> {
+fn credentials_error<'e>(
+    err: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e CredentialsError> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(c) = e.downcast_ref::<CredentialsError>() {
@@ -115,7 +127,11 @@ pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
-        let text = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
@@ -140,7 +156,10 @@ mod tests {
         assert_eq!(describe_error(&e), NO_CREDENTIALS);
         let other = Outer(CredentialsError::provider_error("token\nexpired"));
         let line = describe_error(&other);
-        assert!(line.starts_with("AWS credentials could not be loaded: "), "{line}");
+        assert!(
+            line.starts_with("AWS credentials could not be loaded: "),
+            "{line}"
+        );
         assert!(!line.contains('\n'), "{line}");
     }
 

@@ -1,7 +1,9 @@
-use crate::domain::{charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CrewId, Month};
+use crate::domain::{
+    charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CrewId, Month,
+};
 use crate::StoreError;
 
-use super::Listing;
+use super::listing::Listing;
 
 /// Whether an insert created the charter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +83,11 @@ pub trait Charters: Send + Sync {
     ) -> Result<AssignOutcome, StoreError>;
     /// Takes a member off the charter (as captain or from the crew list), whatever its status.
     /// The charter as it is after, unchanged if they were not on it; `None` if it does not exist.
-    async fn unassign(&self, key: &CharterKey, crew: &CrewId) -> Result<Option<Charter>, StoreError>;
+    async fn unassign(
+        &self,
+        key: &CharterKey,
+        crew: &CrewId,
+    ) -> Result<Option<Charter>, StoreError>;
     /// Sets the status (e.g. `staffed`, `cancelled`). Returns false if the charter does not exist.
     async fn set_status(
         &self,
@@ -186,7 +192,9 @@ pub fn newest_versions(charters: Vec<Charter>) -> Vec<Charter> {
     let mut kept: std::collections::HashSet<CharterId> = std::collections::HashSet::new();
     charters
         .into_iter()
-        .filter(|c| newest.get(&c.charter_id) == Some(&c.created_at) && kept.insert(c.charter_id.clone()))
+        .filter(|c| {
+            newest.get(&c.charter_id) == Some(&c.created_at) && kept.insert(c.charter_id.clone())
+        })
         .collect()
 }
 
