@@ -13,6 +13,12 @@
 //!
 //! Claims held by this process are tracked, so a graceful shutdown can release them at once
 //! ([`release_held`]) instead of leaving them to lapse.
+//!
+//! Every call to the store is tried again briefly ([`Policy::brief`]: 50 ms, then 200 ms later)
+//! while its error may pass. Each is safe to repeat: each is conditional on this claim's owner,
+//! and a claim whose response was lost is found again as this owner's (the port's claim rules).
+//! The rules themselves (what blocks a claim, what a take-over is) live with the port, in
+//! [`crate::ports::Idempotency`]'s module.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -25,6 +31,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ports::{ClaimOutcome, Idempotency, IdempotencyClaim};
+use crate::retry::Policy;
 use crate::StoreError;
 
 /// How long claims and records live.
@@ -150,27 +157,6 @@ pub async fn release_held(store: &dyn Idempotency) -> usize {
         }
     }
     released
-}
-
-/// One call to the store, tried again (50 ms, then 200 ms later) while its error may pass. Every
-/// call here is safe to repeat: each is conditional on this claim's owner, and a claim whose
-/// response was lost is found again as this owner's.
-async fn again<T, F, Fut>(call: F) -> Result<T, StoreError>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<T, StoreError>>,
-{
-    let mut pause = Duration::from_millis(50);
-    for _ in 0..2 {
-        match call().await {
-            Err(e) if e.is_retryable() => {
-                tokio::time::sleep(pause).await;
-                pause *= 4;
-            }
-            other => return other,
-        }
-    }
-    call().await
 }
 
 /// Runs `work` at most once for `key` (see the module docs).
@@ -320,4 +306,17 @@ where
     };
     untrack(key, &owner);
     result
+}
+
+/// One call to the store, tried again (50 ms, then 200 ms later) while its error may pass. Every
+/// call here is safe to repeat: each is conditional on this claim's owner, and a claim whose
+/// response was lost is found again as this owner's.
+async fn again<T, F, Fut>(call: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    Policy::brief(Duration::from_millis(50))
+        .retry(call, StoreError::is_retryable)
+        .await
 }

@@ -8,10 +8,13 @@
 //! - [`item`]: DynamoDB items as plain data (`serde_dynamo`'s attribute map, where the SDK's and
 //!   Lambda's attribute types meet), with readers that name the record and attribute at fault.
 //! - [`ports`]: the traits the domain speaks to — charters, roster, thread, holds, offers,
-//!   idempotency, leases, the change feed and the job queues — bundled in a [`ports::Backend`].
+//!   idempotency, leases, the change feed and the job queues — one module each, bundled in a
+//!   [`ports::Backend`]. The idempotency claim rules live with their port; stores only store.
 //! - [`aws`]: the ports on DynamoDB, DynamoDB Streams and SQS through the official AWS SDK.
 //! - [`local`]: the ports on one SQLite file: tables, a change feed written in the same transaction
-//!   as each change, and queues with delay, visibility, receive count and DLQ.
+//!   as each change, and queues with delay, visibility, receive count and DLQ. Both adapters
+//!   have one module per port, named like the port's.
+//! - [`faults`]: a decorator failing chosen port calls, for tests of "nothing lost, nothing twice".
 //! - [`config`]: the one `Settings` struct (file + `DISPATCH_*` environment), checked at load.
 //! - [`zone`]: the business's time zone: times and dates for people, and "today".
 //! - [`retry`]: the one retry policy (exponential backoff with jitter, on `backon`).

@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
+use super::client::Aws;
 use super::errors::{classify, code_of};
-use super::Aws;
 use crate::ports::{Admin, Check, Provisioned, QueueId};
 use crate::schema::{self, KeySpec, TableSpec};
 use crate::StoreError;

@@ -1,5 +1,5 @@
 //! SDK errors → [`StoreError`]. The decision to retry reads the error's code and HTTP status, never
-//! its message text.
+//! its message text; conditional failures are told apart by code too.
 
 use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -34,6 +34,16 @@ pub(crate) fn code_of<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> O
         SdkError::ServiceError(se) => se.err().code().map(str::to_string),
         _ => None,
     }
+}
+
+/// A conditional write whose condition did not hold.
+pub(crate) fn is_condition_failed<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> bool {
+    code_of(err).as_deref() == Some("ConditionalCheckFailedException")
+}
+
+/// A transaction cancelled by one of its conditions.
+pub(crate) fn is_cancelled<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> bool {
+    code_of(err).as_deref() == Some("TransactionCanceledException")
 }
 
 /// Classifies an SDK error.

@@ -3,8 +3,8 @@
 use aws_sdk_dynamodbstreams::types::{OperationType, ShardIteratorType};
 use chrono::TimeZone;
 
+use super::client::Aws;
 use super::errors::{classify, code_of};
-use super::Aws;
 use crate::item::Item;
 use crate::ports::{ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
 use crate::StoreError;

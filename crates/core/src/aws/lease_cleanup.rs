@@ -1,8 +1,8 @@
 //! Lease rows deleted on DynamoDB under the same "held as seen" condition as every lease update.
 
-use super::errors::classify;
-use super::tables::is_condition_failed;
-use super::{n, s, Aws};
+use super::client::Aws;
+use super::convert::{n, s};
+use super::errors::{classify, is_condition_failed};
 use crate::config::tables;
 use crate::ports::{Lease, LeaseCleanup};
 use crate::records::{self as rec, PK, SK};

@@ -9,8 +9,8 @@ use aws_sdk_sqs::types::{
 };
 use chrono::TimeZone;
 
+use super::client::Aws;
 use super::errors::{classify, code_of};
-use super::Aws;
 use crate::ports::{OutMessage, QueueDepth, QueueId, Queues, Received, MAX_DELAY};
 use crate::retry::retrying;
 use crate::StoreError;

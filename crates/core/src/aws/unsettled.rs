@@ -6,9 +6,9 @@
 
 use aws_sdk_dynamodb::types::AttributeValue as Av;
 
-use super::errors::classify;
-use super::tables::is_condition_failed;
-use super::{from_sdk, s, Aws};
+use super::convert::{from_sdk, s};
+use super::errors::{classify, is_condition_failed};
+use super::Aws;
 use crate::domain::{charter_attr as attr, Charter, CharterId, CharterKey};
 use crate::ports::UnsettledCharter;
 use crate::StoreError;

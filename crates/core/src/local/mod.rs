@@ -1,22 +1,33 @@
 //! The embedded backend: every port on one SQLite file (`<data_dir>/dispatch.sqlite3`).
 //!
-//! - `db`: schema, the shared connection, and a generic item store (`tbl`, `pk`, `sk`, DynamoDB-JSON
-//!   body) with a date index for the charters GSI.
-//! - `tables`: charters, roster and thread. Every charter write appends to the change feed in the
-//!   same transaction (a transactional outbox), so the feed never misses or invents a change.
-//! - `state`: holds, offers, idempotency and leases, with the same conditions as on DynamoDB,
-//!   evaluated inside an IMMEDIATE transaction.
-//! - `feed`: the change feed as one never-closing shard, read by position.
-//! - `queues`: SQS semantics — delay, visibility timeout, receive count, DLQ after max receives.
-//! - `admin`: bootstrap and doctor.
+//! One module per port, named like the port's module in [`crate::ports`]: `charters`, `roster`,
+//! `thread`, `holds`, `offers`, `staffing`, `idempotency` (storage only: the claim rules are the
+//! port's), `leases`, `lease_cleanup`, `feed` (the change feed as one never-closing shard, read
+//! by position), `queues` (SQS semantics: delay, visibility timeout, receive count, DLQ after
+//! max receives) and `admin` (bootstrap and doctor). Every condition DynamoDB would check is
+//! checked inside one IMMEDIATE transaction. What they share, each in its own module:
+//!
+//! - this module: the handle ([`Local`]) and the real table names;
+//! - `db`: schema, the shared connection, and a generic item store (`tbl`, `pk`, `sk`,
+//!   DynamoDB-JSON body) with a date index for the charters GSI. Every charter write appends to
+//!   the change feed in the same transaction (a transactional outbox), so the feed never misses
+//!   or invents a change;
+//! - `charter_table`: the charter item changes the charters and staffing ports share.
 
 mod admin;
+mod charter_table;
+mod charters;
 mod db;
 mod feed;
+mod holds;
+mod idempotency;
 mod lease_cleanup;
+mod leases;
+mod offers;
 mod queues;
-mod state;
-mod tables;
+mod roster;
+mod staffing;
+mod thread;
 mod unsettled;
 
 use std::sync::Arc;

@@ -3,7 +3,7 @@ use crate::domain::{
 };
 use crate::StoreError;
 
-use super::Listing;
+use super::listing::Listing;
 
 /// Whether an insert created the charter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! a shard whose children are all under way. Kept apart from [`super::Leases`] (taking, renewing,
 //! checkpointing) because only the stream consumer's housekeeping deletes.
 
-use crate::ports::Lease;
+use super::leases::Lease;
 use crate::StoreError;
 
 /// Deletes lease rows, conditionally.

@@ -145,6 +145,11 @@ pub struct QueueDepth {
 /// The longest delay SQS allows on one message.
 pub const MAX_DELAY: Duration = Duration::from_secs(900);
 
+/// SQS's longest delay (15 minutes).
+pub fn queues_max_delay() -> Duration {
+    MAX_DELAY
+}
+
 /// Job queues.
 #[async_trait::async_trait]
 pub trait Queues: Send + Sync {

@@ -1,7 +1,7 @@
 use crate::domain::{CrewId, CrewMember};
 use crate::StoreError;
 
-use super::Listing;
+use super::listing::Listing;
 
 /// The `crew-roster` table.
 #[async_trait::async_trait]

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Charter, CharterKey, Offer, OfferStatus, Role};
 use crate::StoreError;
 
-use super::{captain_rejection, crew_rejection, AssignRejection, Hold};
+use super::charters::{captain_rejection, crew_rejection, AssignRejection};
+use super::holds::Hold;
 
 /// An accept to carry out.
 #[derive(Debug, Clone)]

@@ -1,54 +1,20 @@
-//! Charters, roster and thread on the embedded store.
+//! The charters port on the embedded store: every change read, checked and written in one
+//! transaction, with its change record appended to the feed in that same transaction.
 
 use rusqlite::params;
+use serde_dynamo::AttributeValue as AV;
 
+use super::charter_table::{assigned, load_charter, put_status};
 use super::db::{decode, sql_error, TxExt};
 use super::Local;
 use crate::domain::{
     charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId,
-    CrewMember, ThreadEntry,
 };
-use crate::item::Item;
 use crate::ports::{
     booking_sets_status, captain_rejection, crew_rejection, AssignOutcome, AssignRejection,
-    Charters, Inserted, Listing, Roster, Thread, BOOKING_ATTRS,
+    Charters, Inserted, Listing, BOOKING_ATTRS,
 };
-use crate::records::{self, thread_attr};
 use crate::StoreError;
-use serde_dynamo::AttributeValue as AV;
-
-/// Reads a charter for a conditional update: `None` if absent.
-fn load_charter(
-    tx: &rusqlite::Transaction<'_>,
-    tbl: &str,
-    key: &CharterKey,
-) -> Result<Option<(Item, Charter)>, StoreError> {
-    match tx.get_item(tbl, key.charter_id.as_str(), &key.created_at)? {
-        None => Ok(None),
-        Some(item) => {
-            let charter = Charter::from_item(&item)?;
-            Ok(Some((item, charter)))
-        }
-    }
-}
-
-/// The charter item with `crew` set as its captain, or appended to its crew list (kept as `L`;
-/// an `SS` written by another tool is read as a list).
-pub(crate) fn assigned(old: &Item, crew: &CrewId, captain: bool) -> Item {
-    let mut new = old.clone();
-    if captain {
-        new.insert(attr::CAPTAIN_ASSIGNED.into(), AV::S(crew.to_string()));
-    } else {
-        let mut list = match new.remove(attr::CREW_ASSIGNED) {
-            Some(AV::L(l)) => l,
-            Some(AV::Ss(s)) => s.into_iter().map(AV::S).collect(),
-            _ => Vec::new(),
-        };
-        list.push(AV::S(crew.to_string()));
-        new.insert(attr::CREW_ASSIGNED.into(), AV::L(list));
-    }
-    new
-}
 
 impl Local {
     /// A conditional assignment: rejected as `reject` says, else written with its change record.
@@ -327,107 +293,4 @@ impl Charters for Local {
     async fn unsettled(&self) -> Result<Vec<crate::ports::UnsettledCharter>, StoreError> {
         self.charters_unsettled().await
     }
-}
-
-#[async_trait::async_trait]
-impl Roster for Local {
-    async fn upsert_batch(&self, members: &[CrewMember]) -> Result<(), StoreError> {
-        let tbl = self.names.roster.clone();
-        let items: Vec<(String, Item)> = members
-            .iter()
-            .map(|m| (m.crew_id.to_string(), m.to_item()))
-            .collect();
-        self.db
-            .tx("writing roster", move |tx| {
-                for (id, item) in &items {
-                    tx.put_item(&tbl, id, "", None, item, None, false)?;
-                }
-                Ok(())
-            })
-            .await
-    }
-
-    async fn get(&self, id: &CrewId) -> Result<Option<CrewMember>, StoreError> {
-        let tbl = self.names.roster.clone();
-        let pk = id.to_string();
-        let item = self
-            .db
-            .tx("reading roster member", move |tx| {
-                tx.get_item(&tbl, &pk, "")
-            })
-            .await?;
-        item.as_ref()
-            .map(CrewMember::from_item)
-            .transpose()
-            .map_err(Into::into)
-    }
-
-    async fn list(&self) -> Result<Listing<CrewMember>, StoreError> {
-        let tbl = self.names.roster.clone();
-        let items = self
-            .db
-            .tx("listing roster", move |tx| {
-                tx.require_table(&tbl)?;
-                let mut stmt = tx
-                    .prepare_cached("SELECT body FROM items WHERE tbl = ?1 ORDER BY pk")
-                    .map_err(|e| sql_error("listing roster", e))?;
-                let rows = stmt
-                    .query_map([&tbl], |r| r.get::<_, String>(0))
-                    .map_err(|e| sql_error("listing roster", e))?;
-                rows.map(|b| decode(&b.map_err(|e| sql_error("listing roster", e))?))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .await?;
-        Ok(Listing::parse(items, CrewMember::from_item))
-    }
-}
-
-#[async_trait::async_trait]
-impl Thread for Local {
-    async fn append(&self, entry: &ThreadEntry) -> Result<(), StoreError> {
-        let tbl = self.names.chats.clone();
-        let item = records::thread_to_item(entry);
-        let (pk, sk) = (entry.charter_id.to_string(), entry.sort_key());
-        self.db
-            .tx("appending to thread", move |tx| {
-                tx.put_item(&tbl, &pk, &sk, None, &item, None, false)
-            })
-            .await
-    }
-
-    async fn list(&self, charter: &CharterId) -> Result<Vec<ThreadEntry>, StoreError> {
-        let tbl = self.names.chats.clone();
-        let pk = charter.to_string();
-        let items = self
-            .db
-            .tx("reading thread", move |tx| tx.query_items(&tbl, &pk, None))
-            .await?;
-        let _ = thread_attr::TS_ID;
-        Ok(Listing::parse(items, records::thread_from_item).items)
-    }
-}
-
-/// Writes `old` with its status set to `status` (keeping its date index, feeding the change).
-fn put_status(
-    tx: &rusqlite::Transaction<'_>,
-    tbl: &str,
-    key: &CharterKey,
-    old: &crate::item::Item,
-    status: CharterStatus,
-) -> Result<(), StoreError> {
-    let mut new = old.clone();
-    new.insert(attr::STATUS.into(), AV::S(status.as_str().into()));
-    let date = match old.get(attr::CHARTER_DATE) {
-        Some(AV::S(s)) => Some(s.clone()),
-        _ => None,
-    };
-    tx.put_item(
-        tbl,
-        key.charter_id.as_str(),
-        &key.created_at,
-        date.as_deref(),
-        &new,
-        Some(old),
-        true,
-    )
 }

@@ -1,0 +1,129 @@
+//! The adapter's handle: the three SDK clients built once from the standard configuration chain,
+//! the table and queue names, and what is looked up once and cached (queue URLs, the stream ARN).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use tokio::sync::Mutex;
+
+use super::errors::classify;
+use crate::ports::{Backend, QueueId};
+use crate::{Settings, StoreError};
+
+/// Clients and names, shared by every port of this backend.
+#[derive(Clone)]
+pub struct Aws {
+    pub(crate) ddb: aws_sdk_dynamodb::Client,
+    pub(crate) streams: aws_sdk_dynamodbstreams::Client,
+    pub(crate) sqs: aws_sdk_sqs::Client,
+    pub(crate) prefix: String,
+    pub(crate) max_receive_count: u32,
+    queue_urls: Arc<Mutex<HashMap<QueueId, String>>>,
+    stream_arn: Arc<Mutex<Option<String>>>,
+}
+
+impl Aws {
+    /// Builds the clients from an SDK configuration (the standard chain, or one made by a test).
+    pub fn from_sdk_config(
+        sdk: &aws_config::SdkConfig,
+        prefix: &str,
+        max_receive_count: u32,
+    ) -> Self {
+        Self::from_sdk_configs(sdk, sdk, prefix, max_receive_count)
+    }
+
+    /// Like [`Aws::from_sdk_config`], with DynamoDB (and its stream) configured apart from SQS
+    /// (e.g. two emulators on different ports).
+    pub fn from_sdk_configs(
+        dynamodb: &aws_config::SdkConfig,
+        sqs: &aws_config::SdkConfig,
+        prefix: &str,
+        max_receive_count: u32,
+    ) -> Self {
+        Self {
+            ddb: aws_sdk_dynamodb::Client::new(dynamodb),
+            streams: aws_sdk_dynamodbstreams::Client::new(dynamodb),
+            sqs: aws_sdk_sqs::Client::new(sqs),
+            prefix: prefix.to_string(),
+            max_receive_count,
+            queue_urls: Arc::default(),
+            stream_arn: Arc::default(),
+        }
+    }
+
+    pub(crate) fn table(&self, base: &str) -> String {
+        format!("{}{base}", self.prefix)
+    }
+
+    /// All ports of this backend.
+    pub fn backend(&self) -> Backend {
+        Backend::from_adapter(Arc::new(self.clone()))
+    }
+
+    /// The queue's URL (looked up once, then cached).
+    pub(crate) async fn queue_url(&self, q: QueueId) -> Result<String, StoreError> {
+        if let Some(url) = self.queue_urls.lock().await.get(&q) {
+            return Ok(url.clone());
+        }
+        let name = q.name(&self.prefix);
+        let out = self
+            .sqs
+            .get_queue_url()
+            .queue_name(&name)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("looking up queue {name}"), e))?;
+        let url = out
+            .queue_url()
+            .ok_or_else(|| StoreError::Missing {
+                kind: "queue",
+                name: name.clone(),
+            })?
+            .to_string();
+        self.queue_urls.lock().await.insert(q, url.clone());
+        Ok(url)
+    }
+
+    pub(crate) async fn cached_stream_arn(&self) -> Result<String, StoreError> {
+        if let Some(arn) = self.stream_arn.lock().await.as_ref() {
+            return Ok(arn.clone());
+        }
+        let table = self.table(crate::config::tables::CHARTERS);
+        let out = self
+            .ddb
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("describing table {table}"), e))?;
+        let arn = out
+            .table()
+            .and_then(|t| t.latest_stream_arn())
+            .ok_or_else(|| StoreError::Invalid(format!("table {table} has no stream: run `dispatch bootstrap` (or enable NEW_AND_OLD_IMAGES)")))?
+            .to_string();
+        *self.stream_arn.lock().await = Some(arn.clone());
+        Ok(arn)
+    }
+}
+
+/// Connects with the SDK's standard configuration chain.
+pub async fn connect(settings: &Settings) -> Result<Backend, StoreError> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        )
+        .load()
+        .await;
+    if sdk.region().is_none() {
+        return Err(StoreError::Invalid(
+            "no AWS region configured: set AWS_REGION (or a profile with a region)".into(),
+        ));
+    }
+    Ok(Aws::from_sdk_config(&sdk, &settings.prefix, settings.max_receive_count).backend())
+}

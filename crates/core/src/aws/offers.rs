@@ -1,0 +1,148 @@
+//! The offers port on DynamoDB: offer items under their charter, pointer items under the member,
+//! and the conditional status change.
+
+use aws_sdk_dynamodb::types::ReturnValue;
+use chrono::{DateTime, Utc};
+
+use super::client::Aws;
+use super::convert::{from_sdk, s};
+use super::errors::{classify, is_condition_failed};
+use super::state_table::key;
+use crate::domain::{CharterId, CrewId, Offer, OfferId, OfferStatus};
+use crate::ports::{OfferTransition, Offers};
+use crate::records as rec;
+use crate::retry::retrying;
+use crate::StoreError;
+
+#[async_trait::async_trait]
+impl Offers for Aws {
+    async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
+        // The pointer first: a pointer to an offer that failed to store is skipped by `for_crew`.
+        self.put_state_if(
+            rec::crew_offer_pointer(offer),
+            "attribute_not_exists(pk) OR attribute_exists(pk)",
+            &[],
+            vec![],
+            "storing offer pointer",
+        )
+        .await?;
+        self.put_state_if(
+            rec::offer_to_item(offer),
+            "attribute_not_exists(pk)",
+            &[],
+            vec![],
+            "storing offer",
+        )
+        .await
+    }
+
+    async fn for_crew(&self, crew: &CrewId) -> Result<Vec<Offer>, StoreError> {
+        let table = self.state_table();
+        let mut pointers = Vec::new();
+        let mut pages = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :offer)")
+            .expression_attribute_values(":pk", s(rec::crew_offers_pk(crew)))
+            .expression_attribute_values(":offer", s(rec::OFFER_SK_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| classify(&format!("reading offers of member {crew}"), e))?;
+            pointers.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
+        }
+        let mut offers = Vec::new();
+        for p in &pointers {
+            let (c, o) = rec::pointer_target(p)?;
+            let (pk, sk) = rec::offer_key(&c, &o);
+            if let Some(item) = self.get_state(pk, sk, "offer").await? {
+                offers.push(rec::offer_from_item(&item)?);
+            }
+        }
+        offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
+        Ok(offers)
+    }
+
+    async fn get(&self, charter: &CharterId, offer: &OfferId) -> Result<Option<Offer>, StoreError> {
+        let (pk, sk) = rec::offer_key(charter, offer);
+        let item = self.get_state(pk, sk, "offer").await?;
+        item.as_ref()
+            .map(rec::offer_from_item)
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    async fn for_charter(&self, charter: &CharterId) -> Result<Vec<Offer>, StoreError> {
+        let table = self.state_table();
+        let mut items = Vec::new();
+        let mut pages = self
+            .ddb
+            .query()
+            .table_name(&table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :offer)")
+            .expression_attribute_values(":pk", s(rec::offers_pk(charter)))
+            .expression_attribute_values(":offer", s(rec::OFFER_SK_PREFIX))
+            .consistent_read(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify(&format!("reading offers of {charter}"), e))?;
+            items.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
+        }
+        let mut offers = items
+            .iter()
+            .map(rec::offer_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
+        Ok(offers)
+    }
+
+    async fn transition(
+        &self,
+        charter: &CharterId,
+        offer: &OfferId,
+        from: OfferStatus,
+        to: OfferStatus,
+        at: DateTime<Utc>,
+    ) -> Result<OfferTransition, StoreError> {
+        let table = self.state_table();
+        let (pk, sk) = rec::offer_key(charter, offer);
+        let res = retrying(|| async {
+            match self
+                .ddb
+                .update_item()
+                .table_name(&table)
+                .set_key(Some(key(pk.clone(), sk.clone())))
+                .update_expression("SET #st = :to, updated_at = :at")
+                .condition_expression("#st = :from")
+                .expression_attribute_names("#st", "status")
+                .expression_attribute_values(":to", s(to.as_str()))
+                .expression_attribute_values(":from", s(from.as_str()))
+                .expression_attribute_values(
+                    ":at",
+                    s(at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+                )
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(Some(out.attributes.unwrap_or_default())),
+                Err(e) if is_condition_failed(&e) => Ok(None),
+                Err(e) => Err(classify(&format!("updating offer {offer}"), e)),
+            }
+        })
+        .await?;
+        match res {
+            Some(item) => Ok(OfferTransition::Done(rec::offer_from_item(&from_sdk(
+                item,
+            ))?)),
+            None => match self.get_state(pk, sk, "offer").await? {
+                None => Ok(OfferTransition::NotFound),
+                Some(item) => Ok(OfferTransition::Conflict(rec::offer_from_item(&item)?)),
+            },
+        }
+    }
+}

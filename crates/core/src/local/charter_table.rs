@@ -1,0 +1,68 @@
+//! Charter items on the embedded store, shared by the charters and staffing ports: the read
+//! for a conditional update and the two changes (an assignment, a status) written back through
+//! the change feed.
+
+use serde_dynamo::AttributeValue as AV;
+
+use super::db::TxExt;
+use crate::domain::{charter_attr as attr, Charter, CharterKey, CharterStatus, CrewId};
+use crate::item::Item;
+use crate::StoreError;
+
+/// Reads a charter for a conditional update: `None` if absent.
+pub(crate) fn load_charter(
+    tx: &rusqlite::Transaction<'_>,
+    tbl: &str,
+    key: &CharterKey,
+) -> Result<Option<(Item, Charter)>, StoreError> {
+    match tx.get_item(tbl, key.charter_id.as_str(), &key.created_at)? {
+        None => Ok(None),
+        Some(item) => {
+            let charter = Charter::from_item(&item)?;
+            Ok(Some((item, charter)))
+        }
+    }
+}
+
+/// The charter item with `crew` set as its captain, or appended to its crew list (kept as `L`;
+/// an `SS` written by another tool is read as a list).
+pub(crate) fn assigned(old: &Item, crew: &CrewId, captain: bool) -> Item {
+    let mut new = old.clone();
+    if captain {
+        new.insert(attr::CAPTAIN_ASSIGNED.into(), AV::S(crew.to_string()));
+    } else {
+        let mut list = match new.remove(attr::CREW_ASSIGNED) {
+            Some(AV::L(l)) => l,
+            Some(AV::Ss(s)) => s.into_iter().map(AV::S).collect(),
+            _ => Vec::new(),
+        };
+        list.push(AV::S(crew.to_string()));
+        new.insert(attr::CREW_ASSIGNED.into(), AV::L(list));
+    }
+    new
+}
+
+/// Writes `old` with its status set to `status` (keeping its date index, feeding the change).
+pub(crate) fn put_status(
+    tx: &rusqlite::Transaction<'_>,
+    tbl: &str,
+    key: &CharterKey,
+    old: &Item,
+    status: CharterStatus,
+) -> Result<(), StoreError> {
+    let mut new = old.clone();
+    new.insert(attr::STATUS.into(), AV::S(status.as_str().into()));
+    let date = match old.get(attr::CHARTER_DATE) {
+        Some(AV::S(s)) => Some(s.clone()),
+        _ => None,
+    };
+    tx.put_item(
+        tbl,
+        key.charter_id.as_str(),
+        &key.created_at,
+        date.as_deref(),
+        &new,
+        Some(old),
+        true,
+    )
+}

@@ -1,0 +1,83 @@
+//! The staffing port on the embedded store: accepting an offer (hold, assignment count, charter,
+//! offer) in one IMMEDIATE transaction, the charter change fed like any other.
+
+use super::charter_table::assigned;
+use super::db::TxExt;
+use super::Local;
+use crate::domain::{Charter, OfferStatus, Role};
+use crate::ports::{accept_rejection, AcceptOutcome, AcceptRequest, Hold, Staffing};
+use crate::records as rec;
+use crate::StoreError;
+
+#[async_trait::async_trait]
+impl Staffing for Local {
+    async fn accept(&self, req: &AcceptRequest) -> Result<AcceptOutcome, StoreError> {
+        let state = self.names.state.clone();
+        let charters = self.names.charters.clone();
+        let req = req.clone();
+        self.db
+            .tx("accepting offer", move |tx| {
+                let o = &req.offer;
+                let (opk, osk) = rec::offer_key(&o.charter_id, &o.offer_id);
+                let Some(offer_item) = tx.get_item(&state, &opk, &osk)? else {
+                    return Ok(AcceptOutcome::CharterClosed);
+                };
+                let mut offer = rec::offer_from_item(&offer_item)?;
+                if offer.status != OfferStatus::Open {
+                    return Ok(AcceptOutcome::OfferNotOpen(offer.status));
+                }
+                let key = &req.charter_key;
+                let Some(old) = tx.get_item(&charters, key.charter_id.as_str(), &key.created_at)?
+                else {
+                    return Ok(AcceptOutcome::CharterClosed);
+                };
+                let charter = Charter::from_item(&old)?;
+                if let Some(why) = accept_rejection(&charter, o, req.crew_needed) {
+                    return Ok(why);
+                }
+                let (hpk, hsk) = rec::hold_key(&o.crew_id, charter.charter_date);
+                if let Some(h) = tx.get_item(&state, &hpk, &hsk)? {
+                    return Ok(AcceptOutcome::AlreadyBooked(rec::hold_from_item(&h)?));
+                }
+                let hold = Hold {
+                    crew_id: o.crew_id.clone(),
+                    date: charter.charter_date,
+                    charter_id: charter.charter_id.clone(),
+                    taken_at: req.at,
+                };
+                tx.put_item(
+                    &state,
+                    &hpk,
+                    &hsk,
+                    None,
+                    &rec::hold_to_item(&hold),
+                    None,
+                    false,
+                )?;
+                tx.add_load(&state, &o.crew_id, charter.charter_date.month(), 1)?;
+                let new = assigned(&old, &o.crew_id, matches!(o.role, Role::Captain));
+                tx.put_item(
+                    &charters,
+                    key.charter_id.as_str(),
+                    &key.created_at,
+                    Some(&charter.charter_date.to_string()),
+                    &new,
+                    Some(&old),
+                    true,
+                )?;
+                offer.status = OfferStatus::Accepted;
+                offer.updated_at = req.at;
+                tx.put_item(
+                    &state,
+                    &opk,
+                    &osk,
+                    None,
+                    &rec::offer_to_item(&offer),
+                    Some(&offer_item),
+                    false,
+                )?;
+                Ok(AcceptOutcome::Accepted(Charter::from_item(&new)?))
+            })
+            .await
+    }
+}
