@@ -66,6 +66,5 @@ pub fn drive_client(
         shared_drive_id: settings.shared_drive_id.clone(),
         ..Default::default()
     };
-    dispatch_google::drive::DriveClient::new(cfg, tokens)
-        .map_err(|e| anyhow::anyhow!("Drive: {e}"))
+    dispatch_google::drive::DriveClient::new(cfg, tokens).map_err(|e| anyhow::anyhow!("Drive: {e}"))
 }

@@ -137,4 +137,3 @@ fn hostname() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "host".into())
 }
-

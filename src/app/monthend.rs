@@ -21,10 +21,7 @@ use super::google::{drive_client, google_tokens, mailer};
 
 /// What the month-end and roster jobs use: files (folder or Drive), mail (outbox or Gmail), the
 /// prior-recipients lookup and the availability workbook, from the settings.
-pub fn month_context(
-    settings: &Settings,
-    backend: &Backend,
-) -> anyhow::Result<Arc<MonthContext>> {
+pub fn month_context(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<MonthContext>> {
     let needs_google = settings.drive == DriveKind::Google || settings.mail == MailKind::Gmail;
     let tokens = if needs_google {
         Some(google_tokens(settings)?)
@@ -32,44 +29,40 @@ pub fn month_context(
         None
     };
     let http = dispatch_google::http::HttpConfig::default;
-    let (files, availability): (Arc<dyn ReportFiles>, Arc<dyn AvailabilitySource>) = match (settings.drive, &tokens) {
-        (DriveKind::Google, Some(t)) => {
-            let drive = drive_client(settings, t.clone())?;
-            let where_ = match &settings.shared_drive_id {
-                Some(id) => format!("shared drive {id}"),
-                None => format!(
-                    "My Drive of {} (domain-wide delegation)",
-                    settings.mail_from
-                ),
-            };
-            let sheets = dispatch_google::sheets::SheetsClient::new(
-                &settings.sheets_base_url,
-                t.clone(),
-                http(),
-            )
-            .map_err(|e| anyhow::anyhow!("Sheets: {e}"))?;
-            (
-                GoogleDriveFiles::new(
-                    drive.clone(),
+    let (files, availability): (Arc<dyn ReportFiles>, Arc<dyn AvailabilitySource>) =
+        match (settings.drive, &tokens) {
+            (DriveKind::Google, Some(t)) => {
+                let drive = drive_client(settings, t.clone())?;
+                let where_ = match &settings.shared_drive_id {
+                    Some(id) => format!("shared drive {id}"),
+                    None => format!(
+                        "My Drive of {} (domain-wide delegation)",
+                        settings.mail_from
+                    ),
+                };
+                let sheets = dispatch_google::sheets::SheetsClient::new(
+                    &settings.sheets_base_url,
+                    t.clone(),
+                    http(),
+                )
+                .map_err(|e| anyhow::anyhow!("Sheets: {e}"))?;
+                (
+                    GoogleDriveFiles::new(drive.clone(), &settings.reports_folder, false, where_),
+                    Arc::new(GoogleSheet {
+                        sheets,
+                        drive,
+                        spec: settings.roster_sheet.clone(),
+                    }),
+                )
+            }
+            _ => (
+                Arc::new(DriveFolder::new(
+                    settings.data_dir.join("drive"),
                     &settings.reports_folder,
-                    false,
-                    where_,
-                ),
-                Arc::new(GoogleSheet {
-                    sheets,
-                    drive,
-                    spec: settings.roster_sheet.clone(),
-                }),
-            )
-        }
-        _ => (
-            Arc::new(DriveFolder::new(
-                settings.data_dir.join("drive"),
-                &settings.reports_folder,
-            )),
-            Arc::new(XlsxFile(settings.roster_path())),
-        ),
-    };
+                )),
+                Arc::new(XlsxFile(settings.roster_path())),
+            ),
+        };
     let recipients: Arc<dyn PriorRecipients> = match (settings.mail, &tokens) {
         (MailKind::Gmail, Some(t)) => Arc::new(GmailRecipients(
             dispatch_google::gmail::GmailClient::new(&settings.gmail_base_url, t.clone(), http())
@@ -102,4 +95,3 @@ pub fn month_context(
         idem: IdempotencyConfig::default(),
     }))
 }
-

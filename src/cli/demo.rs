@@ -73,7 +73,10 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
     let sheet = settings.roster_path();
     let bytes = dispatch_reporting::sheet::sample::sample_availability_workbook(
         &members,
-        &format!("JADA crew availability — from {}", dispatch_core::zone::format_date(today)),
+        &format!(
+            "JADA crew availability — from {}",
+            dispatch_core::zone::format_date(today)
+        ),
     )?;
     dispatch_monthend::files::write_atomic(&sheet, &bytes)?;
     let ctx = crate::app::month_context(&settings, &backend)?;

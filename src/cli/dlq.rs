@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Subcommand;
-use dispatch_core::ports::QueueId;
 use dispatch_core::domain::CharterId;
+use dispatch_core::ports::QueueId;
 use dispatch_core::Backend;
 use dispatch_ingest::dlq::{self, DeadLetter, ReplayFilter};
 
@@ -185,11 +185,14 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
         } => {
             let q = parse_dlq(&queue)?;
             if let Some(k) = kind.as_deref() {
-                let known = dispatch_core::domain::JobKind::parse(k).is_some() || k == "stream_record";
+                let known =
+                    dispatch_core::domain::JobKind::parse(k).is_some() || k == "stream_record";
                 if !known {
                     bail!(
                         "--kind `{k}` is not a job kind: use one of {}, stream_record",
-                        dispatch_core::domain::JobKind::ALL.map(|k| k.as_str()).join(", ")
+                        dispatch_core::domain::JobKind::ALL
+                            .map(|k| k.as_str())
+                            .join(", ")
                     );
                 }
             }
@@ -288,7 +291,9 @@ pub async fn lines_for(backend: &Backend, charter: &CharterId) -> Vec<String> {
             }
         }
         match dlq::list(backend.queues.as_ref(), q, SCAN_MAX).await {
-            Err(e) => out.push(format!("dead letters: could not read {q} ({e}); run `dispatch dlq list --queue {q}`")),
+            Err(e) => out.push(format!(
+                "dead letters: could not read {q} ({e}); run `dispatch dlq list --queue {q}`"
+            )),
             Ok(letters) => {
                 for d in letters.iter().filter(|d| names_charter(d, charter)) {
                     let age = d
@@ -311,4 +316,52 @@ pub async fn lines_for(backend: &Backend, charter: &CharterId) -> Vec<String> {
         out.push("dead letters: none for this charter".into());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter(reason: Option<&str>) -> DeadLetter {
+        DeadLetter {
+            message_id: "8f14e45f-ceea-467f-a2b1-1f0c6d4e5a77".into(),
+            original_id: Some("orig-7f3a".into()),
+            kind: Some("offer_send".into()),
+            key: Some("offer#6e1c0f9a-0d7c-4f55-9b7e-3c1d2a4b5c6d#captain#1".into()),
+            receive_count: 5,
+            reason: reason.map(str::to_string),
+            sent_at: None,
+            body: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn the_terminal_table_fits_the_width_and_the_plain_line_is_stable() {
+        let letters = [
+            letter(Some("Gmail said 503 Service Unavailable after 5 tries")),
+            letter(None),
+        ];
+        for width in [80u16, 120] {
+            let t = terminal_table(&letters, Some(width)).to_string();
+            for line in t.lines() {
+                assert!(
+                    line.chars().count() <= width as usize,
+                    "{width}: {line}\n{t}"
+                );
+            }
+            assert!(
+                t.contains("8f14e45f-ceea-467f-a2b1-1f0c6d4e5a77"),
+                "the id is whole:\n{t}"
+            );
+        }
+        let line = plain_line(&letters[1]);
+        assert!(
+            line.starts_with("  8f14e45f-ceea-467f-a2b1-1f0c6d4e5a77  original:orig-7f3a "),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("(no reason recorded: moved by the redrive policy)"),
+            "{line}"
+        );
+    }
 }

@@ -99,7 +99,9 @@ pub async fn run(backend: &Backend, cmd: JobsCommand) -> anyhow::Result<ExitCode
                 serde_json::json!({}),
             )
         }
-        other => bail!("unknown job kind `{other}`: use report, statements, roster-sync, reconcile or sweep"),
+        other => bail!(
+            "unknown job kind `{other}`: use report, statements, roster-sync, reconcile or sweep"
+        ),
     };
     let env = JobEnvelope::new(kind, key.unwrap_or(default_key), payload);
     let ids = backend

@@ -66,7 +66,11 @@ pub async fn statements(
 ) -> anyhow::Result<ExitCode> {
     let m = month(raw)?;
     if !dry_run && !force {
-        dispatch_monthend::refuse_unended(m, chrono::Utc::now(), "pass --force to send them anyway")?;
+        dispatch_monthend::refuse_unended(
+            m,
+            chrono::Utc::now(),
+            "pass --force to send them anyway",
+        )?;
     }
     let ctx = crate::app::month_context(settings, backend)?;
     if dry_run {

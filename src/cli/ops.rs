@@ -13,7 +13,11 @@ pub enum OpsCommand {
 }
 
 /// Runs an `ops` command.
-pub async fn run(settings: &Settings, backend: &Backend, cmd: OpsCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    settings: &Settings,
+    backend: &Backend,
+    cmd: OpsCommand,
+) -> anyhow::Result<ExitCode> {
     match cmd {
         OpsCommand::Link => {
             let cascade = crate::app::cascade(settings, backend)?;

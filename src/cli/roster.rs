@@ -31,7 +31,11 @@ pub enum RosterCommand {
 }
 
 /// Runs a `roster` command.
-pub async fn run(settings: &Settings, backend: &Backend, cmd: RosterCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    settings: &Settings,
+    backend: &Backend,
+    cmd: RosterCommand,
+) -> anyhow::Result<ExitCode> {
     match cmd {
         RosterCommand::Import { file } => import_file(settings, backend, &file).await,
         RosterCommand::Sync { file } => sync(settings, backend, file).await,

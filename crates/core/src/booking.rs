@@ -96,9 +96,9 @@ impl BookingError {
     /// Whether the same call may succeed later (throttling, timeouts, 5xx).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Read { source, .. } | Self::Insert { source, .. } | Self::Update { source, .. } => {
-                source.is_retryable()
-            }
+            Self::Read { source, .. }
+            | Self::Insert { source, .. }
+            | Self::Update { source, .. } => source.is_retryable(),
         }
     }
 }
@@ -237,11 +237,17 @@ mod tests {
         let mut b = a.clone();
         b.captain_assigned = Some(CrewId::parse("ana").unwrap());
         b.status = CharterStatus::Staffed;
-        assert!(same_booking(&b, &a), "captain and a cascade status are not booking details");
+        assert!(
+            same_booking(&b, &a),
+            "captain and a cascade status are not booking details"
+        );
         b.status = CharterStatus::Booked;
         let mut cancelled = a.clone();
         cancelled.status = CharterStatus::Cancelled;
-        assert!(!same_booking(&b, &cancelled), "a cancellation from the booking side counts");
+        assert!(
+            !same_booking(&b, &cancelled),
+            "a cancellation from the booking side counts"
+        );
         b.tips = Money::parse("10").unwrap();
         assert!(!same_booking(&b, &a));
     }
@@ -255,15 +261,25 @@ mod tests {
         let charters = backend.charters.as_ref();
         let id = CharterId::new_random();
         let may3 = charter(&id, "2024-05-03");
-        assert!(matches!(store_charter(charters, &may3, false).await.unwrap(), Stored::New));
-        assert!(matches!(store_charter(charters, &may3, false).await.unwrap(), Stored::Unchanged));
+        assert!(matches!(
+            store_charter(charters, &may3, false).await.unwrap(),
+            Stored::New
+        ));
+        assert!(matches!(
+            store_charter(charters, &may3, false).await.unwrap(),
+            Stored::Unchanged
+        ));
 
         let mut more = may3.clone();
         more.guest_count = 8;
         let Stored::Refused(why) = store_charter(charters, &more, false).await.unwrap() else {
             panic!("a changed booking without --update was stored")
         };
-        assert!(why.to_string().contains("already exists (2024-05-03 aboard Blue Fin, booked)"), "{why}");
+        assert!(
+            why.to_string()
+                .contains("already exists (2024-05-03 aboard Blue Fin, booked)"),
+            "{why}"
+        );
         let Stored::Updated(now) = store_charter(charters, &more, true).await.unwrap() else {
             panic!("--update did not update")
         };
@@ -274,9 +290,20 @@ mod tests {
         let mut captained = charter(&other, "2024-05-03");
         captained.captain_assigned = Some(CrewId::parse("ana").unwrap());
         let moved = charter(&other, "2024-05-04");
-        let report = store_all(charters, &[captained, more, moved], true).await.unwrap();
-        assert_eq!((report.new, report.unchanged, report.updated), (1, 1, 0), "{report:?}");
-        assert!(matches!(report.refused[..], [Refusal::CrewHeldOnDay { .. }]), "{report:?}");
-        assert!(report.refused[0].to_string().contains("unassign them first"));
+        let report = store_all(charters, &[captained, more, moved], true)
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.new, report.unchanged, report.updated),
+            (1, 1, 0),
+            "{report:?}"
+        );
+        assert!(
+            matches!(report.refused[..], [Refusal::CrewHeldOnDay { .. }]),
+            "{report:?}"
+        );
+        assert!(report.refused[0]
+            .to_string()
+            .contains("unassign them first"));
     }
 }

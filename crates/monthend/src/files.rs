@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use dispatch_core::domain::EmailAddress;
 
+use crate::error::MonthError;
 use crate::ports::{ReportFiles, StoredFile};
-use crate::MonthError;
 
 /// A folder tree standing in for Drive: `<root>/<folder path>/<name>`, written atomically (temp
 /// file in the same folder, fsync, rename), so a reader sees the old workbook or the new one.

@@ -12,7 +12,9 @@ use dispatch_core::ports::{OutMessage, QueueId};
 use dispatch_ingest::worker::{JobError, JobHandler, Registry};
 use tracing::Instrument;
 
-use crate::{resolve_month, MonthContext, MonthError};
+use crate::context::MonthContext;
+use crate::error::MonthError;
+use crate::period::{refuse_unended, resolve_month};
 
 /// Handles `monthly_report`, `statements` and `roster_sync`.
 pub struct MonthJobs(pub Arc<MonthContext>);
@@ -65,8 +67,12 @@ impl JobHandler for MonthJobs {
             JobKind::Statements => {
                 let month = job_month(job).map_err(job_error)?;
                 if job.payload.get("force").and_then(|f| f.as_bool()) != Some(true) {
-                    crate::refuse_unended(month, chrono::Utc::now(), "put \"force\": true in the job's payload")
-                        .map_err(job_error)?;
+                    refuse_unended(
+                        month,
+                        chrono::Utc::now(),
+                        "put \"force\": true in the job's payload",
+                    )
+                    .map_err(job_error)?;
                 }
                 let out = crate::statements::send(ctx, month)
                     .instrument(tracing::info_span!("statements", %month))

@@ -5,7 +5,7 @@
 use chrono::Datelike;
 use dispatch_core::domain::Month;
 
-use crate::MonthError;
+use crate::error::MonthError;
 
 /// A job payload's month: `YYYY-MM`, or `previous` (the month before `now`, UTC) as the
 /// month-end schedule sends it.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use dispatch_core::domain::{CrewId, EmailAddress, Month};
 use dispatch_google::sheets::TabValues;
 
-use crate::MonthError;
+use crate::error::MonthError;
 
 /// A stored file: an id (Drive id or path) and where a person finds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use dispatch_core::domain::{CrewId, EmailAddress, Month};
 use dispatch_mailer::{header_values, parse_address_list, Outbox};
 
+use crate::error::MonthError;
 use crate::ports::PriorRecipients;
-use crate::MonthError;
 
 /// The statement mail's idempotency and outbox key for a member and month.
 pub fn statement_key(month: Month, crew: &CrewId) -> String {

@@ -9,8 +9,9 @@ use dispatch_reporting::sheet::dates::YearRule;
 use dispatch_reporting::sheet::roster::{plan, read_sheet, CellProblem};
 use dispatch_reporting::sheet::{tabs_from_xlsx, Tab};
 
+use crate::context::MonthContext;
+use crate::error::MonthError;
 use crate::ports::{AvailabilitySource, Fetched};
-use crate::{MonthContext, MonthError};
 
 /// A local `.xlsx` file.
 pub struct XlsxFile(pub PathBuf);

@@ -30,10 +30,14 @@ pub struct AssignArgs {
 fn report(done: Result<Done, OpsError>) -> anyhow::Result<ExitCode> {
     match done {
         Ok(d) => {
-            println!("{} ({} reconcile action(s))", d.summary, d.reconciled.actions);
+            println!(
+                "{} ({} reconcile action(s))",
+                d.summary, d.reconciled.actions
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Err(OpsError::Cascade(e)) => Err(anyhow::Error::new(e).context("the cascade step failed; run the command again (it is safe to repeat)")),
+        Err(OpsError::Cascade(e)) => Err(anyhow::Error::new(e)
+            .context("the cascade step failed; run the command again (it is safe to repeat)")),
         Err(e) => bail!("{e}"),
     }
 }
@@ -45,7 +49,11 @@ async fn after(cascade: &Cascade, id: &CharterId) {
 }
 
 /// `dispatch charter assign ID --captain|--crew MEMBER`.
-pub async fn assign(settings: &Settings, backend: &Backend, a: AssignArgs) -> anyhow::Result<ExitCode> {
+pub async fn assign(
+    settings: &Settings,
+    backend: &Backend,
+    a: AssignArgs,
+) -> anyhow::Result<ExitCode> {
     let id = charter_id(&a.id)?;
     let (member, kind) = match (&a.captain, &a.crew) {
         (Some(m), None) => (crew_id(m)?, SlotKind::Captain),
@@ -59,7 +67,12 @@ pub async fn assign(settings: &Settings, backend: &Backend, a: AssignArgs) -> an
 }
 
 /// `dispatch charter unassign ID MEMBER`.
-pub async fn unassign(settings: &Settings, backend: &Backend, id: &str, member: &str) -> anyhow::Result<ExitCode> {
+pub async fn unassign(
+    settings: &Settings,
+    backend: &Backend,
+    id: &str,
+    member: &str,
+) -> anyhow::Result<ExitCode> {
     let (id, member) = (charter_id(id)?, crew_id(member)?);
     let cascade = crate::app::cascade(settings, backend)?;
     let code = report(cascade.unassign(&id, &member).await)?;
@@ -75,9 +88,17 @@ pub async fn cancel(settings: &Settings, backend: &Backend, id: &str) -> anyhow:
 }
 
 /// `dispatch charter reoffer ID [--include MEMBER...]`.
-pub async fn reoffer(settings: &Settings, backend: &Backend, id: &str, include: &[String]) -> anyhow::Result<ExitCode> {
+pub async fn reoffer(
+    settings: &Settings,
+    backend: &Backend,
+    id: &str,
+    include: &[String],
+) -> anyhow::Result<ExitCode> {
     let id = charter_id(id)?;
-    let include = include.iter().map(|m| crew_id(m)).collect::<anyhow::Result<Vec<_>>>()?;
+    let include = include
+        .iter()
+        .map(|m| crew_id(m))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let cascade = crate::app::cascade(settings, backend)?;
     let code = report(cascade.reoffer(&id, &include).await)?;
     after(&cascade, &id).await;

@@ -49,7 +49,12 @@ fn range(a: &ListArgs, zone: &BusinessZone) -> anyhow::Result<(CharterDate, Char
         let last = m.days().last().unwrap_or(first);
         return Ok((first, last));
     }
-    let from = a.from.as_deref().map(|d| date("--from", d)).transpose()?.unwrap_or_else(|| today(zone));
+    let from = a
+        .from
+        .as_deref()
+        .map(|d| date("--from", d))
+        .transpose()?
+        .unwrap_or_else(|| today(zone));
     let to = match a.to.as_deref() {
         Some(d) => date("--to", d)?,
         None => from
@@ -90,7 +95,11 @@ pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow
         println!("{}", serde_json::Value::Array(rows));
         return Ok(ExitCode::SUCCESS);
     }
-    let what = if a.needs_attention { "charters needing attention" } else { "charters" };
+    let what = if a.needs_attention {
+        "charters needing attention"
+    } else {
+        "charters"
+    };
     if all.is_empty() {
         println!("no {what} from {from} to {to}");
         return Ok(ExitCode::SUCCESS);
@@ -102,7 +111,11 @@ pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow
             println!("{line}");
         }
     }
-    println!("{} {what} from {from} to {to} (times in {})", all.len(), zone.name());
+    println!(
+        "{} {what} from {from} to {to} (times in {})",
+        all.len(),
+        zone.name()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -110,7 +123,11 @@ fn crew_cell(o: &Overview) -> String {
     let names: Vec<&str> = o.crew.iter().map(|p| p.name.as_str()).collect();
     format!(
         "{} ({}/{})",
-        if names.is_empty() { "-".to_string() } else { names.join(", ") },
+        if names.is_empty() {
+            "-".to_string()
+        } else {
+            names.join(", ")
+        },
         o.crew.len(),
         o.crew_needed
     )
@@ -141,7 +158,9 @@ fn cells(zone: &BusinessZone, o: &Overview) -> [String; 7] {
         format!("{} {}", o.charter_date.naive().format("%a"), o.charter_date),
         o.vessel.clone(),
         o.status.as_str().to_string(),
-        o.captain.as_ref().map_or("-".to_string(), |p| p.name.clone()),
+        o.captain
+            .as_ref()
+            .map_or("-".to_string(), |p| p.name.clone()),
         crew_cell(o),
         waiting_cell(zone, o),
         o.charter_id.to_string(),
@@ -149,7 +168,15 @@ fn cells(zone: &BusinessZone, o: &Overview) -> [String; 7] {
 }
 
 /// The columns of `charter list`.
-const HEAD: [&str; 7] = ["DATE", "VESSEL", "STATUS", "CAPTAIN", "CREW (have/needed)", "WAITING ON", "ID"];
+const HEAD: [&str; 7] = [
+    "DATE",
+    "VESSEL",
+    "STATUS",
+    "CAPTAIN",
+    "CREW (have/needed)",
+    "WAITING ON",
+    "ID",
+];
 
 /// The plain layout of `charter list` (stdout not a terminal): one line per charter in padded
 /// columns, its reasons under it as `NEEDS ATTENTION: …` lines. Stable: scripts and tests read it.
@@ -192,7 +219,10 @@ fn terminal_table(zone: &BusinessZone, all: &[Overview], width: Option<u16>) -> 
     table::keep_whole(&mut t, &[0, 6]);
     let mut out = format!("{t}\n");
     for o in all.iter().filter(|o| !o.attention.is_empty()) {
-        out.push_str(&format!("{} {} ({}):\n", o.charter_date, o.vessel, o.charter_id));
+        out.push_str(&format!(
+            "{} {} ({}):\n",
+            o.charter_date, o.vessel, o.charter_id
+        ));
         for why in &o.attention {
             out.push_str(&format!("    NEEDS ATTENTION: {why}\n"));
         }
@@ -200,3 +230,90 @@ fn terminal_table(zone: &BusinessZone, all: &[Overview], width: Option<u16>) -> 
     out
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dispatch_cascade::overview::{Person, Waiting};
+    use dispatch_core::domain::{CharterId, CharterStatus, CrewId};
+
+    fn person(id: &str, name: &str) -> Person {
+        Person {
+            crew_id: CrewId::parse(id).unwrap(),
+            name: name.into(),
+        }
+    }
+
+    fn overview(attention: &[&str]) -> Overview {
+        Overview {
+            charter_id: CharterId::new_random(),
+            charter_date: CharterDate::parse("2024-05-04").unwrap(),
+            vessel: "Blue Fin of the Northern Isles".into(),
+            status: CharterStatus::Booked,
+            guest_count: 12,
+            captain: Some(person("ana", "Ana Lopez-Fernandez")),
+            crew: vec![person("bo", "Bo Lee"), person("cy", "Cy Diaz")],
+            crew_needed: 3,
+            waiting: vec![Waiting {
+                role: "crew (slot 3)".into(),
+                who: person("dee", "Dee Winterbottom"),
+                until: chrono::Utc::now(),
+                overdue: true,
+            }],
+            attention: attention.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_terminal_table_fits_the_width_and_keeps_ids_whole() {
+        let zone = BusinessZone::default();
+        let all = [
+            overview(&[]),
+            overview(&["no deckhand left to ask: call Bo Lee"]),
+        ];
+        let plain = plain_table(&zone, &all);
+        assert!(
+            plain.iter().map(|l| l.chars().count()).max().unwrap() > 120,
+            "{plain:#?}"
+        );
+        for width in [100u16, 120, 160] {
+            let t = terminal_table(&zone, &all, Some(width));
+            for line in t.lines() {
+                assert!(
+                    line.chars().count() <= width as usize,
+                    "{width}: {line}\n{t}"
+                );
+            }
+            for o in &all {
+                assert!(t.contains(o.charter_id.as_str()), "the id is whole:\n{t}");
+            }
+            assert!(
+                t.contains("NEEDS ATTENTION: no deckhand left to ask: call Bo Lee"),
+                "{t}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_plain_layout_is_one_line_per_charter_with_reasons_under_it() {
+        let zone = BusinessZone::default();
+        let all = [overview(&["why"])];
+        let plain = plain_table(&zone, &all);
+        assert_eq!(plain.len(), 3, "{plain:#?}");
+        assert!(
+            plain[0].starts_with("DATE            VESSEL"),
+            "{}",
+            plain[0]
+        );
+        assert!(
+            plain[1].starts_with("Sat 2024-05-04  Blue Fin of the Northern Isles  booked"),
+            "{}",
+            plain[1]
+        );
+        assert!(
+            plain[1].ends_with(all[0].charter_id.as_str()),
+            "{}",
+            plain[1]
+        );
+        assert_eq!(plain[2], "    NEEDS ATTENTION: why");
+    }
+}

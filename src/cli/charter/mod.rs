@@ -11,8 +11,8 @@
 
 mod actions;
 mod add;
-pub mod import;
 mod ids;
+pub mod import;
 mod list;
 mod reconcile;
 mod show;

@@ -33,9 +33,20 @@ pub async fn run(
         });
     }
     let raw = id.unwrap_or_default();
-    let id = CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
-    if backend.charters.get(&id).await.context("reading crew-dispatch")?.is_none()
-        && backend.offers.for_charter(&id).await.context("reading offers")?.is_empty()
+    let id =
+        CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
+    if backend
+        .charters
+        .get(&id)
+        .await
+        .context("reading crew-dispatch")?
+        .is_none()
+        && backend
+            .offers
+            .for_charter(&id)
+            .await
+            .context("reading offers")?
+            .is_empty()
     {
         anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
     }

@@ -14,7 +14,8 @@ use crate::cli::dlq;
 
 /// `dispatch charter show ID`.
 pub async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
-    let id = CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
+    let id =
+        CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
     let Some(o) = overview(settings, backend, &id).await? else {
         anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
     };
@@ -25,9 +26,17 @@ pub async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::
         .list(&id)
         .await
         .context("reading charter-chats")?;
-    let roster = backend.roster.list().await.context("reading crew-roster")?.items;
+    let roster = backend
+        .roster
+        .list()
+        .await
+        .context("reading crew-roster")?
+        .items;
     let name = |m: &dispatch_core::domain::CrewId| {
-        roster.iter().find(|r| &r.crew_id == m).map_or(m.to_string(), |r| r.name.clone())
+        roster
+            .iter()
+            .find(|r| &r.crew_id == m)
+            .map_or(m.to_string(), |r| r.name.clone())
     };
     println!("thread ({} entries):", thread.len());
     for e in thread {
@@ -46,7 +55,11 @@ pub async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::
 }
 
 /// The charter by name, as the cascade sees it now; `None` if there is no such charter.
-async fn overview(settings: &Settings, backend: &Backend, id: &CharterId) -> anyhow::Result<Option<Overview>> {
+async fn overview(
+    settings: &Settings,
+    backend: &Backend,
+    id: &CharterId,
+) -> anyhow::Result<Option<Overview>> {
     let cascade = crate::app::cascade(settings, backend)?;
     cascade
         .overview(id)
@@ -67,14 +80,24 @@ pub fn print_overview(zone: &BusinessZone, o: &Overview) {
     );
     println!(
         "  captain: {}",
-        o.captain.as_ref().map_or("-".to_string(), |p| format!("{} ({})", p.name, p.crew_id))
+        o.captain
+            .as_ref()
+            .map_or("-".to_string(), |p| format!("{} ({})", p.name, p.crew_id))
     );
-    let crew: Vec<String> = o.crew.iter().map(|p| format!("{} ({})", p.name, p.crew_id)).collect();
+    let crew: Vec<String> = o
+        .crew
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.crew_id))
+        .collect();
     println!(
         "  crew: {} of {} needed{}",
         o.crew.len(),
         o.crew_needed,
-        if crew.is_empty() { String::new() } else { format!(": {}", crew.join(", ")) }
+        if crew.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", crew.join(", "))
+        }
     );
     for w in &o.waiting {
         println!(
@@ -83,7 +106,11 @@ pub fn print_overview(zone: &BusinessZone, o: &Overview) {
             w.who.crew_id,
             w.role,
             zone.format_time(w.until),
-            if w.overdue { " (overdue: the next sweep lapses it)" } else { "" }
+            if w.overdue {
+                " (overdue: the next sweep lapses it)"
+            } else {
+                ""
+            }
         );
     }
     for why in &o.attention {

@@ -7,8 +7,8 @@ use dispatch_core::domain::EmailAddress;
 use dispatch_google::drive::DriveClient;
 use tokio::sync::OnceCell;
 
+use crate::error::MonthError;
 use crate::ports::{ReportFiles, StoredFile};
-use crate::MonthError;
 
 /// A Drive folder, found by path once per process. Sharing never runs concurrently on one file
 /// (the jobs share one file at a time).
@@ -94,4 +94,3 @@ impl ReportFiles for GoogleDriveFiles {
         format!("Drive folder `{}` ({})", self.folder_path, self.where_)
     }
 }
-

@@ -7,8 +7,8 @@ use dispatch_core::domain::{CrewId, EmailAddress, Month};
 use dispatch_google::gmail::GmailClient;
 use dispatch_mailer::parse_address_list;
 
+use crate::error::MonthError;
 use crate::ports::PriorRecipients;
-use crate::MonthError;
 
 /// Gmail: `in:sent subject:"…"`, then each hit's To and Cc headers; only messages whose subject is
 /// exactly the statement's count (Gmail's `subject:` matches words, not the whole line).
@@ -31,14 +31,18 @@ impl PriorRecipients for GmailRecipients {
             .0
             .search(&search_query(subject))
             .await
-            .map_err(MonthError::google("searching Gmail for the prior statement"))?;
+            .map_err(MonthError::google(
+                "searching Gmail for the prior statement",
+            ))?;
         let mut out = BTreeSet::new();
         for id in ids {
             let m = self
                 .0
                 .get_metadata(&id, &["Subject", "To", "Cc"])
                 .await
-                .map_err(MonthError::google(format!("reading headers of Gmail message {id}")))?;
+                .map_err(MonthError::google(format!(
+                    "reading headers of Gmail message {id}"
+                )))?;
             if !m.header("Subject").iter().any(|s| s.trim() == subject) {
                 continue;
             }

@@ -4,8 +4,8 @@
 use dispatch_google::drive::{DriveClient, SPREADSHEET_MIME};
 use dispatch_google::sheets::SheetsClient;
 
+use crate::error::MonthError;
 use crate::ports::{AvailabilitySource, Fetched};
-use crate::MonthError;
 
 /// The Google Sheet: `id:<spreadsheet id>`, or `Folder/Sub/Name` found in Drive.
 pub struct GoogleSheet {
@@ -29,11 +29,13 @@ impl AvailabilitySource for GoogleSheet {
                         self.spec
                     ))
                 })?;
-                let folder_id = self
-                    .drive
-                    .find_folder(folder)
-                    .await
-                    .map_err(MonthError::google(format!("finding Drive folder `{folder}`")))?;
+                let folder_id =
+                    self.drive
+                        .find_folder(folder)
+                        .await
+                        .map_err(MonthError::google(format!(
+                            "finding Drive folder `{folder}`"
+                        )))?;
                 let file = self
                     .drive
                     .find_file(&folder_id, name)
@@ -67,4 +69,3 @@ impl AvailabilitySource for GoogleSheet {
         format!("Google Sheet `{}`", self.spec)
     }
 }
-
