@@ -95,19 +95,30 @@ fn plain_line(d: &DeadLetter) -> String {
     )
 }
 
-/// The dead letters of one DLQ on a terminal: cells wrapped to `width` (the terminal's when
-/// `None`), the message id kept whole.
+/// The dead letters of one DLQ on a terminal: the message id (kept whole, to copy into `dlq
+/// show` or `--id`) with the original id under it, the job (kind and key), receives and age, and
+/// the reason, wrapped to `width` (the terminal's when `None`).
 fn terminal_table(letters: &[DeadLetter], width: Option<u16>) -> comfy_table::Table {
-    let head = ["ID", "ORIGINAL", "KIND", "KEY", "RECEIVES", "AGE", "REASON"];
+    let head = [
+        "MESSAGE (original)",
+        "JOB (kind, key)",
+        "RECEIVES, AGE",
+        "REASON",
+    ];
     let mut t = table::for_people(&head, width);
     for d in letters {
         t.add_row(vec![
-            d.message_id.clone(),
-            d.original_id.clone().unwrap_or_else(|| "-".into()),
-            d.kind.clone().unwrap_or_else(|| "?".into()),
-            d.key.clone().unwrap_or_else(|| "?".into()),
-            d.receive_count.to_string(),
-            age(d),
+            format!(
+                "{}\n({})",
+                d.message_id,
+                d.original_id.as_deref().unwrap_or("-")
+            ),
+            format!(
+                "{}\n{}",
+                d.kind.as_deref().unwrap_or("?"),
+                d.key.as_deref().unwrap_or("?")
+            ),
+            format!("{}, {}", d.receive_count, age(d)),
             reason(d).to_string(),
         ]);
     }

@@ -209,23 +209,42 @@ fn plain_table(zone: &BusinessZone, all: &[Overview]) -> Vec<String> {
     out
 }
 
-/// The table of `charter list` on a terminal: cells wrapped to `width` (the terminal's when
-/// `None`), the date and the id kept whole; then each charter needing attention with its reasons.
+/// The table of `charter list` on a terminal: one row per charter, its date, vessel and id
+/// stacked in the first column (the id kept whole, so it can be copied), the other cells wrapped
+/// to `width` (the terminal's when `None`); then each charter needing attention with its reasons.
 fn terminal_table(zone: &BusinessZone, all: &[Overview], width: Option<u16>) -> String {
-    let mut t = table::for_people(&HEAD, width);
+    let head = [
+        "CHARTER",
+        "STATUS",
+        "CAPTAIN",
+        "CREW (have/needed)",
+        "WAITING ON",
+    ];
+    let mut t = table::for_people(&head, width);
     for o in all {
-        t.add_row(cells(zone, o).to_vec());
+        let [date, vessel, status, captain, crew, waiting, id] = cells(zone, o);
+        t.add_row(vec![
+            format!("{date}\n{vessel}\n{id}"),
+            status,
+            captain,
+            crew,
+            waiting,
+        ]);
     }
-    table::keep_whole(&mut t, &[0, 6]);
+    table::keep_whole(&mut t, &[0]);
     let mut out = format!("{t}\n");
-    for o in all.iter().filter(|o| !o.attention.is_empty()) {
-        out.push_str(&format!(
-            "{} {} ({}):\n",
-            o.charter_date, o.vessel, o.charter_id
-        ));
-        for why in &o.attention {
-            out.push_str(&format!("    NEEDS ATTENTION: {why}\n"));
+    let attention: Vec<&Overview> = all.iter().filter(|o| o.needs_attention()).collect();
+    if !attention.is_empty() {
+        let mut why = table::for_people(&["CHARTER", "NEEDS ATTENTION"], width);
+        for o in attention {
+            let [date, vessel, .., id] = cells(zone, o);
+            why.add_row(vec![
+                format!("{date}\n{vessel}\n{id}"),
+                o.attention.join("\n"),
+            ]);
         }
+        table::keep_whole(&mut why, &[0]);
+        out.push_str(&format!("{why}\n"));
     }
     out
 }
@@ -275,7 +294,7 @@ mod tests {
             plain.iter().map(|l| l.chars().count()).max().unwrap() > 120,
             "{plain:#?}"
         );
-        for width in [100u16, 120, 160] {
+        for width in [80u16, 100, 160] {
             let t = terminal_table(&zone, &all, Some(width));
             for line in t.lines() {
                 assert!(
@@ -287,9 +306,10 @@ mod tests {
                 assert!(t.contains(o.charter_id.as_str()), "the id is whole:\n{t}");
             }
             assert!(
-                t.contains("NEEDS ATTENTION: no deckhand left to ask: call Bo Lee"),
+                t.contains("NEEDS ATTENTION") && t.contains("call Bo Lee"),
                 "{t}"
             );
+            assert_eq!(t.matches(all[1].charter_id.as_str()).count(), 2, "{t}");
         }
     }
 
