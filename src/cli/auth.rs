@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use dispatch_core::Settings;
-use dispatch_google::auth::AuthConfig;
 
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
@@ -15,18 +14,9 @@ pub enum AuthCommand {
     Refresh,
 }
 
-/// The Google auth settings (key path, token file, delegated mailbox).
-pub fn auth_config(settings: &Settings) -> AuthConfig {
-    AuthConfig {
-        key_path: settings.google_key_file.clone(),
-        token_file: Some(settings.google_token_path()),
-        subject: Some(settings.mail_from.clone()),
-        allow_loose_permissions: settings.google_allow_loose_permissions,
-    }
-}
-
+/// Runs an `auth` command.
 pub async fn run(settings: &Settings, cmd: AuthCommand) -> anyhow::Result<ExitCode> {
-    let cfg = auth_config(settings);
+    let cfg = crate::app::auth_config(settings);
     let write = matches!(cmd, AuthCommand::Refresh);
     match dispatch_google::auth::check(&cfg, write).await {
         Ok(report) => {

@@ -20,8 +20,9 @@ const SAMPLE_ROSTER: &str = include_str!("../../samples/roster.json");
 /// Offers lapse after this many seconds in the demo, so lapses happen while you watch.
 const DEMO_OFFER_TIMEOUT_SECS: u64 = 3;
 
+/// `dispatch demo [--serve]`.
 pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Result<ExitCode> {
-    let mut settings = super::load_settings(config)?;
+    let mut settings = crate::app::load_settings(config)?;
     if settings.backend != BackendKind::Local {
         println!(
             "note: the demo always runs on the embedded backend (DISPATCH_BACKEND={:?} ignored)",
@@ -49,7 +50,7 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
     let addr = listener.local_addr()?;
     settings.public_url = format!("http://{addr}");
 
-    let backend = super::open(&settings).await?;
+    let backend = crate::app::open(&settings).await?;
     println!("crew-dispatch demo — {}", backend.admin.describe());
     backend
         .admin
@@ -77,9 +78,9 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
             dispatch_core::zone::format_date(today)
         ),
     )?;
-    crate::month::files::write_atomic(&sheet, &bytes)?;
+    dispatch_monthend::files::write_atomic(&sheet, &bytes)?;
     let ctx = crate::app::month_context(&settings, &backend)?;
-    let synced = crate::month::roster::sync(&ctx, None)
+    let synced = dispatch_monthend::roster::sync(&ctx, None)
         .await
         .context("syncing the sample availability workbook")?;
     anyhow::ensure!(synced.problems.is_empty(), "sample workbook: {synced}");
@@ -102,11 +103,8 @@ pub async fn run(config: Option<&std::path::Path>, serve: bool) -> anyhow::Resul
         ended.len(),
         month.title()
     );
-    let charters = import::Parsed {
-        good: upcoming.iter().chain(ended.iter()).cloned().collect(),
-        bad: vec![],
-    };
-    let (new, existing) = super::charters::store_charters(&backend, &charters).await?;
+    let charters: Vec<_> = upcoming.iter().chain(ended.iter()).cloned().collect();
+    let (new, existing) = store_charters(&backend, &charters).await?;
     println!("stored {new} new charters ({existing} were already there)");
 
     let cascade = crate::app::cascade(&settings, &backend)?;
@@ -185,7 +183,7 @@ async fn month_end(
 ) -> anyhow::Result<()> {
     let ctx = crate::app::month_context(settings, backend)?;
     println!("\nmonth end for {}:", month.title());
-    let report = crate::month::report::run_report(&ctx, month, &mut |_| {})
+    let report = dispatch_monthend::report::run_report(&ctx, month, &mut |_| {})
         .await
         .context("the month's revenue report")?;
     println!(
@@ -194,14 +192,14 @@ async fn month_end(
         report.file.location,
         report.shared_with.join(", ")
     );
-    let planned = crate::month::statements::plan(&ctx, month).await?;
-    let sent = crate::month::statements::send(&ctx, month)
+    let planned = dispatch_monthend::statements::plan(&ctx, month).await?;
+    let sent = dispatch_monthend::statements::send(&ctx, month)
         .await
         .context("the month's crew statements")?;
     println!("  {}", sent.summary());
     let outbox = dispatch_mailer::Outbox::new(settings.data_dir.join("outbox"));
     for p in &planned {
-        let key = crate::month::recipients::statement_key(month, &p.statement.crew_id);
+        let key = dispatch_monthend::recipients::statement_key(month, &p.statement.crew_id);
         println!(
             "    {:<14} {} charters, share {:>9} -> {}",
             p.statement.name,
@@ -252,4 +250,16 @@ async fn summary(
         );
     }
     Ok(())
+}
+
+/// Stores the sample charters, never changing one already stored; returns (new, already there).
+async fn store_charters(
+    backend: &Backend,
+    charters: &[dispatch_core::domain::Charter],
+) -> anyhow::Result<(usize, usize)> {
+    let r = dispatch_core::booking::store_all(backend.charters.as_ref(), charters, false).await?;
+    for why in &r.refused {
+        eprintln!("  left as stored: {why}");
+    }
+    Ok((r.new, r.unchanged + r.refused.len()))
 }

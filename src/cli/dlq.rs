@@ -1,4 +1,6 @@
-//! `dispatch dlq list|show|replay`.
+//! `dispatch dlq list|show|replay`, and the dead letters of one charter that `dispatch charter
+//! show` prints ([`lines_for`]): everything that reads the DLQs for people, in one place.
+//! Reading a DLQ does not consume it (the messages are released at once).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -6,9 +8,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Subcommand;
+use dispatch_core::domain::CharterId;
 use dispatch_core::ports::QueueId;
 use dispatch_core::Backend;
-use dispatch_ingest::dlq::{self, ReplayFilter};
+use dispatch_ingest::dlq::{self, DeadLetter, ReplayFilter};
+
+use crate::cli::table;
 
 const DLQS: [QueueId; 5] = [
     QueueId::CascadeDlq,
@@ -62,12 +67,66 @@ fn parse_dlq(name: &str) -> anyhow::Result<QueueId> {
     dlq::dlq_named(name).map_err(anyhow::Error::msg)
 }
 
-fn age(d: &dlq::DeadLetter) -> String {
+fn age(d: &DeadLetter) -> String {
     d.sent_at
         .map(|t| format!("{}m", (Utc::now() - t).num_minutes()))
         .unwrap_or_else(|| "-".into())
 }
 
+/// Why a letter is in its DLQ, for people.
+fn reason(d: &DeadLetter) -> &str {
+    d.reason
+        .as_deref()
+        .unwrap_or("(no reason recorded: moved by the redrive policy)")
+}
+
+/// One dead letter in the plain layout of `dlq list` (stdout not a terminal): padded fields on
+/// one line. Stable: scripts and tests read it.
+fn plain_line(d: &DeadLetter) -> String {
+    format!(
+        "  {}  original:{:<36} {:<16} {:<44} receives:{:<2} age:{:<6} {}",
+        d.message_id,
+        d.original_id.as_deref().unwrap_or("-"),
+        d.kind.as_deref().unwrap_or("?"),
+        d.key.as_deref().unwrap_or("?"),
+        d.receive_count,
+        age(d),
+        reason(d)
+    )
+}
+
+/// The dead letters of one DLQ on a terminal: the message id (kept whole, to copy into `dlq
+/// show` or `--id`) with the original id under it, the job (kind and key), receives and age, and
+/// the reason, wrapped to `width` (the terminal's when `None`).
+fn terminal_table(letters: &[DeadLetter], width: Option<u16>) -> comfy_table::Table {
+    let head = [
+        "MESSAGE (original)",
+        "JOB (kind, key)",
+        "RECEIVES, AGE",
+        "REASON",
+    ];
+    let mut t = table::for_people(&head, width);
+    for d in letters {
+        t.add_row(vec![
+            format!(
+                "{}\n({})",
+                d.message_id,
+                d.original_id.as_deref().unwrap_or("-")
+            ),
+            format!(
+                "{}\n{}",
+                d.kind.as_deref().unwrap_or("?"),
+                d.key.as_deref().unwrap_or("?")
+            ),
+            format!("{}, {}", d.receive_count, age(d)),
+            reason(d).to_string(),
+        ]);
+    }
+    table::keep_whole(&mut t, &[0]);
+    t
+}
+
+/// Runs a `dlq` command.
 pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DlqCommand::List { queue, max } => {
@@ -91,19 +150,14 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                     ),
                     _ => println!("{q}: {} message(s)", letters.len()),
                 }
-                for d in &letters {
-                    println!(
-                        "  {}  original:{:<36} {:<16} {:<44} receives:{:<2} age:{:<6} {}",
-                        d.message_id,
-                        d.original_id.as_deref().unwrap_or("-"),
-                        d.kind.as_deref().unwrap_or("?"),
-                        d.key.as_deref().unwrap_or("?"),
-                        d.receive_count,
-                        age(d),
-                        d.reason
-                            .as_deref()
-                            .unwrap_or("(no reason recorded: moved by the redrive policy)")
-                    );
+                if table::stdout_is_terminal() {
+                    if !letters.is_empty() {
+                        println!("{}", terminal_table(&letters, None));
+                    }
+                } else {
+                    for d in &letters {
+                        println!("{}", plain_line(d));
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -204,5 +258,121 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                 ExitCode::FAILURE
             })
         }
+    }
+}
+
+/// The DLQs whose messages can name a charter: cascade jobs, and the stream records of ingest
+/// (Lambda's on-failure records in `stream-failures` hold only a shard range, so they are
+/// searched but name a charter only if its id is in them).
+const CHARTER_DLQS: [QueueId; 3] = [
+    QueueId::CascadeDlq,
+    QueueId::IngestDlq,
+    QueueId::StreamFailures,
+];
+
+/// Messages read from each DLQ when looking for one charter.
+const SCAN_MAX: usize = 1000;
+
+/// Whether a dead letter is about `charter`: its job payload's `charter_id`, or (a stream
+/// record) the charter id anywhere in the record's keys or images.
+fn names_charter(d: &DeadLetter, charter: &CharterId) -> bool {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&d.body) else {
+        return d.body.contains(charter.as_str());
+    };
+    if let Some(id) = v.pointer("/payload/charter_id").and_then(|x| x.as_str()) {
+        return id == charter.as_str();
+    }
+    d.body.contains(charter.as_str())
+}
+
+/// `dispatch dlq replay` for exactly this message.
+pub fn replay_command(queue: QueueId, d: &DeadLetter) -> String {
+    format!("dispatch dlq replay --queue {queue} --id {}", d.message_id)
+}
+
+/// The lines `charter show` prints: one per dead letter of the charter, each followed by its
+/// replay command, or one line saying there is none (or that a DLQ could not be read).
+pub async fn lines_for(backend: &Backend, charter: &CharterId) -> Vec<String> {
+    let mut out = Vec::new();
+    for q in CHARTER_DLQS {
+        // An empty DLQ needs no (long-polled) read.
+        if let Ok(d) = backend.queues.depth(q).await {
+            if d.visible + d.in_flight + d.delayed == 0 {
+                continue;
+            }
+        }
+        match dlq::list(backend.queues.as_ref(), q, SCAN_MAX).await {
+            Err(e) => out.push(format!(
+                "dead letters: could not read {q} ({e}); run `dispatch dlq list --queue {q}`"
+            )),
+            Ok(letters) => {
+                for d in letters.iter().filter(|d| names_charter(d, charter)) {
+                    let age = d
+                        .sent_at
+                        .map(|t| format!(", {} min old", (Utc::now() - t).num_minutes()))
+                        .unwrap_or_default();
+                    out.push(format!(
+                        "DEAD LETTER in {q}: {} job for this charter is waiting (message {}, {} receives{age}): {}",
+                        d.kind.as_deref().unwrap_or("a"),
+                        d.message_id,
+                        d.receive_count,
+                        d.reason.as_deref().unwrap_or("moved by the redrive policy")
+                    ));
+                    out.push(format!("  replay it: {}", replay_command(q, d)));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push("dead letters: none for this charter".into());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter(reason: Option<&str>) -> DeadLetter {
+        DeadLetter {
+            message_id: "8f14e45f-ceea-467f-a2b1-1f0c6d4e5a77".into(),
+            original_id: Some("orig-7f3a".into()),
+            kind: Some("offer_send".into()),
+            key: Some("offer#6e1c0f9a-0d7c-4f55-9b7e-3c1d2a4b5c6d#captain#1".into()),
+            receive_count: 5,
+            reason: reason.map(str::to_string),
+            sent_at: None,
+            body: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn the_terminal_table_fits_the_width_and_the_plain_line_is_stable() {
+        let letters = [
+            letter(Some("Gmail said 503 Service Unavailable after 5 tries")),
+            letter(None),
+        ];
+        for width in [80u16, 120] {
+            let t = terminal_table(&letters, Some(width)).to_string();
+            for line in t.lines() {
+                assert!(
+                    line.chars().count() <= width as usize,
+                    "{width}: {line}\n{t}"
+                );
+            }
+            assert!(
+                t.contains("8f14e45f-ceea-467f-a2b1-1f0c6d4e5a77"),
+                "the id is whole:\n{t}"
+            );
+        }
+        let line = plain_line(&letters[1]);
+        assert!(
+            line.starts_with("  8f14e45f-ceea-467f-a2b1-1f0c6d4e5a77  original:orig-7f3a "),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("(no reason recorded: moved by the redrive policy)"),
+            "{line}"
+        );
     }
 }

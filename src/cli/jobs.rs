@@ -28,6 +28,7 @@ pub enum JobsCommand {
     },
 }
 
+/// Runs a `jobs` command.
 pub async fn run(backend: &Backend, cmd: JobsCommand) -> anyhow::Result<ExitCode> {
     let JobsCommand::Enqueue {
         kind,
@@ -38,7 +39,7 @@ pub async fn run(backend: &Backend, cmd: JobsCommand) -> anyhow::Result<ExitCode
     // `previous` as the month-end schedule sends it, resolved now so the key names the month.
     let month: Option<Month> = month
         .as_deref()
-        .map(|m| crate::month::resolve_month(m, chrono::Utc::now()))
+        .map(|m| dispatch_monthend::resolve_month(m, chrono::Utc::now()))
         .transpose()
         .map_err(|e| anyhow::anyhow!("--month: {e}"))?;
     if let Some(k) = &key {

@@ -1,26 +1,37 @@
-//! The `dispatch` command tree. Each command loads settings, builds the backend once, and calls
-//! library code; errors say what to do and exit non-zero.
+//! The `dispatch` command tree, one module per command noun. Each command loads settings, builds
+//! the backend once (through [`crate::app`]), and calls library code; errors say what to do and
+//! exit non-zero. The CLI calls the app wiring; the wiring never calls the CLI.
+//!
+//! - [`admin`]: `bootstrap`, `doctor`.
+//! - [`auth`]: `auth check|refresh`.
+//! - [`charter`]: `charter add|import|list|show|assign|unassign|cancel|reoffer|reconcile`.
+//! - [`roster`]: `roster import|sync`.
+//! - [`month`]: `report`, `statements` (the month-end jobs, now).
+//! - [`jobs`]: `jobs enqueue`.
+//! - [`dlq`]: `dlq list|show|replay` (and a charter's dead letters for `charter show`).
+//! - [`ops`]: `ops link`.
+//! - [`run`]: `run` (consumer, workers, sweep, crew page).
+//! - [`demo`]: `demo [--serve]`.
+//! - [`table`]: terminal tables for people, shared by `charter list` and `dlq list`.
 
 mod admin;
 mod auth;
-pub use auth::auth_config;
-mod charters;
-mod dead_letters;
+mod charter;
 mod demo;
 mod dlq;
 mod jobs;
 mod month;
 mod ops;
-mod reconcile;
+mod roster;
 mod run;
+mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use dispatch_core::{Backend, Settings};
+use crate::app;
 
 /// crew-dispatch: certified captains and enough crew for every charter, without phoning around.
 ///
@@ -50,10 +61,10 @@ pub enum Command {
     Doctor,
     /// Add or import charters.
     #[command(subcommand)]
-    Charter(charters::CharterCommand),
+    Charter(charter::CharterCommand),
     /// Import roster members, or sync them from the availability workbook.
     #[command(subcommand)]
-    Roster(charters::RosterCommand),
+    Roster(roster::RosterCommand),
     /// Run the stream consumer and the queue workers until SIGTERM / Ctrl-C.
     Run {
         /// Run only these parts (comma-separated): ingest, workers, web.
@@ -132,26 +143,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo { serve } => demo::run(cli.config.as_deref(), serve).await,
         Command::Auth(c) => {
-            let mut settings = load_settings(cli.config.as_deref())?;
+            let mut settings = app::load_settings(cli.config.as_deref())?;
             crate::secrets::apply_from_env(&mut settings).await?;
             auth::run(&settings, c).await
         }
         command => {
-            let mut settings = load_settings(cli.config.as_deref())?;
+            let mut settings = app::load_settings(cli.config.as_deref())?;
             crate::secrets::apply_from_env(&mut settings).await?;
-            let backend = open(&settings).await?;
+            let backend = app::open(&settings).await?;
             match command {
                 Command::Bootstrap => admin::bootstrap(&backend).await,
                 Command::Doctor => admin::doctor(&settings, &backend).await,
-                Command::Charter(charters::CharterCommand::Reconcile { id, all }) => {
-                    reconcile::run(&settings, &backend, id.as_deref(), all).await
-                }
-                Command::Charter(c) => charters::run_charter(&settings, &backend, c).await,
+                Command::Charter(c) => charter::run(&settings, &backend, c).await,
                 Command::Ops(c) => ops::run(&settings, &backend, c).await,
-                Command::Roster(charters::RosterCommand::Sync { file }) => {
-                    month::roster_sync(&settings, &backend, file).await
-                }
-                Command::Roster(c) => charters::run_roster(&settings, &backend, c).await,
+                Command::Roster(c) => roster::run(&settings, &backend, c).await,
                 Command::Report { month: m } => month::report(&settings, &backend, &m).await,
                 Command::Statements {
                     month: m,
@@ -165,18 +170,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
-}
-
-/// Loads and checks the settings.
-pub fn load_settings(file: Option<&std::path::Path>) -> anyhow::Result<Settings> {
-    Settings::load(file).context("loading settings")
-}
-
-/// Opens the configured backend.
-pub async fn open(settings: &Settings) -> anyhow::Result<Backend> {
-    dispatch_core::open_backend(settings)
-        .await
-        .with_context(|| format!("opening the {:?} backend", settings.backend))
 }
 
 #[cfg(test)]

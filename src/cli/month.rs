@@ -1,18 +1,16 @@
-//! `dispatch report`, `dispatch statements` and `dispatch roster sync`: the month-end and roster
-//! jobs run now, in this process (the queue jobs run the same code).
+//! `dispatch report` and `dispatch statements`: the month-end jobs of `dispatch-monthend` run now,
+//! in this process (the queue jobs run the same code). (`dispatch roster sync` is in `roster`.)
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use dispatch_core::domain::Month;
 use dispatch_core::{Backend, Settings};
 
-use crate::month::{report, roster, statements, MonthContext};
+use dispatch_monthend::{report, statements};
 
 fn month(raw: &str) -> anyhow::Result<Month> {
-    crate::month::resolve_month(raw, chrono::Utc::now())
+    dispatch_monthend::resolve_month(raw, chrono::Utc::now())
         .map_err(|e| anyhow::anyhow!("--month: {e}"))
 }
 
@@ -68,7 +66,11 @@ pub async fn statements(
 ) -> anyhow::Result<ExitCode> {
     let m = month(raw)?;
     if !dry_run && !force {
-        crate::month::refuse_unended(m, chrono::Utc::now(), "pass --force to send them anyway")?;
+        dispatch_monthend::refuse_unended(
+            m,
+            chrono::Utc::now(),
+            "pass --force to send them anyway",
+        )?;
     }
     let ctx = crate::app::month_context(settings, backend)?;
     if dry_run {
@@ -106,21 +108,4 @@ pub async fn statements(
             Ok(ExitCode::from(2))
         }
     }
-}
-
-/// `dispatch roster sync [--file X.xlsx]`.
-pub async fn roster_sync(
-    settings: &Settings,
-    backend: &Backend,
-    file: Option<PathBuf>,
-) -> anyhow::Result<ExitCode> {
-    let ctx: Arc<MonthContext> = crate::app::month_context(settings, backend)?;
-    let report = roster::sync(&ctx, file).await.context("roster sync")?;
-    println!("{report}");
-    super::charters::reconcile_after_roster(settings, backend, &report.written).await?;
-    Ok(if report.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
 }

@@ -15,6 +15,7 @@ pub enum Part {
     Web,
 }
 
+/// `dispatch run [--only PARTS]`.
 pub async fn run(
     settings: &Settings,
     backend: &Backend,
@@ -145,7 +146,7 @@ async fn shutdown_signal() {
 /// five minutes ahead of expiry; every failure is logged at error level with its cause and retried
 /// within a minute, never silently.
 async fn refresh_google_token(settings: Settings, mut stop: watch::Receiver<bool>) {
-    let source = match crate::cli::auth_config(&settings).token_source() {
+    let source = match crate::app::auth_config(&settings).token_source() {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "Google token service cannot start: run `dispatch auth check`");

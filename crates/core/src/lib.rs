@@ -27,6 +27,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod aws;
+pub mod booking;
 pub mod clock;
 pub mod config;
 pub mod domain;

@@ -8,8 +8,9 @@ use dispatch_mailer::XLSX;
 use dispatch_reporting::prior::prior_columns;
 use dispatch_reporting::revenue::{is_reportable, RevenueReport};
 
-use super::files::StoredFile;
-use super::{MonthContext, MonthError};
+use crate::context::MonthContext;
+use crate::error::MonthError;
+use crate::ports::StoredFile;
 
 /// The report's file name for a month, e.g. `Revenue 2024-05.xlsx` (also how the prior month's
 /// workbook is found).

@@ -11,8 +11,9 @@ use dispatch_mailer::{Attachment, Mail, XLSX};
 use dispatch_reporting::statement::{statement_subject, statements_for_month, Statement};
 use dispatch_reporting::statement_book::{statement_file_name, statement_workbook};
 
-use super::recipients::statement_key;
-use super::{MonthContext, MonthError};
+use crate::context::MonthContext;
+use crate::error::MonthError;
+use crate::recipients::statement_key;
 
 /// One member's statement as it would be sent.
 #[derive(Debug, Clone)]

@@ -7,6 +7,7 @@ use anyhow::Context;
 use dispatch_core::domain::CharterId;
 use dispatch_core::{Backend, Settings};
 
+/// `dispatch charter reconcile ID|--all`.
 pub async fn run(
     settings: &Settings,
     backend: &Backend,

@@ -1,46 +1,14 @@
-//! Where workbooks go: the [`ReportFiles`] port, a folder tree under `<data_dir>/drive/` for the
-//! embedded default ([`DriveFolder`]), and a Drive folder on Google ([`GoogleDriveFiles`]).
+//! Where workbooks go on the embedded default: the local adapter of the [`ReportFiles`] port, a folder tree under
+//! `<data_dir>/drive/` for the embedded default ([`DriveFolder`]). The Drive adapter is
+//! [`crate::google::GoogleDriveFiles`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use dispatch_core::domain::EmailAddress;
-use dispatch_google::drive::DriveClient;
-use tokio::sync::OnceCell;
 
-use super::MonthError;
-
-/// A stored file: an id (Drive id or path) and where a person finds it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct StoredFile {
-    pub id: String,
-    pub location: String,
-}
-
-/// The reports folder.
-#[async_trait::async_trait]
-pub trait ReportFiles: Send + Sync {
-    /// The file `name` in the folder, if there is one.
-    async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, MonthError>;
-    /// Writes `name`, replacing the content of an existing file of that name (never a second one).
-    async fn put(&self, name: &str, mime: &str, bytes: &[u8]) -> Result<StoredFile, MonthError>;
-    /// Gives these people read access (idempotent).
-    async fn share(&self, file: &StoredFile, with: &[EmailAddress]) -> Result<(), MonthError>;
-    /// Where files go, for the CLI and `doctor`.
-    fn describe(&self) -> String;
-}
-
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> MonthError {
-    MonthError::Files {
-        message: format!("{what} {}: {e}", path.display()),
-        // A full disk or a permission problem needs a person; a transient error is rare here.
-        retryable: matches!(
-            e.kind(),
-            std::io::ErrorKind::Interrupted | std::io::ErrorKind::TimedOut
-        ),
-    }
-}
+use crate::error::MonthError;
+use crate::ports::{ReportFiles, StoredFile};
 
 /// A folder tree standing in for Drive: `<root>/<folder path>/<name>`, written atomically (temp
 /// file in the same folder, fsync, rename), so a reader sees the old workbook or the new one.
@@ -63,6 +31,7 @@ impl DriveFolder {
         Self { dir }
     }
 
+    /// The folder the files go in.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -88,7 +57,7 @@ impl DriveFolder {
                 retryable: false,
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => Err(io_error("reading", &path, e)),
+            Err(e) => Err(MonthError::io("reading", &path)(e)),
         }
     }
 }
@@ -97,7 +66,7 @@ impl DriveFolder {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MonthError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| io_error("creating", dir, e))?;
+    std::fs::create_dir_all(dir).map_err(MonthError::io("creating", dir))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         path.file_name()
@@ -105,12 +74,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), MonthError> {
             .unwrap_or_default(),
         std::process::id()
     ));
-    let mut f = std::fs::File::create(&tmp).map_err(|e| io_error("creating", &tmp, e))?;
+    let mut f = std::fs::File::create(&tmp).map_err(MonthError::io("creating", &tmp))?;
     f.write_all(bytes)
         .and_then(|_| f.sync_all())
-        .map_err(|e| io_error("writing", &tmp, e))?;
+        .map_err(MonthError::io("writing", &tmp))?;
     drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| io_error("renaming into", path, e))?;
+    std::fs::rename(&tmp, path).map_err(MonthError::io("renaming into", path))?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
@@ -124,7 +93,7 @@ impl ReportFiles for DriveFolder {
         match tokio::fs::read(&path).await {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error("reading", &path, e)),
+            Err(e) => Err(MonthError::io("reading", &path)(e)),
         }
     }
 
@@ -161,98 +130,6 @@ impl ReportFiles for DriveFolder {
 
     fn describe(&self) -> String {
         format!("folder {}", self.dir.display())
-    }
-}
-
-/// A Drive folder, found by path once per process. Sharing never runs concurrently on one file
-/// (the jobs share one file at a time).
-pub struct GoogleDriveFiles {
-    client: DriveClient,
-    folder_path: String,
-    folder_id: OnceCell<String>,
-    notify: bool,
-    where_: String,
-}
-
-impl GoogleDriveFiles {
-    /// `where_` says which drive (shared drive or delegated user), for `describe`.
-    pub fn new(client: DriveClient, folder_path: &str, notify: bool, where_: String) -> Arc<Self> {
-        Arc::new(Self {
-            client,
-            folder_path: folder_path.trim_matches('/').to_string(),
-            folder_id: OnceCell::new(),
-            notify,
-            where_,
-        })
-    }
-
-    async fn folder(&self) -> Result<&str, MonthError> {
-        self.folder_id
-            .get_or_try_init(|| async {
-                self.client
-                    .find_folder(&self.folder_path)
-                    .await
-                    .map_err(|e| {
-                        google_error(&format!("finding Drive folder `{}`", self.folder_path), e)
-                    })
-            })
-            .await
-            .map(String::as_str)
-    }
-}
-
-/// A Google error as a month error, keeping whether it is worth a retry.
-pub fn google_error(what: &str, e: dispatch_google::GoogleError) -> MonthError {
-    MonthError::Files {
-        message: format!("{what}: {e}"),
-        retryable: e.is_retryable(),
-    }
-}
-
-#[async_trait::async_trait]
-impl ReportFiles for GoogleDriveFiles {
-    async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, MonthError> {
-        let folder = self.folder().await?;
-        match self
-            .client
-            .find_file(folder, name)
-            .await
-            .map_err(|e| google_error(&format!("looking up `{name}`"), e))?
-        {
-            None => Ok(None),
-            Some(f) => self
-                .client
-                .download(&f)
-                .await
-                .map(Some)
-                .map_err(|e| google_error(&format!("downloading `{name}`"), e)),
-        }
-    }
-
-    async fn put(&self, name: &str, mime: &str, bytes: &[u8]) -> Result<StoredFile, MonthError> {
-        let folder = self.folder().await?;
-        let f = self
-            .client
-            .upsert_file(folder, name, mime, bytes)
-            .await
-            .map_err(|e| google_error(&format!("uploading `{name}`"), e))?;
-        Ok(StoredFile {
-            location: format!("https://drive.google.com/file/d/{}", f.id),
-            id: f.id,
-        })
-    }
-
-    async fn share(&self, file: &StoredFile, with: &[EmailAddress]) -> Result<(), MonthError> {
-        let emails: Vec<String> = with.iter().map(|e| e.as_str().to_string()).collect();
-        self.client
-            .share(&file.id, &emails, self.notify)
-            .await
-            .map(|_| ())
-            .map_err(|e| google_error(&format!("sharing {}", file.id), e))
-    }
-
-    fn describe(&self) -> String {
-        format!("Drive folder `{}` ({})", self.folder_path, self.where_)
     }
 }
 

@@ -1,14 +1,14 @@
-//! Mail through the Gmail API: the mailer port on top of `dispatch-google`'s client, sending as
-//! the delegated mailbox (`mail_from`), at most once per mail key: every mail carries a
-//! Message-ID derived from its key, a send whose outcome is unknown is followed by a search for
-//! that id before any retry ([`GmailClient::send_raw_once`]), and a key whose last send failed
-//! that way is looked up first on the next call too.
+//! Mail through the Gmail API: the `MailSender` port on top of `dispatch-google`'s client (the
+//! crate's `//!` says why it lives here), sending as the delegated mailbox (`mail_from`), at most
+//! once per mail key: every mail carries a Message-ID derived from its key, a send whose outcome
+//! is unknown is followed by a search for that id before any retry
+//! ([`GmailClient::send_raw_once`]), and a key whose last send failed that way is looked up first
+//! on the next call too.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use dispatch_google::gmail::GmailClient;
-use dispatch_google::http::HttpConfig;
 use dispatch_mailer::{build_mime, Mail, MailError, MailSender};
 
 /// Sends each mail's exact MIME bytes with `users.messages.send`.
@@ -20,6 +20,7 @@ pub struct GmailMailer {
 }
 
 impl GmailMailer {
+    /// Sends through `client` as `mailbox` (the delegated `mail_from` user).
     pub fn new(client: GmailClient, mailbox: impl Into<String>) -> Self {
         Self {
             client,
@@ -38,20 +39,6 @@ impl GmailMailer {
             message: e.to_string(),
             retryable: e.is_retryable(),
         }
-    }
-
-    /// From settings: the key and token file of `dispatch auth`, the API base URL.
-    pub fn from_settings(settings: &dispatch_core::Settings) -> anyhow::Result<Self> {
-        let tokens = crate::cli::auth_config(settings)
-            .token_source()
-            .map_err(|e| anyhow::anyhow!("Gmail: {e}"))?;
-        let client = GmailClient::new(
-            &settings.gmail_base_url,
-            Arc::new(tokens),
-            HttpConfig::default(),
-        )
-        .map_err(|e| anyhow::anyhow!("Gmail: {e}"))?;
-        Ok(Self::new(client, settings.mail_from.clone()))
     }
 }
 

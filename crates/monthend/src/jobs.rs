@@ -12,7 +12,9 @@ use dispatch_core::jobs::{JobError, JobHandler, Registry};
 use dispatch_core::ports::{OutMessage, QueueId};
 use tracing::Instrument;
 
-use super::{resolve_month, MonthContext, MonthError};
+use crate::context::MonthContext;
+use crate::error::MonthError;
+use crate::period::{refuse_unended, resolve_month};
 
 /// Handles `monthly_report`, `statements` and `roster_sync`.
 pub struct MonthJobs(pub Arc<MonthContext>);
@@ -56,7 +58,7 @@ impl JobHandler for MonthJobs {
             JobKind::MonthlyReport => {
                 let month = job_month(job).map_err(job_error)?;
                 let mut progress = |stage: &str| tracing::info!(%month, "{stage}");
-                super::report::run_report(ctx, month, &mut progress)
+                crate::report::run_report(ctx, month, &mut progress)
                     .instrument(tracing::info_span!("monthly_report", %month))
                     .await
                     .map(|o| to_json(&o))
@@ -65,14 +67,14 @@ impl JobHandler for MonthJobs {
             JobKind::Statements => {
                 let month = job_month(job).map_err(job_error)?;
                 if job.payload.get("force").and_then(|f| f.as_bool()) != Some(true) {
-                    super::refuse_unended(
+                    refuse_unended(
                         month,
                         chrono::Utc::now(),
                         "put \"force\": true in the job's payload",
                     )
                     .map_err(job_error)?;
                 }
-                let out = super::statements::send(ctx, month)
+                let out = crate::statements::send(ctx, month)
                     .instrument(tracing::info_span!("statements", %month))
                     .await
                     .map_err(job_error)?;
@@ -80,7 +82,7 @@ impl JobHandler for MonthJobs {
                 Ok(to_json(&out))
             }
             JobKind::RosterSync => {
-                let report = super::roster::sync(ctx, None)
+                let report = crate::roster::sync(ctx, None)
                     .instrument(tracing::info_span!("roster_sync"))
                     .await
                     .map_err(job_error)?;

@@ -1,34 +1,17 @@
-//! Roster sync: the availability workbook from where it lives (a local `.xlsx` on the embedded
-//! default or with `--file`; the Google Sheet, by Drive path and name or by id), parsed and synced
-//! by `dispatch-reporting`'s availability module.
+//! Roster sync: the [`AvailabilitySource`] port and its local adapter ([`XlsxFile`], a local
+//! `.xlsx` on the embedded default or with `--file`; the Google Sheet is
+//! [`crate::google::GoogleSheet`]), and [`sync`], which parses the workbook with
+//! `dispatch-reporting`'s availability module and upserts the roster.
 
 use std::path::PathBuf;
 
-use dispatch_google::drive::SPREADSHEET_MIME;
-use dispatch_google::sheets::{SheetsClient, TabValues};
 use dispatch_reporting::sheet::dates::YearRule;
 use dispatch_reporting::sheet::roster::{plan, read_sheet, CellProblem};
 use dispatch_reporting::sheet::{tabs_from_xlsx, Tab};
 
-use super::files::google_error;
-use super::{MonthContext, MonthError};
-
-/// The workbook as its source gives it.
-#[derive(Debug, Clone)]
-pub enum Fetched {
-    /// `.xlsx` bytes (a local file, or an `.xlsx` stored in Drive).
-    Xlsx(Vec<u8>),
-    /// A Google Sheet read with `values.batchGet` (unformatted, serial-number dates).
-    Sheets(Vec<TabValues>),
-}
-
-/// Where the availability workbook comes from.
-#[async_trait::async_trait]
-pub trait AvailabilitySource: Send + Sync {
-    async fn fetch(&self) -> Result<Fetched, MonthError>;
-    /// For the CLI and logs.
-    fn describe(&self) -> String;
-}
+use crate::context::MonthContext;
+use crate::error::MonthError;
+use crate::ports::{AvailabilitySource, Fetched};
 
 /// A local `.xlsx` file.
 pub struct XlsxFile(pub PathBuf);
@@ -51,63 +34,6 @@ impl AvailabilitySource for XlsxFile {
 
     fn describe(&self) -> String {
         format!("workbook {}", self.0.display())
-    }
-}
-
-/// The Google Sheet: `id:<spreadsheet id>`, or `Folder/Sub/Name` found in Drive.
-pub struct GoogleSheet {
-    pub sheets: SheetsClient,
-    pub drive: dispatch_google::drive::DriveClient,
-    /// The `roster_sheet` setting.
-    pub spec: String,
-}
-
-#[async_trait::async_trait]
-impl AvailabilitySource for GoogleSheet {
-    async fn fetch(&self) -> Result<Fetched, MonthError> {
-        let id = match self.spec.strip_prefix("id:") {
-            Some(id) => id.trim().to_string(),
-            None => {
-                let (folder, name) = self.spec.rsplit_once('/').ok_or_else(|| {
-                    MonthError::Input(format!(
-                        "roster_sheet `{}` must be `Folder/Name` or `id:<spreadsheet id>`",
-                        self.spec
-                    ))
-                })?;
-                let folder_id =
-                    self.drive.find_folder(folder).await.map_err(|e| {
-                        google_error(&format!("finding Drive folder `{folder}`"), e)
-                    })?;
-                let file = self
-                    .drive
-                    .find_file(&folder_id, name)
-                    .await
-                    .map_err(|e| google_error(&format!("looking up `{}`", self.spec), e))?
-                    .ok_or_else(|| {
-                        MonthError::Input(format!(
-                            "no file `{name}` in Drive folder `{folder}`: check DISPATCH_ROSTER_SHEET and that the sheet is shared with the sending mailbox"
-                        ))
-                    })?;
-                if file.mime_type.as_deref() != Some(SPREADSHEET_MIME) {
-                    // An .xlsx kept in Drive: download it as it is.
-                    let bytes =
-                        self.drive.download(&file).await.map_err(|e| {
-                            google_error(&format!("downloading `{}`", self.spec), e)
-                        })?;
-                    return Ok(Fetched::Xlsx(bytes));
-                }
-                file.id
-            }
-        };
-        self.sheets
-            .read_all(&id)
-            .await
-            .map(Fetched::Sheets)
-            .map_err(|e| google_error(&format!("reading spreadsheet {id}"), e))
-    }
-
-    fn describe(&self) -> String {
-        format!("Google Sheet `{}`", self.spec)
     }
 }
 

@@ -1,0 +1,309 @@
+//! The booking rules: one charter, one record. Storing a charter from the booking side (`charter
+//! add`, `charter import`, the demo's loader) inserts a new id, leaves an identical booking alone,
+//! refuses a changed one unless asked to update it, and never moves a charter with crew held on
+//! its day. Its own module because these rules belong to the domain, not to any one command, and
+//! they speak only to the [`Charters`] port.
+
+use std::fmt;
+
+use crate::domain::{Charter, CharterDate, CharterId, CharterStatus};
+use crate::ports::{booking_sets_status, Charters, Inserted};
+use crate::StoreError;
+
+/// What storing one charter did.
+#[derive(Debug)]
+pub enum Stored {
+    /// A new charter was inserted.
+    New,
+    /// Already stored with the same booking details.
+    Unchanged,
+    /// The stored charter's booking details were changed in place; it as it is now.
+    Updated(Charter),
+    /// Not stored, and why.
+    Refused(Refusal),
+}
+
+/// Why a charter was not stored; its text says what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The id is stored with other booking details and no update was asked for.
+    AlreadyExists {
+        id: CharterId,
+        date: CharterDate,
+        vessel: String,
+        status: CharterStatus,
+    },
+    /// The update moves a charter whose crew hold its current day.
+    CrewHeldOnDay {
+        id: CharterId,
+        from: CharterDate,
+        to: CharterDate,
+    },
+    /// The charter disappeared between reading and updating it.
+    Deleted { id: CharterId },
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyExists {
+                id,
+                date,
+                vessel,
+                status,
+            } => write!(
+                f,
+                "charter {id} already exists ({date} aboard {vessel}, {}); to change it use --update",
+                status.as_str()
+            ),
+            Self::CrewHeldOnDay { id, from, to } => write!(
+                f,
+                "charter {id} has crew assigned on {from}; moving it to {to} would leave their day \
+                 held: unassign them first, or cancel it and book a new charter"
+            ),
+            Self::Deleted { id } => write!(
+                f,
+                "charter {id} was deleted while being updated; run the command again"
+            ),
+        }
+    }
+}
+
+/// A store call of [`store_charter`] failed; the source says why and whether a retry may help.
+#[derive(Debug, thiserror::Error)]
+pub enum BookingError {
+    #[error("reading charter {id} from crew-dispatch")]
+    Read {
+        id: CharterId,
+        #[source]
+        source: StoreError,
+    },
+    #[error("storing charter {id}")]
+    Insert {
+        id: CharterId,
+        #[source]
+        source: StoreError,
+    },
+    #[error("updating charter {id}")]
+    Update {
+        id: CharterId,
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl BookingError {
+    /// Whether the same call may succeed later (throttling, timeouts, 5xx).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Read { source, .. }
+            | Self::Insert { source, .. }
+            | Self::Update { source, .. } => source.is_retryable(),
+        }
+    }
+}
+
+/// The booking details of two versions agree (the cascade's fields are left out; the status
+/// counts only when the booking side sets it: `cancelled` or `completed`).
+pub fn same_booking(a: &Charter, b: &Charter) -> bool {
+    a.charter_date == b.charter_date
+        && a.vessel_name == b.vessel_name
+        && a.guest_count == b.guest_count
+        && a.guest_names == b.guest_names
+        && a.reportable_revenue == b.reportable_revenue
+        && a.tips == b.tips
+        && a.crew_needed == b.crew_needed
+        && (!booking_sets_status(b) || a.status == b.status)
+}
+
+/// Stores a charter under the one-charter-one-record rule: a new id is inserted; an id already
+/// stored is refused unless `update`, which rewrites its newest version's booking details in
+/// place (never a second item with the same `charter_id`).
+pub async fn store_charter(
+    charters: &dyn Charters,
+    charter: &Charter,
+    update: bool,
+) -> Result<Stored, BookingError> {
+    let id = &charter.charter_id;
+    let existing = charters
+        .get(id)
+        .await
+        .map_err(|source| BookingError::Read {
+            id: id.clone(),
+            source,
+        })?;
+    let Some(old) = existing else {
+        let inserted = charters
+            .insert(charter)
+            .await
+            .map_err(|source| BookingError::Insert {
+                id: id.clone(),
+                source,
+            })?;
+        return Ok(match inserted {
+            Inserted::New => Stored::New,
+            Inserted::AlreadyExists => Stored::Unchanged,
+        });
+    };
+    if same_booking(&old, charter) {
+        return Ok(Stored::Unchanged);
+    }
+    if !update {
+        return Ok(Stored::Refused(Refusal::AlreadyExists {
+            id: id.clone(),
+            date: old.charter_date,
+            vessel: old.vessel_name.clone(),
+            status: old.status,
+        }));
+    }
+    let assigned = old.captain_assigned.is_some() || !old.crew_assigned.is_empty();
+    if old.charter_date != charter.charter_date && assigned {
+        return Ok(Stored::Refused(Refusal::CrewHeldOnDay {
+            id: id.clone(),
+            from: old.charter_date,
+            to: charter.charter_date,
+        }));
+    }
+    match charters
+        .update_booking(&old.key(), charter)
+        .await
+        .map_err(|source| BookingError::Update {
+            id: id.clone(),
+            source,
+        })? {
+        Some(now) => Ok(Stored::Updated(now)),
+        None => Ok(Stored::Refused(Refusal::Deleted { id: id.clone() })),
+    }
+}
+
+/// How storing the charters of a file went.
+#[derive(Debug, Default)]
+pub struct StoreReport {
+    /// Charters inserted.
+    pub new: usize,
+    /// Charters already stored like this.
+    pub unchanged: usize,
+    /// Charters whose booking details were changed in place.
+    pub updated: usize,
+    /// Charters not stored, each naming its charter and why.
+    pub refused: Vec<Refusal>,
+}
+
+/// Stores every charter (see [`store_charter`]), in order; stops at the first store failure.
+pub async fn store_all(
+    charters: &dyn Charters,
+    rows: &[Charter],
+    update: bool,
+) -> Result<StoreReport, BookingError> {
+    let mut r = StoreReport::default();
+    for c in rows {
+        match store_charter(charters, c, update).await? {
+            Stored::New => r.new += 1,
+            Stored::Unchanged => r.unchanged += 1,
+            Stored::Updated(_) => r.updated += 1,
+            Stored::Refused(why) => r.refused.push(why),
+        }
+    }
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CrewId, Money};
+    use crate::local::Local;
+
+    fn charter(id: &CharterId, date: &str) -> Charter {
+        Charter {
+            charter_id: id.clone(),
+            created_at: "2024-04-01T00:00:00.000Z".into(),
+            charter_date: CharterDate::parse(date).unwrap(),
+            vessel_name: "Blue Fin".into(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 6,
+            guest_names: vec![],
+            reportable_revenue: Money::parse("1200").unwrap(),
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: None,
+        }
+    }
+
+    #[test]
+    fn the_cascade_fields_are_not_booking_details() {
+        let id = CharterId::new_random();
+        let a = charter(&id, "2024-05-03");
+        let mut b = a.clone();
+        b.captain_assigned = Some(CrewId::parse("ana").unwrap());
+        b.status = CharterStatus::Staffed;
+        assert!(
+            same_booking(&b, &a),
+            "captain and a cascade status are not booking details"
+        );
+        b.status = CharterStatus::Booked;
+        let mut cancelled = a.clone();
+        cancelled.status = CharterStatus::Cancelled;
+        assert!(
+            !same_booking(&b, &cancelled),
+            "a cancellation from the booking side counts"
+        );
+        b.tips = Money::parse("10").unwrap();
+        assert!(!same_booking(&b, &a));
+    }
+
+    #[tokio::test]
+    async fn one_charter_one_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = Local::open_path(&dir.path().join("db.sqlite3"), "", 5).unwrap();
+        let backend = local.backend();
+        backend.admin.bootstrap().await.unwrap();
+        let charters = backend.charters.as_ref();
+        let id = CharterId::new_random();
+        let may3 = charter(&id, "2024-05-03");
+        assert!(matches!(
+            store_charter(charters, &may3, false).await.unwrap(),
+            Stored::New
+        ));
+        assert!(matches!(
+            store_charter(charters, &may3, false).await.unwrap(),
+            Stored::Unchanged
+        ));
+
+        let mut more = may3.clone();
+        more.guest_count = 8;
+        let Stored::Refused(why) = store_charter(charters, &more, false).await.unwrap() else {
+            panic!("a changed booking without --update was stored")
+        };
+        assert!(
+            why.to_string()
+                .contains("already exists (2024-05-03 aboard Blue Fin, booked)"),
+            "{why}"
+        );
+        let Stored::Updated(now) = store_charter(charters, &more, true).await.unwrap() else {
+            panic!("--update did not update")
+        };
+        assert_eq!(now.guest_count, 8);
+
+        // A captain (here from the booking record) holds the day: the charter is not moved.
+        let other = CharterId::new_random();
+        let mut captained = charter(&other, "2024-05-03");
+        captained.captain_assigned = Some(CrewId::parse("ana").unwrap());
+        let moved = charter(&other, "2024-05-04");
+        let report = store_all(charters, &[captained, more, moved], true)
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.new, report.unchanged, report.updated),
+            (1, 1, 0),
+            "{report:?}"
+        );
+        assert!(
+            matches!(report.refused[..], [Refusal::CrewHeldOnDay { .. }]),
+            "{report:?}"
+        );
+        assert!(report.refused[0]
+            .to_string()
+            .contains("unassign them first"));
+    }
+}

@@ -1,0 +1,139 @@
+//! `dispatch charter add`: one charter from flags, stored under `dispatch-core`'s booking rules
+//! (a new id is booked; `--update` changes a stored one's booking details in place).
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use dispatch_core::booking::{store_charter, Stored};
+use dispatch_core::domain::{Charter, CharterDate, CharterId, CharterStatus, Money};
+use dispatch_core::Backend;
+
+/// The flags of `charter add`.
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Charter date, YYYY-MM-DD (the business's local date).
+    #[arg(long, required_unless_present = "update")]
+    pub date: Option<String>,
+    /// Vessel name.
+    #[arg(long, required_unless_present = "update")]
+    pub vessel: Option<String>,
+    /// Number of guests (default 0).
+    #[arg(long)]
+    pub guests: Option<u32>,
+    /// A guest's name (repeat for several).
+    #[arg(long = "guest-name")]
+    pub guest_names: Vec<String>,
+    /// Reportable revenue, e.g. 1850.25 (never negative; default 0).
+    #[arg(long, allow_hyphen_values = true)]
+    pub revenue: Option<String>,
+    /// Tips, e.g. 200 (never negative; default 0).
+    #[arg(long, allow_hyphen_values = true)]
+    pub tips: Option<String>,
+    /// Crew slots besides the captain (default: from vessel config).
+    #[arg(long)]
+    pub crew_needed: Option<u32>,
+    /// Charter id (a UUID; default: a new one). An id already stored is refused unless --update.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Change the stored charter `--id` in place: the flags given replace its date, vessel,
+    /// guests, revenue, tips or crew needed; the rest, its captain, crew and status are kept.
+    #[arg(long, requires = "id")]
+    pub update: bool,
+}
+
+/// `dispatch charter add`: books a new charter, or with `--update` changes a stored one.
+pub async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
+    let charter_id = match &a.id {
+        Some(id) => CharterId::parse(id).context("--id")?,
+        None => CharterId::new_random(),
+    };
+    // With --update, the flags given change the stored charter; without, a new one.
+    let base = if a.update {
+        backend
+            .charters
+            .get(&charter_id)
+            .await
+            .context("reading crew-dispatch")?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no charter {charter_id} to update (check the id and DISPATCH_PREFIX); \
+                     without --update it is booked as a new charter"
+                )
+            })?
+    } else {
+        Charter {
+            charter_id: charter_id.clone(),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            charter_date: CharterDate::parse(a.date.as_deref().unwrap_or_default())
+                .context("--date")?,
+            vessel_name: String::new(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 0,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: None,
+        }
+    };
+    let mut charter = base;
+    if let Some(d) = &a.date {
+        charter.charter_date = CharterDate::parse(d).context("--date")?;
+    }
+    if let Some(v) = &a.vessel {
+        charter.vessel_name = v.trim().to_string();
+    }
+    if let Some(g) = a.guests {
+        charter.guest_count = g;
+    }
+    if !a.guest_names.is_empty() {
+        charter.guest_names = a.guest_names.clone();
+    }
+    if let Some(r) = &a.revenue {
+        charter.reportable_revenue = Money::parse(r).context("--revenue")?;
+    }
+    if let Some(t) = &a.tips {
+        charter.tips = Money::parse(t).context("--tips")?;
+    }
+    if a.crew_needed.is_some() {
+        charter.crew_needed = a.crew_needed;
+    }
+    if charter.vessel_name.is_empty() {
+        bail!("--vessel must not be empty");
+    }
+    if let Err(why) = charter.check_new() {
+        // Name the flag rather than the attribute.
+        let why = [
+            ("`vessel_name`", "--vessel"),
+            ("`reportable_revenue`", "--revenue"),
+            ("`tips`", "--tips"),
+            ("`guest_count`", "--guests"),
+            ("`crew_needed`", "--crew-needed"),
+            ("`guest_names[", "--guest-name ["),
+            ("`guest_names`", "--guest-name"),
+            ("]` ", "] "),
+        ]
+        .iter()
+        .fold(why, |w, (a, flag)| w.replace(a, flag));
+        bail!("{why}; nothing was booked");
+    }
+    let id = charter.charter_id.clone();
+    match store_charter(backend.charters.as_ref(), &charter, a.update).await? {
+        Stored::New => println!(
+            "booked charter {} on {} ({})",
+            charter.charter_id, charter.charter_date, charter.vessel_name
+        ),
+        Stored::Unchanged => println!("charter {id} is already stored like this; left unchanged"),
+        Stored::Updated(c) => println!(
+            "updated charter {id}: {} aboard {}, {} guests, revenue {}, tips {} (captain, crew and status kept)",
+            c.charter_date, c.vessel_name, c.guest_count, c.reportable_revenue, c.tips
+        ),
+        Stored::Refused(why) => bail!(
+            "{why}; nothing was {}",
+            if a.update { "changed" } else { "booked" }
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,339 @@
+//! `dispatch charter list`: the charters of a date range by name (captain, crew of crew needed,
+//! whom we wait on, why one needs attention), as a table fitted to the terminal, the plain
+//! layout when stdout is not a terminal, or `--json`.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use dispatch_cascade::overview::Overview;
+use dispatch_core::domain::{CharterDate, Month};
+use dispatch_core::zone::BusinessZone;
+use dispatch_core::{Backend, Settings};
+
+use super::ids::date;
+use crate::cli::table;
+
+/// Days `charter list` shows without --to or --month.
+const LIST_DAYS: u64 = 30;
+
+/// The flags of `charter list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// First date, YYYY-MM-DD (default: today, UTC).
+    #[arg(long, conflicts_with = "month")]
+    pub from: Option<String>,
+    /// Last date, YYYY-MM-DD (default: 30 days from --from).
+    #[arg(long, conflicts_with = "month")]
+    pub to: Option<String>,
+    /// One month, YYYY-MM, instead of --from/--to.
+    #[arg(long)]
+    pub month: Option<String>,
+    /// Only the charters that need attention (nobody left to ask, a double booking).
+    #[arg(long)]
+    pub needs_attention: bool,
+    /// One JSON array, for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn today(zone: &BusinessZone) -> CharterDate {
+    zone.today(chrono::Utc::now())
+}
+
+/// The dates `charter list` covers.
+fn range(a: &ListArgs, zone: &BusinessZone) -> anyhow::Result<(CharterDate, CharterDate)> {
+    if let Some(m) = &a.month {
+        let m = Month::parse(m).map_err(|e| anyhow::anyhow!("--month: {e}"))?;
+        let first = CharterDate::from_naive(m.first_day());
+        let last = m.days().last().unwrap_or(first);
+        return Ok((first, last));
+    }
+    let from = a
+        .from
+        .as_deref()
+        .map(|d| date("--from", d))
+        .transpose()?
+        .unwrap_or_else(|| today(zone));
+    let to = match a.to.as_deref() {
+        Some(d) => date("--to", d)?,
+        None => from
+            .naive()
+            .checked_add_days(chrono::Days::new(LIST_DAYS))
+            .map(CharterDate::from_naive)
+            .unwrap_or(from),
+    };
+    if to < from {
+        bail!("--to {to} is before --from {from}");
+    }
+    Ok((from, to))
+}
+
+/// `dispatch charter list`.
+pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow::Result<ExitCode> {
+    let zone = settings.zone();
+    let (from, to) = range(&a, &zone)?;
+    let cascade = crate::app::cascade(settings, backend)?;
+    let mut all = cascade
+        .overviews(from, to)
+        .await
+        .with_context(|| format!("reading the charters from {from} to {to}"))?;
+    if a.needs_attention {
+        all.retain(Overview::needs_attention);
+    }
+    if a.json {
+        let rows: Vec<serde_json::Value> = all
+            .iter()
+            .map(|o| {
+                let mut v = serde_json::to_value(o).unwrap_or_default();
+                if let Some(m) = v.as_object_mut() {
+                    m.insert("needs_attention".into(), o.needs_attention().into());
+                }
+                v
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let what = if a.needs_attention {
+        "charters needing attention"
+    } else {
+        "charters"
+    };
+    if all.is_empty() {
+        println!("no {what} from {from} to {to}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    if table::stdout_is_terminal() {
+        print!("{}", terminal_table(&zone, &all, None));
+    } else {
+        for line in plain_table(&zone, &all) {
+            println!("{line}");
+        }
+    }
+    println!(
+        "{} {what} from {from} to {to} (times in {})",
+        all.len(),
+        zone.name()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn crew_cell(o: &Overview) -> String {
+    let names: Vec<&str> = o.crew.iter().map(|p| p.name.as_str()).collect();
+    format!(
+        "{} ({}/{})",
+        if names.is_empty() {
+            "-".to_string()
+        } else {
+            names.join(", ")
+        },
+        o.crew.len(),
+        o.crew_needed
+    )
+}
+
+fn waiting_cell(zone: &BusinessZone, o: &Overview) -> String {
+    if o.waiting.is_empty() {
+        return "-".into();
+    }
+    o.waiting
+        .iter()
+        .map(|w| {
+            format!(
+                "{} ({}) until {}{}",
+                w.who.name,
+                w.role,
+                zone.format_time(w.until),
+                if w.overdue { " (overdue)" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One charter's cells, in [`HEAD`]'s order.
+fn cells(zone: &BusinessZone, o: &Overview) -> [String; 7] {
+    [
+        format!("{} {}", o.charter_date.naive().format("%a"), o.charter_date),
+        o.vessel.clone(),
+        o.status.as_str().to_string(),
+        o.captain
+            .as_ref()
+            .map_or("-".to_string(), |p| p.name.clone()),
+        crew_cell(o),
+        waiting_cell(zone, o),
+        o.charter_id.to_string(),
+    ]
+}
+
+/// The columns of `charter list`.
+const HEAD: [&str; 7] = [
+    "DATE",
+    "VESSEL",
+    "STATUS",
+    "CAPTAIN",
+    "CREW (have/needed)",
+    "WAITING ON",
+    "ID",
+];
+
+/// The plain layout of `charter list` (stdout not a terminal): one line per charter in padded
+/// columns, its reasons under it as `NEEDS ATTENTION: …` lines. Stable: scripts and tests read it.
+fn plain_table(zone: &BusinessZone, all: &[Overview]) -> Vec<String> {
+    let rows: Vec<[String; 7]> = all.iter().map(|o| cells(zone, o)).collect();
+    let head = HEAD;
+    let mut width = head.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, cell) in width.iter_mut().zip(r.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(width.iter())
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![line(&head.map(String::from))];
+    for (r, o) in rows.iter().zip(all) {
+        out.push(line(r));
+        for why in &o.attention {
+            out.push(format!("    NEEDS ATTENTION: {why}"));
+        }
+    }
+    out
+}
+
+/// The table of `charter list` on a terminal: one row per charter, its date, vessel and id
+/// stacked in the first column (the id kept whole, so it can be copied), the other cells wrapped
+/// to `width` (the terminal's when `None`); then each charter needing attention with its reasons.
+fn terminal_table(zone: &BusinessZone, all: &[Overview], width: Option<u16>) -> String {
+    let head = [
+        "CHARTER",
+        "STATUS",
+        "CAPTAIN",
+        "CREW (have/needed)",
+        "WAITING ON",
+    ];
+    let mut t = table::for_people(&head, width);
+    for o in all {
+        let [date, vessel, status, captain, crew, waiting, id] = cells(zone, o);
+        t.add_row(vec![
+            format!("{date}\n{vessel}\n{id}"),
+            status,
+            captain,
+            crew,
+            waiting,
+        ]);
+    }
+    table::keep_whole(&mut t, &[0]);
+    let mut out = format!("{t}\n");
+    let attention: Vec<&Overview> = all.iter().filter(|o| o.needs_attention()).collect();
+    if !attention.is_empty() {
+        let mut why = table::for_people(&["CHARTER", "NEEDS ATTENTION"], width);
+        for o in attention {
+            let [date, vessel, .., id] = cells(zone, o);
+            why.add_row(vec![
+                format!("{date}\n{vessel}\n{id}"),
+                o.attention.join("\n"),
+            ]);
+        }
+        table::keep_whole(&mut why, &[0]);
+        out.push_str(&format!("{why}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dispatch_cascade::overview::{Person, Waiting};
+    use dispatch_core::domain::{CharterId, CharterStatus, CrewId};
+
+    fn person(id: &str, name: &str) -> Person {
+        Person {
+            crew_id: CrewId::parse(id).unwrap(),
+            name: name.into(),
+        }
+    }
+
+    fn overview(attention: &[&str]) -> Overview {
+        Overview {
+            charter_id: CharterId::new_random(),
+            charter_date: CharterDate::parse("2024-05-04").unwrap(),
+            vessel: "Blue Fin of the Northern Isles".into(),
+            status: CharterStatus::Booked,
+            guest_count: 12,
+            captain: Some(person("ana", "Ana Lopez-Fernandez")),
+            crew: vec![person("bo", "Bo Lee"), person("cy", "Cy Diaz")],
+            crew_needed: 3,
+            waiting: vec![Waiting {
+                role: "crew (slot 3)".into(),
+                who: person("dee", "Dee Winterbottom"),
+                until: chrono::Utc::now(),
+                overdue: true,
+            }],
+            attention: attention.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_terminal_table_fits_the_width_and_keeps_ids_whole() {
+        let zone = BusinessZone::default();
+        let all = [
+            overview(&[]),
+            overview(&["no deckhand left to ask: call Bo Lee"]),
+        ];
+        let plain = plain_table(&zone, &all);
+        assert!(
+            plain.iter().map(|l| l.chars().count()).max().unwrap() > 120,
+            "{plain:#?}"
+        );
+        for width in [80u16, 100, 160] {
+            let t = terminal_table(&zone, &all, Some(width));
+            for line in t.lines() {
+                assert!(
+                    line.chars().count() <= width as usize,
+                    "{width}: {line}\n{t}"
+                );
+            }
+            for o in &all {
+                assert!(t.contains(o.charter_id.as_str()), "the id is whole:\n{t}");
+            }
+            assert!(
+                t.contains("NEEDS ATTENTION") && t.contains("call Bo Lee"),
+                "{t}"
+            );
+            assert_eq!(t.matches(all[1].charter_id.as_str()).count(), 2, "{t}");
+        }
+    }
+
+    #[test]
+    fn the_plain_layout_is_one_line_per_charter_with_reasons_under_it() {
+        let zone = BusinessZone::default();
+        let all = [overview(&["why"])];
+        let plain = plain_table(&zone, &all);
+        assert_eq!(plain.len(), 3, "{plain:#?}");
+        assert!(
+            plain[0].starts_with("DATE            VESSEL"),
+            "{}",
+            plain[0]
+        );
+        assert!(
+            plain[1].starts_with("Sat 2024-05-04  Blue Fin of the Northern Isles  booked"),
+            "{}",
+            plain[1]
+        );
+        assert!(
+            plain[1].ends_with(all[0].charter_id.as_str()),
+            "{}",
+            plain[1]
+        );
+        assert_eq!(plain[2], "    NEEDS ATTENTION: why");
+    }
+}
