@@ -5,11 +5,13 @@
 //! - this file: settings and backend, the stream's record handler, the cascade, the consumer,
 //!   the workers and their job registry.
 //! - [`keys`]: the magic-link keys (from settings, or made once on the embedded backend).
-//! - [`google`]: the Google token source and clients, and where mail goes (outbox or Gmail).
+//! - [`google`]: the Google token source and clients, the Gmail sender.
+//! - [`mail`]: where mail goes (outbox, Gmail or SMTP), the SMTP password.
 //! - [`monthend`]: the month-end jobs' context (files, recipients, availability) from the settings.
 
 mod google;
 mod keys;
+mod mail;
 mod monthend;
 
 use std::sync::Arc;
@@ -27,8 +29,9 @@ use dispatch_ingest::sink::QueueSink;
 use dispatch_ingest::worker::{Registry, Worker, WorkerConfig};
 use dispatch_mailer::MailSender;
 
-pub use google::{auth_config, drive_client, gmail_mailer, google_tokens, mailer};
+pub use google::{auth_config, drive_client, gmail_mailer, google_tokens};
 pub use keys::link_keys;
+pub use mail::{mailer, smtp_mailer};
 pub use monthend::{month_context, month_context_with};
 
 /// Loads and checks the settings (`dispatch.toml` or `file`, then `DISPATCH_*`).
