@@ -181,3 +181,90 @@ fn dispatch_run_mails_the_offer_through_the_smtp_server() {
     let log = std::fs::read_to_string(d.join("run.log")).unwrap_or_default();
     assert!(!log.contains(smtp::PASSWORD), "{log}");
 }
+
+#[test]
+fn status_and_doctor_tell_a_running_sweep_from_a_stopped_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fast = [("DISPATCH_SWEEP_INTERVAL_SECS", "1".to_string())];
+    assert!(dispatch(d, &["bootstrap"], &fast).status.success());
+    // A fresh bootstrap: nothing ever ran; a warning, not a failure.
+    let out = dispatch(d, &["doctor"], &fast);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("WARN  sweep: never ran"),
+        "{}",
+        text(&out)
+    );
+    let status = |d: &Path| -> serde_json::Value {
+        let out = dispatch(d, &["status", "--json"], &fast);
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("status --json is JSON ({e}): {}", text(&out)))
+    };
+    let s = status(d);
+    assert!(s["parts"]["sweep"].is_null(), "{s}");
+    assert_eq!(s["sweep"]["ok"], true, "{s}");
+    assert_eq!(s["queues"]["cascade-dlq"]["visible"], 0, "{s}");
+
+    // `dispatch run` beats: the sweep after each pass, the other parts every 30 s from the start.
+    let log = std::fs::File::create(d.join("run.log")).unwrap();
+    let mut cmd = command(d, &["run"], &fast);
+    cmd.env("DISPATCH_LISTEN", "127.0.0.1:0")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log));
+    let run = Run(cmd.spawn().expect("start dispatch run"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let s = loop {
+        let s = status(d);
+        if !s["parts"]["sweep"].is_null()
+            && !s["parts"]["consumer"].is_null()
+            && !s["parts"]["workers"].is_null()
+            && !s["parts"]["web"].is_null()
+        {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no heartbeats in 60 s: {s}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(s["parts"]["sweep"]["did"]["charters"].is_u64(), "{s}");
+    assert!(
+        s["parts"]["workers"]["did"]["JobsProcessed"].is_u64(),
+        "{s}"
+    );
+    let out = dispatch(d, &["doctor"], &fast);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("ok    sweep: last completed"),
+        "{}",
+        text(&out)
+    );
+    let human = dispatch(d, &["status"], &fast);
+    assert!(human.status.success(), "{}", text(&human));
+    assert!(text(&human).contains("sweep     "), "{}", text(&human));
+
+    // Stopped: after three sweep intervals without a sweep, doctor and status fail, naming it.
+    drop(run);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let out = loop {
+        let out = dispatch(d, &["doctor"], &fast);
+        if !out.status.success() {
+            break out;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "doctor still passes a minute after dispatch run stopped: {}",
+            text(&out)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let t = text(&out);
+    assert!(
+        t.contains("FAIL  sweep: none completed for 3 sweep intervals")
+            && t.contains("dispatch run"),
+        "{t}"
+    );
+    let st = dispatch(d, &["status", "--json"], &fast);
+    assert!(!st.status.success());
+    let s: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(s["sweep"]["ok"], false, "{s}");
+}

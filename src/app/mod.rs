@@ -146,7 +146,7 @@ pub fn workers(settings: &Settings, backend: &Backend) -> anyhow::Result<Vec<Arc
         .collect())
 }
 
-fn hostname() -> String {
+pub fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .ok()

@@ -220,6 +220,26 @@ pub async fn doctor(settings: &Settings, backend: &Backend) -> anyhow::Result<Ex
     } else {
         println!("{bad} of {} checks failed", checks.len());
     }
+    if bad == 0 {
+        // Is anything running? The sweep's heartbeat says (tables first: they hold it).
+        let now = chrono::Utc::now();
+        let beats = backend
+            .heartbeats
+            .all()
+            .await
+            .context("reading the heartbeats")?;
+        let health = super::status::sweep_health(settings, &beats, now);
+        match super::status::sweep_line(&health, now) {
+            Ok(line) if health == super::status::SweepHealth::NeverRan => {
+                println!("  WARN  {line}")
+            }
+            Ok(line) => println!("  ok    {line}"),
+            Err(line) => {
+                bad += 1;
+                println!("  FAIL  {line}");
+            }
+        }
+    }
     if folders_bad > 0 {
         println!("{folders_bad} of the mail server and local folders failed (see FAIL above)");
     }
