@@ -268,3 +268,43 @@ fn status_and_doctor_tell_a_running_sweep_from_a_stopped_one() {
     let s: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
     assert_eq!(s["sweep"]["ok"], false, "{s}");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_data_folder_is_the_owners_alone_and_wide_open_link_keys_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = dispatch(d, &["demo"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let data = d.join("data");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    assert_eq!(mode(&data.join("outbox")), 0o700, "the outbox");
+    assert_eq!(mode(&data.join("link-keys")), 0o600, "the magic-link keys");
+    let mut files = 0;
+    for e in std::fs::read_dir(&data)
+        .unwrap()
+        .chain(std::fs::read_dir(data.join("outbox")).unwrap())
+    {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if p.is_file()
+            && (name.ends_with(".eml") || name.contains(".sqlite") || name.ends_with(".db"))
+        {
+            files += 1;
+            assert_eq!(mode(&p), 0o600, "{}", p.display());
+        }
+    }
+    assert!(files > 2, "the database and the mails were checked");
+
+    std::fs::set_permissions(
+        data.join("link-keys"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let out = dispatch(d, &["ops", "link"], &[]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("link-keys") && t.contains("chmod 600"), "{t}");
+}

@@ -39,6 +39,7 @@ pub mod jobs;
 pub mod local;
 pub mod metrics;
 pub mod ports;
+pub mod private_fs;
 pub mod records;
 pub mod retry;
 pub mod schema;
