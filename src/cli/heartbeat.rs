@@ -1,5 +1,7 @@
 //! `dispatch run`'s heartbeats: each running part writes when it last ran and what it did (the
-//! counters since the process started) every [`BEAT_EVERY`], and the sweep after each pass, so
+//! counters since the process started, and its backend requests by operation) every
+//! [`BEAT_EVERY`] (three small writes a minute: cheap next to the long polls), and the sweep after
+//! each pass, so
 //! `dispatch status` and `doctor` can tell a quiet deployment from a stopped one.
 
 use std::time::Duration;
@@ -12,7 +14,7 @@ use tokio::sync::watch;
 use super::run::Part;
 
 /// How often the running parts beat.
-pub const BEAT_EVERY: Duration = Duration::from_secs(30);
+pub const BEAT_EVERY: Duration = Duration::from_secs(60);
 
 /// This process, as heartbeats name it.
 pub fn me() -> String {
@@ -32,8 +34,19 @@ pub async fn beat(backend: &Backend, part: &str, detail: serde_json::Value) {
     }
 }
 
-/// What `part` did since `started`.
+/// What `part` did since `started` (and the process's backend requests since it started).
 fn detail(part: &str, started: &Snapshot) -> serde_json::Value {
+    let mut d = counters(part, started);
+    if let Some(o) = d.as_object_mut() {
+        o.insert(
+            "requests".into(),
+            dispatch_core::requests::Requests::now().to_json(),
+        );
+    }
+    d
+}
+
+fn counters(part: &str, started: &Snapshot) -> serde_json::Value {
     let d = Snapshot::now().since(started);
     let counts = |cs: &[Counter]| {
         serde_json::Value::Object(

@@ -89,13 +89,16 @@ pub async fn run(
         parts
     );
     let started = dispatch_core::metrics::Snapshot::default();
+    let requests_before = dispatch_core::requests::Requests::default();
     shutdown_signal().await;
     eprintln!("stopping: finishing running jobs, releasing the rest");
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
     let counts = dispatch_core::metrics::Snapshot::now().since(&started);
-    tracing::info!(summary = %counts.summary(), "dispatch stopped");
+    let requests = dispatch_core::requests::Requests::now().since(&requests_before);
+    tracing::info!(summary = %counts.summary(), requests = %requests.summary(), "dispatch stopped");
     eprintln!("stopped. this run: {}", counts.summary());
+    eprintln!("backend: {}", requests.summary());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -41,6 +41,7 @@ pub mod metrics;
 pub mod ports;
 pub mod private_fs;
 pub mod records;
+pub mod requests;
 pub mod retry;
 pub mod schema;
 pub mod zone;

@@ -102,6 +102,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = self.conn.clone();
+        crate::requests::count("sqlite", op);
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
             let tx = guard
