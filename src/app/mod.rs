@@ -119,8 +119,18 @@ pub fn consumer(settings: &Settings, backend: &Backend) -> Consumer {
         StreamStart::TrimHorizon => StartAt::TrimHorizon,
         StreamStart::Latest => StartAt::Latest,
     };
-    if settings.backend == dispatch_core::config::BackendKind::Local {
-        cfg.idle_sleep = Duration::from_millis(200);
+    match settings.backend {
+        // Polling SQLite costs nothing: keep new bookings quick.
+        dispatch_core::config::BackendKind::Local => {
+            cfg.idle_sleep = Duration::from_millis(200);
+            cfg.idle_max = cfg.idle_sleep;
+        }
+        // Every read is a billed request: an idle stream is read every 4 s at most, the lease
+        // table rebalanced every 30 s (a crashed process's shards are taken over within a
+        // minute; the sweep covers what is already in flight).
+        dispatch_core::config::BackendKind::Aws => {
+            cfg.rebalance_every = Duration::from_secs(30);
+        }
     }
     Consumer::for_backend(backend, record_handler(backend), cfg)
 }

@@ -1,6 +1,6 @@
 //! `dispatch run`'s heartbeats: each running part writes when it last ran and what it did (the
 //! counters since the process started, and its backend requests by operation) every
-//! [`BEAT_EVERY`] (three small writes a minute: cheap next to the long polls), and the sweep after
+//! [`BEAT_EVERY`] (three small writes every five minutes), and the sweep after
 //! each pass, so
 //! `dispatch status` and `doctor` can tell a quiet deployment from a stopped one.
 
@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use super::run::Part;
 
 /// How often the running parts beat.
-pub const BEAT_EVERY: Duration = Duration::from_secs(60);
+pub const BEAT_EVERY: Duration = Duration::from_secs(300);
 
 /// This process, as heartbeats name it.
 pub fn me() -> String {
