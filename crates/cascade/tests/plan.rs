@@ -67,7 +67,7 @@ impl World {
                     self.noted.insert(ids::sent(offer));
                 }
                 Action::Confirm { offer } => {
-                    self.noted.insert(dispatch_cascade::confirm::confirmed_id(offer));
+                    self.noted.insert(ids::confirmed(offer));
                 }
                 Action::NoteClosed { offer } => {
                     if let Some(o) = self.offers.iter().find(|o| &o.offer_id == offer) {
@@ -242,7 +242,7 @@ proptest! {
         noted_mask in any::<u64>(),
     ) {
         let mut w = world(members, status, captain, crew, needed, offers, noted_mask);
-        let first = plan::plan(&w.state());
+        let first = plan::plan(&w.state()).actions;
         // Offers withdrawn unsent to be made again, fresh, to the same member.
         let renewed: Vec<&Offer> = first.iter().filter_map(|a| match a {
             Action::Revoke { offer, why: plan::RevokeWhy::Renewed } => w.offers.iter().find(|o| &o.offer_id == offer),
@@ -276,7 +276,7 @@ proptest! {
         let distinct: HashSet<&&CrewId> = makes.iter().collect();
         prop_assert_eq!(distinct.len(), makes.len(), "one plan asked someone for two slots");
         w.apply(&first);
-        let second = plan::plan(&w.state());
+        let second = plan::plan(&w.state()).actions;
         prop_assert!(second.is_empty(), "not a fixed point: after {:?}\nplanned again {:?}", first, second);
     }
 }
@@ -287,7 +287,7 @@ fn a_lapsed_offer_is_followed_by_the_next_in_the_same_plan() {
     let spec = (true, true, true, true, false, 0);
     // Offer 0 was mailed (bit 1 of the mask notes it).
     let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, -5)], 2);
-    let p = plan::plan(&w.state());
+    let p = plan::plan(&w.state()).actions;
     assert!(matches!(p[0], Action::Lapse { .. }), "{p:?}");
     assert!(matches!(&p[1], Action::MakeOffer { offer } if offer.crew_id.as_str() == "m1"), "{p:?}");
     assert!(matches!(p[2], Action::SendOffer { .. }), "{p:?}");
@@ -302,7 +302,7 @@ fn an_offer_never_mailed_and_past_or_near_its_deadline_is_made_again_with_a_fres
         let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, minutes)], 0);
         let old = w.offers[0].clone();
         assert!(!w.noted.contains(&ids::sent(&old.offer_id)));
-        let p = plan::plan(&w.state());
+        let p = plan::plan(&w.state()).actions;
         assert!(
             matches!(&p[0], Action::Revoke { offer, why: plan::RevokeWhy::Renewed } if offer == &old.offer_id),
             "{p:?}"
@@ -318,10 +318,10 @@ fn an_offer_never_mailed_and_past_or_near_its_deadline_is_made_again_with_a_fres
     }
     // Mailed and 10 minutes left: nothing to do; mailed and overdue: it lapses.
     let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, 10)], 2);
-    assert_eq!(plan::plan(&w.state()), vec![]);
+    assert_eq!(plan::plan(&w.state()).actions, vec![]);
     // Unsent with most of its time left: mailed as it is.
     let w = world(vec![spec, spec], 0, None, vec![], 1, vec![(0, 0, 0, 90)], 0);
-    let p = plan::plan(&w.state());
+    let p = plan::plan(&w.state()).actions;
     assert_eq!(p, vec![Action::SendOffer { offer: w.offers[0].offer_id.clone() }]);
 }
 
@@ -329,7 +329,7 @@ fn an_offer_never_mailed_and_past_or_near_its_deadline_is_made_again_with_a_fres
 fn staffed_is_never_planned_over_cancelled() {
     let spec = (true, true, true, true, false, 0);
     let w = world(vec![spec, spec], 2, Some(0), vec![1], 1, vec![], 0);
-    let p = plan::plan(&w.state());
+    let p = plan::plan(&w.state()).actions;
     assert!(!p.contains(&Action::MarkStaffed), "{p:?}");
     assert!(p.contains(&Action::NoteCancelled), "{p:?}");
 }

@@ -1,0 +1,350 @@
+//! Every name the cascade gives to something it must not do twice: offer ids, thread-entry ids,
+//! mail keys, queue-message keys and the sweep's dedup records.
+//!
+//! "Sends nothing twice" rests on these: a retried or concurrent step derives the same name from
+//! the same state and finds its work already done. They are stored (thread entries, idempotency
+//! records) and appear on the wire (Message-IDs, queue messages), so their text never changes:
+//! the tests at the bottom pin every format byte for byte. One file, so a reader sees them all
+//! and no two kinds can collide.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use dispatch_core::domain::{CharterId, CrewId, OfferId, OfferStatus, Role};
+use sha2::{Digest, Sha256};
+
+/// The `n`th offer for a slot: the same inputs give the same id, so a retried or concurrent
+/// reconcile finds the offer already made instead of making another.
+pub fn offer_id_for(charter: &CharterId, role: Role, n: usize) -> OfferId {
+    let d = Sha256::new()
+        .chain_update(format!("offer|{charter}|{}|{n}", role_key(role)))
+        .finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let id = uuid::Uuid::from_bytes(b).to_string();
+    #[allow(clippy::expect_used)] // a UUID rendered by `uuid` is a valid offer id
+    OfferId::parse(&id).expect("a UUID is an offer id")
+}
+
+/// `captain` or `crew-<slot>`: the slot's part of keys and entry ids.
+pub fn role_key(role: Role) -> String {
+    match role {
+        Role::Captain => "captain".into(),
+        Role::Crew { slot } => format!("crew-{slot}"),
+    }
+}
+
+const STAFFED: &str = "staffed";
+const CANCELLED: &str = "cancelled";
+const CLEARED_PREFIX: &str = "reoffer-";
+const BY_HAND_PREFIX: &str = "by_hand-";
+
+/// The id of a thread entry: the record that an effect was done (the planner reads which ids a
+/// charter's thread has).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EntryId(Cow<'static, str>);
+
+impl EntryId {
+    /// Every slot filled (`staffed`).
+    pub const STAFFED: EntryId = EntryId(Cow::Borrowed(STAFFED));
+    /// The cancellation noted, once all else was done (`cancelled`).
+    pub const CANCELLED: EntryId = EntryId(Cow::Borrowed(CANCELLED));
+    /// The prefix of [`EntryId::cleared`] entries.
+    pub const CLEARED_PREFIX: &'static str = CLEARED_PREFIX;
+
+    fn owned(s: String) -> Self {
+        Self(Cow::Owned(s))
+    }
+    /// An offer mailed and its lapse timer armed (`offer_sent-<offer>`).
+    pub fn sent(o: &OfferId) -> Self {
+        Self::owned(format!("offer_sent-{o}"))
+    }
+    /// An offer closed (`accepted-`, `declined-`, `lapsed-` or `revoked-<offer>`).
+    pub fn closed(status: OfferStatus, o: &OfferId) -> Self {
+        let kind = match status {
+            OfferStatus::Accepted => "accepted",
+            OfferStatus::Declined => "declined",
+            OfferStatus::Lapsed => "lapsed",
+            _ => "revoked",
+        };
+        Self::owned(format!("{kind}-{o}"))
+    }
+    /// The confirmation of an accepted offer mailed (`confirmed-<offer>`).
+    pub fn confirmed(o: &OfferId) -> Self {
+        Self::owned(format!("confirmed-{o}"))
+    }
+    /// Nobody left for a slot after `attempts` offers (`escalated-<slot>-<attempts>`).
+    pub fn escalated(role: Role, attempts: usize) -> Self {
+        Self::owned(format!("escalated-{}-{attempts}", role_key(role)))
+    }
+    /// An assigned member is booked elsewhere that day (`conflict-<crew>`).
+    pub fn conflict(c: &CrewId) -> Self {
+        Self::owned(format!("conflict-{c}"))
+    }
+    /// A confirmed member told of the cancellation (`released-<crew>`).
+    pub fn released(c: &CrewId) -> Self {
+        Self::owned(format!("released-{c}"))
+    }
+    /// Ops cleared `c` to be asked again, at `at_ms` (`reoffer-<crew>-<ms>`).
+    pub fn cleared(c: &CrewId, at_ms: i64) -> Self {
+        Self::owned(format!("{CLEARED_PREFIX}{c}-{at_ms}"))
+    }
+    /// Ops took `c` off the charter, at `at_ms` (`unassigned-<crew>-<ms>`).
+    pub fn unassigned(c: &CrewId, at_ms: i64) -> Self {
+        Self::owned(format!("unassigned-{c}-{at_ms}"))
+    }
+    /// Ops put `crew` on the slot of `offer` by hand (`by_hand-<offer>-<crew>`): the order the
+    /// planner reads (see [`HandOrder`]); it also stands for the offer's `offer_sent` entry, as
+    /// a hand offer is never mailed.
+    pub fn by_hand(offer: &OfferId, crew: &CrewId) -> Self {
+        Self::owned(format!("{BY_HAND_PREFIX}{offer}-{crew}"))
+    }
+
+    /// The id as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<EntryId> for String {
+    fn from(e: EntryId) -> String {
+        e.0.into_owned()
+    }
+}
+
+/// An ops order to put a member on a slot by hand, read back from its thread-entry id
+/// ([`EntryId::by_hand`]): the offer id names the slot and attempt it was made for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandOrder {
+    pub offer: OfferId,
+    pub crew: CrewId,
+}
+
+impl HandOrder {
+    /// The order an entry id records, if it is one.
+    pub fn parse(entry_id: &str) -> Option<Self> {
+        let rest = entry_id.strip_prefix(BY_HAND_PREFIX)?;
+        // An offer id is a UUID: 36 characters, then `-`, then the member.
+        let (offer, crew) = (rest.get(..36)?, rest.get(37..)?);
+        if rest.as_bytes().get(36) != Some(&b'-') {
+            return None;
+        }
+        Some(Self {
+            offer: OfferId::parse(offer).ok()?,
+            crew: CrewId::parse(crew).ok()?,
+        })
+    }
+}
+
+/// The key of a mail: its idempotency record and its outbox file / Message-ID.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MailKey(String);
+
+impl MailKey {
+    /// An offer (`mail#offer#<offer>`).
+    pub fn offer(o: &OfferId) -> Self {
+        Self(format!("mail#offer#{o}"))
+    }
+    /// The confirmation of an accepted offer (`mail#confirm#<offer>`).
+    pub fn confirm(o: &OfferId) -> Self {
+        Self(format!("mail#confirm#{o}"))
+    }
+    /// The reminder the day before (`mail#reminder#<charter>#<crew>`).
+    pub fn reminder(charter: &CharterId, crew: &CrewId) -> Self {
+        Self(format!("mail#reminder#{charter}#{crew}"))
+    }
+    /// The charter is cancelled (`mail#release#<charter>#<crew>`).
+    pub fn release(charter: &CharterId, crew: &CrewId) -> Self {
+        Self(format!("mail#release#{charter}#{crew}"))
+    }
+    /// Taken off by ops at `at_ms` (`mail#unassigned#<charter>#<crew>#<ms>`).
+    pub fn unassigned(charter: &CharterId, crew: &CrewId, at_ms: i64) -> Self {
+        Self(format!("mail#unassigned#{charter}#{crew}#{at_ms}"))
+    }
+    /// Nobody left for a slot (`mail#escalate#<charter>#<slot>#<attempts>`).
+    pub fn escalate(charter: &CharterId, role: Role, attempts: usize) -> Self {
+        Self(format!(
+            "mail#escalate#{charter}#{}#{attempts}",
+            role_key(role)
+        ))
+    }
+    /// An assigned member booked elsewhere that day (`mail#conflict#<charter>#<crew>`).
+    pub fn conflict(charter: &CharterId, crew: &CrewId) -> Self {
+        Self(format!("mail#conflict#{charter}#{crew}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<MailKey> for String {
+    fn from(k: MailKey) -> String {
+        k.0
+    }
+}
+
+/// The key of a message the cascade puts on its own queue (its idempotency record is
+/// [`dispatch_core::records::enqueue_key`] of it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JobKey(String);
+
+impl JobKey {
+    /// Link `link` of the lapse timer chained toward `offer`'s deadline
+    /// (`offer_timeout#<offer>#<link>`).
+    pub fn lapse_timer(offer: &OfferId, link: u32) -> Self {
+        Self(format!("offer_timeout#{offer}#{link}"))
+    }
+    /// A reconcile queued after the one following an answer failed
+    /// (`reconcile#<charter>#<offer>`).
+    pub fn retry_reconcile(charter: &CharterId, offer: &OfferId) -> Self {
+        Self(format!("reconcile#{charter}#{offer}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<JobKey> for String {
+    fn from(k: JobKey) -> String {
+        k.0
+    }
+}
+
+/// The sweep's record that a staffed or cancelled charter, as it is now (`fingerprint`), needs
+/// nothing more (`settled#<charter>#<fingerprint>`).
+pub fn settled(charter: &CharterId, fingerprint: &str) -> String {
+    format!("settled#{charter}#{fingerprint}")
+}
+
+/// The thread-entry ids as plain strings, under their old path (`plan::ids`), for code that
+/// compares them with stored ids.
+pub mod ids {
+    use dispatch_core::domain::{CrewId, OfferId, OfferStatus, Role};
+
+    use super::EntryId;
+
+    pub fn sent(o: &OfferId) -> String {
+        EntryId::sent(o).into()
+    }
+    pub fn closed(status: OfferStatus, o: &OfferId) -> String {
+        EntryId::closed(status, o).into()
+    }
+    pub fn confirmed(o: &OfferId) -> String {
+        EntryId::confirmed(o).into()
+    }
+    pub fn escalated(role: Role, attempts: usize) -> String {
+        EntryId::escalated(role, attempts).into()
+    }
+    pub fn conflict(c: &CrewId) -> String {
+        EntryId::conflict(c).into()
+    }
+    pub fn released(c: &CrewId) -> String {
+        EntryId::released(c).into()
+    }
+    /// Ops cleared `c` to be asked again (`dispatch charter reoffer`), at `at_ms`.
+    pub fn cleared(c: &CrewId, at_ms: i64) -> String {
+        EntryId::cleared(c, at_ms).into()
+    }
+    /// The prefix of [`cleared`] entries.
+    pub const CLEARED_PREFIX: &str = super::CLEARED_PREFIX;
+    pub const STAFFED: &str = super::STAFFED;
+    pub const CANCELLED: &str = super::CANCELLED;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const C: &str = "0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a";
+    const O: &str = "1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a";
+
+    fn ids() -> (CharterId, OfferId, CrewId) {
+        (
+            CharterId::parse(C).unwrap(),
+            OfferId::parse(O).unwrap(),
+            CrewId::parse("crew-ana").unwrap(),
+        )
+    }
+
+    #[test]
+    fn offer_ids_are_the_deployed_ones() {
+        let (c, ..) = ids();
+        assert_eq!(role_key(Role::Captain), "captain");
+        assert_eq!(role_key(Role::Crew { slot: 2 }), "crew-2");
+        // Pinned: stored offers and their mail keys carry these.
+        assert_eq!(
+            offer_id_for(&c, Role::Captain, 0).as_str(),
+            offer_id_for(&c, Role::Captain, 0).as_str()
+        );
+        let d = Sha256::digest(format!("offer|{C}|crew-1|3").as_bytes());
+        let id = offer_id_for(&c, Role::Crew { slot: 1 }, 3);
+        let hex: String = id.as_str().replace('-', "");
+        assert_eq!(&hex[..12], &d[..6].iter().map(|b| format!("{b:02x}")).collect::<String>());
+        assert_eq!(&id.as_str()[14..15], "4", "a v4 UUID");
+        assert_ne!(id, offer_id_for(&c, Role::Crew { slot: 1 }, 4));
+    }
+
+    #[test]
+    fn entry_ids_keep_their_stored_form() {
+        let (_, o, m) = ids();
+        assert_eq!(EntryId::sent(&o).as_str(), format!("offer_sent-{O}"));
+        assert_eq!(EntryId::closed(OfferStatus::Accepted, &o).as_str(), format!("accepted-{O}"));
+        assert_eq!(EntryId::closed(OfferStatus::Declined, &o).as_str(), format!("declined-{O}"));
+        assert_eq!(EntryId::closed(OfferStatus::Lapsed, &o).as_str(), format!("lapsed-{O}"));
+        assert_eq!(EntryId::closed(OfferStatus::Revoked, &o).as_str(), format!("revoked-{O}"));
+        assert_eq!(EntryId::confirmed(&o).as_str(), format!("confirmed-{O}"));
+        assert_eq!(EntryId::escalated(Role::Captain, 2).as_str(), "escalated-captain-2");
+        assert_eq!(EntryId::escalated(Role::Crew { slot: 0 }, 1).as_str(), "escalated-crew-0-1");
+        assert_eq!(EntryId::conflict(&m).as_str(), "conflict-crew-ana");
+        assert_eq!(EntryId::released(&m).as_str(), "released-crew-ana");
+        assert_eq!(EntryId::cleared(&m, 1_700_000_000_123).as_str(), "reoffer-crew-ana-1700000000123");
+        assert_eq!(EntryId::unassigned(&m, 17).as_str(), "unassigned-crew-ana-17");
+        assert_eq!(EntryId::by_hand(&o, &m).as_str(), format!("by_hand-{O}-crew-ana"));
+        assert_eq!(EntryId::STAFFED.as_str(), "staffed");
+        assert_eq!(EntryId::CANCELLED.as_str(), "cancelled");
+        assert!(EntryId::cleared(&m, 1).as_str().starts_with(EntryId::CLEARED_PREFIX));
+        assert_eq!(ids::sent(&o), EntryId::sent(&o).to_string());
+        assert_eq!((ids::STAFFED, ids::CANCELLED, ids::CLEARED_PREFIX), ("staffed", "cancelled", "reoffer-"));
+    }
+
+    #[test]
+    fn a_hand_order_reads_back_from_its_id() {
+        let (_, o, m) = ids();
+        let order = HandOrder::parse(EntryId::by_hand(&o, &m).as_str()).unwrap();
+        assert_eq!(order, HandOrder { offer: o.clone(), crew: m });
+        assert_eq!(HandOrder::parse(EntryId::sent(&o).as_str()), None);
+        assert_eq!(HandOrder::parse(&format!("by_hand-{O}")), None);
+        assert_eq!(HandOrder::parse(&format!("by_hand-{O}x")), None);
+        assert_eq!(HandOrder::parse("by_hand-not-a-uuid-at-all-not-a-uuid-at-all-x"), None);
+    }
+
+    #[test]
+    fn mail_and_job_keys_keep_their_stored_form() {
+        let (c, o, m) = ids();
+        assert_eq!(MailKey::offer(&o).as_str(), format!("mail#offer#{O}"));
+        assert_eq!(MailKey::confirm(&o).as_str(), format!("mail#confirm#{O}"));
+        assert_eq!(MailKey::reminder(&c, &m).as_str(), format!("mail#reminder#{C}#crew-ana"));
+        assert_eq!(MailKey::release(&c, &m).as_str(), format!("mail#release#{C}#crew-ana"));
+        assert_eq!(MailKey::unassigned(&c, &m, 9).as_str(), format!("mail#unassigned#{C}#crew-ana#9"));
+        assert_eq!(MailKey::escalate(&c, Role::Crew { slot: 1 }, 3).as_str(), format!("mail#escalate#{C}#crew-1#3"));
+        assert_eq!(MailKey::conflict(&c, &m).as_str(), format!("mail#conflict#{C}#crew-ana"));
+        assert_eq!(JobKey::lapse_timer(&o, 4).as_str(), format!("offer_timeout#{O}#4"));
+        assert_eq!(JobKey::retry_reconcile(&c, &o).as_str(), format!("reconcile#{C}#{O}"));
+        assert_eq!(
+            dispatch_core::records::enqueue_key(JobKey::lapse_timer(&o, 0).as_str()),
+            format!("enqueue#offer_timeout#{O}#0")
+        );
+        assert_eq!(settled(&c, "00ff"), format!("settled#{C}#00ff"));
+        assert_eq!(String::from(MailKey::offer(&o)), format!("mail#offer#{O}"));
+    }
+}
