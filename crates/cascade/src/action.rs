@@ -22,7 +22,9 @@ pub enum RevokeWhy {
     /// in a DLQ until replayed): the member is asked again with a fresh deadline.
     Renewed,
     /// Ops put `by` on the slot by hand.
-    ByHand { by: CrewId },
+    ByHand {
+        by: CrewId,
+    },
 }
 
 impl RevokeWhy {

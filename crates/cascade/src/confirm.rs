@@ -39,7 +39,11 @@ fn page_links(cx: &Cascade, crew: &CrewId) -> PageLinks {
 }
 
 /// The confirmation of an accepted offer: mail with the calendar entry, then the note.
-pub async fn confirm(cx: &Cascade, snap: &Snapshot, offer: &Offer) -> Result<Applied, CascadeError> {
+pub async fn confirm(
+    cx: &Cascade,
+    snap: &Snapshot,
+    offer: &Offer,
+) -> Result<Applied, CascadeError> {
     let Some(c) = &snap.charter else {
         return Ok(Applied::Conflict);
     };
@@ -50,11 +54,26 @@ pub async fn confirm(cx: &Cascade, snap: &Snapshot, offer: &Offer) -> Result<App
     if let Some(m) = member {
         let facts = facts(cx, c, &m.crew_id).await?;
         let links = page_links(cx, &m.crew_id);
-        let mail = mails::confirmation(&Letterhead::of(&cx.cfg), c, offer, &m, &facts, &links, cx.now());
+        let mail = mails::confirmation(
+            &Letterhead::of(&cx.cfg),
+            c,
+            offer,
+            &m,
+            &facts,
+            &links,
+            cx.now(),
+        );
         send_once(cx, mail).await?;
     }
     let text = notes::confirmed(&snap.name(&offer.crew_id));
-    let e = entry(&snap.charter_id, EntryId::confirmed(&offer.offer_id), offer.updated_at, ThreadKind::Note, Some(&offer.crew_id), text);
+    let e = entry(
+        &snap.charter_id,
+        EntryId::confirmed(&offer.offer_id),
+        offer.updated_at,
+        ThreadKind::Note,
+        Some(&offer.crew_id),
+        text,
+    );
     note(cx, e).await?;
     Ok(Applied::Done)
 }
@@ -103,7 +122,18 @@ pub async fn send_reminders(cx: &Cascade, now: DateTime<Utc>) -> Result<usize, C
             };
             let facts = facts(cx, c, &crew).await?;
             let page = cx.link_maker().page(&crew, cx.now());
-            send_once(cx, mails::reminder(&Letterhead::of(&cx.cfg), &c.charter_id, role, &m, &facts, &page)).await?;
+            send_once(
+                cx,
+                mails::reminder(
+                    &Letterhead::of(&cx.cfg),
+                    &c.charter_id,
+                    role,
+                    &m,
+                    &facts,
+                    &page,
+                ),
+            )
+            .await?;
             sent += 1;
         }
     }

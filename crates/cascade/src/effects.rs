@@ -17,7 +17,11 @@ use crate::service::{Cascade, CascadeError};
 use crate::snapshot::Snapshot;
 
 /// Carries out `action`, planned from `snap`.
-pub async fn apply(cx: &Cascade, snap: &Snapshot, action: &Action) -> Result<Applied, CascadeError> {
+pub async fn apply(
+    cx: &Cascade,
+    snap: &Snapshot,
+    action: &Action,
+) -> Result<Applied, CascadeError> {
     let id = &snap.charter_id;
     match action {
         Action::Lapse { offer } => {
@@ -25,7 +29,11 @@ pub async fn apply(cx: &Cascade, snap: &Snapshot, action: &Action) -> Result<App
                 return Ok(Applied::Conflict);
             };
             tracing::info!(offer_id = %o.offer_id, crew_id = %o.crew_id, "offer lapsed");
-            note(cx, notes::closed(id, &o, notes::lapsed(o.role, &snap.name(&o.crew_id)))).await?;
+            note(
+                cx,
+                notes::closed(id, &o, notes::lapsed(o.role, &snap.name(&o.crew_id))),
+            )
+            .await?;
             metrics::incr(Counter::OffersLapsed);
             Ok(Applied::Done)
         }
@@ -56,7 +64,11 @@ pub async fn apply(cx: &Cascade, snap: &Snapshot, action: &Action) -> Result<App
             let Some(o) = snap.offer(offer) else {
                 return Ok(Applied::Conflict);
             };
-            note(cx, notes::closed(id, o, notes::closed_text(o, &snap.name(&o.crew_id)))).await?;
+            note(
+                cx,
+                notes::closed(id, o, notes::closed_text(o, &snap.name(&o.crew_id))),
+            )
+            .await?;
             Ok(Applied::Done)
         }
         Action::TakeHold { crew } => {
@@ -78,7 +90,9 @@ pub async fn apply(cx: &Cascade, snap: &Snapshot, action: &Action) -> Result<App
                 HoldOutcome::AlreadyHeld(_) => Ok(Applied::Conflict),
             }
         }
-        Action::ReportConflict { crew, other } => notify::report_conflict(cx, snap, crew, other).await,
+        Action::ReportConflict { crew, other } => {
+            notify::report_conflict(cx, snap, crew, other).await
+        }
         Action::MarkStaffed => {
             let Some(c) = &snap.charter else {
                 return Ok(Applied::Conflict);
@@ -99,7 +113,14 @@ pub async fn apply(cx: &Cascade, snap: &Snapshot, action: &Action) -> Result<App
                 .map(|o| o.updated_at)
                 .max()
                 .unwrap_or_else(|| cx.now());
-            let e = notes::entry(id, EntryId::STAFFED, ts, ThreadKind::Staffed, None, notes::STAFFED.into());
+            let e = notes::entry(
+                id,
+                EntryId::STAFFED,
+                ts,
+                ThreadKind::Staffed,
+                None,
+                notes::STAFFED.into(),
+            );
             note(cx, e).await?;
             Ok(Applied::Done)
         }
@@ -138,7 +159,14 @@ pub async fn apply(cx: &Cascade, snap: &Snapshot, action: &Action) -> Result<App
         }
         Action::TellReleased { crew, date } => notify::tell_released(cx, snap, crew, *date).await,
         Action::NoteCancelled => {
-            let e = notes::entry(id, EntryId::CANCELLED, cx.now(), ThreadKind::Cancelled, None, notes::CANCELLED.into());
+            let e = notes::entry(
+                id,
+                EntryId::CANCELLED,
+                cx.now(),
+                ThreadKind::Cancelled,
+                None,
+                notes::CANCELLED.into(),
+            );
             note(cx, e).await?;
             tracing::info!("charter released");
             Ok(Applied::Done)

@@ -38,7 +38,11 @@ pub async fn facts(
         .cloned()
         .collect();
     let names = names_of(cx, &aboard).await?;
-    Ok(CharterFacts::of(c, cx.vessel(c), &cx.cfg.zone, reader, |m| {
-        names.get(m).cloned()
-    }))
+    Ok(CharterFacts::of(
+        c,
+        cx.vessel(c),
+        &cx.cfg.zone,
+        reader,
+        |m| names.get(m).cloned(),
+    ))
 }

@@ -31,7 +31,9 @@ pub enum Refusal {
     CaptainTaken(CrewId),
     NotCaptainCertified,
     /// Every one of the `needed` crew slots is filled.
-    CrewFull { needed: u32 },
+    CrewFull {
+        needed: u32,
+    },
 }
 
 /// The slot to fill, and the member's own open offer for it (accepted as it is) if they have
@@ -73,9 +75,10 @@ pub fn choose<'a>(
             Role::Crew { slot: *slot }
         }
     };
-    let own = s.offers.iter().find(|o| {
-        o.status == OfferStatus::Open && o.role == role && o.crew_id == m.crew_id
-    });
+    let own = s
+        .offers
+        .iter()
+        .find(|o| o.status == OfferStatus::Open && o.role == role && o.crew_id == m.crew_id);
     Ok((role, own))
 }
 
@@ -122,14 +125,18 @@ pub fn plan_orders(
         if on_board || elsewhere || picked.iter().any(|p| p.crew_id == order.crew) {
             continue;
         }
-        let Some(role) = open_slots.iter().copied().find(|r| {
-            !picked.iter().any(|p| p.role == *r) && order_offer_id(s, *r) == order.offer
-        }) else {
+        let Some(role) = open_slots
+            .iter()
+            .copied()
+            .find(|r| !picked.iter().any(|p| p.role == *r) && order_offer_id(s, *r) == order.offer)
+        else {
             continue;
         };
-        for o in s.offers.iter().filter(|o| {
-            o.status == OfferStatus::Open && o.role == role && o.crew_id != order.crew
-        }) {
+        for o in s
+            .offers
+            .iter()
+            .filter(|o| o.status == OfferStatus::Open && o.role == role && o.crew_id != order.crew)
+        {
             out.push(Action::Revoke {
                 offer: o.offer_id.clone(),
                 why: RevokeWhy::ByHand {

@@ -77,7 +77,10 @@ mod tests {
         let page = l.page(&ana, now);
         let token = page.strip_prefix("https://crew.example.com/p/").unwrap();
         let claims = keys.verify(token, now).unwrap();
-        assert_eq!((claims.scope, claims.expires_at), (Scope::Page, now + Duration::days(365)));
+        assert_eq!(
+            (claims.scope, claims.expires_at),
+            (Scope::Page, now + Duration::days(365))
+        );
         let feed = l.feed(&ana, now);
         assert_eq!(feed, format!("https://crew.example.com/c/{token}.ics"));
         let ops = l.ops(now, Duration::days(7));
@@ -97,7 +100,13 @@ mod tests {
         let link = l.offer(&offer, now, Duration::days(7));
         let token = link.strip_prefix("https://crew.example.com/o/").unwrap();
         let (claims, charter, id) = keys.verify_offer(token, now).unwrap();
-        assert_eq!((charter, id), (offer.charter_id.clone(), offer.offer_id.clone()));
-        assert_eq!(claims.expires_at, now + Duration::hours(2) + Duration::days(7));
+        assert_eq!(
+            (charter, id),
+            (offer.charter_id.clone(), offer.offer_id.clone())
+        );
+        assert_eq!(
+            claims.expires_at,
+            now + Duration::hours(2) + Duration::days(7)
+        );
     }
 }

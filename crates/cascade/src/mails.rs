@@ -247,10 +247,19 @@ pub fn escalation(
 }
 
 /// To ops: an assigned member is booked on another charter that day (`why`: the thread's words).
-pub fn conflict(lh: &Letterhead<'_>, c: &Charter, crew: &CrewId, why: &str, ops_link: &str) -> Mail {
+pub fn conflict(
+    lh: &Letterhead<'_>,
+    c: &Charter,
+    crew: &CrewId,
+    why: &str,
+    ops_link: &str,
+) -> Mail {
     lh.to_ops(
         MailKey::conflict(&c.charter_id, crew),
-        format!("Needs attention: {} on {} double-booked", c.vessel_name, c.charter_date),
+        format!(
+            "Needs attention: {} on {} double-booked",
+            c.vessel_name, c.charter_date
+        ),
         format!(
             "Charter {} ({} on {}): {why}.\n\n{}",
             c.charter_id,
@@ -283,14 +292,29 @@ mod tests {
     fn shared_phrases_are_written_once() {
         let from = EmailAddress::parse("office@example.com").unwrap();
         let zone = BusinessZone::parse("America/Los_Angeles").unwrap();
-        let mut lh = Letterhead { from_name: "Office", from: &from, ops: &[], office_phone: Some("555-0100"), zone: &zone };
+        let mut lh = Letterhead {
+            from_name: "Office",
+            from: &from,
+            ops: &[],
+            office_phone: Some("555-0100"),
+            zone: &zone,
+        };
         assert_eq!(lh.office_line(), "Questions? Call the office: 555-0100\n");
         let date = CharterDate::parse("2027-06-05").unwrap();
         let charter = CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap();
         let m = released(&lh, &charter, &member(), date, Some("Sea Breeze"));
-        assert_eq!(m.subject, "Charter cancelled: Sat 5 Jun 2027 aboard Sea Breeze");
+        assert_eq!(
+            m.subject,
+            "Charter cancelled: Sat 5 Jun 2027 aboard Sea Breeze"
+        );
         assert_eq!(m.key, format!("mail#release#{charter}#ana"));
-        assert!(m.text.starts_with("Hi Ana Silva,\n\nThe charter on Saturday 5 June 2027 aboard Sea Breeze"), "{}", m.text);
+        assert!(
+            m.text.starts_with(
+                "Hi Ana Silva,\n\nThe charter on Saturday 5 June 2027 aboard Sea Breeze"
+            ),
+            "{}",
+            m.text
+        );
         lh.office_phone = None;
         assert_eq!(lh.office_line(), "");
         assert_eq!(board_line("L"), "Ops board (the next 30 days): L\n");

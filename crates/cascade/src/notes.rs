@@ -3,9 +3,7 @@
 //! Pure, so the effects, the answers and the ops commands word things alike.
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{
-    CharterId, CrewId, Offer, OfferStatus, Role, ThreadEntry, ThreadKind,
-};
+use dispatch_core::domain::{CharterId, CrewId, Offer, OfferStatus, Role, ThreadEntry, ThreadKind};
 
 use crate::action::RevokeWhy;
 use crate::engine::Exclusion;
@@ -71,7 +69,12 @@ pub fn lapsed(role: Role, name: &str) -> String {
 }
 
 /// An open offer withdrawn, and why (`names` gives a member's name).
-pub fn revoked(role: Role, why: &RevokeWhy, name: &str, names: impl Fn(&CrewId) -> String) -> String {
+pub fn revoked(
+    role: Role,
+    why: &RevokeWhy,
+    name: &str,
+    names: impl Fn(&CrewId) -> String,
+) -> String {
     match why {
         RevokeWhy::ByHand { by } => by_hand_withdrawn(role, name, &names(by)),
         why => format!("{role} {} ({name})", why.text()),

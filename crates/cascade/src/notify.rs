@@ -2,7 +2,9 @@
 //! twice, a member told the charter is cancelled. Each sends its mail once (by its key,
 //! [`crate::deliver::send_once`]) and then notes it in the thread, so the note says the mail went.
 
-use dispatch_core::domain::{CharterDate, CharterId, CrewId, OfferId, OfferStatus, Role, ThreadKind};
+use dispatch_core::domain::{
+    CharterDate, CharterId, CrewId, OfferId, OfferStatus, Role, ThreadKind,
+};
 use dispatch_core::metrics::{self, Counter};
 
 use crate::deliver::{note, send_once, Applied};
@@ -16,7 +18,11 @@ use crate::snapshot::Snapshot;
 
 /// Mails an open offer, then notes it: the note last, so the thread says the mail went (its
 /// lapse timer was armed before the plan ran, [`crate::requeue`]).
-pub async fn send_offer(cx: &Cascade, snap: &Snapshot, offer: &OfferId) -> Result<Applied, CascadeError> {
+pub async fn send_offer(
+    cx: &Cascade,
+    snap: &Snapshot,
+    offer: &OfferId,
+) -> Result<Applied, CascadeError> {
     let id = &snap.charter_id;
     // Read it as stored: a concurrent reconcile may have made it, for someone else.
     let Some(o) = cx.backend.offers.get(id, offer).await? else {
@@ -40,13 +46,30 @@ pub async fn send_offer(cx: &Cascade, snap: &Snapshot, offer: &OfferId) -> Resul
         Some(m) => {
             let facts = facts(cx, c, &m.crew_id).await?;
             let link = cx.link_maker().offer(&o, cx.now(), cx.cfg.link_ttl);
-            send_once(cx, mails::offer(&Letterhead::of(&cx.cfg), c, &o, m, &facts, &link)).await?
+            send_once(
+                cx,
+                mails::offer(&Letterhead::of(&cx.cfg), c, &o, m, &facts, &link),
+            )
+            .await?
         }
-        None => tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent"),
+        None => {
+            tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent")
+        }
     }
     let lapses = cx.cfg.zone.format_time(o.expires_at);
     let text = notes::offer_sent(o.role, &name, &lapses);
-    note(cx, entry(id, EntryId::sent(&o.offer_id), o.created_at, ThreadKind::OfferSent, Some(&o.crew_id), text)).await?;
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::sent(&o.offer_id),
+            o.created_at,
+            ThreadKind::OfferSent,
+            Some(&o.crew_id),
+            text,
+        ),
+    )
+    .await?;
     metrics::incr(Counter::OffersSent);
     Ok(Applied::Done)
 }
@@ -70,7 +93,11 @@ pub async fn escalate(
         tracing::error!("no ops_emails configured: escalation recorded in the thread only");
     } else {
         let board = cx.link_maker().ops(cx.now(), cx.cfg.link_ttl);
-        send_once(cx, mails::escalation(&Letterhead::of(&cx.cfg), c, role, attempts, &text, &board)).await?;
+        send_once(
+            cx,
+            mails::escalation(&Letterhead::of(&cx.cfg), c, role, attempts, &text, &board),
+        )
+        .await?;
     }
     let ts = snap
         .offers
@@ -79,7 +106,18 @@ pub async fn escalate(
         .map(|o| o.updated_at)
         .max()
         .unwrap_or_else(|| cx.now());
-    note(cx, entry(id, EntryId::escalated(role, attempts), ts, ThreadKind::Escalated, None, text)).await?;
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::escalated(role, attempts),
+            ts,
+            ThreadKind::Escalated,
+            None,
+            text,
+        ),
+    )
+    .await?;
     metrics::incr(Counter::Escalations);
     Ok(Applied::Done)
 }
@@ -99,9 +137,24 @@ pub async fn report_conflict(
     tracing::warn!(crew_id = %crew, other_charter = %other, "assigned member is booked on another charter that day");
     if !cx.cfg.ops.is_empty() {
         let board = cx.link_maker().ops(cx.now(), cx.cfg.link_ttl);
-        send_once(cx, mails::conflict(&Letterhead::of(&cx.cfg), c, crew, &text, &board)).await?;
+        send_once(
+            cx,
+            mails::conflict(&Letterhead::of(&cx.cfg), c, crew, &text, &board),
+        )
+        .await?;
     }
-    note(cx, entry(id, EntryId::conflict(crew), cx.now(), ThreadKind::Escalated, Some(crew), text)).await?;
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::conflict(crew),
+            cx.now(),
+            ThreadKind::Escalated,
+            Some(crew),
+            text,
+        ),
+    )
+    .await?;
     Ok(Applied::Done)
 }
 
@@ -119,9 +172,24 @@ pub async fn tell_released(
     };
     if let Some(m) = member {
         let vessel = snap.charter.as_ref().map(|c| c.vessel_name.as_str());
-        send_once(cx, mails::released(&Letterhead::of(&cx.cfg), id, &m, date, vessel)).await?;
+        send_once(
+            cx,
+            mails::released(&Letterhead::of(&cx.cfg), id, &m, date, vessel),
+        )
+        .await?;
     }
     let text = notes::released(&snap.name(crew));
-    note(cx, entry(id, EntryId::released(crew), cx.now(), ThreadKind::Note, Some(crew), text)).await?;
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::released(crew),
+            cx.now(),
+            ThreadKind::Note,
+            Some(crew),
+            text,
+        ),
+    )
+    .await?;
     Ok(Applied::Done)
 }

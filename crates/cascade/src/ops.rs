@@ -67,7 +67,10 @@ async fn open_charter(cx: &Cascade, id: &CharterId) -> Result<Charter, OpsError>
         .get(id)
         .await?
         .ok_or_else(|| OpsError::NoCharter(id.clone()))?;
-    if matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed) {
+    if matches!(
+        c.status,
+        CharterStatus::Cancelled | CharterStatus::Completed
+    ) {
         return Err(OpsError::Refused(format!(
             "charter {id} is {}: nothing can be assigned or offered",
             c.status.as_str()
@@ -111,7 +114,10 @@ pub async fn assign(
     for _ in 0..ASSIGN_TRIES {
         let c = open_charter(cx, id).await?;
         if c.captain_assigned.as_ref() == Some(member) || c.crew_assigned.contains(member) {
-            return Err(OpsError::Refused(format!("{} is already on charter {id}", m.name)));
+            return Err(OpsError::Refused(format!(
+                "{} is already on charter {id}",
+                m.name
+            )));
         }
         if let Some(h) = cx.backend.holds.get(member, c.charter_date).await? {
             if &h.charter_id != id {
@@ -120,14 +126,22 @@ pub async fn assign(
         }
         let snap = snapshot::read(cx, id, None, None).await?;
         let state = snapshot::state(cx, &snap);
-        let (role, own) = hand::choose(&state, &c, &m, kind).map_err(|r| refused(r, id, &m, &snap))?;
+        let (role, own) =
+            hand::choose(&state, &c, &m, kind).map_err(|r| refused(r, id, &m, &snap))?;
         let offer = match own {
             // Their own open offer for the slot: accepted as it is.
             Some(o) => o.clone(),
             None => {
                 let ordered = hand::order_offer_id(&state, role);
                 let text = notes::by_hand_order(role, &m.name);
-                let order = entry(id, EntryId::by_hand(&ordered, member), cx.now(), ThreadKind::OfferSent, Some(member), text);
+                let order = entry(
+                    id,
+                    EntryId::by_hand(&ordered, member),
+                    cx.now(),
+                    ThreadKind::OfferSent,
+                    Some(member),
+                    text,
+                );
                 note(cx, order).await?;
                 match reconcile(cx, id, None, Wake::Event).await {
                     Ok(_) | Err(CascadeError::Busy { .. }) => {}
@@ -148,7 +162,12 @@ pub async fn assign(
 }
 
 /// The accept transaction on the offer ops put the member on, as a member's accept runs it.
-async fn accept_by_hand(cx: &Cascade, c: &Charter, m: &CrewMember, offer: Offer) -> Result<Done, OpsError> {
+async fn accept_by_hand(
+    cx: &Cascade,
+    c: &Charter,
+    m: &CrewMember,
+    offer: Offer,
+) -> Result<Done, OpsError> {
     let id = &c.charter_id;
     let (member, role) = (&m.crew_id, offer.role);
     let req = AcceptRequest {
@@ -187,7 +206,13 @@ async fn withdraw(cx: &Cascade, o: &Offer, name: &str, by_hand: &str) -> Result<
     if let OfferTransition::Done(o) = cx
         .backend
         .offers
-        .transition(&o.charter_id, &o.offer_id, OfferStatus::Open, OfferStatus::Revoked, now)
+        .transition(
+            &o.charter_id,
+            &o.offer_id,
+            OfferStatus::Open,
+            OfferStatus::Revoked,
+            now,
+        )
         .await?
     {
         let text = notes::by_hand_withdrawn(o.role, name, by_hand);
@@ -224,7 +249,14 @@ pub async fn unassign(cx: &Cascade, id: &CharterId, member: &CrewId) -> Result<D
     let now = cx.now();
     let at = now.timestamp_millis();
     tracing::info!(charter_id = %id, crew_id = %member, "unassigned by hand");
-    let e = entry(id, EntryId::unassigned(member, at), now, ThreadKind::Note, Some(member), notes::unassigned(&name, role));
+    let e = entry(
+        id,
+        EntryId::unassigned(member, at),
+        now,
+        ThreadKind::Note,
+        Some(member),
+        notes::unassigned(&name, role),
+    );
     note(cx, e).await?;
     if let Some(m) = cx.backend.roster.get(member).await? {
         send_once(cx, mails::unassigned(&Letterhead::of(&cx.cfg), &c, &m, at)).await?;
@@ -261,7 +293,10 @@ pub async fn cancel(cx: &Cascade, id: &CharterId) -> Result<Done, OpsError> {
     }
     let reconciled = reconcile(cx, id, None, Wake::Event).await?;
     Ok(Done {
-        summary: format!("charter {id} ({} on {}) is cancelled", c.vessel_name, c.charter_date),
+        summary: format!(
+            "charter {id} ({} on {}) is cancelled",
+            c.vessel_name, c.charter_date
+        ),
         reconciled,
     })
 }
@@ -292,9 +327,19 @@ pub async fn reoffer(cx: &Cascade, id: &CharterId, include: &[CrewId]) -> Result
     for m in &who {
         let member = member_named(cx, m).await?;
         if c.captain_assigned.as_ref() == Some(m) || c.crew_assigned.contains(m) {
-            return Err(OpsError::Refused(format!("{} is already on charter {id}", member.name)));
+            return Err(OpsError::Refused(format!(
+                "{} is already on charter {id}",
+                member.name
+            )));
         }
-        let e = entry(id, EntryId::cleared(m, now.timestamp_millis()), now, ThreadKind::Note, Some(m), notes::cleared(&member.name));
+        let e = entry(
+            id,
+            EntryId::cleared(m, now.timestamp_millis()),
+            now,
+            ThreadKind::Note,
+            Some(m),
+            notes::cleared(&member.name),
+        );
         note(cx, e).await?;
         names.push(member.name);
     }

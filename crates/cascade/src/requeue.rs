@@ -56,7 +56,10 @@ pub async fn arm(
     rq: &Requeue,
     link: u32,
 ) -> Result<(), CascadeError> {
-    let delay = (rq.at - cx.now()).to_std().unwrap_or_default().min(MAX_DELAY);
+    let delay = (rq.at - cx.now())
+        .to_std()
+        .unwrap_or_default()
+        .min(MAX_DELAY);
     let key = JobKey::lapse_timer(&rq.offer, link);
     let job = JobEnvelope::new(
         JobKind::OfferTimeout,
@@ -120,18 +123,73 @@ mod tests {
     #[test]
     fn a_timer_chains_toward_the_first_deadline() {
         let now = Utc.timestamp_opt(1_714_000_000, 0).unwrap();
-        let rq = Requeue { at: now + chrono::Duration::hours(2), offer: id(1) };
-        let waiting = Plan { actions: vec![], requeue: Some(rq.clone()) };
-        let mailing = Plan { actions: vec![Action::SendOffer { offer: id(2) }], requeue: Some(rq.clone()) };
+        let rq = Requeue {
+            at: now + chrono::Duration::hours(2),
+            offer: id(1),
+        };
+        let waiting = Plan {
+            actions: vec![],
+            requeue: Some(rq.clone()),
+        };
+        let mailing = Plan {
+            actions: vec![Action::SendOffer { offer: id(2) }],
+            requeue: Some(rq.clone()),
+        };
         // Its own timer: the next link; another offer's timer: link 0 of this one.
-        assert_eq!(link_for(&Wake::Timer { offer: id(1), link: 3 }, &waiting, now), Some((rq.clone(), 4)));
-        assert_eq!(link_for(&Wake::Timer { offer: id(9), link: 3 }, &waiting, now), Some((rq.clone(), 0)));
+        assert_eq!(
+            link_for(
+                &Wake::Timer {
+                    offer: id(1),
+                    link: 3
+                },
+                &waiting,
+                now
+            ),
+            Some((rq.clone(), 4))
+        );
+        assert_eq!(
+            link_for(
+                &Wake::Timer {
+                    offer: id(9),
+                    link: 3
+                },
+                &waiting,
+                now
+            ),
+            Some((rq.clone(), 0))
+        );
         // An event: only a plan that mails an offer starts a timer.
         assert_eq!(link_for(&Wake::Event, &waiting, now), None);
         assert_eq!(link_for(&Wake::Event, &mailing, now), Some((rq.clone(), 0)));
         // Due (cannot be planned, but never a loop of zero-delay links) or nothing open: none.
-        let due = Plan { actions: vec![], requeue: Some(Requeue { at: now, offer: id(1) }) };
-        assert_eq!(link_for(&Wake::Timer { offer: id(1), link: 0 }, &due, now), None);
-        assert_eq!(link_for(&Wake::Timer { offer: id(1), link: 0 }, &Plan::default(), now), None);
+        let due = Plan {
+            actions: vec![],
+            requeue: Some(Requeue {
+                at: now,
+                offer: id(1),
+            }),
+        };
+        assert_eq!(
+            link_for(
+                &Wake::Timer {
+                    offer: id(1),
+                    link: 0
+                },
+                &due,
+                now
+            ),
+            None
+        );
+        assert_eq!(
+            link_for(
+                &Wake::Timer {
+                    offer: id(1),
+                    link: 0
+                },
+                &Plan::default(),
+                now
+            ),
+            None
+        );
     }
 }

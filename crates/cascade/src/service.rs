@@ -48,10 +48,7 @@ pub enum CascadeError {
     Mail(#[from] MailError),
     /// Someone else's live claim holds part of the work (a mail being sent right now).
     #[error("{what} is in progress elsewhere until {until}")]
-    Busy {
-        what: String,
-        until: DateTime<Utc>,
-    },
+    Busy { what: String, until: DateTime<Utc> },
     #[error("{0}")]
     Other(String),
 }

@@ -77,7 +77,9 @@ pub fn asked_offers(s: &State<'_>) -> Vec<Offer> {
         .iter()
         .filter(|o| {
             o.status == OfferStatus::Open
-                || s.cleared.get(&o.crew_id).is_none_or(|at| o.created_at >= *at)
+                || s.cleared
+                    .get(&o.crew_id)
+                    .is_none_or(|at| o.created_at >= *at)
         })
         .cloned()
         .collect()

@@ -96,9 +96,12 @@ pub async fn read(
             *at = (*at).max(e.ts);
         }
     }
-    let open = charter
-        .as_ref()
-        .is_some_and(|c| !matches!(c.status, CharterStatus::Cancelled | CharterStatus::Completed));
+    let open = charter.as_ref().is_some_and(|c| {
+        !matches!(
+            c.status,
+            CharterStatus::Cancelled | CharterStatus::Completed
+        )
+    });
     let roster = match (open, roster) {
         (_, Some(r)) => r.to_vec(),
         (false, None) => Vec::new(),

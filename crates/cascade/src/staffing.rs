@@ -65,7 +65,11 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
                 why: RevokeWhy::Renewed,
             });
             let fresh = Offer {
-                offer_id: offer_id_for(&c.charter_id, o.role, attempts(s.offers, o.role) + attempts(&picked, o.role)),
+                offer_id: offer_id_for(
+                    &c.charter_id,
+                    o.role,
+                    attempts(s.offers, o.role) + attempts(&picked, o.role),
+                ),
                 status: OfferStatus::Open,
                 created_at: s.now,
                 expires_at: s.now + s.offer_timeout,
@@ -108,7 +112,8 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     next_asks(s, c, &open_slots, &live, &mut picked, out);
 
     let filled = is_filled(c, s.vessel);
-    if filled && (c.status == CharterStatus::Booked || !s.noted.contains(EntryId::STAFFED.as_str())) {
+    if filled && (c.status == CharterStatus::Booked || !s.noted.contains(EntryId::STAFFED.as_str()))
+    {
         out.push(Action::MarkStaffed);
     } else if !filled && c.status == CharterStatus::Staffed {
         out.push(Action::Unstaff);
@@ -150,7 +155,11 @@ fn holds(s: &State<'_>, c: &Charter, assigned: &[&CrewId], out: &mut Vec<Action>
 /// Confirmations of accepted offers whose member is still aboard (not for past charters).
 fn confirmations(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     let yesterday = (s.now - chrono::Duration::days(1)).date_naive();
-    for o in s.offers.iter().filter(|o| o.status == OfferStatus::Accepted) {
+    for o in s
+        .offers
+        .iter()
+        .filter(|o| o.status == OfferStatus::Accepted)
+    {
         let aboard = match o.role {
             Role::Captain => c.captain_assigned.as_ref() == Some(&o.crew_id),
             Role::Crew { .. } => c.crew_assigned.contains(&o.crew_id),
@@ -218,7 +227,10 @@ fn next_asks(
                 picked.push(offer);
             }
             None => {
-                if !s.noted.contains(EntryId::escalated(role, attempts).as_str()) {
+                if !s
+                    .noted
+                    .contains(EntryId::escalated(role, attempts).as_str())
+                {
                     out.push(Action::Escalate {
                         role,
                         attempts,

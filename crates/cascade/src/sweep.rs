@@ -39,7 +39,10 @@ fn fingerprint(c: &Charter) -> String {
     let text = format!(
         "{}|{}|{}|{}|{:?}|{}|{}|{}",
         c.status.as_str(),
-        c.captain_assigned.as_ref().map(|m| m.as_str()).unwrap_or("-"),
+        c.captain_assigned
+            .as_ref()
+            .map(|m| m.as_str())
+            .unwrap_or("-"),
         crew.join(","),
         c.charter_date,
         c.crew_needed,
@@ -56,14 +59,26 @@ fn settled_key(c: &Charter) -> String {
 }
 
 /// Reconciles every unsettled charter dated from `today` for `days` days.
-pub async fn sweep(cx: &Cascade, today: CharterDate, days: u32) -> Result<SweepReport, CascadeError> {
+pub async fn sweep(
+    cx: &Cascade,
+    today: CharterDate,
+    days: u32,
+) -> Result<SweepReport, CascadeError> {
     let span = tracing::info_span!("sweep", from = %today, days);
     sweep_inner(cx, today, days).instrument(span).await
 }
 
-async fn sweep_inner(cx: &Cascade, today: CharterDate, days: u32) -> Result<SweepReport, CascadeError> {
+async fn sweep_inner(
+    cx: &Cascade,
+    today: CharterDate,
+    days: u32,
+) -> Result<SweepReport, CascadeError> {
     let dates: Vec<CharterDate> = (0..days)
-        .filter_map(|d| today.naive().checked_add_days(chrono::Days::new(u64::from(d))))
+        .filter_map(|d| {
+            today
+                .naive()
+                .checked_add_days(chrono::Days::new(u64::from(d)))
+        })
         .map(CharterDate::from_naive)
         .collect();
     let listings: Vec<_> = stream::iter(dates)
@@ -112,7 +127,10 @@ async fn sweep_inner(cx: &Cascade, today: CharterDate, days: u32) -> Result<Swee
                     let waited = r.since.map(|s| (now - s).num_seconds().max(0));
                     tracing::info!(charter_id = %c.charter_id, actions = r.actions, stuck_for_s = waited, "sweep moved a charter");
                 }
-                if matches!(r.status, Some(CharterStatus::Staffed | CharterStatus::Cancelled)) {
+                if matches!(
+                    r.status,
+                    Some(CharterStatus::Staffed | CharterStatus::Cancelled)
+                ) {
                     mark_settled(cx, &c.charter_id, now).await;
                 }
             }

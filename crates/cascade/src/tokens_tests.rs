@@ -81,13 +81,26 @@ fn ops_tokens_open_only_the_board() {
     assert_eq!(l.verify_ops(&ops, now()).unwrap().scope, Scope::Ops);
     assert_eq!(l.verify_member(&ops, now()), Err(TokenError::WrongScope));
     assert!(l.verify_offer(&ops, now()).is_err());
-    let page = l.issue(&CrewId::parse("crew-ana").unwrap(), &Scope::Page, now(), chrono::Duration::days(1));
+    let page = l.issue(
+        &CrewId::parse("crew-ana").unwrap(),
+        &Scope::Page,
+        now(),
+        chrono::Duration::days(1),
+    );
     assert_eq!(l.verify_ops(&page, now()), Err(TokenError::WrongScope));
     assert!(l.verify_member(&page, now()).is_ok());
     // A page token for a member whose id happens to be `ops` is still not an ops token.
-    let fake = l.issue(&CrewId::parse("ops").unwrap(), &Scope::Page, now(), chrono::Duration::days(1));
+    let fake = l.issue(
+        &CrewId::parse("ops").unwrap(),
+        &Scope::Page,
+        now(),
+        chrono::Duration::days(1),
+    );
     assert_eq!(l.verify_ops(&fake, now()), Err(TokenError::WrongScope));
-    assert_eq!(l.verify_ops(&ops, now() + chrono::Duration::days(7)), Err(TokenError::Expired));
+    assert_eq!(
+        l.verify_ops(&ops, now() + chrono::Duration::days(7)),
+        Err(TokenError::Expired)
+    );
 }
 
 #[test]

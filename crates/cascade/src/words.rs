@@ -75,7 +75,9 @@ impl CharterFacts {
             }),
             start_at,
             end_at,
-            meeting_point: vessel.and_then(|v| v.meeting_point.clone()).filter(|m| !m.trim().is_empty()),
+            meeting_point: vessel
+                .and_then(|v| v.meeting_point.clone())
+                .filter(|m| !m.trim().is_empty()),
             aboard,
         }
     }
@@ -120,7 +122,10 @@ mod tests {
             charter_date: CharterDate::parse("2027-06-05").unwrap(),
             vessel_name: "Sea Breeze".into(),
             captain_assigned: Some(CrewId::parse("crew-ana").unwrap()),
-            crew_assigned: vec![CrewId::parse("crew-ben").unwrap(), CrewId::parse("crew-gone").unwrap()],
+            crew_assigned: vec![
+                CrewId::parse("crew-ben").unwrap(),
+                CrewId::parse("crew-gone").unwrap(),
+            ],
             guest_count: 8,
             guest_names: vec![],
             reportable_revenue: Money::ZERO,
@@ -139,14 +144,26 @@ mod tests {
             "crew-ben" => Some("Ben Okafor".to_string()),
             _ => None,
         };
-        let f = CharterFacts::of(&c, Some(&v), &zone, &CrewId::parse("crew-ben").unwrap(), names);
+        let f = CharterFacts::of(
+            &c,
+            Some(&v),
+            &zone,
+            &CrewId::parse("crew-ben").unwrap(),
+            names,
+        );
         assert_eq!(f.title(), "Sat 5 Jun 2027 aboard Sea Breeze");
         assert_eq!(f.start.as_deref(), Some("08:30 PDT"));
         assert_eq!(f.aboard, vec!["Ana"]);
-        assert_eq!(f.start_at.unwrap().to_rfc3339(), "2027-06-05T15:30:00+00:00");
+        assert_eq!(
+            f.start_at.unwrap().to_rfc3339(),
+            "2027-06-05T15:30:00+00:00"
+        );
         assert_eq!(f.end_at.unwrap().to_rfc3339(), "2027-06-05T19:30:00+00:00");
         let lines = f.mail_lines(Role::Crew { slot: 2 });
-        assert!(lines.contains("Deckhand") && !lines.contains("slot"), "{lines}");
+        assert!(
+            lines.contains("Deckhand") && !lines.contains("slot"),
+            "{lines}"
+        );
         assert!(lines.contains("Meet at:  Dock B"), "{lines}");
     }
 }
