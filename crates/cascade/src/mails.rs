@@ -59,7 +59,7 @@ impl<'a> Letterhead<'a> {
         }
     }
 
-    fn to_ops(&self, key: MailKey, subject: String, text: String) -> Mail {
+    fn for_ops(&self, key: MailKey, subject: String, text: String) -> Mail {
         self.mail(key, self.ops.to_vec(), subject, text)
     }
 }
@@ -233,7 +233,7 @@ pub fn escalation(
     ops_link: &str,
 ) -> Mail {
     let id = &c.charter_id;
-    lh.to_ops(
+    lh.for_ops(
         MailKey::escalate(id, role, attempts),
         format!("Needs attention: {} on {} has no {role}", c.vessel_name, c.charter_date),
         format!(
@@ -254,7 +254,7 @@ pub fn conflict(
     why: &str,
     ops_link: &str,
 ) -> Mail {
-    lh.to_ops(
+    lh.for_ops(
         MailKey::conflict(&c.charter_id, crew),
         format!(
             "Needs attention: {} on {} double-booked",
