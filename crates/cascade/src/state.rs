@@ -1,5 +1,5 @@
 //! What the planner looks at for one charter ([`State`]): what is true now, read by
-//! [`crate::snapshot`]. Pure data, so the planner, the slot views and the overview share it
+//! the reconcile's snapshot. Pure data, so the planner, the slot views and the overview share it
 //! without depending on each other.
 
 use std::collections::HashSet;
