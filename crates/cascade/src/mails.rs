@@ -46,6 +46,14 @@ impl<'a> Letterhead<'a> {
             .unwrap_or_default()
     }
 
+    /// The line a calendar entry's description ends with: `Office: …`, or nothing without a
+    /// number.
+    pub fn calendar_note(&self) -> String {
+        self.office_phone
+            .map(|p| format!("Office: {p}"))
+            .unwrap_or_default()
+    }
+
     fn mail(&self, key: MailKey, to: Vec<EmailAddress>, subject: String, text: String) -> Mail {
         Mail {
             key: key.into(),
@@ -145,21 +153,24 @@ pub fn calendar(
     facts: &CharterFacts,
     now: DateTime<Utc>,
 ) -> String {
-    let note = lh
-        .office_phone
-        .map(|p| format!("Office: {p}"))
-        .unwrap_or_default();
+    let entry = ics::Entry {
+        charter: &c.charter_id,
+        crew,
+        role,
+        date: c.charter_date,
+        facts,
+        note: lh.calendar_note(),
+    };
+    calendar_of(lh, &[entry], now)
+}
+
+/// A calendar of `entries` under the business's name and zone: the confirmation's attachment
+/// and the member's feed (`GET /c/{token}.ics`) are both made here.
+pub fn calendar_of(lh: &Letterhead<'_>, entries: &[ics::Entry<'_>], now: DateTime<Utc>) -> String {
     ics::calendar(
         &format!("{} charters", lh.from_name),
         lh.zone.name(),
-        &[ics::Entry {
-            charter: &c.charter_id,
-            crew,
-            role,
-            date: c.charter_date,
-            facts,
-            note,
-        }],
+        entries,
         now,
     )
 }

@@ -209,4 +209,46 @@ mod tests {
             None
         );
     }
+
+    #[test]
+    fn a_link_never_fires_early_and_a_later_link_never_spins() {
+        let ms = chrono::Duration::milliseconds;
+        // Rounded up to whole seconds (SQS drops the fraction): never before the deadline.
+        assert_eq!(delay_for(ms(1_200), 0), Duration::from_secs(2));
+        assert_eq!(delay_for(ms(3_000), 0), Duration::from_secs(3));
+        assert_eq!(delay_for(ms(1), 0), Duration::from_secs(1));
+        // Due or past: link 0 goes at once, a later link waits a second.
+        assert_eq!(delay_for(ms(0), 0), Duration::ZERO);
+        assert_eq!(delay_for(ms(-5_000), 0), Duration::ZERO);
+        assert_eq!(delay_for(ms(0), 3), Duration::from_secs(1));
+        assert_eq!(delay_for(ms(-5_000), 3), Duration::from_secs(1));
+        assert_eq!(delay_for(ms(400), 1), Duration::from_secs(1));
+        // At most the queue's longest delay: a longer wait is a chain.
+        assert_eq!(delay_for(chrono::Duration::hours(2), 0), MAX_DELAY);
+        assert_eq!(
+            delay_for(chrono::Duration::from_std(MAX_DELAY).unwrap() + ms(1), 0),
+            MAX_DELAY
+        );
+    }
+
+    #[test]
+    fn a_timer_whose_offer_is_still_open_chains_whatever_the_clock_says_now() {
+        // The plan was made just before the deadline (the offer is not lapsed, so it is its
+        // requeue); by the time the timer is decided the deadline has passed. The decision
+        // uses the plan's time: the next link, which then finds the offer due.
+        let planned_at = Utc.timestamp_opt(1_714_000_000, 0).unwrap();
+        let rq = Requeue {
+            at: planned_at + chrono::Duration::milliseconds(300),
+            offer: id(1),
+        };
+        let waiting = Plan {
+            actions: vec![],
+            requeue: Some(rq.clone()),
+        };
+        let woken = Wake::Timer {
+            offer: id(1),
+            link: 2,
+        };
+        assert_eq!(link_for(&woken, &waiting, planned_at), Some((rq, 3)));
+    }
 }
