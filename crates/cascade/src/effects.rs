@@ -10,6 +10,7 @@ use dispatch_core::ports::{Hold, HoldOutcome};
 use crate::action::Action;
 use crate::confirm;
 use crate::deliver::{close, note, Applied};
+use crate::index;
 use crate::keys::EntryId;
 use crate::notes;
 use crate::notify;
@@ -140,7 +141,11 @@ pub async fn apply(
             excluded,
         } => notify::escalate(cx, snap, *role, *attempts, excluded).await,
         Action::ReleaseHold { crew, date } => {
-            cx.backend.holds.release(crew, *date, id).await?;
+            index::member_freed(cx, *date, id, || async {
+                cx.backend.holds.release(crew, *date, id).await?;
+                Ok(())
+            })
+            .await?;
             Ok(Applied::Done)
         }
         Action::ReleaseStrayHold { crew, date } => {
@@ -152,9 +157,13 @@ pub async fn apply(
             if c.captain_assigned.as_ref() == Some(crew) || c.crew_assigned.contains(crew) {
                 return Ok(Applied::Conflict);
             }
-            if cx.backend.holds.release(crew, *date, id).await? {
-                tracing::info!(crew_id = %crew, "released the hold of a member no longer on the charter");
-            }
+            index::member_freed(cx, *date, id, || async {
+                if cx.backend.holds.release(crew, *date, id).await? {
+                    tracing::info!(crew_id = %crew, "released the hold of a member no longer on the charter");
+                }
+                Ok(())
+            })
+            .await?;
             Ok(Applied::Done)
         }
         Action::TellReleased { crew, date } => notify::tell_released(cx, snap, crew, *date).await,
