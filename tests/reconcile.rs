@@ -368,6 +368,54 @@ pub mod contracts {
             .await
             .unwrap());
     }
+
+    /// An escalated charter is out of the index of unsettled charters (it waits for a person),
+    /// but a member coming free on its date is such a person: when another charter that day is
+    /// cancelled and its hold released, the next sweep offers the escalated slot to that member.
+    pub async fn a_member_freed_by_a_cancellation_is_offered_the_escalated_slot(w: World) {
+        #[allow(non_snake_case)]
+        let DAY = day();
+        let r = rig(w).await;
+        let b = &r.world.backend;
+        b.roster
+            .upsert_batch(&[member("cap", true, false, &[DAY.as_str()])])
+            .await
+            .unwrap();
+        let first = charter(&DAY, 4, Some(0));
+        b.charters.insert(&first).await.unwrap();
+        r.cascade.reconcile(&first.charter_id).await.unwrap();
+        let offer = r.offers(&first).await.remove(0);
+        r.cascade.accept(&offer).await.unwrap();
+        // A second charter that day: its only captain is booked on the first.
+        let second = charter(&DAY, 4, Some(0));
+        b.charters.insert(&second).await.unwrap();
+        let done = r.cascade.reconcile(&second.charter_id).await.unwrap();
+        assert!(r.offers(&second).await.is_empty());
+        assert_eq!(r.mails_to("mail#escalate#"), 1, "ops told");
+        let settled = r.cascade.reconcile(&second.charter_id).await.unwrap();
+        assert!(
+            settled.settled,
+            "escalated, nothing to wait for: {done:?} {settled:?}"
+        );
+        // The first charter is cancelled: its reconcile releases the captain's hold.
+        b.charters
+            .set_status(&first.key(), CharterStatus::Cancelled)
+            .await
+            .unwrap();
+        r.cascade.reconcile(&first.charter_id).await.unwrap();
+        assert!(b
+            .holds
+            .get(&CrewId::parse("cap").unwrap(), second.charter_date)
+            .await
+            .unwrap()
+            .is_none());
+        // The sweep finds the second charter again and asks the captain.
+        r.cascade.sweep().await.unwrap();
+        let offers = r.offers(&second).await;
+        assert_eq!(offers.len(), 1, "{offers:?}");
+        assert_eq!(offers[0].crew_id.as_str(), "cap");
+        assert_eq!(offers[0].status, OfferStatus::Open);
+    }
 }
 
 macro_rules! both_owned {
@@ -397,6 +445,7 @@ both_owned!(
     two_reconciles_at_once_reach_the_same_state,
     members_assigned_by_hand_get_their_hold_and_double_bookings_are_reported_once,
     staffed_only_from_booked,
+    a_member_freed_by_a_cancellation_is_offered_the_escalated_slot,
 );
 
 /// "Today" is the business's: at 03:00 UTC on 1 January it is still 31 December in Los

@@ -1,6 +1,7 @@
 //! The `cascade` queue's job handlers: every kind is "reconcile this charter" (the older kinds
 //! stay readable on the wire, for replays of messages sent before the reconciler), plus the
-//! sweep. A lapse timer also chains its next link while the offer is not yet due.
+//! sweep and the reminders. A lapse timer's reconcile is told which link woke it, so it can arm
+//! the next ([`crate::requeue`]).
 
 use std::sync::Arc;
 
@@ -8,8 +9,12 @@ use dispatch_core::domain::{CharterDate, CharterId, CrewId, JobEnvelope, JobKind
 use dispatch_core::jobs::{JobError, JobHandler, Registry};
 use tracing::Instrument;
 
-use crate::plan::Gone;
-use crate::reconcile::{Cascade, CascadeError};
+use crate::confirm::send_reminders;
+use crate::reconcile::reconcile;
+use crate::requeue::Wake;
+use crate::service::{Cascade, CascadeError};
+use crate::state::Gone;
+use crate::sweep::sweep;
 
 /// How far ahead a roster change looks for charters it could help, in days (today included).
 pub const SWEEP_DAYS: u32 = 61;
@@ -70,14 +75,14 @@ impl CascadeJobs {
     async fn run(&self, job: &JobEnvelope) -> Result<serde_json::Value, JobError> {
         let c = &self.0;
         if job.kind == JobKind::Sweep {
-            let r = c.sweep().await.map_err(job_error)?;
+            let r = sweep(c).await.map_err(job_error)?;
             return Ok(serde_json::json!({
                 "charters": r.charters, "reconciled": r.reconciled, "moved": r.moved,
                 "settled": r.settled, "failed": r.failed
             }));
         }
         if job.kind == JobKind::Reminders {
-            let sent = c.send_reminders(c.now()).await.map_err(job_error)?;
+            let sent = send_reminders(c, c.now()).await.map_err(job_error)?;
             return Ok(serde_json::json!({ "reminders": sent }));
         }
         let charter = field(job, "charter_id", CharterId::parse)?;
@@ -86,39 +91,26 @@ impl CascadeJobs {
             | JobKind::CrewCascade
             | JobKind::Reconcile
             | JobKind::OfferSend => {
-                c.reconcile(&charter).await.map_err(job_error)?;
+                reconcile(c, &charter, None, Wake::Event)
+                    .await
+                    .map_err(job_error)?;
             }
             JobKind::Release => {
-                c.reconcile_gone(&charter, Some(gone_of(job)))
+                reconcile(c, &charter, Some(gone_of(job)), Wake::Event)
                     .await
                     .map_err(job_error)?;
             }
             JobKind::OfferTimeout => {
                 let offer = field(job, "offer_id", OfferId::parse)?;
-                let chain = job
+                let link = job
                     .payload
                     .get("chain")
                     .and_then(|c| c.as_u64())
                     .and_then(|c| u32::try_from(c).ok())
                     .unwrap_or(0);
-                c.reconcile(&charter).await.map_err(job_error)?;
-                // Still open after the reconcile (not due when it looked: the offer outlives one
-                // 15-minute delay, or the timer came early): the next link, whatever the time is
-                // now. Comparing with the clock again here lost the chain when the deadline
-                // passed between the two reads, and left the offer open for good.
-                if let Some(o) = c
-                    .backend
-                    .offers
-                    .get(&charter, &offer)
+                reconcile(c, &charter, None, Wake::Timer { offer, link })
                     .await
-                    .map_err(JobError::from)?
-                {
-                    if o.status == dispatch_core::domain::OfferStatus::Open {
-                        c.schedule_timeout(&o, chain.saturating_add(1))
-                            .await
-                            .map_err(job_error)?;
-                    }
-                }
+                    .map_err(job_error)?;
             }
             other => {
                 return Err(JobError::permanent(format!(

@@ -5,51 +5,77 @@
 //!
 //! The cascade is level-triggered: every event about a charter only asks for
 //! [`Cascade::reconcile`], which reads what is true now and lets a pure planner say what should
-//! happen next. Nothing depends on one step having run right after another, so an error between
-//! two writes only delays the outcome until the next pass, and the [`sweep`] is the net under
-//! every timer and message.
+//! happen next and when to look again. Nothing depends on one step having run right after
+//! another, so an error between two writes only delays the outcome until the next pass, and the
+//! [`sweep`] is the net under every timer and message.
 //!
-//! - [`engine`]: pure — eligible candidates for a slot, in order, and why the others are not.
-//! - [`plan`]: pure — from a charter's state (charter, offers, holds, candidates, thread, now) to
-//!   the actions that move it on; a fixed point once applied.
-//! - [`reconcile`]: reads the state, plans, and carries the plan out ([`effects`]), again after a
-//!   conflict; [`answers`]: accept (one transaction) and decline, then reconcile.
-//! - [`sweep`]: reconciles every unsettled charter in the horizon, through the date index.
-//! - [`tokens`]: magic-link tokens (HMAC-SHA256, key id, scope, expiry, rotation).
-//! - [`overview`]: pure — what ops see of a charter (names, crew needed, whom we wait on, why it
-//!   needs attention), for `charter list`/`show` and the ops board.
-//! - [`ops`]: the ops commands (assign, unassign, cancel, reoffer), each a step and a reconcile.
-//! - [`ops_board`]: the read-only ops board page (`GET /ops/{token}`, links of scope `ops`).
-//! - [`jobs`]: the `cascade` queue's handlers — every kind is "reconcile this charter".
-//! - [`web`]: the crew page (axum): the offer from the mail first and alone, then the member's
-//!   other offers, upcoming charters (sorted, with start time, meeting point and who is aboard)
-//!   and availability; Accept and Decline as POSTs that work once; the calendar feed.
-//! - [`words`]: a charter as crew read it (weekday, local start time, plain role words), shared
-//!   by the page, the mails and [`ics`] (RFC 5545 calendar entries).
-//! - [`confirm`]: the confirmation mail with its `.ics` and lasting page link, and the reminder
-//!   the day before (the `reminders` job).
+//! Pure (no I/O, no clock):
+//! - [`engine`]: eligible candidates for a slot, in order, and why the others are not.
+//! - [`plan`]: from a charter's [`state`] to a [`plan::Plan`] (the [`action`]s that move it on,
+//!   and when to look again); a fixed point once applied. Its parts: [`staffing`] (an open
+//!   charter), [`hand`] (orders ops gave by hand), [`release`] (a cancelled or removed one),
+//!   [`slots`] (which slots are open).
+//! - [`keys`]: every offer id, thread-entry id, mail key and queue key: "sends nothing twice"
+//!   rests on them. [`mails`]: every mail, built from data. [`notes`]: the thread's words.
+//!   [`links`]: offer, page, calendar and ops-board links. [`tokens`]: the magic-link tokens
+//!   (HMAC-SHA256, key id, scope, expiry, rotation). [`words`]: a charter as crew read it.
+//! - [`overview`]: what ops see of a charter, for `charter list`/`show` and the ops board.
+//!
+//! With I/O, each a set of functions taking the context ([`service::Cascade`], `cx`) first:
+//! - [`reconcile`]: reads the state (`snapshot`), plans, arms the lapse timer ([`requeue`]),
+//!   and carries the plan out (`effects`, with `notify` and [`confirm`] for the effects that
+//!   tell people, `deliver` for the idempotent writes they are made of), again after a conflict.
+//! - [`answers`]: accept (one transaction) and decline, then reconcile; [`ops`]: the ops
+//!   commands (assign, unassign, cancel, reoffer), each a step and a reconcile.
+//! - [`sweep`]: reconciles every charter in the sparse index of unsettled charters (which the
+//!   reconcile keeps true, `index`); [`jobs`]: the `cascade` queue's handlers; [`facts`]: the
+//!   names a mail needs.
+//! - [`web`]: the crew page (axum, handlers under `web/`, askama templates in `templates/`,
+//!   the page shell and error pages in `html`); [`ops_board`]: the ops board page; [`ics`]:
+//!   calendar entries (through `icalendar`).
+//!
+//! [`Cascade`]'s methods (in `api.rs`) are the public entry points, each one call into its module.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod action;
 pub mod answers;
+mod api;
 pub mod confirm;
-pub mod effects;
+mod deliver;
+mod effects;
 pub mod engine;
+pub mod facts;
+pub mod hand;
 mod html;
 pub mod ics;
+mod index;
 pub mod jobs;
+pub mod keys;
+pub mod links;
+pub mod mails;
+pub mod notes;
+mod notify;
 pub mod ops;
 pub mod ops_board;
 pub mod overview;
 mod page;
 pub mod plan;
 pub mod reconcile;
+pub mod release;
+pub mod requeue;
+pub mod service;
+pub mod slots;
+mod snapshot;
+pub mod staffing;
+pub mod state;
 pub mod sweep;
 pub mod tokens;
 pub mod web;
 pub mod words;
 
 pub use answers::Answer;
-pub use plan::offer_id_for;
-pub use reconcile::{Cascade, CascadeError, CascadeSettings, Reconciled};
+pub use keys::offer_id_for;
+pub use reconcile::Reconciled;
+pub use service::{Cascade, CascadeError, CascadeSettings};
 pub use sweep::SweepReport;

@@ -19,10 +19,10 @@ use crate::reconcile::Cascade;
 pub const BOARD_DAYS: u32 = 30;
 
 impl Cascade {
-    /// A fresh link to the ops board, valid for the page-link time (`link_ttl`).
+    /// A fresh link to the ops board, valid for the page-link time (`link_ttl`); built by
+    /// [`crate::links::Links::ops`], like the one in the mails to ops.
     pub fn ops_link(&self, now: DateTime<Utc>) -> String {
-        let token = self.links.issue_ops(now, self.cfg.link_ttl);
-        format!("{}/ops/{token}", self.cfg.public_url.trim_end_matches('/'))
+        self.link_maker().ops(now, self.cfg.link_ttl)
     }
 
     /// The board's charters: from `today` for [`BOARD_DAYS`], those needing attention first.

@@ -6,18 +6,20 @@
 //! first, and its failure fails the reconcile, whose trigger (a queue job, a stream record) is
 //! tried again.
 //!
-//! `charter reconcile --all` reads a window of dates instead ([`Cascade::reconcile_dates`]):
+//! `charter reconcile --all` reads a window of dates instead ([`reconcile_dates`]):
 //! it is how charters booked before the index existed get into it.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use dispatch_core::domain::{CharterDate, CharterId, CharterStatus};
+use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewMember};
 use dispatch_core::ports::UnsettledCharter;
 use futures::stream::{self, StreamExt};
 use tracing::Instrument;
 
-use crate::reconcile::{Cascade, CascadeError};
+use crate::reconcile::reconcile;
+use crate::requeue::Wake;
+use crate::service::{Cascade, CascadeError};
 
 /// How a sweep went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,178 +39,178 @@ pub struct SweepReport {
 /// Charters reconciled at once by a sweep.
 const SWEEP_CONCURRENCY: usize = 4;
 
-impl Cascade {
-    /// Reconciles every charter in the index of unsettled charters.
-    pub async fn sweep(&self) -> Result<SweepReport, CascadeError> {
-        let span = tracing::info_span!("sweep");
-        self.sweep_inner().instrument(span).await
-    }
+/// Reconciles every charter in the index of unsettled charters.
+pub async fn sweep(cx: &Cascade) -> Result<SweepReport, CascadeError> {
+    let span = tracing::info_span!("sweep");
+    sweep_inner(cx).instrument(span).await
+}
 
-    async fn sweep_inner(&self) -> Result<SweepReport, CascadeError> {
-        let started = Instant::now();
-        let entries = self.backend.charters.unsettled().await?;
-        // Several versions of one charter may carry marks: one reconcile per charter id.
-        let mut by_id: BTreeMap<CharterId, Vec<UnsettledCharter>> = BTreeMap::new();
-        for e in entries {
-            by_id.entry(e.key.charter_id.clone()).or_default().push(e);
-        }
-        let mut report = SweepReport {
-            charters: by_id.len(),
-            ..SweepReport::default()
-        };
-        let now = self.now();
-        let results: Vec<_> = stream::iter(by_id)
-            .map(|(id, marks)| async move { (self.reconcile(&id).await, id, marks) })
-            .buffer_unordered(SWEEP_CONCURRENCY)
-            .collect()
-            .await;
-        for (result, id, marks) in results {
-            report.reconciled += 1;
-            match result {
-                Ok(r) => {
-                    if r.actions > 0 {
-                        report.moved += 1;
-                        let waited = r.since.map(|s| (now - s).num_seconds().max(0));
-                        tracing::info!(charter_id = %id, actions = r.actions, stuck_for_s = waited, "sweep moved a charter");
-                    }
-                    if r.settled {
-                        report.settled += 1;
-                        // The reconcile took the newest version out; older versions' marks
-                        // (and a mark it could not clear) go here, each under the mark read.
-                        for m in &marks {
-                            if let Err(e) =
-                                self.backend.charters.clear_unsettled(&m.key, &m.mark).await
-                            {
-                                tracing::debug!(charter_id = %id, error = %e, "could not take a settled charter out of the index");
-                            }
+async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {
+    let started = Instant::now();
+    let entries = cx.backend.charters.unsettled().await?;
+    // Several versions of one charter may carry marks: one reconcile per charter id.
+    let mut by_id: BTreeMap<CharterId, Vec<UnsettledCharter>> = BTreeMap::new();
+    for e in entries {
+        by_id.entry(e.key.charter_id.clone()).or_default().push(e);
+    }
+    let mut report = SweepReport {
+        charters: by_id.len(),
+        ..SweepReport::default()
+    };
+    let now = cx.now();
+    let results: Vec<_> = stream::iter(by_id)
+        .map(|(id, marks)| async move { (reconcile(cx, &id, None, Wake::Event).await, id, marks) })
+        .buffer_unordered(SWEEP_CONCURRENCY)
+        .collect()
+        .await;
+    for (result, id, marks) in results {
+        report.reconciled += 1;
+        match result {
+            Ok(r) => {
+                if r.actions > 0 {
+                    report.moved += 1;
+                    let waited = r.since.map(|s| (now - s).num_seconds().max(0));
+                    tracing::info!(charter_id = %id, actions = r.actions, stuck_for_s = waited, "sweep moved a charter");
+                }
+                if r.settled {
+                    report.settled += 1;
+                    // The reconcile took the newest version out; older versions' marks
+                    // (and a mark it could not clear) go here, each under the mark read.
+                    for m in &marks {
+                        if let Err(e) = cx.backend.charters.clear_unsettled(&m.key, &m.mark).await {
+                            tracing::debug!(charter_id = %id, error = %e, "could not take a settled charter out of the index");
                         }
                     }
                 }
+            }
+            Err(e) => {
+                report.failed += 1;
+                tracing::warn!(charter_id = %id, error = %e, "sweep could not reconcile a charter; next sweep tries again");
+            }
+        }
+    }
+    tracing::info!(
+        charters = report.charters,
+        reconciled = report.reconciled,
+        moved = report.moved,
+        settled = report.settled,
+        failed = report.failed,
+        took_ms = started.elapsed().as_millis() as u64,
+        "sweep done"
+    );
+    Ok(report)
+}
+
+/// Reconciles every open charter dated from `today` for `days` days (read through the date
+/// index, a Query per day): `charter reconcile --all`, and how charters booked before the
+/// index of unsettled charters existed get into it.
+pub async fn reconcile_dates(
+    cx: &Cascade,
+    today: CharterDate,
+    days: u32,
+) -> Result<SweepReport, CascadeError> {
+    let span = tracing::info_span!("reconcile_dates", from = %today, days);
+    async {
+        let dates: Vec<CharterDate> = (0..days)
+            .filter_map(|d| {
+                today
+                    .naive()
+                    .checked_add_days(chrono::Days::new(u64::from(d)))
+            })
+            .map(CharterDate::from_naive)
+            .collect();
+        let listings: Vec<_> = stream::iter(dates)
+            .map(|d| cx.backend.charters.on_date(d))
+            .buffered(8)
+            .collect()
+            .await;
+        let mut todo = Vec::new();
+        let mut report = SweepReport::default();
+        for l in listings {
+            for c in l?.items {
+                report.charters += 1;
+                if c.status != CharterStatus::Completed {
+                    todo.push(c.charter_id);
+                }
+            }
+        }
+        let results: Vec<_> = stream::iter(todo)
+            .map(|id| async move { (reconcile(cx, &id, None, Wake::Event).await, id) })
+            .buffer_unordered(SWEEP_CONCURRENCY)
+            .collect()
+            .await;
+        for (r, id) in results {
+            report.reconciled += 1;
+            match r {
+                Ok(r) => {
+                    report.moved += usize::from(r.actions > 0);
+                    report.settled += usize::from(r.settled);
+                }
                 Err(e) => {
                     report.failed += 1;
-                    tracing::warn!(charter_id = %id, error = %e, "sweep could not reconcile a charter; next sweep tries again");
+                    tracing::warn!(charter_id = %id, error = %e, "could not reconcile a charter");
                 }
             }
         }
-        tracing::info!(
-            charters = report.charters,
-            reconciled = report.reconciled,
-            moved = report.moved,
-            settled = report.settled,
-            failed = report.failed,
-            took_ms = started.elapsed().as_millis() as u64,
-            "sweep done"
-        );
         Ok(report)
     }
+    .instrument(span)
+    .await
+}
 
-    /// Reconciles every open charter dated from `today` for `days` days (read through the date
-    /// index, a Query per day): `charter reconcile --all`, and how charters booked before the
-    /// index of unsettled charters existed get into it.
-    pub async fn reconcile_dates(
-        &self,
-        today: CharterDate,
-        days: u32,
-    ) -> Result<SweepReport, CascadeError> {
-        let span = tracing::info_span!("reconcile_dates", from = %today, days);
-        async {
-            let dates: Vec<CharterDate> = (0..days)
-                .filter_map(|d| today.naive().checked_add_days(chrono::Days::new(u64::from(d))))
-                .map(CharterDate::from_naive)
-                .collect();
-            let listings: Vec<_> = stream::iter(dates)
-                .map(|d| self.backend.charters.on_date(d))
-                .buffered(8)
-                .collect()
-                .await;
-            let mut todo = Vec::new();
-            let mut report = SweepReport::default();
-            for l in listings {
-                for c in l?.items {
-                    report.charters += 1;
-                    if c.status != CharterStatus::Completed {
-                        todo.push(c.charter_id);
-                    }
+/// After a roster change: reconciles the booked (unstaffed) charters from `today` for `days`
+/// on the dates any of `members` is available, the charters the change could help (an
+/// escalated charter is offered to a member just added or made available).
+pub async fn reconcile_for_roster(
+    cx: &Cascade,
+    members: &[CrewMember],
+    today: CharterDate,
+    days: u32,
+) -> Result<SweepReport, CascadeError> {
+    let span = tracing::info_span!("roster_change", members = members.len());
+    async {
+        let end = today.naive().checked_add_days(chrono::Days::new(u64::from(days)));
+        let mut dates: Vec<CharterDate> = members
+            .iter()
+            .filter(|m| m.active)
+            .flat_map(|m| m.available_dates.iter().copied())
+            .filter(|d| *d >= today && end.is_none_or(|e| d.naive() < e))
+            .collect();
+        dates.sort();
+        dates.dedup();
+        let mut report = SweepReport::default();
+        let listings: Vec<_> = stream::iter(dates)
+            .map(|d| cx.backend.charters.on_date(d))
+            .buffered(8)
+            .collect()
+            .await;
+        let mut todo = Vec::new();
+        for l in listings {
+            for c in l?.items {
+                report.charters += 1;
+                if c.status == CharterStatus::Booked && !todo.contains(&c.charter_id) {
+                    todo.push(c.charter_id);
                 }
             }
-            let results: Vec<_> = stream::iter(todo)
-                .map(|id| async move { (self.reconcile(&id).await, id) })
-                .buffer_unordered(SWEEP_CONCURRENCY)
-                .collect()
-                .await;
-            for (r, id) in results {
-                report.reconciled += 1;
-                match r {
-                    Ok(r) => {
-                        report.moved += usize::from(r.actions > 0);
-                        report.settled += usize::from(r.settled);
-                    }
-                    Err(e) => {
-                        report.failed += 1;
-                        tracing::warn!(charter_id = %id, error = %e, "could not reconcile a charter");
-                    }
-                }
-            }
-            Ok(report)
         }
-        .instrument(span)
-        .await
-    }
-
-    /// After a roster change: reconciles the booked (unstaffed) charters from `today` for `days`
-    /// on the dates any of `members` is available, the charters the change could help (an
-    /// escalated charter is offered to a member just added or made available).
-    pub async fn reconcile_for_roster(
-        &self,
-        members: &[dispatch_core::domain::CrewMember],
-        today: CharterDate,
-        days: u32,
-    ) -> Result<SweepReport, CascadeError> {
-        let span = tracing::info_span!("roster_change", members = members.len());
-        async {
-            let end = today.naive().checked_add_days(chrono::Days::new(u64::from(days)));
-            let mut dates: Vec<CharterDate> = members
-                .iter()
-                .filter(|m| m.active)
-                .flat_map(|m| m.available_dates.iter().copied())
-                .filter(|d| *d >= today && end.is_none_or(|e| d.naive() < e))
-                .collect();
-            dates.sort();
-            dates.dedup();
-            let mut report = SweepReport::default();
-            let listings: Vec<_> = stream::iter(dates)
-                .map(|d| self.backend.charters.on_date(d))
-                .buffered(8)
-                .collect()
-                .await;
-            let mut todo = Vec::new();
-            for l in listings {
-                for c in l?.items {
-                    report.charters += 1;
-                    if c.status == CharterStatus::Booked && !todo.contains(&c.charter_id) {
-                        todo.push(c.charter_id);
-                    }
+        let results: Vec<_> = stream::iter(todo)
+            .map(|id| async move { (reconcile(cx, &id, None, Wake::Event).await, id) })
+            .buffer_unordered(SWEEP_CONCURRENCY)
+            .collect()
+            .await;
+        for (r, id) in results {
+            report.reconciled += 1;
+            match r {
+                Ok(r) if r.actions > 0 => report.moved += 1,
+                Ok(_) => {}
+                Err(e) => {
+                    report.failed += 1;
+                    tracing::warn!(charter_id = %id, error = %e, "could not reconcile after the roster change; the sweep will");
                 }
             }
-            let results: Vec<_> = stream::iter(todo)
-                .map(|id| async move { (self.reconcile(&id).await, id) })
-                .buffer_unordered(SWEEP_CONCURRENCY)
-                .collect()
-                .await;
-            for (r, id) in results {
-                report.reconciled += 1;
-                match r {
-                    Ok(r) if r.actions > 0 => report.moved += 1,
-                    Ok(_) => {}
-                    Err(e) => {
-                        report.failed += 1;
-                        tracing::warn!(charter_id = %id, error = %e, "could not reconcile after the roster change; the sweep will");
-                    }
-                }
-            }
-            Ok(report)
         }
-        .instrument(span)
-        .await
+        Ok(report)
     }
+    .instrument(span)
+    .await
 }

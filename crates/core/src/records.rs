@@ -47,6 +47,11 @@ pub fn load_to_item(crew: &CrewId, month: Month, count: u32) -> Item {
         .build()
 }
 
+/// The idempotency key under which a queue message with job key `job_key` is sent once.
+pub fn enqueue_key(job_key: &str) -> String {
+    format!("enqueue#{job_key}")
+}
+
 pub fn offer_key(charter: &CharterId, offer: &OfferId) -> (String, String) {
     (format!("charter#{charter}"), format!("offer#{offer}"))
 }

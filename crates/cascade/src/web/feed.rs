@@ -1,5 +1,5 @@
 //! `GET /c/{token}.ics`: the member's calendar feed, every upcoming charter they are confirmed
-//! on, as one calendar ([`crate::ics`]). A bad link is the crew page's plain 403.
+//! on, as one calendar ([`crate::mails::calendar_of`], like a confirmation's attachment). A bad link is the crew page's plain 403.
 
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ use dispatch_core::domain::{CharterStatus, CrewId, OfferStatus};
 use tracing::Instrument;
 
 use crate::html::{path_token, WebError};
+use crate::mails::{calendar_of, Letterhead};
 use crate::{Cascade, CascadeError};
 
 const PAGE: &str = "calendar feed";
@@ -42,12 +43,8 @@ impl Cascade {
             rows.push((o, c, facts));
         }
         rows.sort_by_key(|(_, c, _)| c.charter_date);
-        let note = self
-            .cfg
-            .office_phone
-            .as_ref()
-            .map(|p| format!("Office: {p}"))
-            .unwrap_or_default();
+        let lh = Letterhead::of(&self.cfg);
+        let note = lh.calendar_note();
         let entries: Vec<crate::ics::Entry<'_>> = rows
             .iter()
             .map(|(o, c, f)| crate::ics::Entry {
@@ -59,12 +56,7 @@ impl Cascade {
                 note: note.clone(),
             })
             .collect();
-        Ok(crate::ics::calendar(
-            &format!("{} charters", self.cfg.from_name),
-            self.cfg.zone.name(),
-            &entries,
-            now,
-        ))
+        Ok(calendar_of(&lh, &entries, now))
     }
 }
 

@@ -1,0 +1,125 @@
+//! What the planner says to do: the [`Action`]s that move a charter on, and when to look at it
+//! again ([`Plan::requeue`]). Pure data, shared by the planner that makes them and the effects
+//! that carry them out.
+
+use chrono::{DateTime, Utc};
+use dispatch_core::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, Role};
+
+use crate::engine::Exclusion;
+
+/// Why an open offer is withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevokeWhy {
+    CharterClosed,
+    SlotFilled,
+    /// The member is now on this charter in another role or slot.
+    OnThisCharter,
+    /// The member got booked on another charter that day.
+    BookedElsewhere(CharterId),
+    /// The slot no longer exists (fewer crew needed).
+    SlotGone,
+    /// Never mailed, and its deadline is past or too near to answer (its send job waited, e.g.
+    /// in a DLQ until replayed): the member is asked again with a fresh deadline.
+    Renewed,
+    /// Ops put `by` on the slot by hand.
+    ByHand {
+        by: CrewId,
+    },
+}
+
+impl RevokeWhy {
+    pub fn text(&self) -> String {
+        match self {
+            Self::CharterClosed => "offer withdrawn: charter cancelled".into(),
+            Self::SlotFilled => "offer withdrawn: the slot was filled".into(),
+            Self::OnThisCharter => "offer withdrawn: already on this charter".into(),
+            Self::BookedElsewhere(c) => format!("offer withdrawn: booked on charter {c} that day"),
+            Self::SlotGone => "offer withdrawn: fewer crew needed".into(),
+            Self::Renewed => {
+                "offer withdrawn unsent (too late to answer); asked again with a fresh deadline"
+                    .into()
+            }
+            Self::ByHand { .. } => "offer withdrawn: assigned by hand".into(),
+        }
+    }
+}
+
+/// One step towards where the charter should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Close an open offer whose time has passed (open → lapsed).
+    Lapse { offer: OfferId },
+    /// Withdraw an open offer (open → revoked).
+    Revoke { offer: OfferId, why: RevokeWhy },
+    /// Store a new offer (its id is derived from charter, slot and attempt). An offer ops
+    /// ordered by hand is made the same way and never mailed.
+    MakeOffer { offer: Offer },
+    /// Mail the offer, then note it in the thread (`offer_sent-<id>`): the note is written
+    /// last, so its presence says the mail went (the lapse timer is armed before the plan runs).
+    SendOffer { offer: OfferId },
+    /// Write the missing thread entry of a closed offer (`<status>-<id>`).
+    NoteClosed { offer: OfferId },
+    /// Mail the member of an accepted offer their confirmation (with a calendar entry), then
+    /// note it (`confirmed-<id>`).
+    Confirm { offer: OfferId },
+    /// Take the crew-day hold of a member assigned outside the cascade.
+    TakeHold { crew: CrewId },
+    /// An assigned member holds that day for another charter: note it and tell ops, once.
+    ReportConflict { crew: CrewId, other: CharterId },
+    /// Every slot is filled: `booked` → `staffed`, and note it.
+    MarkStaffed,
+    /// A slot opened again on a staffed charter (someone was unassigned): back to `booked`.
+    Unstaff,
+    /// Nobody left for a slot: mail ops and note it, once per slot and attempt count.
+    Escalate {
+        role: Role,
+        attempts: usize,
+        /// Who was not asked or said no, with why, for the people who pick up the phone.
+        excluded: Vec<(CrewId, Exclusion)>,
+    },
+    /// Release a member's hold on this charter's day.
+    ReleaseHold { crew: CrewId, date: CharterDate },
+    /// Release a hold this open charter has for a member no longer on it (unassigned by ops); the
+    /// effect reads the charter again first, so an accept that just landed keeps its hold.
+    ReleaseStrayHold { crew: CrewId, date: CharterDate },
+    /// Tell a member who was confirmed that the charter is cancelled, and note it.
+    TellReleased { crew: CrewId, date: CharterDate },
+    /// Note the cancellation once all else is done.
+    NoteCancelled,
+}
+
+impl Action {
+    /// Whether the action changes what the cascade decides on (as opposed to telling people).
+    pub fn is_transition(&self) -> bool {
+        matches!(
+            self,
+            Self::Lapse { .. } | Self::Revoke { .. } | Self::MakeOffer { .. }
+        )
+    }
+}
+
+/// When the charter changes by itself next: the deadline of the offer that lapses first, once
+/// the plan has run. Its lapse timer is named after that offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requeue {
+    pub at: DateTime<Utc>,
+    pub offer: OfferId,
+}
+
+/// What the planner says: the actions, in order, and when to look again (like kube-runtime's
+/// `Action::requeue`; `None`: nothing will change by itself, so only an event or the sweep
+/// needs to look).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    pub requeue: Option<Requeue>,
+}
+
+impl Plan {
+    /// Whether the plan mails an offer (a new lapse timer is then due).
+    pub fn sends_offer(&self) -> bool {
+        self.actions
+            .iter()
+            .any(|a| matches!(a, Action::SendOffer { .. }))
+    }
+}

@@ -1,0 +1,166 @@
+//! Putting a member on a slot by hand (`dispatch charter assign`), the pure half: which slot ops
+//! fill ([`choose`]), and what the planner does with the order ops leave in the thread
+//! ([`plan_orders`]): the slot's other open offers are withdrawn and the ordered offer is made,
+//! never mailed. `ops::assign` then runs the accept transaction on it, as a member's accept
+//! would, so the crew-day hold and every rule are checked in one place.
+
+use std::collections::HashSet;
+
+use dispatch_core::domain::{Charter, CrewId, CrewMember, Offer, OfferId, OfferStatus, Role};
+
+use crate::action::{Action, RevokeWhy};
+use crate::keys::offer_id_for;
+use crate::slots::{attempts, crew_needed, crew_slots};
+use crate::state::State;
+
+/// How long an offer ordered by hand stays open: ops accept it at once, so this only bounds one
+/// left behind by a crash between the order and the accept.
+pub const HAND_OFFER_MINUTES: i64 = 5;
+
+/// Which kind of slot `dispatch charter assign` fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotKind {
+    Captain,
+    Crew,
+}
+
+/// Why ops cannot put the member on that kind of slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The charter has this captain already.
+    CaptainTaken(CrewId),
+    NotCaptainCertified,
+    /// Every one of the `needed` crew slots is filled.
+    CrewFull {
+        needed: u32,
+    },
+}
+
+/// The slot to fill, and the member's own open offer for it (accepted as it is) if they have
+/// one. Crew: their own open offer's slot, else a slot nobody is asked for, else the first open.
+pub fn choose<'a>(
+    s: &'a State<'_>,
+    c: &Charter,
+    m: &CrewMember,
+    kind: SlotKind,
+) -> Result<(Role, Option<&'a Offer>), Refusal> {
+    let open_offer = |role: Role| {
+        s.offers
+            .iter()
+            .find(|o| o.status == OfferStatus::Open && o.role == role)
+    };
+    let role = match kind {
+        SlotKind::Captain => {
+            if let Some(cap) = &c.captain_assigned {
+                return Err(Refusal::CaptainTaken(cap.clone()));
+            }
+            if !m.captain_certified {
+                return Err(Refusal::NotCaptainCertified);
+            }
+            Role::Captain
+        }
+        SlotKind::Crew => {
+            let (open, _) = crew_slots(s, c);
+            let offered = |slot: &u32| open_offer(Role::Crew { slot: *slot });
+            let pick = open
+                .iter()
+                .find(|x| offered(x).is_some_and(|o| o.crew_id == m.crew_id))
+                .or_else(|| open.iter().find(|x| offered(x).is_none()))
+                .or_else(|| open.first());
+            let Some(slot) = pick else {
+                return Err(Refusal::CrewFull {
+                    needed: crew_needed(c, s.vessel),
+                });
+            };
+            Role::Crew { slot: *slot }
+        }
+    };
+    let own = s
+        .offers
+        .iter()
+        .find(|o| o.status == OfferStatus::Open && o.role == role && o.crew_id == m.crew_id);
+    Ok((role, own))
+}
+
+/// The id of the offer an order for `role` makes: the slot's next attempt.
+pub fn order_offer_id(s: &State<'_>, role: Role) -> OfferId {
+    offer_id_for(s.charter_id, role, attempts(s.offers, role))
+}
+
+/// What the orders in the thread come to for this plan.
+#[derive(Debug, Default)]
+pub struct Hand {
+    /// Offers ordered by hand (made before, or by this plan): never mailed, never renewed.
+    pub offers: HashSet<OfferId>,
+    /// Open offers this plan withdraws for an order.
+    pub withdrawn: HashSet<OfferId>,
+}
+
+/// Carries out the orders still to do: an order whose offer does not exist yet, for a member
+/// not on the charter nor booked elsewhere that day, naming the next attempt of an open slot
+/// (else the slot moved on since ops looked, and `ops::assign` tries again). New offers go to
+/// `picked`.
+pub fn plan_orders(
+    s: &State<'_>,
+    c: &Charter,
+    open_slots: &[Role],
+    picked: &mut Vec<Offer>,
+    out: &mut Vec<Action>,
+) -> Hand {
+    let mut hand = Hand::default();
+    for order in s.hand_orders() {
+        if let Some(o) = s.offers.iter().find(|o| o.offer_id == order.offer) {
+            // Made: by this order, or (the order came too late) for someone else.
+            if o.crew_id == order.crew {
+                hand.offers.insert(order.offer);
+            }
+            continue;
+        }
+        let on_board = c.captain_assigned.as_ref() == Some(&order.crew)
+            || c.crew_assigned.contains(&order.crew);
+        let elsewhere = s
+            .holds
+            .get(&order.crew)
+            .is_some_and(|h| &h.charter_id != s.charter_id);
+        if on_board || elsewhere || picked.iter().any(|p| p.crew_id == order.crew) {
+            continue;
+        }
+        let Some(role) = open_slots
+            .iter()
+            .copied()
+            .find(|r| !picked.iter().any(|p| p.role == *r) && order_offer_id(s, *r) == order.offer)
+        else {
+            continue;
+        };
+        for o in s
+            .offers
+            .iter()
+            .filter(|o| o.status == OfferStatus::Open && o.role == role && o.crew_id != order.crew)
+        {
+            out.push(Action::Revoke {
+                offer: o.offer_id.clone(),
+                why: RevokeWhy::ByHand {
+                    by: order.crew.clone(),
+                },
+            });
+            hand.withdrawn.insert(o.offer_id.clone());
+        }
+        let offer = Offer {
+            offer_id: order.offer.clone(),
+            charter_id: c.charter_id.clone(),
+            charter_date: c.charter_date,
+            crew_id: order.crew,
+            role,
+            status: OfferStatus::Open,
+            created_at: s.now,
+            expires_at: s.now + chrono::Duration::minutes(HAND_OFFER_MINUTES),
+            updated_at: s.now,
+        };
+        out.push(Action::MakeOffer {
+            offer: offer.clone(),
+        });
+        hand.offers.insert(order.offer);
+        picked.push(offer);
+    }
+    hand
+}

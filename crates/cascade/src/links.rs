@@ -1,0 +1,112 @@
+//! The links the cascade hands out, built in one place from a token ([`crate::tokens`]) and the
+//! public URL: an offer (`/o/…`), a member's page (`/p/…`), their calendar feed (`/c/….ics`) and
+//! the ops board (`/ops/…`). Pure: the time comes in.
+
+use chrono::{DateTime, Duration, Utc};
+use dispatch_core::domain::{CrewId, Offer};
+
+use crate::tokens::{MagicLinks, Scope};
+
+/// How long the lasting link to a member's page (and calendar feed) works.
+pub const PAGE_LINK_DAYS: i64 = 365;
+
+/// Builds links with a set of keys and the page's base URL.
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    tokens: &'a MagicLinks,
+    base: &'a str,
+}
+
+impl<'a> Links<'a> {
+    /// `public_url` with or without a trailing `/`.
+    pub fn new(tokens: &'a MagicLinks, public_url: &'a str) -> Self {
+        Self {
+            tokens,
+            base: public_url.trim_end_matches('/'),
+        }
+    }
+
+    /// The link in an offer mail: it answers that one offer until `ttl` after its deadline.
+    pub fn offer(&self, offer: &Offer, now: DateTime<Utc>, ttl: Duration) -> String {
+        let token = self.tokens.issue(
+            &offer.crew_id,
+            &Scope::Offer {
+                charter: offer.charter_id.clone(),
+                offer: offer.offer_id.clone(),
+            },
+            now,
+            (offer.expires_at - now) + ttl,
+        );
+        format!("{}/o/{token}", self.base)
+    }
+
+    fn page_token(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
+        self.tokens
+            .issue(crew, &Scope::Page, now, Duration::days(PAGE_LINK_DAYS))
+    }
+
+    /// A lasting link to the member's page.
+    pub fn page(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
+        format!("{}/p/{}", self.base, self.page_token(crew, now))
+    }
+
+    /// The member's calendar feed (subscribe once; it follows every assignment).
+    pub fn feed(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
+        format!("{}/c/{}.ics", self.base, self.page_token(crew, now))
+    }
+
+    /// A fresh link to the ops board, valid for `ttl`.
+    pub fn ops(&self, now: DateTime<Utc>, ttl: Duration) -> String {
+        format!("{}/ops/{}", self.base, self.tokens.issue_ops(now, ttl))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::LinkKey;
+    use chrono::TimeZone;
+    use dispatch_core::domain::{CharterDate, CharterId, OfferId, OfferStatus, Role};
+
+    #[test]
+    fn each_link_opens_what_it_says() {
+        let keys = MagicLinks::new(vec![LinkKey::new("k1", vec![3; 32]).unwrap()]).unwrap();
+        let l = Links::new(&keys, "https://crew.example.com/");
+        let now = Utc.timestamp_opt(1_714_000_000, 0).unwrap();
+        let ana = CrewId::parse("ana").unwrap();
+        let page = l.page(&ana, now);
+        let token = page.strip_prefix("https://crew.example.com/p/").unwrap();
+        let claims = keys.verify(token, now).unwrap();
+        assert_eq!(
+            (claims.scope, claims.expires_at),
+            (Scope::Page, now + Duration::days(365))
+        );
+        let feed = l.feed(&ana, now);
+        assert_eq!(feed, format!("https://crew.example.com/c/{token}.ics"));
+        let ops = l.ops(now, Duration::days(7));
+        let token = ops.strip_prefix("https://crew.example.com/ops/").unwrap();
+        assert!(keys.verify_ops(token, now).is_ok());
+        let offer = Offer {
+            offer_id: OfferId::parse("1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(),
+            charter_id: CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(),
+            charter_date: CharterDate::parse("2024-05-03").unwrap(),
+            crew_id: ana,
+            role: Role::Captain,
+            status: OfferStatus::Open,
+            created_at: now,
+            expires_at: now + Duration::hours(2),
+            updated_at: now,
+        };
+        let link = l.offer(&offer, now, Duration::days(7));
+        let token = link.strip_prefix("https://crew.example.com/o/").unwrap();
+        let (claims, charter, id) = keys.verify_offer(token, now).unwrap();
+        assert_eq!(
+            (charter, id),
+            (offer.charter_id.clone(), offer.offer_id.clone())
+        );
+        assert_eq!(
+            claims.expires_at,
+            now + Duration::hours(2) + Duration::days(7)
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! The effects that tell people: an offer mailed, ops told nobody is left or someone is booked
+//! twice, a member told the charter is cancelled. Each sends its mail once (by its key,
+//! [`crate::deliver::send_once`]) and then notes it in the thread, so the note says the mail went.
+
+use dispatch_core::domain::{
+    CharterDate, CharterId, CrewId, OfferId, OfferStatus, Role, ThreadKind,
+};
+use dispatch_core::metrics::{self, Counter};
+
+use crate::deliver::{note, send_once, Applied};
+use crate::engine::Exclusion;
+use crate::facts::facts;
+use crate::keys::EntryId;
+use crate::mails::{self, Letterhead};
+use crate::notes::{self, entry};
+use crate::service::{Cascade, CascadeError};
+use crate::snapshot::Snapshot;
+
+/// Mails an open offer, then notes it: the note last, so the thread says the mail went (its
+/// lapse timer was armed before the plan ran, [`crate::requeue`]).
+pub async fn send_offer(
+    cx: &Cascade,
+    snap: &Snapshot,
+    offer: &OfferId,
+) -> Result<Applied, CascadeError> {
+    let id = &snap.charter_id;
+    // Read it as stored: a concurrent reconcile may have made it, for someone else.
+    let Some(o) = cx.backend.offers.get(id, offer).await? else {
+        return Ok(Applied::Conflict);
+    };
+    if o.status != OfferStatus::Open {
+        return Ok(Applied::Conflict);
+    }
+    let Some(c) = &snap.charter else {
+        return Ok(Applied::Conflict);
+    };
+    let member = match snap.member(&o.crew_id) {
+        Some(m) => Some(m.clone()),
+        None => cx.backend.roster.get(&o.crew_id).await?,
+    };
+    let name = member
+        .as_ref()
+        .map(|m| m.name.clone())
+        .unwrap_or_else(|| o.crew_id.to_string());
+    match &member {
+        Some(m) => {
+            let facts = facts(cx, c, &m.crew_id).await?;
+            let link = cx.link_maker().offer(&o, cx.now(), cx.cfg.link_ttl);
+            send_once(
+                cx,
+                mails::offer(&Letterhead::of(&cx.cfg), c, &o, m, &facts, &link),
+            )
+            .await?
+        }
+        None => {
+            tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent")
+        }
+    }
+    let lapses = cx.cfg.zone.format_time(o.expires_at);
+    let text = notes::offer_sent(o.role, &name, &lapses);
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::sent(&o.offer_id),
+            o.created_at,
+            ThreadKind::OfferSent,
+            Some(&o.crew_id),
+            text,
+        ),
+    )
+    .await?;
+    metrics::incr(Counter::OffersSent);
+    Ok(Applied::Done)
+}
+
+/// Nobody left for a slot: one mail to ops naming who was not asked and why, and the thread
+/// says the charter needs attention.
+pub async fn escalate(
+    cx: &Cascade,
+    snap: &Snapshot,
+    role: Role,
+    attempts: usize,
+    excluded: &[(CrewId, Exclusion)],
+) -> Result<Applied, CascadeError> {
+    let id = &snap.charter_id;
+    let Some(c) = &snap.charter else {
+        return Ok(Applied::Conflict);
+    };
+    let text = notes::escalated(role, excluded, |m| snap.name(m));
+    tracing::warn!(role = %role, "cascade escalated to ops");
+    if cx.cfg.ops.is_empty() {
+        tracing::error!("no ops_emails configured: escalation recorded in the thread only");
+    } else {
+        let board = cx.link_maker().ops(cx.now(), cx.cfg.link_ttl);
+        send_once(
+            cx,
+            mails::escalation(&Letterhead::of(&cx.cfg), c, role, attempts, &text, &board),
+        )
+        .await?;
+    }
+    let ts = snap
+        .offers
+        .iter()
+        .filter(|o| o.role == role)
+        .map(|o| o.updated_at)
+        .max()
+        .unwrap_or_else(|| cx.now());
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::escalated(role, attempts),
+            ts,
+            ThreadKind::Escalated,
+            None,
+            text,
+        ),
+    )
+    .await?;
+    metrics::incr(Counter::Escalations);
+    Ok(Applied::Done)
+}
+
+/// An assigned member holds the day for another charter: tell ops and note it, once.
+pub async fn report_conflict(
+    cx: &Cascade,
+    snap: &Snapshot,
+    crew: &CrewId,
+    other: &CharterId,
+) -> Result<Applied, CascadeError> {
+    let id = &snap.charter_id;
+    let Some(c) = &snap.charter else {
+        return Ok(Applied::Conflict);
+    };
+    let text = notes::conflict(id, crew, &snap.name(crew), other);
+    tracing::warn!(crew_id = %crew, other_charter = %other, "assigned member is booked on another charter that day");
+    if !cx.cfg.ops.is_empty() {
+        let board = cx.link_maker().ops(cx.now(), cx.cfg.link_ttl);
+        send_once(
+            cx,
+            mails::conflict(&Letterhead::of(&cx.cfg), c, crew, &text, &board),
+        )
+        .await?;
+    }
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::conflict(crew),
+            cx.now(),
+            ThreadKind::Escalated,
+            Some(crew),
+            text,
+        ),
+    )
+    .await?;
+    Ok(Applied::Done)
+}
+
+/// Tells a member who was confirmed that the charter is cancelled, and notes it.
+pub async fn tell_released(
+    cx: &Cascade,
+    snap: &Snapshot,
+    crew: &CrewId,
+    date: CharterDate,
+) -> Result<Applied, CascadeError> {
+    let id = &snap.charter_id;
+    let member = match snap.member(crew) {
+        Some(m) => Some(m.clone()),
+        None => cx.backend.roster.get(crew).await?,
+    };
+    if let Some(m) = member {
+        let vessel = snap.charter.as_ref().map(|c| c.vessel_name.as_str());
+        send_once(
+            cx,
+            mails::released(&Letterhead::of(&cx.cfg), id, &m, date, vessel),
+        )
+        .await?;
+    }
+    let text = notes::released(&snap.name(crew));
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::released(crew),
+            cx.now(),
+            ThreadKind::Note,
+            Some(crew),
+            text,
+        ),
+    )
+    .await?;
+    Ok(Applied::Done)
+}

@@ -1,0 +1,254 @@
+//! When to look at a charter again, on the cascade's own queue: the one place that puts a
+//! message there.
+//!
+//! - The lapse timer: the plan says when the charter changes by itself next
+//!   ([`Plan::requeue`]: the deadline of the offer that lapses first); [`arm`] puts link `n` of
+//!   a timer toward it (`offer_timeout#<offer>#<n>`, delayed at most 15 minutes, the SQS
+//!   maximum), and the reconcile that link wakes arms the next, until the offer is due. Which
+//!   link a reconcile arms is [`link_for`]'s pure decision.
+//! - [`retry_later`]: a reconcile after an answer failed (an outage): leave one on the queue.
+//!
+//! Timers are for precision; the sweep lapses anything overdue whatever happens to them.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dispatch_core::domain::{CharterId, JobEnvelope, JobKind, OfferId};
+use dispatch_core::idempotency::{run_once, Once};
+use dispatch_core::ports::{OutMessage, QueueId, MAX_DELAY};
+use dispatch_core::records::enqueue_key;
+
+use crate::action::{Plan, Requeue};
+use crate::keys::JobKey;
+use crate::service::{Cascade, CascadeError};
+
+/// What woke a reconcile, as far as its timers care.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Wake {
+    /// Anything but a lapse timer: an answer, a stream record, an ops command, the sweep.
+    #[default]
+    Event,
+    /// Link `link` of the lapse timer toward `offer`'s deadline.
+    Timer { offer: OfferId, link: u32 },
+}
+
+/// The timer link a plan needs, if any (`now`: the time the plan was made with, not a second
+/// reading of the clock, so a deadline passing since the plan never drops a chain):
+/// - woken by the timer of the offer that still lapses first, still open after the plan: its
+///   next link (the plan lapses an offer that is due, so it is not yet due then);
+/// - woken by any timer, another offer now lapsing first: that offer's link 0 (one already
+///   running for it is found by its key);
+/// - a plan that mails an offer: link 0 toward the first deadline (found if already armed);
+/// - otherwise none: the timer already running covers the charter.
+pub fn link_for(wake: &Wake, plan: &Plan, now: DateTime<Utc>) -> Option<(Requeue, u32)> {
+    let rq = plan.requeue.clone()?;
+    match wake {
+        Wake::Timer { offer, link } if *offer == rq.offer => {
+            (rq.at > now).then(|| (rq, link.saturating_add(1)))
+        }
+        Wake::Timer { .. } => Some((rq, 0)),
+        Wake::Event if plan.sends_offer() => Some((rq, 0)),
+        Wake::Event => None,
+    }
+}
+
+/// How long link `link` of a timer waits when `remaining` is left to its deadline: rounded up
+/// to whole seconds, because SQS counts delays in whole seconds and drops the rest (a timer
+/// rounded down came up to a second early and found its offer not yet due); a later link waits
+/// at least a second, so a chain that keeps finding its offer open never spins; at most
+/// [`MAX_DELAY`] (a longer wait is a chain).
+pub fn delay_for(remaining: chrono::Duration, link: u32) -> Duration {
+    let remaining = remaining.to_std().unwrap_or_default();
+    let floor = if link > 0 {
+        Duration::from_secs(1)
+    } else {
+        Duration::ZERO
+    };
+    let delay = remaining.max(floor);
+    Duration::from_secs(delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).min(MAX_DELAY)
+}
+
+/// Puts link `link` of the lapse timer toward `rq` on the queue, once (under the
+/// `enqueue#<key>` record).
+pub async fn arm(
+    cx: &Cascade,
+    charter: &CharterId,
+    rq: &Requeue,
+    link: u32,
+) -> Result<(), CascadeError> {
+    let delay = delay_for(rq.at - cx.now(), link);
+    let key = JobKey::lapse_timer(&rq.offer, link);
+    let job = JobEnvelope::new(
+        JobKind::OfferTimeout,
+        key.as_str(),
+        serde_json::json!({"charter_id": charter, "offer_id": rq.offer, "chain": link}),
+    );
+    let outcome = run_once(
+        cx.backend.idempotency.as_ref(),
+        &enqueue_key(key.as_str()),
+        &serde_json::json!({"chain": link}),
+        cx.idem,
+        || async {
+            cx.backend
+                .queues
+                .send(
+                    QueueId::Cascade,
+                    &[OutMessage::new(job.to_body()).delayed(delay)],
+                )
+                .await
+                .map(|_| ())
+        },
+    )
+    .await?;
+    match outcome {
+        Once::InProgress { until } => Err(CascadeError::Busy {
+            what: "a lapse timer".into(),
+            until,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Leaves a reconcile of `charter` on the queue, after the one following an answer to `offer`
+/// failed; if even that fails, the sweep picks the charter up.
+pub async fn retry_later(cx: &Cascade, charter: &CharterId, offer: &OfferId) {
+    let job = JobEnvelope::new(
+        JobKind::Reconcile,
+        JobKey::retry_reconcile(charter, offer).as_str(),
+        serde_json::json!({ "charter_id": charter }),
+    );
+    if let Err(e) = cx
+        .backend
+        .queues
+        .send(QueueId::Cascade, &[OutMessage::new(job.to_body())])
+        .await
+    {
+        tracing::error!(charter_id = %charter, error = %e, "could not queue the reconcile either; the sweep will");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::action::Action;
+    use chrono::TimeZone;
+
+    fn id(n: u8) -> OfferId {
+        OfferId::parse(&format!("1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b{n:02x}")).unwrap()
+    }
+
+    #[test]
+    fn a_timer_chains_toward_the_first_deadline() {
+        let now = Utc.timestamp_opt(1_714_000_000, 0).unwrap();
+        let rq = Requeue {
+            at: now + chrono::Duration::hours(2),
+            offer: id(1),
+        };
+        let waiting = Plan {
+            actions: vec![],
+            requeue: Some(rq.clone()),
+        };
+        let mailing = Plan {
+            actions: vec![Action::SendOffer { offer: id(2) }],
+            requeue: Some(rq.clone()),
+        };
+        // Its own timer: the next link; another offer's timer: link 0 of this one.
+        assert_eq!(
+            link_for(
+                &Wake::Timer {
+                    offer: id(1),
+                    link: 3
+                },
+                &waiting,
+                now
+            ),
+            Some((rq.clone(), 4))
+        );
+        assert_eq!(
+            link_for(
+                &Wake::Timer {
+                    offer: id(9),
+                    link: 3
+                },
+                &waiting,
+                now
+            ),
+            Some((rq.clone(), 0))
+        );
+        // An event: only a plan that mails an offer starts a timer.
+        assert_eq!(link_for(&Wake::Event, &waiting, now), None);
+        assert_eq!(link_for(&Wake::Event, &mailing, now), Some((rq.clone(), 0)));
+        // Due (cannot be planned, but never a loop of zero-delay links) or nothing open: none.
+        let due = Plan {
+            actions: vec![],
+            requeue: Some(Requeue {
+                at: now,
+                offer: id(1),
+            }),
+        };
+        assert_eq!(
+            link_for(
+                &Wake::Timer {
+                    offer: id(1),
+                    link: 0
+                },
+                &due,
+                now
+            ),
+            None
+        );
+        assert_eq!(
+            link_for(
+                &Wake::Timer {
+                    offer: id(1),
+                    link: 0
+                },
+                &Plan::default(),
+                now
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_link_never_fires_early_and_a_later_link_never_spins() {
+        let ms = chrono::Duration::milliseconds;
+        // Rounded up to whole seconds (SQS drops the fraction): never before the deadline.
+        assert_eq!(delay_for(ms(1_200), 0), Duration::from_secs(2));
+        assert_eq!(delay_for(ms(3_000), 0), Duration::from_secs(3));
+        assert_eq!(delay_for(ms(1), 0), Duration::from_secs(1));
+        // Due or past: link 0 goes at once, a later link waits a second.
+        assert_eq!(delay_for(ms(0), 0), Duration::ZERO);
+        assert_eq!(delay_for(ms(-5_000), 0), Duration::ZERO);
+        assert_eq!(delay_for(ms(0), 3), Duration::from_secs(1));
+        assert_eq!(delay_for(ms(-5_000), 3), Duration::from_secs(1));
+        assert_eq!(delay_for(ms(400), 1), Duration::from_secs(1));
+        // At most the queue's longest delay: a longer wait is a chain.
+        assert_eq!(delay_for(chrono::Duration::hours(2), 0), MAX_DELAY);
+        assert_eq!(
+            delay_for(chrono::Duration::from_std(MAX_DELAY).unwrap() + ms(1), 0),
+            MAX_DELAY
+        );
+    }
+
+    #[test]
+    fn a_timer_whose_offer_is_still_open_chains_whatever_the_clock_says_now() {
+        // The plan was made just before the deadline (the offer is not lapsed, so it is its
+        // requeue); by the time the timer is decided the deadline has passed. The decision
+        // uses the plan's time: the next link, which then finds the offer due.
+        let planned_at = Utc.timestamp_opt(1_714_000_000, 0).unwrap();
+        let rq = Requeue {
+            at: planned_at + chrono::Duration::milliseconds(300),
+            offer: id(1),
+        };
+        let waiting = Plan {
+            actions: vec![],
+            requeue: Some(rq.clone()),
+        };
+        let woken = Wake::Timer {
+            offer: id(1),
+            link: 2,
+        };
+        assert_eq!(link_for(&woken, &waiting, planned_at), Some((rq, 3)));
+    }
+}

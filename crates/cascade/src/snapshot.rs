@@ -1,0 +1,168 @@
+//! What is true now for one charter ([`Snapshot`]), read in one go: the charter, its offers and
+//! thread, the roster, the holds and assignment counts that matter. The reconcile plans from it
+//! ([`state`] turns it into the planner's [`State`]) and the effects carry the plan out with it.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use dispatch_core::domain::{
+    Charter, CharterId, CharterStatus, CrewId, CrewMember, Offer, OfferId, ThreadEntry,
+};
+use dispatch_core::ports::Hold;
+
+use crate::engine::CrewMap;
+use crate::keys::EntryId;
+use crate::service::{Cascade, CascadeError};
+use crate::slots::is_filled;
+use crate::state::{Gone, State};
+
+/// What was read for one charter.
+pub struct Snapshot {
+    pub charter_id: CharterId,
+    pub charter: Option<Charter>,
+    /// The charter's mark in the index of unsettled charters, as read (`None`: not in it).
+    pub mark: Option<String>,
+    pub gone: Option<Gone>,
+    pub offers: Vec<Offer>,
+    pub roster: Vec<CrewMember>,
+    pub holds: CrewMap<Hold>,
+    pub load: CrewMap<u32>,
+    pub noted: HashSet<String>,
+    /// Members ops cleared to be asked again, with when (the newest `reoffer-` entry each).
+    pub cleared: CrewMap<DateTime<Utc>>,
+}
+
+impl Snapshot {
+    pub fn member(&self, id: &CrewId) -> Option<&CrewMember> {
+        self.roster.iter().find(|m| &m.crew_id == id)
+    }
+    pub fn offer(&self, id: &OfferId) -> Option<&Offer> {
+        self.offers.iter().find(|o| &o.offer_id == id)
+    }
+    /// A member's name for people to read (their id if they left the roster).
+    pub fn name(&self, id: &CrewId) -> String {
+        self.member(id)
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+    /// When the charter last changed: its newest offer change, else its creation time.
+    pub fn last_change(&self) -> Option<DateTime<Utc>> {
+        let offered = self.offers.iter().map(|o| o.updated_at).max();
+        let created = self
+            .charter
+            .as_ref()
+            .and_then(|c| DateTime::parse_from_rfc3339(&c.created_at).ok())
+            .map(|t| t.with_timezone(&Utc));
+        offered.or(created)
+    }
+}
+
+/// The planner's view of a snapshot, now.
+pub fn state<'a>(cx: &'a Cascade, s: &'a Snapshot) -> State<'a> {
+    State {
+        charter_id: &s.charter_id,
+        charter: s.charter.as_ref(),
+        gone: s.gone.as_ref(),
+        offers: &s.offers,
+        roster: &s.roster,
+        holds: &s.holds,
+        load: &s.load,
+        vessel: s.charter.as_ref().and_then(|c| cx.vessel(c)),
+        noted: &s.noted,
+        cleared: &s.cleared,
+        now: cx.now(),
+        offer_timeout: cx.offer_timeout(),
+    }
+}
+
+/// Reads everything the planner needs (`roster`: already read by a caller looking at many
+/// charters). Costs O(roster) for the candidates of this charter, never a read of the month's
+/// other charters (assignment counts are kept with the holds).
+pub async fn read(
+    cx: &Cascade,
+    id: &CharterId,
+    gone: Option<Gone>,
+    roster: Option<&[CrewMember]>,
+) -> Result<Snapshot, CascadeError> {
+    let b = &cx.backend;
+    let (marked, offers, thread) = futures::try_join!(
+        b.charters.get_marked(id),
+        b.offers.for_charter(id),
+        b.thread.list(id),
+    )?;
+    let (charter, mark) = match marked {
+        Some((c, m)) => (Some(c), m),
+        None => (None, None),
+    };
+    let noted: HashSet<String> = thread.iter().map(|e: &ThreadEntry| e.id.clone()).collect();
+    let mut cleared: CrewMap<DateTime<Utc>> = CrewMap::default();
+    for e in &thread {
+        if let (true, Some(m)) = (e.id.starts_with(EntryId::CLEARED_PREFIX), &e.crew_id) {
+            let at = cleared.entry(m.clone()).or_insert(e.ts);
+            *at = (*at).max(e.ts);
+        }
+    }
+    let open = charter.as_ref().is_some_and(|c| {
+        !matches!(
+            c.status,
+            CharterStatus::Cancelled | CharterStatus::Completed
+        )
+    });
+    let roster = match (open, roster) {
+        (_, Some(r)) => r.to_vec(),
+        (false, None) => Vec::new(),
+        (true, None) => b.roster.list().await?.items,
+    };
+    let date = charter
+        .as_ref()
+        .map(|c| c.charter_date)
+        .or_else(|| gone.as_ref().and_then(|g| g.charter_date))
+        .or_else(|| offers.first().map(|o| o.charter_date));
+    let mut holds = CrewMap::default();
+    let mut load = CrewMap::default();
+    if let Some(date) = date {
+        let mut who: Vec<CrewId> = roster
+            .iter()
+            .filter(|m| m.active && m.is_available(date))
+            .map(|m| m.crew_id.clone())
+            .collect();
+        if let Some(c) = &charter {
+            who.extend(c.captain_assigned.iter().cloned());
+            who.extend(c.crew_assigned.iter().cloned());
+        }
+        if let Some(g) = &gone {
+            who.extend(g.assigned.iter().cloned());
+        }
+        who.extend(offers.iter().map(|o| o.crew_id.clone()));
+        who.sort();
+        who.dedup();
+        for h in b.holds.among(date, &who).await? {
+            holds.insert(h.crew_id.clone(), h);
+        }
+        let wants_candidates = charter
+            .as_ref()
+            .is_some_and(|c| open && !is_filled(c, cx.vessel(c)));
+        if wants_candidates {
+            let free: Vec<CrewId> = who
+                .iter()
+                .filter(|m| !holds.contains_key(*m))
+                .cloned()
+                .collect();
+            for (m, n) in b.holds.loads(date.month(), &free).await? {
+                load.insert(m, n);
+            }
+        }
+    }
+    Ok(Snapshot {
+        charter_id: id.clone(),
+        charter,
+        mark,
+        gone,
+        offers,
+        roster,
+        holds,
+        load,
+        noted,
+        cleared,
+    })
+}

@@ -1,0 +1,247 @@
+//! The plan for an open charter: holds for everyone aboard, confirmations, the offers already
+//! out (withdrawn, lapsed, renewed or mailed), orders given by hand, the next ask or an
+//! escalation for every slot nobody is asked for, and `staffed` when all are filled. Pure.
+
+use std::collections::HashSet;
+
+use dispatch_core::domain::{Charter, CharterStatus, CrewId, Offer, OfferStatus, Role};
+
+use crate::action::{Action, RevokeWhy};
+use crate::engine::{self, CrewSet, Situation};
+use crate::hand;
+use crate::keys::{offer_id_for, EntryId};
+use crate::slots::{asked_offers, attempts, is_filled, slots, unnoted_closed};
+use crate::state::State;
+
+/// Appends the plan for the open charter `c` to `out`.
+pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
+    let assigned: Vec<&CrewId> = c
+        .captain_assigned
+        .iter()
+        .chain(c.crew_assigned.iter())
+        .collect();
+    holds(s, c, &assigned, out);
+    confirmations(s, c, out);
+
+    let (open_slots, filled_slots) = slots(s, c);
+    // Fresh offers of this plan (by hand, renewed, or the next ask).
+    let mut picked: Vec<Offer> = Vec::new();
+    let hand = hand::plan_orders(s, c, &open_slots, &mut picked, out);
+
+    // Offers already out: withdraw those that can no longer stand, lapse the overdue ones.
+    let mut live: HashSet<Role> = picked.iter().map(|o| o.role).collect();
+    // Members with a live offer (at most one slot each: a second is withdrawn).
+    let mut asked_live: HashSet<CrewId> = picked.iter().map(|o| o.crew_id.clone()).collect();
+    let open_offers = s
+        .offers
+        .iter()
+        .filter(|o| o.status == OfferStatus::Open && !hand.withdrawn.contains(&o.offer_id));
+    for o in open_offers {
+        let why = if filled_slots.contains(&o.role) {
+            Some(RevokeWhy::SlotFilled)
+        } else if !open_slots.contains(&o.role) {
+            Some(RevokeWhy::SlotGone)
+        } else if assigned.contains(&&o.crew_id) || asked_live.contains(&o.crew_id) {
+            Some(RevokeWhy::OnThisCharter)
+        } else {
+            s.holds
+                .get(&o.crew_id)
+                .filter(|h| &h.charter_id != s.charter_id)
+                .map(|h| RevokeWhy::BookedElsewhere(h.charter_id.clone()))
+        };
+        // An offer ordered by hand is never mailed: its order stands for the `offer_sent` entry.
+        let unsent = !hand.offers.contains(&o.offer_id)
+            && !s.noted.contains(EntryId::sent(&o.offer_id).as_str());
+        if let Some(why) = why {
+            out.push(Action::Revoke {
+                offer: o.offer_id.clone(),
+                why,
+            });
+        } else if unsent && !live.contains(&o.role) && o.expires_at - s.now < s.offer_timeout / 2 {
+            // The member never got this offer and could not answer it in time now: withdraw it
+            // and ask them again with a fresh deadline, rather than mail one about to lapse.
+            out.push(Action::Revoke {
+                offer: o.offer_id.clone(),
+                why: RevokeWhy::Renewed,
+            });
+            let fresh = Offer {
+                offer_id: offer_id_for(
+                    &c.charter_id,
+                    o.role,
+                    attempts(s.offers, o.role) + attempts(&picked, o.role),
+                ),
+                status: OfferStatus::Open,
+                created_at: s.now,
+                expires_at: s.now + s.offer_timeout,
+                updated_at: s.now,
+                ..o.clone()
+            };
+            out.push(Action::MakeOffer {
+                offer: fresh.clone(),
+            });
+            out.push(Action::SendOffer {
+                offer: fresh.offer_id.clone(),
+            });
+            live.insert(o.role);
+            asked_live.insert(o.crew_id.clone());
+            picked.push(fresh);
+        } else if s.now >= o.expires_at {
+            out.push(Action::Lapse {
+                offer: o.offer_id.clone(),
+            });
+        } else if live.contains(&o.role) {
+            // Two open offers for one slot (cannot happen through plan; heal it anyway).
+            out.push(Action::Revoke {
+                offer: o.offer_id.clone(),
+                why: RevokeWhy::OnThisCharter,
+            });
+        } else {
+            live.insert(o.role);
+            asked_live.insert(o.crew_id.clone());
+            if unsent {
+                out.push(Action::SendOffer {
+                    offer: o.offer_id.clone(),
+                });
+            }
+        }
+    }
+    out.extend(unnoted_closed(s).map(|o| Action::NoteClosed {
+        offer: o.offer_id.clone(),
+    }));
+
+    next_asks(s, c, &open_slots, &live, &mut picked, out);
+
+    let filled = is_filled(c, s.vessel);
+    if filled && (c.status == CharterStatus::Booked || !s.noted.contains(EntryId::STAFFED.as_str()))
+    {
+        out.push(Action::MarkStaffed);
+    } else if !filled && c.status == CharterStatus::Staffed {
+        out.push(Action::Unstaff);
+    }
+}
+
+/// Holds for every assignment, however it was made; a double booking reported once; holds of
+/// this charter for members no longer on it released.
+fn holds(s: &State<'_>, c: &Charter, assigned: &[&CrewId], out: &mut Vec<Action>) {
+    for m in assigned {
+        match s.holds.get(*m) {
+            Some(h) if &h.charter_id == s.charter_id => {}
+            Some(h) => {
+                if !s.noted.contains(EntryId::conflict(m).as_str()) {
+                    out.push(Action::ReportConflict {
+                        crew: (*m).clone(),
+                        other: h.charter_id.clone(),
+                    });
+                }
+            }
+            None => out.push(Action::TakeHold { crew: (*m).clone() }),
+        }
+    }
+    let mut stray: Vec<&CrewId> = s
+        .holds
+        .iter()
+        .filter(|(m, h)| &h.charter_id == s.charter_id && !assigned.contains(m))
+        .map(|(m, _)| m)
+        .collect();
+    stray.sort();
+    for m in stray {
+        out.push(Action::ReleaseStrayHold {
+            crew: m.clone(),
+            date: c.charter_date,
+        });
+    }
+}
+
+/// Confirmations of accepted offers whose member is still aboard (not for past charters).
+fn confirmations(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
+    let yesterday = (s.now - chrono::Duration::days(1)).date_naive();
+    for o in s
+        .offers
+        .iter()
+        .filter(|o| o.status == OfferStatus::Accepted)
+    {
+        let aboard = match o.role {
+            Role::Captain => c.captain_assigned.as_ref() == Some(&o.crew_id),
+            Role::Crew { .. } => c.crew_assigned.contains(&o.crew_id),
+        };
+        if aboard
+            && c.charter_date.naive() >= yesterday
+            && !s.noted.contains(EntryId::confirmed(&o.offer_id).as_str())
+        {
+            out.push(Action::Confirm {
+                offer: o.offer_id.clone(),
+            });
+        }
+    }
+}
+
+/// Slots with nobody asked right now: the next candidate, or escalate.
+fn next_asks(
+    s: &State<'_>,
+    c: &Charter,
+    open_slots: &[Role],
+    live: &HashSet<Role>,
+    picked: &mut Vec<Offer>,
+    out: &mut Vec<Action>,
+) {
+    let held: CrewSet = s
+        .holds
+        .iter()
+        .filter(|(_, h)| &h.charter_id != s.charter_id)
+        .map(|(m, _)| m.clone())
+        .collect();
+    for role in open_slots.iter().copied().filter(|r| !live.contains(r)) {
+        // The offers as they will be once this plan has run: closed ones count as asked, less
+        // those ops cleared.
+        let mut offers: Vec<Offer> = asked_offers(s);
+        offers.extend(picked.iter().cloned());
+        let sit = Situation {
+            charter: c,
+            roster: s.roster,
+            held: &held,
+            offers: &offers,
+            load: s.load,
+            vessel: s.vessel,
+        };
+        let slate = engine::slate(&sit, role);
+        let attempts = attempts(s.offers, role) + attempts(picked, role);
+        match slate.candidates.first() {
+            Some(next) => {
+                let offer = Offer {
+                    offer_id: offer_id_for(&c.charter_id, role, attempts),
+                    charter_id: c.charter_id.clone(),
+                    charter_date: c.charter_date,
+                    crew_id: (*next).clone(),
+                    role,
+                    status: OfferStatus::Open,
+                    created_at: s.now,
+                    expires_at: s.now + s.offer_timeout,
+                    updated_at: s.now,
+                };
+                out.push(Action::MakeOffer {
+                    offer: offer.clone(),
+                });
+                out.push(Action::SendOffer {
+                    offer: offer.offer_id.clone(),
+                });
+                picked.push(offer);
+            }
+            None => {
+                if !s
+                    .noted
+                    .contains(EntryId::escalated(role, attempts).as_str())
+                {
+                    out.push(Action::Escalate {
+                        role,
+                        attempts,
+                        excluded: slate
+                            .excluded
+                            .iter()
+                            .map(|(m, why)| ((*m).clone(), *why))
+                            .collect(),
+                    });
+                }
+            }
+        }
+    }
+}

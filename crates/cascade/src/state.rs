@@ -1,0 +1,59 @@
+//! What the planner looks at for one charter ([`State`]): what is true now, read by
+//! the reconcile's snapshot. Pure data, so the planner, the slot views and the overview share it
+//! without depending on each other.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use dispatch_core::domain::{Charter, CharterDate, CharterId, CrewId, CrewMember, Offer};
+use dispatch_core::ports::Hold;
+
+use crate::engine::{CrewMap, VesselConfig};
+use crate::keys::HandOrder;
+
+/// What a removed charter left behind (from the stream's old image), so its holds can still be
+/// found and released.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Gone {
+    pub charter_date: Option<CharterDate>,
+    pub assigned: Vec<CrewId>,
+}
+
+/// Everything the planner looks at for one charter.
+pub struct State<'a> {
+    pub charter_id: &'a CharterId,
+    /// `None`: the charter was removed.
+    pub charter: Option<&'a Charter>,
+    /// For a removed charter: its date and crew, as last seen.
+    pub gone: Option<&'a Gone>,
+    /// Every offer of the charter, oldest first.
+    pub offers: &'a [Offer],
+    pub roster: &'a [CrewMember],
+    /// Holds on the charter's date of the members that matter (available, assigned, offered).
+    pub holds: &'a CrewMap<Hold>,
+    /// Assignments per member in the charter's month.
+    pub load: &'a CrewMap<u32>,
+    pub vessel: Option<&'a VesselConfig>,
+    /// Ids of the entries the charter's thread already has: the record of effects done, and
+    /// the orders ops gave by hand ([`HandOrder`]).
+    pub noted: &'a HashSet<String>,
+    /// Members ops cleared to be asked again (`dispatch charter reoffer`), with when: their closed
+    /// offers made before then no longer count as "already asked".
+    pub cleared: &'a CrewMap<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+    /// How long a new offer stays open.
+    pub offer_timeout: chrono::Duration,
+}
+
+impl State<'_> {
+    /// The orders ops gave by hand (`dispatch charter assign`), in the order of their offer ids.
+    pub fn hand_orders(&self) -> Vec<HandOrder> {
+        let mut out: Vec<HandOrder> = self
+            .noted
+            .iter()
+            .filter_map(|id| HandOrder::parse(id))
+            .collect();
+        out.sort_by(|a, b| (&a.offer, &a.crew).cmp(&(&b.offer, &b.crew)));
+        out
+    }
+}
