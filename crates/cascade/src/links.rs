@@ -45,6 +45,13 @@ impl<'a> Links<'a> {
             .issue(crew, &Scope::Page, now, Duration::days(PAGE_LINK_DAYS))
     }
 
+    /// Where an answer form on our own page posts (`answer` is `accept` or `decline`): the
+    /// public URL's path (empty, or `/crew` when a proxy serves the page under a path) and
+    /// `/o/{token}/{answer}`. Path-absolute, so the form stays on the page's own origin.
+    pub fn answer_action(&self, token: &str, answer: &str) -> String {
+        format!("{}/o/{token}/{answer}", base_path(self.base))
+    }
+
     /// A lasting link to the member's page.
     pub fn page(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
         format!("{}/p/{}", self.base, self.page_token(crew, now))
@@ -58,6 +65,24 @@ impl<'a> Links<'a> {
     /// A fresh link to the ops board, valid for `ttl`.
     pub fn ops(&self, now: DateTime<Utc>, ttl: Duration) -> String {
         format!("{}/ops/{}", self.base, self.tokens.issue_ops(now, ttl))
+    }
+}
+
+/// The path of `base` (`https://example.com/crew` → `/crew`; no path → empty).
+fn base_path(base: &str) -> &str {
+    let rest = base.split_once("://").map_or(base, |(_, r)| r);
+    rest.find('/').map_or("", |i| &rest[i..])
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::base_path;
+
+    #[test]
+    fn the_public_urls_path_prefixes_form_actions() {
+        assert_eq!(base_path("https://crew.example.com"), "");
+        assert_eq!(base_path("https://example.com/crew"), "/crew");
+        assert_eq!(base_path("http://127.0.0.1:8080/a/b"), "/a/b");
     }
 }
 

@@ -68,7 +68,9 @@ pub(crate) struct Answerable {
 pub(crate) struct AnswerForm {
     /// The answer deadline in the business's zone.
     deadline: String,
-    token: String,
+    /// Where Accept and Decline post (under the public URL's path).
+    accept: String,
+    decline: String,
     guard: String,
 }
 
@@ -129,10 +131,12 @@ impl Cascade {
             now,
             o.expires_at - now + chrono::Duration::hours(1),
         );
+        let links = self.link_maker();
         AnswerForm {
             deadline: self.cfg.zone.format_time(o.expires_at),
             guard: self.links.form_guard(&token),
-            token,
+            accept: links.answer_action(&token, "accept"),
+            decline: links.answer_action(&token, "decline"),
         }
     }
 

@@ -41,7 +41,8 @@ pub fn router(cascade: Arc<Cascade>) -> Router {
         .with_state(cascade)
 }
 
-/// Magic links must not leak through `Referer`, pages must not be cached, framed or sniffed.
+/// Magic links must not leak through `Referer`, pages must not be cached, framed, sniffed or
+/// indexed.
 async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(
@@ -50,6 +51,11 @@ async fn security_headers(mut res: Response) -> Response {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Crew pages, feeds and the board hold names and magic links: never in a search index.
+    h.insert(
+        header::HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex, nofollow"),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
