@@ -156,7 +156,7 @@ pub fn workers(settings: &Settings, backend: &Backend) -> anyhow::Result<Vec<Arc
         .collect())
 }
 
-pub fn hostname() -> String {
+fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .ok()

@@ -16,19 +16,9 @@ use super::run::Part;
 /// How often the running parts beat.
 pub const BEAT_EVERY: Duration = Duration::from_secs(300);
 
-/// This process, as heartbeats name it.
-pub fn me() -> String {
-    format!("{}-{}", crate::app::hostname(), std::process::id())
-}
-
 /// Writes `part`'s beat; a failure is a warning (the next beat tries again).
 pub async fn beat(backend: &Backend, part: &str, detail: serde_json::Value) {
-    let hb = Heartbeat {
-        part: part.to_string(),
-        at: chrono::Utc::now(),
-        by: me(),
-        detail,
-    };
+    let hb = Heartbeat::now(part, chrono::Utc::now(), detail);
     if let Err(e) = backend.heartbeats.beat(&hb).await {
         tracing::warn!(part, error = %e, "could not write the heartbeat; trying again at the next");
     }

@@ -44,12 +44,7 @@ pub async fn run(
         }
         if let Some(every) = settings.sweep_interval() {
             let cascade = crate::app::cascade(settings, backend)?;
-            tasks.spawn(sweep_every(
-                cascade,
-                backend.clone(),
-                every,
-                stop_rx.clone(),
-            ));
+            tasks.spawn(sweep_every(cascade, every, stop_rx.clone()));
         }
     }
     if parts.contains(&Part::Web) {
@@ -107,7 +102,6 @@ pub async fn run(
 /// charter, so running every minute sends nothing twice).
 async fn sweep_every(
     cascade: std::sync::Arc<dispatch_cascade::Cascade>,
-    backend: Backend,
     every: std::time::Duration,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -124,15 +118,9 @@ async fn sweep_every(
             r = sweep => r,
             _ = stop.wait_for(|s| *s) => return,
         };
-        match swept {
-            Ok(r) => {
-                let detail = serde_json::json!({
-                    "charters": r.charters, "reconciled": r.reconciled, "moved": r.moved,
-                    "settled": r.settled, "failed": r.failed,
-                });
-                super::heartbeat::beat(&backend, dispatch_core::ports::part::SWEEP, detail).await;
-            }
-            Err(e) => tracing::warn!(error = %e, "sweep failed; trying again next period"),
+        // The sweep writes its own heartbeat.
+        if let Err(e) = swept {
+            tracing::warn!(error = %e, "sweep failed; trying again next period");
         }
         tokio::select! {
             r = cascade.send_reminders(chrono::Utc::now()) => if let Err(e) = r {

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewMember};
-use dispatch_core::ports::UnsettledCharter;
+use dispatch_core::ports::{part, Heartbeat, UnsettledCharter};
 use futures::stream::{self, StreamExt};
 use tracing::Instrument;
 
@@ -42,7 +42,21 @@ const SWEEP_CONCURRENCY: usize = 4;
 /// Reconciles every charter in the index of unsettled charters.
 pub async fn sweep(cx: &Cascade) -> Result<SweepReport, CascadeError> {
     let span = tracing::info_span!("sweep");
-    sweep_inner(cx).instrument(span).await
+    let report = sweep_inner(cx).instrument(span).await?;
+    // The sweep's heartbeat (`dispatch status`, and `doctor` fails when it stops): on Lambda the
+    // scheduler's job lands here too. A failed write is a warning; the next sweep writes again.
+    let beat = Heartbeat::now(
+        part::SWEEP,
+        cx.now(),
+        serde_json::json!({
+            "charters": report.charters, "reconciled": report.reconciled, "moved": report.moved,
+            "settled": report.settled, "failed": report.failed,
+        }),
+    );
+    if let Err(e) = cx.backend.heartbeats.beat(&beat).await {
+        tracing::warn!(error = %e, "could not write the sweep's heartbeat");
+    }
+    Ok(report)
 }
 
 async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {

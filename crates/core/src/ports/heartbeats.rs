@@ -36,6 +36,16 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
+    /// `part`'s beat now, by this process.
+    pub fn now(part: &str, at: DateTime<Utc>, detail: serde_json::Value) -> Self {
+        Self {
+            part: part.to_string(),
+            at,
+            by: this_process(),
+            detail,
+        }
+    }
+
     pub fn to_item(&self) -> Item {
         Writer::new()
             .s(PK, HEARTBEAT_PK)
@@ -71,6 +81,19 @@ impl Heartbeat {
     pub fn partition() -> &'static str {
         HEARTBEAT_PK
     }
+}
+
+/// This process as heartbeats name it: the Lambda function, or `host-pid`.
+pub fn this_process() -> String {
+    if let Ok(f) = std::env::var("AWS_LAMBDA_FUNCTION_NAME") {
+        return f;
+    }
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}-{}", std::process::id())
 }
 
 /// Writing and reading heartbeats.
