@@ -66,6 +66,7 @@ async fn burst(n: usize) -> (f64, f64) {
             public_url: "http://127.0.0.1:8080".into(),
             offer_timeout: Duration::from_secs(7200),
             link_ttl: chrono::Duration::days(7),
+            page_link_ttl: chrono::Duration::days(30),
             from: EmailAddress::parse("dispatch@example.com").unwrap(),
             from_name: "Dispatch".into(),
             ops: vec![],

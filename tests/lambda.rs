@@ -243,6 +243,7 @@ mod function_url {
                 public_url: "https://abcdefg.lambda-url.us-east-1.on.aws".into(),
                 offer_timeout: Duration::from_secs(60),
                 link_ttl: chrono::Duration::days(1),
+                page_link_ttl: chrono::Duration::days(30),
                 from: EmailAddress::parse("dispatch@example.com").unwrap(),
                 from_name: "D".into(),
                 ops: vec![],

@@ -85,6 +85,7 @@ pub fn cascade_with_mailer(
         public_url: settings.public_url.clone(),
         offer_timeout: settings.offer_timeout(),
         link_ttl: chrono::Duration::days(7),
+        page_link_ttl: chrono::Duration::days(settings.page_link_days.into()),
         from: EmailAddress::parse(&settings.mail_from)?,
         from_name: settings.mail_from_name.clone(),
         ops: settings

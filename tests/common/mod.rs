@@ -247,6 +247,7 @@ pub fn cascade_tuned(
         public_url: public_url.into(),
         offer_timeout,
         link_ttl: chrono::Duration::days(1),
+        page_link_ttl: chrono::Duration::days(30),
         from: EmailAddress::parse("dispatch@example.com").unwrap(),
         from_name: "Dispatch".into(),
         ops: vec![EmailAddress::parse("ops@example.com").unwrap()],

@@ -7,14 +7,19 @@ use dispatch_core::domain::{CrewId, Offer};
 
 use crate::tokens::{MagicLinks, Scope};
 
-/// How long the lasting link to a member's page (and calendar feed) works.
-pub const PAGE_LINK_DAYS: i64 = 365;
+/// How long a link to a member's page works unless the settings say otherwise
+/// (`DISPATCH_PAGE_LINK_DAYS`): every mail carries a fresh one.
+pub const PAGE_LINK_DAYS: i64 = 30;
+
+/// How long a calendar feed link works (read-only: it opens the feed and nothing else).
+pub const CALENDAR_LINK_DAYS: i64 = 365;
 
 /// Builds links with a set of keys and the page's base URL.
 #[derive(Debug, Clone, Copy)]
 pub struct Links<'a> {
     tokens: &'a MagicLinks,
     base: &'a str,
+    page_ttl: Duration,
 }
 
 impl<'a> Links<'a> {
@@ -23,7 +28,14 @@ impl<'a> Links<'a> {
         Self {
             tokens,
             base: public_url.trim_end_matches('/'),
+            page_ttl: Duration::days(PAGE_LINK_DAYS),
         }
+    }
+
+    /// Page links that work for `ttl` (the setting).
+    pub fn with_page_ttl(mut self, ttl: Duration) -> Self {
+        self.page_ttl = ttl;
+        self
     }
 
     /// The link in an offer mail: it answers that one offer until `ttl` after its deadline.
@@ -40,11 +52,6 @@ impl<'a> Links<'a> {
         format!("{}/o/{token}", self.base)
     }
 
-    fn page_token(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
-        self.tokens
-            .issue(crew, &Scope::Page, now, Duration::days(PAGE_LINK_DAYS))
-    }
-
     /// Where an answer form on our own page posts (`answer` is `accept` or `decline`): the
     /// public URL's path (empty, or `/crew` when a proxy serves the page under a path) and
     /// `/o/{token}/{answer}`. Path-absolute, so the form stays on the page's own origin.
@@ -52,14 +59,23 @@ impl<'a> Links<'a> {
         format!("{}/o/{token}/{answer}", base_path(self.base))
     }
 
-    /// A lasting link to the member's page.
+    /// A link to the member's page, for the page-link time.
     pub fn page(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
-        format!("{}/p/{}", self.base, self.page_token(crew, now))
+        let token = self.tokens.issue(crew, &Scope::Page, now, self.page_ttl);
+        format!("{}/p/{token}", self.base)
     }
 
-    /// The member's calendar feed (subscribe once; it follows every assignment).
+    /// The member's calendar feed (subscribe once; it follows every assignment): a read-only
+    /// calendar link, so a page viewed through a short-lived link never hands out a long-lived
+    /// one that could answer offers.
     pub fn feed(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
-        format!("{}/c/{}.ics", self.base, self.page_token(crew, now))
+        let token = self.tokens.issue(
+            crew,
+            &Scope::Calendar,
+            now,
+            Duration::days(CALENDAR_LINK_DAYS),
+        );
+        format!("{}/c/{token}.ics", self.base)
     }
 
     /// A fresh link to the ops board, valid for `ttl`.
@@ -104,10 +120,22 @@ mod tests {
         let claims = keys.verify(token, now).unwrap();
         assert_eq!(
             (claims.scope, claims.expires_at),
-            (Scope::Page, now + Duration::days(365))
+            (Scope::Page, now + Duration::days(PAGE_LINK_DAYS))
         );
         let feed = l.feed(&ana, now);
-        assert_eq!(feed, format!("https://crew.example.com/c/{token}.ics"));
+        let cal = feed
+            .strip_prefix("https://crew.example.com/c/")
+            .and_then(|f| f.strip_suffix(".ics"))
+            .unwrap();
+        let claims = keys.verify_calendar(cal, now).unwrap();
+        assert_eq!(
+            (claims.scope, claims.expires_at),
+            (Scope::Calendar, now + Duration::days(CALENDAR_LINK_DAYS))
+        );
+        assert!(
+            keys.verify_member(cal, now).is_err(),
+            "a calendar link opens no page"
+        );
         let ops = l.ops(now, Duration::days(7));
         let token = ops.strip_prefix("https://crew.example.com/ops/").unwrap();
         assert!(keys.verify_ops(token, now).is_ok());

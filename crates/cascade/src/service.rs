@@ -27,6 +27,8 @@ pub struct CascadeSettings {
     pub offer_timeout: Duration,
     /// How long a page link in a mail works.
     pub link_ttl: chrono::Duration,
+    /// How long a link to a member's page works (`DISPATCH_PAGE_LINK_DAYS`, default 30).
+    pub page_link_ttl: chrono::Duration,
     pub from: EmailAddress,
     pub from_name: String,
     /// Escalations go here.
@@ -112,7 +114,7 @@ impl Cascade {
 
     /// The links this cascade hands out (offer, page, calendar feed, ops board).
     pub fn link_maker(&self) -> Links<'_> {
-        Links::new(&self.links, &self.cfg.public_url)
+        Links::new(&self.links, &self.cfg.public_url).with_page_ttl(self.cfg.page_link_ttl)
     }
 
     /// How long a new offer stays open, as the planner counts.

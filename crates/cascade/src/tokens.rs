@@ -21,8 +21,11 @@ pub const MAX_TOKEN_LEN: usize = 512;
 /// What a token lets its holder do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// See the member's own page.
+    /// See the member's own page (and answer its offers). Issued for a bounded time.
     Page,
+    /// Read the member's calendar feed at `/c/`, nothing else (a calendar subscription lives
+    /// long, so it may open nothing but the feed).
+    Calendar,
     /// Answer one offer (and see the page).
     Offer { charter: CharterId, offer: OfferId },
     /// See the ops board (read-only); the token's member is [`OPS_HOLDER`].
@@ -36,6 +39,7 @@ impl Scope {
     fn encode(&self) -> String {
         match self {
             Scope::Page => "page".into(),
+            Scope::Calendar => "calendar".into(),
             Scope::Ops => "ops".into(),
             Scope::Offer { charter, offer } => format!("offer:{charter}:{offer}"),
         }
@@ -46,6 +50,9 @@ impl Scope {
         }
         if s == "ops" {
             return Some(Scope::Ops);
+        }
+        if s == "calendar" {
+            return Some(Scope::Calendar);
         }
         let rest = s.strip_prefix("offer:")?;
         let (c, o) = rest.split_once(':')?;
@@ -227,7 +234,7 @@ impl MagicLinks {
         let claims = self.verify(token, now)?;
         match claims.scope.clone() {
             Scope::Offer { charter, offer } => Ok((claims, charter, offer)),
-            Scope::Page | Scope::Ops => Err(TokenError::WrongScope),
+            Scope::Page | Scope::Calendar | Scope::Ops => Err(TokenError::WrongScope),
         }
     }
 
@@ -247,12 +254,23 @@ impl MagicLinks {
         }
     }
 
-    /// Verifies a token for a member's own page (page or offer scope, not the ops board).
+    /// Verifies a token for a member's own page (page or offer scope; not a calendar link, not
+    /// the ops board).
     pub fn verify_member(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
         let claims = self.verify(token, now)?;
         match claims.scope {
-            Scope::Ops => Err(TokenError::WrongScope),
-            _ => Ok(claims),
+            Scope::Page | Scope::Offer { .. } => Ok(claims),
+            Scope::Calendar | Scope::Ops => Err(TokenError::WrongScope),
+        }
+    }
+
+    /// Verifies a token for a member's calendar feed: a calendar link, or a page link (feeds
+    /// subscribed before calendar links existed). Never an offer or the ops board.
+    pub fn verify_calendar(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
+        let claims = self.verify(token, now)?;
+        match claims.scope {
+            Scope::Calendar | Scope::Page => Ok(claims),
+            Scope::Offer { .. } | Scope::Ops => Err(TokenError::WrongScope),
         }
     }
 

@@ -75,6 +75,45 @@ fn refuses_expired_wrong_scope_unknown_key_and_truncation() {
 }
 
 #[test]
+fn each_scope_is_refused_outside_its_place() {
+    let l = links();
+    let ana = CrewId::parse("crew-ana").unwrap();
+    let day = chrono::Duration::days(1);
+    let calendar = l.issue(&ana, &Scope::Calendar, now(), day);
+    let page = l.issue(&ana, &Scope::Page, now(), day);
+    let offer = l.issue(&ana, &offer_scope(), now(), day);
+    let ops = l.issue_ops(now(), day);
+    // A calendar link reads the feed and nothing else.
+    assert_eq!(
+        l.verify_calendar(&calendar, now()).unwrap().scope,
+        Scope::Calendar
+    );
+    assert_eq!(
+        l.verify_member(&calendar, now()),
+        Err(TokenError::WrongScope)
+    );
+    assert_eq!(
+        l.verify_offer(&calendar, now()).unwrap_err(),
+        TokenError::WrongScope
+    );
+    assert_eq!(l.verify_ops(&calendar, now()), Err(TokenError::WrongScope));
+    // The feed takes a calendar link or (subscriptions made before) a page link, never an
+    // offer's link or the board's.
+    assert!(l.verify_calendar(&page, now()).is_ok());
+    assert_eq!(
+        l.verify_calendar(&offer, now()),
+        Err(TokenError::WrongScope)
+    );
+    assert_eq!(l.verify_calendar(&ops, now()), Err(TokenError::WrongScope));
+    // An offer's link answers only its own offer.
+    assert_eq!(
+        l.verify_offer(&page, now()).unwrap_err(),
+        TokenError::WrongScope
+    );
+    assert!(l.verify_offer(&offer, now()).is_ok());
+}
+
+#[test]
 fn ops_tokens_open_only_the_board() {
     let l = links();
     let ops = l.issue_ops(now(), chrono::Duration::days(7));

@@ -73,7 +73,7 @@ pub(super) async fn calendar_feed(
     let now = cascade.clock.now();
     let claims = cascade
         .links
-        .verify(token, now)
+        .verify_calendar(token, now)
         .map_err(WebError::bad_link(PAGE))?;
     let span = tracing::info_span!("calendar_feed", crew_id = %claims.crew);
     let ics = async {

@@ -64,6 +64,12 @@ impl Settings {
                 format!("{} must be between 1 and 1000", self.job_attempts),
             ));
         }
+        if !(1..=365).contains(&self.page_link_days) {
+            return Err(invalid(
+                "page_link_days",
+                format!("{} must be between 1 and 365", self.page_link_days),
+            ));
+        }
         if self.offer_timeout_secs < 1 {
             return Err(invalid(
                 "offer_timeout_secs",

@@ -23,6 +23,7 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("max_receive_count", FieldKind::Int),
     ("job_attempts", FieldKind::Int),
     ("offer_timeout_secs", FieldKind::Int),
+    ("page_link_days", FieldKind::Int),
     ("sweep_interval_secs", FieldKind::Int),
     ("ops_emails", FieldKind::List),
     ("stream_start", FieldKind::Str),

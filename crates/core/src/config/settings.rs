@@ -46,6 +46,10 @@ pub struct Settings {
     /// for about an hour. Waiting for another worker's claim never counts. Env:
     /// `DISPATCH_JOB_ATTEMPTS`.
     pub job_attempts: u32,
+    /// How long a link to a member's page works, in days (default 30; 1 to 365). Every mail
+    /// carries a fresh one; calendar feed links are read-only and last a year. Env:
+    /// `DISPATCH_PAGE_LINK_DAYS`.
+    pub page_link_days: u32,
     /// How long an unanswered offer stays open, in seconds (default two hours). Env: `DISPATCH_OFFER_TIMEOUT_SECS`.
     pub offer_timeout_secs: u64,
     /// How often `dispatch run` sweeps: every unsettled charter from today to +60 days is
@@ -124,6 +128,7 @@ impl Default for Settings {
             listen: "127.0.0.1:8080".into(),
             max_receive_count: 5,
             job_attempts: 20,
+            page_link_days: 30,
             offer_timeout_secs: 2 * 3600,
             sweep_interval_secs: 60,
             ops_emails: Vec::new(),
