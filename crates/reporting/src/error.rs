@@ -23,7 +23,7 @@ pub enum ReportError {
     Refused(String),
     /// Charters a workbook cannot hold (each named, with why).
     #[error("{} charter(s) cannot be written: {}", .0.len(), .0.iter().map(|l| l.to_string()).collect::<Vec<_>>().join("; "))]
-    Unwritable(Vec<crate::revenue::LeftOut>),
+    Unwritable(Vec<crate::left_out::LeftOut>),
     /// The workbook was readable but lacks what we looked for.
     #[error("{0}")]
     Missing(String),

@@ -21,6 +21,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod error;
+pub mod left_out;
 pub mod prior;
 pub mod revenue;
 pub mod sheet;

@@ -25,6 +25,7 @@
 mod columns;
 mod month_tab;
 
+pub use crate::left_out::LeftOut;
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::io::Write;
@@ -266,24 +267,6 @@ struct Counts {
     consumed: usize,
     written: usize,
     left_out: Vec<LeftOut>,
-}
-
-/// A charter the month tab could not hold, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct LeftOut {
-    pub charter_id: String,
-    pub charter_date: String,
-    pub why: String,
-}
-
-impl std::fmt::Display for LeftOut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "charter {} on {}: {}",
-            self.charter_id, self.charter_date, self.why
-        )
-    }
 }
 
 /// A workbook and the charters left out of it.
