@@ -308,3 +308,44 @@ fn the_data_folder_is_the_owners_alone_and_wide_open_link_keys_are_refused() {
     let t = text(&out);
     assert!(t.contains("link-keys") && t.contains("chmod 600"), "{t}");
 }
+
+#[test]
+fn a_bad_magic_link_key_fails_doctor_naming_the_key_and_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(dispatch(d, &["bootstrap"], &[]).status.success());
+    // In the setting: refused at load, naming the setting.
+    let bad = [("DISPATCH_LINK_KEYS", "k1:-not-base64-".to_string())];
+    let out = dispatch(d, &["doctor"], &bad);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("DISPATCH_LINK_KEYS"), "{}", text(&out));
+    // In the embedded key file (or a secret), which the settings never see: doctor names the
+    // key, where it is and what to do, instead of `run` failing with "Invalid symbol".
+    let file = d.join("data/link-keys");
+    std::fs::write(&file, "local1:-not-base64-\n").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = dispatch(d, &["doctor"], &[]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(
+        t.contains("FAIL  magic-link key `local1` (entry 1 in ")
+            && t.contains("link-keys")
+            && t.contains("openssl rand -base64 32"),
+        "{t}"
+    );
+    let good = [(
+        "DISPATCH_LINK_KEYS",
+        "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string(),
+    )];
+    let out = dispatch(d, &["doctor"], &good);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("ok    magic-link keys"),
+        "{}",
+        text(&out)
+    );
+}

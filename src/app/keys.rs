@@ -12,6 +12,7 @@ use dispatch_core::Settings;
 pub fn link_keys(settings: &Settings) -> anyhow::Result<MagicLinks> {
     use base64::Engine as _;
     let mut specs = settings.link_keys.clone();
+    let mut source = "DISPATCH_LINK_KEYS (or the link-keys secret)".to_string();
     if specs.is_empty() {
         if settings.backend != BackendKind::Local {
             bail!("no magic-link keys: set DISPATCH_LINK_KEYS=id:base64secret (from `openssl rand -base64 32`)");
@@ -30,6 +31,7 @@ pub fn link_keys(settings: &Settings) -> anyhow::Result<MagicLinks> {
         if let Some(problem) = dispatch_core::private_fs::readable_by_others(&path) {
             bail!("magic-link keys: {problem}");
         }
+        source = path.display().to_string();
         specs = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?
             .lines()
@@ -42,14 +44,27 @@ pub fn link_keys(settings: &Settings) -> anyhow::Result<MagicLinks> {
         .map_err(|m| anyhow::anyhow!("magic-link keys: {m}"))?;
     let keys = specs
         .iter()
-        .map(|spec| {
-            let (id, b64) = spec
-                .split_once(':')
-                .context("link key must be id:base64secret")?;
+        .enumerate()
+        .map(|(n, spec)| {
+            let entry = n + 1;
+            let (id, b64) = spec.split_once(':').with_context(|| {
+                format!(
+                    "magic-link key {entry} in {source} is not `id:base64secret` \
+                     (e.g. k1:$(openssl rand -base64 32))"
+                )
+            })?;
+            let id = id.trim();
             let secret = base64::engine::general_purpose::STANDARD
                 .decode(b64.trim())
-                .context("link key secret is not base64")?;
-            LinkKey::new(id.trim(), secret).map_err(anyhow::Error::msg)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "magic-link key `{id}` (entry {entry} in {source}): its secret is not \
+                         base64 ({e}); make one with `openssl rand -base64 32`"
+                    )
+                })?;
+            LinkKey::new(id, secret).map_err(|e| {
+                anyhow::anyhow!("magic-link key `{id}` (entry {entry} in {source}): {e}")
+            })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     MagicLinks::new(keys).map_err(anyhow::Error::msg)

@@ -176,6 +176,23 @@ pub async fn doctor(settings: &Settings, backend: &Backend) -> anyhow::Result<Ex
         println!("  WARN  {w}");
     }
     let mut folders_bad = 0;
+    // The keys every crew link is signed with: a bad one would pass here and stop `run`.
+    let key_file = settings.data_dir.join("link-keys");
+    let local_keys = settings.backend == dispatch_core::config::BackendKind::Local;
+    if !settings.link_keys.is_empty() || (local_keys && key_file.exists()) {
+        match crate::app::link_keys(settings) {
+            Ok(_) => println!("  ok    magic-link keys"),
+            Err(e) => {
+                folders_bad += 1;
+                println!("  FAIL  {e:#}");
+            }
+        }
+    } else if !local_keys {
+        println!(
+            "  WARN  no magic-link keys here (DISPATCH_LINK_KEYS): `dispatch run` and `ops link` \
+             need them; the Lambda functions read theirs from the link-keys secret"
+        );
+    }
     if settings.mail == dispatch_core::config::MailKind::Smtp {
         // Connect, secure and authenticate as a send would; no mail is sent.
         let checked = match crate::app::smtp_mailer(settings) {

@@ -30,11 +30,15 @@ fn field<T>(
     name: &str,
     parse: impl Fn(&str) -> Result<T, dispatch_core::domain::ParseError>,
 ) -> Result<T, JobError> {
-    let raw = job
-        .payload
-        .get(name)
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| JobError::permanent(format!("payload has no `{name}`")))?;
+    let raw = match job.payload.get(name) {
+        Some(serde_json::Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Err(JobError::permanent(format!(
+                "payload's `{name}` is {other}, not a string: write it in quotes (\"{name}\": \"…\") and replay"
+            )))
+        }
+        None => return Err(JobError::permanent(format!("payload has no `{name}`"))),
+    };
     parse(raw).map_err(JobError::permanent)
 }
 

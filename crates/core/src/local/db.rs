@@ -46,7 +46,16 @@ pub(crate) fn sql_err(op: &str, e: rusqlite::Error) -> StoreError {
         rusqlite::Error::SqliteFailure(f, _)
             if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     );
-    StoreError::backend(op, busy, e)
+    if busy {
+        // Two `dispatch` processes on one data folder take turns; say so instead of a bare
+        // "database is locked".
+        return StoreError::backend(
+            op,
+            true,
+            format!("{e}: another dispatch process holds the database; it is retried"),
+        );
+    }
+    StoreError::backend(op, false, e)
 }
 
 impl Db {
