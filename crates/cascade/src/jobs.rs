@@ -161,3 +161,37 @@ pub fn register(registry: Registry, cascade: Arc<Cascade>) -> Registry {
     .into_iter()
     .fold(registry, |r, k| r.with(k, h.clone()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error and its sources, as the worker logs and dead-letters them.
+    fn chain(e: &JobError) -> String {
+        let mut out = e.to_string();
+        let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        while let Some(c) = cur {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cur = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn a_charter_id_that_is_not_a_string_is_named_as_such() {
+        let job = |payload| JobEnvelope::new(JobKind::Reconcile, "k", payload);
+        let e = chain(
+            &field(
+                &job(serde_json::json!({"charter_id": 42})),
+                "charter_id",
+                CharterId::parse,
+            )
+            .unwrap_err(),
+        );
+        assert!(e.contains("`charter_id` is 42, not a string"), "{e}");
+        let e =
+            chain(&field(&job(serde_json::json!({})), "charter_id", CharterId::parse).unwrap_err());
+        assert!(e.contains("payload has no `charter_id`"), "{e}");
+    }
+}
