@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::html::{path_token, WebError};
 use crate::page::CrewPage;
 use crate::tokens::Scope;
-use crate::words::role_word;
+use crate::words::{moved_reason, role_word, unfit_reason};
 use crate::{Answer, Cascade, CascadeError};
 
 const PAGE: &str = "crew page";
@@ -121,6 +121,15 @@ fn note(answer: &Answer, role: &str, title: &str) -> String {
             }
         ),
         Answer::CharterClosed => format!("The charter on {title} was cancelled."),
+        Answer::Unfit(why) => format!(
+            "{}, so the offer for {title} was withdrawn. If that is a mistake, please call the office.",
+            unfit_reason(why)
+        ),
+        Answer::DateMoved { offered, now } => format!(
+            "{}, so the offer for {} was withdrawn. If you are free on the new date you may get a new offer.",
+            moved_reason(*offered, *now),
+            format_date(*offered)
+        ),
     }
 }
 
