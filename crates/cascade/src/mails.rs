@@ -11,10 +11,11 @@ use dispatch_core::domain::{
 use dispatch_core::zone::{format_date, format_date_long, BusinessZone};
 use dispatch_mailer::{Attachment, Mail};
 
+use crate::action::RevokeWhy;
 use crate::ics;
 use crate::keys::MailKey;
 use crate::service::CascadeSettings;
-use crate::words::{first_name, role_word, CharterFacts};
+use crate::words::{first_name, moved_reason, role_word, unfit_reason, CharterFacts};
 
 /// Who the mails come from and what they all may say: the sender, ops' addresses, the office's
 /// phone and the business's zone.
@@ -217,6 +218,45 @@ pub fn released(
             "Hi {},\n\nThe charter on {}{aboard} you were confirmed for is cancelled. You are free that day.\n",
             m.name,
             format_date_long(date)
+        ),
+    )
+}
+
+/// An open offer is no longer available: the member no longer fits the slot, or the charter
+/// moved from the date it was made for (`why`). Says which, in the words of their page.
+pub fn withdrawn(
+    lh: &Letterhead<'_>,
+    c: &Charter,
+    offer: &Offer,
+    m: &CrewMember,
+    why: &RevokeWhy,
+) -> Mail {
+    let (reason, after) = match why {
+        RevokeWhy::DateMoved { offered, now } => (
+            moved_reason(*offered, *now),
+            "If you are free on the new date you may get a new offer.\n".to_string(),
+        ),
+        RevokeWhy::Unfit(u) => (
+            unfit_reason(u),
+            "If that is a mistake, please call the office.\n".to_string(),
+        ),
+        other => (other.text(), String::new()),
+    };
+    lh.mail(
+        MailKey::withdrawn(&offer.offer_id),
+        vec![m.email.clone()],
+        format!(
+            "Offer withdrawn: {} on {}",
+            c.vessel_name,
+            format_date(offer.charter_date)
+        ),
+        format!(
+            "Hi {},\n\n{reason}, so the {} offer for {} aboard {} is no longer available: there is nothing to answer.\n\n{after}{}",
+            first_name(&m.name),
+            role_word(offer.role).to_lowercase(),
+            format_date_long(offer.charter_date),
+            c.vessel_name,
+            lh.office_line(),
         ),
     )
 }
