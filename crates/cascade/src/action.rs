@@ -3,7 +3,7 @@
 //! that carry them out.
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, Role};
+use dispatch_core::domain::{CharterDate, CharterId, CrewId, Offer, OfferId, Role, Unfit};
 
 use crate::engine::Exclusion;
 
@@ -25,6 +25,13 @@ pub enum RevokeWhy {
     ByHand {
         by: CrewId,
     },
+    /// The member no longer meets the slot's rules on the roster (the member is told).
+    Unfit(Unfit),
+    /// The charter moved from the date the offer was made for (the member is told).
+    DateMoved {
+        offered: CharterDate,
+        now: CharterDate,
+    },
 }
 
 impl RevokeWhy {
@@ -40,7 +47,17 @@ impl RevokeWhy {
                     .into()
             }
             Self::ByHand { .. } => "offer withdrawn: assigned by hand".into(),
+            Self::Unfit(why) => format!("offer withdrawn: the member is now {why}"),
+            Self::DateMoved { offered, now } => {
+                format!("offer withdrawn: the charter moved from {offered} to {now}")
+            }
         }
+    }
+
+    /// Whether the member is told by mail that the offer is no longer available (the reasons
+    /// that are news to them; the others they see on their page or caused themselves).
+    pub fn tells_member(&self) -> bool {
+        matches!(self, Self::Unfit(_) | Self::DateMoved { .. })
     }
 }
 
@@ -59,6 +76,10 @@ pub enum Action {
     SendOffer { offer: OfferId },
     /// Write the missing thread entry of a closed offer (`<status>-<id>`).
     NoteClosed { offer: OfferId },
+    /// Tell the member of an offer withdrawn for `why` (one that [`RevokeWhy::tells_member`])
+    /// that it is no longer available, then write its `revoked-<id>` entry: planned for such an
+    /// offer whose entry is missing (the revoke's own mail did not get out).
+    TellWithdrawn { offer: OfferId, why: RevokeWhy },
     /// Mail the member of an accepted offer their confirmation (with a calendar entry), then
     /// note it (`confirmed-<id>`).
     Confirm { offer: OfferId },

@@ -3,11 +3,12 @@
 //! marks the charter staffed. (The offer mail is [`crate::mails::offer`], its link
 //! [`crate::links`].)
 
-use dispatch_core::domain::{Offer, OfferStatus, ThreadKind};
+use dispatch_core::domain::{CharterDate, Offer, OfferStatus, ThreadKind, Unfit};
 use dispatch_core::metrics::{self, Counter};
 use dispatch_core::ports::{AcceptOutcome, AcceptRequest, OfferTransition};
 
 use crate::deliver::note;
+use crate::engine;
 use crate::keys::EntryId;
 use crate::notes::{self, entry};
 use crate::reconcile::reconcile;
@@ -30,6 +31,13 @@ pub enum Answer {
     /// The offer had been answered, lapsed or was withdrawn.
     AlreadyAnswered(OfferStatus),
     CharterClosed,
+    /// The roster no longer lists them as fit for the slot: the offer is withdrawn.
+    Unfit(Unfit),
+    /// The charter moved from the date the offer was made for: the offer is withdrawn.
+    DateMoved {
+        offered: CharterDate,
+        now: CharterDate,
+    },
 }
 
 /// Resolves an offer token to its offer, checking it belongs to the token's member.
@@ -47,7 +55,9 @@ pub async fn offer_of_token(
     }
 }
 
-/// The member accepts an offer.
+/// The member accepts an offer. The transaction checks them against the roster (active,
+/// certified for the slot, available that day) and the charter's date against the offer's; a
+/// refusal is followed by the reconcile that withdraws the offer and asks the next candidate.
 pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError> {
     let Some(c) = cx.backend.charters.get(&offer.charter_id).await? else {
         return Ok(Answer::CharterClosed);
@@ -59,7 +69,8 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
         crew_needed: cx.crew_needed(&c),
         at: now,
     };
-    let answer = match cx.backend.staffing.accept(&req).await? {
+    let needs = engine::needs(offer.role, cx.vessel(&c));
+    let answer = match cx.backend.staffing.accept_as(&req, Some(&needs)).await? {
         AcceptOutcome::Accepted(after) => {
             tracing::info!(charter_id = %c.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id, "offer accepted");
             metrics::incr(Counter::OffersAccepted);
@@ -92,6 +103,14 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
         AcceptOutcome::AlreadyBooked(_) => Answer::AlreadyBooked,
         AcceptOutcome::OfferNotOpen(s) => return Ok(Answer::AlreadyAnswered(s)),
         AcceptOutcome::CharterClosed => Answer::CharterClosed,
+        AcceptOutcome::Unfit(why) => {
+            tracing::info!(charter_id = %c.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id, why = %why, "accept refused: the member no longer fits the slot");
+            Answer::Unfit(why)
+        }
+        AcceptOutcome::DateMoved { offered, now } => {
+            tracing::info!(charter_id = %c.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id, %offered, %now, "accept refused: the charter moved");
+            Answer::DateMoved { offered, now }
+        }
     };
     follow_up(cx, offer).await;
     if matches!(answer, Answer::Accepted { .. }) {

@@ -43,6 +43,9 @@ pub async fn apply(
                 return Ok(Applied::Conflict);
             };
             tracing::info!(offer_id = %o.offer_id, crew_id = %o.crew_id, why = ?why, "offer withdrawn");
+            if why.tells_member() {
+                return notify::tell_withdrawn(cx, snap, &o, why).await;
+            }
             let text = notes::revoked(o.role, why, &snap.name(&o.crew_id), |m| snap.name(m));
             note(cx, notes::closed(id, &o, text)).await?;
             Ok(Applied::Done)
@@ -57,6 +60,10 @@ pub async fn apply(
             }
         }
         Action::SendOffer { offer } => notify::send_offer(cx, snap, offer).await,
+        Action::TellWithdrawn { offer, why } => match snap.offer(offer) {
+            Some(o) => notify::tell_withdrawn(cx, snap, o, why).await,
+            None => Ok(Applied::Conflict),
+        },
         Action::Confirm { offer } => match snap.offer(offer) {
             Some(o) => confirm::confirm(cx, snap, o).await,
             None => Ok(Applied::Conflict),

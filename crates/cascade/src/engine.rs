@@ -36,7 +36,7 @@ pub type CrewSet = HashSet<CrewId, BuildHasherDefault<Fnv>>;
 /// A map from crew ids with the fast hasher.
 pub type CrewMap<V> = HashMap<CrewId, V, BuildHasherDefault<Fnv>>;
 
-use dispatch_core::domain::{Charter, CrewId, CrewMember, Offer, Role};
+use dispatch_core::domain::{Charter, CrewId, CrewMember, Offer, Role, SlotNeeds, Unfit};
 
 pub use dispatch_core::config::VesselConfig;
 
@@ -139,26 +139,38 @@ fn rotation_from(seed: u64, crew: &CrewId) -> u64 {
     h ^ (h >> 31)
 }
 
+/// What the slot `role` asks of a member on the roster: `captain_certified` for the captain;
+/// for crew the vessel's crew certifications, else `deckhand`. The candidate choice, the accept
+/// transaction and the planner's withdrawals all ask this.
+pub fn needs(role: Role, vessel: Option<&VesselConfig>) -> SlotNeeds {
+    match role {
+        Role::Captain => SlotNeeds {
+            captain: true,
+            certifications: vec![],
+        },
+        Role::Crew { .. } => {
+            let certs = vessel
+                .map(|v| v.crew_certifications.clone())
+                .unwrap_or_default();
+            SlotNeeds {
+                captain: false,
+                certifications: if certs.is_empty() {
+                    vec!["deckhand".into()]
+                } else {
+                    certs
+                        .iter()
+                        .map(|c| dispatch_core::domain::normalize_certification(c))
+                        .collect()
+                },
+            }
+        }
+    }
+}
+
 /// Candidates for `role` on the situation's charter.
 pub fn slate<'a>(s: &Situation<'a>, role: Role) -> Slate<'a> {
     let c = s.charter;
-    let required: Vec<String> = match role {
-        Role::Captain => vec![],
-        Role::Crew { .. } => {
-            let certs = s
-                .vessel
-                .map(|v| v.crew_certifications.clone())
-                .unwrap_or_default();
-            if certs.is_empty() {
-                vec!["deckhand".into()]
-            } else {
-                certs
-                    .iter()
-                    .map(|c| dispatch_core::domain::normalize_certification(c))
-                    .collect()
-            }
-        }
-    };
+    let needs = needs(role, s.vessel);
     let mut asked: HashMap<&CrewId, Exclusion, BuildHasherDefault<Fnv>> = HashMap::default();
     for o in s.offers {
         let why = match o.status {
@@ -180,12 +192,12 @@ pub fn slate<'a>(s: &Situation<'a>, role: Role) -> Slate<'a> {
             Some(Exclusion::IsCaptain)
         } else if c.crew_assigned.contains(&m.crew_id) {
             Some(Exclusion::OnCrew)
-        } else if (matches!(role, Role::Captain) && !m.captain_certified)
-            || !required.iter().all(|r| m.certifications.contains(r))
-        {
-            Some(Exclusion::NotCertified)
-        } else if !m.is_available(c.charter_date) {
-            Some(Exclusion::NotAvailable)
+        } else if let Some(why) = m.unfit_for(&needs, c.charter_date) {
+            Some(match why {
+                Unfit::NotAvailable => Exclusion::NotAvailable,
+                Unfit::Inactive => Exclusion::Inactive,
+                _ => Exclusion::NotCertified,
+            })
         } else if s.held.contains(&m.crew_id) {
             Some(Exclusion::HeldThatDate)
         } else {

@@ -91,6 +91,18 @@ impl CascadeJobs {
         }
         let charter = field(job, "charter_id", CharterId::parse)?;
         match job.kind {
+            // A charter that moved: what it was, so its holds on the old date are released.
+            JobKind::Reconcile if job.payload.get("moved_from").is_some() => {
+                let mut was = gone_of(job);
+                was.charter_date = job
+                    .payload
+                    .get("moved_from")
+                    .and_then(|d| d.as_str())
+                    .and_then(|d| CharterDate::parse(d).ok());
+                reconcile(c, &charter, Some(was), Wake::Event)
+                    .await
+                    .map_err(job_error)?;
+            }
             JobKind::CaptainCascade
             | JobKind::CrewCascade
             | JobKind::Reconcile

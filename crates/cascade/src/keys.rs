@@ -153,6 +153,11 @@ impl MailKey {
     pub fn offer(o: &OfferId) -> Self {
         Self(format!("mail#offer#{o}"))
     }
+    /// An open offer withdrawn because the member no longer fits the slot or the charter moved
+    /// (`mail#withdrawn#<offer>`).
+    pub fn withdrawn(o: &OfferId) -> Self {
+        Self(format!("mail#withdrawn#{o}"))
+    }
     /// The confirmation of an accepted offer (`mail#confirm#<offer>`).
     pub fn confirm(o: &OfferId) -> Self {
         Self(format!("mail#confirm#{o}"))

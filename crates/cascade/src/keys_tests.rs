@@ -112,6 +112,10 @@ fn mail_and_job_keys_keep_their_stored_form() {
     assert_eq!(MailKey::offer(&o).as_str(), format!("mail#offer#{O}"));
     assert_eq!(MailKey::confirm(&o).as_str(), format!("mail#confirm#{O}"));
     assert_eq!(
+        MailKey::withdrawn(&o).as_str(),
+        format!("mail#withdrawn#{O}")
+    );
+    assert_eq!(
         MailKey::reminder(&c, &m).as_str(),
         format!("mail#reminder#{C}#crew-ana")
     );

@@ -11,10 +11,11 @@ use dispatch_core::domain::{
 use dispatch_core::zone::{format_date, format_date_long, BusinessZone};
 use dispatch_mailer::{Attachment, Mail};
 
+use crate::action::RevokeWhy;
 use crate::ics;
 use crate::keys::MailKey;
 use crate::service::CascadeSettings;
-use crate::words::{first_name, role_word, CharterFacts};
+use crate::words::{first_name, moved_reason, role_word, unfit_reason, CharterFacts};
 
 /// Who the mails come from and what they all may say: the sender, ops' addresses, the office's
 /// phone and the business's zone.
@@ -221,6 +222,45 @@ pub fn released(
     )
 }
 
+/// An open offer is no longer available: the member no longer fits the slot, or the charter
+/// moved from the date it was made for (`why`). Says which, in the words of their page.
+pub fn withdrawn(
+    lh: &Letterhead<'_>,
+    c: &Charter,
+    offer: &Offer,
+    m: &CrewMember,
+    why: &RevokeWhy,
+) -> Mail {
+    let (reason, after) = match why {
+        RevokeWhy::DateMoved { offered, now } => (
+            moved_reason(*offered, *now),
+            "If you are free on the new date you may get a new offer.\n".to_string(),
+        ),
+        RevokeWhy::Unfit(u) => (
+            unfit_reason(u),
+            "If that is a mistake, please call the office.\n".to_string(),
+        ),
+        other => (other.text(), String::new()),
+    };
+    lh.mail(
+        MailKey::withdrawn(&offer.offer_id),
+        vec![m.email.clone()],
+        format!(
+            "Offer withdrawn: {} on {}",
+            c.vessel_name,
+            format_date(offer.charter_date)
+        ),
+        format!(
+            "Hi {},\n\n{reason}, so the {} offer for {} aboard {} is no longer available: there is nothing to answer.\n\n{after}{}",
+            first_name(&m.name),
+            role_word(offer.role).to_lowercase(),
+            format_date_long(offer.charter_date),
+            c.vessel_name,
+            lh.office_line(),
+        ),
+    )
+}
+
 /// Ops took the member off the charter (at `at_ms`, which names the mail).
 pub fn unassigned(lh: &Letterhead<'_>, c: &Charter, m: &CrewMember, at_ms: i64) -> Mail {
     lh.mail(
@@ -329,5 +369,65 @@ mod tests {
         lh.office_phone = None;
         assert_eq!(lh.office_line(), "");
         assert_eq!(board_line("L"), "Ops board (the next 30 days): L\n");
+    }
+
+    #[test]
+    fn a_withdrawn_offer_is_told_with_its_own_key_and_why() {
+        use dispatch_core::domain::{Money, OfferId, OfferStatus, Unfit};
+        let from = EmailAddress::parse("office@example.com").unwrap();
+        let zone = BusinessZone::parse("UTC").unwrap();
+        let lh = Letterhead {
+            from_name: "Office",
+            from: &from,
+            ops: &[],
+            office_phone: Some("555-0100"),
+            zone: &zone,
+        };
+        let date = CharterDate::parse("2027-06-05").unwrap();
+        let c = Charter {
+            charter_id: CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(),
+            created_at: "2027-01-01T00:00:00Z".into(),
+            charter_date: date,
+            vessel_name: "Sea Breeze".into(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 4,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: dispatch_core::domain::CharterStatus::Booked,
+            crew_needed: None,
+        };
+        let at = chrono::DateTime::parse_from_rfc3339("2027-06-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let o = Offer {
+            offer_id: OfferId::parse("1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap(),
+            charter_id: c.charter_id.clone(),
+            charter_date: date,
+            crew_id: CrewId::parse("ana").unwrap(),
+            role: Role::Captain,
+            status: OfferStatus::Revoked,
+            created_at: at,
+            expires_at: at,
+            updated_at: at,
+        };
+        let m = withdrawn(
+            &lh,
+            &c,
+            &o,
+            &member(),
+            &RevokeWhy::Unfit(Unfit::NotCaptainCertified),
+        );
+        assert_eq!(m.key, format!("mail#withdrawn#{}", o.offer_id));
+        assert_eq!(m.subject, "Offer withdrawn: Sea Breeze on Sat 5 Jun 2027");
+        assert!(
+            m.text.starts_with(
+                "Hi Ana,\n\nYou are no longer listed as a certified captain, so the captain offer for Saturday 5 June 2027 aboard Sea Breeze is no longer available"
+            ),
+            "{}",
+            m.text
+        );
+        assert!(m.text.contains("Call the office: 555-0100"), "{}", m.text);
     }
 }

@@ -3,10 +3,11 @@
 //! [`crate::deliver::send_once`]) and then notes it in the thread, so the note says the mail went.
 
 use dispatch_core::domain::{
-    CharterDate, CharterId, CrewId, OfferId, OfferStatus, Role, ThreadKind,
+    CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus, Role, ThreadKind,
 };
 use dispatch_core::metrics::{self, Counter};
 
+use crate::action::RevokeWhy;
 use crate::deliver::{note, send_once, Applied};
 use crate::engine::Exclusion;
 use crate::facts::facts;
@@ -191,5 +192,39 @@ pub async fn tell_released(
         ),
     )
     .await?;
+    Ok(Applied::Done)
+}
+
+/// Tells the member of an offer withdrawn for `why` (the member no longer fits the slot, or the
+/// charter moved) that it is no longer available, once (its own mail key), then writes the
+/// offer's `revoked-` entry: the entry last, so a missing one says the mail may not have gone.
+pub async fn tell_withdrawn(
+    cx: &Cascade,
+    snap: &Snapshot,
+    o: &Offer,
+    why: &RevokeWhy,
+) -> Result<Applied, CascadeError> {
+    let id = &snap.charter_id;
+    let Some(c) = &snap.charter else {
+        return Ok(Applied::Conflict);
+    };
+    let member = match snap.member(&o.crew_id) {
+        Some(m) => Some(m.clone()),
+        None => cx.backend.roster.get(&o.crew_id).await?,
+    };
+    match member {
+        Some(m) => {
+            send_once(
+                cx,
+                mails::withdrawn(&Letterhead::of(&cx.cfg), c, o, &m, why),
+            )
+            .await?
+        }
+        None => {
+            tracing::warn!(crew_id = %o.crew_id, "withdrawn offer's member left the roster; no mail sent")
+        }
+    }
+    let text = notes::revoked(o.role, why, &snap.name(&o.crew_id), |m| snap.name(m));
+    note(cx, notes::closed(id, o, text)).await?;
     Ok(Applied::Done)
 }

@@ -193,6 +193,11 @@ async fn accept_by_hand(
         AcceptOutcome::SpotFilled | AcceptOutcome::OfferNotOpen(_) => OpsError::Refused(format!(
             "charter {id} changed meanwhile (the slot was just filled): see `dispatch charter show {id}`"
         )),
+        AcceptOutcome::DateMoved { now, .. } => OpsError::Refused(format!(
+            "charter {id} just moved to {now}: see `dispatch charter show {id}` and assign again"
+        )),
+        // Ops assign without the roster check (`accept`): not reached.
+        AcceptOutcome::Unfit(why) => OpsError::Refused(format!("{} is {why}", m.name)),
     };
     // The offer made for this assignment must not stay open (nor be mailed).
     withdraw(cx, &offer, &m.name, "nobody").await?;

@@ -5,7 +5,9 @@
 //! board; [`Cascade::overview`] and [`Cascade::overviews`] read that state through the ports.
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewId, OfferStatus, Role};
+use dispatch_core::domain::{
+    unfit, CharterDate, CharterId, CharterStatus, CrewId, OfferStatus, Role,
+};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
@@ -140,6 +142,26 @@ pub fn overview(s: &State<'_>) -> Option<Overview> {
                 "{} is assigned here but booked on charter {} that day",
                 name(s, m),
                 h.charter_id
+            ));
+        }
+    }
+    // Assigned members the roster no longer lists as fit for their place (not taken off: ops
+    // decide, after a phone call).
+    let unfit_aboard = c
+        .captain_assigned
+        .iter()
+        .map(|m| (m, Role::Captain))
+        .chain(c.crew_assigned.iter().map(|m| (m, Role::Crew { slot: 0 })));
+    for (m, role) in unfit_aboard {
+        let member = s.roster.iter().find(|x| &x.crew_id == m);
+        if let Some(why) = unfit(member, &engine::needs(role, s.vessel), c.charter_date) {
+            let place = match role {
+                Role::Captain => "captain",
+                Role::Crew { .. } => "crew",
+            };
+            out.attention.push(format!(
+                "{} is assigned as {place} but is now {why}",
+                name(s, m)
             ));
         }
     }
@@ -337,6 +359,7 @@ mod tests {
                 offers: &self.offers,
                 roster: &self.roster,
                 holds: &self.holds,
+                moved_holds: &[],
                 load: &load,
                 vessel: None,
                 noted: &noted,

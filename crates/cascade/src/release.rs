@@ -56,6 +56,17 @@ pub fn plan_release(s: &State<'_>, c: Option<&Charter>, out: &mut Vec<Action>) {
             });
         }
     }
+    // Holds it still has on a date it moved from.
+    for h in s
+        .moved_holds
+        .iter()
+        .filter(|h| &h.charter_id == s.charter_id && h.date != date)
+    {
+        out.push(Action::ReleaseHold {
+            crew: h.crew_id.clone(),
+            date: h.date,
+        });
+    }
     for crew in &confirmed {
         if !s.noted.contains(EntryId::released(crew).as_str()) {
             out.push(Action::TellReleased {

@@ -71,10 +71,13 @@ pub fn crew_slots(s: &State<'_>, c: &Charter) -> (Vec<u32>, HashSet<u32>) {
 }
 
 /// The offers that count as "already asked": all of them, less the closed offers made before ops
-/// cleared their member to be asked again.
+/// cleared their member to be asked again, and less those made for another date (the charter
+/// moved: being asked, or saying no, for one day is not an answer for another).
 pub fn asked_offers(s: &State<'_>) -> Vec<Offer> {
+    let date = s.charter.map(|c| c.charter_date);
     s.offers
         .iter()
+        .filter(|o| date.is_none_or(|d| o.charter_date == d))
         .filter(|o| {
             o.status == OfferStatus::Open
                 || s.cleared

@@ -26,6 +26,8 @@ pub struct Snapshot {
     pub offers: Vec<Offer>,
     pub roster: Vec<CrewMember>,
     pub holds: CrewMap<Hold>,
+    /// This charter's holds on other dates (it moved).
+    pub moved_holds: Vec<Hold>,
     pub load: CrewMap<u32>,
     pub noted: HashSet<String>,
     /// Members ops cleared to be asked again, with when (the newest `reoffer-` entry each).
@@ -66,6 +68,7 @@ pub fn state<'a>(cx: &'a Cascade, s: &'a Snapshot) -> State<'a> {
         offers: &s.offers,
         roster: &s.roster,
         holds: &s.holds,
+        moved_holds: &s.moved_holds,
         load: &s.load,
         vessel: s.charter.as_ref().and_then(|c| cx.vessel(c)),
         noted: &s.noted,
@@ -153,6 +156,10 @@ pub async fn read(
             }
         }
     }
+    let moved_holds = match &charter {
+        Some(c) => moved_holds(cx, c, &offers, gone.as_ref()).await?,
+        None => Vec::new(),
+    };
     Ok(Snapshot {
         charter_id: id.clone(),
         charter,
@@ -161,8 +168,52 @@ pub async fn read(
         offers,
         roster,
         holds,
+        moved_holds,
         load,
         noted,
         cleared,
     })
+}
+
+/// The holds `c` has on dates other than its own: on the dates its offers were made for and the
+/// one the change record that woke us names (`was`), among the members it assigned or offered.
+/// No read at all unless the charter moved.
+async fn moved_holds(
+    cx: &Cascade,
+    c: &Charter,
+    offers: &[Offer],
+    was: Option<&Gone>,
+) -> Result<Vec<Hold>, CascadeError> {
+    let mut dates: Vec<_> = offers
+        .iter()
+        .map(|o| o.charter_date)
+        .chain(was.and_then(|g| g.charter_date))
+        .filter(|d| *d != c.charter_date)
+        .collect();
+    dates.sort();
+    dates.dedup();
+    if dates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut who: Vec<CrewId> = offers
+        .iter()
+        .map(|o| o.crew_id.clone())
+        .chain(c.captain_assigned.iter().cloned())
+        .chain(c.crew_assigned.iter().cloned())
+        .chain(was.into_iter().flat_map(|g| g.assigned.iter().cloned()))
+        .collect();
+    who.sort();
+    who.dedup();
+    let mut out = Vec::new();
+    for d in dates {
+        out.extend(
+            cx.backend
+                .holds
+                .among(d, &who)
+                .await?
+                .into_iter()
+                .filter(|h| h.charter_id == c.charter_id),
+        );
+    }
+    Ok(out)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use dispatch_core::domain::{Charter, CharterStatus, CrewId, Offer, OfferStatus, Role};
+use dispatch_core::domain::{unfit, Charter, CharterStatus, CrewId, Offer, OfferStatus, Role};
 
 use crate::action::{Action, RevokeWhy};
 use crate::engine::{self, CrewSet, Situation};
@@ -43,6 +43,8 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
             Some(RevokeWhy::SlotGone)
         } else if assigned.contains(&&o.crew_id) || asked_live.contains(&o.crew_id) {
             Some(RevokeWhy::OnThisCharter)
+        } else if let Some(why) = withdrawal(s, c, o, &hand.offers) {
+            Some(why)
         } else {
             s.holds
                 .get(&o.crew_id)
@@ -105,8 +107,17 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
             }
         }
     }
-    out.extend(unnoted_closed(s).map(|o| Action::NoteClosed {
-        offer: o.offer_id.clone(),
+    // A withdrawal the member was to be told of, whose mail did not get out: tell them now.
+    out.extend(unnoted_closed(s).map(|o| {
+        match withdrawal(s, c, o, &hand.offers).filter(|_| o.status == OfferStatus::Revoked) {
+            Some(why) => Action::TellWithdrawn {
+                offer: o.offer_id.clone(),
+                why,
+            },
+            None => Action::NoteClosed {
+                offer: o.offer_id.clone(),
+            },
+        }
     }));
 
     next_asks(s, c, &open_slots, &live, &mut picked, out);
@@ -120,8 +131,32 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     }
 }
 
+/// Why an offer of this open charter can no longer stand although its slot is still open, if
+/// it cannot: the charter moved from the date it was made for, or its member no longer meets the
+/// slot's rules on the roster (inactive, not certified, not available that day). Offers ops
+/// ordered by hand (`by_hand`) are theirs to judge and are only checked for the date.
+pub fn withdrawal(
+    s: &State<'_>,
+    c: &Charter,
+    o: &Offer,
+    by_hand: &HashSet<dispatch_core::domain::OfferId>,
+) -> Option<RevokeWhy> {
+    if o.charter_date != c.charter_date {
+        return Some(RevokeWhy::DateMoved {
+            offered: o.charter_date,
+            now: c.charter_date,
+        });
+    }
+    if by_hand.contains(&o.offer_id) {
+        return None;
+    }
+    let member = s.roster.iter().find(|m| m.crew_id == o.crew_id);
+    unfit(member, &engine::needs(o.role, s.vessel), o.charter_date).map(RevokeWhy::Unfit)
+}
+
 /// Holds for every assignment, however it was made; a double booking reported once; holds of
-/// this charter for members no longer on it released.
+/// this charter for members no longer on it released, and those it has on another date (the
+/// charter moved: the assigned members' holds move to the new date, as `TakeHold`s above).
 fn holds(s: &State<'_>, c: &Charter, assigned: &[&CrewId], out: &mut Vec<Action>) {
     for m in assigned {
         match s.holds.get(*m) {
@@ -148,6 +183,20 @@ fn holds(s: &State<'_>, c: &Charter, assigned: &[&CrewId], out: &mut Vec<Action>
         out.push(Action::ReleaseStrayHold {
             crew: m.clone(),
             date: c.charter_date,
+        });
+    }
+    let mut moved: Vec<(&CrewId, dispatch_core::domain::CharterDate)> = s
+        .moved_holds
+        .iter()
+        .filter(|h| &h.charter_id == s.charter_id && h.date != c.charter_date)
+        .map(|h| (&h.crew_id, h.date))
+        .collect();
+    moved.sort();
+    moved.dedup();
+    for (m, date) in moved {
+        out.push(Action::ReleaseHold {
+            crew: m.clone(),
+            date,
         });
     }
 }

@@ -11,8 +11,9 @@ use dispatch_core::ports::Hold;
 use crate::engine::{CrewMap, VesselConfig};
 use crate::keys::HandOrder;
 
-/// What a removed charter left behind (from the stream's old image), so its holds can still be
-/// found and released.
+/// What the charter was before the change that woke this reconcile (from the stream's old
+/// image): a removed charter's date and crew, so its holds can still be found and released; a
+/// moved charter's old date and crew, so its holds there are released.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Gone {
     pub charter_date: Option<CharterDate>,
@@ -24,13 +25,16 @@ pub struct State<'a> {
     pub charter_id: &'a CharterId,
     /// `None`: the charter was removed.
     pub charter: Option<&'a Charter>,
-    /// For a removed charter: its date and crew, as last seen.
+    /// For a removed (or moved) charter: its date and crew, as last seen.
     pub gone: Option<&'a Gone>,
     /// Every offer of the charter, oldest first.
     pub offers: &'a [Offer],
     pub roster: &'a [CrewMember],
     /// Holds on the charter's date of the members that matter (available, assigned, offered).
     pub holds: &'a CrewMap<Hold>,
+    /// Holds this charter has on other dates (it moved since they were taken: the dates its
+    /// offers were made for, and the one its change record names), to be released.
+    pub moved_holds: &'a [Hold],
     /// Assignments per member in the charter's month.
     pub load: &'a CrewMap<u32>,
     pub vessel: Option<&'a VesselConfig>,

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewMember};
+use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewMember, OfferStatus};
 use dispatch_core::ports::{part, Heartbeat, UnsettledCharter};
 use futures::stream::{self, StreamExt};
 use tracing::Instrument;
@@ -174,7 +174,8 @@ pub async fn reconcile_dates(
 
 /// After a roster change: reconciles the booked (unstaffed) charters from `today` for `days`
 /// on the dates any of `members` is available, the charters the change could help (an
-/// escalated charter is offered to a member just added or made available).
+/// escalated charter is offered to a member just added or made available), and the charters
+/// where any of them has an open offer (withdrawn if they no longer fit the slot).
 pub async fn reconcile_for_roster(
     cx: &Cascade,
     members: &[CrewMember],
@@ -204,6 +205,18 @@ pub async fn reconcile_for_roster(
                 report.charters += 1;
                 if c.status == CharterStatus::Booked && !todo.contains(&c.charter_id) {
                     todo.push(c.charter_id);
+                }
+            }
+        }
+        let offered: Vec<_> = stream::iter(members)
+            .map(|m| cx.backend.offers.for_crew(&m.crew_id))
+            .buffered(8)
+            .collect()
+            .await;
+        for offers in offered {
+            for o in offers? {
+                if o.status == OfferStatus::Open && !todo.contains(&o.charter_id) {
+                    todo.push(o.charter_id);
                 }
             }
         }

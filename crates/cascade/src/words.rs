@@ -4,7 +4,7 @@
 //! all say the same thing. Pure: the names come in, nothing is read here.
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{Charter, CrewId, Role};
+use dispatch_core::domain::{Charter, CharterDate, CrewId, Role, Unfit};
 use dispatch_core::zone::{format_date, format_date_long, BusinessZone};
 
 use crate::engine::VesselConfig;
@@ -15,6 +15,32 @@ pub fn role_word(role: Role) -> &'static str {
         Role::Captain => "Captain",
         Role::Crew { .. } => "Deckhand",
     }
+}
+
+/// Why an offer was withdrawn, as the member reads it on their page and in the mail that tells
+/// them: the roster no longer lists them as fit for the slot.
+pub fn unfit_reason(why: &Unfit) -> String {
+    match why {
+        Unfit::NotOnRoster => "You are no longer on the crew roster".into(),
+        Unfit::Inactive => "You are no longer listed as active crew".into(),
+        Unfit::NotCaptainCertified => "You are no longer listed as a certified captain".into(),
+        Unfit::MissingCertification(c) => {
+            format!(
+                "You are no longer listed as certified ({})",
+                c.replace('_', " ")
+            )
+        }
+        Unfit::NotAvailable => "You are no longer listed as available that day".into(),
+    }
+}
+
+/// The same for a charter that moved from the date the offer was made for.
+pub fn moved_reason(offered: CharterDate, now: CharterDate) -> String {
+    format!(
+        "The charter moved from {} to {}",
+        format_date(offered),
+        format_date(now)
+    )
 }
 
 /// The first word of a name (`Ana Silva` → `Ana`).

@@ -1,6 +1,8 @@
 //! The planner's promises, for any state: applying a plan and planning again yields nothing (a
 //! fixed point), and no plan offers a slot to someone booked that day, already on the charter,
-//! already asked for it, or not certified for it.
+//! already asked for it, or not certified for it; nor keeps open an offer to a member who no
+//! longer fits the slot (inactive, not certified, not available) or for a date the charter moved
+//! from, nor keeps a hold on that date.
 
 use std::collections::HashSet;
 
@@ -10,7 +12,7 @@ use proptest::prelude::*;
 
 #[path = "plan/world.rs"]
 mod world;
-use world::{cid, member_spec, world};
+use world::{cid, member_spec, moved, unfit_for, world};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
@@ -24,8 +26,12 @@ proptest! {
         needed in 1u32..4,
         offers in prop::collection::vec((0usize..10, 0u32..4, 0u8..5, -180i64..180), 0..8),
         noted_mask in any::<u64>(),
+        moved_mask in prop::option::weighted(0.3, any::<u64>()),
     ) {
         let mut w = world(members, status, captain, crew, needed, offers, noted_mask);
+        if let Some(mask) = moved_mask {
+            w = moved(w, mask);
+        }
         let first = plan::plan(&w.state()).actions;
         // Offers withdrawn unsent to be made again, fresh, to the same member.
         let renewed: Vec<&Offer> = first.iter().filter_map(|a| match a {
@@ -49,7 +55,9 @@ proptest! {
                 prop_assert!(m.is_available(c.charter_date), "offered a member not available");
                 prop_assert!(!w.holds.contains_key(&m.crew_id), "offered a member booked that day");
                 prop_assert!(c.captain_assigned.as_ref() != Some(&m.crew_id) && !c.crew_assigned.contains(&m.crew_id), "offered a member already on the charter");
-                prop_assert!(!w.offers.iter().any(|o| o.crew_id == m.crew_id), "offered a member already asked");
+                // (An offer made for a date the charter moved from does not count: it is no
+                // answer for the new date. Without a move every offer is on the charter's date.)
+                prop_assert!(!w.offers.iter().any(|o| o.crew_id == m.crew_id && o.charter_date == c.charter_date), "offered a member already asked");
                 match offer.role {
                     Role::Captain => prop_assert!(m.captain_certified, "uncertified captain"),
                     Role::Crew { .. } => prop_assert!(m.has_certification("deckhand"), "uncertified deckhand"),
@@ -60,6 +68,15 @@ proptest! {
         let distinct: HashSet<&&CrewId> = makes.iter().collect();
         prop_assert_eq!(distinct.len(), makes.len(), "one plan asked someone for two slots");
         w.apply(&first);
+        let c = w.charter.clone().unwrap();
+        if c.status != CharterStatus::Cancelled {
+            // Nothing left open to a member who no longer fits, or for another date.
+            for o in w.offers.iter().filter(|o| o.status == OfferStatus::Open) {
+                prop_assert_eq!(o.charter_date, c.charter_date, "kept open an offer for the old date");
+                prop_assert_eq!(unfit_for(&w, &o.crew_id, o.role), None, "kept open an offer to a member who no longer fits");
+            }
+        }
+        prop_assert!(w.moved_holds.is_empty(), "kept a hold on the date the charter moved from: {:?}", w.moved_holds);
         let second = plan::plan(&w.state()).actions;
         prop_assert!(second.is_empty(), "not a fixed point: after {:?}\nplanned again {:?}", first, second);
     }
@@ -207,4 +224,108 @@ fn a_hand_order_withdraws_the_slot_and_makes_an_offer_never_mailed() {
             .into(),
     );
     assert_eq!(plan::plan(&w.state()).actions, vec![]);
+}
+
+#[test]
+fn an_offer_to_a_member_who_no_longer_fits_is_withdrawn_and_the_next_asked() {
+    // m0 was offered the captain's place (mailed), then lost their certificate; m1 is next.
+    let cert = (true, true, true, true, false, 0);
+    let lost = (false, true, true, true, false, 0);
+    let w = world(vec![lost, cert], 0, None, vec![], 1, vec![(0, 0, 0, 60)], 2);
+    let p = plan::plan(&w.state()).actions;
+    assert!(
+        matches!(
+            &p[0],
+            Action::Revoke {
+                why: plan::RevokeWhy::Unfit(Unfit::NotCaptainCertified),
+                ..
+            }
+        ),
+        "{p:?}"
+    );
+    assert!(
+        matches!(&p[1], Action::MakeOffer { offer } if offer.crew_id.as_str() == "m1"),
+        "{p:?}"
+    );
+    // Made inactive: the same.
+    let inactive = (true, true, true, false, false, 0);
+    let w = world(
+        vec![inactive, cert],
+        0,
+        None,
+        vec![],
+        1,
+        vec![(0, 0, 0, 60)],
+        2,
+    );
+    let p = plan::plan(&w.state()).actions;
+    assert!(
+        matches!(
+            &p[0],
+            Action::Revoke {
+                why: plan::RevokeWhy::Unfit(Unfit::Inactive),
+                ..
+            }
+        ),
+        "{p:?}"
+    );
+    // Withdrawn, but the thread has no entry (the mail may not have gone): told, not just noted.
+    let w = world(vec![lost, cert], 0, None, vec![], 1, vec![(0, 0, 4, 60)], 0);
+    let p = plan::plan(&w.state()).actions;
+    assert!(
+        p.iter().any(|a| matches!(
+            a,
+            Action::TellWithdrawn {
+                why: plan::RevokeWhy::Unfit(Unfit::NotCaptainCertified),
+                ..
+            }
+        )),
+        "{p:?}"
+    );
+    assert!(
+        !p.iter().any(|a| matches!(a, Action::NoteClosed { .. })),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn a_moved_charter_withdraws_offers_for_the_old_date_and_releases_its_holds_there() {
+    // m0 captain (assigned, held on the old date); m1 offered crew slot 0 for the old date.
+    let spec = (true, true, true, true, false, 0);
+    let w = world(
+        vec![spec, spec, spec],
+        0,
+        Some(0),
+        vec![],
+        1,
+        vec![(1, 1, 0, 60)],
+        2,
+    );
+    let w = moved(w, u64::MAX);
+    let p = plan::plan(&w.state()).actions;
+    let old = CharterDate::parse(world::OLD_DATE).unwrap();
+    assert!(
+        p.iter().any(|a| matches!(a, Action::Revoke { why: plan::RevokeWhy::DateMoved { offered, .. }, .. } if *offered == old)),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(
+            |a| matches!(a, Action::ReleaseHold { crew, date } if crew == &cid(0) && *date == old)
+        ),
+        "{p:?}"
+    );
+    // The slot is asked again for the new date (m1 too may be asked: the old offer was no
+    // answer for this date).
+    let new: Vec<&Offer> = p
+        .iter()
+        .filter_map(|a| match a {
+            Action::MakeOffer { offer } => Some(offer),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(new.len(), 1, "{p:?}");
+    assert_eq!(
+        new[0].charter_date,
+        CharterDate::parse(world::DATE).unwrap()
+    );
 }

@@ -5,11 +5,12 @@
 //! | INSERT of an open charter with no captain | [`DomainEvent::CharterBooked`] (start the captain cascade) |
 //! | INSERT with a captain already set, or MODIFY where the captain became set | [`DomainEvent::CaptainSet`] (start the crew cascades) |
 //! | MODIFY where the status became `cancelled` | [`DomainEvent::CharterReleased`] |
+//! | MODIFY of an open charter whose date changed | [`DomainEvent::CharterMoved`] (withdraw its offers, move its holds) |
 //! | REMOVE | [`DomainEvent::CharterReleased`] |
 //!
 //! Anything else (tips edited, crew added, status `staffed`) routes to nothing.
 
-use dispatch_core::domain::{Charter, CharterStatus};
+use dispatch_core::domain::{Charter, CharterDate, CharterStatus};
 use dispatch_core::item::ItemError;
 use dispatch_core::ports::{ChangeKind, ChangeRecord};
 
@@ -32,6 +33,13 @@ pub enum DomainEvent {
         charter: Charter,
         reason: ReleaseReason,
     },
+    /// The charter's date changed (`from` → its date): offers made for `from` are withdrawn,
+    /// holds on `from` (of `was_assigned`, its crew before the change) released.
+    CharterMoved {
+        charter: Charter,
+        from: CharterDate,
+        was_assigned: Vec<dispatch_core::domain::CrewId>,
+    },
 }
 
 impl DomainEvent {
@@ -39,7 +47,8 @@ impl DomainEvent {
         match self {
             Self::CharterBooked(c)
             | Self::CaptainSet(c)
-            | Self::CharterReleased { charter: c, .. } => c,
+            | Self::CharterReleased { charter: c, .. }
+            | Self::CharterMoved { charter: c, .. } => c,
         }
     }
     pub fn name(&self) -> &'static str {
@@ -47,6 +56,7 @@ impl DomainEvent {
             Self::CharterBooked(_) => "charter_booked",
             Self::CaptainSet(_) => "captain_set",
             Self::CharterReleased { .. } => "charter_released",
+            Self::CharterMoved { .. } => "charter_moved",
         }
     }
 }
@@ -96,6 +106,17 @@ pub fn route(record: &ChangeRecord) -> Result<Vec<DomainEvent>, RouteError> {
             } else if old.captain_assigned.is_none() && new.captain_assigned.is_some() && open(&new)
             {
                 vec![DomainEvent::CaptainSet(new)]
+            } else if old.charter_date != new.charter_date && open(&new) {
+                vec![DomainEvent::CharterMoved {
+                    from: old.charter_date,
+                    was_assigned: old
+                        .captain_assigned
+                        .iter()
+                        .chain(old.crew_assigned.iter())
+                        .cloned()
+                        .collect(),
+                    charter: new,
+                }]
             } else {
                 vec![]
             }
@@ -182,6 +203,39 @@ mod tests {
                 charter: with_captain.clone(),
                 reason: ReleaseReason::Removed
             }]
+        );
+    }
+
+    #[test]
+    fn a_date_change_of_an_open_charter_is_a_move() {
+        let mut c = charter();
+        c.captain_assigned = Some(CrewId::parse("cap").unwrap());
+        let mut moved = c.clone();
+        moved.charter_date = CharterDate::parse("2024-05-10").unwrap();
+        let events = route(&rec(ChangeKind::Modify, Some(&c), Some(&moved))).unwrap();
+        assert_eq!(
+            events,
+            vec![DomainEvent::CharterMoved {
+                charter: moved.clone(),
+                from: c.charter_date,
+                was_assigned: vec![CrewId::parse("cap").unwrap()],
+            }]
+        );
+        let job = crate::sink::job_for(&events[0]);
+        assert_eq!(job.kind, dispatch_core::domain::JobKind::Reconcile);
+        assert_eq!(
+            job.key,
+            format!("charter_moved#{}#2024-05-03#2024-05-10", c.charter_id)
+        );
+        assert_eq!(job.payload["moved_from"], "2024-05-03");
+        assert_eq!(job.payload["assigned"], serde_json::json!(["cap"]));
+        // A cancelled one is not moved: it is released, or nothing.
+        let mut closed = moved.clone();
+        closed.status = CharterStatus::Completed;
+        assert!(
+            route(&rec(ChangeKind::Modify, Some(&closed), Some(&closed)))
+                .unwrap()
+                .is_empty()
         );
     }
 

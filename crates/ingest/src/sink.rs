@@ -61,6 +61,20 @@ pub fn job_for(event: &DomainEvent) -> JobEnvelope {
                 payload,
             )
         }
+        DomainEvent::CharterMoved {
+            from, was_assigned, ..
+        } => {
+            let mut payload = payload;
+            // What the charter was, so its holds on the old date are found and released.
+            payload["moved_from"] = serde_json::json!(from);
+            payload["assigned"] =
+                serde_json::json!(was_assigned.iter().map(|m| m.as_str()).collect::<Vec<_>>());
+            JobEnvelope::new(
+                JobKind::Reconcile,
+                format!("charter_moved#{}#{from}#{}", c.charter_id, c.charter_date),
+                payload,
+            )
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use tracing::Instrument;
 use crate::html::{path_token, WebError};
 use crate::page::CrewPage;
 use crate::tokens::Scope;
-use crate::words::role_word;
+use crate::words::{moved_reason, role_word, unfit_reason};
 use crate::{Answer, Cascade, CascadeError};
 
 const PAGE: &str = "crew page";
@@ -121,6 +121,15 @@ fn note(answer: &Answer, role: &str, title: &str) -> String {
             }
         ),
         Answer::CharterClosed => format!("The charter on {title} was cancelled."),
+        Answer::Unfit(why) => format!(
+            "{}, so the offer for {title} was withdrawn. If that is a mistake, please call the office.",
+            unfit_reason(why)
+        ),
+        Answer::DateMoved { offered, now } => format!(
+            "{}, so the offer for {} was withdrawn. If you are free on the new date you may get a new offer.",
+            moved_reason(*offered, *now),
+            format_date(*offered)
+        ),
     }
 }
 
@@ -179,4 +188,32 @@ pub(super) async fn decline(
     Form(form): Form<GuardForm>,
 ) -> Result<CrewPage, WebError> {
     act(cascade, token, headers, form, Action::Decline).await
+}
+
+#[cfg(test)]
+mod tests {
+    use dispatch_core::domain::{CharterDate, Unfit};
+
+    use super::*;
+
+    #[test]
+    fn a_refused_accept_says_why_in_plain_words() {
+        let title = "Sat 5 Jun 2027 aboard Sea Breeze";
+        assert_eq!(
+            note(&Answer::Unfit(Unfit::NotCaptainCertified), "captain", title),
+            "You are no longer listed as a certified captain, so the offer for Sat 5 Jun 2027 \
+             aboard Sea Breeze was withdrawn. If that is a mistake, please call the office."
+        );
+        assert!(note(&Answer::Unfit(Unfit::Inactive), "deckhand", title)
+            .starts_with("You are no longer listed as active crew, so the offer"));
+        let moved = Answer::DateMoved {
+            offered: CharterDate::parse("2027-06-05").unwrap(),
+            now: CharterDate::parse("2027-06-12").unwrap(),
+        };
+        assert_eq!(
+            note(&moved, "deckhand", title),
+            "The charter moved from Sat 5 Jun 2027 to Sat 12 Jun 2027, so the offer for Sat 5 Jun \
+             2027 was withdrawn. If you are free on the new date you may get a new offer."
+        );
+    }
 }

@@ -18,6 +18,8 @@ pub struct World {
     pub offers: Vec<Offer>,
     pub roster: Vec<CrewMember>,
     pub holds: CrewMap<Hold>,
+    /// This charter's holds on other dates (it moved).
+    pub moved_holds: Vec<Hold>,
     pub load: CrewMap<u32>,
     pub noted: HashSet<String>,
     pub cleared: CrewMap<chrono::DateTime<Utc>>,
@@ -33,6 +35,7 @@ impl World {
             offers: &self.offers,
             roster: &self.roster,
             holds: &self.holds,
+            moved_holds: &self.moved_holds,
             load: &self.load,
             vessel: None,
             noted: &self.noted,
@@ -68,6 +71,9 @@ impl World {
                 Action::Confirm { offer } => {
                     self.noted.insert(ids::confirmed(offer));
                 }
+                Action::TellWithdrawn { offer, .. } => {
+                    self.noted.insert(ids::closed(OfferStatus::Revoked, offer));
+                }
                 Action::NoteClosed { offer } => {
                     if let Some(o) = self.offers.iter().find(|o| &o.offer_id == offer) {
                         self.noted.insert(ids::closed(o.status, offer));
@@ -95,6 +101,16 @@ impl World {
                 Action::Unstaff => self.charter.as_mut().unwrap().status = CharterStatus::Booked,
                 Action::Escalate { role, attempts, .. } => {
                     self.noted.insert(ids::escalated(*role, *attempts));
+                }
+                Action::ReleaseHold { crew, date }
+                    if self
+                        .charter
+                        .as_ref()
+                        .is_some_and(|c| c.charter_date != *date) =>
+                {
+                    self.moved_holds.retain(|h| {
+                        !(&h.crew_id == crew && h.date == *date && h.charter_id == self.id)
+                    });
                 }
                 Action::ReleaseHold { crew, .. } | Action::ReleaseStrayHold { crew, .. } => {
                     if self
@@ -274,11 +290,55 @@ pub fn world(
         offers: out,
         roster,
         holds,
+        moved_holds: Vec::new(),
         load,
         noted,
         cleared: CrewMap::default(),
         now,
     }
+}
+
+/// The date the charter was on before it moved to [`DATE`].
+pub const OLD_DATE: &str = "2024-05-02";
+
+/// Moves `w`'s charter: it was on [`OLD_DATE`] when the offers picked by `mask` were made, and
+/// its assigned members picked by `mask` still hold that day for it.
+pub fn moved(mut w: World, mask: u64) -> World {
+    let old = CharterDate::parse(OLD_DATE).unwrap();
+    for (i, o) in w.offers.iter_mut().enumerate() {
+        if mask & (1 << (i % 32)) != 0 {
+            o.charter_date = old;
+        }
+    }
+    if let Some(c) = &w.charter {
+        for (i, m) in c
+            .captain_assigned
+            .iter()
+            .chain(c.crew_assigned.iter())
+            .enumerate()
+        {
+            if mask & (1 << (32 + i % 32)) != 0 {
+                w.moved_holds.push(Hold {
+                    crew_id: m.clone(),
+                    date: old,
+                    charter_id: w.id.clone(),
+                    taken_at: w.now,
+                });
+            }
+        }
+    }
+    w
+}
+
+/// Why `m` may not be offered `role` on the charter's date, if they may not.
+pub fn unfit_for(w: &World, crew: &CrewId, role: Role) -> Option<Unfit> {
+    let c = w.charter.as_ref().unwrap();
+    let needs = dispatch_cascade::engine::needs(role, None);
+    unfit(
+        w.roster.iter().find(|m| &m.crew_id == crew),
+        &needs,
+        c.charter_date,
+    )
 }
 
 pub fn member_spec() -> impl Strategy<Value = MemberSpec> {

@@ -1,21 +1,32 @@
-//! The staffing port on DynamoDB: accepting an offer as one transaction (hold, charter, offer,
-//! assignment count) with the offer id as its client request token.
+//! The staffing port on DynamoDB: accepting an offer as one transaction (hold, charter on the
+//! offer's date, offer, assignment count, and a condition check on the member's roster item)
+//! with the offer id as its client request token.
 
-use aws_sdk_dynamodb::types::{AttributeValue as Av, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    AttributeValue as Av, ConditionCheck, Put, TransactWriteItem, Update,
+};
 
 use super::charter_table::{CAPTAIN_CONDITION, CAPTAIN_UPDATE, CREW_CONDITION, CREW_UPDATE};
 use super::client::Aws;
-use super::convert::{n, s, to_sdk};
+use super::convert::{from_sdk, n, s, to_sdk};
 use super::errors::{classify, is_cancelled};
 use super::state_table::key;
-use crate::domain::{CharterStatus, OfferStatus, Role};
-use crate::ports::{accept_rejection, AcceptOutcome, AcceptRequest, Hold, Holds, Offers, Staffing};
+use crate::config::tables;
+use crate::domain::{
+    crew_attr, normalize_certification, unfit, CharterDate, CharterStatus, CrewId, CrewMember,
+    OfferStatus, Role, SlotNeeds, Unfit,
+};
+use crate::ports::{accept_refusal, AcceptOutcome, AcceptRequest, Hold, Holds, Offers, Staffing};
 use crate::records as rec;
 use crate::StoreError;
 
 #[async_trait::async_trait]
 impl Staffing for Aws {
-    async fn accept(&self, req: &AcceptRequest) -> Result<AcceptOutcome, StoreError> {
+    async fn accept_as(
+        &self,
+        req: &AcceptRequest,
+        needs: Option<&SlotNeeds>,
+    ) -> Result<AcceptOutcome, StoreError> {
         let o = &req.offer;
         let state = self.state_table();
         let charters = self.charters_table();
@@ -27,6 +38,19 @@ impl Staffing for Aws {
         };
         let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
         for _ in 0..5 {
+            let member_check = match needs {
+                None => None,
+                Some(needs) => match self.member_check(&o.crew_id, needs, o.charter_date).await? {
+                    Ok(check) => Some(check),
+                    // Said as the embedded store says it: the offer and the charter first.
+                    Err(why) => {
+                        return Ok(self
+                            .refusal(req)
+                            .await?
+                            .unwrap_or(AcceptOutcome::Unfit(why)))
+                    }
+                },
+            };
             let put_hold = Put::builder()
                 .table_name(&state)
                 .set_item(Some(to_sdk(rec::hold_to_item(&hold))))
@@ -39,15 +63,16 @@ impl Staffing for Aws {
                 .expression_attribute_names("#st", "status")
                 .expression_attribute_values(":c", s(o.crew_id.as_str()))
                 .expression_attribute_values(":cancelled", s(CharterStatus::Cancelled.as_str()))
-                .expression_attribute_values(":completed", s(CharterStatus::Completed.as_str()));
+                .expression_attribute_values(":completed", s(CharterStatus::Completed.as_str()))
+                .expression_attribute_values(":date", s(o.charter_date.to_string()));
             charter = match o.role {
                 Role::Captain => charter
                     .update_expression(CAPTAIN_UPDATE)
-                    .condition_expression(CAPTAIN_CONDITION)
+                    .condition_expression(format!("{CAPTAIN_CONDITION} AND {ON_OFFER_DATE}"))
                     .expression_attribute_values(":empty", s("")),
                 Role::Crew { .. } => charter
                     .update_expression(CREW_UPDATE)
-                    .condition_expression(CREW_CONDITION)
+                    .condition_expression(format!("{CREW_CONDITION} AND {ON_OFFER_DATE}"))
                     .expression_attribute_values(":none", Av::L(vec![]))
                     .expression_attribute_values(":one", Av::L(vec![s(o.crew_id.as_str())]))
                     .expression_attribute_values(":needed", n(req.crew_needed)),
@@ -67,7 +92,7 @@ impl Staffing for Aws {
                 )
                 .build()
                 .map_err(bad)?;
-            let items = vec![
+            let mut items = vec![
                 TransactWriteItem::builder().put(put_hold).build(),
                 TransactWriteItem::builder()
                     .update(charter.build().map_err(bad)?)
@@ -77,6 +102,9 @@ impl Staffing for Aws {
                     .update(self.load_update(&o.crew_id, o.charter_date.month(), 1)?)
                     .build(),
             ];
+            if let Some(check) = member_check {
+                items.push(TransactWriteItem::builder().condition_check(check).build());
+            }
             // The offer id as the client request token: an SDK retry after a lost response is
             // recognised by DynamoDB as the same transaction, not reported as a conflict.
             match self
@@ -95,23 +123,11 @@ impl Staffing for Aws {
                     return Ok(AcceptOutcome::Accepted(now));
                 }
                 Err(e) if is_cancelled(&e) => {
-                    // Find which condition failed by reading the three items.
-                    let current = Offers::get(self, &o.charter_id, &o.offer_id).await?;
-                    match current {
-                        None => return Ok(AcceptOutcome::CharterClosed),
-                        Some(c) if c.status != OfferStatus::Open => {
-                            return Ok(AcceptOutcome::OfferNotOpen(c.status))
-                        }
-                        Some(_) => {}
+                    // Find which condition failed by reading the items.
+                    if let Some(why) = self.refusal(req).await? {
+                        return Ok(why);
                     }
-                    match self.get_charter_by_key(&req.charter_key).await? {
-                        None => return Ok(AcceptOutcome::CharterClosed),
-                        Some(c) => {
-                            if let Some(why) = accept_rejection(&c, o, req.crew_needed) {
-                                return Ok(why);
-                            }
-                        }
-                    }
+                    // The member's roster item changed: the next round's read says how.
                     if let Some(h) = Holds::get(self, &o.crew_id, o.charter_date).await? {
                         return Ok(AcceptOutcome::AlreadyBooked(h));
                     }
@@ -125,5 +141,98 @@ impl Staffing for Aws {
             true,
             "kept conflicting with other writes",
         ))
+    }
+}
+
+/// The charter is still on the date the offer was made for (`:date`).
+const ON_OFFER_DATE: &str = "charter_date = :date";
+
+impl Aws {
+    /// Why the accept cannot go through as far as the offer and the charter say (read now,
+    /// consistently): the offer gone or no longer open, the charter closed, its slot taken or
+    /// its date moved. `None`: they allow it.
+    async fn refusal(&self, req: &AcceptRequest) -> Result<Option<AcceptOutcome>, StoreError> {
+        let o = &req.offer;
+        match Offers::get(self, &o.charter_id, &o.offer_id).await? {
+            None => return Ok(Some(AcceptOutcome::CharterClosed)),
+            Some(c) if c.status != OfferStatus::Open => {
+                return Ok(Some(AcceptOutcome::OfferNotOpen(c.status)))
+            }
+            Some(_) => {}
+        }
+        Ok(match self.get_charter_by_key(&req.charter_key).await? {
+            None => Some(AcceptOutcome::CharterClosed),
+            Some(c) => accept_refusal(&c, o, req.crew_needed),
+        })
+    }
+
+    /// Reads the member's roster item (consistently) and, if they meet `needs` on `date`, the
+    /// condition check that keeps them so until the transaction commits: the item exists, is
+    /// active, has `captain_certified` (captain) and each certification the slot needs (as
+    /// stored: the stored spelling of each, which may differ in case from the normalized name),
+    /// and has the date in `available_dates`.
+    async fn member_check(
+        &self,
+        crew: &CrewId,
+        needs: &SlotNeeds,
+        date: CharterDate,
+    ) -> Result<Result<ConditionCheck, Unfit>, StoreError> {
+        let table = self.table(tables::ROSTER);
+        let out = self
+            .ddb
+            .get_item()
+            .table_name(&table)
+            .key(crew_attr::CREW_ID, s(crew.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify(&format!("reading member {crew} from {table}"), e))?;
+        let raw = out.item;
+        let member = raw
+            .clone()
+            .map(|i| CrewMember::from_item(&from_sdk(i)))
+            .transpose()?;
+        if let Some(why) = unfit(member.as_ref(), needs, date) {
+            return Ok(Err(why));
+        }
+        let stored: Vec<String> = match raw.as_ref().and_then(|i| i.get(crew_attr::CERTIFICATIONS))
+        {
+            Some(Av::Ss(v)) => v.clone(),
+            Some(Av::L(v)) => v.iter().filter_map(|x| x.as_s().ok().cloned()).collect(),
+            _ => Vec::new(),
+        };
+        let mut cond = vec![
+            "attribute_exists(#id)".to_string(),
+            "(attribute_not_exists(#active) OR #active = :yes)".to_string(),
+            "contains(#dates, :date)".to_string(),
+        ];
+        let mut check = ConditionCheck::builder()
+            .table_name(&table)
+            .key(crew_attr::CREW_ID, s(crew.as_str()))
+            .expression_attribute_names("#id", crew_attr::CREW_ID)
+            .expression_attribute_names("#active", crew_attr::ACTIVE)
+            .expression_attribute_names("#dates", crew_attr::AVAILABLE_DATES)
+            .expression_attribute_values(":yes", Av::Bool(true))
+            .expression_attribute_values(":date", s(date.to_string()));
+        if needs.captain {
+            cond.push("#captain = :yes".into());
+            check = check.expression_attribute_names("#captain", crew_attr::CAPTAIN_CERTIFIED);
+        }
+        for (i, want) in needs.certifications.iter().enumerate() {
+            // `unfit` found it, so some stored spelling normalizes to it.
+            let Some(as_stored) = stored.iter().find(|c| normalize_certification(c) == *want)
+            else {
+                return Ok(Err(Unfit::MissingCertification(want.clone())));
+            };
+            cond.push(format!("contains(#certs, :cert{i})"));
+            check = check
+                .expression_attribute_names("#certs", crew_attr::CERTIFICATIONS)
+                .expression_attribute_values(format!(":cert{i}"), s(as_stored));
+        }
+        let check = check
+            .condition_expression(cond.join(" AND "))
+            .build()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        Ok(Ok(check))
     }
 }

@@ -103,6 +103,80 @@ impl CrewMember {
     pub fn has_certification(&self, name: &str) -> bool {
         self.certifications.contains(&normalize_certification(name))
     }
+
+    /// Why this member may not take a slot needing `needs` on `date`, checked in this order:
+    /// active, certified for the slot, available that day. `None`: they may.
+    pub fn unfit_for(&self, needs: &SlotNeeds, date: CharterDate) -> Option<Unfit> {
+        if !self.active {
+            return Some(Unfit::Inactive);
+        }
+        if needs.captain && !self.captain_certified {
+            return Some(Unfit::NotCaptainCertified);
+        }
+        if let Some(missing) = needs
+            .certifications
+            .iter()
+            .find(|c| !self.certifications.contains(*c))
+        {
+            return Some(Unfit::MissingCertification(missing.clone()));
+        }
+        if !self.is_available(date) {
+            return Some(Unfit::NotAvailable);
+        }
+        None
+    }
+}
+
+/// What a slot asks of the member who takes it (the roster's part of the rules; being free
+/// of other charters that day is the holds' part).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SlotNeeds {
+    /// The captain's slot: `captain_certified`.
+    pub captain: bool,
+    /// Certifications the slot needs, normalized ([`normalize_certification`]), e.g. `deckhand`.
+    pub certifications: Vec<String>,
+}
+
+/// Why a member may not take a slot: the one rule the candidate choice, the accept transaction
+/// and the planner's withdrawals all apply ([`CrewMember::unfit_for`], [`unfit`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unfit {
+    /// No such member in `crew-roster` (any more).
+    NotOnRoster,
+    Inactive,
+    /// The captain's slot, and `captain_certified` is not set.
+    NotCaptainCertified,
+    /// A certification the slot needs (normalized name).
+    MissingCertification(String),
+    /// The date is not in their `available_dates`.
+    NotAvailable,
+}
+
+impl Unfit {
+    /// Plain words for ops and the thread ("no longer …" is the caller's).
+    pub fn text(&self) -> String {
+        match self {
+            Self::NotOnRoster => "not on the roster".into(),
+            Self::Inactive => "inactive".into(),
+            Self::NotCaptainCertified => "not captain certified".into(),
+            Self::MissingCertification(c) => format!("not certified `{c}`"),
+            Self::NotAvailable => "not available that day".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Unfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+/// [`CrewMember::unfit_for`] of a member who may have left the roster (`None`).
+pub fn unfit(member: Option<&CrewMember>, needs: &SlotNeeds, date: CharterDate) -> Option<Unfit> {
+    match member {
+        None => Some(Unfit::NotOnRoster),
+        Some(m) => m.unfit_for(needs, date),
+    }
 }
 
 /// `First Aid` → `first_aid`: how certifications are compared.
@@ -138,6 +212,42 @@ mod tests {
         let back = CrewMember::from_item(&item).unwrap();
         assert!(back.active);
         assert!(back.has_certification("first-aid"));
+    }
+
+    #[test]
+    fn unfit_checks_active_then_certification_then_availability() {
+        let day = CharterDate::parse("2024-05-03").unwrap();
+        let other = CharterDate::parse("2024-05-04").unwrap();
+        let mut m = CrewMember {
+            crew_id: CrewId::parse("crew-1").unwrap(),
+            name: "Ana".into(),
+            email: EmailAddress::parse("ana@example.com").unwrap(),
+            phone: None,
+            captain_certified: true,
+            available_dates: [day].into(),
+            certifications: ["deckhand".to_string()].into(),
+            active: true,
+            updated_at: None,
+        };
+        let captain = SlotNeeds {
+            captain: true,
+            certifications: vec![],
+        };
+        let crew = SlotNeeds {
+            captain: false,
+            certifications: vec!["deckhand".into(), "first_aid".into()],
+        };
+        assert_eq!(m.unfit_for(&captain, day), None);
+        assert_eq!(m.unfit_for(&captain, other), Some(Unfit::NotAvailable));
+        assert_eq!(
+            m.unfit_for(&crew, day),
+            Some(Unfit::MissingCertification("first_aid".into()))
+        );
+        m.captain_certified = false;
+        assert_eq!(m.unfit_for(&captain, day), Some(Unfit::NotCaptainCertified));
+        m.active = false;
+        assert_eq!(m.unfit_for(&captain, day), Some(Unfit::Inactive));
+        assert_eq!(unfit(None, &captain, day), Some(Unfit::NotOnRoster));
     }
 
     #[test]

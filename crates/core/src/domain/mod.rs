@@ -12,7 +12,7 @@ mod offer;
 mod thread;
 
 pub use charter::{attr as charter_attr, Charter, CharterKey, CharterStatus};
-pub use crew::{attr as crew_attr, normalize_certification, CrewMember};
+pub use crew::{attr as crew_attr, normalize_certification, unfit, CrewMember, SlotNeeds, Unfit};
 pub use date::{CharterDate, Month};
 pub use email::EmailAddress;
 pub use ids::{CharterId, CrewId, ParseError};

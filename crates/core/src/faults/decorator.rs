@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::schedule::Faults;
 use crate::domain::{
     Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId, CrewMember, Month, Offer,
-    OfferId, OfferStatus, ThreadEntry,
+    OfferId, OfferStatus, SlotNeeds, ThreadEntry,
 };
 use crate::ports::*;
 use crate::StoreError;
@@ -218,8 +218,12 @@ impl Offers for Faulty {
 
 #[async_trait::async_trait]
 impl Staffing for Faulty {
-    async fn accept(&self, r: &AcceptRequest) -> Result<AcceptOutcome, StoreError> {
-        call!(self, "staffing.accept", staffing.accept(r))
+    async fn accept_as(
+        &self,
+        r: &AcceptRequest,
+        n: Option<&SlotNeeds>,
+    ) -> Result<AcceptOutcome, StoreError> {
+        call!(self, "staffing.accept", staffing.accept_as(r, n))
     }
 }
 

@@ -1,20 +1,27 @@
-//! The staffing port on the embedded store: accepting an offer (hold, assignment count, charter,
-//! offer) in one IMMEDIATE transaction, the charter change fed like any other.
+//! The staffing port on the embedded store: accepting an offer (the member's roster item and the
+//! charter's date checked; hold, assignment count, charter, offer written) in one IMMEDIATE
+//! transaction, the charter change fed like any other.
 
 use super::charter_table::assigned;
 use super::db::TxExt;
 use super::Local;
-use crate::domain::{Charter, OfferStatus, Role};
-use crate::ports::{accept_rejection, AcceptOutcome, AcceptRequest, Hold, Staffing};
+use crate::domain::{unfit, Charter, CrewMember, OfferStatus, Role, SlotNeeds};
+use crate::ports::{accept_refusal, AcceptOutcome, AcceptRequest, Hold, Staffing};
 use crate::records as rec;
 use crate::StoreError;
 
 #[async_trait::async_trait]
 impl Staffing for Local {
-    async fn accept(&self, req: &AcceptRequest) -> Result<AcceptOutcome, StoreError> {
+    async fn accept_as(
+        &self,
+        req: &AcceptRequest,
+        needs: Option<&SlotNeeds>,
+    ) -> Result<AcceptOutcome, StoreError> {
         let state = self.names.state.clone();
         let charters = self.names.charters.clone();
+        let roster = self.names.roster.clone();
         let req = req.clone();
+        let needs = needs.cloned();
         self.db
             .tx("accepting offer", move |tx| {
                 let o = &req.offer;
@@ -32,8 +39,17 @@ impl Staffing for Local {
                     return Ok(AcceptOutcome::CharterClosed);
                 };
                 let charter = Charter::from_item(&old)?;
-                if let Some(why) = accept_rejection(&charter, o, req.crew_needed) {
+                if let Some(why) = accept_refusal(&charter, o, req.crew_needed) {
                     return Ok(why);
+                }
+                if let Some(needs) = &needs {
+                    let member = tx
+                        .get_item(&roster, o.crew_id.as_str(), "")?
+                        .map(|m| CrewMember::from_item(&m))
+                        .transpose()?;
+                    if let Some(why) = unfit(member.as_ref(), needs, o.charter_date) {
+                        return Ok(AcceptOutcome::Unfit(why));
+                    }
                 }
                 let (hpk, hsk) = rec::hold_key(&o.crew_id, charter.charter_date);
                 if let Some(h) = tx.get_item(&state, &hpk, &hsk)? {

@@ -44,5 +44,5 @@ pub use listing::Listing;
 pub use offers::{OfferTransition, Offers};
 pub use queues::{queues_max_delay, OutMessage, QueueDepth, QueueId, Queues, Received, MAX_DELAY};
 pub use roster::Roster;
-pub use staffing::{accept_rejection, AcceptOutcome, AcceptRequest, Staffing};
+pub use staffing::{accept_refusal, accept_rejection, AcceptOutcome, AcceptRequest, Staffing};
 pub use thread::Thread;

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Charter, CharterKey, Offer, OfferStatus, Role};
+use crate::domain::{Charter, CharterDate, CharterKey, Offer, OfferStatus, Role, SlotNeeds, Unfit};
 use crate::StoreError;
 
 use super::charters::{captain_rejection, crew_rejection, AssignRejection};
@@ -32,6 +32,14 @@ pub enum AcceptOutcome {
     OfferNotOpen(OfferStatus),
     /// The charter was cancelled, completed or removed.
     CharterClosed,
+    /// The member no longer meets the slot's rules on the roster (inactive, not certified, not
+    /// available that day).
+    Unfit(Unfit),
+    /// The charter's date is no longer the one the offer was made for.
+    DateMoved {
+        offered: CharterDate,
+        now: CharterDate,
+    },
 }
 
 /// Maps a charter's state to why an accept of `offer` cannot change it, if it cannot.
@@ -50,11 +58,34 @@ pub fn accept_rejection(
     })
 }
 
+/// [`accept_rejection`], then whether the charter is still on the date the offer was made for.
+pub fn accept_refusal(charter: &Charter, offer: &Offer, crew_needed: u32) -> Option<AcceptOutcome> {
+    accept_rejection(charter, offer, crew_needed).or_else(|| {
+        (charter.charter_date != offer.charter_date).then_some(AcceptOutcome::DateMoved {
+            offered: offer.charter_date,
+            now: charter.charter_date,
+        })
+    })
+}
+
 /// The accept transaction.
 #[async_trait::async_trait]
 pub trait Staffing: Send + Sync {
-    /// In one transaction: put the crew-day hold (`attribute_not_exists`), set the charter's
-    /// captain or append to its crew under the assignment conditions, and mark the offer accepted
-    /// (only if open). Either all three happen or none.
-    async fn accept(&self, req: &AcceptRequest) -> Result<AcceptOutcome, StoreError>;
+    /// In one transaction: put the crew-day hold (`attribute_not_exists`) on the offer's date,
+    /// set the charter's captain or append to its crew under the assignment conditions and only
+    /// while the charter is still on the offer's date, count the assignment, mark the offer
+    /// accepted (only if open), and, with `needs`, check the member's roster item (active,
+    /// certified for the slot, available that day) as part of the same transaction. Either all
+    /// happen or none. `needs: None` leaves the roster out: only for ops assigning by hand, who
+    /// checked the member themselves.
+    async fn accept_as(
+        &self,
+        req: &AcceptRequest,
+        needs: Option<&SlotNeeds>,
+    ) -> Result<AcceptOutcome, StoreError>;
+
+    /// [`Staffing::accept_as`] without the roster check.
+    async fn accept(&self, req: &AcceptRequest) -> Result<AcceptOutcome, StoreError> {
+        self.accept_as(req, None).await
+    }
 }
