@@ -307,10 +307,10 @@ pub fn bookings_from_elements(
             }
             let mut c = Charter::from_item(&item).map_err(|e| e.to_string())?;
             c.vessel_name = c.vessel_name.trim().to_string();
+            c.check_new()?;
             if c.vessel_name.is_empty() {
                 return Err("`vessel_name` is blank: give the vessel's name".into());
             }
-            c.check_new()?;
             Ok(Booking {
                 charter: c,
                 booking_ref,

@@ -124,7 +124,7 @@ pub async fn add(settings: &Settings, backend: &Backend, a: AddArgs) -> anyhow::
         charter.crew_needed = a.crew_needed;
     }
     if charter.vessel_name.is_empty() {
-        bail!("--vessel is blank: give the vessel's name; nothing was booked");
+        bail!("--vessel must not be empty (or blank): give the vessel's name; nothing was booked");
     }
     if a.vessel.is_some() && !a.vessel_unknown_ok {
         if let Some(why) = vessel::unknown(settings, &charter.vessel_name) {

@@ -18,8 +18,8 @@ pub const BOOKING_REF_NAMESPACE: uuid::Uuid =
 /// Longest booking reference accepted (characters).
 pub const MAX_BOOKING_REF_CHARS: usize = 64;
 
-/// A booking reference: trimmed, 1 to 64 characters, no whitespace or control characters, in
-/// upper case (`hl-1207-osp` is the booking `HL-1207-OSP`, and derives the same id).
+/// A booking reference: trimmed, 1 to 64 characters of ASCII letters, digits and `-_./`,
+/// starting with a letter or digit, in upper case (`hl-1207-osp` is the booking `HL-1207-OSP`, and derives the same id).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct BookingRef(String);
@@ -34,8 +34,13 @@ impl BookingRef {
         if t.chars().count() > MAX_BOOKING_REF_CHARS {
             return Err(bad("longer than 64 characters"));
         }
-        if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad("it contains spaces or control characters"));
+        if !t.starts_with(|c: char| c.is_ascii_alphanumeric())
+            || t.chars()
+                .any(|c| !(c.is_ascii_alphanumeric() || "-_./".contains(c)))
+        {
+            return Err(bad(
+                "use letters, digits and - _ . / only, starting with a letter or digit",
+            ));
         }
         Ok(Self(t.to_uppercase()))
     }
@@ -141,6 +146,9 @@ mod tests {
     fn blank_spaced_and_long_references_are_refused() {
         assert!(BookingRef::parse("  ").is_err());
         assert!(BookingRef::parse("HL 1207").is_err());
+        assert!(BookingRef::parse("../../etc/passwd").is_err());
+        assert!(BookingRef::parse("HL#1").is_err());
+        assert!(BookingRef::parse("BK/2024/0012.a_b").is_ok());
         assert!(BookingRef::parse(&"X".repeat(65)).is_err());
         assert!(BookingRef::parse(&"X".repeat(64)).is_ok());
     }
