@@ -4,6 +4,8 @@
 //! candidates), `roster list|show`, `charter show HL-…`, and the input hygiene at the edge
 //! (vessel typos, blank names, a list range over 400 days).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -11,17 +13,24 @@ use dispatch_core::domain::{BookingRef, BOOKING_REF_NAMESPACE};
 use serde_json::{json, Value};
 
 fn dispatch(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dispatch"))
-        .args(args)
+    dispatch_with(dir, args, &[])
+}
+
+/// `dispatch` on the embedded backend unless `env` says otherwise.
+fn dispatch_with(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dispatch"));
+    cmd.args(args)
         .current_dir(dir)
         .env("DISPATCH_DATA_DIR", dir.join("data"))
         .env("DISPATCH_OPS_EMAILS", "ops@example.com")
         .env_remove("DISPATCH_BACKEND")
         .env_remove("DISPATCH_CONFIG")
         .env_remove("DISPATCH_TIME_ZONE")
-        .env_remove("DISPATCH_PREFIX")
-        .output()
-        .expect("run dispatch")
+        .env_remove("DISPATCH_PREFIX");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run dispatch")
 }
 
 fn text(o: &Output) -> String {
@@ -468,4 +477,52 @@ fn a_list_range_over_400_days_is_refused() {
         out.contains("no charters from 2024-01-01 to 2025-02-03"),
         "{out}"
     );
+}
+
+mod aws {
+    use super::*;
+
+    /// The booking reference travels through the DynamoDB adapter too: stored on the item by
+    /// the import, read back by `charter show` and `charter list`.
+    #[test]
+    fn a_booking_reference_is_kept_on_the_dynamodb_item() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let endpoint = common::endpoint();
+        let ddb = common::dynamodb_endpoint();
+        let prefix = format!("names{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let env = [
+            ("DISPATCH_BACKEND", "aws"),
+            ("DISPATCH_PREFIX", prefix.as_str()),
+            ("AWS_ENDPOINT_URL", endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", ddb.as_str()),
+            ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", ddb.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            // The cascade (charter show) signs links; the embedded backend keeps its own key.
+            ("DISPATCH_LINK_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+        ];
+        let run = |args: &[&str]| {
+            let out = dispatch_with(d, args, &env);
+            assert!(out.status.success(), "{args:?}: {}", text(&out));
+            text(&out)
+        };
+        run(&["bootstrap"]);
+        write(d, "week.json", &week_of_charters());
+        assert!(run(&["charter", "import", "week.json"]).contains("7 charters stored"));
+        let again = run(&["charter", "import", "week.json"]);
+        assert!(
+            again.contains("0 charters stored, 7 already there"),
+            "{again}"
+        );
+        let id = BookingRef::parse(&reference(4)).unwrap().charter_id();
+        let show = run(&["charter", "show", &reference(4)]);
+        assert!(
+            show.contains(&format!("charter {id} (booking HL-1204-OSP) on")),
+            "{show}"
+        );
+        let list = run(&["charter", "list"]);
+        assert!(list.contains(&format!("{id}  HL-1204-OSP")), "{list}");
+    }
 }
