@@ -501,7 +501,10 @@ mod aws {
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),
             // The cascade (charter show) signs links; the embedded backend keeps its own key.
-            ("DISPATCH_LINK_KEYS", "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="),
+            (
+                "DISPATCH_LINK_KEYS",
+                "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            ),
         ];
         let run = |args: &[&str]| {
             let out = dispatch_with(d, args, &env);
