@@ -3,13 +3,16 @@
 //! A file is a JSON array. Each element is either plain JSON with the table's attribute names
 //! (`{"charter_id": "...", "guest_count": 12, "reportable_revenue": "1850.25", ...}`) or a DynamoDB
 //! JSON item (`{"charter_id": {"S": "..."}, ...}`), as `aws dynamodb scan` prints. Money is best
-//! given as a string so it stays exact. Each element is checked on its own: the good ones are
+//! given as a string so it stays exact. A charter row may be identified by the booking system's
+//! `booking_ref` instead of `charter_id` and `created_at`; names are trimmed (a member's inner
+//! spaces made one) and must not be blank. Each element is checked on its own: the good ones are
 //! returned, the bad ones named by position and reason — never a panic, never a silent drop.
 
 use serde_dynamo::AttributeValue as AV;
 use serde_json::Value;
 
-use dispatch_core::domain::{Charter, CrewMember};
+use dispatch_core::booking::{self, Booking};
+use dispatch_core::domain::{charter_attr, Charter, CrewMember};
 use dispatch_core::item::{self, Item};
 
 /// One element of an import file that could not be used.
@@ -30,6 +33,8 @@ impl std::fmt::Display for BadRow {
 #[derive(Debug, Clone)]
 pub struct Parsed<T> {
     pub good: Vec<T>,
+    /// The 1-based position in the file of each of `good`, in order (for warnings about a row).
+    pub good_rows: Vec<usize>,
     pub bad: Vec<BadRow>,
 }
 
@@ -228,6 +233,7 @@ fn parse_all<T, K: std::hash::Hash + Eq + std::fmt::Display>(
 ) -> Parsed<T> {
     let mut out = Parsed {
         good: Vec::new(),
+        good_rows: Vec::new(),
         bad: Vec::new(),
     };
     let mut seen: std::collections::HashMap<(&'static str, K), usize> = Default::default();
@@ -249,7 +255,10 @@ fn parse_all<T, K: std::hash::Hash + Eq + std::fmt::Display>(
                 });
                 match dup {
                     Some(reason) => out.bad.push(BadRow { row, reason }),
-                    None => out.good.push(t),
+                    None => {
+                        out.good.push(t);
+                        out.good_rows.push(row);
+                    }
                 }
             }
             Err(reason) => out.bad.push(BadRow { row, reason }),
@@ -265,18 +274,65 @@ pub fn charters_from_values(values: &[Value]) -> Parsed<Charter> {
     charters_from_elements(&values.iter().cloned().map(Ok).collect::<Vec<_>>())
 }
 
-/// Charters from the elements of a file: each checked against the limits of a new booking.
+/// Charters from the elements of a file: each checked against the limits of a new booking
+/// (see [`bookings_from_elements`]; the booking references are left out).
 pub fn charters_from_elements(values: &[Element]) -> Parsed<Charter> {
+    let p = bookings_from_elements(values, chrono::Utc::now());
+    Parsed {
+        good: p.good.into_iter().map(|b| b.charter).collect(),
+        good_rows: p.good_rows,
+        bad: p.bad,
+    }
+}
+
+/// Bookings from the elements of a file. A row identified by its `booking_ref` may leave out
+/// `charter_id` and `created_at` (the UUIDv5 of the reference, and `now`, this import's time:
+/// see [`dispatch_core::booking::identify`]). The vessel's name is trimmed and must not be
+/// blank; each row is checked against the limits of a new booking.
+pub fn bookings_from_elements(
+    values: &[Element],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Parsed<Booking> {
     parse_all(
         values,
         &CHARTER_NUMBERS,
         |item| {
-            let c = Charter::from_item(item).map_err(|e| e.to_string())?;
+            let mut item = item.clone();
+            let booking_ref = booking::identify(&mut item, now)?;
+            if !item.contains_key(charter_attr::CHARTER_ID) {
+                return Err(
+                    "`charter_id` is missing: give the charter's id (a UUID), or its `booking_ref` (the booking system's reference, e.g. HL-1207-OSP)"
+                        .into(),
+                );
+            }
+            let mut c = Charter::from_item(&item).map_err(|e| e.to_string())?;
+            c.vessel_name = c.vessel_name.trim().to_string();
             c.check_new()?;
-            Ok(c)
+            if c.vessel_name.is_empty() {
+                return Err("`vessel_name` is blank: give the vessel's name".into());
+            }
+            Ok(Booking {
+                charter: c,
+                booking_ref,
+            })
         },
-        |c| vec![("charter_id", c.charter_id.to_string())],
+        |b| {
+            let mut keys = Vec::new();
+            if let Some(r) = &b.booking_ref {
+                keys.push(("booking_ref", r.to_string()));
+            }
+            keys.push(("charter_id", b.charter.charter_id.to_string()));
+            keys
+        },
     )
+}
+
+/// Bookings from a file (see [`bookings_from_elements`]), `now` being this import's time.
+pub fn bookings_from_file(path: &std::path::Path) -> Result<Parsed<Booking>, ImportError> {
+    Ok(bookings_from_elements(
+        &read_elements(path)?,
+        chrono::Utc::now(),
+    ))
 }
 
 /// Charters from a file.
@@ -295,7 +351,14 @@ pub fn members_from_elements(values: &[Element]) -> Parsed<CrewMember> {
         values,
         &[],
         |item| {
-            let m = CrewMember::from_item(item).map_err(|e| e.to_string())?;
+            let mut m = CrewMember::from_item(item).map_err(|e| e.to_string())?;
+            m.name = m.name.split_whitespace().collect::<Vec<_>>().join(" ");
+            if m.name.is_empty() {
+                return Err(format!(
+                    "`name` is blank for crew id `{}`: give the member's full name (ops name members by it)",
+                    m.crew_id
+                ));
+            }
             m.check_new()?;
             Ok(m)
         },

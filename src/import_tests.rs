@@ -52,7 +52,7 @@ fn one_number_out_of_range_is_one_bad_row_and_a_bom_is_skipped() {
     const BOM: char = '\u{feff}';
     let text = format!(
         "{BOM}[{{\"charter_id\":\"{ID}\",\"created_at\":\"2024-04-01T00:00:00Z\",\"charter_date\":\"2024-05-03\",\"tips\":1e400}},
-          {{\"charter_id\":\"1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a\",\"created_at\":\"2024-04-01T00:00:00Z\",\"charter_date\":\"2024-05-03\"}}]"
+          {{\"charter_id\":\"1b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a\",\"created_at\":\"2024-04-01T00:00:00Z\",\"charter_date\":\"2024-05-03\",\"vessel_name\":\"A\"}}]"
     );
     let p = charters_from_elements(&elements(&text));
     assert_eq!(p.good.len(), 1);

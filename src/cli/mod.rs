@@ -5,7 +5,7 @@
 //! - [`admin`]: `bootstrap`, `doctor`.
 //! - [`auth`]: `auth check|refresh`.
 //! - [`charter`]: `charter add|import|list|show|assign|unassign|cancel|reoffer|reconcile`.
-//! - [`roster`]: `roster import|sync`.
+//! - [`roster`]: `roster import|sync`; [`roster_view`]: `roster list|show`.
 //! - [`month`]: `report`, `statements` (the month-end jobs, now).
 //! - [`jobs`]: `jobs enqueue`.
 //! - [`dlq`]: `dlq list|show|replay` (and a charter's dead letters for `charter show`).
@@ -13,7 +13,8 @@
 //! - [`run`]: `run` (consumer, workers, sweep, crew page); [`heartbeat`]: its heartbeats.
 //! - [`status`]: `status [--json]` (heartbeats, sweep, queues), the sweep's verdict for `doctor`.
 //! - [`demo`]: `demo [--serve]`.
-//! - [`table`]: terminal tables for people, shared by `charter list` and `dlq list`.
+//! - [`table`]: terminal tables for people, shared by `charter list`, `roster list` and `dlq list`.
+//! - [`member`]: how every command names a member (crew id, e-mail or unique name).
 
 mod admin;
 mod auth;
@@ -22,9 +23,11 @@ mod demo;
 mod dlq;
 mod heartbeat;
 mod jobs;
+mod member;
 mod month;
 mod ops;
 mod roster;
+mod roster_view;
 mod run;
 mod status;
 mod table;
@@ -73,7 +76,7 @@ pub enum Command {
     /// Add or import charters.
     #[command(subcommand)]
     Charter(charter::CharterCommand),
-    /// Import roster members, or sync them from the availability workbook.
+    /// The roster: import members, sync them from the availability workbook, list or show them.
     #[command(subcommand)]
     Roster(roster::RosterCommand),
     /// Run the stream consumer and the queue workers until SIGTERM / Ctrl-C.

@@ -1,6 +1,7 @@
-//! `dispatch roster import|sync`: roster members from a JSON file, or from the availability
-//! workbook (`dispatch-monthend`'s roster sync); after either, the upcoming unstaffed charters the
-//! change could help are reconciled.
+//! `dispatch roster import|sync|list|show`: roster members from a JSON file, or from the
+//! availability workbook (`dispatch-monthend`'s roster sync); after either, the upcoming
+//! unstaffed charters the change could help are reconciled. `list` and `show` are in
+//! [`crate::cli::roster_view`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,10 +16,19 @@ use crate::import;
 
 #[derive(Debug, Subcommand)]
 pub enum RosterCommand {
-    /// Import roster members from a JSON array (same rules as `charter import`; members are upserted).
+    /// Import roster members from a JSON array (same rules as `charter import`; members are
+    /// upserted; names are trimmed and must not be blank).
     Import {
         /// The JSON file.
         file: PathBuf,
+    },
+    /// Every member: name, id, roles (captain / crew), certifications, active, and the next 3
+    /// days they are available from today (in the business's zone).
+    List,
+    /// Everything about one member and the charters they hold from today on.
+    Show {
+        /// The member: crew id, e-mail or full name.
+        member: String,
     },
     /// Sync members and availability from the availability workbook (the Google Sheet, or a local
     /// .xlsx on the embedded default). Prints created/updated/unchanged and every unreadable cell;
@@ -39,6 +49,10 @@ pub async fn run(
     match cmd {
         RosterCommand::Import { file } => import_file(settings, backend, &file).await,
         RosterCommand::Sync { file } => sync(settings, backend, file).await,
+        RosterCommand::List => crate::cli::roster_view::list(settings, backend).await,
+        RosterCommand::Show { member } => {
+            crate::cli::roster_view::show(settings, backend, &member).await
+        }
     }
 }
 

@@ -3,12 +3,70 @@
 //! refuses a changed one unless asked to update it, and never moves a charter with crew held on
 //! its day. Its own module because these rules belong to the domain, not to any one command, and
 //! they speak only to the [`Charters`] port.
+//!
+//! A booking may come with the booking system's own reference instead of a charter id and a
+//! `created_at` ([`identify`]): its id is then the UUIDv5 of the reference and its `created_at`
+//! the time of its first import, so importing the same file again stores nothing new.
 
 use std::fmt;
 
-use crate::domain::{Charter, CharterDate, CharterId, CharterStatus};
+use serde_dynamo::AttributeValue as AV;
+
+use crate::domain::{
+    charter_attr as attr, BookingRef, Charter, CharterDate, CharterId, CharterStatus,
+};
+use crate::item::Item;
 use crate::ports::{booking_sets_status, Charters, Inserted};
 use crate::StoreError;
+
+/// A charter from the booking side, with the booking system's reference when it gave one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    pub charter: Charter,
+    pub booking_ref: Option<BookingRef>,
+}
+
+/// Fills in what a row identified by its booking reference leaves out, before the row is read
+/// as a charter: `charter_id` (the UUIDv5 of `booking_ref`) and `created_at` (`now`, ISO 8601
+/// UTC; a stored charter keeps the `created_at` of its first import, as [`store_charter`]
+/// leaves an identical booking alone). A row with a `charter_id` keeps it. The row's reference,
+/// if any; the error names the attribute at fault.
+pub fn identify(
+    item: &mut Item,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<BookingRef>, String> {
+    let booking_ref = match item.get(attr::BOOKING_REF) {
+        None => None,
+        Some(AV::S(s)) => Some(
+            BookingRef::parse(s)
+                .map_err(|e| format!("`{}` is `{}`: {}", attr::BOOKING_REF, e.value, e.why))?,
+        ),
+        Some(_) => {
+            return Err(format!(
+                "`{}` must be a string such as \"HL-1207-OSP\"",
+                attr::BOOKING_REF
+            ))
+        }
+    };
+    let Some(r) = &booking_ref else {
+        return Ok(None);
+    };
+    // The canonical spelling is what is stored.
+    item.insert(attr::BOOKING_REF.into(), AV::S(r.as_str().to_string()));
+    if !item.contains_key(attr::CHARTER_ID) {
+        item.insert(
+            attr::CHARTER_ID.into(),
+            AV::S(r.charter_id().as_str().to_string()),
+        );
+    }
+    if !item.contains_key(attr::CREATED_AT) {
+        item.insert(
+            attr::CREATED_AT.into(),
+            AV::S(now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        );
+    }
+    Ok(booking_ref)
+}
 
 /// What storing one charter did.
 #[derive(Debug)]
@@ -124,6 +182,17 @@ pub async fn store_charter(
     charter: &Charter,
     update: bool,
 ) -> Result<Stored, BookingError> {
+    store_booking(charters, charter, None, update).await
+}
+
+/// [`store_charter`], keeping the booking system's reference on a new charter's item (a stored
+/// charter keeps the reference it was first stored with).
+pub async fn store_booking(
+    charters: &dyn Charters,
+    charter: &Charter,
+    booking_ref: Option<&BookingRef>,
+    update: bool,
+) -> Result<Stored, BookingError> {
     let id = &charter.charter_id;
     let existing = charters
         .get(id)
@@ -133,13 +202,14 @@ pub async fn store_charter(
             source,
         })?;
     let Some(old) = existing else {
-        let inserted = charters
-            .insert(charter)
-            .await
-            .map_err(|source| BookingError::Insert {
-                id: id.clone(),
-                source,
-            })?;
+        let inserted = match booking_ref {
+            Some(r) => charters.insert_with_ref(charter, r).await,
+            None => charters.insert(charter).await,
+        };
+        let inserted = inserted.map_err(|source| BookingError::Insert {
+            id: id.clone(),
+            source,
+        })?;
         return Ok(match inserted {
             Inserted::New => Stored::New,
             Inserted::AlreadyExists => Stored::Unchanged,
@@ -195,9 +265,25 @@ pub async fn store_all(
     rows: &[Charter],
     update: bool,
 ) -> Result<StoreReport, BookingError> {
+    let rows: Vec<Booking> = rows
+        .iter()
+        .map(|c| Booking {
+            charter: c.clone(),
+            booking_ref: None,
+        })
+        .collect();
+    store_all_bookings(charters, &rows, update).await
+}
+
+/// Stores every booking (see [`store_booking`]), in order; stops at the first store failure.
+pub async fn store_all_bookings(
+    charters: &dyn Charters,
+    rows: &[Booking],
+    update: bool,
+) -> Result<StoreReport, BookingError> {
     let mut r = StoreReport::default();
-    for c in rows {
-        match store_charter(charters, c, update).await? {
+    for b in rows {
+        match store_booking(charters, &b.charter, b.booking_ref.as_ref(), update).await? {
             Stored::New => r.new += 1,
             Stored::Unchanged => r.unchanged += 1,
             Stored::Updated(_) => r.updated += 1,
@@ -305,5 +391,68 @@ mod tests {
         assert!(report.refused[0]
             .to_string()
             .contains("unassign them first"));
+    }
+
+    #[tokio::test]
+    async fn a_booking_by_reference_is_stored_once_and_keeps_its_first_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = Local::open_path(&dir.path().join("db.sqlite3"), "", 5).unwrap();
+        let backend = local.backend();
+        backend.admin.bootstrap().await.unwrap();
+        let charters = backend.charters.as_ref();
+        let row = |now: &str| {
+            let mut item = Item::new();
+            item.insert(attr::BOOKING_REF.into(), AV::S(" hl-1207-osp ".into()));
+            item.insert(attr::CHARTER_DATE.into(), AV::S("2024-05-03".into()));
+            item.insert(attr::VESSEL_NAME.into(), AV::S("Osprey".into()));
+            let now = chrono::DateTime::parse_from_rfc3339(now).unwrap().to_utc();
+            let r = identify(&mut item, now).unwrap().unwrap();
+            (Charter::from_item(&item).unwrap(), r)
+        };
+        let (first, r) = row("2024-04-01T10:00:00Z");
+        assert_eq!(r.as_str(), "HL-1207-OSP");
+        assert_eq!(first.charter_id, r.charter_id());
+        assert_eq!(first.created_at, "2024-04-01T10:00:00.000Z");
+        assert!(matches!(
+            store_booking(charters, &first, Some(&r), false)
+                .await
+                .unwrap(),
+            Stored::New
+        ));
+        // The same row a day later: nothing new, the first time kept, the reference stored.
+        let (again, r) = row("2024-04-02T10:00:00Z");
+        assert!(matches!(
+            store_booking(charters, &again, Some(&r), false)
+                .await
+                .unwrap(),
+            Stored::Unchanged
+        ));
+        let stored = charters.get(&r.charter_id()).await.unwrap().unwrap();
+        assert_eq!(stored.created_at, "2024-04-01T10:00:00.000Z");
+        assert_eq!(
+            charters.booking_ref(&r.charter_id()).await.unwrap(),
+            Some(r)
+        );
+
+        // A row with its own id keeps it; a bad reference names the attribute.
+        let mut item = Item::new();
+        item.insert(attr::BOOKING_REF.into(), AV::S("HL-1".into()));
+        item.insert(
+            attr::CHARTER_ID.into(),
+            AV::S("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a".into()),
+        );
+        identify(&mut item, chrono::Utc::now()).unwrap();
+        assert_eq!(
+            item[attr::CHARTER_ID],
+            AV::S("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a".into())
+        );
+        let mut item = Item::new();
+        item.insert(attr::BOOKING_REF.into(), AV::S("HL 1207".into()));
+        let e = identify(&mut item, chrono::Utc::now()).unwrap_err();
+        assert!(e.contains("`booking_ref`"), "{e}");
+        // Without a reference nothing is filled in.
+        let mut item = Item::new();
+        assert_eq!(identify(&mut item, chrono::Utc::now()).unwrap(), None);
+        assert!(item.is_empty());
     }
 }

@@ -1,28 +1,30 @@
 //! `dispatch charter assign|unassign|cancel|reoffer`: the ops actions, each a thin call into
-//! `dispatch_cascade::ops` that prints what it did (and the charter as it is now).
+//! `dispatch_cascade::ops` that prints what it did (and the charter as it is now). A charter is
+//! its id or booking reference, a member a crew id, e-mail or unique name.
 
 use std::process::ExitCode;
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::Args;
 use dispatch_cascade::ops::{Done, OpsError, SlotKind};
 use dispatch_cascade::Cascade;
-use dispatch_core::domain::CharterId;
+use dispatch_core::domain::{CharterId, CrewId};
 use dispatch_core::{Backend, Settings};
 
-use super::ids::{charter_id, crew_id};
+use super::ids::charter_id;
 use super::show::print_overview;
+use crate::cli::member;
 
 /// The arguments of `charter assign`.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("slot").required(true).args(["captain", "crew"])))]
 pub struct AssignArgs {
-    /// The charter id.
+    /// The charter: its id or booking reference.
     pub id: String,
-    /// Make this member (crew id) the captain.
+    /// Make this member the captain (crew id, e-mail or full name).
     #[arg(long, value_name = "MEMBER")]
     pub captain: Option<String>,
-    /// Put this member (crew id) on the crew.
+    /// Put this member on the crew (crew id, e-mail or full name).
     #[arg(long, value_name = "MEMBER")]
     pub crew: Option<String>,
 }
@@ -44,7 +46,14 @@ fn report(done: Result<Done, OpsError>) -> anyhow::Result<ExitCode> {
 
 async fn after(cascade: &Cascade, id: &CharterId) {
     if let Ok(Some(o)) = cascade.overview(id).await {
-        print_overview(&cascade.cfg.zone, &o);
+        let r = cascade
+            .backend
+            .charters
+            .booking_ref(id)
+            .await
+            .ok()
+            .flatten();
+        print_overview(&cascade.cfg.zone, &o, r.as_ref());
     }
 }
 
@@ -56,8 +65,11 @@ pub async fn assign(
 ) -> anyhow::Result<ExitCode> {
     let id = charter_id(&a.id)?;
     let (member, kind) = match (&a.captain, &a.crew) {
-        (Some(m), None) => (crew_id(m)?, SlotKind::Captain),
-        (None, Some(m)) => (crew_id(m)?, SlotKind::Crew),
+        (Some(m), None) => (
+            member::crew_id(backend, "--captain", m).await?,
+            SlotKind::Captain,
+        ),
+        (None, Some(m)) => (member::crew_id(backend, "--crew", m).await?, SlotKind::Crew),
         _ => bail!("give exactly one of --captain MEMBER or --crew MEMBER"),
     };
     let cascade = crate::app::cascade(settings, backend)?;
@@ -66,14 +78,34 @@ pub async fn assign(
     Ok(code)
 }
 
-/// `dispatch charter unassign ID MEMBER`.
+/// `dispatch charter unassign ID MEMBER`. A crew id still on the charter is taken as it is, even
+/// when the member has left the roster.
 pub async fn unassign(
     settings: &Settings,
     backend: &Backend,
     id: &str,
-    member: &str,
+    raw_member: &str,
 ) -> anyhow::Result<ExitCode> {
-    let (id, member) = (charter_id(id)?, crew_id(member)?);
+    let id = charter_id(id)?;
+    let roster = member::roster(backend).await?;
+    let member = match member::pick(&roster, "MEMBER", raw_member) {
+        Ok(m) => m.crew_id,
+        Err(e) => {
+            let on_charter = match CrewId::parse(raw_member) {
+                Ok(c) => backend
+                    .charters
+                    .get(&id)
+                    .await
+                    .context("reading crew-dispatch")?
+                    .filter(|ch| {
+                        ch.captain_assigned.as_ref() == Some(&c) || ch.crew_assigned.contains(&c)
+                    })
+                    .map(|_| c),
+                Err(_) => None,
+            };
+            on_charter.ok_or(e)?
+        }
+    };
     let cascade = crate::app::cascade(settings, backend)?;
     let code = report(cascade.unassign(&id, &member).await)?;
     after(&cascade, &id).await;
@@ -95,10 +127,7 @@ pub async fn reoffer(
     include: &[String],
 ) -> anyhow::Result<ExitCode> {
     let id = charter_id(id)?;
-    let include = include
-        .iter()
-        .map(|m| crew_id(m))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let include = member::crew_ids(backend, "--include", include).await?;
     let cascade = crate::app::cascade(settings, backend)?;
     let code = report(cascade.reoffer(&id, &include).await)?;
     after(&cascade, &id).await;

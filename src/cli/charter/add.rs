@@ -1,23 +1,32 @@
 //! `dispatch charter add`: one charter from flags, stored under `dispatch-core`'s booking rules
-//! (a new id is booked; `--update` changes a stored one's booking details in place).
+//! (a new id is booked; `--update` changes a stored one's booking details in place). A charter
+//! may be named by its booking reference (`--ref`) instead of an id; a vessel the settings do
+//! not know is refused unless `--vessel-unknown-ok`.
 
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use dispatch_core::booking::{store_charter, Stored};
-use dispatch_core::domain::{Charter, CharterDate, CharterId, CharterStatus, Money};
-use dispatch_core::Backend;
+use dispatch_core::booking::{store_booking, Stored};
+use dispatch_core::domain::{BookingRef, Charter, CharterDate, CharterId, CharterStatus, Money};
+use dispatch_core::{Backend, Settings};
+
+use super::vessel;
 
 /// The flags of `charter add`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").multiple(true).args(["id", "booking_ref"])))]
 pub struct AddArgs {
     /// Charter date, YYYY-MM-DD (the business's local date).
     #[arg(long, required_unless_present = "update")]
     pub date: Option<String>,
-    /// Vessel name.
+    /// Vessel name (trimmed; when the settings define `vessels`, it must be one of them).
     #[arg(long, required_unless_present = "update")]
     pub vessel: Option<String>,
+    /// Book a vessel the settings' `vessels` do not name (the check only applies when the
+    /// settings define at least one vessel).
+    #[arg(long)]
+    pub vessel_unknown_ok: bool,
     /// Number of guests (default 0).
     #[arg(long)]
     pub guests: Option<u32>,
@@ -33,20 +42,34 @@ pub struct AddArgs {
     /// Crew slots besides the captain (default: from vessel config).
     #[arg(long)]
     pub crew_needed: Option<u32>,
-    /// Charter id (a UUID; default: a new one). An id already stored is refused unless --update.
+    /// Charter id (a UUID; default: a new one, or the one of --ref). An id already stored is
+    /// refused unless --update.
     #[arg(long)]
     pub id: Option<String>,
-    /// Change the stored charter `--id` in place: the flags given replace its date, vessel,
-    /// guests, revenue, tips or crew needed; the rest, its captain, crew and status are kept.
-    #[arg(long, requires = "id")]
+    /// The booking system's reference (e.g. HL-1207-OSP), kept on the charter: without --id the
+    /// charter's id is derived from it (its UUIDv5), so `charter show HL-1207-OSP` finds it and
+    /// adding it again books nothing new.
+    #[arg(long = "ref", value_name = "BOOKING_REF")]
+    pub booking_ref: Option<String>,
+    /// Change the stored charter `--id` (or `--ref`) in place: the flags given replace its date,
+    /// vessel, guests, revenue, tips or crew needed; the rest, its captain, crew and status are
+    /// kept.
+    #[arg(long, requires = "which")]
     pub update: bool,
 }
 
 /// `dispatch charter add`: books a new charter, or with `--update` changes a stored one.
-pub async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
-    let charter_id = match &a.id {
-        Some(id) => CharterId::parse(id).context("--id")?,
-        None => CharterId::new_random(),
+pub async fn add(settings: &Settings, backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
+    let booking_ref = a
+        .booking_ref
+        .as_deref()
+        .map(BookingRef::parse)
+        .transpose()
+        .context("--ref")?;
+    let charter_id = match (&a.id, &booking_ref) {
+        (Some(id), _) => CharterId::parse(id).context("--id")?,
+        (None, Some(r)) => r.charter_id(),
+        (None, None) => CharterId::new_random(),
     };
     // With --update, the flags given change the stored charter; without, a new one.
     let base = if a.update {
@@ -101,7 +124,12 @@ pub async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
         charter.crew_needed = a.crew_needed;
     }
     if charter.vessel_name.is_empty() {
-        bail!("--vessel must not be empty");
+        bail!("--vessel must not be empty (or blank): give the vessel's name; nothing was booked");
+    }
+    if a.vessel.is_some() && !a.vessel_unknown_ok {
+        if let Some(why) = vessel::unknown(settings, &charter.vessel_name) {
+            bail!("{why}; nothing was booked");
+        }
     }
     if let Err(why) = charter.check_new() {
         // Name the flag rather than the attribute.
@@ -120,10 +148,22 @@ pub async fn add(backend: &Backend, a: AddArgs) -> anyhow::Result<ExitCode> {
         bail!("{why}; nothing was booked");
     }
     let id = charter.charter_id.clone();
-    match store_charter(backend.charters.as_ref(), &charter, a.update).await? {
+    match store_booking(
+        backend.charters.as_ref(),
+        &charter,
+        booking_ref.as_ref(),
+        a.update,
+    )
+    .await?
+    {
         Stored::New => println!(
-            "booked charter {} on {} ({})",
-            charter.charter_id, charter.charter_date, charter.vessel_name
+            "booked charter {}{} on {} ({})",
+            charter.charter_id,
+            booking_ref
+                .as_ref()
+                .map_or(String::new(), |r| format!(" (booking {r})")),
+            charter.charter_date,
+            charter.vessel_name
         ),
         Stored::Unchanged => println!("charter {id} is already stored like this; left unchanged"),
         Stored::Updated(c) => println!(

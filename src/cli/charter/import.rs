@@ -1,18 +1,33 @@
 //! `dispatch charter import`: the good rows of a JSON file stored under the booking rules, the
-//! bad rows named; and [`report_bad`], how every file import names its bad rows.
+//! bad rows named, a vessel the settings do not know warned about per row; and [`report_bad`],
+//! how every file import names its bad rows.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use dispatch_core::booking::store_all;
-use dispatch_core::Backend;
+use dispatch_core::booking::store_all_bookings;
+use dispatch_core::{Backend, Settings};
 
+use super::vessel;
 use crate::import;
 
-/// `dispatch charter import FILE [--update]`.
-pub async fn run(backend: &Backend, file: &Path, update: bool) -> anyhow::Result<ExitCode> {
-    let parsed = import::charters_from_file(file)?;
-    let r = store_all(backend.charters.as_ref(), &parsed.good, update).await?;
+/// `dispatch charter import FILE [--update] [--vessel-unknown-ok]`.
+pub async fn run(
+    settings: &Settings,
+    backend: &Backend,
+    file: &Path,
+    update: bool,
+    vessel_unknown_ok: bool,
+) -> anyhow::Result<ExitCode> {
+    let parsed = import::bookings_from_file(file)?;
+    if !vessel_unknown_ok {
+        for (row, b) in parsed.good_rows.iter().zip(&parsed.good) {
+            if let Some(why) = vessel::unknown(settings, &b.charter.vessel_name) {
+                eprintln!("  warning: row {row}: {why}");
+            }
+        }
+    }
+    let r = store_all_bookings(backend.charters.as_ref(), &parsed.good, update).await?;
     let changed = if r.updated + r.refused.len() > 0 {
         format!("; {} updated, {} refused", r.updated, r.refused.len())
     } else {

@@ -1,4 +1,4 @@
-//! `dispatch charter list`: the charters of a date range by name (captain, crew of crew needed,
+//! `dispatch charter list`: the charters of a date range (at most 400 days) by name (captain, crew of crew needed,
 //! whom we wait on, why one needs attention), as a table fitted to the terminal, the plain
 //! layout when stdout is not a terminal, or `--json`.
 
@@ -7,15 +7,19 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use dispatch_cascade::overview::Overview;
-use dispatch_core::domain::{CharterDate, Month};
+use dispatch_core::domain::{BookingRef, CharterDate, Month};
 use dispatch_core::zone::BusinessZone;
 use dispatch_core::{Backend, Settings};
+use futures::StreamExt;
 
 use super::ids::date;
 use crate::cli::table;
 
 /// Days `charter list` shows without --to or --month.
 const LIST_DAYS: u64 = 30;
+/// The most days (both ends counted) `charter list` reads (one query per day): a longer range
+/// is refused.
+pub const MAX_LIST_DAYS: i64 = 400;
 
 /// The flags of `charter list`.
 #[derive(Debug, Args)]
@@ -23,7 +27,7 @@ pub struct ListArgs {
     /// First date, YYYY-MM-DD (default: today, UTC).
     #[arg(long, conflicts_with = "month")]
     pub from: Option<String>,
-    /// Last date, YYYY-MM-DD (default: 30 days from --from).
+    /// Last date, YYYY-MM-DD (default: 30 days from --from; a range is at most 400 days).
     #[arg(long, conflicts_with = "month")]
     pub to: Option<String>,
     /// One month, YYYY-MM, instead of --from/--to.
@@ -66,6 +70,13 @@ fn range(a: &ListArgs, zone: &BusinessZone) -> anyhow::Result<(CharterDate, Char
     if to < from {
         bail!("--to {to} is before --from {from}");
     }
+    // Both ends count: --from 2024-01-01 --to 2024-01-01 is one day.
+    let days = (to.naive() - from.naive()).num_days() + 1;
+    if days > MAX_LIST_DAYS {
+        bail!(
+            "--from {from} --to {to} is {days} days; charter list reads at most {MAX_LIST_DAYS} days at a time (one query per day): split the range, or use --month"
+        );
+    }
     Ok((from, to))
 }
 
@@ -81,13 +92,19 @@ pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow
     if a.needs_attention {
         all.retain(Overview::needs_attention);
     }
+    let refs = booking_refs(backend, &all).await?;
     if a.json {
         let rows: Vec<serde_json::Value> = all
             .iter()
-            .map(|o| {
+            .zip(&refs)
+            .map(|(o, r)| {
                 let mut v = serde_json::to_value(o).unwrap_or_default();
                 if let Some(m) = v.as_object_mut() {
                     m.insert("needs_attention".into(), o.needs_attention().into());
+                    m.insert(
+                        "booking_ref".into(),
+                        r.as_ref().map(|r| r.to_string()).into(),
+                    );
                 }
                 v
             })
@@ -104,10 +121,11 @@ pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow
         println!("no {what} from {from} to {to}");
         return Ok(ExitCode::SUCCESS);
     }
+    let rows: Vec<Row> = all.iter().zip(refs).collect();
     if table::stdout_is_terminal() {
-        print!("{}", terminal_table(&zone, &all, None));
+        print!("{}", terminal_table(&zone, &rows, None));
     } else {
-        for line in plain_table(&zone, &all) {
+        for line in plain_table(&zone, &rows) {
             println!("{line}");
         }
     }
@@ -117,6 +135,29 @@ pub async fn list(settings: &Settings, backend: &Backend, a: ListArgs) -> anyhow
         zone.name()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A charter as listed: its overview and its booking reference.
+type Row<'a> = (&'a Overview, Option<BookingRef>);
+
+/// The booking reference of each charter, in order (read a few at a time).
+async fn booking_refs(
+    backend: &Backend,
+    all: &[Overview],
+) -> anyhow::Result<Vec<Option<BookingRef>>> {
+    futures::stream::iter(all)
+        .map(|o| async move {
+            backend
+                .charters
+                .booking_ref(&o.charter_id)
+                .await
+                .with_context(|| format!("reading charter {} from crew-dispatch", o.charter_id))
+        })
+        .buffered(8)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
 }
 
 fn crew_cell(o: &Overview) -> String {
@@ -153,7 +194,7 @@ fn waiting_cell(zone: &BusinessZone, o: &Overview) -> String {
 }
 
 /// One charter's cells, in [`HEAD`]'s order.
-fn cells(zone: &BusinessZone, o: &Overview) -> [String; 7] {
+fn cells(zone: &BusinessZone, (o, r): &Row) -> [String; 8] {
     [
         format!("{} {}", o.charter_date.naive().format("%a"), o.charter_date),
         o.vessel.clone(),
@@ -164,11 +205,13 @@ fn cells(zone: &BusinessZone, o: &Overview) -> [String; 7] {
         crew_cell(o),
         waiting_cell(zone, o),
         o.charter_id.to_string(),
+        r.as_ref().map_or(String::new(), |r| r.to_string()),
     ]
 }
 
-/// The columns of `charter list`.
-const HEAD: [&str; 7] = [
+/// The columns of `charter list` (the booking reference last, so the columns before it stay
+/// where scripts expect them; empty when the charter has none).
+const HEAD: [&str; 8] = [
     "DATE",
     "VESSEL",
     "STATUS",
@@ -176,12 +219,13 @@ const HEAD: [&str; 7] = [
     "CREW (have/needed)",
     "WAITING ON",
     "ID",
+    "REF",
 ];
 
 /// The plain layout of `charter list` (stdout not a terminal): one line per charter in padded
 /// columns, its reasons under it as `NEEDS ATTENTION: …` lines. Stable: scripts and tests read it.
-fn plain_table(zone: &BusinessZone, all: &[Overview]) -> Vec<String> {
-    let rows: Vec<[String; 7]> = all.iter().map(|o| cells(zone, o)).collect();
+fn plain_table(zone: &BusinessZone, all: &[Row]) -> Vec<String> {
+    let rows: Vec<[String; 8]> = all.iter().map(|o| cells(zone, o)).collect();
     let head = HEAD;
     let mut width = head.map(|h| h.chars().count());
     for r in &rows {
@@ -200,7 +244,7 @@ fn plain_table(zone: &BusinessZone, all: &[Overview]) -> Vec<String> {
             .to_string()
     };
     let mut out = vec![line(&head.map(String::from))];
-    for (r, o) in rows.iter().zip(all) {
+    for (r, (o, _)) in rows.iter().zip(all) {
         out.push(line(r));
         for why in &o.attention {
             out.push(format!("    NEEDS ATTENTION: {why}"));
@@ -209,10 +253,11 @@ fn plain_table(zone: &BusinessZone, all: &[Overview]) -> Vec<String> {
     out
 }
 
-/// The table of `charter list` on a terminal: one row per charter, its date, vessel and id
-/// stacked in the first column (the id kept whole, so it can be copied), the other cells wrapped
-/// to `width` (the terminal's when `None`); then each charter needing attention with its reasons.
-fn terminal_table(zone: &BusinessZone, all: &[Overview], width: Option<u16>) -> String {
+/// The table of `charter list` on a terminal: one row per charter, its date, vessel, id and
+/// booking reference stacked in the first column (the id kept whole, so it can be copied), the
+/// other cells wrapped to `width` (the terminal's when `None`); then each charter needing
+/// attention with its reasons.
+fn terminal_table(zone: &BusinessZone, all: &[Row], width: Option<u16>) -> String {
     let head = [
         "CHARTER",
         "STATUS",
@@ -221,10 +266,17 @@ fn terminal_table(zone: &BusinessZone, all: &[Overview], width: Option<u16>) -> 
         "WAITING ON",
     ];
     let mut t = table::for_people(&head, width);
-    for o in all {
-        let [date, vessel, status, captain, crew, waiting, id] = cells(zone, o);
+    let head_cell = |date: &str, vessel: &str, id: &str, r: &str| {
+        if r.is_empty() {
+            format!("{date}\n{vessel}\n{id}")
+        } else {
+            format!("{date}\n{vessel}\n{id}\n{r}")
+        }
+    };
+    for row in all {
+        let [date, vessel, status, captain, crew, waiting, id, r] = cells(zone, row);
         t.add_row(vec![
-            format!("{date}\n{vessel}\n{id}"),
+            head_cell(&date, &vessel, &id, &r),
             status,
             captain,
             crew,
@@ -233,13 +285,14 @@ fn terminal_table(zone: &BusinessZone, all: &[Overview], width: Option<u16>) -> 
     }
     table::keep_whole(&mut t, &[0]);
     let mut out = format!("{t}\n");
-    let attention: Vec<&Overview> = all.iter().filter(|o| o.needs_attention()).collect();
+    let attention: Vec<&Row> = all.iter().filter(|(o, _)| o.needs_attention()).collect();
     if !attention.is_empty() {
         let mut why = table::for_people(&["CHARTER", "NEEDS ATTENTION"], width);
-        for o in attention {
-            let [date, vessel, .., id] = cells(zone, o);
+        for row in attention {
+            let o = row.0;
+            let [date, vessel, .., id, r] = cells(zone, row);
             why.add_row(vec![
-                format!("{date}\n{vessel}\n{id}"),
+                head_cell(&date, &vessel, &id, &r),
                 o.attention.join("\n"),
             ]);
         }
@@ -289,13 +342,15 @@ mod tests {
             overview(&[]),
             overview(&["no deckhand left to ask: call Bo Lee"]),
         ];
-        let plain = plain_table(&zone, &all);
+        let r = BookingRef::parse("HL-1207-OSP").unwrap();
+        let rows: Vec<Row> = vec![(&all[0], Some(r.clone())), (&all[1], None)];
+        let plain = plain_table(&zone, &rows);
         assert!(
             plain.iter().map(|l| l.chars().count()).max().unwrap() > 120,
             "{plain:#?}"
         );
         for width in [80u16, 100, 160] {
-            let t = terminal_table(&zone, &all, Some(width));
+            let t = terminal_table(&zone, &rows, Some(width));
             for line in t.lines() {
                 assert!(
                     line.chars().count() <= width as usize,
@@ -310,15 +365,20 @@ mod tests {
                 "{t}"
             );
             assert_eq!(t.matches(all[1].charter_id.as_str()).count(), 2, "{t}");
+            assert_eq!(t.matches("HL-1207-OSP").count(), 1, "{t}");
         }
     }
 
     #[test]
     fn the_plain_layout_is_one_line_per_charter_with_reasons_under_it() {
         let zone = BusinessZone::default();
-        let all = [overview(&["why"])];
-        let plain = plain_table(&zone, &all);
-        assert_eq!(plain.len(), 3, "{plain:#?}");
+        let all = [overview(&["why"]), overview(&[])];
+        let rows: Vec<Row> = vec![
+            (&all[0], None),
+            (&all[1], Some(BookingRef::parse("HL-1207-OSP").unwrap())),
+        ];
+        let plain = plain_table(&zone, &rows);
+        assert_eq!(plain.len(), 4, "{plain:#?}");
         assert!(
             plain[0].starts_with("DATE            VESSEL"),
             "{}",
@@ -335,5 +395,16 @@ mod tests {
             plain[1]
         );
         assert_eq!(plain[2], "    NEEDS ATTENTION: why");
+        // The booking reference is the last column, empty for a charter without one.
+        assert!(
+            plain[0].ends_with("ID                                    REF"),
+            "{}",
+            plain[0]
+        );
+        assert!(
+            plain[3].ends_with(&format!("{}  HL-1207-OSP", all[1].charter_id)),
+            "{}",
+            plain[3]
+        );
     }
 }

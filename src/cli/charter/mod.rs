@@ -7,7 +7,8 @@
 //! - [`show`]: `charter show` (the overview, the thread, its dead letters).
 //! - [`actions`]: `charter assign|unassign|cancel|reoffer`, the ops actions.
 //! - [`reconcile`]: `charter reconcile ID|--all`.
-//! - [`ids`]: parsing the ids these commands take.
+//! - [`ids`]: parsing the charters (id or booking reference) and dates these commands take.
+//! - [`vessel`]: the check of a vessel name against the settings' `vessels`.
 
 mod actions;
 mod add;
@@ -16,6 +17,7 @@ pub mod import;
 mod list;
 mod reconcile;
 mod show;
+mod vessel;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,7 +32,9 @@ pub enum CharterCommand {
     /// Import charters from a JSON array (plain or DynamoDB JSON). Good rows are stored, bad rows
     /// are named, and the command exits non-zero if any row was bad. Re-importing is harmless. A
     /// row whose charter id is already stored with other booking details is refused (named)
-    /// unless `--update` is given.
+    /// unless `--update` is given. A row with a `booking_ref` (e.g. HL-1207-OSP) may leave out
+    /// `charter_id` and `created_at`: its id is derived from the reference and `created_at` is
+    /// the time of its first import. The README lists every field.
     Import {
         /// The JSON file.
         file: PathBuf,
@@ -39,14 +43,18 @@ pub enum CharterCommand {
         /// assigned.
         #[arg(long)]
         update: bool,
+        /// Do not warn about rows whose vessel the settings' `vessels` do not name (there is no
+        /// warning at all when the settings define no vessel).
+        #[arg(long)]
+        vessel_unknown_ok: bool,
     },
-    /// Charters by date: vessel, status, captain and crew by name, crew needed, whom we are
+    /// Charters by date (at most 400 days at a time): vessel, status, captain and crew by name, crew needed, whom we are
     /// waiting on and until when, and why a charter needs attention (names to call).
     List(list::ListArgs),
     /// One charter (by name: captain, crew of crew needed, whom we wait on, why it needs
     /// attention) and its thread (offers, answers, lapses, escalations, staffing), oldest first.
     Show {
-        /// The charter id.
+        /// The charter: its id or booking reference (e.g. HL-1207-OSP).
         id: String,
     },
     /// Put a member on a charter by hand (after a phone call): takes their day's hold as an
@@ -54,29 +62,30 @@ pub enum CharterCommand {
     Assign(actions::AssignArgs),
     /// Take a member off a charter: their hold is released and the slot is offered again.
     Unassign {
-        /// The charter id.
+        /// The charter: its id or booking reference.
         id: String,
-        /// The member's crew id.
+        /// The member: crew id, e-mail or full name.
         member: String,
     },
     /// Cancel a charter: open offers withdrawn, holds released, the assigned crew told.
     Cancel {
-        /// The charter id.
+        /// The charter: its id or booking reference.
         id: String,
     },
     /// Ask again: clear "already asked" for the named members (default: everyone who let an
     /// offer of this charter lapse), then reconcile, so an escalated charter gets offers again.
     Reoffer {
-        /// The charter id.
+        /// The charter: its id or booking reference.
         id: String,
-        /// A member (crew id) to ask again, e.g. one who declined; repeat for several.
+        /// A member to ask again (crew id, e-mail or full name), e.g. one who declined; repeat
+        /// for several.
         #[arg(long = "include", value_name = "MEMBER")]
         include: Vec<String>,
     },
     /// Reconcile a charter now (or, with --all, every unsettled charter from today to +60 days,
     /// as the sweep does): lapse what is overdue, make the next offer, escalate, release.
     Reconcile {
-        /// The charter id.
+        /// The charter: its id or booking reference.
         #[arg(required_unless_present = "all", conflicts_with = "all")]
         id: Option<String>,
         /// Every unsettled charter in the horizon.
@@ -92,8 +101,12 @@ pub async fn run(
     cmd: CharterCommand,
 ) -> anyhow::Result<ExitCode> {
     match cmd {
-        CharterCommand::Add(a) => add::add(backend, a).await,
-        CharterCommand::Import { file, update } => import::run(backend, &file, update).await,
+        CharterCommand::Add(a) => add::add(settings, backend, a).await,
+        CharterCommand::Import {
+            file,
+            update,
+            vessel_unknown_ok,
+        } => import::run(settings, backend, &file, update, vessel_unknown_ok).await,
         CharterCommand::List(a) => list::list(settings, backend, a).await,
         CharterCommand::Show { id } => show::show(settings, backend, &id).await,
         CharterCommand::Assign(a) => actions::assign(settings, backend, a).await,

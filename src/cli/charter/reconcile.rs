@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use dispatch_core::domain::CharterId;
 use dispatch_core::{Backend, Settings};
 
 /// `dispatch charter reconcile ID|--all`.
@@ -46,8 +45,7 @@ pub async fn run(
         });
     }
     let raw = id.unwrap_or_default();
-    let id =
-        CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
+    let id = super::ids::charter_id(raw)?;
     if backend
         .charters
         .get(&id)
@@ -61,7 +59,7 @@ pub async fn run(
             .context("reading offers")?
             .is_empty()
     {
-        anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
+        anyhow::bail!("{}", super::ids::no_charter(raw, &id));
     }
     let r = cascade
         .reconcile(&id)

@@ -1,4 +1,4 @@
-//! `dispatch charter show`: one charter by name (captain, crew of crew needed, whom we wait on,
+//! `dispatch charter show`: one charter (by id or booking reference) by name (captain, crew of crew needed, whom we wait on,
 //! why it needs attention), its thread oldest first, and its dead letters with the command that
 //! replays each; and [`print_overview`], the head the ops actions print after acting too.
 
@@ -6,21 +6,22 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use dispatch_cascade::overview::Overview;
-use dispatch_core::domain::CharterId;
+use dispatch_core::domain::{BookingRef, CharterId};
 use dispatch_core::zone::BusinessZone;
 use dispatch_core::{Backend, Settings};
 
+use super::ids::{charter_id, no_charter};
 use crate::cli::dlq;
 
-/// `dispatch charter show ID`.
+/// `dispatch charter show ID|REF`.
 pub async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
-    let id =
-        CharterId::parse(raw).with_context(|| format!("`{raw}` is not a charter id (a UUID)"))?;
+    let id = charter_id(raw)?;
     let Some(o) = overview(settings, backend, &id).await? else {
-        anyhow::bail!("no charter {id} in crew-dispatch (check the id and DISPATCH_PREFIX)");
+        anyhow::bail!("{}", no_charter(raw, &id));
     };
     let zone = settings.zone();
-    print_overview(&zone, &o);
+    let booking_ref = booking_ref(backend, &id).await?;
+    print_overview(&zone, &o, booking_ref.as_ref());
     let thread = backend
         .thread
         .list(&id)
@@ -54,6 +55,15 @@ pub async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::
     Ok(ExitCode::SUCCESS)
 }
 
+/// The booking system's reference of a charter, if it was stored with one.
+pub async fn booking_ref(backend: &Backend, id: &CharterId) -> anyhow::Result<Option<BookingRef>> {
+    backend
+        .charters
+        .booking_ref(id)
+        .await
+        .with_context(|| format!("reading charter {id} from crew-dispatch"))
+}
+
 /// The charter by name, as the cascade sees it now; `None` if there is no such charter.
 async fn overview(
     settings: &Settings,
@@ -67,12 +77,13 @@ async fn overview(
         .with_context(|| format!("reading charter {id}"))
 }
 
-/// The head of `charter show`: the charter by name, its crew needed, whom we wait on, and why it
-/// needs attention.
-pub fn print_overview(zone: &BusinessZone, o: &Overview) {
+/// The head of `charter show`: the charter (and its booking reference) by name, its crew needed,
+/// whom we wait on, and why it needs attention.
+pub fn print_overview(zone: &BusinessZone, o: &Overview, booking_ref: Option<&BookingRef>) {
     println!(
-        "charter {} on {} aboard {}: {} · {} guests",
+        "charter {}{} on {} aboard {}: {} · {} guests",
         o.charter_id,
+        booking_ref.map_or(String::new(), |r| format!(" (booking {r})")),
         dispatch_core::zone::format_date(o.charter_date),
         o.vessel,
         o.status.as_str(),

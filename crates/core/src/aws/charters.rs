@@ -10,7 +10,8 @@ use super::client::Aws;
 use super::convert::{from_sdk, n, s, to_sdk};
 use super::errors::{classify, is_condition_failed};
 use crate::domain::{
-    charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId,
+    booking_ref_of, charter_attr as attr, with_booking_ref, BookingRef, Charter, CharterDate,
+    CharterId, CharterKey, CharterStatus, CrewId,
 };
 use crate::ports::{
     booking_sets_status, captain_rejection, crew_rejection, AssignOutcome, AssignRejection,
@@ -18,16 +19,21 @@ use crate::ports::{
 };
 use crate::StoreError;
 
-#[async_trait::async_trait]
-impl Charters for Aws {
-    async fn insert(&self, charter: &Charter) -> Result<Inserted, StoreError> {
+impl Aws {
+    /// Stores a new charter item (the charter's, perhaps with more attributes); a charter with
+    /// the same key is left untouched.
+    async fn insert_item(
+        &self,
+        charter: &Charter,
+        item: crate::item::Item,
+    ) -> Result<Inserted, StoreError> {
         let table = self.charters_table();
         crate::retry::retrying(|| async {
             match self
                 .ddb
                 .put_item()
                 .table_name(&table)
-                .set_item(Some(to_sdk(charter.to_item())))
+                .set_item(Some(to_sdk(item.clone())))
                 .condition_expression("attribute_not_exists(charter_id)")
                 .send()
                 .await
@@ -41,6 +47,29 @@ impl Charters for Aws {
             }
         })
         .await
+    }
+}
+
+#[async_trait::async_trait]
+impl Charters for Aws {
+    async fn insert(&self, charter: &Charter) -> Result<Inserted, StoreError> {
+        self.insert_item(charter, charter.to_item()).await
+    }
+
+    async fn insert_with_ref(
+        &self,
+        charter: &Charter,
+        booking_ref: &BookingRef,
+    ) -> Result<Inserted, StoreError> {
+        self.insert_item(charter, with_booking_ref(charter.to_item(), booking_ref))
+            .await
+    }
+
+    async fn booking_ref(&self, id: &CharterId) -> Result<Option<BookingRef>, StoreError> {
+        Ok(self
+            .newest_item(id, false)
+            .await?
+            .and_then(|i| booking_ref_of(&from_sdk(i))))
     }
 
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError> {

@@ -26,6 +26,8 @@ pub mod attr {
     pub const TIPS: &str = "tips";
     pub const STATUS: &str = "status";
     pub const CREW_NEEDED: &str = "crew_needed";
+    /// The booking system's own reference (S, optional; see [`super::super::BookingRef`]).
+    pub const BOOKING_REF: &str = "booking_ref";
     /// The GSI that reads charters by date.
     pub const DATE_INDEX: &str = "charter_date-index";
     /// Present (always `"1"`) only while a charter may need work: the partition key of the

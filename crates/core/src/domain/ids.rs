@@ -44,7 +44,11 @@ impl CharterId {
     }
     /// A fresh random id.
     pub fn new_random() -> Self {
-        Self(uuid::Uuid::new_v4().hyphenated().to_string())
+        Self::from_uuid(uuid::Uuid::new_v4())
+    }
+    /// The id of this UUID (e.g. one derived from a booking reference).
+    pub fn from_uuid(u: uuid::Uuid) -> Self {
+        Self(u.hyphenated().to_string())
     }
     pub fn as_str(&self) -> &str {
         &self.0

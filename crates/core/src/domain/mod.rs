@@ -1,5 +1,7 @@
-//! Domain types. Each is built by a `parse` that can fail; once built it is trusted.
+//! Domain types. Each is built by a `parse` that can fail; once built it is trusted. [`lookup`]
+//! finds a member by id, e-mail or name (and a vessel by its closest spelling).
 
+mod booking_ref;
 mod charter;
 mod crew;
 mod date;
@@ -7,16 +9,21 @@ mod email;
 mod ids;
 mod job;
 pub mod limits;
+pub mod lookup;
 mod money;
 mod offer;
 mod thread;
 
+pub use booking_ref::{
+    booking_ref_of, with_booking_ref, BookingRef, CharterRef, BOOKING_REF_NAMESPACE,
+};
 pub use charter::{attr as charter_attr, Charter, CharterKey, CharterStatus};
 pub use crew::{attr as crew_attr, normalize_certification, unfit, CrewMember, SlotNeeds, Unfit};
 pub use date::{CharterDate, Month};
 pub use email::EmailAddress;
 pub use ids::{CharterId, CrewId, ParseError};
 pub use job::{EnvelopeError, JobEnvelope, JobKind, ENVELOPE_VERSION};
+pub use lookup::{find_member, MemberLookupError};
 pub use money::Money;
 pub use offer::{Offer, OfferId, OfferStatus, Role};
 pub use thread::{ThreadEntry, ThreadKind};

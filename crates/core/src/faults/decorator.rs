@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::schedule::Faults;
 use crate::domain::{
-    Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId, CrewMember, Month, Offer,
-    OfferId, OfferStatus, SlotNeeds, ThreadEntry,
+    BookingRef, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId, CrewMember,
+    Month, Offer, OfferId, OfferStatus, SlotNeeds, ThreadEntry,
 };
 use crate::ports::*;
 use crate::StoreError;
@@ -56,6 +56,12 @@ macro_rules! call {
 impl Charters for Faulty {
     async fn insert(&self, c: &Charter) -> Result<Inserted, StoreError> {
         call!(self, "charters.insert", charters.insert(c))
+    }
+    async fn insert_with_ref(&self, c: &Charter, r: &BookingRef) -> Result<Inserted, StoreError> {
+        call!(self, "charters.insert", charters.insert_with_ref(c, r))
+    }
+    async fn booking_ref(&self, id: &CharterId) -> Result<Option<BookingRef>, StoreError> {
+        call!(self, "charters.booking_ref", charters.booking_ref(id))
     }
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError> {
         call!(self, "charters.get", charters.get(id))

@@ -8,7 +8,8 @@ use super::charter_table::{assigned, load_charter, put_status};
 use super::db::{decode, sql_error, TxExt};
 use super::Local;
 use crate::domain::{
-    charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CharterStatus, CrewId,
+    booking_ref_of, charter_attr as attr, with_booking_ref, BookingRef, Charter, CharterDate,
+    CharterId, CharterKey, CharterStatus, CrewId,
 };
 use crate::ports::{
     booking_sets_status, captain_rejection, crew_rejection, AssignOutcome, AssignRejection,
@@ -17,6 +18,30 @@ use crate::ports::{
 use crate::StoreError;
 
 impl Local {
+    /// Stores a new charter item (the charter's, perhaps with more attributes); a charter with
+    /// the same key is left untouched.
+    async fn insert_item(
+        &self,
+        charter: &Charter,
+        item: crate::item::Item,
+    ) -> Result<Inserted, StoreError> {
+        let tbl = self.names.charters.clone();
+        let (pk, sk, date) = (
+            charter.charter_id.to_string(),
+            charter.created_at.clone(),
+            charter.charter_date.to_string(),
+        );
+        self.db
+            .tx("inserting charter", move |tx| {
+                if tx.get_item(&tbl, &pk, &sk)?.is_some() {
+                    return Ok(Inserted::AlreadyExists);
+                }
+                tx.put_item(&tbl, &pk, &sk, Some(&date), &item, None, true)?;
+                Ok(Inserted::New)
+            })
+            .await
+    }
+
     /// A conditional assignment: rejected as `reject` says, else written with its change record.
     async fn assign(
         &self,
@@ -55,22 +80,26 @@ impl Local {
 #[async_trait::async_trait]
 impl Charters for Local {
     async fn insert(&self, charter: &Charter) -> Result<Inserted, StoreError> {
-        let tbl = self.names.charters.clone();
-        let item = charter.to_item();
-        let (pk, sk, date) = (
-            charter.charter_id.to_string(),
-            charter.created_at.clone(),
-            charter.charter_date.to_string(),
-        );
-        self.db
-            .tx("inserting charter", move |tx| {
-                if tx.get_item(&tbl, &pk, &sk)?.is_some() {
-                    return Ok(Inserted::AlreadyExists);
-                }
-                tx.put_item(&tbl, &pk, &sk, Some(&date), &item, None, true)?;
-                Ok(Inserted::New)
-            })
+        self.insert_item(charter, charter.to_item()).await
+    }
+
+    async fn insert_with_ref(
+        &self,
+        charter: &Charter,
+        booking_ref: &BookingRef,
+    ) -> Result<Inserted, StoreError> {
+        self.insert_item(charter, with_booking_ref(charter.to_item(), booking_ref))
             .await
+    }
+
+    async fn booking_ref(&self, id: &CharterId) -> Result<Option<BookingRef>, StoreError> {
+        let tbl = self.names.charters.clone();
+        let pk = id.to_string();
+        let items = self
+            .db
+            .tx("reading charter", move |tx| tx.query_items(&tbl, &pk, None))
+            .await?;
+        Ok(items.last().and_then(booking_ref_of))
     }
 
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError> {

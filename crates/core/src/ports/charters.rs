@@ -1,5 +1,5 @@
 use crate::domain::{
-    charter_attr as attr, Charter, CharterDate, CharterId, CharterKey, CrewId, Month,
+    charter_attr as attr, BookingRef, Charter, CharterDate, CharterId, CharterKey, CrewId, Month,
 };
 use crate::StoreError;
 
@@ -42,6 +42,15 @@ pub enum AssignOutcome {
 pub trait Charters: Send + Sync {
     /// Stores a new charter; a charter with the same key is left untouched.
     async fn insert(&self, charter: &Charter) -> Result<Inserted, StoreError>;
+    /// [`Charters::insert`], with the booking system's reference as the item's `booking_ref`
+    /// attribute (in the same write, so the feed's INSERT carries it).
+    async fn insert_with_ref(
+        &self,
+        charter: &Charter,
+        booking_ref: &BookingRef,
+    ) -> Result<Inserted, StoreError>;
+    /// The `booking_ref` of the charter's newest version, if it has one.
+    async fn booking_ref(&self, id: &CharterId) -> Result<Option<BookingRef>, StoreError>;
     /// The charter with this id (the newest `created_at` if, against the rules, there are several).
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError>;
     /// Charters of one date, through the `charter_date-index` GSI (paginated, never a Scan).
