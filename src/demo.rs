@@ -1,6 +1,9 @@
 //! The demo story on the embedded backend: sample roster and charters, offers out, members answer
 //! through the real crew page over HTTP (one declines everything, one never answers so their
 //! offers lapse, the rest accept), until every charter is staffed or escalated.
+//!
+//! Over 400 lines on purpose: it is one story read top to bottom (set up, answer, wait, tell),
+//! and the README's first command runs it; split, a reader would hop between files to follow it.
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -262,6 +262,7 @@ pub mod contracts {
             uuid::Uuid::new_v4()
         ));
         consumer_cfg.idle_sleep = Duration::from_millis(100);
+        consumer_cfg.idle_max = Duration::from_millis(100);
         // Records of a shard are handled in order, each failure backing off: short pauses here.
         consumer_cfg.retry_base = Duration::from_millis(20);
         consumer_cfg.retry_max = Duration::from_millis(200);

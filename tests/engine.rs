@@ -66,6 +66,7 @@ mod contracts {
             lease_ttl: Duration::from_secs(2),
             rebalance_every: Duration::from_millis(200),
             idle_sleep: Duration::from_millis(50),
+            idle_max: Duration::from_millis(50),
             retry_base: Duration::from_millis(10),
             retry_max: Duration::from_millis(200),
             ..ConsumerConfig::new(owner)

@@ -1,17 +1,14 @@
 //! Google wiring: the service-account settings of `dispatch auth`, one token source, the Drive
-//! client, and where mail goes (the outbox, or Gmail through `dispatch-monthend`'s
-//! [`GmailMailer`]). Its own file so that every Google client of the process is built from the
+//! client, and the Gmail sender (`dispatch-monthend`'s [`GmailMailer`]). Its own file so that every Google client of the process is built from the
 //! same settings in one place.
 
 use std::sync::Arc;
 
-use dispatch_core::config::MailKind;
 use dispatch_core::Settings;
 use dispatch_google::auth::AuthConfig;
 use dispatch_google::gmail::GmailClient;
 use dispatch_google::http::HttpConfig;
 use dispatch_google::TokenSource;
-use dispatch_mailer::{MailSender, Outbox};
 use dispatch_monthend::google::GmailMailer;
 
 /// The Google auth settings (key path, token file, delegated mailbox).
@@ -21,14 +18,6 @@ pub fn auth_config(settings: &Settings) -> AuthConfig {
         token_file: Some(settings.google_token_path()),
         subject: Some(settings.mail_from.clone()),
         allow_loose_permissions: settings.google_allow_loose_permissions,
-    }
-}
-
-/// Where mail goes.
-pub fn mailer(settings: &Settings) -> anyhow::Result<Arc<dyn MailSender>> {
-    match settings.mail {
-        MailKind::Outbox => Ok(Arc::new(Outbox::new(settings.data_dir.join("outbox")))),
-        MailKind::Gmail => Ok(Arc::new(gmail_mailer(settings)?)),
     }
 }
 

@@ -18,7 +18,7 @@ pub fn link_keys(settings: &Settings) -> anyhow::Result<MagicLinks> {
         }
         let path = settings.data_dir.join("link-keys");
         if !path.exists() {
-            std::fs::create_dir_all(&settings.data_dir)
+            dispatch_core::private_fs::create_dir(&settings.data_dir)
                 .with_context(|| format!("creating {}", settings.data_dir.display()))?;
             let secret: [u8; 32] = rand::random();
             let line = format!(
@@ -26,6 +26,9 @@ pub fn link_keys(settings: &Settings) -> anyhow::Result<MagicLinks> {
                 base64::engine::general_purpose::STANDARD.encode(secret)
             );
             write_private(&path, line.as_bytes())?;
+        }
+        if let Some(problem) = dispatch_core::private_fs::readable_by_others(&path) {
+            bail!("magic-link keys: {problem}");
         }
         specs = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?
@@ -54,11 +57,7 @@ pub fn link_keys(settings: &Settings) -> anyhow::Result<MagicLinks> {
 
 fn write_private(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-    let mut f = opts
+    let mut f = dispatch_core::private_fs::new_file()
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(bytes)?;

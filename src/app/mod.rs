@@ -5,11 +5,13 @@
 //! - this file: settings and backend, the stream's record handler, the cascade, the consumer,
 //!   the workers and their job registry.
 //! - [`keys`]: the magic-link keys (from settings, or made once on the embedded backend).
-//! - [`google`]: the Google token source and clients, and where mail goes (outbox or Gmail).
+//! - [`google`]: the Google token source and clients, the Gmail sender.
+//! - [`mail`]: where mail goes (outbox, Gmail or SMTP), the SMTP password.
 //! - [`monthend`]: the month-end jobs' context (files, recipients, availability) from the settings.
 
 mod google;
 mod keys;
+mod mail;
 mod monthend;
 
 use std::sync::Arc;
@@ -27,8 +29,9 @@ use dispatch_ingest::sink::QueueSink;
 use dispatch_ingest::worker::{Registry, Worker, WorkerConfig};
 use dispatch_mailer::MailSender;
 
-pub use google::{auth_config, drive_client, gmail_mailer, google_tokens, mailer};
+pub use google::{auth_config, drive_client, gmail_mailer, google_tokens};
 pub use keys::link_keys;
+pub use mail::{mailer, smtp_mailer};
 pub use monthend::{month_context, month_context_with};
 
 /// Loads and checks the settings (`dispatch.toml` or `file`, then `DISPATCH_*`).
@@ -116,8 +119,18 @@ pub fn consumer(settings: &Settings, backend: &Backend) -> Consumer {
         StreamStart::TrimHorizon => StartAt::TrimHorizon,
         StreamStart::Latest => StartAt::Latest,
     };
-    if settings.backend == dispatch_core::config::BackendKind::Local {
-        cfg.idle_sleep = Duration::from_millis(200);
+    match settings.backend {
+        // Polling SQLite costs nothing: keep new bookings quick.
+        dispatch_core::config::BackendKind::Local => {
+            cfg.idle_sleep = Duration::from_millis(200);
+            cfg.idle_max = cfg.idle_sleep;
+        }
+        // Every read is a billed request: an idle stream is read every 4 s at most, the lease
+        // table rebalanced every 30 s (a crashed process's shards are taken over within a
+        // minute; the sweep covers what is already in flight).
+        dispatch_core::config::BackendKind::Aws => {
+            cfg.rebalance_every = Duration::from_secs(30);
+        }
     }
     Consumer::for_backend(backend, record_handler(backend), cfg)
 }
@@ -143,7 +156,7 @@ pub fn workers(settings: &Settings, backend: &Backend) -> anyhow::Result<Vec<Arc
         .collect())
 }
 
-fn hostname() -> String {
+pub fn hostname() -> String {
     std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .ok()

@@ -17,7 +17,8 @@ use dispatch_monthend::recipients::OutboxRecipients;
 use dispatch_monthend::roster::XlsxFile;
 use dispatch_monthend::MonthContext;
 
-use super::google::{drive_client, google_tokens, mailer};
+use super::google::{drive_client, google_tokens};
+use super::mail::mailer;
 
 /// What the month-end and roster jobs use: files (folder or Drive), mail (outbox or Gmail), the
 /// prior-recipients lookup and the availability workbook, from the settings.

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use dispatch_core::ports::Provisioned;
 use dispatch_core::{Backend, Settings};
+use dispatch_mailer::MailSender;
 
 pub async fn bootstrap(backend: &Backend) -> anyhow::Result<ExitCode> {
     println!("bootstrapping {}", backend.admin.describe());
@@ -35,6 +36,10 @@ pub fn describe_google(settings: &Settings) -> Vec<String> {
             "mail: Gmail as {} (domain-wide delegation)",
             settings.mail_from
         ),
+        MailKind::Smtp => match crate::app::smtp_mailer(settings) {
+            Ok(m) => format!("mail: {} from {}", m.describe(), settings.mail_from),
+            Err(e) => format!("mail: SMTP, not usable: {e:#}"),
+        },
     };
     let (files, roster) = match settings.drive {
         DriveKind::Folder => (
@@ -65,7 +70,21 @@ pub fn describe_google(settings: &Settings) -> Vec<String> {
 
 /// Settings that work but will surprise someone (each line says what to set).
 pub fn setting_warnings(settings: &Settings) -> Vec<String> {
+    use dispatch_core::config::MailKind;
     let mut out = Vec::new();
+    match settings.mail {
+        MailKind::Outbox => out.push(format!(
+            "mail is `outbox`: offers, confirmations and statements are only written to {}; \
+             nobody receives these: set DISPATCH_MAIL (smtp with DISPATCH_SMTP_URL, or gmail) \
+             to reach people",
+            settings.data_dir.join("outbox").display()
+        )),
+        MailKind::Smtp | MailKind::Gmail => {
+            if let Some(p) = public_url_problem(&settings.public_url) {
+                out.push(p);
+            }
+        }
+    }
     if settings.ops_emails.is_empty() {
         out.push(
             "ops_emails is empty: escalations (a charter nobody is left to crew) and the shared \
@@ -75,6 +94,35 @@ pub fn setting_warnings(settings: &Settings) -> Vec<String> {
         );
     }
     out
+}
+
+/// Why crew could not open the links of a mail that reaches them, if they could not: the public
+/// URL is loopback (the crew's phone is not this machine) or plain http on a real host.
+pub fn public_url_problem(public_url: &str) -> Option<String> {
+    let (scheme, rest) = public_url.split_once("://")?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified());
+    if loopback {
+        Some(format!(
+            "public_url {public_url} is this machine: links in mails to crew will not open on \
+             their phones; put the crew page behind a reverse proxy with HTTPS and set \
+             DISPATCH_PUBLIC_URL to its address (README, \"Going live\")"
+        ))
+    } else if scheme.eq_ignore_ascii_case("http") {
+        Some(format!(
+            "public_url {public_url} is plain http: magic links travel unencrypted; serve the \
+             crew page over HTTPS (README, \"Going live\") and set DISPATCH_PUBLIC_URL to https://…"
+        ))
+    } else {
+        None
+    }
 }
 
 /// The local folders this configuration writes to: the outbox (`DISPATCH_MAIL=outbox`) and the
@@ -128,6 +176,20 @@ pub async fn doctor(settings: &Settings, backend: &Backend) -> anyhow::Result<Ex
         println!("  WARN  {w}");
     }
     let mut folders_bad = 0;
+    if settings.mail == dispatch_core::config::MailKind::Smtp {
+        // Connect, secure and authenticate as a send would; no mail is sent.
+        let checked = match crate::app::smtp_mailer(settings) {
+            Ok(m) => m.check().await.map_err(anyhow::Error::from),
+            Err(e) => Err(e),
+        };
+        match checked {
+            Ok(line) => println!("  ok    mail server: {line}"),
+            Err(e) => {
+                folders_bad += 1;
+                println!("  FAIL  mail server: {e:#}");
+            }
+        }
+    }
     for (what, dir) in local_folders(settings) {
         match folder_problem(&dir) {
             None => println!("  ok    {what} {} is writable", dir.display()),
@@ -158,8 +220,28 @@ pub async fn doctor(settings: &Settings, backend: &Backend) -> anyhow::Result<Ex
     } else {
         println!("{bad} of {} checks failed", checks.len());
     }
+    if bad == 0 {
+        // Is anything running? The sweep's heartbeat says (tables first: they hold it).
+        let now = chrono::Utc::now();
+        let beats = backend
+            .heartbeats
+            .all()
+            .await
+            .context("reading the heartbeats")?;
+        let health = super::status::sweep_health(settings, &beats, now);
+        match super::status::sweep_line(&health, now) {
+            Ok(line) if health == super::status::SweepHealth::NeverRan => {
+                println!("  WARN  {line}")
+            }
+            Ok(line) => println!("  ok    {line}"),
+            Err(line) => {
+                bad += 1;
+                println!("  FAIL  {line}");
+            }
+        }
+    }
     if folders_bad > 0 {
-        println!("{folders_bad} folders cannot be written (see FAIL above)");
+        println!("{folders_bad} of the mail server and local folders failed (see FAIL above)");
     }
     Ok(if bad + folders_bad == 0 {
         ExitCode::SUCCESS
@@ -182,9 +264,42 @@ mod tests {
         );
         let set = Settings {
             ops_emails: vec!["ops@jada.example".into()],
+            mail: MailKind::Smtp,
+            smtp_url: Some("smtps://ops%40jada.example@smtp.jada.example:465".into()),
+            public_url: "https://crew.jada.example/crew".into(),
             ..Settings::default()
         };
         assert!(setting_warnings(&set).is_empty());
+    }
+
+    #[test]
+    fn outbox_and_unreachable_links_are_warnings_saying_what_to_set() {
+        let w = setting_warnings(&Settings::default()).join("\n");
+        assert!(
+            w.contains("nobody receives these") && w.contains("DISPATCH_MAIL"),
+            "{w}"
+        );
+        let people = |url: &str| Settings {
+            ops_emails: vec!["ops@jada.example".into()],
+            mail: MailKind::Gmail,
+            public_url: url.into(),
+            ..Settings::default()
+        };
+        for url in [
+            "http://127.0.0.1:8080",
+            "https://localhost",
+            "http://[::1]:8080/crew",
+            "http://0.0.0.0:8080",
+        ] {
+            let w = setting_warnings(&people(url)).join("\n");
+            assert!(
+                w.contains("is this machine") && w.contains("DISPATCH_PUBLIC_URL"),
+                "{url}: {w}"
+            );
+        }
+        let w = setting_warnings(&people("http://crew.jada.example")).join("\n");
+        assert!(w.contains("plain http") && w.contains("https://"), "{w}");
+        assert!(setting_warnings(&people("https://crew.jada.example")).is_empty());
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! - [`jobs`]: `jobs enqueue`.
 //! - [`dlq`]: `dlq list|show|replay` (and a charter's dead letters for `charter show`).
 //! - [`ops`]: `ops link`.
-//! - [`run`]: `run` (consumer, workers, sweep, crew page).
+//! - [`run`]: `run` (consumer, workers, sweep, crew page); [`heartbeat`]: its heartbeats.
+//! - [`status`]: `status [--json]` (heartbeats, sweep, queues), the sweep's verdict for `doctor`.
 //! - [`demo`]: `demo [--serve]`.
 //! - [`table`]: terminal tables for people, shared by `charter list` and `dlq list`.
 
@@ -19,11 +20,13 @@ mod auth;
 mod charter;
 mod demo;
 mod dlq;
+mod heartbeat;
 mod jobs;
 mod month;
 mod ops;
 mod roster;
 mod run;
+mod status;
 mod table;
 
 use std::path::PathBuf;
@@ -57,8 +60,16 @@ pub enum Command {
     },
     /// Create every table and queue in the configured backend (safe to run again).
     Bootstrap,
-    /// Check the backend is reachable and every table and queue has the right shape.
+    /// Check the backend is reachable and every table and queue has the right shape, the mail
+    /// server answers, and the sweep is running.
     Doctor,
+    /// What the deployment is doing: each part's last heartbeat, the sweep, queue depths, the
+    /// charters still open. Exit code 1 when the sweep has stopped.
+    Status {
+        /// One JSON object, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Add or import charters.
     #[command(subcommand)]
     Charter(charter::CharterCommand),
@@ -154,6 +165,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             match command {
                 Command::Bootstrap => admin::bootstrap(&backend).await,
                 Command::Doctor => admin::doctor(&settings, &backend).await,
+                Command::Status { json } => status::status(&settings, &backend, json).await,
                 Command::Charter(c) => charter::run(&settings, &backend, c).await,
                 Command::Ops(c) => ops::run(&settings, &backend, c).await,
                 Command::Roster(c) => roster::run(&settings, &backend, c).await,

@@ -44,7 +44,12 @@ pub async fn run(
         }
         if let Some(every) = settings.sweep_interval() {
             let cascade = crate::app::cascade(settings, backend)?;
-            tasks.spawn(sweep_every(cascade, every, stop_rx.clone()));
+            tasks.spawn(sweep_every(
+                cascade,
+                backend.clone(),
+                every,
+                stop_rx.clone(),
+            ));
         }
     }
     if parts.contains(&Part::Web) {
@@ -69,6 +74,11 @@ pub async fn run(
             }
         });
     }
+    tasks.spawn(super::heartbeat::beat_every(
+        backend.clone(),
+        parts.clone(),
+        stop_rx.clone(),
+    ));
     if settings.mail == dispatch_core::config::MailKind::Gmail {
         tasks.spawn(refresh_google_token(settings.clone(), stop_rx.clone()));
     }
@@ -79,13 +89,16 @@ pub async fn run(
         parts
     );
     let started = dispatch_core::metrics::Snapshot::default();
+    let requests_before = dispatch_core::requests::Requests::default();
     shutdown_signal().await;
     eprintln!("stopping: finishing running jobs, releasing the rest");
     let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
     let counts = dispatch_core::metrics::Snapshot::now().since(&started);
-    tracing::info!(summary = %counts.summary(), "dispatch stopped");
+    let requests = dispatch_core::requests::Requests::now().since(&requests_before);
+    tracing::info!(summary = %counts.summary(), requests = %requests.summary(), "dispatch stopped");
     eprintln!("stopped. this run: {}", counts.summary());
+    eprintln!("backend: {}", requests.summary());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -94,6 +107,7 @@ pub async fn run(
 /// charter, so running every minute sends nothing twice).
 async fn sweep_every(
     cascade: std::sync::Arc<dispatch_cascade::Cascade>,
+    backend: Backend,
     every: std::time::Duration,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -106,11 +120,19 @@ async fn sweep_every(
         }
         // The sweep logs its own one line.
         let sweep = cascade.sweep();
-        tokio::select! {
-            r = sweep => if let Err(e) = r {
-                tracing::warn!(error = %e, "sweep failed; trying again next period");
-            },
+        let swept = tokio::select! {
+            r = sweep => r,
             _ = stop.wait_for(|s| *s) => return,
+        };
+        match swept {
+            Ok(r) => {
+                let detail = serde_json::json!({
+                    "charters": r.charters, "reconciled": r.reconciled, "moved": r.moved,
+                    "settled": r.settled, "failed": r.failed,
+                });
+                super::heartbeat::beat(&backend, dispatch_core::ports::part::SWEEP, detail).await;
+            }
+            Err(e) => tracing::warn!(error = %e, "sweep failed; trying again next period"),
         }
         tokio::select! {
             r = cascade.send_reminders(chrono::Utc::now()) => if let Err(e) = r {

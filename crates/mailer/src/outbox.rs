@@ -104,7 +104,7 @@ fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), MailE
         let path = path.to_path_buf();
         move |source| MailError::Io { path, source }
     };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    dispatch_core::private_fs::create_dir(dir).map_err(io(dir))?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -124,9 +124,7 @@ fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), MailE
     .collect();
     let tmp = dir.join(format!(".{name}.{nonce}.tmp"));
     let written = (|| -> Result<(), MailError> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
+        let mut f = dispatch_core::private_fs::new_file()
             .open(&tmp)
             .map_err(io(&tmp))?;
         f.write_all(bytes).map_err(io(&tmp))?;

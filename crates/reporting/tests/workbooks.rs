@@ -1,4 +1,7 @@
 //! Reads produced workbooks back with calamine and checks the layout the design promises.
+//!
+//! Over 400 lines on purpose: one test per promise of DESIGN.md's workbook layout, all sharing
+//! the one reader below; kept together so the layout is checked in one place.
 
 use std::collections::HashMap;
 use std::io::Cursor;

@@ -44,9 +44,21 @@ impl Aws {
         max_receive_count: u32,
     ) -> Self {
         Self {
-            ddb: aws_sdk_dynamodb::Client::new(dynamodb),
-            streams: aws_sdk_dynamodbstreams::Client::new(dynamodb),
-            sqs: aws_sdk_sqs::Client::new(sqs),
+            ddb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(dynamodb)
+                    .interceptor(CountRequests)
+                    .build(),
+            ),
+            streams: aws_sdk_dynamodbstreams::Client::from_conf(
+                aws_sdk_dynamodbstreams::config::Builder::from(dynamodb)
+                    .interceptor(CountRequests)
+                    .build(),
+            ),
+            sqs: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(sqs)
+                    .interceptor(CountRequests)
+                    .build(),
+            ),
             prefix: prefix.to_string(),
             max_receive_count,
             queue_urls: Arc::default(),
@@ -126,4 +138,27 @@ pub async fn connect(settings: &Settings) -> Result<Backend, StoreError> {
         ));
     }
     Ok(Aws::from_sdk_config(&sdk, &settings.prefix, settings.max_receive_count).backend())
+}
+
+/// Counts each request the SDK sends (every attempt, as AWS bills them) by service and
+/// operation, in [`crate::requests`].
+#[derive(Debug)]
+struct CountRequests;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CountRequests {
+    fn name(&self) -> &'static str {
+        "CountRequests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if let Some(m) = cfg.load::<aws_smithy_runtime_api::client::orchestrator::Metadata>() {
+            crate::requests::count(m.service(), m.name());
+        }
+        Ok(())
+    }
 }

@@ -6,7 +6,7 @@
 //!
 //! One module per port, named like the port's module in [`crate::ports`]: `charters`, `roster`,
 //! `thread`, `holds`, `offers`, `staffing`, `idempotency` (storage only: the claim rules are the
-//! port's), `leases`, `lease_cleanup`, `feed` (DynamoDB Streams: shards, iterators, expiry,
+//! port's), `leases`, `lease_cleanup`, `heartbeats`, `feed` (DynamoDB Streams: shards, iterators, expiry,
 //! trimmed data), `queues` (SQS: batches of 10, long poll with an attempt timeout, redrive) and
 //! `admin` (bootstrap and doctor from [`crate::schema`]). What they share, each in its own module:
 //!
@@ -24,6 +24,7 @@ mod client;
 mod convert;
 mod errors;
 mod feed;
+mod heartbeats;
 mod holds;
 mod idempotency;
 mod index_upgrade;

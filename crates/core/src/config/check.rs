@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 
+use super::choices::MailKind;
 use super::error::ConfigError;
 use super::load::env_name;
 use super::settings::Settings;
@@ -19,6 +20,15 @@ impl Settings {
             message,
         };
         check_public_url(&self.public_url).map_err(|m| invalid("public_url", m))?;
+        if self.mail == MailKind::Smtp && self.smtp_url.as_deref().is_none_or(str::is_empty) {
+            return Err(invalid(
+                "smtp_url",
+                "mail = \"smtp\" needs the server: set DISPATCH_SMTP_URL, e.g. \
+                 smtps://user%40example.com@smtp.example.com:465 (the password in \
+                 DISPATCH_SMTP_PASSWORD or DISPATCH_SMTP_PASSWORD_FILE)"
+                    .into(),
+            ));
+        }
         BusinessZone::parse(&self.time_zone).map_err(|m| invalid("time_zone", m))?;
         check_header_text(&self.mail_from_name).map_err(|m| invalid("mail_from_name", m))?;
         check_link_key_ids(&self.link_keys).map_err(|m| invalid("link_keys", m))?;

@@ -20,6 +20,8 @@ pub enum MailKind {
     /// `.eml` files under `<data_dir>/outbox`.
     Outbox,
     Gmail,
+    /// An SMTP server (`DISPATCH_SMTP_URL`): the operator's mail host or a transactional provider.
+    Smtp,
 }
 
 /// Where reports go.

@@ -14,6 +14,9 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("data_dir", FieldKind::Str),
     ("prefix", FieldKind::Str),
     ("mail", FieldKind::Str),
+    ("smtp_url", FieldKind::Str),
+    ("smtp_password_file", FieldKind::Str),
+    ("smtp_ca_file", FieldKind::Str),
     ("drive", FieldKind::Str),
     ("public_url", FieldKind::Str),
     ("listen", FieldKind::Str),
@@ -185,6 +188,8 @@ pub fn unknown_env_vars(env: &[(String, String)]) -> Vec<(String, Option<String>
         "DISPATCH_CONFIG",
         "DISPATCH_LINK_KEYS_SECRET_ARN",
         "DISPATCH_LAMBDA_DIR",
+        // A secret: read where the SMTP sender is built, never part of `Settings`.
+        "DISPATCH_SMTP_PASSWORD",
     ];
     let known: Vec<String> = FIELDS.iter().map(|(f, _)| env_name(f)).collect();
     env.iter()

@@ -20,8 +20,19 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Prefix for every table and queue name, e.g. `staging-`. Env: `DISPATCH_PREFIX`.
     pub prefix: String,
-    /// `outbox` or `gmail`. Env: `DISPATCH_MAIL`.
+    /// `outbox` (files nobody receives: the demo), `gmail` or `smtp`. Env: `DISPATCH_MAIL`.
     pub mail: MailKind,
+    /// The SMTP server when `mail = "smtp"`, in lettre's URL form: `smtps://user@host:465`,
+    /// `smtp://user@host:587?tls=required`, or plain `smtp://127.0.0.1:2525` (loopback only). The
+    /// user is percent-encoded; the password never goes in the URL: it comes from the
+    /// environment variable `DISPATCH_SMTP_PASSWORD` (never from dispatch.toml, never logged) or
+    /// from `smtp_password_file`. Env: `DISPATCH_SMTP_URL`.
+    pub smtp_url: Option<String>,
+    /// A file holding the SMTP password (one line, mode 0600). Env: `DISPATCH_SMTP_PASSWORD_FILE`.
+    pub smtp_password_file: Option<PathBuf>,
+    /// A PEM file with the CA that signed the SMTP server's certificate (a private CA); the
+    /// server is then checked against it only. Env: `DISPATCH_SMTP_CA_FILE`.
+    pub smtp_ca_file: Option<PathBuf>,
     /// `folder` or `google`. Env: `DISPATCH_DRIVE`.
     pub drive: DriveKind,
     /// Base URL put in magic links. Env: `DISPATCH_PUBLIC_URL`.
@@ -105,6 +116,9 @@ impl Default for Settings {
             data_dir: PathBuf::from("./dispatch-data"),
             prefix: String::new(),
             mail: MailKind::Outbox,
+            smtp_url: None,
+            smtp_password_file: None,
+            smtp_ca_file: None,
             drive: DriveKind::Folder,
             public_url: "http://127.0.0.1:8080".into(),
             listen: "127.0.0.1:8080".into(),

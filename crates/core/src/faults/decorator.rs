@@ -32,6 +32,7 @@ pub fn faulty(inner: &Backend, faults: Arc<Faults>) -> Backend {
         leases: f.clone(),
         feed: f.clone(),
         queues: f.clone(),
+        heartbeats: f.clone(),
         lease_cleanup: f,
         admin: inner.admin.clone(),
     }
@@ -280,6 +281,16 @@ impl Leases for Faulty {
     }
     async fn release(&self, l: &Lease) -> Result<(), StoreError> {
         call!(self, "leases.release", leases.release(l))
+    }
+}
+
+#[async_trait::async_trait]
+impl Heartbeats for Faulty {
+    async fn beat(&self, beat: &Heartbeat) -> Result<(), StoreError> {
+        call!(self, "heartbeats.beat", heartbeats.beat(beat))
+    }
+    async fn all(&self) -> Result<Vec<Heartbeat>, StoreError> {
+        call!(self, "heartbeats.all", heartbeats.all())
     }
 }
 

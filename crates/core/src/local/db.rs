@@ -52,9 +52,24 @@ pub(crate) fn sql_err(op: &str, e: rusqlite::Error) -> StoreError {
 impl Db {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| {
+            crate::private_fs::create_dir(dir).map_err(|e| {
                 StoreError::backend(format!("creating {}", dir.display()), false, e)
             })?;
+        }
+        // A new database file is the owner's alone (SQLite gives its -wal and -shm files the
+        // database file's mode).
+        if !path.exists() {
+            match crate::private_fs::new_file().open(path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(StoreError::backend(
+                        format!("creating {}", path.display()),
+                        false,
+                        e,
+                    ))
+                }
+            }
         }
         let conn = Connection::open(path)
             .map_err(|e| sql_err(&format!("opening {}", path.display()), e))?;
@@ -87,6 +102,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let conn = self.conn.clone();
+        crate::requests::count("sqlite", op);
         tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
             let tx = guard

@@ -2,7 +2,7 @@
 //!
 //! One module per port, named like the port's module in [`crate::ports`]: `charters`, `roster`,
 //! `thread`, `holds`, `offers`, `staffing`, `idempotency` (storage only: the claim rules are the
-//! port's), `leases`, `lease_cleanup`, `feed` (the change feed as one never-closing shard, read
+//! port's), `leases`, `lease_cleanup`, `heartbeats`, `feed` (the change feed as one never-closing shard, read
 //! by position), `queues` (SQS semantics: delay, visibility timeout, receive count, DLQ after
 //! max receives) and `admin` (bootstrap and doctor). Every condition DynamoDB would check is
 //! checked inside one IMMEDIATE transaction. What they share, each in its own module:
@@ -19,6 +19,7 @@ mod charter_table;
 mod charters;
 mod db;
 mod feed;
+mod heartbeats;
 mod holds;
 mod idempotency;
 mod lease_cleanup;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::admin::Admin;
 use super::charters::Charters;
 use super::feed::ChangeFeed;
+use super::heartbeats::Heartbeats;
 use super::holds::Holds;
 use super::idempotency::Idempotency;
 use super::lease_cleanup::LeaseCleanup;
@@ -30,6 +31,8 @@ pub struct Backend {
     pub lease_cleanup: Arc<dyn LeaseCleanup>,
     pub feed: Arc<dyn ChangeFeed>,
     pub queues: Arc<dyn Queues>,
+    /// When each part last ran and what it did.
+    pub heartbeats: Arc<dyn Heartbeats>,
     pub admin: Arc<dyn Admin>,
 }
 
@@ -48,6 +51,7 @@ impl Backend {
             + LeaseCleanup
             + ChangeFeed
             + Queues
+            + Heartbeats
             + Admin
             + 'static,
     {
@@ -63,6 +67,7 @@ impl Backend {
             lease_cleanup: adapter.clone(),
             feed: adapter.clone(),
             queues: adapter.clone(),
+            heartbeats: adapter.clone(),
             admin: adapter,
         }
     }

@@ -12,6 +12,7 @@ mod admin;
 mod backend;
 mod charters;
 mod feed;
+mod heartbeats;
 mod holds;
 mod idempotency;
 mod lease_cleanup;
@@ -31,6 +32,7 @@ pub use charters::{
 };
 pub use charters::{unsettled_mark, UnsettledCharter};
 pub use feed::{sequence_cmp, ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
+pub use heartbeats::{part, Heartbeat, Heartbeats};
 pub use holds::{Hold, HoldOutcome, Holds};
 pub use idempotency::{
     blocked_outcome, blocks_claim, completable_by, takes_over, ClaimOutcome, Guard, Idempotency,

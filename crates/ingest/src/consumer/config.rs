@@ -21,6 +21,10 @@ pub struct ConsumerConfig {
     pub batch: u32,
     /// Pause after a read that found no records (DynamoDB Streams allows 5 reads/s per shard).
     pub idle_sleep: Duration,
+    /// While reads keep coming back empty the pause doubles up to this (a read with records
+    /// resets it): an idle stream costs a read every few seconds, not two a second, and a new
+    /// record waits at most this long.
+    pub idle_max: Duration,
     /// First retry delay for a record that failed for a reason that may pass (doubles, with
     /// jitter, up to `retry_max`; retried for as long as it takes).
     pub retry_base: Duration,
@@ -41,6 +45,7 @@ impl ConsumerConfig {
             rebalance_every: Duration::from_secs(5),
             batch: 100,
             idle_sleep: Duration::from_millis(500),
+            idle_max: Duration::from_secs(4),
             retry_base: Duration::from_millis(200),
             retry_max: Duration::from_secs(30),
             start: StartAt::TrimHorizon,

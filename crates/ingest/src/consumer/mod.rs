@@ -325,8 +325,10 @@ impl Consumer {
             };
             let (stop, stop_rx) = watch::channel(false);
             let span = tracing::info_span!("shard", shard_id = %shard, owner = %self.cfg.owner);
-            let task =
-                tokio::spawn(shard::drive(*reader, stop_rx, self.cfg.idle_sleep).instrument(span));
+            let task = tokio::spawn(
+                shard::drive(*reader, stop_rx, self.cfg.idle_sleep, self.cfg.idle_max)
+                    .instrument(span),
+            );
             self.held.insert(
                 shard,
                 Slot::Running(Running {

@@ -338,24 +338,35 @@ impl ShardReader {
 }
 
 /// Drives one reader in its own task until it finishes, loses its lease or is told to stop
-/// (then it releases the lease). Its lease keeps being renewed by the keeper meanwhile.
+/// (then it releases the lease). Its lease keeps being renewed by the keeper meanwhile. Empty
+/// reads back off from `idle` doubling to `idle_max`; a read with records resets the pause.
 pub(crate) async fn drive(
     mut reader: ShardReader,
     mut stop: watch::Receiver<bool>,
     idle: Duration,
+    idle_max: Duration,
 ) {
     reader.stop_on(stop.clone());
+    let idle_max = idle_max.max(idle);
+    let mut pause = idle;
     loop {
         if *stop.borrow() {
             break;
         }
         let report = reader.step().await;
+        if report.records > 0 {
+            pause = idle;
+        }
         let until = match report.next {
             Next::Now => {
                 tokio::task::yield_now().await;
                 continue;
             }
-            Next::Idle => Instant::now() + idle,
+            Next::Idle => {
+                let until = Instant::now() + pause;
+                pause = (pause * 2).min(idle_max);
+                until
+            }
             Next::At(at) => at,
             Next::Finished | Next::Lost => return,
         };

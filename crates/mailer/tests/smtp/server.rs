@@ -13,10 +13,19 @@ use dispatch_mailer::{SmtpConfig, SmtpMailer, SmtpPassword};
 pub const USER: &str = "ops@example.com";
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The workspace root (this rig is also included by the root crate's tests).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|d| d.join("scripts/smtp_server.py").is_file())
+        .expect("scripts/smtp_server.py above the crate")
+        .to_path_buf()
+}
+
 fn python() -> PathBuf {
     std::env::var_os("DISPATCH_TEST_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"))
+        .unwrap_or_else(|| root().join(".venv/bin/python"))
 }
 
 fn run(cmd: &mut Command, what: &str) {
@@ -110,7 +119,7 @@ impl Server {
     pub fn start(tls: &str, fault: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         make_certificates(dir.path());
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/smtp_server.py");
+        let script = root().join("scripts/smtp_server.py");
         let python = python();
         let mut cmd = Command::new(&python);
         cmd.arg(script)
