@@ -8,21 +8,15 @@
 //!
 //! A failing case names itself; all cases of an area run before the test fails.
 
+#[path = "../common/mod.rs"]
 mod common;
 
-#[path = "inputs/cli.rs"]
 mod cli;
-#[path = "inputs/imports.rs"]
 mod imports;
-#[path = "inputs/page.rs"]
 mod page;
-#[path = "inputs/queues.rs"]
 mod queues;
-#[path = "inputs/settings.rs"]
 mod settings;
-#[path = "inputs/stream.rs"]
 mod stream;
-#[path = "inputs/workbooks.rs"]
 mod workbooks;
 
 use std::path::PathBuf;

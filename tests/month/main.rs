@@ -2,6 +2,7 @@
 //! prior column order, shared with ops) and crew statements (once per member and month, prior
 //! recipients kept, CC the auditor), run directly and as queue jobs.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
