@@ -5,21 +5,18 @@
 //! released; nobody booked twice on a date; no offer mailed twice; a thread that tells it all.
 //! 200 cases on the embedded backend, 12 on moto.
 
-mod common;
-
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use dispatch_cascade::plan::ids;
-use dispatch_cascade::Cascade;
 use dispatch_core::clock::ManualClock;
 use dispatch_core::domain::*;
-use dispatch_core::faults::{self, Faults, When};
-use dispatch_mailer::{FaultyMailer, Outbox};
+use dispatch_core::faults::When;
 
-use common::{charter, member, World};
+use crate::common::{charter, member, Kind, TestApp};
+
+both!(random_faults_leave_every_charter_where_its_answers_say);
 
 /// A small deterministic generator (SplitMix64), so a failing case is named by its seed.
 struct Rng(u64);
@@ -49,41 +46,43 @@ enum Answer {
 /// Two dates a few days out, inside the sweep's horizon.
 fn dates() -> [String; 2] {
     let today = Utc::now().date_naive();
-    [3, 4].map(|d| (today + chrono::Days::new(d)).format("%Y-%m-%d").to_string())
+    [3, 4].map(|d| {
+        (today + chrono::Days::new(d))
+            .format("%Y-%m-%d")
+            .to_string()
+    })
 }
 const TIMEOUT: Duration = Duration::from_secs(3600);
 
+/// One random case: the app (faults and a manual clock), its charters, and how each member answers.
 struct Case {
-    world: World,
-    faults: Arc<Faults>,
-    mailer: Arc<FaultyMailer>,
-    cascade: Arc<Cascade>,
-    clock: Arc<ManualClock>,
+    app: TestApp,
     charters: Vec<Charter>,
     answers: HashMap<CrewId, Answer>,
     cancelled: HashSet<CharterId>,
-    _dir: tempfile::TempDir,
 }
 
-async fn build(world: World, seed: u64) -> (Case, Rng) {
+async fn build(kind: Kind, seed: u64) -> (Case, Rng) {
     let mut rng = Rng(seed);
-    let dir = tempfile::tempdir().unwrap();
-    let faults = Faults::new(seed);
-    let outbox = Arc::new(Outbox::new(dir.path().join("outbox")));
-    let mailer = Arc::new(FaultyMailer::new(outbox, faults.clone()));
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let faulty = faults::faulty(&world.backend, faults.clone());
-    let mut cascade = common::cascade_with(&faulty, mailer.clone(), "http://127.0.0.1:9", TIMEOUT, clock.clone());
     // Claims lapse fast here, so a claim left behind by a lost release is over in a moment.
-    if let Some(c) = Arc::get_mut(&mut cascade) {
-        c.idem.in_progress_ttl = Duration::from_millis(300);
-    }
+    let app = TestApp::on(kind)
+        .offer_timeout(TIMEOUT)
+        .faults(seed)
+        .manual_clock(Utc::now())
+        .claim_lease(Duration::from_millis(300))
+        .build()
+        .await;
+    let (world, faults) = (&app.world, &app.faults);
     let days = dates();
     let n = 3 + rng.below(5) as usize;
     let mut roster = Vec::new();
     let mut answers = HashMap::new();
     for i in 0..n {
-        let dates: Vec<&str> = days.iter().map(String::as_str).filter(|_| rng.chance(0.8)).collect();
+        let dates: Vec<&str> = days
+            .iter()
+            .map(String::as_str)
+            .filter(|_| rng.chance(0.8))
+            .collect();
         let m = member(&format!("m{i}"), rng.chance(0.5), rng.chance(0.7), &dates);
         let a = match rng.below(3) {
             0 => Answer::Accept,
@@ -105,15 +104,10 @@ async fn build(world: World, seed: u64) -> (Case, Rng) {
     faults.fail("", When::Probability(p));
     faults.fail_after("", When::Probability(p / 2.0));
     let case = Case {
-        world,
-        faults,
-        mailer,
-        cascade,
-        clock,
+        app,
         charters,
         answers,
         cancelled: HashSet::new(),
-        _dir: dir,
     };
     (case, rng)
 }
@@ -121,28 +115,15 @@ async fn build(world: World, seed: u64) -> (Case, Rng) {
 impl Case {
     /// Open offers as they really are (read past the faults).
     async fn open_offers(&self) -> Vec<Offer> {
-        let mut out = Vec::new();
-        for c in &self.charters {
-            out.extend(
-                self.world
-                    .backend
-                    .offers
-                    .for_charter(&c.charter_id)
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .filter(|o| o.status == OfferStatus::Open),
-            );
-        }
-        out
+        self.app.open_offers(&self.charters).await
     }
 
     /// Every member with an open offer answers as scripted (errors are ignored: they try again).
     async fn answer(&self) {
         for o in self.open_offers().await {
             let _ = match self.answers[&o.crew_id] {
-                Answer::Accept => self.cascade.accept(&o).await.map(|_| ()),
-                Answer::Decline => self.cascade.decline(&o).await.map(|_| ()),
+                Answer::Accept => self.app.cascade.accept(&o).await.map(|_| ()),
+                Answer::Decline => self.app.cascade.decline(&o).await.map(|_| ()),
                 Answer::Ignore => Ok(()),
             };
         }
@@ -151,7 +132,7 @@ impl Case {
     async fn reconcile_all(&self) -> usize {
         let mut moved = 0;
         for c in &self.charters {
-            if let Ok(r) = self.cascade.reconcile(&c.charter_id).await {
+            if let Ok(r) = self.app.cascade.reconcile(&c.charter_id).await {
                 moved += r.actions;
             }
         }
@@ -159,20 +140,21 @@ impl Case {
     }
 }
 
-async fn run_case(world: World, seed: u64) -> Result<(), String> {
-    let (mut case, mut rng) = build(world, seed).await;
+async fn run_case(kind: Kind, seed: u64) -> Result<(), String> {
+    let (mut case, mut rng) = build(kind, seed).await;
     // Under faults: reconciles, answers, time passing, a mail outage, maybe a cancellation.
     for step in 0..12 {
         if step == 3 && rng.chance(0.5) {
-            case.faults.fail("mail.send", When::Always);
+            case.app.faults.fail("mail.send", When::Always);
         }
         if step == 7 {
-            case.faults.clear();
-            case.faults.fail("", When::Probability(0.1));
+            case.app.faults.clear();
+            case.app.faults.fail("", When::Probability(0.1));
         }
         if rng.chance(0.08) {
             let c = &case.charters[rng.below(case.charters.len() as u64) as usize];
             if case
+                .app
                 .world
                 .backend
                 .charters
@@ -185,16 +167,17 @@ async fn run_case(world: World, seed: u64) -> Result<(), String> {
         }
         case.reconcile_all().await;
         case.answer().await;
-        case.clock.advance(chrono::Duration::minutes(25));
+        case.app.clock().advance(chrono::Duration::minutes(25));
     }
     // The faults stop; sweeps run (time moving on so unanswered offers lapse) until nothing moves.
-    case.faults.clear();
-    let today = CharterDate::from_naive(case.clock.now_date());
+    case.app.faults.clear();
+    let today = CharterDate::from_naive(case.app.clock().now_date());
     let mut quiet = 0;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     for _ in 0..200 {
         case.answer().await;
         let r = case
+            .app
             .cascade
             .sweep(today, 61)
             .await
@@ -202,7 +185,10 @@ async fn run_case(world: World, seed: u64) -> Result<(), String> {
         if r.failed > 0 {
             // A claim whose release was lost to a fault waits out its lease (short here).
             if tokio::time::Instant::now() > deadline {
-                return Err(format!("seed {seed}: {} reconciles still failing without faults", r.failed));
+                return Err(format!(
+                    "seed {seed}: {} reconciles still failing without faults",
+                    r.failed
+                ));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
@@ -215,7 +201,7 @@ async fn run_case(world: World, seed: u64) -> Result<(), String> {
         } else {
             quiet = 0;
         }
-        case.clock.advance(chrono::Duration::minutes(61));
+        case.app.clock().advance(chrono::Duration::minutes(61));
     }
     check(&case, seed).await
 }
@@ -234,17 +220,20 @@ async fn held_for(b: &dispatch_core::Backend, m: &CrewId, d: CharterDate) -> Opt
 }
 
 async fn check(case: &Case, seed: u64) -> Result<(), String> {
-    let b = &case.world.backend;
+    let b = &case.app.world.backend;
     let fail = |m: String| Err(format!("seed {seed}: {m}"));
     if !case.open_offers().await.is_empty() {
         return fail("offers still open after the sweeps".into());
     }
     // No mail twice.
-    let sent = case.mailer.sent();
+    let sent = case.app.mailer.sent();
     let mut seen = HashSet::new();
     for k in &sent {
         if !seen.insert(k) {
-            return fail(format!("mail {k} sent twice ({} faults injected)", case.faults.injected()));
+            return fail(format!(
+                "mail {k} sent twice ({} faults injected)",
+                case.app.faults.injected()
+            ));
         }
     }
     let roster = b.roster.list().await.unwrap().items;
@@ -263,11 +252,17 @@ async fn check(case: &Case, seed: u64) -> Result<(), String> {
         // The thread tells what happened to every offer; every mailed offer was mailed once.
         for o in &offers {
             if !thread.contains(&ids::closed(o.status, &o.offer_id)) {
-                return fail(format!("thread of {} lacks the {:?} of offer {}", c.charter_id, o.status, o.offer_id));
+                return fail(format!(
+                    "thread of {} lacks the {:?} of offer {}",
+                    c.charter_id, o.status, o.offer_id
+                ));
             }
             let key = format!("mail#offer#{}", o.offer_id);
             if thread.contains(&ids::sent(&o.offer_id)) && !sent.contains(&key) {
-                return fail(format!("offer {} noted as sent but never mailed", o.offer_id));
+                return fail(format!(
+                    "offer {} noted as sent but never mailed",
+                    o.offer_id
+                ));
             }
         }
         if c.status == CharterStatus::Cancelled {
@@ -295,61 +290,65 @@ async fn check(case: &Case, seed: u64) -> Result<(), String> {
                 return fail(format!("{m} never accepted but is on {}", c.charter_id));
             }
         }
-        let needed = case.cascade.crew_needed(&c) as usize;
+        let needed = case.app.cascade.crew_needed(&c) as usize;
         let filled = c.captain_assigned.is_some() && c.crew_assigned.len() >= needed;
         if filled {
             if c.status != CharterStatus::Staffed || !thread.contains(ids::STAFFED) {
-                return fail(format!("{} is full but {:?} / not noted", c.charter_id, c.status));
+                return fail(format!(
+                    "{} is full but {:?} / not noted",
+                    c.charter_id, c.status
+                ));
             }
             continue;
         }
         // Not full: the open slot must be escalated, with nobody left who would accept.
         if !thread.iter().any(|id| id.starts_with("escalated-")) {
-            return fail(format!("{} neither staffed nor escalated: {c:?}\noffers {offers:?}", c.charter_id));
+            return fail(format!(
+                "{} neither staffed nor escalated: {c:?}\noffers {offers:?}",
+                c.charter_id
+            ));
         }
         let asked: HashSet<&CrewId> = offers.iter().map(|o| &o.crew_id).collect();
         for m in &roster {
             let free = m.is_available(c.charter_date)
-                && b.holds.get(&m.crew_id, c.charter_date).await.unwrap().is_none();
+                && b.holds
+                    .get(&m.crew_id, c.charter_date)
+                    .await
+                    .unwrap()
+                    .is_none();
             let fits = if c.captain_assigned.is_none() {
                 m.captain_certified
             } else {
                 m.has_certification("deckhand") && c.captain_assigned.as_ref() != Some(&m.crew_id)
             };
             if free && fits && !asked.contains(&m.crew_id) {
-                return fail(format!("{} escalated but {} was never asked", c.charter_id, m.crew_id));
+                return fail(format!(
+                    "{} escalated but {} was never asked",
+                    c.charter_id, m.crew_id
+                ));
             }
         }
     }
     Ok(())
 }
 
-mod local {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn random_faults_leave_every_charter_where_its_answers_say() {
-        let mut failures = Vec::new();
-        for seed in 0..200u64 {
-            if let Err(e) = run_case(World::local().await, seed).await {
-                failures.push(e);
-            }
+/// 200 cases (seeds 0..200) on the embedded backend, 12 (seeds 1000..1012) on moto.
+async fn random_faults_leave_every_charter_where_its_answers_say(kind: &Kind) {
+    let seeds = match kind {
+        Kind::Local => 0..200u64,
+        Kind::Aws => 1000..1012u64,
+    };
+    let n = seeds.end - seeds.start;
+    let mut failures = Vec::new();
+    for seed in seeds {
+        if let Err(e) = run_case(*kind, seed).await {
+            failures.push(e);
         }
-        assert!(failures.is_empty(), "{} of 200 cases failed:\n{}", failures.len(), failures.join("\n"));
     }
-}
-
-mod aws {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn random_faults_leave_every_charter_where_its_answers_say() {
-        let mut failures = Vec::new();
-        for seed in 1000..1012u64 {
-            if let Err(e) = run_case(World::aws().await, seed).await {
-                failures.push(e);
-            }
-        }
-        assert!(failures.is_empty(), "{} of 12 cases failed:\n{}", failures.len(), failures.join("\n"));
-    }
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

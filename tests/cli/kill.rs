@@ -3,11 +3,9 @@
 //! none is lost, nothing waits in a DLQ — within one sweep plus a minute of the last restart.
 //! 1,000 charters and 5 kills on the embedded backend; 60 charters and 3 kills on moto.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use dispatch_cascade::offer_id_for;
@@ -15,58 +13,50 @@ use dispatch_core::domain::{CharterId, Role};
 use dispatch_core::ports::QueueId;
 use dispatch_core::Backend;
 
-/// The test's own settings for every `dispatch` it starts.
-struct Env {
-    dir: PathBuf,
-    vars: Vec<(String, String)>,
+use crate::common::{Dispatch, Kind, Running, World};
+
+both!(sigkill_during_a_charter_load_loses_nothing_and_sends_nothing_twice);
+
+/// 1,000 charters and 5 kills on SQLite; 60 charters and 3 kills on moto (its throughput is low).
+async fn sigkill_during_a_charter_load_loses_nothing_and_sends_nothing_twice(kind: &Kind) {
+    // Production's redrive count (5), as `dispatch bootstrap` makes the queues.
+    let world = World::with_receives(*kind, 5).await;
+    let run = Dispatch::on(&world)
+        .env("DISPATCH_SWEEP_INTERVAL_SECS", "10")
+        .env("RUST_LOG", "warn,dispatch_mailer=info");
+    let (run, charters, kills, seed) = match kind {
+        Kind::Local => (run, 1000, 5, 0x5eed),
+        // A key made for this test (never one kept in the repo).
+        Kind::Aws => (
+            run.env("DISPATCH_LINK_KEYS", random_link_key()),
+            60,
+            3,
+            0xa115,
+        ),
+    };
+    run.ok(&["bootstrap"]);
+    scenario(&world.backend, &run, charters, kills, seed).await;
 }
 
-impl Env {
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dispatch"));
-        cmd.args(args)
-            .current_dir(&self.dir)
-            .env("DISPATCH_DATA_DIR", self.dir.join("data"))
-            .env("DISPATCH_SWEEP_INTERVAL_SECS", "10")
-            .env("RUST_LOG", "warn,dispatch_mailer=info")
-            .env_remove("DISPATCH_BACKEND");
-        for (k, v) in &self.vars {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    fn ok(&self, args: &[&str]) {
-        let out = self.command(args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "dispatch {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// `dispatch run` (stream consumer and workers), its log to `log`.
-    fn run(&self, log: &Path) -> Child {
-        let file = std::fs::File::create(log).unwrap();
-        self.command(&["run", "--only", "ingest,workers"])
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .unwrap()
-    }
+/// `dispatch run` (stream consumer and workers), its log to `log`.
+fn start(run: &Dispatch, log: &Path) -> Running {
+    let file = std::fs::File::create(log).unwrap();
+    run.start_run("ingest,workers", Stdio::from(file))
 }
 
-/// SIGKILL, by pid: the process gets no chance to release anything.
-fn kill9(child: &mut Child) {
-    let status = Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let _ = child.wait();
+/// `k1:` and 32 random bytes in base64: a magic-link key for the binary on AWS.
+fn random_link_key() -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = (0..2)
+        .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
+        .collect();
+    format!(
+        "k1:{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
+/// A tiny deterministic generator (xorshift), so a run is named by its seed.
 struct Rng(u64);
 impl Rng {
     fn below(&mut self, n: u64) -> u64 {
@@ -118,7 +108,7 @@ fn sent_counts(logs: &[PathBuf]) -> HashMap<String, usize> {
     counts
 }
 
-async fn scenario(backend: Backend, env: Env, charters: usize, kills: usize, seed: u64) {
+async fn scenario(backend: &Backend, env: &Dispatch, charters: usize, kills: usize, seed: u64) {
     let mut rng = Rng(seed | 1);
     let days = dates(20);
     let roster: Vec<serde_json::Value> = (0..40)
@@ -130,7 +120,7 @@ async fn scenario(backend: Backend, env: Env, charters: usize, kills: usize, see
             })
         })
         .collect();
-    write_json(&env.dir.join("roster.json"), &serde_json::json!(roster));
+    write_json(&env.dir().join("roster.json"), &serde_json::json!(roster));
     env.ok(&["roster", "import", "roster.json"]);
     // The charters, in batches the booking system writes while dispatch runs and is killed.
     let mut ids = Vec::new();
@@ -148,15 +138,15 @@ async fn scenario(backend: Backend, env: Env, charters: usize, kills: usize, see
             })
             .collect();
         write_json(
-            &env.dir.join(format!("batch{b}.json")),
+            &env.dir().join(format!("batch{b}.json")),
             &serde_json::json!(batch),
         );
     }
     let mut logs = Vec::new();
     let mut next_batch = 0;
     for k in 0..kills {
-        let log = env.dir.join(format!("run{k}.log"));
-        let mut child = env.run(&log);
+        let log = env.dir().join(format!("run{k}.log"));
+        let mut child = start(env, &log);
         logs.push(log);
         // Book while it runs, then kill it at a random moment.
         let until = Instant::now() + Duration::from_millis(300 + rng.below(2500));
@@ -168,17 +158,17 @@ async fn scenario(backend: Backend, env: Env, charters: usize, kills: usize, see
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        kill9(&mut child);
+        child.kill9();
     }
     while next_batch < batches {
         env.ok(&["charter", "import", &format!("batch{next_batch}.json")]);
         next_batch += 1;
     }
     // Once more, to the end: within one sweep (10 s here) plus a minute.
-    let log = env.dir.join("final.log");
-    let mut child = env.run(&log);
+    let log = env.dir().join("final.log");
+    let mut child = start(env, &log);
     logs.push(log);
-    let outbox = dispatch_mailer::Outbox::new(env.dir.join("data/outbox"));
+    let outbox = dispatch_mailer::Outbox::new(env.dir().join("data/outbox"));
     let first_mail = |c: &CharterId| {
         outbox.file_for(&format!("mail#offer#{}", offer_id_for(c, Role::Captain, 0)))
     };
@@ -198,7 +188,7 @@ async fn scenario(backend: Backend, env: Env, charters: usize, kills: usize, see
             (deadline, last_missing) = ((Instant::now() + stall).min(give_up), missing);
         }
         if Instant::now() > deadline {
-            kill9(&mut child);
+            child.kill9();
             let text = std::fs::read_to_string(logs.last().unwrap()).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(15).collect();
             panic!(
@@ -230,7 +220,7 @@ async fn scenario(backend: Backend, env: Env, charters: usize, kills: usize, see
             "{q} holds messages: {d:?}"
         );
     }
-    kill9(&mut child);
+    child.kill9();
     let counts = sent_counts(&logs);
     let logged = ids
         .iter()
@@ -252,62 +242,5 @@ async fn scenario(backend: Backend, env: Env, charters: usize, kills: usize, see
         // Exactly one captain offer so far for each (nobody answered, nothing lapsed yet).
         let offers = backend.offers.for_charter(c).await.unwrap();
         assert_eq!(offers.len(), 1, "charter {c}: {offers:?}");
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_sigkill_during_a_1000_charter_load_loses_nothing_and_sends_nothing_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let env = Env {
-        dir: dir.path().to_path_buf(),
-        vars: vec![],
-    };
-    env.ok(&["bootstrap"]);
-    let local =
-        dispatch_core::local::Local::open_path(&dir.path().join("data/dispatch.sqlite3"), "", 5)
-            .unwrap();
-    scenario(local.backend(), env, 1000, 5, 0x5eed).await;
-}
-
-mod aws {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sigkill_during_a_charter_load_loses_nothing_and_sends_nothing_twice() {
-        let dir = tempfile::tempdir().unwrap();
-        let prefix = format!("k{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let env = Env {
-            dir: dir.path().to_path_buf(),
-            vars: vec![
-                ("DISPATCH_BACKEND".into(), "aws".into()),
-                ("DISPATCH_PREFIX".into(), prefix.clone()),
-                ("AWS_ENDPOINT_URL".into(), common::endpoint()),
-                (
-                    "AWS_ENDPOINT_URL_DYNAMODB".into(),
-                    common::dynamodb_endpoint(),
-                ),
-                (
-                    "AWS_ENDPOINT_URL_DYNAMODB_STREAMS".into(),
-                    common::dynamodb_endpoint(),
-                ),
-                ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-                ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
-                ("AWS_REGION".into(), "us-east-1".into()),
-                // A key made for this test (never one kept in the repo).
-                (
-                    "DISPATCH_LINK_KEYS".into(),
-                    format!("k1:{}", {
-                        use base64::Engine;
-                        let bytes: Vec<u8> = (0..2)
-                            .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
-                            .collect();
-                        base64::engine::general_purpose::STANDARD.encode(bytes)
-                    }),
-                ),
-            ],
-        };
-        env.ok(&["bootstrap"]);
-        let backend = common::aws_with_prefix(&prefix, 5).await.backend();
-        scenario(backend, env, 60, 3, 0xa115).await;
     }
 }

@@ -3,46 +3,21 @@
 //! `assign` (one refused: the member is booked that day), `cancel`, `unassign`, and
 //! `charter list --needs-attention` showing exactly the right rows before and after.
 
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use crate::common::{text, Dispatch};
 
 const A: &str = "0a000000-0000-4000-8000-00000000000a";
 const B: &str = "0b000000-0000-4000-8000-00000000000b";
 const C: &str = "0c000000-0000-4000-8000-00000000000c";
 const D: &str = "0d000000-0000-4000-8000-00000000000d";
 
-fn dispatch(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dispatch"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("DISPATCH_DATA_DIR", dir.join("data"))
-        .env("DISPATCH_OPS_EMAILS", "ops@example.com")
-        .env_remove("DISPATCH_BACKEND")
-        .env_remove("DISPATCH_TIME_ZONE");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run dispatch")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 /// `charter list --needs-attention --json`: charter id → its reasons.
-fn needing_attention(dir: &Path) -> Vec<(String, Vec<String>)> {
-    let out = dispatch(
-        dir,
-        &["charter", "list", "--needs-attention", "--json"],
-        &[],
-    );
+fn needing_attention(ops: &Dispatch) -> Vec<(String, Vec<String>)> {
+    let out = ops.output(&["charter", "list", "--needs-attention", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     rows.iter()
@@ -65,8 +40,8 @@ fn ids(rows: &[(String, Vec<String>)]) -> Vec<&str> {
     rows.iter().map(|(id, _)| id.as_str()).collect()
 }
 
-fn list_json(dir: &Path) -> Vec<Value> {
-    let out = dispatch(dir, &["charter", "list", "--json"], &[]);
+fn list_json(ops: &Dispatch) -> Vec<Value> {
+    let out = ops.output(&["charter", "list", "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -77,36 +52,12 @@ fn row<'a>(rows: &'a [Value], id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{id} not listed: {rows:?}"))
 }
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// SIGTERM (a graceful stop: claims released), then wait for it to exit.
-fn stop(mut run: Running) {
-    let kill = Command::new("kill")
-        .args(["-TERM", &run.0.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while run.0.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "dispatch run did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn ops_reoffer_assign_and_cancel_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    // Every command as ops run it: the escalations go to ops@example.com.
+    let ops = Dispatch::local(d).env("DISPATCH_OPS_EMAILS", "ops@example.com");
     let day = |n: u64| {
         (chrono::Utc::now().date_naive() + chrono::Days::new(n))
             .format("%Y-%m-%d")
@@ -151,26 +102,17 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         &["roster", "import", "roster.json"],
         &["charter", "import", "charters.json"],
     ] {
-        let out = dispatch(d, args, &fast);
+        let out = ops.clone().envs(&fast).output(args);
         assert!(out.status.success(), "{args:?}: {}", text(&out));
     }
-    let run = Running(
-        Command::new(env!("CARGO_BIN_EXE_dispatch"))
-            .args(["run", "--only", "ingest,workers"])
-            .current_dir(d)
-            .env("DISPATCH_DATA_DIR", d.join("data"))
-            .env("DISPATCH_OPS_EMAILS", "ops@example.com")
-            .env("DISPATCH_OFFER_TIMEOUT_SECS", "1")
-            .env_remove("DISPATCH_BACKEND")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut run = ops
+        .clone()
+        .envs(&fast)
+        .start_run("ingest,workers", Stdio::null());
     // Both captains let every offer lapse: each charter ends up needing attention.
     let deadline = Instant::now() + Duration::from_secs(120);
     let before = loop {
-        let rows = needing_attention(d);
+        let rows = needing_attention(&ops);
         if rows.len() == 4 {
             break rows;
         }
@@ -180,7 +122,8 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         );
         std::thread::sleep(Duration::from_millis(200));
     };
-    stop(run);
+    // SIGTERM (a graceful stop: claims released), then wait for it to exit.
+    run.terminate();
     // By date, then vessel.
     assert_eq!(ids(&before), vec![A, B, D, C]);
     for (id, why) in &before {
@@ -213,7 +156,7 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
 
     // From here offers stay open (the default two hours), so what ops see holds still.
     // Ask again everyone who let A's offer lapse.
-    let out = dispatch(d, &["charter", "reoffer", A], &[]);
+    let out = ops.output(&["charter", "reoffer", A]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("Ana Lopez, Ben Ortiz may be asked again"),
@@ -221,7 +164,7 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         text(&out)
     );
     // A phone call: Ben captains B. Its crew slot is then offered.
-    let out = dispatch(d, &["charter", "assign", B, "--captain", "ben"], &[]);
+    let out = ops.output(&["charter", "assign", B, "--captain", "ben"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("Ben Ortiz is captain on charter"),
@@ -229,23 +172,23 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         text(&out)
     );
     // Ben cannot also captain D, the same day.
-    let out = dispatch(d, &["charter", "assign", D, "--captain", "ben"], &[]);
+    let out = ops.output(&["charter", "assign", D, "--captain", "ben"]);
     assert!(!out.status.success());
     assert!(
         text(&out).contains(&format!("Ben Ortiz is already booked on charter {B}")),
         "{}",
         text(&out)
     );
-    let out = dispatch(d, &["charter", "cancel", C], &[]);
+    let out = ops.output(&["charter", "cancel", C]);
     assert!(out.status.success(), "{}", text(&out));
 
-    let after = needing_attention(d);
+    let after = needing_attention(&ops);
     assert_eq!(ids(&after), vec![D], "{after:?}");
     assert_eq!(
         after[0].1,
         vec!["no captain and nobody left to ask (let this charter's offer lapse: Ana Lopez; already booked that date: Ben Ortiz)".to_string()]
     );
-    let all = list_json(d);
+    let all = list_json(&ops);
     let a = row(&all, A);
     let asked = a["waiting"][0]["who"]["name"].as_str().unwrap_or_default();
     assert!(["Ana Lopez", "Ben Ortiz"].contains(&asked), "{a}");
@@ -260,16 +203,16 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
 
     // Unassigning Ben reopens B's captain slot; nobody is left (Ana lapsed, Ben was asked), so
     // B needs attention again, by name.
-    let out = dispatch(d, &["charter", "unassign", B, "ben"], &[]);
+    let out = ops.output(&["charter", "unassign", B, "ben"]);
     assert!(out.status.success(), "{}", text(&out));
-    let again = needing_attention(d);
+    let again = needing_attention(&ops);
     assert_eq!(ids(&again), vec![B, D], "{again:?}");
     assert!(
         again[0].1[0].contains("Ana Lopez") && again[0].1[0].contains("Ben Ortiz"),
         "{again:?}"
     );
     // The table for people says the same.
-    let out = dispatch(d, &["charter", "list", "--needs-attention"], &[]);
+    let out = ops.output(&["charter", "list", "--needs-attention"]);
     let t = text(&out);
     assert!(
         t.contains("Blue Fin") && t.contains("Osprey") && !t.contains("Sea Breeze"),
@@ -279,7 +222,7 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         t.contains("NEEDS ATTENTION: no captain and nobody left to ask"),
         "{t}"
     );
-    let show = dispatch(d, &["charter", "show", A], &[]);
+    let show = ops.output(&["charter", "show", A]);
     let t = text(&show);
     assert!(
         t.contains("crew: 0 of 1 needed") && t.contains(&format!("waiting on {asked} (")),
@@ -294,16 +237,16 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         serde_json::to_string(&vec![member("eve", "Eve Stone", true)]).unwrap(),
     )
     .unwrap();
-    let out = dispatch(d, &["roster", "import", "more.json"], &[]);
+    let out = ops.output(&["roster", "import", "more.json"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("charter(s) on their dates reconciled"),
         "{}",
         text(&out)
     );
-    let rows = needing_attention(d);
+    let rows = needing_attention(&ops);
     assert!(rows.is_empty(), "{rows:?}");
-    let all = list_json(d);
+    let all = list_json(&ops);
     for id in [B, D] {
         assert_eq!(
             row(&all, id)["waiting"][0]["who"]["name"],
@@ -312,10 +255,10 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         );
     }
     // A reconcile job can be queued by hand too.
-    let out = dispatch(d, &["jobs", "enqueue", "reconcile", "--charter", D], &[]);
+    let out = ops.output(&["jobs", "enqueue", "reconcile", "--charter", D]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("on cascade"), "{}", text(&out));
-    let out = dispatch(d, &["jobs", "enqueue", "reconcile"], &[]);
+    let out = ops.output(&["jobs", "enqueue", "reconcile"]);
     assert!(
         !out.status.success() && text(&out).contains("--charter"),
         "{}",
@@ -324,7 +267,7 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
 
     // The month's revenue workbook: the cancelled charter is left out, and a charter imported
     // again with a change (--update) is one row with the new figures, not two.
-    let out = dispatch(d, &["charter", "import", "charters.json"], &[]);
+    let out = ops.output(&["charter", "import", "charters.json"]);
     assert!(
         out.status.success() && text(&out).contains("4 already there"),
         "the same rows again: {}",
@@ -340,20 +283,20 @@ fn ops_reoffer_assign_and_cancel_from_the_command_line() {
         serde_json::to_string(&vec![newer, cancelled]).unwrap(),
     )
     .unwrap();
-    let out = dispatch(d, &["charter", "import", "a-again.json"], &[]);
+    let out = ops.output(&["charter", "import", "a-again.json"]);
     assert_eq!(
         out.status.code(),
         Some(2),
         "a changed row of a stored id is refused: {}",
         text(&out)
     );
-    let out = dispatch(d, &["charter", "import", "a-again.json", "--update"], &[]);
+    let out = ops.output(&["charter", "import", "a-again.json", "--update"]);
     assert!(out.status.success(), "{}", text(&out));
     let mut months: Vec<String> = [&d1, &d2, &d3].iter().map(|x| x[..7].to_string()).collect();
     months.dedup();
     let mut rows: Vec<Vec<String>> = Vec::new();
     for m in &months {
-        let out = dispatch(d, &["report", "--month", m], &[]);
+        let out = ops.output(&["report", "--month", m]);
         assert!(out.status.success(), "{}", text(&out));
         let path = text(&out)
             .lines()

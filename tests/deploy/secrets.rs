@@ -2,8 +2,6 @@
 //! Google key from secrets, the key lands in a 0700 folder / 0600 file the hardened loader accepts,
 //! and a missing or malformed secret names the ARN and what to do.
 
-mod common;
-
 mod aws {
     use std::os::unix::fs::PermissionsExt;
 
@@ -11,7 +9,7 @@ mod aws {
 
     async fn client() -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::new(
-            &super::common::sdk_config_for(super::common::endpoint()).await,
+            &crate::common::sdk_config_for(crate::common::endpoint()).await,
         )
     }
 

@@ -3,8 +3,6 @@
 //! run as child processes against a Lambda Runtime API served here on port 0, fed event payloads
 //! captured from moto: the charter's real stream record, then the job message it produced.
 
-mod common;
-
 mod aws {
     use std::collections::VecDeque;
     use std::process::Stdio;
@@ -19,7 +17,7 @@ mod aws {
     use serde_json::{json, Value};
     use tokio::sync::Notify;
 
-    use super::common;
+    use crate::common;
 
     /// A Lambda Runtime API: hands out queued events, keeps the responses.
     #[derive(Default)]

@@ -1,10 +1,7 @@
 //! Claims belong to live owners, on both backends: a job that meets someone else's live claim
 //! waits without spending its receives; a killed worker's claim lapses within its lease and the
-//! next worker does the job, with nothing in a DLQ; and a 500-charter load through the real
-//! stream consumer, workers and cascade with 10 % of storage and queue calls failing ends with
-//! every charter offered once and nothing dead-lettered.
-
-mod common;
+//! next worker does the job, with nothing in a DLQ; a take-over whose answer was lost is still a
+//! take-over. (The load under faults is in `claims_load`.)
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -17,7 +14,13 @@ use dispatch_core::idempotency::{self, IdempotencyConfig};
 use dispatch_core::ports::*;
 use dispatch_ingest::worker::{Decision, JobError, JobHandler, Worker, WorkerConfig};
 
-use common::{eventually, World};
+use crate::common::{self, eventually, World};
+
+both!(
+    a_take_over_whose_answer_was_lost_is_still_a_take_over,
+    a_job_waiting_for_a_live_claim_spends_none_of_its_receives,
+    a_killed_workers_claim_lapses_and_the_next_worker_does_the_job,
+);
 
 /// Counts its runs; the first run can be made to hang (a worker that dies mid-job).
 struct Counting {
@@ -36,6 +39,7 @@ impl JobHandler for Counting {
     }
 }
 
+/// A `reports` worker on `w` with a 2 s visibility and 1 s long polls.
 fn worker(w: &World, handler: Arc<dyn JobHandler>, idem: IdempotencyConfig) -> Arc<Worker> {
     Arc::new(Worker::new(
         QueueId::Reports,
@@ -52,443 +56,215 @@ fn worker(w: &World, handler: Arc<dyn JobHandler>, idem: IdempotencyConfig) -> A
     ))
 }
 
-async fn dlq_empty(w: &World) {
+/// Nothing in the reports, cascade or ingest DLQ.
+pub(crate) async fn dlq_empty(w: &World) {
     for q in [QueueId::ReportsDlq, QueueId::CascadeDlq, QueueId::IngestDlq] {
         let d = w.backend.queues.depth(q).await.unwrap();
         assert_eq!(d.visible + d.in_flight + d.delayed, 0, "{q}: {d:?}");
     }
 }
 
-pub mod contracts {
-    use super::*;
-
-    /// Someone else works on the job for longer than the queue's whole receive budget (2 in
-    /// tests) would last if each look counted: the job waits, then runs once, never dead-lettered.
-    pub async fn a_job_waiting_for_a_live_claim_spends_none_of_its_receives(w: World) {
-        let handler = Arc::new(Counting {
-            runs: AtomicUsize::new(0),
-            hang_first: AtomicUsize::new(0),
-        });
-        let wk = worker(&w, handler.clone(), IdempotencyConfig::default());
-        let job = JobEnvelope::new(
-            JobKind::MonthlyReport,
-            "report#2031-01",
-            serde_json::json!({"month": "2031-01"}),
-        );
-        // A live owner holds the job's claim and renews it for a while.
-        let key = format!("job#{}", job.key);
-        let payload = serde_json::json!({ "kind": job.kind, "payload": job.payload });
-        let now = Utc::now();
-        let claim = IdempotencyClaim {
-            key: key.clone(),
-            payload_hash: idempotency::payload_hash(&payload),
-            owner: "other-worker/1".into(),
-            now,
-            in_progress_until: now + chrono::Duration::seconds(1),
-            expires_at: now + chrono::Duration::hours(1),
-        };
-        assert_eq!(
-            w.backend.idempotency.claim(&claim).await.unwrap(),
-            ClaimOutcome::Claimed { taken_over: false }
-        );
-        w.backend
-            .queues
-            .send(QueueId::Reports, &[OutMessage::new(job.to_body())])
-            .await
-            .unwrap();
-        let renewer = {
-            let idem = w.backend.idempotency.clone();
-            let key = key.clone();
-            tokio::spawn(async move {
-                for _ in 0..8 {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    idem.renew(
-                        &key,
-                        "other-worker/1",
-                        Utc::now() + chrono::Duration::seconds(1),
-                    )
-                    .await
-                    .unwrap();
-                }
-                idem.release(&key, "other-worker/1").await.unwrap();
-            })
-        };
-        let waits = Arc::new(AtomicUsize::new(0));
-        let decisions = eventually(
-            "the job to run after the other owner is done",
-            Duration::from_secs(40),
-            || {
-                let wk = wk.clone();
-                let waits = waits.clone();
-                async move {
-                    let got = wk
-                        .try_process_one(10, Duration::from_millis(500))
-                        .await
-                        .unwrap();
-                    waits.fetch_add(
-                        got.iter()
-                            .filter(|d| matches!(d, Decision::Defer { .. }))
-                            .count(),
-                        Ordering::SeqCst,
-                    );
-                    got.iter()
-                        .any(|d| matches!(d, Decision::Ack { .. }))
-                        .then_some(got)
-                }
-            },
-        )
-        .await;
-        let waits = waits.load(Ordering::SeqCst);
-        renewer.await.unwrap();
-        assert!(
-            waits > common::TEST_MAX_RECEIVES as usize,
-            "waited {waits} times, more than the receive budget: {decisions:?}"
-        );
-        assert_eq!(handler.runs.load(Ordering::SeqCst), 1);
-        dlq_empty(&w).await;
-    }
-
-    /// A worker dies mid-job (its task aborted, so nothing is released and no lease renewed):
-    /// with the default 30 s lease, the next worker does the job well within a minute.
-    pub async fn a_killed_workers_claim_lapses_and_the_next_worker_does_the_job(w: World) {
-        let handler = Arc::new(Counting {
-            runs: AtomicUsize::new(0),
-            hang_first: AtomicUsize::new(1),
-        });
-        let first = worker(&w, handler.clone(), IdempotencyConfig::default());
-        let job = JobEnvelope::new(
-            JobKind::Statements,
-            "statements#2031-01",
-            serde_json::json!({"month": "2031-01"}),
-        );
-        w.backend
-            .queues
-            .send(QueueId::Reports, &[OutMessage::new(job.to_body())])
-            .await
-            .unwrap();
-        let started = tokio::time::Instant::now();
-        let dying = {
-            let first = first.clone();
-            tokio::spawn(async move { first.try_process_one(10, Duration::from_secs(5)).await })
-        };
-        eventually(
-            "the first worker to claim the job",
-            Duration::from_secs(10),
-            || async {
-                w.backend
-                    .idempotency
-                    .get(&format!("job#{}", job.key))
-                    .await
-                    .unwrap()
-                    .map(|_| ())
-            },
-        )
-        .await;
-        dying.abort();
-        let _ = dying.await;
-        let next = worker(&w, handler.clone(), IdempotencyConfig::default());
-        eventually(
-            "the next worker to do the job",
-            Duration::from_secs(60),
-            || {
-                let next = next.clone();
-                async move {
-                    let got = next
-                        .try_process_one(10, Duration::from_millis(500))
-                        .await
-                        .unwrap();
-                    got.iter()
-                        .any(|d| matches!(d, Decision::Ack { .. }))
-                        .then_some(())
-                }
-            },
-        )
-        .await;
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{:?}",
-            started.elapsed()
-        );
-        assert_eq!(handler.runs.load(Ordering::SeqCst), 1);
-        dlq_empty(&w).await;
-    }
-
-    /// 10 % of every storage and queue call fails (half of those after the call went through):
-    /// the stream consumer, the workers and the cascade still offer every charter once.
-    pub async fn ten_percent_faults_during_a_charter_load_lose_nothing(w: World, charters: usize) {
-        let dir = tempfile::tempdir().unwrap();
-        let f = Faults::new(42);
-        let backend = faults::faulty(&w.backend, f.clone());
-        let outbox: Arc<dyn dispatch_mailer::MailSender> =
-            Arc::new(dispatch_mailer::Outbox::new(dir.path().join("outbox")));
-        let mailer = Arc::new(dispatch_mailer::FaultyMailer::new(outbox, Faults::new(1)));
-        let cascade = common::cascade_with(
-            &backend,
-            mailer.clone(),
-            "http://127.0.0.1:9",
-            Duration::from_secs(3600),
-            Arc::new(dispatch_core::clock::SystemClock),
-        );
-        let today = Utc::now().date_naive();
-        let days: Vec<String> = (1..=10u64)
-            .map(|d| {
-                (today + chrono::Days::new(d))
-                    .format("%Y-%m-%d")
-                    .to_string()
-            })
-            .collect();
-        let roster: Vec<CrewMember> = (0..20)
-            .map(|i| {
-                common::member(
-                    &format!("cap{i}"),
-                    true,
-                    true,
-                    &days.iter().map(String::as_str).collect::<Vec<_>>(),
-                )
-            })
-            .collect();
-        w.backend.roster.upsert_batch(&roster).await.unwrap();
-        let mut ids = Vec::new();
-        for i in 0..charters {
-            let c = common::charter(&days[i % days.len()], 4, Some(0));
-            ids.push(c.charter_id.clone());
-            w.backend.charters.insert(&c).await.unwrap();
-        }
-        f.fail("", When::Probability(0.05));
-        f.fail_after("", When::Probability(0.05));
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let mut consumer_cfg = dispatch_ingest::consumer::ConsumerConfig::new(format!(
-            "faulty-{}",
-            uuid::Uuid::new_v4()
-        ));
-        consumer_cfg.idle_sleep = Duration::from_millis(100);
-        // Records of a shard are handled in order, each failure backing off: short pauses here.
-        consumer_cfg.retry_base = Duration::from_millis(20);
-        consumer_cfg.retry_max = Duration::from_millis(200);
-        let consumer = dispatch_ingest::consumer::Consumer::new(
-            backend.feed.clone(),
-            backend.leases.clone(),
-            backend.queues.clone(),
-            Arc::new(dispatch_ingest::consumer::RouterHandler {
-                sink: Arc::new(dispatch_ingest::sink::QueueSink {
-                    queues: backend.queues.clone(),
-                    idempotency: backend.idempotency.clone(),
-                    config: IdempotencyConfig::default(),
-                }),
-            }),
-            consumer_cfg,
-        )
-        .with_cleanup(backend.lease_cleanup.clone());
-        let registry = dispatch_cascade::jobs::register(
-            dispatch_ingest::worker::Registry::new(),
-            cascade.clone(),
-        );
-        let wk = Arc::new(Worker::new(
-            QueueId::Cascade,
-            backend.queues.clone(),
-            backend.idempotency.clone(),
-            Arc::new(registry),
-            WorkerConfig {
-                visibility: Duration::from_secs(5),
-                wait: Duration::from_millis(200),
-                retry_base: Duration::from_millis(50),
-                retry_max: Duration::from_millis(500),
-                concurrency: 8,
-                ..WorkerConfig::default()
-            },
-        ));
-        let mut tasks = tokio::task::JoinSet::new();
-        {
-            let rx = stop_rx.clone();
-            tasks.spawn(async move {
-                let _ = consumer.run(rx).await;
-            });
-        }
-        {
-            let rx = stop_rx.clone();
-            let wk = wk.clone();
-            tasks.spawn(async move { wk.run(rx).await });
-        }
-        let outbox = dispatch_mailer::Outbox::new(dir.path().join("outbox"));
-        let first = |c: &CharterId| {
-            outbox.file_for(&format!(
-                "mail#offer#{}",
-                dispatch_cascade::offer_id_for(c, Role::Captain, 0)
-            ))
-        };
-        let end = tokio::time::Instant::now() + Duration::from_secs(240);
-        loop {
-            let missing: Vec<&CharterId> = ids.iter().filter(|c| !first(c).exists()).collect();
-            if missing.is_empty() {
-                break;
-            }
-            if tokio::time::Instant::now() > end {
-                let c = missing[0];
-                let offers = w.backend.offers.for_charter(c).await.unwrap();
-                let depth = w.backend.queues.depth(QueueId::Cascade).await.unwrap();
-                let leases = w
-                    .backend
-                    .leases
-                    .list(&w.backend.feed.stream_name().await.unwrap())
-                    .await
-                    .unwrap();
-                let dlq = w.backend.queues.depth(QueueId::CascadeDlq).await.unwrap();
-                let thread = w.backend.thread.list(c).await.unwrap();
-                let mail = match offers.first() {
-                    Some(o) => w
-                        .backend
-                        .idempotency
-                        .get(&format!("mail#offer#{}", o.offer_id))
-                        .await
-                        .unwrap(),
-                    None => None,
-                };
-                panic!("{} of {} charters without their first offer mail; e.g. {c}: offers {offers:?}; thread {thread:?}; mail claim {mail:?}; cascade queue {depth:?}, dlq {dlq:?}; leases {leases:?}", missing.len(), ids.len());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let injected = f.injected();
-        f.clear();
-        let _ = stop_tx.send(true);
-        while tasks.join_next().await.is_some() {}
-        assert!(
-            injected > charters as u64 / 2,
-            "only {injected} faults injected"
-        );
-        let mut sent = mailer.sent();
-        let n = sent.len();
-        sent.sort();
-        sent.dedup();
-        assert_eq!(n, sent.len(), "a mail went out twice");
-        for c in &ids {
-            assert_eq!(
-                w.backend.offers.for_charter(c).await.unwrap().len(),
-                1,
-                "charter {c}"
-            );
-        }
-        dlq_empty(&w).await;
-    }
-
-    /// A take-over whose answer was lost (the claim went through, the response did not) is made
-    /// again by the same owner: it must still say "taken over", or a mail the dead owner may have
-    /// sent goes out twice.
-    pub async fn a_take_over_whose_answer_was_lost_is_still_a_take_over(w: World) {
-        let cfg = IdempotencyConfig {
-            in_progress_ttl: Duration::from_millis(600),
-            expiry: Duration::from_secs(3600),
-        };
-        let key = format!("mail#lost-{}", uuid::Uuid::new_v4().simple());
-        let payload = serde_json::json!({ "key": key });
-        // A sender that dies mid-send: its claim stays, unrenewed.
-        let dying = {
-            let store = w.backend.idempotency.clone();
-            let (key, payload) = (key.clone(), payload.clone());
-            tokio::spawn(async move {
-                idempotency::run_once_uncertain(
-                    store.as_ref(),
+/// Someone else works on the job for longer than the queue's whole receive budget (2 in
+/// tests) would last if each look counted: the job waits, then runs once, never dead-lettered.
+pub async fn a_job_waiting_for_a_live_claim_spends_none_of_its_receives(w: &World) {
+    let handler = Arc::new(Counting {
+        runs: AtomicUsize::new(0),
+        hang_first: AtomicUsize::new(0),
+    });
+    let wk = worker(w, handler.clone(), IdempotencyConfig::default());
+    let job = JobEnvelope::new(
+        JobKind::MonthlyReport,
+        "report#2031-01",
+        serde_json::json!({"month": "2031-01"}),
+    );
+    // A live owner holds the job's claim and renews it for a while.
+    let key = format!("job#{}", job.key);
+    let payload = serde_json::json!({ "kind": job.kind, "payload": job.payload });
+    let now = Utc::now();
+    let claim = IdempotencyClaim {
+        key: key.clone(),
+        payload_hash: idempotency::payload_hash(&payload),
+        owner: "other-worker/1".into(),
+        now,
+        in_progress_until: now + chrono::Duration::seconds(1),
+        expires_at: now + chrono::Duration::hours(1),
+    };
+    assert_eq!(
+        w.backend.idempotency.claim(&claim).await.unwrap(),
+        ClaimOutcome::Claimed { taken_over: false }
+    );
+    w.backend
+        .queues
+        .send(QueueId::Reports, &[OutMessage::new(job.to_body())])
+        .await
+        .unwrap();
+    let renewer = {
+        let idem = w.backend.idempotency.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            for _ in 0..8 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                idem.renew(
                     &key,
-                    &payload,
-                    cfg,
-                    |_claim| async { std::future::pending::<Result<(), String>>().await },
+                    "other-worker/1",
+                    Utc::now() + chrono::Duration::seconds(1),
                 )
                 .await
+                .unwrap();
+            }
+            idem.release(&key, "other-worker/1").await.unwrap();
+        })
+    };
+    let waits = Arc::new(AtomicUsize::new(0));
+    let decisions = eventually(
+        "the job to run after the other owner is done",
+        Duration::from_secs(40),
+        || {
+            let wk = wk.clone();
+            let waits = waits.clone();
+            async move {
+                let got = wk
+                    .try_process_one(10, Duration::from_millis(500))
+                    .await
+                    .unwrap();
+                waits.fetch_add(
+                    got.iter()
+                        .filter(|d| matches!(d, Decision::Defer { .. }))
+                        .count(),
+                    Ordering::SeqCst,
+                );
+                got.iter()
+                    .any(|d| matches!(d, Decision::Ack { .. }))
+                    .then_some(got)
+            }
+        },
+    )
+    .await;
+    let waits = waits.load(Ordering::SeqCst);
+    renewer.await.unwrap();
+    assert!(
+        waits > common::TEST_MAX_RECEIVES as usize,
+        "waited {waits} times, more than the receive budget: {decisions:?}"
+    );
+    assert_eq!(handler.runs.load(Ordering::SeqCst), 1);
+    dlq_empty(w).await;
+}
+
+/// A worker dies mid-job (its task aborted, so nothing is released and no lease renewed):
+/// with the default 30 s lease, the next worker does the job well within a minute.
+pub async fn a_killed_workers_claim_lapses_and_the_next_worker_does_the_job(w: &World) {
+    let handler = Arc::new(Counting {
+        runs: AtomicUsize::new(0),
+        hang_first: AtomicUsize::new(1),
+    });
+    let first = worker(w, handler.clone(), IdempotencyConfig::default());
+    let job = JobEnvelope::new(
+        JobKind::Statements,
+        "statements#2031-01",
+        serde_json::json!({"month": "2031-01"}),
+    );
+    w.backend
+        .queues
+        .send(QueueId::Reports, &[OutMessage::new(job.to_body())])
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let dying = {
+        let first = first.clone();
+        tokio::spawn(async move { first.try_process_one(10, Duration::from_secs(5)).await })
+    };
+    eventually(
+        "the first worker to claim the job",
+        Duration::from_secs(10),
+        || async {
+            w.backend
+                .idempotency
+                .get(&format!("job#{}", job.key))
+                .await
+                .unwrap()
+                .map(|_| ())
+        },
+    )
+    .await;
+    dying.abort();
+    let _ = dying.await;
+    let next = worker(w, handler.clone(), IdempotencyConfig::default());
+    eventually(
+        "the next worker to do the job",
+        Duration::from_secs(60),
+        || {
+            let next = next.clone();
+            async move {
+                let got = next
+                    .try_process_one(10, Duration::from_millis(500))
+                    .await
+                    .unwrap();
+                got.iter()
+                    .any(|d| matches!(d, Decision::Ack { .. }))
+                    .then_some(())
+            }
+        },
+    )
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(handler.runs.load(Ordering::SeqCst), 1);
+    dlq_empty(w).await;
+}
+
+/// A take-over whose answer was lost (the claim went through, the response did not) is made
+/// again by the same owner: it must still say "taken over", or a mail the dead owner may have
+/// sent goes out twice.
+pub async fn a_take_over_whose_answer_was_lost_is_still_a_take_over(w: &World) {
+    let cfg = IdempotencyConfig {
+        in_progress_ttl: Duration::from_millis(600),
+        expiry: Duration::from_secs(3600),
+    };
+    let key = format!("mail#lost-{}", uuid::Uuid::new_v4().simple());
+    let payload = serde_json::json!({ "key": key });
+    // A sender that dies mid-send: its claim stays, unrenewed.
+    let dying = {
+        let store = w.backend.idempotency.clone();
+        let (key, payload) = (key.clone(), payload.clone());
+        tokio::spawn(async move {
+            idempotency::run_once_uncertain(store.as_ref(), &key, &payload, cfg, |_claim| async {
+                std::future::pending::<Result<(), String>>().await
             })
-        };
-        eventually("the first claim", Duration::from_secs(10), || async {
-            w.backend.idempotency.get(&key).await.unwrap().map(|_| ())
-        })
-        .await;
-        dying.abort();
-        let _ = dying.await;
-        eventually("its lease to lapse", Duration::from_secs(10), || async {
-            let r = w.backend.idempotency.get(&key).await.unwrap()?;
-            (r.in_progress_until < Utc::now()).then_some(())
-        })
-        .await;
-        // The next sender's claim goes through, but its answer is lost; it claims again.
-        let faults = Faults::new(1);
-        faults.fail_after("idempotency.claim", When::Nth(1));
-        let store = faults::faulty(&w.backend, faults.clone()).idempotency;
-        let seen = Arc::new(std::sync::Mutex::new(None));
-        let out = {
-            let seen = seen.clone();
-            idempotency::run_once_uncertain(
-                store.as_ref(),
-                &key,
-                &payload,
-                cfg,
-                |claim| async move {
-                    *seen.lock().unwrap() = Some(claim.taken_over);
-                    Ok::<_, String>(())
-                },
-            )
             .await
-        };
-        assert!(out.is_ok(), "{:?}", out.err().map(|e| e.to_string()));
-        assert_eq!(faults.injected(), 1, "the lost answer happened");
-        assert_eq!(
-            *seen.lock().unwrap(),
-            Some(true),
-            "the retried claim still reports the take-over"
-        );
-    }
-}
-
-mod local {
-    use super::*;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_take_over_whose_answer_was_lost_is_still_a_take_over() {
-        contracts::a_take_over_whose_answer_was_lost_is_still_a_take_over(World::local().await)
-            .await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_job_waiting_for_a_live_claim_spends_none_of_its_receives() {
-        contracts::a_job_waiting_for_a_live_claim_spends_none_of_its_receives(World::local().await)
-            .await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_killed_workers_claim_lapses_and_the_next_worker_does_the_job() {
-        contracts::a_killed_workers_claim_lapses_and_the_next_worker_does_the_job(
-            World::local().await,
-        )
-        .await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn ten_percent_faults_during_a_500_charter_load_lose_nothing() {
-        // Production's redrive count (5): the test counts on the worker, not a generous queue.
-        contracts::ten_percent_faults_during_a_charter_load_lose_nothing(
-            World::local_with(5).await,
-            500,
-        )
-        .await;
-    }
-}
-
-mod aws {
-    use super::*;
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_take_over_whose_answer_was_lost_is_still_a_take_over() {
-        contracts::a_take_over_whose_answer_was_lost_is_still_a_take_over(World::aws().await).await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_job_waiting_for_a_live_claim_spends_none_of_its_receives() {
-        contracts::a_job_waiting_for_a_live_claim_spends_none_of_its_receives(World::aws().await)
-            .await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_killed_workers_claim_lapses_and_the_next_worker_does_the_job() {
-        contracts::a_killed_workers_claim_lapses_and_the_next_worker_does_the_job(
-            World::aws().await,
-        )
-        .await;
-    }
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn ten_percent_faults_during_a_charter_load_lose_nothing() {
-        contracts::ten_percent_faults_during_a_charter_load_lose_nothing(
-            World::aws_with(5).await,
-            60,
-        )
-        .await;
-    }
+        })
+    };
+    eventually("the first claim", Duration::from_secs(10), || async {
+        w.backend.idempotency.get(&key).await.unwrap().map(|_| ())
+    })
+    .await;
+    dying.abort();
+    let _ = dying.await;
+    eventually("its lease to lapse", Duration::from_secs(10), || async {
+        let r = w.backend.idempotency.get(&key).await.unwrap()?;
+        (r.in_progress_until < Utc::now()).then_some(())
+    })
+    .await;
+    // The next sender's claim goes through, but its answer is lost; it claims again.
+    let faults = Faults::new(1);
+    faults.fail_after("idempotency.claim", When::Nth(1));
+    let store = faults::faulty(&w.backend, faults.clone()).idempotency;
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let out = {
+        let seen = seen.clone();
+        idempotency::run_once_uncertain(store.as_ref(), &key, &payload, cfg, |claim| async move {
+            *seen.lock().unwrap() = Some(claim.taken_over);
+            Ok::<_, String>(())
+        })
+        .await
+    };
+    assert!(out.is_ok(), "{:?}", out.err().map(|e| e.to_string()));
+    assert_eq!(faults.injected(), 1, "the lost answer happened");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        Some(true),
+        "the retried claim still reports the take-over"
+    );
 }

@@ -8,6 +8,7 @@
 //!
 //! A failing case names itself; all cases of an area run before the test fails.
 
+#[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
 
@@ -19,96 +20,42 @@ mod settings;
 mod stream;
 mod workbooks;
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
 
-use dispatch_core::local::Local;
-use dispatch_core::Backend;
+use crate::common::{Dispatch, Fixture, Kind, World};
 
-/// A test world the `dispatch` binary can reach too: its data dir, and for AWS the prefix and
-/// endpoints.
-pub struct Env {
-    pub backend: Backend,
-    pub kind: &'static str,
-    pub dir: tempfile::TempDir,
-    pub prefix: String,
+/// A test world the `dispatch` binary reaches too (its data folder; on moto its prefix and
+/// endpoints), its queues redriving after production's 5 receives.
+pub struct Env(World);
+
+impl Deref for Env {
+    type Target = World;
+    fn deref(&self) -> &World {
+        &self.0
+    }
+}
+
+impl Fixture for Env {
+    fn make(kind: Kind) -> Pin<Box<dyn Future<Output = Self> + Send>> {
+        Box::pin(async move { Env(World::with_receives(kind, 5).await) })
+    }
 }
 
 impl Env {
+    /// A world on the embedded backend.
     pub async fn local() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        std::fs::create_dir_all(&data).unwrap();
-        let local = Local::open_path(&data.join("dispatch.sqlite3"), "", 5).unwrap();
-        let backend = local.backend();
-        backend.admin.bootstrap().await.unwrap();
-        Self {
-            backend,
-            kind: "local",
-            dir,
-            prefix: String::new(),
-        }
+        Self::make(Kind::Local).await
     }
 
-    pub async fn aws() -> Self {
-        let prefix = format!("in{}-", &uuid::Uuid::new_v4().simple().to_string()[..10]);
-        let backend = common::aws_with_prefix(&prefix, 5).await.backend();
-        backend.admin.bootstrap().await.unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("data")).unwrap();
-        Self {
-            backend,
-            kind: "aws",
-            dir,
-            prefix,
-        }
-    }
-
-    pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    /// A file in the world's folder holding `bytes`.
-    pub fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = self.dir.path().join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    }
-
-    /// Runs `dispatch` against this world; returns (exit code, stdout + stderr).
+    /// Runs `dispatch` against this world (with the corpus's link key and `env` on top of the
+    /// scrubbed environment); returns (exit code, stdout + stderr).
     pub fn dispatch(&self, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dispatch"));
-        cmd.args(args)
-            .current_dir(self.dir.path())
-            .env("DISPATCH_DATA_DIR", self.data_dir())
-            .env_remove("DISPATCH_CONFIG")
-            .env("DISPATCH_LINK_KEYS", LINK_KEY);
-        if self.kind == "aws" {
-            let ddb = common::dynamodb_endpoint();
-            cmd.env("DISPATCH_BACKEND", "aws")
-                .env("DISPATCH_PREFIX", &self.prefix)
-                .env("AWS_ENDPOINT_URL_DYNAMODB", &ddb)
-                .env("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", &ddb)
-                .env("AWS_ENDPOINT_URL_SQS", common::endpoint())
-                .env("AWS_ACCESS_KEY_ID", "testing")
-                .env("AWS_SECRET_ACCESS_KEY", "testing")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_EC2_METADATA_DISABLED", "true");
-        } else {
-            cmd.env_remove("DISPATCH_BACKEND");
-        }
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().expect("run dispatch");
-        (
-            out.status.code().unwrap_or(-1),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
+        Dispatch::on(self)
+            .env("DISPATCH_LINK_KEYS", LINK_KEY)
+            .envs(env)
+            .code_and_text(args)
     }
 }
 
@@ -120,7 +67,12 @@ pub fn unclear(out: &str, fragment: &str) -> Option<String> {
     if !out.contains(fragment) {
         return Some(format!("the message lacks `{fragment}`"));
     }
-    for bad in ["panicked", "RUST_BACKTRACE", "stack backtrace", "memory allocation"] {
+    for bad in [
+        "panicked",
+        "RUST_BACKTRACE",
+        "stack backtrace",
+        "memory allocation",
+    ] {
         if out.contains(bad) {
             return Some(format!("the output holds `{bad}`"));
         }
@@ -146,7 +98,8 @@ impl Tally {
         self.ran += 1;
         if let Some(p) = problem {
             let out: String = out.chars().take(1500).collect();
-            self.failures.push(format!("case `{case}`: {p}\n--- output ---\n{out}\n"));
+            self.failures
+                .push(format!("case `{case}`: {p}\n--- output ---\n{out}\n"));
         }
     }
     pub fn finish(self, area: &str) {
@@ -169,31 +122,15 @@ pub fn expect(code: i32, want: i32, out: &str, fragment: &str) -> Option<String>
     unclear(out, fragment)
 }
 
-/// Runs `area(&env)` on both backends: `local::<area>` and `aws::<area>`.
-macro_rules! both {
-    ($($area:ident),* $(,)?) => {
-        mod local {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $area() {
-                    let env = $crate::Env::local().await;
-                    $crate::$area::run(&env).await;
-                }
-            )*
-        }
-        mod aws {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $area() {
-                    let env = $crate::Env::aws().await;
-                    $crate::$area::run(&env).await;
-                }
-            )*
-        }
-    };
-}
-
-both!(imports, workbooks, cli, queues, stream, page);
+// Each area's `run(&env)` on both backends: `local::<area>` and `aws::<area>`.
+both!(
+    imports => super::imports::run,
+    workbooks => super::workbooks::run,
+    cli => super::cli::run,
+    queues => super::queues::run,
+    stream => super::stream::run,
+    page => super::page::run,
+);
 
 /// Settings are refused before any storage is opened: one backend is enough (the AWS one would
 /// fail the same way before connecting).
@@ -205,9 +142,12 @@ fn settings() {
 /// Every area's case count, so the corpus does not shrink unnoticed.
 #[test]
 fn the_corpus_has_at_least_80_cases() {
-    let n = imports::COUNT + workbooks::COUNT + cli::COUNT + queues::COUNT + stream::COUNT
+    let n = imports::COUNT
+        + workbooks::COUNT
+        + cli::COUNT
+        + queues::COUNT
+        + stream::COUNT
         + page::COUNT
         + settings::COUNT;
     assert!(n >= 80, "{n} cases");
 }
-

@@ -1,15 +1,14 @@
 //! Mail through the Gmail port against the faithful fake Google of `dispatch-google` (its token
 //! endpoint checks the signed JWT; its Gmail endpoint checks the bearer and parses the MIME).
 
-#[path = "../crates/google/tests/fake/mod.rs"]
-mod fake;
-
 use std::sync::Arc;
 
 use dispatch::gmail::GmailMailer;
 use dispatch_core::domain::EmailAddress;
 use dispatch_google::gmail::GmailClient;
 use dispatch_mailer::{Attachment, Mail, MailSender, XLSX};
+
+use crate::fake;
 
 #[tokio::test]
 async fn offer_and_statement_mail_go_out_through_gmail() {

@@ -3,15 +3,14 @@
 //! last month's extra recipients found by a Gmail search, the report uploaded to a Drive folder
 //! (a second run replaces it), and the roster synced from a native Google Sheet found by path.
 
-#[path = "../crates/google/tests/fake/mod.rs"]
-mod fake;
-
 use calamine::{Data, Reader, Xlsx};
 use dispatch_core::config::{DriveKind, MailKind};
 use dispatch_core::domain::*;
 use dispatch_core::local::Local;
 use dispatch_core::{Backend, Settings};
 use serde_json::json;
+
+use crate::fake;
 
 const FOLDER: &str = "application/vnd.google-apps.folder";
 

@@ -3,165 +3,28 @@
 //! charter shows the member assigned. `scripts/test` installs Chromium when it is missing; here a
 //! missing browser fails the test, it never skips it.
 
-mod common;
-
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
 use dispatch_core::domain::*;
-use dispatch_mailer::Outbox;
-use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use serde_json::json;
 
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wd(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("chromedriver reachable");
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(req.as_bytes()).await.unwrap();
-    // Read the head, then exactly Content-Length bytes (chromedriver may keep the connection open).
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let head_end = loop {
-        let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk))
-            .await
-            .expect("webdriver answers")
-            .unwrap();
-        assert!(n > 0, "webdriver closed the connection early");
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut chunk))
-            .await
-            .expect("webdriver answers")
-            .unwrap();
-        assert!(n > 0, "webdriver closed the connection early");
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
-    let body = body.as_str();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("webdriver {path}: {e}: {body}"))
-}
-
-async fn start_driver() -> Driver {
-    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    assert!(chromium.is_some(), "Chromium is not installed: run ./scripts/test (it installs Debian's chromium and chromium-driver)");
-    let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver (Debian's chromium-driver) must be installed: run ./scripts/test");
-    let driver = Driver { child, port };
-    let end = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            tokio::time::Instant::now() < end,
-            "chromedriver did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    driver
-}
-
-/// A WebDriver session in headless Chromium with a phone-sized viewport (390x844).
-async fn phone_session(driver: &Driver, profile: &std::path::Path) -> String {
-    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-        "binary": "/usr/bin/chromium",
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--hide-scrollbars",
-                 format!("--user-data-dir={}", profile.display())],
-        "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}}
-    }}}});
-    let session = wd(driver.port, "POST", "/session", Some(caps)).await;
-    session["value"]["sessionId"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no session: {session}"))
-        .to_string()
-}
-
-/// Saves a screenshot of the viewport under the test's target folder; returns its path.
-async fn screenshot(driver: &Driver, sid: &str, name: &str) -> std::path::PathBuf {
-    use base64::Engine;
-    let shot = wd(driver.port, "GET", &format!("/session/{sid}/screenshot"), None).await;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(shot["value"].as_str().expect("a screenshot"))
-        .unwrap();
-    assert!(png.starts_with(b"\x89PNG"), "a PNG");
-    // The viewport is the phone's: 390 px wide.
-    let width = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
-    assert_eq!(width, 390, "screenshot width");
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.png"));
-    std::fs::write(&path, &png).unwrap();
-    path
-}
-
-async fn source(driver: &Driver, sid: &str) -> String {
-    wd(driver.port, "GET", &format!("/session/{sid}/source"), None).await["value"]
-        .as_str()
-        .unwrap_or("")
-        .to_string()
-}
+use crate::common::TestApp;
+use crate::ics::{ics_attachment, ics_events, ics_utc};
+use crate::scene::ops_board_scene;
+use crate::webdriver::{phone_session, screenshot, source, start_driver, wd};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
-    let world = common::World::local().await;
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::new(dir.path().join("outbox"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let zone = dispatch_core::zone::BusinessZone::parse("America/Los_Angeles").unwrap();
-    let cascade = common::cascade_tuned(
-        &world.backend,
-        std::sync::Arc::new(outbox.clone()),
-        &base,
-        Duration::from_secs(3600),
-        std::sync::Arc::new(dispatch_core::clock::SystemClock),
-        |cfg| {
-            cfg.zone = zone.clone();
+    let app = TestApp::local()
+        .zone("America/Los_Angeles")
+        .tune(|cfg| {
             cfg.office_phone = Some("+1 555 0100".into());
-            for (vessel, start, meet) in [("Sea Breeze", "08:30", "Harbor Marina, Dock B"), ("Marlin", "13:00", "Fuel dock, slip 2")] {
+            for (vessel, start, meet) in [
+                ("Sea Breeze", "08:30", "Harbor Marina, Dock B"),
+                ("Marlin", "13:00", "Fuel dock, slip 2"),
+            ] {
                 cfg.vessels.insert(
                     vessel.into(),
                     dispatch_core::config::VesselConfig {
@@ -172,10 +35,11 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
                     },
                 );
             }
-        },
-    );
-    let router = dispatch_cascade::web::router(cascade.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+        })
+        .serve()
+        .build()
+        .await;
+    let (world, outbox, base, cascade) = (&app.world, &app.outbox, &app.base, &app.cascade);
 
     let today = zone.today(Utc::now());
     let on = |n: i64| CharterDate::from_naive(today.naive() + chrono::Duration::days(n));
@@ -193,7 +57,10 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
     world
         .backend
         .roster
-        .upsert_batch(&[member("crew-ana", "Ana Silva", true), member("crew-ben", "Ben Okoro", false)])
+        .upsert_batch(&[
+            member("crew-ana", "Ana Silva", true),
+            member("crew-ben", "Ben Okoro", false),
+        ])
         .await
         .unwrap();
     let charter = |date: CharterDate, vessel: &str, captain: Option<&str>| Charter {
@@ -219,12 +86,21 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         world.backend.charters.insert(c).await.unwrap();
         cascade.reconcile(&c.charter_id).await.unwrap();
     }
-    let offer = world.backend.offers.for_charter(&later.charter_id).await.unwrap().remove(0);
+    let offer = world
+        .backend
+        .offers
+        .for_charter(&later.charter_id)
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(offer.crew_id.as_str(), "crew-ana");
     let mail = outbox
         .files()
         .into_iter()
-        .find(|f| f.to_string_lossy().contains(&format!("mail_offer_{}", offer.offer_id)))
+        .find(|f| {
+            f.to_string_lossy()
+                .contains(&format!("mail_offer_{}", offer.offer_id))
+        })
         .expect("the offer mail");
     let link = dispatch::demo::link_in_mail(&std::fs::read_to_string(&mail).unwrap())
         .expect("a link in the offer mail");
@@ -233,7 +109,13 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
     let driver = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
     let sid = phone_session(&driver, profile.path()).await;
-    wd(driver.port, "POST", &format!("/session/{sid}/url"), Some(json!({"url": link}))).await;
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({"url": link})),
+    )
+    .await;
     let page = source(&driver, &sid).await;
     assert!(page.contains("Hello, Ana"), "{page}");
     // The mailed offer is first and alone, with its details.
@@ -243,7 +125,12 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         Some("<section ".len()),
         "the mailed offer is the first section: {page}"
     );
-    assert!(page.contains("Report at <b>08:30 P") && page.contains("Harbor Marina, Dock B") && page.contains("Aboard: Ben"), "{page}");
+    assert!(
+        page.contains("Report at <b>08:30 P")
+            && page.contains("Harbor Marina, Dock B")
+            && page.contains("Aboard: Ben"),
+        "{page}"
+    );
     let shot = screenshot(&driver, &sid, "crew-page-offer").await;
     println!("screenshot: {}", shot.display());
 
@@ -254,7 +141,13 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         .and_then(|v| v.as_str())
         .unwrap_or_else(|| panic!("no Accept button: {el}"))
         .to_string();
-    wd(driver.port, "POST", &format!("/session/{sid}/element/{eid}/click"), Some(json!({}))).await;
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/element/{eid}/click"),
+        Some(json!({})),
+    )
+    .await;
     let named = format!(
         "You are confirmed as captain for {} aboard Sea Breeze",
         dispatch_core::zone::format_date(later.charter_date)
@@ -265,39 +158,47 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         if src.contains(&named) {
             break src;
         }
-        assert!(tokio::time::Instant::now() < end, "no confirmation naming the charter: {src}");
+        assert!(
+            tokio::time::Instant::now() < end,
+            "no confirmation naming the charter: {src}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(after.contains("Your upcoming charters"), "{after}");
     let shot = screenshot(&driver, &sid, "crew-page-confirmed").await;
     println!("screenshot: {}", shot.display());
     wd(driver.port, "DELETE", &format!("/session/{sid}"), None).await;
-    let now = world.backend.charters.get(&later.charter_id).await.unwrap().unwrap();
-    assert_eq!(now.captain_assigned.as_ref().map(|c| c.as_str()), Some("crew-ana"));
+    let now = world
+        .backend
+        .charters
+        .get(&later.charter_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        now.captain_assigned.as_ref().map(|c| c.as_str()),
+        Some("crew-ana")
+    );
     // The confirmation mail's calendar entry holds the local start time.
     let confirm = outbox
         .files()
         .into_iter()
-        .find(|f| f.to_string_lossy().contains(&format!("mail_confirm_{}", offer.offer_id)))
+        .find(|f| {
+            f.to_string_lossy()
+                .contains(&format!("mail_confirm_{}", offer.offer_id))
+        })
         .expect("a confirmation mail");
-    let ics = common::ics_attachment(&std::fs::read_to_string(confirm).unwrap()).expect("an .ics");
-    let events = common::ics_events(&ics);
-    let start = common::ics_utc(&events[0].1);
+    let ics = ics_attachment(&std::fs::read_to_string(confirm).unwrap()).expect("an .ics");
+    let events = ics_events(&ics);
+    let start = ics_utc(&events[0].1);
     assert_eq!(zone.today(start), later.charter_date);
     assert!(zone.format_clock(start).starts_with("08:30 P"), "{ics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ops_board_lists_the_charter_needing_attention_first() {
-    let world = common::World::local().await;
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::new(dir.path().join("outbox"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let cascade = common::cascade(&world, &outbox, &base, Duration::from_secs(3600));
-    let router = dispatch_cascade::web::router(cascade.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let (waiting, stuck, link) = common::ops_board_scene(&world, &cascade, &outbox).await;
+    let app = TestApp::local().serve().build().await;
+    let (waiting, stuck, link) = ops_board_scene(&app).await;
 
     let driver = start_driver().await;
     let profile = tempfile::tempdir().unwrap();
@@ -313,28 +214,66 @@ async fn ops_board_lists_the_charter_needing_attention_first() {
         .as_str()
         .unwrap_or_else(|| panic!("no session: {session}"))
         .to_string();
-    wd(driver.port, "POST", &format!("/session/{sid}/url"), Some(json!({"url": link}))).await;
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({"url": link})),
+    )
+    .await;
     let title = wd(driver.port, "GET", &format!("/session/{sid}/title"), None).await;
     assert_eq!(title["value"], "Ops board", "{title}");
     // Every charter card in page order, as the browser laid it out.
-    let found = wd(driver.port, "POST", &format!("/session/{sid}/elements"), Some(json!({"using": "css selector", "value": "section.charter"}))).await;
+    let found = wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/elements"),
+        Some(json!({"using": "css selector", "value": "section.charter"})),
+    )
+    .await;
     let cards: Vec<String> = found["value"]
         .as_array()
         .unwrap_or_else(|| panic!("no cards: {found}"))
         .iter()
-        .filter_map(|e| e.as_object().and_then(|o| o.values().next()).and_then(|v| v.as_str()).map(String::from))
+        .filter_map(|e| {
+            e.as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        })
         .collect();
     assert_eq!(cards.len(), 2, "{found}");
     let mut shown = Vec::new();
     for eid in &cards {
-        let id = wd(driver.port, "GET", &format!("/session/{sid}/element/{eid}/attribute/data-charter-id"), None).await;
-        let text = wd(driver.port, "GET", &format!("/session/{sid}/element/{eid}/text"), None).await;
-        shown.push((id["value"].as_str().unwrap_or("").to_string(), text["value"].as_str().unwrap_or("").to_string()));
+        let id = wd(
+            driver.port,
+            "GET",
+            &format!("/session/{sid}/element/{eid}/attribute/data-charter-id"),
+            None,
+        )
+        .await;
+        let text = wd(
+            driver.port,
+            "GET",
+            &format!("/session/{sid}/element/{eid}/text"),
+            None,
+        )
+        .await;
+        shown.push((
+            id["value"].as_str().unwrap_or("").to_string(),
+            text["value"].as_str().unwrap_or("").to_string(),
+        ));
     }
     wd(driver.port, "DELETE", &format!("/session/{sid}"), None).await;
     assert_eq!(shown[0].0, stuck.charter_id.as_str(), "{shown:?}");
     assert!(shown[0].1.contains("Needs attention"), "{shown:?}");
-    assert!(shown[0].1.contains("declined this charter: Ben Ortiz"), "{shown:?}");
+    assert!(
+        shown[0].1.contains("declined this charter: Ben Ortiz"),
+        "{shown:?}"
+    );
     assert_eq!(shown[1].0, waiting.charter_id.as_str(), "{shown:?}");
-    assert!(shown[1].1.contains("Waiting on Ana Silva (captain) until"), "{shown:?}");
+    assert!(
+        shown[1].1.contains("Waiting on Ana Silva (captain) until"),
+        "{shown:?}"
+    );
 }

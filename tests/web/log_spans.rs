@@ -6,11 +6,8 @@
 //! `.await` stays current on the thread while the task waits, so the other request's lines
 //! would carry it (grepping the logs for one charter id would then mislead).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
@@ -18,6 +15,8 @@ use chrono::Utc;
 use dispatch_cascade::tokens::Scope;
 use dispatch_core::domain::*;
 use tower::ServiceExt;
+
+use crate::common::TestApp;
 
 /// Log output captured in memory.
 #[derive(Clone, Default)]
@@ -74,12 +73,13 @@ async fn two_concurrent_accepts_log_under_their_own_charter_only() {
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
 
-    let world = common::World::local().await;
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = dispatch_mailer::Outbox::new(dir.path().join("outbox"));
-    let cascade = common::cascade(&world, &outbox, "http://127.0.0.1:9", Duration::from_secs(3600));
+    let app = TestApp::local().build().await;
+    let (world, cascade) = (&app.world, &app.cascade);
     let (d1, d2) = ("2024-05-03", "2024-05-04");
-    let days = [CharterDate::parse(d1).unwrap(), CharterDate::parse(d2).unwrap()];
+    let days = [
+        CharterDate::parse(d1).unwrap(),
+        CharterDate::parse(d2).unwrap(),
+    ];
     let members: Vec<CrewMember> = ["crew-ana", "crew-ben"]
         .into_iter()
         .map(|id| CrewMember {
@@ -126,9 +126,12 @@ async fn two_concurrent_accepts_log_under_their_own_charter_only() {
             charter: c.charter_id.clone(),
             offer: offer.offer_id.clone(),
         };
-        let token = cascade
-            .links
-            .issue(&offer.crew_id, &scope, Utc::now(), chrono::Duration::hours(1));
+        let token = cascade.links.issue(
+            &offer.crew_id,
+            &scope,
+            Utc::now(),
+            chrono::Duration::hours(1),
+        );
         let guard = cascade.links.form_guard(&token);
         posts.push(
             Request::post(format!("/o/{token}/accept"))
@@ -150,7 +153,10 @@ async fn two_concurrent_accepts_log_under_their_own_charter_only() {
     for c in &charters {
         let c = CharterId::parse(c).unwrap();
         let now = world.backend.charters.get(&c).await.unwrap().unwrap();
-        assert!(now.captain_assigned.is_some(), "charter {c} got its captain");
+        assert!(
+            now.captain_assigned.is_some(),
+            "charter {c} got its captain"
+        );
     }
 
     let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

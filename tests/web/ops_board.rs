@@ -1,27 +1,19 @@
 //! The ops board over plain HTTP: the link from an escalation mail opens it, the charter that
 //! needs attention comes first with the names to call, and every bad link gets the crew page's 403.
 
-mod common;
-
-use std::time::Duration;
-
 use chrono::Utc;
 use dispatch::demo::http;
 use dispatch_cascade::tokens::{LinkKey, MagicLinks, Scope};
 use dispatch_core::domain::CrewId;
-use dispatch_mailer::Outbox;
+
+use crate::common::TestApp;
+use crate::scene::ops_board_scene;
 
 #[tokio::test]
 async fn the_mailed_link_opens_the_board_needs_attention_first() {
-    let world = common::World::local().await;
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = Outbox::new(dir.path().join("outbox"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let cascade = common::cascade(&world, &outbox, &base, Duration::from_secs(3600));
-    let router = dispatch_cascade::web::router(cascade.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let (waiting, stuck, link) = common::ops_board_scene(&world, &cascade, &outbox).await;
+    let app = TestApp::local().serve().build().await;
+    let (base, cascade) = (&app.base, &app.cascade);
+    let (waiting, stuck, link) = ops_board_scene(&app).await;
     assert!(link.starts_with(&format!("{base}/ops/")), "{link}");
 
     let (status, page) = http("GET", &link, None).await.unwrap();
@@ -34,15 +26,26 @@ async fn the_mailed_link_opens_the_board_needs_attention_first() {
     // Later in date, but it needs attention: first.
     assert!(at(&stuck.charter_id) < at(&waiting.charter_id), "{page}");
     let stuck_card = &page[at(&stuck.charter_id)..at(&waiting.charter_id)];
-    assert!(stuck_card.contains("no captain and nobody left to ask"), "{stuck_card}");
-    assert!(stuck_card.contains("declined this charter: Ben Ortiz"), "{stuck_card}");
+    assert!(
+        stuck_card.contains("no captain and nobody left to ask"),
+        "{stuck_card}"
+    );
+    assert!(
+        stuck_card.contains("declined this charter: Ben Ortiz"),
+        "{stuck_card}"
+    );
     let waiting_card = &page[at(&waiting.charter_id)..];
-    assert!(waiting_card.contains("Waiting on Ana Silva (captain) until"), "{waiting_card}");
+    assert!(
+        waiting_card.contains("Waiting on Ana Silva (captain) until"),
+        "{waiting_card}"
+    );
     assert!(waiting_card.contains(" UTC"), "{waiting_card}");
     assert!(!page.contains("panicked"));
 
     // Bad links: the crew page's plain 403, the same whatever is wrong.
-    let (_, crew_bad) = http("GET", &format!("{base}/o/nonsense"), None).await.unwrap();
+    let (_, crew_bad) = http("GET", &format!("{base}/o/nonsense"), None)
+        .await
+        .unwrap();
     let token = link.rsplit('/').next().unwrap().to_string();
     let member_page = cascade.links.issue(
         &CrewId::parse("ana").unwrap(),
@@ -50,9 +53,10 @@ async fn the_mailed_link_opens_the_board_needs_attention_first() {
         Utc::now(),
         chrono::Duration::days(1),
     );
-    let expired = cascade
-        .links
-        .issue_ops(Utc::now() - chrono::Duration::days(3), chrono::Duration::days(1));
+    let expired = cascade.links.issue_ops(
+        Utc::now() - chrono::Duration::days(3),
+        chrono::Duration::days(1),
+    );
     let other_key = MagicLinks::new(vec![LinkKey::new("w1", vec![8; 32]).unwrap()])
         .unwrap()
         .issue_ops(Utc::now(), chrono::Duration::days(1));
@@ -72,6 +76,8 @@ async fn the_mailed_link_opens_the_board_needs_attention_first() {
         assert_eq!(body, crew_bad, "a bad ops link looks like any bad link");
     }
     // And an ops link opens no member's page.
-    let (status, body) = http("GET", &format!("{base}/p/{token}"), None).await.unwrap();
+    let (status, body) = http("GET", &format!("{base}/p/{token}"), None)
+        .await
+        .unwrap();
     assert_eq!((status, body), (403, crew_bad));
 }
