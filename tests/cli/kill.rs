@@ -14,6 +14,7 @@ use dispatch_core::ports::QueueId;
 use dispatch_core::Backend;
 
 use crate::common::{Dispatch, Kind, Running, World};
+use crate::{random_link_key, write_json, Rng};
 
 both!(sigkill_during_a_charter_load_loses_nothing_and_sends_nothing_twice);
 
@@ -42,33 +43,6 @@ async fn sigkill_during_a_charter_load_loses_nothing_and_sends_nothing_twice(kin
 fn start(run: &Dispatch, log: &Path) -> Running {
     let file = std::fs::File::create(log).unwrap();
     run.start_run("ingest,workers", Stdio::from(file))
-}
-
-/// `k1:` and 32 random bytes in base64: a magic-link key for the binary on AWS.
-fn random_link_key() -> String {
-    use base64::Engine;
-    let bytes: Vec<u8> = (0..2)
-        .flat_map(|_| *uuid::Uuid::new_v4().as_bytes())
-        .collect();
-    format!(
-        "k1:{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
-}
-
-/// A tiny deterministic generator (xorshift), so a run is named by its seed.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
-fn write_json(path: &Path, v: &serde_json::Value) {
-    std::fs::write(path, serde_json::to_vec_pretty(v).unwrap()).unwrap();
 }
 
 fn dates(n: usize) -> Vec<String> {

@@ -109,13 +109,26 @@ impl Dispatch {
 
     /// Starts `dispatch run --only PARTS`, stdout discarded, stderr to `stderr`.
     pub fn start_run(&self, parts: &str, stderr: Stdio) -> Running {
+        self.start(&["run", "--only", parts], Stdio::null(), stderr)
+    }
+
+    /// Starts `dispatch ARGS` (a long-running `dispatch run`, say) with its output where the test
+    /// says; the [`Running`] kills it by pid when dropped, also when an assertion fails.
+    pub fn start(&self, args: &[&str], stdout: Stdio, stderr: Stdio) -> Running {
         let child = self
-            .command(&["run", "--only", parts])
-            .stdout(Stdio::null())
+            .command(args)
+            .stdout(stdout)
             .stderr(stderr)
             .spawn()
-            .expect("start dispatch run");
+            .expect("start dispatch");
         Running(child)
+    }
+
+    /// Starts `dispatch ARGS` with stdout and stderr both appended to the file `log`.
+    pub fn start_logged(&self, args: &[&str], log: &Path) -> Running {
+        let file = std::fs::File::create(log).expect("create the log");
+        let out = file.try_clone().expect("clone the log file");
+        self.start(args, Stdio::from(out), Stdio::from(file))
     }
 }
 

@@ -1,5 +1,5 @@
 //! Smoke deployment on the emulator: tables and queues created in moto by `bootstrap` (the drift
-//! test in tests/infra.rs holds them equal to infra/template.yaml), then the BUILT Lambda binaries
+//! test in tests/infra/drift.rs holds them equal to infra/template.yaml), then the BUILT Lambda binaries
 //! run as child processes against a Lambda Runtime API served here on port 0, fed event payloads
 //! captured from moto: the charter's real stream record, then the job message it produced.
 

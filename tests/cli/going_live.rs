@@ -3,42 +3,24 @@
 //! `doctor` warns about links crew cannot open and about the outbox nobody reads. A real SMTP
 //! server on loopback (aiosmtpd, `scripts/smtp_server.py`) with a CA made by the test.
 
-#[path = "../crates/mailer/tests/smtp/server.rs"]
-#[allow(dead_code)]
-mod smtp;
-
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-fn command(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dispatch"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("DISPATCH_DATA_DIR", dir.join("data"))
+use crate::common::{text, Dispatch};
+use crate::smtp;
+
+/// `dispatch` in `dir` on the embedded backend, mailing as the office to ops, with `env` set.
+fn runner(dir: &Path, env: &[(&str, String)]) -> Dispatch {
+    let base = Dispatch::local(dir)
         .env("DISPATCH_OPS_EMAILS", "ops@charter.example.com")
-        .env("DISPATCH_MAIL_FROM", "office@charter.example.com")
-        .env_remove("DISPATCH_BACKEND")
-        .env_remove("DISPATCH_MAIL")
-        .env_remove("DISPATCH_SMTP_PASSWORD")
-        .env_remove("DISPATCH_LISTEN")
-        .env_remove("DISPATCH_PUBLIC_URL");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
+        .env("DISPATCH_MAIL_FROM", "office@charter.example.com");
+    env.iter().fold(base, |run, (k, v)| run.env(k, v))
 }
 
+/// Runs `dispatch ARGS` in `dir` to the end.
 fn dispatch(dir: &Path, args: &[&str], env: &[(&str, String)]) -> Output {
-    command(dir, args, env).output().expect("run dispatch")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    runner(dir, env).output(args)
 }
 
 /// The SMTP settings of `server` (STARTTLS required, AUTH, the test's CA).
@@ -55,16 +37,6 @@ fn smtp_env(server: &smtp::Server, password: &str) -> Vec<(&'static str, String)
         ("DISPATCH_SMTP_PASSWORD", password.into()),
         ("DISPATCH_SMTP_CA_FILE", server.ca().display().to_string()),
     ]
-}
-
-/// Kills the `dispatch run` it holds (by pid) when dropped, also when an assertion fails.
-struct Run(Child);
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
@@ -147,12 +119,10 @@ fn dispatch_run_mails_the_offer_through_the_smtp_server() {
     );
     assert!(out.status.success(), "{}", text(&out));
 
-    let log = std::fs::File::create(d.join("run.log")).unwrap();
-    let mut cmd = command(d, &["run"], &env);
-    cmd.env("DISPATCH_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log));
-    let _run = Run(cmd.spawn().expect("start dispatch run"));
+    // Killed (by pid) when the test ends, also when an assertion fails.
+    let _run = runner(d, &env)
+        .env("DISPATCH_LISTEN", "127.0.0.1:0")
+        .start_logged(&["run"], &d.join("run.log"));
 
     let deadline = Instant::now() + Duration::from_secs(60);
     let offer = loop {
@@ -207,12 +177,10 @@ fn status_and_doctor_tell_a_running_sweep_from_a_stopped_one() {
     assert_eq!(s["queues"]["cascade-dlq"]["visible"], 0, "{s}");
 
     // `dispatch run` beats: the sweep after each pass, the other parts every 30 s from the start.
-    let log = std::fs::File::create(d.join("run.log")).unwrap();
-    let mut cmd = command(d, &["run"], &fast);
-    cmd.env("DISPATCH_LISTEN", "127.0.0.1:0")
-        .stdout(Stdio::from(log.try_clone().unwrap()))
-        .stderr(Stdio::from(log));
-    let run = Run(cmd.spawn().expect("start dispatch run"));
+    // Killed (by pid) when dropped below, or when an assertion fails before.
+    let run = runner(d, &fast)
+        .env("DISPATCH_LISTEN", "127.0.0.1:0")
+        .start_logged(&["run"], &d.join("run.log"));
     let deadline = Instant::now() + Duration::from_secs(60);
     let s = loop {
         let s = status(d);
