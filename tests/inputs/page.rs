@@ -189,12 +189,10 @@ const CASES: &[Case] = &[
 pub const COUNT: usize = CASES.len();
 
 pub async fn run(env: &Env) {
-    let world = crate::common::World::of(env.backend.clone(), env.kind);
     let outbox = dispatch_mailer::Outbox::new(env.dir.path().join("outbox"));
-    let cascade = crate::common::cascade(
-        &world,
-        &outbox,
-        "http://127.0.0.1:9",
+    let cascade = crate::common::app::cascade_on(
+        &env.backend,
+        std::sync::Arc::new(outbox),
         Duration::from_secs(3600),
     );
     let router = dispatch_cascade::web::router(cascade.clone());

@@ -10,6 +10,7 @@ use dispatch_core::domain::*;
 use dispatch_core::ports::{OutMessage, QueueId};
 use dispatch_ingest::worker::Decision;
 
+use crate::common::Kind;
 use crate::{unclear, Env, Tally};
 
 struct Case {
@@ -121,7 +122,7 @@ fn settings(env: &Env) -> dispatch_core::Settings {
         roster_file: Some(env.dir.path().join("no-such-availability.xlsx")),
         ..Default::default()
     };
-    if env.kind == "aws" {
+    if env.kind == Kind::Aws {
         s.backend = dispatch_core::config::BackendKind::Aws;
         s.prefix = env.prefix.clone();
     }
@@ -236,7 +237,7 @@ pub async fn run(env: &Env) {
             &format!("{decisions:?}"),
         );
     }
-    if env.kind == "local" {
+    if env.kind == Kind::Local {
         non_utf8(env, &mut tally).await;
     }
     tally.finish("queues");

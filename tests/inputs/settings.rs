@@ -119,7 +119,7 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "mail_unknown",
-        env: &[("DISPATCH_MAIL", "smtp")],
+        env: &[("DISPATCH_MAIL", "pigeon")],
         file: None,
         exit: 1,
         fragment: "DISPATCH_MAIL",

@@ -2,7 +2,7 @@
 //!
 //! Each trait is implemented twice, by [`crate::aws`] (DynamoDB, DynamoDB Streams, SQS) and by
 //! [`crate::local`] (one SQLite file), and both are held to the same contract by the conformance
-//! suite in `tests/conformance.rs`. Domain code holds them as `Arc<dyn Port>` inside a [`Backend`].
+//! suite in `tests/conformance/`. Domain code holds them as `Arc<dyn Port>` inside a [`Backend`].
 //!
 //! One module per port trait, each with the types its methods speak; this module only gathers
 //! them. `listing` is the shape of a tolerant read, `backend` the bundle of all ports. Adapter

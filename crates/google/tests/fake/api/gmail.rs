@@ -1,4 +1,5 @@
-//! The fake Gmail: send, list (with the `q=` operators it understands), get.
+//! The fake's Gmail: send (the raw MIME parsed), list with the search operators the code uses,
+//! and get.
 
 use axum::response::Response;
 use serde_json::{json as j, Value};
@@ -10,7 +11,7 @@ use super::super::{json, SentMail, Shared};
 use super::{bad, not_found, page, q, Query};
 
 /// Parses a raw RFC 5322 mail the way Gmail would need it.
-fn parse_mail(raw: &[u8]) -> Result<SentMail, String> {
+pub fn parse_mail(raw: &[u8]) -> Result<SentMail, String> {
     let (hs, body) = split_entity(raw);
     let from = header(&hs, "From").ok_or("no From header")?.to_owned();
     let to = addresses(header(&hs, "To").ok_or("Recipient address required")?);

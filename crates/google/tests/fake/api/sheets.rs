@@ -1,4 +1,5 @@
-//! The fake Sheets: a spreadsheet's tabs and its values.
+//! The fake's Sheets: `spreadsheets.get` (the tabs) and `values.batchGet` (ragged rows, as
+//! Google sends them).
 
 use axum::response::Response;
 use serde_json::{json as j, Value};

@@ -1,0 +1,138 @@
+//! Going live behind a proxy that serves the crew page under a path
+//! (`DISPATCH_PUBLIC_URL=https://example.com/crew`): every link and form works under it, and
+//! every answer tells search engines to keep out.
+
+use chrono::Utc;
+use dispatch::demo::{http, link_in_mail, press};
+use dispatch_core::domain::*;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn links_and_forms_work_under_the_public_urls_path() {
+    let app = TestApp::local().build().await;
+    let (world, outbox) = (&app.world, &app.outbox);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let public = format!("{origin}/crew");
+    let cascade = app.cascade_tuned(|cfg| cfg.public_url = public.clone());
+    // What the proxy does: the page under /crew, the prefix stripped.
+    let app = axum::Router::new().nest("/crew", dispatch_cascade::web::router(cascade.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let day = CharterDate::from_naive(Utc::now().date_naive() + chrono::Duration::days(30));
+    let m = CrewMember {
+        crew_id: CrewId::parse("crew-ana").unwrap(),
+        name: "Ana Silva".into(),
+        email: EmailAddress::parse("ana@example.com").unwrap(),
+        phone: None,
+        captain_certified: true,
+        available_dates: [day].into(),
+        certifications: ["deckhand".to_string()].into(),
+        active: true,
+        updated_at: None,
+    };
+    world.backend.roster.upsert_batch(&[m]).await.unwrap();
+    let c = Charter {
+        charter_id: CharterId::new_random(),
+        created_at: Utc::now().to_rfc3339(),
+        charter_date: day,
+        vessel_name: "Marlin".into(),
+        captain_assigned: None,
+        crew_assigned: vec![],
+        guest_count: 5,
+        guest_names: vec![],
+        reportable_revenue: Money::ZERO,
+        tips: Money::ZERO,
+        status: CharterStatus::Booked,
+        crew_needed: Some(0),
+    };
+    world.backend.charters.insert(&c).await.unwrap();
+    cascade.reconcile(&c.charter_id).await.unwrap();
+    let offer = world
+        .backend
+        .offers
+        .for_charter(&c.charter_id)
+        .await
+        .unwrap()
+        .remove(0);
+    let mail = outbox
+        .files()
+        .into_iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .find(|m| m.contains("ana@example.com"))
+        .expect("the offer mail");
+    let link = link_in_mail(&mail).unwrap();
+    assert!(link.starts_with(&format!("{public}/o/")), "{link}");
+
+    let (status, page) = http("GET", &link, None).await.unwrap();
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("action=\"/crew/o/"),
+        "forms post under the public URL's path: {page}"
+    );
+    let note = press(&origin, &page, offer.offer_id.as_str(), "accept")
+        .await
+        .unwrap();
+    assert!(
+        note.contains("confirmed") || note.contains("You are"),
+        "{note}"
+    );
+    let c = world
+        .backend
+        .charters
+        .get(&c.charter_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        c.captain_assigned.as_ref().map(|m| m.as_str()),
+        Some("crew-ana")
+    );
+
+    // The confirmation links the page and the calendar under the path too.
+    let confirmation = outbox
+        .files()
+        .into_iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .find(|m| m.contains("charter.ics"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no confirmation mail among {:?}; the page said {note}",
+                outbox.files()
+            )
+        });
+    let flat = confirmation
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=");
+    assert!(flat.contains(&format!("{public}/p/")), "{flat}");
+    assert!(flat.contains(&format!("{public}/c/")), "{flat}");
+}
+
+#[tokio::test]
+async fn every_answer_tells_search_engines_to_keep_out() {
+    let app = TestApp::local().build().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let cascade = app.cascade_tuned(|cfg| cfg.public_url = base.clone());
+    tokio::spawn(
+        async move { axum::serve(listener, dispatch_cascade::web::router(cascade)).await },
+    );
+    for path in [
+        "/healthz",
+        "/o/nonsense",
+        "/p/nonsense",
+        "/c/x.ics",
+        "/ops/x",
+        "/nowhere",
+    ] {
+        let res = reqwest::get(format!("{base}{path}")).await.unwrap();
+        assert_eq!(
+            res.headers()
+                .get("x-robots-tag")
+                .and_then(|v| v.to_str().ok()),
+            Some("noindex, nofollow"),
+            "{path}"
+        );
+    }
+}
