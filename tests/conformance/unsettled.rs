@@ -29,9 +29,12 @@ pub async fn marks_go_in_and_come_out_only_under_their_own_mark(w: &World) {
         .unwrap();
     assert_eq!((read, mark), (far.clone(), None));
 
-    let m1 = unsettled_mark(chrono::Utc::now());
+    // Two marks a few milliseconds apart (two read back to back can fall in one millisecond,
+    // and then their random parts order them).
+    let t = chrono::Utc::now();
+    let m1 = unsettled_mark(t);
     assert!(b.charters.mark_unsettled(&far.key(), &m1).await.unwrap());
-    let m2 = unsettled_mark(chrono::Utc::now());
+    let m2 = unsettled_mark(t + chrono::Duration::milliseconds(5));
     assert!(b.charters.mark_unsettled(&near.key(), &m2).await.unwrap());
     let listed = b.charters.unsettled().await.unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");

@@ -83,7 +83,15 @@ async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {
             Ok(r) => {
                 if r.actions > 0 {
                     report.moved += 1;
-                    let waited = r.since.map(|s| (now - s).num_seconds().max(0));
+                    // Stuck since its last change or since it was last put in the index, whichever
+                    // is later: not since it was booked (a charter imported a minute ago and
+                    // booked two weeks ago has not been stuck for two weeks).
+                    let marked = marks.iter().filter_map(UnsettledCharter::since).max();
+                    let from = match (r.since, marked) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    };
+                    let waited = from.map(|s| (now - s).num_seconds().max(0));
                     tracing::info!(charter_id = %id, actions = r.actions, stuck_for_s = waited, "sweep moved a charter");
                 }
                 if r.settled {
