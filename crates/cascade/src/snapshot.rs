@@ -75,6 +75,10 @@ pub fn state<'a>(cx: &'a Cascade, s: &'a Snapshot) -> State<'a> {
         cleared: &s.cleared,
         now: cx.now(),
         offer_timeout: cx.offer_timeout(),
+        departs_at: s.charter.as_ref().and_then(|c| {
+            let start = cx.vessel(c)?.start()?;
+            cx.cfg.zone.at_local(c.charter_date.naive(), start)
+        }),
     }
 }
 

@@ -59,7 +59,7 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
                 offer: o.offer_id.clone(),
                 why,
             });
-        } else if unsent && !live.contains(&o.role) && o.expires_at - s.now < s.offer_timeout / 2 {
+        } else if unsent && !live.contains(&o.role) && o.expires_at - s.now < s.window() / 2 {
             // The member never got this offer and could not answer it in time now: withdraw it
             // and ask them again with a fresh deadline, rather than mail one about to lapse.
             out.push(Action::Revoke {
@@ -74,7 +74,7 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
                 ),
                 status: OfferStatus::Open,
                 created_at: s.now,
-                expires_at: s.now + s.offer_timeout,
+                expires_at: s.now + s.window(),
                 updated_at: s.now,
                 ..o.clone()
             };
@@ -264,7 +264,7 @@ fn next_asks(
                     role,
                     status: OfferStatus::Open,
                     created_at: s.now,
-                    expires_at: s.now + s.offer_timeout,
+                    expires_at: s.now + s.window(),
                     updated_at: s.now,
                 };
                 out.push(Action::MakeOffer {
