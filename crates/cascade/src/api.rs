@@ -138,7 +138,7 @@ impl Cascade {
         &self,
         id: &CharterId,
         gone: Option<Gone>,
-        roster: Option<&[CrewMember]>,
+        roster: Option<std::sync::Arc<[CrewMember]>>,
     ) -> Result<Snapshot, CascadeError> {
         snapshot::read(self, id, gone, roster).await
     }

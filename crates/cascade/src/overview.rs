@@ -204,7 +204,7 @@ impl Cascade {
     /// The overview of one charter, read now (`None` if there is no such charter).
     pub async fn overview(&self, id: &CharterId) -> Result<Option<Overview>, CascadeError> {
         let roster = self.backend.roster.list().await?.items;
-        let snap = self.read_with(id, None, Some(&roster)).await?;
+        let snap = self.read_with(id, None, Some(roster.into())).await?;
         Ok(overview(&self.state(&snap)))
     }
 
@@ -236,10 +236,12 @@ impl Cascade {
                 }
             }
         }
-        let roster = self.backend.roster.list().await?.items;
-        let roster = &roster;
+        let roster: std::sync::Arc<[_]> = self.backend.roster.list().await?.items.into();
         let read: Vec<_> = stream::iter(ids)
-            .map(|id| async move { self.read_with(&id, None, Some(roster)).await })
+            .map(|id| {
+                let roster = roster.clone();
+                async move { self.read_with(&id, None, Some(roster)).await }
+            })
             .buffered(OVERVIEW_CONCURRENCY)
             .collect()
             .await;
