@@ -3,7 +3,8 @@
 //! or read-only for an older link of scope `ops` (no longer issued; those already mailed work
 //! until they expire). The charters that need attention come first, with the names to call
 //! (phone numbers as `tel:` links); then every charter by date with its state, whom we wait on
-//! and until when. The page refreshes itself every [`REFRESH_SECONDS`].
+//! and until when. The page refreshes itself every [`crate::board::pages::REFRESH_SECONDS`] (a `Refresh` header,
+//! which the person can turn off: `?still=1`).
 //!
 //! This module reads the board and shapes what it says; the template lays it out and escapes
 //! it; the handlers are in `web/ops.rs`.
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 
 use dispatch_core::domain::CrewId;
 
-use crate::board::pages::{Named, REFRESH_SECONDS};
+use crate::board::pages::Named;
 use crate::overview::{Overview, Person};
 use crate::reconcile::Cascade;
 
@@ -92,6 +93,8 @@ pub(crate) struct View {
     pub(crate) signed_in: Option<String>,
     pub(crate) base: String,
     pub(crate) phones: HashMap<CrewId, String>,
+    /// Seconds between refreshes; 0: the person turned them off.
+    pub(crate) refresh: u32,
 }
 
 impl View {
@@ -144,7 +147,7 @@ pub(crate) fn page(
         as_of: zone.format_time(now),
         signed_in: view.signed_in.clone(),
         base: view.base.clone(),
-        refresh: REFRESH_SECONDS,
+        refresh: view.refresh,
         attention: attention.into_iter().map(|o| card(zone, o, view)).collect(),
         rest: rest.into_iter().map(|o| card(zone, o, view)).collect(),
     }

@@ -8,7 +8,7 @@
 //! is checked against the session without storing it. `dispatch ops revoke` deletes every link
 //! and session of an address; an address taken out of `ops_emails` opens nothing any more.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use dispatch_core::domain::EmailAddress;
 use dispatch_core::ports::{OpsLink, OpsSession, SignIn};
 use sha2::{Digest, Sha256};
@@ -169,10 +169,5 @@ impl Cascade {
     pub fn ops_csrf_ok(&self, signed: &Signed, value: &str) -> bool {
         self.links
             .check_form_guard(&format!("ops-session|{}", signed.secret), value)
-    }
-
-    /// When a session opened now ends.
-    pub fn ops_session_ends(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now + Duration::hours(OPS_SESSION_HOURS)
     }
 }

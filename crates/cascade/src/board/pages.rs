@@ -6,8 +6,10 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-/// Seconds between refreshes of the board and the roster view (a meta refresh). Pages with a
-/// form to fill (a charter's actions, the cancel confirmation) never refresh.
+/// Seconds between refreshes of the board and the roster view: a `Refresh` header (not a meta
+/// refresh: the pages offer a link that turns it off, as WCAG 2.2.1 asks, and axe-core's
+/// `meta-refresh` rule refuses any timed meta refresh). Pages with a form to fill (a charter's
+/// actions, the cancel confirmation) never refresh.
 pub const REFRESH_SECONDS: u32 = 60;
 
 /// A person named on a page, with a `tel:` link when the roster has a phone number.

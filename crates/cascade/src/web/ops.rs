@@ -5,7 +5,7 @@
 //! - `POST /ops/{token}`: spends the link, opens the session (cookie, see `session`) and goes
 //!   to the board.
 //! - `GET /ops`: the board for the signed-in person; `GET /ops/roster`: who is free and who
-//!   is booked on each day.
+//!   is booked on each day. Both refresh themselves (a `Refresh` header) unless `?still=1`.
 //!
 //! Any bad link or missing session gets the crew page's plain 403.
 
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use dispatch_core::domain::{CharterDate, CharterStatus, CrewMember};
@@ -51,7 +51,10 @@ pub(super) async fn link(
         .links
         .verify_ops(&token, now)
         .map_err(WebError::bad_link(PAGE))?;
-    Ok(board_page(&cascade, None).await?.into_response())
+    Ok(refreshing(
+        REFRESH_SECONDS,
+        board_page(&cascade, None, REFRESH_SECONDS).await?,
+    ))
 }
 
 /// The sign-in form's one field.
@@ -96,13 +99,43 @@ pub(super) async fn sign_in(
     Ok(res)
 }
 
+/// `?still=1`: the person turned the refresh off.
+#[derive(serde::Deserialize)]
+pub(super) struct Still {
+    #[serde(default)]
+    still: Option<String>,
+}
+
+impl Still {
+    fn seconds(&self) -> u32 {
+        if self.still.is_some() {
+            0
+        } else {
+            REFRESH_SECONDS
+        }
+    }
+}
+
+/// A page with a `Refresh` header every `seconds` (none for 0).
+fn refreshing(seconds: u32, page: impl IntoResponse) -> Response {
+    let mut res = page.into_response();
+    if seconds > 0 {
+        if let Ok(v) = header::HeaderValue::from_str(&seconds.to_string()) {
+            res.headers_mut().insert("refresh", v);
+        }
+    }
+    res
+}
+
 /// `GET /ops`.
 pub(super) async fn board(
     State(cascade): State<Arc<Cascade>>,
     headers: HeaderMap,
-) -> Result<OpsBoard, WebError> {
+    Query(still): Query<Still>,
+) -> Result<Response, WebError> {
     let signed = signed_in(&cascade, &headers, PAGE).await?;
-    board_page(&cascade, Some(&signed)).await
+    let page = board_page(&cascade, Some(&signed), still.seconds()).await?;
+    Ok(refreshing(still.seconds(), page))
 }
 
 fn phones(roster: &[CrewMember]) -> HashMap<dispatch_core::domain::CrewId, String> {
@@ -112,7 +145,11 @@ fn phones(roster: &[CrewMember]) -> HashMap<dispatch_core::domain::CrewId, Strin
         .collect()
 }
 
-async fn board_page(cascade: &Cascade, signed: Option<&Signed>) -> Result<OpsBoard, WebError> {
+async fn board_page(
+    cascade: &Cascade,
+    signed: Option<&Signed>,
+    refresh: u32,
+) -> Result<OpsBoard, WebError> {
     let now = cascade.clock.now();
     let zone = &cascade.cfg.zone;
     let today = zone.today(now);
@@ -122,6 +159,7 @@ async fn board_page(cascade: &Cascade, signed: Option<&Signed>) -> Result<OpsBoa
         signed_in: signed.map(|s| s.address.to_string()),
         base: cascade.link_maker().local_path("/ops"),
         phones: phones(&roster),
+        refresh,
     };
     Ok(crate::ops_board::page(zone, today, now, &board, &view))
 }
@@ -141,7 +179,8 @@ async fn roster(cascade: &Cascade) -> Result<Vec<CrewMember>, WebError> {
 pub(super) async fn roster_view(
     State(cascade): State<Arc<Cascade>>,
     headers: HeaderMap,
-) -> Result<RosterPage, WebError> {
+    Query(still): Query<Still>,
+) -> Result<Response, WebError> {
     signed_in(&cascade, &headers, PAGE).await?;
     let today = cascade.cfg.zone.today(cascade.clock.now());
     let board = cascade.board(today).await.map_err(WebError::failed(PAGE))?;
@@ -176,10 +215,11 @@ pub(super) async fn roster_view(
             }
         })
         .collect();
-    Ok(RosterPage {
+    let page = RosterPage {
         title: "Roster by day",
-        refresh: REFRESH_SECONDS,
+        refresh: still.seconds(),
         board: cascade.link_maker().local_path("/ops"),
         days,
-    })
+    };
+    Ok(refreshing(still.seconds(), page))
 }
