@@ -9,7 +9,7 @@
 //! - [`month`]: `report`, `statements` (the month-end jobs, now).
 //! - [`jobs`]: `jobs enqueue`.
 //! - [`dlq`]: `dlq list|show|replay` (and a charter's dead letters for `charter show`).
-//! - [`ops`]: `ops link`.
+//! - [`ops`]: `ops link --for ADDRESS`, `ops revoke ADDRESS`.
 //! - [`run`]: `run` (consumer, workers, sweep, crew page); [`heartbeat`]: its heartbeats.
 //! - [`status`]: `status [--json]` (heartbeats, sweep, queues), the sweep's verdict for `doctor`.
 //! - [`demo`]: `demo [--serve]`.
@@ -109,7 +109,7 @@ pub enum Command {
     /// Inspect and replay dead letters.
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
-    /// For ops: a link to the ops board.
+    /// For ops: a one-person sign-in link to the ops board, or revoking one person's access.
     #[command(subcommand)]
     Ops(ops::OpsCommand),
     /// Check the Google service-account key and token (no backend needed).

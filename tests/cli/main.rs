@@ -12,6 +12,7 @@ mod common;
 #[allow(dead_code)]
 mod smtp;
 
+mod board_flow;
 mod by_name;
 mod charters;
 mod commands;

@@ -6,12 +6,14 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod axe;
 mod browser;
 mod crew_page;
 mod crew_zone;
 mod ics;
 mod link_scopes;
 mod log_spans;
+mod ops_actions;
 mod ops_board;
 mod public_path;
 mod scene;

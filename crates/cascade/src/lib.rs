@@ -41,6 +41,7 @@
 pub mod action;
 pub mod answers;
 mod api;
+pub mod board;
 pub mod confirm;
 mod deliver;
 mod effects;

@@ -68,14 +68,15 @@ impl<'a> Letterhead<'a> {
         }
     }
 
-    fn for_ops(&self, key: MailKey, subject: String, text: String) -> Mail {
-        self.mail(key, self.ops.to_vec(), subject, text)
+    /// A mail to one ops address (`to`), its key naming the address.
+    fn for_one_ops(&self, key: MailKey, to: &EmailAddress, subject: String, text: String) -> Mail {
+        self.mail(key.to_ops(to), vec![to.clone()], subject, text)
     }
 }
 
-/// The last line of every mail to ops.
+/// The last line of every mail to ops: the person's own sign-in link.
 fn board_line(ops_link: &str) -> String {
-    format!("Ops board (the next 30 days): {ops_link}\n")
+    format!("Ops board (the next 30 days; your own sign-in link, do not forward): {ops_link}\n")
 }
 
 /// An offer: what, when, and the link that answers it.
@@ -240,6 +241,10 @@ pub fn withdrawn(
             unfit_reason(u),
             "If that is a mistake, please call the office.\n".to_string(),
         ),
+        RevokeWhy::ByHand { .. } => (
+            "The office has filled this place by hand".to_string(),
+            String::new(),
+        ),
         other => (other.text(), String::new()),
     };
     lh.mail(
@@ -274,18 +279,20 @@ pub fn unassigned(lh: &Letterhead<'_>, c: &Charter, m: &CrewMember, at_ms: i64) 
     )
 }
 
-/// To ops: nobody left to ask for a slot (`why`: the thread's words), and what they can do.
+/// To one ops address `to`: nobody left to ask for a slot (`why`: the thread's words), what
+/// they can do, and their own sign-in link to the board.
 pub fn escalation(
     lh: &Letterhead<'_>,
     c: &Charter,
     role: Role,
     attempts: usize,
     why: &str,
-    ops_link: &str,
+    (to, ops_link): (&EmailAddress, &str),
 ) -> Mail {
     let id = &c.charter_id;
-    lh.for_ops(
+    lh.for_one_ops(
         MailKey::escalate(id, role, attempts),
+        to,
         format!("Needs attention: {} on {} has no {role}", c.vessel_name, c.charter_date),
         format!(
             "Charter {id} ({} on {}): {why}.\n\nWhat you can do:\n  dispatch charter show {id}\n  dispatch charter assign {id} --{} MEMBER\n  dispatch charter reoffer {id} [--include MEMBER...]\n  dispatch charter cancel {id}\n\n{}",
@@ -297,16 +304,18 @@ pub fn escalation(
     )
 }
 
-/// To ops: an assigned member is booked on another charter that day (`why`: the thread's words).
+/// To one ops address `to`: an assigned member is booked on another charter that day (`why`:
+/// the thread's words), with their own sign-in link.
 pub fn conflict(
     lh: &Letterhead<'_>,
     c: &Charter,
     crew: &CrewId,
     why: &str,
-    ops_link: &str,
+    (to, ops_link): (&EmailAddress, &str),
 ) -> Mail {
-    lh.for_ops(
+    lh.for_one_ops(
         MailKey::conflict(&c.charter_id, crew),
+        to,
         format!(
             "Needs attention: {} on {} double-booked",
             c.vessel_name, c.charter_date

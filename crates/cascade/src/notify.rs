@@ -3,7 +3,7 @@
 //! [`crate::deliver::send_once`]) and then notes it in the thread, so the note says the mail went.
 
 use dispatch_core::domain::{
-    CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus, Role, ThreadKind,
+    CharterDate, CharterId, CrewId, EmailAddress, Offer, OfferId, OfferStatus, Role, ThreadKind,
 };
 use dispatch_core::metrics::{self, Counter};
 
@@ -75,7 +75,15 @@ pub async fn send_offer(
     Ok(Applied::Done)
 }
 
-/// Nobody left for a slot: one mail to ops naming who was not asked and why, and the thread
+/// `to`'s own sign-in link for a mail to ops.
+async fn ops_link(cx: &Cascade, to: &EmailAddress) -> Result<String, CascadeError> {
+    cx.ops_sign_in_link(to).await.map_err(|e| match e {
+        crate::board::access::LinkError::Cascade(e) => e,
+        other => CascadeError::Other(other.to_string()),
+    })
+}
+
+/// Nobody left for a slot: one mail to each ops address naming who was not asked and why, and the thread
 /// says the charter needs attention.
 pub async fn escalate(
     cx: &Cascade,
@@ -93,12 +101,12 @@ pub async fn escalate(
     if cx.cfg.ops.is_empty() {
         tracing::error!("no ops_emails configured: escalation recorded in the thread only");
     } else {
-        let board = cx.link_maker().ops(cx.now(), cx.cfg.link_ttl);
-        send_once(
-            cx,
-            mails::escalation(&Letterhead::of(&cx.cfg), c, role, attempts, &text, &board),
-        )
-        .await?;
+        for to in &cx.cfg.ops {
+            let board = ops_link(cx, to).await?;
+            let lh = Letterhead::of(&cx.cfg);
+            let mail = mails::escalation(&lh, c, role, attempts, &text, (to, &board));
+            send_once(cx, mail).await?;
+        }
     }
     let ts = snap
         .offers
@@ -137,12 +145,11 @@ pub async fn report_conflict(
     let text = notes::conflict(id, crew, &snap.name(crew), other);
     tracing::warn!(crew_id = %crew, other_charter = %other, "assigned member is booked on another charter that day");
     if !cx.cfg.ops.is_empty() {
-        let board = cx.link_maker().ops(cx.now(), cx.cfg.link_ttl);
-        send_once(
-            cx,
-            mails::conflict(&Letterhead::of(&cx.cfg), c, crew, &text, &board),
-        )
-        .await?;
+        for to in &cx.cfg.ops {
+            let board = ops_link(cx, to).await?;
+            let mail = mails::conflict(&Letterhead::of(&cx.cfg), c, crew, &text, (to, &board));
+            send_once(cx, mail).await?;
+        }
     }
     note(
         cx,

@@ -5,7 +5,9 @@
 //! - `GET /o/{token}` and `GET /p/{token}`: the member's page ([`crate::page`]); `POST
 //!   /o/{token}/accept` and `/decline` answer an offer ([`crew`]).
 //! - `GET /c/{token}.ics`: the member's calendar feed ([`feed`]).
-//! - `GET /ops/{token}`: the ops board ([`crate::ops_board`], handler in [`ops`]).
+//! - `GET /ops/{token}` (sign in, or an older read-only board), `POST /ops/{token}` (spend the
+//!   link, open a session), `GET /ops` (the board), `GET /ops/roster` ([`ops`]); a charter's
+//!   actions under `/ops/charters/{id}` ([`ops_actions`], session and CSRF in [`session`]).
 //! - Any bad link gets the same plain 403 page and anything else the plain 404
 //!   ([`crate::html`]).
 //!
@@ -15,6 +17,8 @@
 mod crew;
 mod feed;
 mod ops;
+mod ops_actions;
+mod session;
 
 use std::sync::Arc;
 
@@ -35,7 +39,15 @@ pub fn router(cascade: Arc<Cascade>) -> Router {
         .route("/o/{token}/accept", post(crew::accept))
         .route("/o/{token}/decline", post(crew::decline))
         .route("/c/{file}", get(feed::calendar_feed))
-        .route("/ops/{token}", get(ops::board))
+        .route("/ops", get(ops::board))
+        .route("/ops/roster", get(ops::roster_view))
+        .route("/ops/{token}", get(ops::link).post(ops::sign_in))
+        .route("/ops/charters/{id}", get(ops_actions::charter))
+        .route(
+            "/ops/charters/{id}/cancel",
+            get(ops_actions::confirm_cancel).post(ops_actions::cancel),
+        )
+        .route("/ops/charters/{id}/{action}", post(ops_actions::act))
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response(security_headers))
         .with_state(cascade)

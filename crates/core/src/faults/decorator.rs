@@ -34,6 +34,8 @@ pub fn faulty(inner: &Backend, faults: Arc<Faults>) -> Backend {
         queues: f.clone(),
         heartbeats: f.clone(),
         lease_cleanup: f,
+        // Sign-in and sessions are not on the cascade's path: not under the schedule.
+        ops_access: inner.ops_access.clone(),
         admin: inner.admin.clone(),
     }
 }
