@@ -226,12 +226,12 @@ pub async fn cancel(cx: &Cascade, id: &CharterId, by: &By) -> Result<Done, OpsEr
             .map(|r| r.name.clone())
             .unwrap_or_else(|| m.to_string())
     };
-    let mut lines = offer_changes(&before, &after, &name_of);
+    let mut lines = offer_changes(&before, &after, name_of);
     let told: Vec<String> = c
         .captain_assigned
         .iter()
         .chain(c.crew_assigned.iter())
-        .map(|m| name_of(m))
+        .map(name_of)
         .collect();
     if !told.is_empty() && c.status != CharterStatus::Cancelled {
         lines.push(format!("told the assigned crew: {}", told.join(", ")));
