@@ -21,6 +21,8 @@ mod auth;
 mod charter;
 mod demo;
 mod dlq;
+mod dlq_charter;
+mod dlq_discard;
 mod heartbeat;
 mod jobs;
 mod member;

@@ -50,6 +50,7 @@ pub mod recipients;
 pub mod report;
 pub mod roster;
 pub mod statements;
+pub mod unreadable;
 
 pub use context::MonthContext;
 pub use error::MonthError;

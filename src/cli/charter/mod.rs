@@ -17,6 +17,7 @@ pub mod import;
 mod list;
 mod reconcile;
 mod show;
+mod show_malformed;
 mod vessel;
 
 use std::path::PathBuf;

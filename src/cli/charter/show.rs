@@ -11,11 +11,14 @@ use dispatch_core::zone::BusinessZone;
 use dispatch_core::{Backend, Settings};
 
 use super::ids::{charter_id, no_charter};
-use crate::cli::dlq;
+use crate::cli::dlq_charter as dlq;
 
 /// `dispatch charter show ID|REF`.
 pub async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
     let id = charter_id(raw)?;
+    if let Some(code) = super::show_malformed::show(backend, &id).await? {
+        return Ok(code);
+    }
     let Some(o) = overview(settings, backend, &id).await? else {
         anyhow::bail!("{}", no_charter(raw, &id));
     };

@@ -66,3 +66,40 @@ pub(crate) fn put_status(
         true,
     )
 }
+
+impl super::Local {
+    /// The newest stored version of a charter, as stored.
+    pub(crate) async fn newest_raw(
+        &self,
+        id: &crate::domain::CharterId,
+    ) -> Result<Option<Item>, StoreError> {
+        let tbl = self.names.charters.clone();
+        let pk = id.to_string();
+        let items = self
+            .db
+            .tx("reading charter", move |tx| tx.query_items(&tbl, &pk, None))
+            .await?;
+        Ok(items.into_iter().last())
+    }
+
+    /// Writes `item` as it is, as the booking system's PutItem would (with its change record).
+    pub(crate) async fn put_raw_item(&self, item: Item) -> Result<(), StoreError> {
+        let tbl = self.names.charters.clone();
+        let text = |a: &str| match item.get(a) {
+            Some(AV::S(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (Some(pk), Some(sk)) = (text(attr::CHARTER_ID), text(attr::CREATED_AT)) else {
+            return Err(StoreError::Invalid(
+                "an item needs `charter_id` and `created_at` strings (the table's keys)".into(),
+            ));
+        };
+        let date = text(attr::CHARTER_DATE);
+        self.db
+            .tx("writing charter item", move |tx| {
+                let old = tx.get_item(&tbl, &pk, &sk)?;
+                tx.put_item(&tbl, &pk, &sk, date.as_deref(), &item, old.as_ref(), true)
+            })
+            .await
+    }
+}

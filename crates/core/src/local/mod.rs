@@ -25,6 +25,7 @@ mod idempotency;
 mod lease_cleanup;
 mod leases;
 mod offers;
+mod queue_peek;
 mod queues;
 mod roster;
 mod staffing;

@@ -82,6 +82,7 @@ pub struct RevenueReport<'a> {
     prior_columns: Option<&'a [String]>,
     business: &'a str,
     generated_at: Option<DateTime<Utc>>,
+    unreadable: &'a [LeftOut],
 }
 
 impl<'a> RevenueReport<'a> {
@@ -96,7 +97,15 @@ impl<'a> RevenueReport<'a> {
             prior_columns: None,
             business: "",
             generated_at: None,
+            unreadable: &[],
         }
+    }
+
+    /// Charters of the month whose stored records cannot be read: named on the `Left out` tab
+    /// with the rows the workbook itself could not hold.
+    pub fn unreadable(mut self, left_out: &'a [LeftOut]) -> Self {
+        self.unreadable = left_out;
+        self
     }
 
     /// The title row's business name and time of generation (left out when not given).
@@ -246,6 +255,9 @@ impl<'a> RevenueReport<'a> {
             }
         }
         let last_data_row = tab.finish()?;
+        let mut named = self.unreadable.to_vec();
+        named.extend(counts.left_out.iter().cloned());
+        crate::left_out::write_tab(&mut wb, &named, &formats.header)?;
 
         for col in &cols {
             if let Some(name) = col.defined_name() {
