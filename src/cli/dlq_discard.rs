@@ -60,9 +60,13 @@ pub async fn run(
         ..IdempotencyConfig::default()
     };
     let at = chrono::Utc::now().to_rfc3339();
-    let kept = run_once(backend.idempotency.as_ref(), &key, &record, config, || async {
-        Ok::<_, std::convert::Infallible>(at.clone())
-    })
+    let kept = run_once(
+        backend.idempotency.as_ref(),
+        &key,
+        &record,
+        config,
+        || async { Ok::<_, std::convert::Infallible>(at.clone()) },
+    )
     .await
     .with_context(|| format!("writing the discarded record {key}"))?;
     if let Once::InProgress { .. } = kept {

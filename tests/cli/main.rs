@@ -15,12 +15,14 @@ mod smtp;
 mod by_name;
 mod charters;
 mod commands;
+mod dead_letters;
 mod dlq;
 mod going_live;
 mod kill;
 mod oncall;
 mod ops_flow;
 mod run;
+mod runbook_logs;
 mod stuck;
 
 use std::path::Path;

@@ -40,6 +40,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod context;
+pub mod corrections;
 mod error;
 pub mod files;
 pub mod google;

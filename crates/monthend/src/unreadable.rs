@@ -41,6 +41,10 @@ mod tests {
         };
         let l = &left_out(&[e])[0];
         assert_eq!(l.charter_id, "5b1a7c3e");
-        assert!(l.why.contains("attribute `guest_count` must be a number"), "{}", l.why);
+        assert!(
+            l.why.contains("attribute `guest_count` must be a number"),
+            "{}",
+            l.why
+        );
     }
 }

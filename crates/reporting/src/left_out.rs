@@ -36,9 +36,13 @@ pub(crate) fn write_tab(
     let ws = wb.add_worksheet();
     ws.set_name(LEFT_OUT_TAB)
         .map_err(ReportError::xlsx("Left out tab"))?;
-    for (j, (h, width)) in [("Charter", 38.0), ("Date", 12.0), ("Why it is left out", 80.0)]
-        .into_iter()
-        .enumerate()
+    for (j, (h, width)) in [
+        ("Charter", 38.0),
+        ("Date", 12.0),
+        ("Why it is left out", 80.0),
+    ]
+    .into_iter()
+    .enumerate()
     {
         ws.write_string_with_format(0, j as u16, h, header)
             .map_err(ReportError::xlsx("Left out tab"))?;
@@ -47,7 +51,10 @@ pub(crate) fn write_tab(
     }
     for (i, l) in left_out.iter().enumerate() {
         let row = i as u32 + 1;
-        for (j, text) in [&l.charter_id, &l.charter_date, &l.why].into_iter().enumerate() {
+        for (j, text) in [&l.charter_id, &l.charter_date, &l.why]
+            .into_iter()
+            .enumerate()
+        {
             let clipped: String = text.chars().take(crate::revenue::EXCEL_MAX_CHARS).collect();
             ws.write_string(row, j as u16, clipped)
                 .map_err(ReportError::xlsx("Left out tab"))?;

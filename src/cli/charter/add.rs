@@ -80,11 +80,11 @@ pub async fn add(settings: &Settings, backend: &Backend, a: AddArgs) -> anyhow::
             other => other.context("reading crew-dispatch")?,
         };
         stored.ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no charter {charter_id} to update (check the id and DISPATCH_PREFIX); \
+            anyhow::anyhow!(
+                "no charter {charter_id} to update (check the id and DISPATCH_PREFIX); \
                      without --update it is booked as a new charter"
-                )
-            })?
+            )
+        })?
     } else {
         Charter {
             charter_id: charter_id.clone(),
@@ -200,7 +200,10 @@ async fn repaired_base(
         item.insert(name.to_string(), v);
     };
     if let Some(d) = &a.date {
-        set(attr::CHARTER_DATE, AV::S(CharterDate::parse(d).context("--date")?.to_string()));
+        set(
+            attr::CHARTER_DATE,
+            AV::S(CharterDate::parse(d).context("--date")?.to_string()),
+        );
     }
     if let Some(v) = &a.vessel {
         set(attr::VESSEL_NAME, AV::S(v.trim().to_string()));
@@ -209,10 +212,16 @@ async fn repaired_base(
         set(attr::GUEST_COUNT, AV::N(g.to_string()));
     }
     if let Some(r) = &a.revenue {
-        set(attr::REPORTABLE_REVENUE, AV::N(Money::parse(r).context("--revenue")?.to_string()));
+        set(
+            attr::REPORTABLE_REVENUE,
+            AV::N(Money::parse(r).context("--revenue")?.to_string()),
+        );
     }
     if let Some(t) = &a.tips {
-        set(attr::TIPS, AV::N(Money::parse(t).context("--tips")?.to_string()));
+        set(
+            attr::TIPS,
+            AV::N(Money::parse(t).context("--tips")?.to_string()),
+        );
     }
     if let Some(n) = a.crew_needed {
         set(attr::CREW_NEEDED, AV::N(n.to_string()));

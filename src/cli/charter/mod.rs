@@ -18,6 +18,7 @@ mod list;
 mod reconcile;
 mod show;
 mod show_malformed;
+pub mod undelivered;
 mod vessel;
 
 use std::path::PathBuf;

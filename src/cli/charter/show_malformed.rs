@@ -33,7 +33,8 @@ fn lines(id: &CharterId, raw: &Item, why: &str) -> Vec<String> {
     let stored = serde_json::to_string_pretty(&item::to_json(raw)).unwrap_or_default();
     let mut out = vec![
         format!("charter {id} is stored but cannot be read: {why}"),
-        "  the cascade leaves it alone (no offers) and month-end reports name it as left out".into(),
+        "  the cascade leaves it alone (no offers) and month-end reports name it as left out"
+            .into(),
         "  as stored (DynamoDB JSON):".into(),
     ];
     out.extend(stored.lines().map(|l| format!("    {l}")));
@@ -55,8 +56,14 @@ mod tests {
         let id = CharterId::parse("5b1a7c3e-2f4d-4b8a-9c6e-0d1f2a3b4c5d").unwrap();
         let raw: Item = [("charter_date".to_string(), AV::S("12/14/2026".into()))].into();
         let text = lines(&id, &raw, "attribute `charter_date` is not valid").join("\n");
-        assert!(text.contains("cannot be read: attribute `charter_date` is not valid"), "{text}");
+        assert!(
+            text.contains("cannot be read: attribute `charter_date` is not valid"),
+            "{text}"
+        );
         assert!(text.contains("\"12/14/2026\""), "{text}");
-        assert!(text.contains(&format!("charter add --id {id} --update --date")), "{text}");
+        assert!(
+            text.contains(&format!("charter add --id {id} --update --date")),
+            "{text}"
+        );
     }
 }

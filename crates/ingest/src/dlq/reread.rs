@@ -11,7 +11,10 @@ use serde_dynamo::AttributeValue as AV;
 
 /// The record to replay for `record` (read back from a dead letter), with the charter's item
 /// as stored now. A record whose keys name no charter is replayed as it was.
-pub async fn current(charters: &dyn Charters, record: ChangeRecord) -> Result<ChangeRecord, String> {
+pub async fn current(
+    charters: &dyn Charters,
+    record: ChangeRecord,
+) -> Result<ChangeRecord, String> {
     let Some(id) = charter_id(&record) else {
         return Ok(record);
     };
@@ -24,13 +27,17 @@ pub async fn current(charters: &dyn Charters, record: ChangeRecord) -> Result<Ch
 
 /// The charter id a record's keys (or, failing that, its images) name.
 fn charter_id(record: &ChangeRecord) -> Option<CharterId> {
-    [Some(&record.keys), record.new_image.as_ref(), record.old_image.as_ref()]
-        .into_iter()
-        .flatten()
-        .find_map(|i| match i.get(attr::CHARTER_ID) {
-            Some(AV::S(s)) => CharterId::parse(s).ok(),
-            _ => None,
-        })
+    [
+        Some(&record.keys),
+        record.new_image.as_ref(),
+        record.old_image.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|i| match i.get(attr::CHARTER_ID) {
+        Some(AV::S(s)) => CharterId::parse(s).ok(),
+        _ => None,
+    })
 }
 
 /// `record` made to carry `now`, the item as stored: an INSERT or MODIFY of it (a MODIFY keeps
@@ -62,7 +69,10 @@ mod tests {
 
     fn item(date: &str) -> Item {
         [
-            (attr::CHARTER_ID.to_string(), AV::S("5b1a7c3e-2f4d-4b8a-9c6e-0d1f2a3b4c5d".into())),
+            (
+                attr::CHARTER_ID.to_string(),
+                AV::S("5b1a7c3e-2f4d-4b8a-9c6e-0d1f2a3b4c5d".into()),
+            ),
             (attr::CHARTER_DATE.to_string(), AV::S(date.into())),
         ]
         .into()
@@ -84,7 +94,10 @@ mod tests {
     #[test]
     fn a_repaired_item_replaces_the_bad_image_and_a_gone_one_becomes_its_remove() {
         let bad = insert("12/14/2026");
-        assert_eq!(charter_id(&bad).map(|c| c.to_string()).as_deref(), Some("5b1a7c3e-2f4d-4b8a-9c6e-0d1f2a3b4c5d"));
+        assert_eq!(
+            charter_id(&bad).map(|c| c.to_string()).as_deref(),
+            Some("5b1a7c3e-2f4d-4b8a-9c6e-0d1f2a3b4c5d")
+        );
         let repaired = with_item(bad.clone(), Some(item("2026-12-14")));
         assert_eq!(repaired.kind, ChangeKind::Insert);
         assert_eq!(repaired.new_image, Some(item("2026-12-14")));
