@@ -119,46 +119,7 @@ async fn a_malformed_booking_is_explained_repaired_replayed_and_another_discarde
         "{shown}"
     );
 
-    // Repaired in place, replayed: the charter is offered.
-    let fixed = run.ok(&[
-        "charter",
-        "add",
-        "--id",
-        bad.as_str(),
-        "--update",
-        "--date",
-        &iso,
-    ]);
-    assert!(
-        crate::common::text(&fixed).contains("updated charter"),
-        "{}",
-        crate::common::text(&fixed)
-    );
-    let (code, replayed) =
-        run.code_and_text(&["dlq", "replay", "--queue", "ingest-dlq", "--id", &bad_msg]);
-    assert_eq!(code, 0, "{replayed}");
-    assert!(
-        replayed.contains(&format!("replayed {bad_msg}"))
-            && replayed.contains("1 replayed, 0 failed"),
-        "{replayed}"
-    );
-    let offers = world.backend.offers.clone();
-    let bad_id = bad.clone();
-    eventually(
-        "an offer for the repaired charter",
-        Duration::from_secs(60),
-        || {
-            let offers = offers.clone();
-            let id = bad_id.clone();
-            async move {
-                let got = offers.for_charter(&id).await.ok()?;
-                (!got.is_empty()).then_some(())
-            }
-        },
-    )
-    .await;
-
-    // The other one is discarded with a reason, kept in its thread; nothing is left.
+    // The other one is discarded with a reason, kept in its thread.
     let (code, gone) = run.code_and_text(&[
         "dlq",
         "discard",
@@ -181,6 +142,58 @@ async fn a_malformed_booking_is_explained_repaired_replayed_and_another_discarde
             .contains("test booking, deleted in the booking system")),
         "{thread:?}"
     );
+
+    // Repaired in place. The repair's own change record carries the bad item as its old image,
+    // so the stream dead-letters it too; replaying the queue re-reads the item for both.
+    let fixed = run.ok(&[
+        "charter",
+        "add",
+        "--id",
+        bad.as_str(),
+        "--update",
+        "--date",
+        &iso,
+    ]);
+    assert!(
+        crate::common::text(&fixed).contains("updated charter"),
+        "{}",
+        crate::common::text(&fixed)
+    );
+    let queues = world.backend.queues.clone();
+    eventually(
+        "the repair's record in ingest-dlq",
+        Duration::from_secs(60),
+        || {
+            let queues = queues.clone();
+            async move {
+                let got = queues.peek(QueueId::IngestDlq, 10).await.ok()?;
+                (got.len() == 2).then_some(())
+            }
+        },
+    )
+    .await;
+    let (code, replayed) = run.code_and_text(&["dlq", "replay", "--queue", "ingest-dlq"]);
+    assert_eq!(code, 0, "{replayed}");
+    assert!(
+        replayed.contains(&format!("replayed {bad_msg}"))
+            && replayed.contains("2 replayed, 0 failed"),
+        "{replayed}"
+    );
+    let offers = world.backend.offers.clone();
+    let bad_id = bad.clone();
+    eventually(
+        "an offer for the repaired charter",
+        Duration::from_secs(60),
+        || {
+            let offers = offers.clone();
+            let id = bad_id.clone();
+            async move {
+                let got = offers.for_charter(&id).await.ok()?;
+                (!got.is_empty()).then_some(())
+            }
+        },
+    )
+    .await;
     assert!(world
         .backend
         .queues

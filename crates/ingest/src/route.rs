@@ -96,21 +96,8 @@ pub fn route(record: &ChangeRecord) -> Result<Vec<DomainEvent>, RouteError> {
             }
         }
         ChangeKind::Modify => {
+            let old = image("old", &record.old_image)?;
             let new = image("new", &record.new_image)?;
-            // An old image of the wrong shape is an item repaired in place (it was dead-lettered
-            // as it was): the charter is new to the cascade, as on its INSERT.
-            let old = match image("old", &record.old_image) {
-                Ok(old) => old,
-                Err(RouteError::BadRecord(_)) => {
-                    let insert = ChangeRecord {
-                        kind: ChangeKind::Insert,
-                        old_image: None,
-                        ..record.clone()
-                    };
-                    return route(&insert);
-                }
-                Err(e) => return Err(e),
-            };
             if new.status == CharterStatus::Cancelled && old.status != CharterStatus::Cancelled {
                 vec![DomainEvent::CharterReleased {
                     charter: new,

@@ -4,7 +4,7 @@
 //! replayed is the one the stream would carry for the item as stored now: the same event on the
 //! current item, or its REMOVE when the item is gone.
 
-use dispatch_core::domain::{charter_attr as attr, CharterId};
+use dispatch_core::domain::{charter_attr as attr, Charter, CharterId};
 use dispatch_core::item::Item;
 use dispatch_core::ports::{ChangeKind, ChangeRecord, Charters};
 use serde_dynamo::AttributeValue as AV;
@@ -41,13 +41,18 @@ fn charter_id(record: &ChangeRecord) -> Option<CharterId> {
 }
 
 /// `record` made to carry `now`, the item as stored: an INSERT or MODIFY of it (a MODIFY keeps
-/// the old image it had), or, when the item is gone, a REMOVE whose old image is the last one
-/// the record knew.
+/// the old image it had, unless that image cannot be read: the record of a repair, which the
+/// cascade takes as the charter's INSERT), or, when the item is gone, a REMOVE whose old image
+/// is the last one the record knew.
 fn with_item(mut record: ChangeRecord, now: Option<Item>) -> ChangeRecord {
     match now {
         Some(item) => {
-            if record.kind == ChangeKind::Remove {
-                // Removed, then stored again: what is there now is new.
+            let old_unreadable = record
+                .old_image
+                .as_ref()
+                .is_some_and(|o| Charter::from_item(o).is_err());
+            if record.kind == ChangeKind::Remove || old_unreadable {
+                // Removed then stored again, or repaired in place: what is there now is new.
                 record.kind = ChangeKind::Insert;
                 record.old_image = None;
             }
@@ -101,6 +106,16 @@ mod tests {
         let repaired = with_item(bad.clone(), Some(item("2026-12-14")));
         assert_eq!(repaired.kind, ChangeKind::Insert);
         assert_eq!(repaired.new_image, Some(item("2026-12-14")));
+        let repair = ChangeRecord {
+            kind: ChangeKind::Modify,
+            old_image: Some(item("12/14/2026")),
+            ..insert("2026-12-14")
+        };
+        let replayed = with_item(repair, Some(item("2026-12-14")));
+        assert_eq!(
+            (replayed.kind, replayed.old_image),
+            (ChangeKind::Insert, None)
+        );
         let gone = with_item(bad, None);
         assert_eq!(gone.kind, ChangeKind::Remove);
         assert_eq!(gone.old_image, Some(item("12/14/2026")));
