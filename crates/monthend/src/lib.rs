@@ -41,6 +41,7 @@
 
 mod context;
 pub mod corrections;
+pub mod digests;
 mod error;
 pub mod files;
 pub mod google;

@@ -181,7 +181,9 @@ pub async fn send(ctx: &MonthContext, month: Month) -> Result<StatementsOutcome,
         match result {
             Ok(Once::Ran(mail_id)) => {
                 tracing::info!(%month, crew_id = %id, mail = %mail_id, "statement sent");
-                if let Err(e) = crate::corrections::record_sent(ctx, month, &p, &mail_id).await {
+                if let Err(e) =
+                    crate::digests::record_sent(ctx, month, &p.statement, &mail_id).await
+                {
                     tracing::error!(%month, crew_id = %id, error = %e, "statement sent, but what it said was not recorded: `statements --corrections` may send it again as a correction");
                 }
                 out.sent.push(id);
