@@ -21,6 +21,8 @@ mod auth;
 mod charter;
 mod demo;
 mod dlq;
+mod dlq_charter;
+mod dlq_discard;
 mod heartbeat;
 mod jobs;
 mod member;
@@ -102,6 +104,10 @@ pub enum Command {
         /// Send for a month that has not ended yet (its later charters are then never in a statement).
         #[arg(long)]
         force: bool,
+        /// Send a "Corrected statement" to each member whose statement was sent and no longer
+        /// says what it would now (a charter added or changed since); once per distinct content.
+        #[arg(long, conflicts_with = "dry_run")]
+        corrections: bool,
     },
     /// Put a job on its queue.
     #[command(subcommand)]
@@ -177,7 +183,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     month: m,
                     dry_run,
                     force,
-                } => month::statements(&settings, &backend, &m, dry_run, force).await,
+                    corrections,
+                } => {
+                    let how = month::How {
+                        dry_run,
+                        force,
+                        corrections,
+                    };
+                    month::statements(&settings, &backend, &m, how).await
+                }
                 Command::Run { only } => run::run(&settings, &backend, &only).await,
                 Command::Jobs(c) => jobs::run(&backend, c).await,
                 Command::Dlq(c) => dlq::run(&backend, c).await,

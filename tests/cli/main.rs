@@ -16,12 +16,14 @@ mod board_flow;
 mod by_name;
 mod charters;
 mod commands;
+mod dead_letters;
 mod dlq;
 mod going_live;
 mod kill;
 mod oncall;
 mod ops_flow;
 mod run;
+mod runbook_logs;
 mod stuck;
 
 use std::path::Path;

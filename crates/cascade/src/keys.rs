@@ -61,6 +61,11 @@ impl EntryId {
     pub fn sent(o: &OfferId) -> Self {
         Self::owned(format!("offer_sent-{o}"))
     }
+    /// The last failure to mail an offer (`undelivered-<offer>`, at the offer's making: each
+    /// failure writes over it), what `charter show` and the board say while it retries.
+    pub fn undelivered(o: &OfferId) -> Self {
+        Self::owned(format!("undelivered-{o}"))
+    }
     /// An offer closed (`accepted-`, `declined-`, `lapsed-` or `revoked-<offer>`).
     pub fn closed(status: OfferStatus, o: &OfferId) -> Self {
         let kind = match status {

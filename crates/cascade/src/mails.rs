@@ -58,11 +58,11 @@ impl<'a> Letterhead<'a> {
     fn mail(&self, key: MailKey, to: Vec<EmailAddress>, subject: String, text: String) -> Mail {
         Mail {
             key: key.into(),
-            from_name: self.from_name.to_string(),
+            from_name: header_value(self.from_name),
             from: self.from.clone(),
             to,
             cc: vec![],
-            subject,
+            subject: header_value(&subject),
             text,
             attachments: vec![],
         }
@@ -72,6 +72,16 @@ impl<'a> Letterhead<'a> {
     fn for_one_ops(&self, key: MailKey, to: &EmailAddress, subject: String, text: String) -> Mail {
         self.mail(key.to_ops(to), vec![to.clone()], subject, text)
     }
+}
+
+/// A value for a header line (subject, display name): every control character (a TAB or line
+/// break in a vessel name the booking system wrote) becomes a space, so a mail of the cascade
+/// can always be built; the mailer still refuses one that reaches it raw.
+pub fn header_value(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// The last line of every mail to ops: the person's own sign-in link.

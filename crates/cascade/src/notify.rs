@@ -47,11 +47,28 @@ pub async fn send_offer(
         Some(m) => {
             let facts = facts(cx, c, &m.crew_id).await?;
             let link = cx.link_maker().offer(&o, cx.now(), cx.cfg.link_ttl);
-            send_once(
+            let sent = send_once(
                 cx,
                 mails::offer(&Letterhead::of(&cx.cfg), c, &o, m, &facts, &link),
             )
-            .await?
+            .await;
+            if let Err(e @ (CascadeError::Mail(_) | CascadeError::Store(_))) = &sent {
+                // Said where ops look (`charter show`, the board) while the mail is retried.
+                let why = format!("offer mail to {name} not delivered: {e}");
+                let undelivered = EntryId::undelivered(&o.offer_id);
+                let entry = entry(
+                    id,
+                    undelivered,
+                    o.created_at,
+                    ThreadKind::Note,
+                    Some(&o.crew_id),
+                    why,
+                );
+                if let Err(n) = note(cx, entry).await {
+                    tracing::debug!(error = %n, "could not note the undelivered offer mail");
+                }
+            }
+            sent?
         }
         None => {
             tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent")

@@ -35,6 +35,8 @@ pub struct SweepReport {
     pub failed: usize,
     /// Charters that came out of the index (nothing left to do or wait for).
     pub settled: usize,
+    /// Charters another owner was working on (a mail in progress elsewhere): left to it.
+    pub busy: usize,
 }
 
 /// Charters reconciled at once by a sweep.
@@ -120,6 +122,12 @@ async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {
                     }
                 }
             }
+            // Someone else (a worker, the stream) is mailing for this charter right now: the
+            // expected overlap of a healthy start, not a failure.
+            Err(e @ CascadeError::Busy { .. }) => {
+                report.busy += 1;
+                tracing::debug!(charter_id = %id, error = %e, "sweep left a charter to its other owner; next sweep looks again");
+            }
             Err(e) => {
                 report.failed += 1;
                 tracing::warn!(charter_id = %id, error = %e, "sweep could not reconcile a charter; next sweep tries again");
@@ -131,6 +139,7 @@ async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {
         reconciled = report.reconciled,
         moved = report.moved,
         settled = report.settled,
+        busy = report.busy,
         failed = report.failed,
         took_ms = started.elapsed().as_millis() as u64,
         "sweep done"

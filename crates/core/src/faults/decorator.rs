@@ -59,6 +59,12 @@ impl Charters for Faulty {
     async fn insert(&self, c: &Charter) -> Result<Inserted, StoreError> {
         call!(self, "charters.insert", charters.insert(c))
     }
+    async fn get_item(&self, id: &CharterId) -> Result<Option<crate::item::Item>, StoreError> {
+        call!(self, "charters.get_item", charters.get_item(id))
+    }
+    async fn put_raw(&self, item: &crate::item::Item) -> Result<(), StoreError> {
+        call!(self, "charters.put_raw", charters.put_raw(item))
+    }
     async fn insert_with_ref(&self, c: &Charter, r: &BookingRef) -> Result<Inserted, StoreError> {
         call!(self, "charters.insert", charters.insert_with_ref(c, r))
     }
@@ -355,5 +361,8 @@ impl Queues for Faulty {
     }
     async fn depth(&self, q: QueueId) -> Result<QueueDepth, StoreError> {
         call!(self, "queues.depth", queues.depth(q))
+    }
+    async fn peek(&self, q: QueueId, max: usize) -> Result<Vec<Received>, StoreError> {
+        call!(self, "queues.peek", queues.peek(q, max))
     }
 }

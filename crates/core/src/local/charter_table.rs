@@ -98,4 +98,25 @@ impl Local {
             .await?;
         Ok(items.pop())
     }
+
+    /// Writes `item` as it is, as the booking system's PutItem would (with its change record).
+    pub(crate) async fn put_raw_item(&self, item: Item) -> Result<(), StoreError> {
+        let tbl = self.names.charters.clone();
+        let text = |a: &str| match item.get(a) {
+            Some(AV::S(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (Some(pk), Some(sk)) = (text(attr::CHARTER_ID), text(attr::CREATED_AT)) else {
+            return Err(StoreError::Invalid(
+                "an item needs `charter_id` and `created_at` strings (the table's keys)".into(),
+            ));
+        };
+        let date = date_of(&item);
+        self.db
+            .tx("writing charter item", move |tx| {
+                let old = tx.get_item(&tbl, &pk, &sk)?;
+                tx.put_item(&tbl, &pk, &sk, date.as_deref(), &item, old.as_ref(), true)
+            })
+            .await
+    }
 }

@@ -101,6 +101,14 @@ impl Charters for Local {
             .map_err(Into::into)
     }
 
+    async fn get_item(&self, id: &CharterId) -> Result<Option<crate::item::Item>, StoreError> {
+        self.newest_charter_item(id).await
+    }
+
+    async fn put_raw(&self, item: &crate::item::Item) -> Result<(), StoreError> {
+        self.put_raw_item(item.clone()).await
+    }
+
     async fn on_date(&self, date: CharterDate) -> Result<Listing<Charter>, StoreError> {
         let tbl = self.names.charters.clone();
         let day = date.to_string();

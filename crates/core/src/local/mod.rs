@@ -26,6 +26,7 @@ mod lease_cleanup;
 mod leases;
 mod offers;
 mod ops_access;
+mod queue_peek;
 mod queues;
 mod roster;
 mod staffing;
