@@ -259,4 +259,10 @@ async fn a_week_steered_by_name_and_from_the_board() {
         waiting_on(&ops, &r1, "crew").as_deref(),
         Some(asked.as_str())
     );
+
+    // A cancelled charter's crew is history: unassign is refused and changes nothing.
+    ok(&ops, &["charter", "cancel", &r1]);
+    let out = fails(&ops, &["charter", "unassign", &r1, "Ana Lopez"]);
+    assert!(out.contains("is cancelled"), "{out}");
+    assert!(ok(&ops, &["charter", "show", &r1]).contains("captain: Ana Lopez"));
 }
