@@ -15,7 +15,7 @@ pub enum Part {
     Web,
 }
 
-/// `dispatch run [--only PARTS]`.
+/// `dispatch run [--only PARTS]`: [`run_until`] a signal.
 pub async fn run(
     settings: &Settings,
     backend: &Backend,
@@ -26,7 +26,38 @@ pub async fn run(
     } else {
         only.to_vec()
     };
+    eprintln!(
+        "dispatch running ({}): {:?}; Ctrl-C or SIGTERM to stop",
+        backend.admin.describe(),
+        parts
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
+    let signal = async move {
+        shutdown_signal().await;
+        eprintln!("stopping: finishing running jobs, releasing the rest");
+        let _ = stop_tx.send(true);
+    };
+    let started = dispatch_core::metrics::Snapshot::default();
+    let requests_before = dispatch_core::requests::Requests::default();
+    let (ran, ()) = tokio::join!(run_until(settings, backend, &parts, stop_rx), signal);
+    ran?;
+    let counts = dispatch_core::metrics::Snapshot::now().since(&started);
+    let requests = dispatch_core::requests::Requests::now().since(&requests_before);
+    tracing::info!(summary = %counts.summary(), requests = %requests.summary(), "dispatch stopped");
+    eprintln!("stopped. this run: {}", counts.summary());
+    eprintln!("backend: {}", requests.summary());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `parts` (the stream consumer, the queue workers with the sweep, the crew page) and the
+/// heartbeats until `stop` turns true, then waits for every part to stop (nothing half-done is
+/// deleted). `dispatch run` and the cost benchmark run exactly this.
+pub async fn run_until(
+    settings: &Settings,
+    backend: &Backend,
+    parts: &[Part],
+    stop_rx: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     if parts.contains(&Part::Ingest) {
         let consumer = crate::app::consumer(settings, backend);
@@ -71,30 +102,15 @@ pub async fn run(
     }
     tasks.spawn(super::heartbeat::beat_every(
         backend.clone(),
-        parts.clone(),
+        parts.to_vec(),
         stop_rx.clone(),
     ));
     if settings.mail == dispatch_core::config::MailKind::Gmail {
         tasks.spawn(refresh_google_token(settings.clone(), stop_rx.clone()));
     }
     tracing::info!(backend = %backend.admin.describe(), ?parts, "dispatch running");
-    eprintln!(
-        "dispatch running ({}): {:?}; Ctrl-C or SIGTERM to stop",
-        backend.admin.describe(),
-        parts
-    );
-    let started = dispatch_core::metrics::Snapshot::default();
-    let requests_before = dispatch_core::requests::Requests::default();
-    shutdown_signal().await;
-    eprintln!("stopping: finishing running jobs, releasing the rest");
-    let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
-    let counts = dispatch_core::metrics::Snapshot::now().since(&started);
-    let requests = dispatch_core::requests::Requests::now().since(&requests_before);
-    tracing::info!(summary = %counts.summary(), requests = %requests.summary(), "dispatch stopped");
-    eprintln!("stopped. this run: {}", counts.summary());
-    eprintln!("backend: {}", requests.summary());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Sweeps at once, then every `every`, until stopped: the net under every lapse timer and
