@@ -113,9 +113,13 @@ pub async fn run_until(
     Ok(())
 }
 
+/// How often the day-before reminders are looked for: they go out from an hour of the
+/// afternoon before, so ten minutes late is on time, and each look reads tomorrow's charters.
+const REMINDERS_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Sweeps at once, then every `every`, until stopped: the net under every lapse timer and
-/// message; each pass also sends the day-before reminders that are due (once per member and
-/// charter, so running every minute sends nothing twice).
+/// message; the first pass and every [`REMINDERS_EVERY`] after it also send the day-before
+/// reminders that are due (once per member and charter, so looking again sends nothing twice).
 async fn sweep_every(
     cascade: std::sync::Arc<dispatch_cascade::Cascade>,
     every: std::time::Duration,
@@ -123,6 +127,7 @@ async fn sweep_every(
 ) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reminded: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -138,6 +143,10 @@ async fn sweep_every(
         if let Err(e) = swept {
             tracing::warn!(error = %e, "sweep failed; trying again next period");
         }
+        if reminded.is_some_and(|at| at.elapsed() < REMINDERS_EVERY) {
+            continue;
+        }
+        reminded = Some(tokio::time::Instant::now());
         tokio::select! {
             r = cascade.send_reminders(chrono::Utc::now()) => if let Err(e) = r {
                 tracing::warn!(error = %e, "reminders failed; trying again next period");
