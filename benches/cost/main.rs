@@ -46,7 +46,10 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// `dispatch run --only ingest,workers` in this process until the returned sender says stop.
-fn start_run(settings: &Settings, backend: &Backend) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+fn start_run(
+    settings: &Settings,
+    backend: &Backend,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = watch::channel(false);
     let (s, b) = (settings.clone(), backend.clone());
     let task = tokio::spawn(async move {
@@ -113,10 +116,15 @@ where
 /// (c): one charter booked, captain and two crew accept, staffed.
 async fn staff_one(cascade: &Cascade, backend: &Backend, i: usize) {
     let c = world::charter(i, 2);
-    uncounted(backend.charters.insert(&c)).await.expect("insert");
+    uncounted(backend.charters.insert(&c))
+        .await
+        .expect("insert");
     let id = c.charter_id.clone();
     let captain = wait_for("the captain offer", || async {
-        open_offers(backend, &id).await.into_iter().find(|o| o.role == Role::Captain)
+        open_offers(backend, &id)
+            .await
+            .into_iter()
+            .find(|o| o.role == Role::Captain)
     })
     .await;
     accept(cascade, &captain).await;
@@ -149,7 +157,10 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
     // One pass of the sweep over an empty index (and the reminders), alone.
     let r0 = Requests::now();
     cascade.sweep().await.expect("sweep");
-    cascade.send_reminders(chrono::Utc::now()).await.expect("reminders");
+    cascade
+        .send_reminders(chrono::Utc::now())
+        .await
+        .expect("reminders");
     let empty_sweep = ops(&Requests::now().since(&r0));
 
     // (a) idle.
@@ -157,17 +168,31 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
     tokio::time::sleep(Duration::from_secs(env_or("COST_WARMUP_SECS", 20))).await;
     let (r0, m0, t0) = (Requests::now(), moto.logged(), Instant::now());
     tokio::time::sleep(Duration::from_secs(env_or("COST_IDLE_SECS", 240))).await;
-    let (idle, logged, secs) = (ops(&Requests::now().since(&r0)), moto.logged() - m0, t0.elapsed().as_secs_f64());
+    let (idle, logged, secs) = (
+        ops(&Requests::now().since(&r0)),
+        moto.logged() - m0,
+        t0.elapsed().as_secs_f64(),
+    );
     stop_run(run).await;
     let idle_hour = scale(&idle, 3600.0 / secs);
     println!("## (a) idle `dispatch run` ({secs:.0} s, scaled to an hour)\n");
-    println!("- **{:.0} requests/hour** (counted {:.0}; moto logged {logged} in the same window)", total(&idle_hour), total(&idle));
+    println!(
+        "- **{:.0} requests/hour** (counted {:.0}; moto logged {logged} in the same window)",
+        total(&idle_hour),
+        total(&idle)
+    );
     println!("- by operation, per hour: {}", show(&idle_hour));
-    println!("- one sweep of an empty index (+ reminders): {}\n", show(&empty_sweep));
+    println!(
+        "- one sweep of an empty index (+ reminders): {}\n",
+        show(&empty_sweep)
+    );
 
     // (b) and (c) with the sweep off (it is (d)); the idle share removed is (a) without it.
     settings.sweep_interval_secs = 0;
-    let idle_per_s = scale(&minus(&idle_hour, &empty_sweep, sweeps_per_hour), 1.0 / 3600.0);
+    let idle_per_s = scale(
+        &minus(&idle_hour, &empty_sweep, sweeps_per_hour),
+        1.0 / 3600.0,
+    );
     let run = start_run(&settings, &backend);
     tokio::time::sleep(Duration::from_secs(10)).await;
     let n: usize = env_or("COST_CHARTERS", 20);
@@ -180,16 +205,27 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
         let before = world::mailed(&data);
         let c = world::charter(i, 0);
         let t = Instant::now();
-        uncounted(backend.charters.insert(&c)).await.expect("insert");
-        assert!(world::wait_mailed(&data, before + 1, Duration::from_secs(60)).await, "offer {i} not mailed");
+        uncounted(backend.charters.insert(&c))
+            .await
+            .expect("insert");
+        assert!(
+            world::wait_mailed(&data, before + 1, Duration::from_secs(60)).await,
+            "offer {i} not mailed"
+        );
         latencies.push(t.elapsed().as_secs_f64());
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let window = t0.elapsed().as_secs_f64();
-    let first = scale(&minus(&ops(&Requests::now().since(&r0)), &idle_per_s, window), 1.0 / n as f64);
+    let first = scale(
+        &minus(&ops(&Requests::now().since(&r0)), &idle_per_s, window),
+        1.0 / n as f64,
+    );
     latencies.sort_by(f64::total_cmp);
     println!("## (b) INSERT to first captain offer mailed ({n} charters, one at a time)\n");
-    println!("- **{:.1} requests per charter** (idle share of the {window:.0} s window removed)", total(&first));
+    println!(
+        "- **{:.1} requests per charter** (idle share of the {window:.0} s window removed)",
+        total(&first)
+    );
     println!("- by operation: {}", show(&first));
     println!(
         "- latency INSERT → offer mailed: p50 {:.2} s, p99 {:.2} s, max {:.2} s\n",
@@ -205,9 +241,14 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let window = t0.elapsed().as_secs_f64();
-    let staffed = scale(&minus(&ops(&Requests::now().since(&r0)), &idle_per_s, window), 1.0 / k as f64);
+    let staffed = scale(
+        &minus(&ops(&Requests::now().since(&r0)), &idle_per_s, window),
+        1.0 / k as f64,
+    );
     let did = Snapshot::now().since(&s0);
-    let invocations = (did.get(Counter::RecordsProcessed) + did.get(Counter::JobsProcessed)) as f64 / k as f64 + 3.0;
+    let invocations = (did.get(Counter::RecordsProcessed) + did.get(Counter::JobsProcessed)) as f64
+        / k as f64
+        + 3.0;
     stop_run(run).await;
     println!("## (c) a charter fully staffed: captain and two crew accept ({k} charters)\n");
     println!("- **{:.1} requests per charter**", total(&staffed));
@@ -223,7 +264,10 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
         .filter_map(|x| x.trim().parse().ok())
         .collect();
     // The charters of (b) and (c) are unsettled too: count them in.
-    let mut have = uncounted(backend.charters.unsettled()).await.expect("index").len();
+    let mut have = uncounted(backend.charters.unsettled())
+        .await
+        .expect("index")
+        .len();
     let mut per_unsettled = Ops::new();
     for size in sizes {
         let news: Vec<_> = (have..size).map(|i| world::charter(i, 0)).collect();
@@ -233,9 +277,14 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
                 async move {
                     uncounted(async {
                         cascade.backend.charters.insert(&c).await.expect("insert");
-                        dispatch_cascade::reconcile::reconcile(&cascade, &c.charter_id, None, Wake::Event)
-                            .await
-                            .expect("reconcile");
+                        dispatch_cascade::reconcile::reconcile(
+                            &cascade,
+                            &c.charter_id,
+                            None,
+                            Wake::Event,
+                        )
+                        .await
+                        .expect("reconcile");
                     })
                     .await
                 }
@@ -245,8 +294,17 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
         let r0 = Requests::now();
         let report = cascade.sweep().await.expect("sweep");
         let one = ops(&Requests::now().since(&r0));
-        let per = scale(&minus(&one, &empty_sweep, 1.0), 1.0 / report.charters.max(1) as f64);
-        println!("| {} | {:.0} | {:.1} | {} |", report.charters, total(&one), total(&per), show(&one));
+        let per = scale(
+            &minus(&one, &empty_sweep, 1.0),
+            1.0 / report.charters.max(1) as f64,
+        );
+        println!(
+            "| {} | {:.0} | {:.1} | {} |",
+            report.charters,
+            total(&one),
+            total(&per),
+            show(&one)
+        );
         per_unsettled = per;
     }
     let month = prices::Month {
@@ -260,10 +318,19 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
         sweeps_per_hour,
     };
     let e = month.estimate();
-    println!("\n## A month, {} charters a day, each unsettled {} h on average\n", month.charters_per_day, month.unsettled_hours);
+    println!(
+        "\n## A month, {} charters a day, each unsettled {} h on average\n",
+        month.charters_per_day, month.unsettled_hours
+    );
     println!("| where | requests/month | $/month |\n|---|---|---|");
-    println!("| VM (`dispatch run`) | {:.0} | {:.2} |", e.vm_requests, e.vm_dollars);
-    println!("| Lambda | {:.0} | {:.2} |", e.lambda_requests, e.lambda_dollars);
+    println!(
+        "| VM (`dispatch run`) | {:.0} | {:.2} |",
+        e.vm_requests, e.vm_dollars
+    );
+    println!(
+        "| Lambda | {:.0} | {:.2} |",
+        e.lambda_requests, e.lambda_dollars
+    );
 }
 
 fn main() {

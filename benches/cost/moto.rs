@@ -22,7 +22,10 @@ fn free_port() -> u16 {
 fn wait_up(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not start on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "moto did not start on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -49,8 +52,25 @@ impl Moto {
         let mut children = Vec::new();
         let mut logs = Vec::new();
         for (name, args) in [
-            ("sqs", vec!["-m".to_string(), "moto.server".into(), "-H".into(), "127.0.0.1".into(), "-p".into(), p1.to_string()]),
-            ("dynamodb", vec![serial.display().to_string(), "127.0.0.1".into(), p2.to_string()]),
+            (
+                "sqs",
+                vec![
+                    "-m".to_string(),
+                    "moto.server".into(),
+                    "-H".into(),
+                    "127.0.0.1".into(),
+                    "-p".into(),
+                    p1.to_string(),
+                ],
+            ),
+            (
+                "dynamodb",
+                vec![
+                    serial.display().to_string(),
+                    "127.0.0.1".into(),
+                    p2.to_string(),
+                ],
+            ),
         ] {
             let log = dir.join(format!("moto-{name}.log"));
             let file = std::fs::File::create(&log).expect("moto log");

@@ -116,7 +116,10 @@ impl Month {
         // extra reads for the charters it finds unsettled.
         let mut vm = scaled(&self.idle_per_hour, HOURS_PER_MONTH);
         add(&mut vm, &scaled(&self.per_charter, charters));
-        add(&mut vm, &scaled(&self.sweep_per_unsettled, unsettled * sweeps));
+        add(
+            &mut vm,
+            &scaled(&self.sweep_per_unsettled, unsettled * sweeps),
+        );
         let vm_requests: f64 = vm.values().sum();
         // Lambda: no idle process; stream reads by the trigger are free; the queues' pollers
         // bill receives; the sweep is a scheduled invocation.
@@ -125,7 +128,10 @@ impl Month {
             .filter(|(o, _)| !o.starts_with("dynamodbstreams.") && o != "sqs.ReceiveMessage")
             .collect();
         add(&mut lambda, &scaled(&self.empty_sweep, sweeps));
-        add(&mut lambda, &scaled(&self.sweep_per_unsettled, unsettled * sweeps));
+        add(
+            &mut lambda,
+            &scaled(&self.sweep_per_unsettled, unsettled * sweeps),
+        );
         lambda.insert(
             "sqs.ReceiveMessage".into(),
             ESM_RECEIVES_PER_HOUR * HOURS_PER_MONTH,

@@ -20,7 +20,10 @@ pub async fn open(moto: &Moto, data: &Path) -> (Settings, Backend) {
         ("DISPATCH_BACKEND", "aws".to_string()),
         ("DISPATCH_PREFIX", prefix),
         ("DISPATCH_DATA_DIR", data.display().to_string()),
-        ("DISPATCH_LINK_KEYS", "b1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
+        (
+            "DISPATCH_LINK_KEYS",
+            "b1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into(),
+        ),
         ("AWS_ENDPOINT_URL", moto.sqs.clone()),
         ("AWS_ENDPOINT_URL_SQS", moto.sqs.clone()),
         ("AWS_ENDPOINT_URL_DYNAMODB", moto.dynamodb.clone()),

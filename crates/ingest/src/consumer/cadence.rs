@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dispatch_core::ports::{ChangeFeed, Lease, Leases, Shard};
+use dispatch_core::ports::{ChangeFeed, Lease, LeaseCleanup, Leases, Shard};
 use dispatch_core::StoreError;
 use tokio::time::Instant;
 
@@ -65,6 +65,22 @@ pub(crate) async fn heartbeat(
     leases
         .acquire(stream, &format!("{WORKER_PREFIX}{owner}"), owner, now, ttl)
         .await
+}
+
+/// Removes lease rows nobody needs (expired heartbeats, finished shards); a failure is tried
+/// again on the next rebalance.
+pub(crate) async fn remove_stale(cleanup: &dyn LeaseCleanup, rows: Vec<&Lease>) {
+    for row in rows {
+        match cleanup.remove(row).await {
+            Ok(true) => {
+                tracing::info!(row = %row.shard_id, owner = %row.owner, checkpoint = ?row.checkpoint, "removed a lease row nobody needs")
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(row = %row.shard_id, error = %e, "could not remove a stale lease row; trying again next time")
+            }
+        }
+    }
 }
 
 /// When the first live lease of another owner on one of `wanted` (eligible shards this

@@ -17,15 +17,15 @@
 //!   exponential backoff (for as long as it lasts); a record that can never succeed goes to
 //!   `ingest-dlq` with the full record and the error, and the shard moves on. `slot`: a held
 //!   shard, in place or in its task.
-//! - `cadence`: what a rebalance re-reads (the shard list only when it may have changed) and
-//!   when the next comes (a period, or sooner when a reader ends or an awaited lease lapses).
+//! - `cadence`: what a rebalance re-reads, and when the next one comes (sooner than its period).
 //! - [`crate::dlq::format`]: the `ingest-dlq` message and reading it back for replay.
 //!
 //! Time (lease expiry, dead letters' times) is read from a [`Clock`] ([`Consumer::with_clock`]),
 //! so tests can move it.
 //!
 //! Housekeeping on every rebalance: expired heartbeats (consumers that stopped without saying
-//! so) and `SHARD_END` rows whose children are all under way are removed by whoever sees them.
+//! so) and `SHARD_END` rows whose children are all under way are removed by whoever sees them; a
+//! consumer that stops gracefully removes its own heartbeat.
 //!
 //! Drive it with [`Consumer::run`], or step it with [`Consumer::rebalance`] and
 //! [`Consumer::poll_once`] in tests.
@@ -183,8 +183,7 @@ impl Consumer {
         let me = self.cfg.owner.clone();
         let hb_ttl = self.cfg.heartbeat_ttl();
         let hb = self.heartbeat.take();
-        match cadence::heartbeat(self.leases.as_ref(), &stream, &me, hb.as_ref(), now, hb_ttl)
-            .await
+        match cadence::heartbeat(self.leases.as_ref(), &stream, &me, hb.as_ref(), now, hb_ttl).await
         {
             Ok(Some(hb)) => self.heartbeat = Some(hb),
             Ok(None) => tracing::warn!(owner = %me, "another consumer uses this owner name"),
@@ -201,13 +200,7 @@ impl Consumer {
             .await?;
         let view = View::new(&shards, &leases);
         if let Some(cleanup) = &self.cleanup {
-            for row in view.removable(&leases, now) {
-                match cleanup.remove(row).await {
-                    Ok(true) => tracing::info!(row = %row.shard_id, owner = %row.owner, checkpoint = ?row.checkpoint, "removed a lease row nobody needs"),
-                    Ok(false) => {}
-                    Err(e) => tracing::warn!(row = %row.shard_id, error = %e, "could not remove a stale lease row; trying again next time"),
-                }
-            }
+            cadence::remove_stale(cleanup.as_ref(), view.removable(&leases, now)).await;
         }
         let settled = view.settled();
         let eligible = view.eligible(&settled);
@@ -275,7 +268,10 @@ impl Consumer {
             }
         }
         if self.held.len() < fair_share {
-            let wanted = eligible.iter().copied().filter(|s| !self.held.contains_key(&s.id));
+            let wanted = eligible
+                .iter()
+                .copied()
+                .filter(|s| !self.held.contains_key(&s.id));
             self.takeover = cadence::next_takeover(wanted, &leases, &me, now);
         }
         Ok(())
