@@ -32,14 +32,19 @@ pub async fn run(
         parts
     );
     let (stop_tx, stop_rx) = watch::channel(false);
-    let signal = async move {
-        shutdown_signal().await;
-        eprintln!("stopping: finishing running jobs, releasing the rest");
-        let _ = stop_tx.send(true);
-    };
     let started = dispatch_core::metrics::Snapshot::default();
     let requests_before = dispatch_core::requests::Requests::default();
-    let (ran, ()) = tokio::join!(run_until(settings, backend, &parts, stop_rx), signal);
+    let runner = run_until(settings, backend, &parts, stop_rx);
+    tokio::pin!(runner);
+    let ran = tokio::select! {
+        // It ends on its own only when a part cannot start (a port in use): say so at once.
+        r = &mut runner => r,
+        _ = shutdown_signal() => {
+            eprintln!("stopping: finishing running jobs, releasing the rest");
+            let _ = stop_tx.send(true);
+            runner.await
+        }
+    };
     ran?;
     let counts = dispatch_core::metrics::Snapshot::now().since(&started);
     let requests = dispatch_core::requests::Requests::now().since(&requests_before);
