@@ -49,6 +49,7 @@ async fn burst(n: usize) -> (f64, f64) {
             certifications: ["deckhand".to_string()].into(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         })
         .collect();
     backend.roster.upsert_batch(&roster).await.unwrap();

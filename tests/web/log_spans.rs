@@ -92,6 +92,7 @@ async fn two_concurrent_accepts_log_under_their_own_charter_only() {
             certifications: ["deckhand".to_string()].into(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         })
         .collect();
     world.backend.roster.upsert_batch(&members).await.unwrap();

@@ -30,6 +30,7 @@ async fn links_and_forms_work_under_the_public_urls_path() {
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     };
     world.backend.roster.upsert_batch(&[m]).await.unwrap();
     let c = Charter {

@@ -49,6 +49,15 @@ pub async fn offer_of_token(
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
     };
+    // A revoked link answers nothing ([`crate::crew::access`]).
+    match cx.backend.roster.get(&claims.crew).await? {
+        Some(m) => {
+            if let Err(e) = claims.check_not_revoked(m.links_not_before) {
+                return Ok(Err(e));
+            }
+        }
+        None => return Ok(Err(TokenError::NoSuchMember)),
+    }
     match cx.backend.offers.get(&charter, &offer).await? {
         Some(o) if o.crew_id == claims.crew => Ok(Ok(o)),
         _ => Ok(Err(TokenError::WrongScope)),

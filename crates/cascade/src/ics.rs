@@ -31,10 +31,15 @@ fn text(s: &str) -> String {
         .collect()
 }
 
+/// The UID of `crew`'s entry for `charter`: the same in the confirmation, the feed and the
+/// cancellation, so a calendar replaces or removes the one entry.
+pub fn uid(charter: &CharterId, crew: &CrewId) -> String {
+    format!("{charter}-{crew}@crew-dispatch")
+}
+
 fn event(e: &Entry<'_>, now: DateTime<Utc>) -> Event {
     let mut ev = Event::new();
-    ev.uid(&format!("{}-{}@crew-dispatch", e.charter, e.crew))
-        .timestamp(now);
+    ev.uid(&uid(e.charter, e.crew)).timestamp(now);
     match (e.facts.start_at, e.facts.end_at) {
         (Some(start), Some(end)) => ev.starts(start).ends(end),
         _ => {
@@ -81,6 +86,40 @@ pub fn calendar(name: &str, zone: &str, entries: &[Entry<'_>], now: DateTime<Utc
         cal.append_property(Property::new(key, value));
     }
     cal.extend(entries.iter().map(|e| event(e, now)));
+    cal.to_string()
+}
+
+/// A `METHOD:CANCEL` calendar removing `crew`'s entry for `charter` (same UID, a higher
+/// `SEQUENCE`, `STATUS:CANCELLED`): attached to "you are off the charter" mails.
+pub fn cancellation(
+    name: &str,
+    charter: &CharterId,
+    crew: &CrewId,
+    date: dispatch_core::domain::CharterDate,
+    vessel: &str,
+    now: DateTime<Utc>,
+) -> String {
+    let mut cal = Calendar::empty();
+    for (key, value) in [
+        ("VERSION", "2.0"),
+        ("PRODID", "-//crew-dispatch//crew page//EN"),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", "CANCEL"),
+        ("X-WR-CALNAME", &text(name)),
+    ] {
+        cal.append_property(Property::new(key, value));
+    }
+    let day = date.naive();
+    let ev = Event::new()
+        .uid(&uid(charter, crew))
+        .timestamp(now)
+        .starts(day)
+        .ends(day.succ_opt().unwrap_or(day))
+        .summary(&text(&format!("Cancelled: aboard {vessel}")))
+        .status(EventStatus::Cancelled)
+        .add_property("SEQUENCE", "1")
+        .done();
+    cal.push(ev);
     cal.to_string()
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use dispatch_core::domain::{CrewId, Offer};
 
-use crate::tokens::{MagicLinks, Scope};
+use crate::tokens::{Claims, MagicLinks, Scope};
 
 /// How long a link to a member's page works unless the settings say otherwise
 /// (`DISPATCH_PAGE_LINK_DAYS`): every mail carries a fresh one.
@@ -62,6 +62,14 @@ impl<'a> Links<'a> {
     /// A link to the member's page, for the page-link time.
     pub fn page(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
         let token = self.tokens.issue(crew, &Scope::Page, now, self.page_ttl);
+        format!("{}/p/{token}", self.base)
+    }
+
+    /// A link to the member's page minted while they hold the token of `source` (on their
+    /// page, for its forms): it never outlives `source`, nor the page-link time.
+    pub fn page_from(&self, source: &Claims, now: DateTime<Utc>) -> String {
+        let ttl = self.page_ttl.min(source.expires_at - now);
+        let token = self.tokens.issue(&source.crew, &Scope::Page, now, ttl);
         format!("{}/p/{token}", self.base)
     }
 

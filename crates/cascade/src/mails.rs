@@ -1,6 +1,7 @@
 //! Every mail the cascade sends, each a pure function of data: an offer, a confirmation (with its
 //! calendar entry), the reminder the day before, "the charter is cancelled", "you are off the
-//! charter", and the two mails to ops (nobody left to ask; a member booked twice). Links, names
+//! charter", and the two mails to ops (nobody left to ask; a member booked twice). The
+//! mails of what crew do on their own page are [`crate::crew::mails`]'s. Links, names
 //! and the charter's facts come in; nothing is read or sent here. Phrases the mails share (the
 //! office line, the ops board line) are written once, below.
 
@@ -55,7 +56,13 @@ impl<'a> Letterhead<'a> {
             .unwrap_or_default()
     }
 
-    fn mail(&self, key: MailKey, to: Vec<EmailAddress>, subject: String, text: String) -> Mail {
+    pub(crate) fn mail(
+        &self,
+        key: MailKey,
+        to: Vec<EmailAddress>,
+        subject: String,
+        text: String,
+    ) -> Mail {
         Mail {
             key: key.into(),
             from_name: self.from_name.to_string(),
@@ -68,7 +75,7 @@ impl<'a> Letterhead<'a> {
         }
     }
 
-    fn for_ops(&self, key: MailKey, subject: String, text: String) -> Mail {
+    pub(crate) fn for_ops(&self, key: MailKey, subject: String, text: String) -> Mail {
         self.mail(key, self.ops.to_vec(), subject, text)
     }
 }

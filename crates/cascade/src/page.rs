@@ -209,11 +209,14 @@ impl Cascade {
         })
     }
 
-    /// The page of `member`; `focus` is the offer of the link they came by.
+    /// The page of `member`; `focus` is the offer of the link they came by, `source` the
+    /// claims of that link (the page's own forms get a page link that never outlives it; `None`
+    /// after an answer, whose forms use the offer's link).
     pub(crate) async fn crew_page(
         &self,
         member: &CrewMember,
         focus: Option<&OfferId>,
+        source: Option<&crate::tokens::Claims>,
         now: DateTime<Utc>,
     ) -> Result<CrewPage, CascadeError> {
         let crew = &member.crew_id;

@@ -257,6 +257,7 @@ fn the_sample_workbook_reads_back_as_written() {
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     };
     let members = vec![
         member(

@@ -15,6 +15,7 @@ use dispatch_core::domain::{CrewId, Offer, OfferId, OfferStatus};
 use dispatch_core::zone::format_date;
 use tracing::Instrument;
 
+use crate::crew::access::{member_of_token, Place};
 use crate::html::{path_token, WebError};
 use crate::page::CrewPage;
 use crate::tokens::Scope;
@@ -29,16 +30,23 @@ pub(super) async fn page(
     token: Result<Path<String>, PathRejection>,
 ) -> Result<CrewPage, WebError> {
     let token = path_token(PAGE, token)?;
-    let claims = cascade
-        .links
-        .verify_member(&token, cascade.clock.now())
+    let (claims, member) = member_of_token(&cascade, &token, Place::Page)
+        .await
+        .map_err(WebError::failed(PAGE))?
         .map_err(WebError::bad_link(PAGE))?;
     let focus = match &claims.scope {
         Scope::Offer { offer, .. } => Some(offer),
         _ => None,
     };
     let span = tracing::info_span!("crew_page", crew_id = %claims.crew);
-    render(&cascade, &claims.crew, focus).instrument(span).await
+    async {
+        cascade
+            .crew_page(&member, focus, Some(&claims), cascade.clock.now())
+            .await
+            .map_err(WebError::failed(PAGE))
+    }
+    .instrument(span)
+    .await
 }
 
 /// The member's page as it is now.
@@ -61,7 +69,7 @@ async fn render(
         });
     };
     cascade
-        .crew_page(&member, focus, cascade.clock.now())
+        .crew_page(&member, focus, None, cascade.clock.now())
         .await
         .map_err(WebError::failed(PAGE))
 }

@@ -178,6 +178,7 @@ pub fn world(
             },
             active: *active,
             updated_at: None,
+            links_not_before: None,
         })
         .collect();
     let mut holds = CrewMap::default();
