@@ -71,6 +71,8 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
     let Some(c) = cx.backend.charters.get(&offer.charter_id).await? else {
         return Ok(Answer::CharterClosed);
     };
+    // A replacement for a member who can't make it: they come off the slot first.
+    crate::crew::drop::make_room(cx, &c, offer).await?;
     let now = cx.now();
     let req = AcceptRequest {
         offer: offer.clone(),

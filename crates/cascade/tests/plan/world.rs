@@ -127,6 +127,14 @@ impl World {
                 Action::NoteCancelled => {
                     self.noted.insert(ids::CANCELLED.into());
                 }
+                Action::TellDrop { offer } => {
+                    self.noted
+                        .insert(dispatch_cascade::keys::EntryId::drop_told(offer).into());
+                }
+                Action::TellLetGo { offer } => {
+                    self.noted
+                        .insert(dispatch_cascade::keys::EntryId::let_go_told(offer).into());
+                }
             }
         }
     }
