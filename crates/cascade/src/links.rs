@@ -59,6 +59,17 @@ impl<'a> Links<'a> {
         format!("{}/o/{token}/{answer}", base_path(self.base))
     }
 
+    /// Where the broken-link page's "e-mail me a new link" form posts (path-absolute).
+    pub fn new_link_action(&self) -> String {
+        format!("{}/new-link", base_path(self.base))
+    }
+
+    /// Where the member page's own forms post for the page token `token` (`what` is
+    /// `cant-make-it` or `availability`; path-absolute).
+    pub fn page_action(&self, token: &str, what: &str) -> String {
+        format!("{}/p/{token}/{what}", base_path(self.base))
+    }
+
     /// A link to the member's page, for the page-link time.
     pub fn page(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
         let token = self.tokens.issue(crew, &Scope::Page, now, self.page_ttl);

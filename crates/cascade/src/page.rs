@@ -13,7 +13,9 @@ use dispatch_core::domain::{
     Charter, CharterStatus, CrewId, CrewMember, Offer, OfferId, OfferStatus,
 };
 
-use crate::tokens::Scope;
+use crate::crew::availability::booked_days;
+use crate::crew::view::{days, window, Day, DropState, Forms};
+use crate::tokens::{Claims, Scope};
 use crate::words::{first_name, role_word, CharterFacts};
 use crate::{Cascade, CascadeError};
 
@@ -29,12 +31,16 @@ pub(crate) struct CrewPage {
     focus: Option<Focus>,
     /// Their other offers they can still answer.
     open: Vec<Answerable>,
-    /// Charters they are confirmed on, by date.
-    upcoming: Vec<Card>,
+    /// Charters they are confirmed on, by date, with "I can't make it".
+    upcoming: Vec<Upcoming>,
     /// Offers withdrawn from them, with why.
     withdrawn: Vec<Withdrawn>,
     /// Dates they are available, from today (`Sat 5 Jun 2027`).
     dates: Vec<String>,
+    /// Where the page's own forms post, with their guard (`None`: no form on this view).
+    forms: Option<Forms>,
+    /// The availability form's days (the next 90).
+    days: Vec<Day>,
     /// Their calendar feed's link.
     feed: String,
     /// The office phone: (digits for `tel:`, as written).
@@ -56,6 +62,12 @@ pub(crate) struct Card {
     offer_id: OfferId,
     role: &'static str,
     facts: CharterFacts,
+}
+
+/// A charter the member is confirmed on, and where "I can't make it" stands.
+pub(crate) struct Upcoming {
+    card: Card,
+    drop: DropState,
 }
 
 /// An offer with its Accept and Decline forms.
@@ -216,7 +228,7 @@ impl Cascade {
         &self,
         member: &CrewMember,
         focus: Option<&OfferId>,
-        source: Option<&crate::tokens::Claims>,
+        source: Option<&Claims>,
         now: DateTime<Utc>,
     ) -> Result<CrewPage, CascadeError> {
         let crew = &member.crew_id;
@@ -266,17 +278,21 @@ impl Cascade {
             }
         }
         // Upcoming: accepted offers (also the focused one) of charters the member is still on.
-        let upcoming = seen
-            .iter()
-            .filter(|s| {
-                s.offer.status == OfferStatus::Accepted
-                    && s.charter.charter_date >= today
-                    && s.charter.status != CharterStatus::Cancelled
-                    && (s.charter.captain_assigned.as_ref() == Some(crew)
-                        || s.charter.crew_assigned.contains(crew))
-            })
-            .map(Seen::card)
-            .collect();
+        let mut upcoming = Vec::new();
+        for s in seen.iter().filter(|s| {
+            s.offer.status == OfferStatus::Accepted
+                && s.charter.charter_date >= today
+                && s.charter.status != CharterStatus::Cancelled
+                && (s.charter.captain_assigned.as_ref() == Some(crew)
+                    || s.charter.crew_assigned.contains(crew))
+        }) {
+            upcoming.push(Upcoming {
+                card: s.card(),
+                drop: self.drop_state(&s.charter, &s.offer.offer_id, now).await?,
+            });
+        }
+        let window = window(today);
+        let booked = booked_days(self, member, &window).await?;
         let dates = member
             .available_dates
             .iter()
@@ -291,6 +307,8 @@ impl Cascade {
             upcoming,
             withdrawn,
             dates,
+            forms: source.map(|c| self.page_forms(c, now)),
+            days: days(member, today, &booked),
             feed: self.feed_link(crew),
             phone: self.cfg.office_phone.as_ref().map(|p| {
                 let tel = p

@@ -54,6 +54,7 @@ async fn render(
     cascade: &Cascade,
     crew: &CrewId,
     focus: Option<&OfferId>,
+    source: Option<&crate::tokens::Claims>,
 ) -> Result<CrewPage, WebError> {
     let member = cascade
         .backend
@@ -69,7 +70,7 @@ async fn render(
         });
     };
     cascade
-        .crew_page(&member, focus, None, cascade.clock.now())
+        .crew_page(&member, focus, source, cascade.clock.now())
         .await
         .map_err(WebError::failed(PAGE))
 }
@@ -89,7 +90,7 @@ fn origin_of(url: &str) -> String {
 }
 
 /// A POST from another site: `Sec-Fetch-Site: cross-site`, or an `Origin` naming another site.
-fn cross_site(cascade: &Cascade, headers: &HeaderMap) -> bool {
+pub(super) fn cross_site(cascade: &Cascade, headers: &HeaderMap) -> bool {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return true;
     }
@@ -171,7 +172,14 @@ async fn act(
             _ => format!("the charter on {}", format_date(offer.charter_date)),
         };
         let note = note(&answer, &role_word(offer.role).to_lowercase(), &title);
-        let page = render(&cascade, &offer.crew_id, Some(&offer.offer_id)).await?;
+        let claims = cascade.links.verify(&token, cascade.clock.now()).ok();
+        let page = render(
+            &cascade,
+            &offer.crew_id,
+            Some(&offer.offer_id),
+            claims.as_ref(),
+        )
+        .await?;
         Ok(page.with_note(note))
     }
     .instrument(span)
