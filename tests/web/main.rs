@@ -7,6 +7,8 @@
 mod common;
 
 mod browser;
+mod crew_browser;
+mod crew_changes;
 mod crew_page;
 mod crew_zone;
 mod ics;
