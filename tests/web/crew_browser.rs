@@ -113,7 +113,7 @@ async fn crew_give_back_a_charter_mark_their_days_and_get_a_new_link() {
     let (d10, d11, d12) = (day(10), day(11), day(12));
     let mut ana = member("crew-ana", true, false, &[&d10, &d11]);
     ana.name = "Ana Silva".into();
-    let mut ben = member("crew-ben", true, false, &[&d10]);
+    let mut ben = member("crew-ben", true, false, &[&d10, &d11]);
     ben.name = "Ben Okoro".into();
     backend
         .roster
@@ -123,7 +123,7 @@ async fn crew_give_back_a_charter_mark_their_days_and_get_a_new_link() {
     let c = charter(&d10, 4, Some(0));
     backend.charters.insert(&c).await.unwrap();
     cascade.reconcile(&c.charter_id).await.unwrap();
-    let first = app.open_offers(&[c.clone()]).await.remove(0);
+    let first = app.open_offers(std::slice::from_ref(&c)).await.remove(0);
     cascade.accept(&first).await.unwrap();
     let (who, other) = if first.crew_id == ana.crew_id {
         (&ana, &ben)
@@ -146,7 +146,7 @@ async fn crew_give_back_a_charter_mark_their_days_and_get_a_new_link() {
     wait_for(&driver, &sid, "still yours until someone takes it").await;
     axe_clean(&driver, &sid, "the page after I can't make it").await;
     assert_eq!(app.mails_to("mail#drop#"), 1, "ops told at once");
-    let open_now = app.open_offers(&[c.clone()]).await;
+    let open_now = app.open_offers(std::slice::from_ref(&c)).await;
     assert_eq!(open_now.len(), 1);
     assert_eq!(open_now[0].crew_id, other.crew_id);
     // The replacement accepts: the member is released and told, with a METHOD:CANCEL entry of

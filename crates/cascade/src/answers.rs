@@ -71,8 +71,6 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
     let Some(c) = cx.backend.charters.get(&offer.charter_id).await? else {
         return Ok(Answer::CharterClosed);
     };
-    // A replacement for a member who can't make it: they come off the slot first.
-    crate::crew::drop::make_room(cx, &c, offer).await?;
     let now = cx.now();
     let req = AcceptRequest {
         offer: offer.clone(),
@@ -81,7 +79,15 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
         at: now,
     };
     let needs = engine::needs(offer.role, cx.vessel(&c));
-    let answer = match cx.backend.staffing.accept_as(&req, Some(&needs)).await? {
+    let mut outcome = cx.backend.staffing.accept_as(&req, Some(&needs)).await?;
+    // The slot is held by a member who can't make it: they come off it for this replacement,
+    // and the accept runs again.
+    if matches!(outcome, AcceptOutcome::SpotFilled)
+        && crate::crew::drop::make_room(cx, &c.charter_id, offer).await?
+    {
+        outcome = cx.backend.staffing.accept_as(&req, Some(&needs)).await?;
+    }
+    let answer = match outcome {
         AcceptOutcome::Accepted(after) => {
             tracing::info!(charter_id = %c.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id, "offer accepted");
             metrics::incr(Counter::OffersAccepted);

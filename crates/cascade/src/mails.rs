@@ -1,6 +1,6 @@
 //! Every mail the cascade sends, each a pure function of data: an offer, a confirmation (with its
 //! calendar entry), the reminder the day before, "the charter is cancelled", "you are off the
-//! charter", and the two mails to ops (nobody left to ask; a member booked twice). The
+//! charter" (both with a `METHOD:CANCEL` calendar entry), and the two mails to ops (nobody left to ask; a member booked twice). The
 //! mails of what crew do on their own page are [`crate::crew::mails`]'s. Links, names
 //! and the charter's facts come in; nothing is read or sent here. Phrases the mails share (the
 //! office line, the ops board line) are written once, below.
@@ -217,7 +217,7 @@ pub fn released(
     vessel: Option<&str>,
 ) -> Mail {
     let aboard = vessel.map(|v| format!(" aboard {v}")).unwrap_or_default();
-    lh.mail(
+    let mut mail = lh.mail(
         MailKey::release(charter, &m.crew_id),
         vec![m.email.clone()],
         format!("Charter cancelled: {}{aboard}", format_date(date)),
@@ -226,7 +226,18 @@ pub fn released(
             m.name,
             format_date_long(date)
         ),
-    )
+    );
+    // Stamped with the charter's day, not the clock: the same mail on every retry.
+    let stamp = date.naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    mail.attachments.push(crate::crew::mails::cancellation(
+        lh,
+        charter,
+        &m.crew_id,
+        date,
+        vessel.unwrap_or("the charter"),
+        stamp,
+    ));
+    mail
 }
 
 /// An open offer is no longer available: the member no longer fits the slot, or the charter
@@ -270,7 +281,7 @@ pub fn withdrawn(
 
 /// Ops took the member off the charter (at `at_ms`, which names the mail).
 pub fn unassigned(lh: &Letterhead<'_>, c: &Charter, m: &CrewMember, at_ms: i64) -> Mail {
-    lh.mail(
+    let mut mail = lh.mail(
         MailKey::unassigned(&c.charter_id, &m.crew_id, at_ms),
         vec![m.email.clone()],
         format!("No longer on the charter of {}", c.charter_date),
@@ -278,7 +289,11 @@ pub fn unassigned(lh: &Letterhead<'_>, c: &Charter, m: &CrewMember, at_ms: i64) 
             "Hi {},\n\nYou are no longer on the charter on {} aboard {}. You are free that day.\n",
             m.name, c.charter_date, c.vessel_name
         ),
-    )
+    );
+    let stamp = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+    mail.attachments
+        .push(crate::crew::mails::cancel_attachment(lh, c, m, stamp));
+    mail
 }
 
 /// To ops: nobody left to ask for a slot (`why`: the thread's words), and what they can do.

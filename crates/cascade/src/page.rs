@@ -43,6 +43,8 @@ pub(crate) struct CrewPage {
     days: Vec<Day>,
     /// Their calendar feed's link.
     feed: String,
+    /// The same feed as `webcal://…` (calendar apps subscribe to it).
+    webcal: String,
     /// The office phone: (digits for `tel:`, as written).
     phone: Option<(String, String)>,
     /// The business's zone name.
@@ -123,6 +125,26 @@ impl Seen {
     }
 }
 
+/// `https://host/c/….ics` as `webcal://host/c/….ics` (`http` too).
+fn webcal_of(feed: &str) -> String {
+    match feed.split_once("://") {
+        Some((_, rest)) => format!("webcal://{rest}"),
+        None => feed.to_string(),
+    }
+}
+
+/// The reason in a `revoked-<offer>` entry's text (`captain offer withdrawn: fewer crew
+/// needed (Ana)` → `fewer crew needed`), for the member's page.
+fn recorded_reason(text: &str) -> Option<String> {
+    let (_, why) = text.split_once("withdrawn: ")?;
+    let why = match why.rfind(" (") {
+        Some(i) if why.ends_with(')') => &why[..i],
+        _ => why,
+    };
+    let why = why.trim();
+    (!why.is_empty()).then(|| why.to_string())
+}
+
 fn is_answerable(o: &Offer, c: &Charter, now: DateTime<Utc>) -> bool {
     o.status == OfferStatus::Open
         && o.expires_at > now
@@ -176,7 +198,17 @@ impl Cascade {
                 return Ok(format!("you are booked on another charter that day{other}"));
             }
         }
-        Ok("the place was filled".into())
+        // As recorded when it was withdrawn (the `revoked-<offer>` thread entry).
+        let id = crate::keys::EntryId::closed(OfferStatus::Revoked, &s.offer.offer_id);
+        let recorded = self
+            .backend
+            .thread
+            .list(&s.offer.charter_id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id.as_str())
+            .and_then(|e| recorded_reason(&e.text));
+        Ok(recorded.unwrap_or_else(|| "the place was filled".into()))
     }
 
     /// What became of an offer that cannot be answered any more.
@@ -270,6 +302,10 @@ impl Cascade {
             } else if s.offer.status == OfferStatus::Revoked
                 && future
                 && s.charter.status != CharterStatus::Cancelled
+                && !seen.iter().any(|n| {
+                    n.offer.charter_id == s.offer.charter_id
+                        && n.offer.created_at > s.offer.created_at
+                })
             {
                 withdrawn.push(Withdrawn {
                     card: s.card(),
@@ -292,6 +328,7 @@ impl Cascade {
             });
         }
         let window = window(today);
+        let feed = self.feed_link(crew);
         let booked = booked_days(self, member, &window).await?;
         let dates = member
             .available_dates
@@ -309,7 +346,8 @@ impl Cascade {
             dates,
             forms: source.map(|c| self.page_forms(c, now)),
             days: days(member, today, &booked),
-            feed: self.feed_link(crew),
+            webcal: webcal_of(&feed),
+            feed,
             phone: self.cfg.office_phone.as_ref().map(|p| {
                 let tel = p
                     .chars()
@@ -319,5 +357,28 @@ impl Cascade {
             }),
             zone: self.cfg.zone.name().to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod crew_tests {
+    use super::{recorded_reason, webcal_of};
+
+    #[test]
+    fn withdrawals_read_as_recorded_and_feeds_subscribe_by_webcal() {
+        assert_eq!(
+            recorded_reason("crew (slot 1) offer withdrawn: fewer crew needed (Ana Silva)")
+                .as_deref(),
+            Some("fewer crew needed")
+        );
+        assert_eq!(
+            recorded_reason("captain offer withdrawn: the member is now inactive").as_deref(),
+            Some("the member is now inactive")
+        );
+        assert_eq!(recorded_reason("something else"), None);
+        assert_eq!(
+            webcal_of("https://crew.example.com/c/t.ics"),
+            "webcal://crew.example.com/c/t.ics"
+        );
     }
 }

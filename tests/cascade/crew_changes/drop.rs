@@ -23,7 +23,7 @@ pub async fn replacement(r: &Rig) {
     let c = charter(&d, 4, Some(0));
     r.backend().charters.insert(&c).await.unwrap();
     r.cascade.reconcile(&c.charter_id).await.unwrap();
-    let first = r.open_offers(&[c.clone()]).await.remove(0);
+    let first = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
         r.cascade.accept(&first).await.unwrap(),
         Answer::Accepted { .. }
@@ -62,7 +62,7 @@ pub async fn replacement(r: &Rig) {
         Some(id(who)),
         "still theirs until someone takes it"
     );
-    let open = r.open_offers(&[c.clone()]).await;
+    let open = r.open_offers(std::slice::from_ref(&c)).await;
     assert_eq!(open.len(), 1, "the place is offered: {open:?}");
     assert_eq!(
         (open[0].crew_id.as_str(), open[0].role),
@@ -75,7 +75,7 @@ pub async fn replacement(r: &Rig) {
     assert_eq!(again, GiveBack::AlreadyAsked);
     r.cascade.reconcile(&c.charter_id).await.unwrap();
     assert_eq!(r.mails_to("mail#drop#"), 1);
-    assert_eq!(r.open_offers(&[c.clone()]).await.len(), 1);
+    assert_eq!(r.open_offers(std::slice::from_ref(&c)).await.len(), 1);
     assert!(
         r.mails_to("mail#let_go#") == 0,
         "not released before someone accepts"
@@ -126,9 +126,9 @@ pub async fn crew_slot(r: &Rig) {
     let c = charter(&d, 4, Some(1));
     r.backend().charters.insert(&c).await.unwrap();
     r.cascade.reconcile(&c.charter_id).await.unwrap();
-    let cap = r.open_offers(&[c.clone()]).await.remove(0);
+    let cap = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     r.cascade.accept(&cap).await.unwrap();
-    let deck = r.open_offers(&[c.clone()]).await.remove(0);
+    let deck = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
         r.cascade.accept(&deck).await.unwrap(),
         Answer::Accepted { staffed: true }
@@ -156,7 +156,7 @@ pub async fn crew_slot(r: &Rig) {
         "still staffed while they are on it"
     );
     assert_eq!(now.crew_assigned, vec![deck.crew_id.clone()]);
-    let next = r.open_offers(&[c.clone()]).await;
+    let next = r.open_offers(std::slice::from_ref(&c)).await;
     assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(next[0].role, deck.role);
     assert_ne!(next[0].crew_id, deck.crew_id);

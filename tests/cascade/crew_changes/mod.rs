@@ -85,7 +85,7 @@ pub async fn revoked_links_are_refused_and_stay_revoked(r: &Rig) {
     let c = charter(&d, 4, Some(1));
     r.backend().charters.insert(&c).await.unwrap();
     cx.reconcile(&c.charter_id).await.unwrap();
-    let offer = r.open_offers(&[c.clone()]).await.remove(0);
+    let offer = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     let old_offer = cx.links.issue(
         &offer.crew_id,
         &Scope::Offer {
@@ -151,7 +151,7 @@ pub async fn revoked_links_are_refused_and_stay_revoked(r: &Rig) {
     let not_before = stored.links_not_before.expect("stored");
     r.backend()
         .roster
-        .upsert_batch(&[ana.clone()])
+        .upsert_batch(std::slice::from_ref(&ana))
         .await
         .unwrap();
     let after = r.backend().roster.get(&ana.crew_id).await.unwrap().unwrap();
@@ -176,13 +176,13 @@ pub async fn availability_changes_the_roster_but_not_a_booked_day(r: &Rig) {
     let ana = member("ana", true, false, &[&d2, &d3]);
     r.backend()
         .roster
-        .upsert_batch(&[ana.clone()])
+        .upsert_batch(std::slice::from_ref(&ana))
         .await
         .unwrap();
     let c = charter(&d2, 4, Some(1));
     r.backend().charters.insert(&c).await.unwrap();
     r.cascade.reconcile(&c.charter_id).await.unwrap();
-    let offer = r.open_offers(&[c.clone()]).await.remove(0);
+    let offer = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
         r.cascade.accept(&offer).await.unwrap(),
         Answer::Accepted { .. }
@@ -223,7 +223,7 @@ pub async fn inside_the_cutoff_ops_are_alerted_instead(r: &Rig) {
     let c = charter(&d, 4, Some(1));
     r.backend().charters.insert(&c).await.unwrap();
     r.cascade.reconcile(&c.charter_id).await.unwrap();
-    let offer = r.open_offers(&[c.clone()]).await.remove(0);
+    let offer = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
         r.cascade.accept(&offer).await.unwrap(),
         Answer::Accepted { .. }

@@ -1,9 +1,9 @@
 //! The effects of "I can't make it" ([`crate::crew::drop_plan`] plans them): ops told of a drop,
 //! the member told once released; and the swap a replacement's accept makes
-//! ([`make_room`]): the member who dropped comes off the slot just before the replacement's
-//! accept transaction puts the replacement on it.
+//! ([`make_room`]): when the accept transaction finds the slot filled by a member who dropped,
+//! they come off it and the transaction runs again for the replacement.
 
-use dispatch_core::domain::{unfit, Charter, Offer, OfferId, OfferStatus, ThreadKind};
+use dispatch_core::domain::{unfit, CharterId, Offer, OfferId, OfferStatus, ThreadKind};
 
 use crate::crew::drop_plan::aboard;
 use crate::crew::mails;
@@ -91,42 +91,44 @@ pub async fn tell_let_go(
     Ok(Applied::Done)
 }
 
-/// Before a replacement's accept of `offer` on `c`: if the slot is still held by a member who
+/// After a replacement's accept of `offer` found its slot filled: if it is held by a member who
 /// said "I can't make it", and the replacement may take it (on the roster's rules, not booked
 /// elsewhere that day), that member comes off the charter (`let_go-<their offer>` noted first,
-/// so their notice follows whatever happens next). Nothing happens for any other accept.
-pub async fn make_room(cx: &Cascade, c: &Charter, offer: &Offer) -> Result<(), CascadeError> {
-    let full = match offer.role {
-        dispatch_core::domain::Role::Captain => c.captain_assigned.is_some(),
-        dispatch_core::domain::Role::Crew { .. } => {
-            c.crew_assigned.len() >= cx.crew_needed(c) as usize
-        }
+/// so their notice follows whatever happens next) and `true` says to run the accept again.
+/// Only a filled slot pays for these reads: a plain race for a slot reads the thread once more.
+pub async fn make_room(
+    cx: &Cascade,
+    charter: &CharterId,
+    offer: &Offer,
+) -> Result<bool, CascadeError> {
+    let Some(c) = cx.backend.charters.get(charter).await? else {
+        return Ok(false);
     };
-    if !full || offer.charter_date != c.charter_date {
-        return Ok(());
+    if offer.charter_date != c.charter_date {
+        return Ok(false);
     }
     let thread = cx.backend.thread.list(&c.charter_id).await?;
     let mut dropper = None;
     for id in thread.iter().filter_map(|e| dropped_offer(&e.id)) {
         if let Some(d) = cx.backend.offers.get(&c.charter_id, &id).await? {
-            if d.status == OfferStatus::Accepted && d.role == offer.role && aboard(c, &d) {
+            if d.status == OfferStatus::Accepted && d.role == offer.role && aboard(&c, &d) {
                 dropper = Some(d);
                 break;
             }
         }
     }
     let Some(d) = dropper else {
-        return Ok(());
+        return Ok(false);
     };
     // Only make room for someone who can take it: the accept checks again, in its transaction.
     let member = cx.backend.roster.get(&offer.crew_id).await?;
-    let needs = engine::needs(offer.role, cx.vessel(c));
+    let needs = engine::needs(offer.role, cx.vessel(&c));
     if unfit(member.as_ref(), &needs, c.charter_date).is_some() {
-        return Ok(());
+        return Ok(false);
     }
     if let Some(h) = cx.backend.holds.get(&offer.crew_id, c.charter_date).await? {
         if h.charter_id != c.charter_id {
-            return Ok(());
+            return Ok(false);
         }
     }
     let now = cx.now();
@@ -144,5 +146,5 @@ pub async fn make_room(cx: &Cascade, c: &Charter, offer: &Offer) -> Result<(), C
     note(cx, e).await?;
     cx.backend.charters.unassign(&c.key(), &d.crew_id).await?;
     tracing::info!(charter_id = %c.charter_id, crew_id = %d.crew_id, replacement = %offer.crew_id, "member who can't make it released for a replacement");
-    Ok(())
+    Ok(true)
 }

@@ -4,7 +4,7 @@
 //! [`crate::mails`], whose letterhead they share.
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{Charter, CrewMember, Offer};
+use dispatch_core::domain::{Charter, CharterDate, CharterId, CrewId, CrewMember, Offer};
 use dispatch_core::zone::format_date_long;
 use dispatch_mailer::{Attachment, Mail};
 
@@ -137,17 +137,86 @@ pub fn cancel_attachment(
     m: &CrewMember,
     now: DateTime<Utc>,
 ) -> Attachment {
+    cancellation(
+        lh,
+        &c.charter_id,
+        &m.crew_id,
+        c.charter_date,
+        &c.vessel_name,
+        now,
+    )
+}
+
+/// The `METHOD:CANCEL` attachment removing `crew`'s entry for `charter` (same UID as the
+/// confirmation's), for a charter that may be gone.
+pub fn cancellation(
+    lh: &Letterhead<'_>,
+    charter: &CharterId,
+    crew: &CrewId,
+    date: CharterDate,
+    vessel: &str,
+    now: DateTime<Utc>,
+) -> Attachment {
     Attachment {
         filename: "cancel.ics".into(),
         content_type: "text/calendar; charset=utf-8; method=CANCEL".into(),
         bytes: ics::cancellation(
             &format!("{} charters", lh.from_name),
-            &c.charter_id,
-            &m.crew_id,
-            c.charter_date,
-            &c.vessel_name,
+            charter,
+            crew,
+            date,
+            vessel,
             now,
         )
         .into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dispatch_core::domain::EmailAddress;
+    use dispatch_core::zone::BusinessZone;
+
+    use super::*;
+
+    #[test]
+    fn released_and_unassigned_mails_cancel_the_calendar_entry_by_its_uid() {
+        let from = EmailAddress::parse("office@example.com").unwrap();
+        let zone = BusinessZone::parse("UTC").unwrap();
+        let lh = Letterhead {
+            from_name: "Office",
+            from: &from,
+            ops: &[],
+            office_phone: None,
+            zone: &zone,
+        };
+        let charter = CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap();
+        let date = CharterDate::parse("2027-06-05").unwrap();
+        let m = CrewMember {
+            crew_id: CrewId::parse("ana").unwrap(),
+            name: "Ana Silva".into(),
+            email: EmailAddress::parse("ana@example.com").unwrap(),
+            phone: None,
+            captain_certified: true,
+            available_dates: Default::default(),
+            certifications: Default::default(),
+            active: true,
+            updated_at: None,
+            links_not_before: None,
+        };
+        let uid = format!("UID:{charter}-ana@crew-dispatch");
+        let mail = crate::mails::released(&lh, &charter, &m, date, Some("Sea Breeze"));
+        let ics = String::from_utf8(mail.attachments[0].bytes.clone()).unwrap();
+        assert!(ics.contains("METHOD:CANCEL") && ics.contains(&uid), "{ics}");
+        assert!(
+            ics.contains("STATUS:CANCELLED") && ics.contains("SEQUENCE:1"),
+            "{ics}"
+        );
+        assert_eq!(
+            crate::mails::released(&lh, &charter, &m, date, Some("Sea Breeze")).attachments[0]
+                .bytes,
+            mail.attachments[0].bytes,
+            "the same mail on a retry"
+        );
     }
 }
