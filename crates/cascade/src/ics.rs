@@ -142,6 +142,7 @@ mod tests {
             end_at: start.map(|s| s + chrono::Duration::hours(4)),
             meeting_point: Some("Dock B, slip\r 14".into()),
             aboard: vec!["Ana".into(), "Ben".into()],
+            aboard_full: vec!["Ana Silva (captain)".into(), "Ben Okoro (crew)".into()],
         }
     }
 
