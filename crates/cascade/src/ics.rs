@@ -123,6 +123,22 @@ pub fn cancellation(
     cal.to_string()
 }
 
+/// [`cancellation`] as a mail attachment (`cancel.ics`, `method=CANCEL`).
+pub fn cancellation_attachment(
+    name: &str,
+    charter: &CharterId,
+    crew: &CrewId,
+    date: dispatch_core::domain::CharterDate,
+    vessel: &str,
+    now: DateTime<Utc>,
+) -> dispatch_mailer::Attachment {
+    dispatch_mailer::Attachment {
+        filename: "cancel.ics".into(),
+        content_type: "text/calendar; charset=utf-8; method=CANCEL".into(),
+        bytes: cancellation(name, charter, crew, date, vessel, now).into_bytes(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;

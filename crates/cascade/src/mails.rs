@@ -1,7 +1,7 @@
 //! Every mail the cascade sends, each a pure function of data: an offer, a confirmation (with its
 //! calendar entry), the reminder the day before, "the charter is cancelled", "you are off the
 //! charter" (both with a `METHOD:CANCEL` calendar entry), and the two mails to ops (nobody left to ask; a member booked twice). The
-//! mails of what crew do on their own page are [`crate::crew::mails`]'s. Links, names
+//! mails of what crew do on their own page are in `crew::mails`. Links, names
 //! and the charter's facts come in; nothing is read or sent here. Phrases the mails share (the
 //! office line, the ops board line) are written once, below.
 
@@ -229,8 +229,8 @@ pub fn released(
     );
     // Stamped with the charter's day, not the clock: the same mail on every retry.
     let stamp = date.naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    mail.attachments.push(crate::crew::mails::cancellation(
-        lh,
+    mail.attachments.push(ics::cancellation_attachment(
+        &format!("{} charters", lh.from_name),
         charter,
         &m.crew_id,
         date,
@@ -291,8 +291,14 @@ pub fn unassigned(lh: &Letterhead<'_>, c: &Charter, m: &CrewMember, at_ms: i64) 
         ),
     );
     let stamp = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
-    mail.attachments
-        .push(crate::crew::mails::cancel_attachment(lh, c, m, stamp));
+    mail.attachments.push(ics::cancellation_attachment(
+        &format!("{} charters", lh.from_name),
+        &c.charter_id,
+        &m.crew_id,
+        c.charter_date,
+        &c.vessel_name,
+        stamp,
+    ));
     mail
 }
 

@@ -4,7 +4,7 @@
 //! [`crate::mails`], whose letterhead they share.
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{Charter, CharterDate, CharterId, CrewId, CrewMember, Offer};
+use dispatch_core::domain::{Charter, CrewMember, Offer};
 use dispatch_core::zone::format_date_long;
 use dispatch_mailer::{Attachment, Mail};
 
@@ -137,8 +137,8 @@ pub fn cancel_attachment(
     m: &CrewMember,
     now: DateTime<Utc>,
 ) -> Attachment {
-    cancellation(
-        lh,
+    ics::cancellation_attachment(
+        &format!("{} charters", lh.from_name),
         &c.charter_id,
         &m.crew_id,
         c.charter_date,
@@ -147,34 +147,9 @@ pub fn cancel_attachment(
     )
 }
 
-/// The `METHOD:CANCEL` attachment removing `crew`'s entry for `charter` (same UID as the
-/// confirmation's), for a charter that may be gone.
-pub fn cancellation(
-    lh: &Letterhead<'_>,
-    charter: &CharterId,
-    crew: &CrewId,
-    date: CharterDate,
-    vessel: &str,
-    now: DateTime<Utc>,
-) -> Attachment {
-    Attachment {
-        filename: "cancel.ics".into(),
-        content_type: "text/calendar; charset=utf-8; method=CANCEL".into(),
-        bytes: ics::cancellation(
-            &format!("{} charters", lh.from_name),
-            charter,
-            crew,
-            date,
-            vessel,
-            now,
-        )
-        .into_bytes(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use dispatch_core::domain::EmailAddress;
+    use dispatch_core::domain::{CharterDate, CharterId, CrewId, EmailAddress};
     use dispatch_core::zone::BusinessZone;
 
     use super::*;
