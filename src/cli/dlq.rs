@@ -1,6 +1,6 @@
-//! `dispatch dlq list|show|replay`, and the dead letters of one charter that `dispatch charter
-//! show` prints ([`lines_for`]): everything that reads the DLQs for people, in one place.
-//! Reading a DLQ does not consume it (the messages are released at once).
+//! `dispatch dlq list|show|replay|discard`. Reading a DLQ does not consume it (a peek: on the
+//! embedded queue nothing changes; on SQS a receive with a visibility timeout of 0). The dead
+//! letters of one charter, for `charter show`, are in `dlq_charter`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use chrono::Utc;
 use clap::Subcommand;
-use dispatch_core::domain::CharterId;
 use dispatch_core::ports::QueueId;
 use dispatch_core::Backend;
 use dispatch_ingest::dlq::{self, DeadLetter, ReplayFilter};
@@ -61,6 +60,27 @@ pub enum DlqCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Remove one dead letter for good, after printing it; the reason and the message are kept
+    /// in a `discarded` record (and the charter's thread, when it names a charter).
+    Discard {
+        /// The DLQ it is in (or its source queue's name).
+        #[arg(long)]
+        queue: String,
+        /// Its message id (the DLQ's, or the original one `dlq list` shows).
+        #[arg(long)]
+        id: String,
+        /// Why it is discarded, for whoever looks later (required).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// The header of the plain layout of `dlq list`, its columns over [`plain_line`]'s fields.
+fn plain_header() -> String {
+    format!(
+        "  {:<36}  {:<45} {:<16} {:<44} {:<11} {:<10} REASON",
+        "MESSAGE", "ORIGINAL", "KIND", "KEY", "RECEIVES", "AGE"
+    )
 }
 
 fn parse_dlq(name: &str) -> anyhow::Result<QueueId> {
@@ -154,7 +174,8 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                     if !letters.is_empty() {
                         println!("{}", terminal_table(&letters, None));
                     }
-                } else {
+                } else if !letters.is_empty() {
+                    println!("{}", plain_header());
                     for d in &letters {
                         println!("{}", plain_line(d));
                     }
@@ -173,15 +194,7 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                     .into_iter()
                     .find(|d| d.message_id == id || d.original_id.as_deref() == Some(id.as_str()))
                 {
-                    println!("queue:    {q}\nid:       {}\noriginal: {}\nkind:     {}\nkey:      {}\nreceives: {}\nage:      {}\nreason:   {}\nbody:\n{}",
-                        d.message_id,
-                        d.original_id.as_deref().unwrap_or("-"),
-                        d.kind.as_deref().unwrap_or("?"),
-                        d.key.as_deref().unwrap_or("?"),
-                        d.receive_count,
-                        age(&d),
-                        d.reason.as_deref().unwrap_or("-"),
-                        serde_json::from_str::<serde_json::Value>(&d.body).ok().and_then(|v| serde_json::to_string_pretty(&v).ok()).unwrap_or(d.body.clone()));
+                    println!("{}", full(q, &d));
                     return Ok(ExitCode::SUCCESS);
                 }
             }
@@ -215,6 +228,7 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
             let stream = dlq::StreamReplay {
                 handler: crate::app::record_handler(backend),
                 feed: Some(backend.feed.clone()),
+                charters: Some(backend.charters.clone()),
             };
             let progress = |done: usize, total: usize| {
                 eprint!("\rreplaying {done}/{total}");
@@ -233,9 +247,14 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                 eprintln!();
             }
             for d in &report.matched {
+                let done = report.replayed_ids.contains(&d.message_id);
                 println!(
                     "  {} {} {} {}",
-                    if dry_run { "would replay" } else { "replayed" },
+                    match (dry_run, done) {
+                        (true, _) => "would replay",
+                        (false, true) => "replayed",
+                        (false, false) => "NOT replayed",
+                    },
                     d.message_id,
                     d.kind.as_deref().unwrap_or("?"),
                     d.key.as_deref().unwrap_or("?")
@@ -258,75 +277,33 @@ pub async fn run(backend: &Backend, cmd: DlqCommand) -> anyhow::Result<ExitCode>
                 ExitCode::FAILURE
             })
         }
+        DlqCommand::Discard { queue, id, reason } => {
+            super::dlq_discard::run(backend, parse_dlq(&queue)?, &id, &reason).await
+        }
     }
 }
 
-/// The DLQs whose messages can name a charter: cascade jobs, and the stream records of ingest
-/// (Lambda's on-failure records in `stream-failures` hold only a shard range, so they are
-/// searched but name a charter only if its id is in them).
-const CHARTER_DLQS: [QueueId; 3] = [
-    QueueId::CascadeDlq,
-    QueueId::IngestDlq,
-    QueueId::StreamFailures,
-];
-
-/// Messages read from each DLQ when looking for one charter.
-const SCAN_MAX: usize = 1000;
-
-/// Whether a dead letter is about `charter`: its job payload's `charter_id`, or (a stream
-/// record) the charter id anywhere in the record's keys or images.
-fn names_charter(d: &DeadLetter, charter: &CharterId) -> bool {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&d.body) else {
-        return d.body.contains(charter.as_str());
-    };
-    if let Some(id) = v.pointer("/payload/charter_id").and_then(|x| x.as_str()) {
-        return id == charter.as_str();
-    }
-    d.body.contains(charter.as_str())
+/// One dead letter in full, as `dlq show` and `dlq discard` print it.
+pub fn full(q: QueueId, d: &DeadLetter) -> String {
+    let body = serde_json::from_str::<serde_json::Value>(&d.body)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or(d.body.clone());
+    format!(
+        "queue:    {q}\nid:       {}\noriginal: {}\nkind:     {}\nkey:      {}\nreceives: {}\nage:      {}\nreason:   {}\nbody:\n{body}",
+        d.message_id,
+        d.original_id.as_deref().unwrap_or("-"),
+        d.kind.as_deref().unwrap_or("?"),
+        d.key.as_deref().unwrap_or("?"),
+        d.receive_count,
+        age(d),
+        d.reason.as_deref().unwrap_or("-"),
+    )
 }
 
 /// `dispatch dlq replay` for exactly this message.
 pub fn replay_command(queue: QueueId, d: &DeadLetter) -> String {
     format!("dispatch dlq replay --queue {queue} --id {}", d.message_id)
-}
-
-/// The lines `charter show` prints: one per dead letter of the charter, each followed by its
-/// replay command, or one line saying there is none (or that a DLQ could not be read).
-pub async fn lines_for(backend: &Backend, charter: &CharterId) -> Vec<String> {
-    let mut out = Vec::new();
-    for q in CHARTER_DLQS {
-        // An empty DLQ needs no (long-polled) read.
-        if let Ok(d) = backend.queues.depth(q).await {
-            if d.visible + d.in_flight + d.delayed == 0 {
-                continue;
-            }
-        }
-        match dlq::list(backend.queues.as_ref(), q, SCAN_MAX).await {
-            Err(e) => out.push(format!(
-                "dead letters: could not read {q} ({e}); run `dispatch dlq list --queue {q}`"
-            )),
-            Ok(letters) => {
-                for d in letters.iter().filter(|d| names_charter(d, charter)) {
-                    let age = d
-                        .sent_at
-                        .map(|t| format!(", {} min old", (Utc::now() - t).num_minutes()))
-                        .unwrap_or_default();
-                    out.push(format!(
-                        "DEAD LETTER in {q}: {} job for this charter is waiting (message {}, {} receives{age}): {}",
-                        d.kind.as_deref().unwrap_or("a"),
-                        d.message_id,
-                        d.receive_count,
-                        d.reason.as_deref().unwrap_or("moved by the redrive policy")
-                    ));
-                    out.push(format!("  replay it: {}", replay_command(q, d)));
-                }
-            }
-        }
-    }
-    if out.is_empty() {
-        out.push("dead letters: none for this charter".into());
-    }
-    out
 }
 
 #[cfg(test)]

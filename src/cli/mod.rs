@@ -9,7 +9,7 @@
 //! - [`month`]: `report`, `statements` (the month-end jobs, now).
 //! - [`jobs`]: `jobs enqueue`.
 //! - [`dlq`]: `dlq list|show|replay` (and a charter's dead letters for `charter show`).
-//! - [`ops`]: `ops link`.
+//! - [`ops`]: `ops link --for ADDRESS`, `ops revoke ADDRESS`.
 //! - [`run`]: `run` (consumer, workers, sweep, crew page); [`heartbeat`]: its heartbeats.
 //! - [`status`]: `status [--json]` (heartbeats, sweep, queues), the sweep's verdict for `doctor`.
 //! - [`demo`]: `demo [--serve]`.
@@ -23,6 +23,8 @@ mod charter;
 mod crew;
 mod demo;
 mod dlq;
+mod dlq_charter;
+mod dlq_discard;
 mod heartbeat;
 mod jobs;
 mod member;
@@ -104,6 +106,10 @@ pub enum Command {
         /// Send for a month that has not ended yet (its later charters are then never in a statement).
         #[arg(long)]
         force: bool,
+        /// Send a "Corrected statement" to each member whose statement was sent and no longer
+        /// says what it would now (a charter added or changed since); once per distinct content.
+        #[arg(long, conflicts_with = "dry_run")]
+        corrections: bool,
     },
     /// Put a job on its queue.
     #[command(subcommand)]
@@ -114,7 +120,7 @@ pub enum Command {
     /// Crew members' links: mail a fresh page link, revoking the old ones.
     #[command(subcommand)]
     Crew(crew::CrewCommand),
-    /// For ops: a link to the ops board.
+    /// For ops: a one-person sign-in link to the ops board, or revoking one person's access.
     #[command(subcommand)]
     Ops(ops::OpsCommand),
     /// Check the Google service-account key and token (no backend needed).
@@ -183,7 +189,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     month: m,
                     dry_run,
                     force,
-                } => month::statements(&settings, &backend, &m, dry_run, force).await,
+                    corrections,
+                } => {
+                    let how = month::How {
+                        dry_run,
+                        force,
+                        corrections,
+                    };
+                    month::statements(&settings, &backend, &m, how).await
+                }
                 Command::Run { only } => run::run(&settings, &backend, &only).await,
                 Command::Jobs(c) => jobs::run(&backend, c).await,
                 Command::Dlq(c) => dlq::run(&backend, c).await,

@@ -7,7 +7,7 @@ use anyhow::Context;
 use dispatch_core::domain::Month;
 use dispatch_core::{Backend, Settings};
 
-use dispatch_monthend::{report, statements};
+use dispatch_monthend::{corrections, report, statements};
 
 fn month(raw: &str) -> anyhow::Result<Month> {
     dispatch_monthend::resolve_month(raw, chrono::Utc::now())
@@ -56,14 +56,29 @@ pub async fn report(settings: &Settings, backend: &Backend, raw: &str) -> anyhow
     Ok(ExitCode::SUCCESS)
 }
 
-/// `dispatch statements --month YYYY-MM [--dry-run] [--force]`.
+/// How `dispatch statements` runs.
+#[derive(Debug, Clone, Copy)]
+pub struct How {
+    /// Print who would get what (and whose sent statement is out of date); send nothing.
+    pub dry_run: bool,
+    /// Send for a month that has not ended.
+    pub force: bool,
+    /// Send corrected statements to the members whose sent statement is out of date.
+    pub corrections: bool,
+}
+
+/// `dispatch statements --month YYYY-MM [--dry-run] [--force] [--corrections]`.
 pub async fn statements(
     settings: &Settings,
     backend: &Backend,
     raw: &str,
-    dry_run: bool,
-    force: bool,
+    how: How,
 ) -> anyhow::Result<ExitCode> {
+    let How {
+        dry_run,
+        force,
+        corrections,
+    } = how;
     let m = month(raw)?;
     if !dry_run && !force {
         dispatch_monthend::refuse_unended(
@@ -73,16 +88,58 @@ pub async fn statements(
         )?;
     }
     let ctx = crate::app::month_context(settings, backend)?;
+    if corrections {
+        let out = corrections::send_corrections(&ctx, m)
+            .await
+            .context("sending corrected statements")?;
+        println!(
+            "corrected statements for {m}: {} sent, {} up to date, {} not sent (via {})",
+            out.sent.len(),
+            out.up_to_date,
+            out.not_sent.len(),
+            ctx.mailer.describe()
+        );
+        for id in &out.sent {
+            println!("  sent a corrected statement to {id}");
+        }
+        for (id, why) in &out.not_sent {
+            eprintln!("  NOT SENT {id}: {why}");
+        }
+        return Ok(if out.not_sent.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        });
+    }
     if dry_run {
-        let planned = statements::plan(&ctx, m)
+        let (planned, left_out) = statements::plan_naming_left_out(&ctx, m)
             .await
             .context("planning statements")?;
         println!(
             "statements for {m} (dry run, nothing sent) via {}:",
             ctx.mailer.describe()
         );
+        let mut stale = 0;
         for p in &planned {
-            println!("  {}", p.line());
+            let out_of_date = corrections::out_of_date(&ctx, m, p)
+                .await
+                .context("reading what was sent")?;
+            stale += usize::from(out_of_date);
+            println!(
+                "  {}{}",
+                p.line(),
+                if out_of_date {
+                    "  OUT OF DATE: sent before with other content; --corrections sends a corrected statement"
+                } else {
+                    ""
+                }
+            );
+        }
+        if stale > 0 {
+            println!("{stale} sent statement(s) out of date: dispatch statements --month {m} --corrections");
+        }
+        for l in &left_out {
+            println!("  left out (record cannot be read): {l}");
         }
         if ctx.auditor.is_none() {
             println!(
@@ -100,7 +157,14 @@ pub async fn statements(
     match statements::send(&ctx, m).await {
         Ok(out) => {
             println!("{} (via {})", out.summary(), ctx.mailer.describe());
-            Ok(ExitCode::SUCCESS)
+            for l in &out.left_out {
+                eprintln!("warning: left out of every statement (record cannot be read): {l}");
+            }
+            Ok(if out.left_out.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
         }
         Err(e) => {
             eprintln!("error: {e}");

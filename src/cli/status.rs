@@ -112,6 +112,7 @@ pub async fn status(
         .collect();
     unsettled_ids.sort();
     unsettled_ids.dedup();
+    let undelivered = undelivered_lines(settings, backend, &unsettled_ids).await;
     if as_json {
         let parts: serde_json::Map<String, serde_json::Value> = part::ALL
             .iter()
@@ -147,6 +148,7 @@ pub async fn status(
             },
             "queues": queues,
             "unsettled_charters": unsettled_ids.len(),
+            "offers_not_delivered": undelivered,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -176,12 +178,53 @@ pub async fn status(
             "charters the sweep still looks at (offers open, or not yet staffed): {}",
             unsettled_ids.len()
         );
+        println!("offers not delivered yet: {}", undelivered.len());
+        for l in &undelivered {
+            println!("  {l}");
+        }
     }
     Ok(if sweep.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The most unsettled charters `status` looks into for offers whose mail has not gone out.
+const UNDELIVERED_SCAN: usize = 200;
+
+/// One line per open offer whose mail has not gone out, among the unsettled charters: the
+/// charter, the member, since when and the last error. A charter that cannot be read is skipped
+/// (`charter show` explains it).
+async fn undelivered_lines(settings: &Settings, backend: &Backend, ids: &[String]) -> Vec<String> {
+    use super::charter::undelivered;
+    let Ok(cascade) = crate::app::cascade(settings, backend) else {
+        return Vec::new();
+    };
+    let zone = settings.zone();
+    let mut out = Vec::new();
+    for raw in ids.iter().take(UNDELIVERED_SCAN) {
+        let Ok(id) = dispatch_core::domain::CharterId::parse(raw) else {
+            continue;
+        };
+        let Ok(Some(o)) = cascade.overview(&id).await else {
+            continue;
+        };
+        if !undelivered::any(&o) {
+            continue;
+        }
+        let thread = backend.thread.list(&id).await.unwrap_or_default();
+        let errors = undelivered::last_errors(&thread);
+        for w in &o.waiting {
+            if let Some(n) = undelivered::note(&zone, w, errors.get(&w.who.crew_id)) {
+                out.push(format!(
+                    "charter {id}: offer to {} ({}) {n}",
+                    w.who.name, w.role
+                ));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@ mod flows;
 mod reconcile;
 mod rules;
 mod sweep;
+mod trip_clock;
+mod undelivered;
 
 /// The two charter dates of the rule and flow tests.
 const DATES: [&str; 2] = ["2024-05-03", "2024-05-04"];

@@ -28,6 +28,21 @@ pub async fn rig(kind: Kind) -> TestApp {
         .await
 }
 
+/// The rig with `roster` (id, captain, deckhand) available on [`day`] and a stored charter that
+/// day for 4 guests and one deckhand (not yet reconciled).
+async fn booked(kind: Kind, roster: &[(&str, bool, bool)]) -> (TestApp, Charter) {
+    let r = rig(kind).await;
+    let day = day();
+    let members: Vec<CrewMember> = roster
+        .iter()
+        .map(|(id, captain, deckhand)| member(id, *captain, *deckhand, &[day.as_str()]))
+        .collect();
+    r.world.backend.roster.upsert_batch(&members).await.unwrap();
+    let c = charter(&day, 4, Some(1));
+    r.world.backend.charters.insert(&c).await.unwrap();
+    (r, c)
+}
+
 both!(
     a_mail_outage_as_an_offer_lapses_does_not_leave_the_slot_stuck,
     a_replayed_offer_job_past_its_deadline_sends_a_fresh_offer,
@@ -39,19 +54,7 @@ both!(
 /// The case: mail is down just as an offer lapses. The lapse and the next offer
 /// happen, its mail fails; once mail is back, the next sweep mails it and arms its timer.
 pub async fn a_mail_outage_as_an_offer_lapses_does_not_leave_the_slot_stuck(kind: &Kind) {
-    #[allow(non_snake_case)]
-    let DAY = day();
-    let r = rig(*kind).await;
-    let b = &r.world.backend;
-    b.roster
-        .upsert_batch(&[
-            member("cap-a", true, false, &[DAY.as_str()]),
-            member("cap-b", true, false, &[DAY.as_str()]),
-        ])
-        .await
-        .unwrap();
-    let c = charter(&DAY, 4, Some(1));
-    b.charters.insert(&c).await.unwrap();
+    let (r, c) = booked(*kind, &[("cap-a", true, false), ("cap-b", true, false)]).await;
     r.cascade.reconcile(&c.charter_id).await.unwrap();
     let first = r.offers(&c).await;
     assert_eq!(first.len(), 1);
@@ -92,19 +95,7 @@ pub async fn a_mail_outage_as_an_offer_lapses_does_not_leave_the_slot_stuck(kind
 /// that lapses a moment later; the stale offer is withdrawn unsent.
 pub async fn a_replayed_offer_job_past_its_deadline_sends_a_fresh_offer(kind: &Kind) {
     use dispatch_ingest::worker::JobHandler;
-    #[allow(non_snake_case)]
-    let DAY = day();
-    let r = rig(*kind).await;
-    let b = &r.world.backend;
-    b.roster
-        .upsert_batch(&[
-            member("cap-a", true, false, &[DAY.as_str()]),
-            member("cap-b", true, false, &[DAY.as_str()]),
-        ])
-        .await
-        .unwrap();
-    let c = charter(&DAY, 4, Some(1));
-    b.charters.insert(&c).await.unwrap();
+    let (r, c) = booked(*kind, &[("cap-a", true, false), ("cap-b", true, false)]).await;
     // Mail is down when the offer is made: the job fails (and ends in the DLQ).
     r.faults.fail("mail.send", When::Always);
     assert!(r.cascade.reconcile(&c.charter_id).await.is_err());
@@ -270,19 +261,8 @@ pub async fn members_assigned_by_hand_get_their_hold_and_double_bookings_are_rep
 
 /// A full crew marks the charter staffed, but never over a cancellation.
 pub async fn staffed_only_from_booked(kind: &Kind) {
-    #[allow(non_snake_case)]
-    let DAY = day();
-    let r = rig(*kind).await;
+    let (r, c) = booked(*kind, &[("cap", true, false), ("deck", false, true)]).await;
     let b = &r.world.backend;
-    b.roster
-        .upsert_batch(&[
-            member("cap", true, false, &[DAY.as_str()]),
-            member("deck", false, true, &[DAY.as_str()]),
-        ])
-        .await
-        .unwrap();
-    let c = charter(&DAY, 4, Some(1));
-    b.charters.insert(&c).await.unwrap();
     r.cascade.reconcile(&c.charter_id).await.unwrap();
     let cap = r.offers(&c).await.remove(0);
     r.cascade.accept(&cap).await.unwrap();

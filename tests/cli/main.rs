@@ -12,15 +12,18 @@ mod common;
 #[allow(dead_code)]
 mod smtp;
 
+mod board_flow;
 mod by_name;
 mod charters;
 mod commands;
+mod dead_letters;
 mod dlq;
 mod going_live;
 mod kill;
 mod oncall;
 mod ops_flow;
 mod run;
+mod runbook_logs;
 mod stuck;
 
 use std::path::Path;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use dispatch_cascade::tokens::{LinkKey, MagicLinks};
 use dispatch_cascade::{Cascade, CascadeSettings};
 use dispatch_core::clock::{Clock, ManualClock, SystemClock};
-use dispatch_core::domain::{Charter, EmailAddress, Offer, OfferStatus};
+use dispatch_core::domain::{Charter, CrewMember, EmailAddress, Offer, OfferStatus};
 use dispatch_core::faults::{self, Faults};
 use dispatch_core::Backend;
 use dispatch_mailer::{FaultyMailer, MailSender, Outbox};
@@ -53,6 +53,19 @@ pub struct Builder {
 }
 
 impl TestApp {
+    /// Stores `members` (replacing any of the same id) and `charter`, then reconciles it once:
+    /// the first offers are made and mailed.
+    pub async fn book(&self, members: &[CrewMember], charter: &Charter) {
+        self.world
+            .backend
+            .roster
+            .upsert_batch(members)
+            .await
+            .unwrap();
+        self.world.backend.charters.insert(charter).await.unwrap();
+        self.cascade.reconcile(&charter.charter_id).await.unwrap();
+    }
+
     /// A builder for an app on a fresh world of `kind`.
     pub fn on(kind: Kind) -> Builder {
         Builder {

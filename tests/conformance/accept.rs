@@ -63,16 +63,7 @@ pub async fn accept_is_one_transaction(w: &World) {
             .charter_id,
         c.charter_id
     );
-    assert_eq!(
-        w.backend
-            .offers
-            .get(&c.charter_id, &a.offer_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        OfferStatus::Accepted
-    );
+    assert_eq!(status_of(w, &c, &a).await, OfferStatus::Accepted);
     assert_eq!(
         accept(w, &c, &a, 2).await,
         AcceptOutcome::OfferNotOpen(OfferStatus::Accepted),
@@ -88,16 +79,7 @@ pub async fn accept_is_one_transaction(w: &World) {
             .is_none(),
         "nothing of a failed accept remains"
     );
-    assert_eq!(
-        w.backend
-            .offers
-            .get(&c.charter_id, &b.offer_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        OfferStatus::Open
-    );
+    assert_eq!(status_of(w, &c, &b).await, OfferStatus::Open);
     // A member already held that day by another charter cannot be booked twice.
     let other = CharterId::new_random();
     w.backend
@@ -127,16 +109,7 @@ pub async fn accept_is_one_transaction(w: &World) {
         after.crew_assigned.is_empty(),
         "charter untouched: {after:?}"
     );
-    assert_eq!(
-        w.backend
-            .offers
-            .get(&c.charter_id, &d.offer_id)
-            .await
-            .unwrap()
-            .unwrap()
-            .status,
-        OfferStatus::Open
-    );
+    assert_eq!(status_of(w, &c, &d).await, OfferStatus::Open);
     // Cancelled charter: closed.
     let e = offer_for(&c, "d2", Role::Crew { slot: 0 });
     w.backend.offers.put(&e).await.unwrap();
@@ -226,4 +199,15 @@ pub async fn member_offers_are_listed(w: &World) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// The stored status of `o`, an offer of `c`.
+async fn status_of(w: &World, c: &Charter, o: &Offer) -> OfferStatus {
+    w.backend
+        .offers
+        .get(&c.charter_id, &o.offer_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
 }

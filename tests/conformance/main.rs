@@ -11,6 +11,7 @@ mod assign;
 mod charters;
 mod feed;
 mod holds;
+mod ops_access;
 mod queues;
 mod state;
 mod unsettled;

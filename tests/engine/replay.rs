@@ -90,6 +90,7 @@ pub async fn stream_failure_records_replay_by_rereading_the_range(w: &World) {
                 Some(StreamReplay {
                     handler,
                     feed: Some(feed),
+                    charters: None,
                 }),
                 &|_, _| {},
             )

@@ -203,6 +203,7 @@ pub async fn consumer_dead_letters_only_records_that_can_never_succeed(w: &World
         Some(dlq::StreamReplay {
             handler: healthy.clone(),
             feed: None,
+            charters: None,
         }),
         &|_, _| {},
     )

@@ -9,6 +9,7 @@ mod common;
 #[path = "../../crates/google/tests/fake/mod.rs"]
 mod fake;
 
+mod corrections;
 mod gmail;
 mod google;
 mod jobs;

@@ -222,6 +222,27 @@ async fn ops_board_lists_the_charter_needing_attention_first() {
         Some(json!({"url": link})),
     )
     .await;
+    // The mailed link signs its person in: press the one button.
+    let button = wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/element"),
+        Some(json!({"using": "css selector", "value": "form button"})),
+    )
+    .await;
+    let button = button["value"]
+        .as_object()
+        .and_then(|o| o.values().next())
+        .and_then(|v| v.as_str())
+        .unwrap_or_else(|| panic!("no sign-in button: {button}"))
+        .to_string();
+    wd(
+        driver.port,
+        "POST",
+        &format!("/session/{sid}/element/{button}/click"),
+        Some(json!({})),
+    )
+    .await;
     let title = wd(driver.port, "GET", &format!("/session/{sid}/title"), None).await;
     assert_eq!(title["value"], "Ops board", "{title}");
     // Every charter card in page order, as the browser laid it out.

@@ -16,7 +16,7 @@ use dispatch_cascade::tokens::Scope;
 use dispatch_core::domain::*;
 use tower::ServiceExt;
 
-use crate::common::TestApp;
+use crate::common::{charter, member, TestApp};
 
 /// Log output captured in memory.
 #[derive(Clone, Default)]
@@ -76,44 +76,16 @@ async fn two_concurrent_accepts_log_under_their_own_charter_only() {
     let app = TestApp::local().build().await;
     let (world, cascade) = (&app.world, &app.cascade);
     let (d1, d2) = ("2024-05-03", "2024-05-04");
-    let days = [
-        CharterDate::parse(d1).unwrap(),
-        CharterDate::parse(d2).unwrap(),
-    ];
     let members: Vec<CrewMember> = ["crew-ana", "crew-ben"]
         .into_iter()
-        .map(|id| CrewMember {
-            crew_id: CrewId::parse(id).unwrap(),
-            name: id.into(),
-            email: EmailAddress::parse(&format!("{id}@example.com")).unwrap(),
-            phone: None,
-            captain_certified: true,
-            available_dates: days.into(),
-            certifications: ["deckhand".to_string()].into(),
-            active: true,
-            updated_at: None,
-            links_not_before: None,
-        })
+        .map(|id| member(id, true, true, &[d1, d2]))
         .collect();
     world.backend.roster.upsert_batch(&members).await.unwrap();
 
     let mut posts = Vec::new();
     let mut charters = BTreeSet::new();
     for date in [d1, d2] {
-        let c = Charter {
-            charter_id: CharterId::new_random(),
-            created_at: Utc::now().to_rfc3339(),
-            charter_date: CharterDate::parse(date).unwrap(),
-            vessel_name: "Marlin".into(),
-            captain_assigned: None,
-            crew_assigned: vec![],
-            guest_count: 5,
-            guest_names: vec![],
-            reportable_revenue: Money::ZERO,
-            tips: Money::ZERO,
-            status: CharterStatus::Booked,
-            crew_needed: Some(0),
-        };
+        let c = charter(date, 5, Some(0));
         world.backend.charters.insert(&c).await.unwrap();
         cascade.reconcile(&c.charter_id).await.unwrap();
         let offer = world

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod axe;
 mod browser;
 mod crew_browser;
 mod crew_changes;
@@ -14,6 +15,7 @@ mod crew_zone;
 mod ics;
 mod link_scopes;
 mod log_spans;
+mod ops_actions;
 mod ops_board;
 mod public_path;
 mod scene;

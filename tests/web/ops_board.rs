@@ -1,5 +1,6 @@
-//! The ops board over plain HTTP: the link from an escalation mail opens it, the charter that
-//! needs attention comes first with the names to call, and every bad link gets the crew page's 403.
+//! The ops board over plain HTTP: the link from an escalation mail signs its person in (a GET
+//! never spends it; the POST does, once), the board then shows the charter that needs
+//! attention first with the names to call, and every bad link gets the crew page's 403.
 
 use chrono::Utc;
 use dispatch::demo::http;
@@ -7,7 +8,33 @@ use dispatch_cascade::tokens::{LinkKey, MagicLinks, Scope};
 use dispatch_core::domain::CrewId;
 
 use crate::common::TestApp;
-use crate::scene::ops_board_scene;
+use crate::scene::{ops_board_scene, sign_in_cookie};
+
+/// Signs in with `link` (GET twice: nothing spent; then the POST) and reads the board with the
+/// session; a second sign-in with the same link is refused.
+async fn sign_in(link: &str) -> String {
+    for _ in 0..2 {
+        let (status, page) = http("GET", link, None).await.unwrap();
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Sign in as ops@example.com"), "{page}");
+    }
+    let (cookie, set_cookie) = sign_in_cookie(link).await;
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    assert!(!set_cookie.contains("Secure"), "plain http: {set_cookie}");
+    let again = crate::scene::post_sign_in(link).await;
+    assert_eq!(again.status(), 403, "a spent link opens nothing");
+    let base = link.split("/ops/").next().unwrap();
+    let res = reqwest::Client::new()
+        .get(format!("{base}/ops"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["refresh"], "60", "the board refreshes itself");
+    res.text().await.unwrap()
+}
 
 #[tokio::test]
 async fn the_mailed_link_opens_the_board_needs_attention_first() {
@@ -16,8 +43,7 @@ async fn the_mailed_link_opens_the_board_needs_attention_first() {
     let (waiting, stuck, link) = ops_board_scene(&app).await;
     assert!(link.starts_with(&format!("{base}/ops/")), "{link}");
 
-    let (status, page) = http("GET", &link, None).await.unwrap();
-    assert_eq!(status, 200, "{page}");
+    let page = sign_in(&link).await;
     assert!(page.contains("Needs attention (1)"), "{page}");
     let at = |id: &dispatch_core::domain::CharterId| {
         page.find(&format!("data-charter-id=\"{id}\""))

@@ -6,7 +6,7 @@ use chrono::Utc;
 use dispatch::demo::{http, link_in_mail, press};
 use dispatch_core::domain::*;
 
-use crate::common::TestApp;
+use crate::common::{charter, member, TestApp};
 
 #[tokio::test]
 async fn links_and_forms_work_under_the_public_urls_path() {
@@ -20,33 +20,13 @@ async fn links_and_forms_work_under_the_public_urls_path() {
     let app = axum::Router::new().nest("/crew", dispatch_cascade::web::router(cascade.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await });
     let day = CharterDate::from_naive(Utc::now().date_naive() + chrono::Duration::days(30));
-    let m = CrewMember {
-        crew_id: CrewId::parse("crew-ana").unwrap(),
-        name: "Ana Silva".into(),
-        email: EmailAddress::parse("ana@example.com").unwrap(),
-        phone: None,
-        captain_certified: true,
-        available_dates: [day].into(),
-        certifications: ["deckhand".to_string()].into(),
-        active: true,
-        updated_at: None,
-        links_not_before: None,
-    };
+    let mut m = member("crew-ana", true, true, &[&day.to_string()]);
+    (m.name, m.email) = (
+        "Ana Silva".into(),
+        EmailAddress::parse("ana@example.com").unwrap(),
+    );
     world.backend.roster.upsert_batch(&[m]).await.unwrap();
-    let c = Charter {
-        charter_id: CharterId::new_random(),
-        created_at: Utc::now().to_rfc3339(),
-        charter_date: day,
-        vessel_name: "Marlin".into(),
-        captain_assigned: None,
-        crew_assigned: vec![],
-        guest_count: 5,
-        guest_names: vec![],
-        reportable_revenue: Money::ZERO,
-        tips: Money::ZERO,
-        status: CharterStatus::Booked,
-        crew_needed: Some(0),
-    };
+    let c = charter(&day.to_string(), 5, Some(0));
     world.backend.charters.insert(&c).await.unwrap();
     cascade.reconcile(&c.charter_id).await.unwrap();
     let offer = world

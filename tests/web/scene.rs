@@ -63,3 +63,39 @@ pub async fn ops_board_scene(
         .to_string();
     (waiting, stuck, link)
 }
+
+/// Presses "Sign in" on an ops link's page (its form guard read from the page): the answer.
+pub async fn post_sign_in(link: &str) -> reqwest::Response {
+    let page = reqwest::get(link).await.unwrap().text().await.unwrap();
+    let guard = page
+        .split("name=\"guard\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no form guard: {page}"))
+        .to_string();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(link)
+        .form(&[("guard", guard)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs in with an ops link: the `Cookie` header value of the session, and the `Set-Cookie`
+/// the server sent.
+pub async fn sign_in_cookie(link: &str) -> (String, String) {
+    let res = post_sign_in(link).await;
+    assert_eq!(res.status(), 303, "sign-in goes to the board");
+    let set = res
+        .headers()
+        .get("set-cookie")
+        .expect("a session cookie")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let pair = set.split(';').next().unwrap().to_string();
+    (pair, set)
+}

@@ -57,7 +57,11 @@ impl RevokeWhy {
     /// Whether the member is told by mail that the offer is no longer available (the reasons
     /// that are news to them; the others they see on their page or caused themselves).
     pub fn tells_member(&self) -> bool {
-        matches!(self, Self::Unfit(_) | Self::DateMoved { .. })
+        // A member whose open offer ops gave to someone else is told it is no longer available.
+        matches!(
+            self,
+            Self::Unfit(_) | Self::DateMoved { .. } | Self::ByHand { .. }
+        )
     }
 }
 

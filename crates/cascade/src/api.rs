@@ -60,22 +60,22 @@ impl Cascade {
         member: &CrewId,
         kind: SlotKind,
     ) -> Result<Done, OpsError> {
-        ops::assign(self, id, member, kind).await
+        ops::assign(self, id, member, kind, None, &ops::By::Cli).await
     }
 
     /// [`ops::unassign`]: takes a member off the charter.
     pub async fn unassign(&self, id: &CharterId, member: &CrewId) -> Result<Done, OpsError> {
-        ops::unassign(self, id, member).await
+        ops::unassign(self, id, member, &ops::By::Cli).await
     }
 
     /// [`ops::cancel`]: cancels the charter.
     pub async fn cancel(&self, id: &CharterId) -> Result<Done, OpsError> {
-        ops::cancel(self, id).await
+        ops::cancel(self, id, &ops::By::Cli).await
     }
 
     /// [`ops::reoffer`]: clears "already asked" for some members.
     pub async fn reoffer(&self, id: &CharterId, include: &[CrewId]) -> Result<Done, OpsError> {
-        ops::reoffer(self, id, include).await
+        ops::reoffer(self, id, include, &ops::By::Cli).await
     }
 
     /// [`sweep::sweep`]: reconciles every charter in the index of unsettled charters.
@@ -138,7 +138,7 @@ impl Cascade {
         &self,
         id: &CharterId,
         gone: Option<Gone>,
-        roster: Option<&[CrewMember]>,
+        roster: Option<std::sync::Arc<[CrewMember]>>,
     ) -> Result<Snapshot, CascadeError> {
         snapshot::read(self, id, gone, roster).await
     }

@@ -6,9 +6,12 @@
 
 use std::collections::HashSet;
 
-use dispatch_core::domain::{Charter, CrewId, CrewMember, Offer, OfferId, OfferStatus, Role};
+use dispatch_core::domain::{
+    Charter, CharterId, CrewId, CrewMember, Offer, OfferId, OfferStatus, Role, Unfit,
+};
 
 use crate::action::{Action, RevokeWhy};
+use crate::engine::{needs, VesselConfig};
 use crate::keys::offer_id_for;
 use crate::slots::{attempts, crew_needed, crew_slots};
 use crate::state::State;
@@ -34,6 +37,42 @@ pub enum Refusal {
     CrewFull {
         needed: u32,
     },
+}
+
+/// Whether a member may take a slot by hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fitness {
+    Fit,
+    /// Inactive, not certified for the role, or not available that day: refused unless ops say
+    /// why they assign anyway.
+    Unfit(Unfit),
+    /// Never: already on this charter, or booked on another charter that day.
+    Never(String),
+}
+
+/// Whether `m` may take a `kind` slot of `c` (`held`: the charter holding them that day, if
+/// any). The CLI's refusals and the board's Assign list both ask this.
+pub fn fitness(
+    c: &Charter,
+    m: &CrewMember,
+    vessel: Option<&VesselConfig>,
+    kind: SlotKind,
+    held: Option<CharterId>,
+) -> Fitness {
+    if c.captain_assigned.as_ref() == Some(&m.crew_id) || c.crew_assigned.contains(&m.crew_id) {
+        return Fitness::Never("already on this charter".into());
+    }
+    if let Some(other) = held.filter(|h| h != &c.charter_id) {
+        return Fitness::Never(format!("booked on charter {other} that day"));
+    }
+    let role = match kind {
+        SlotKind::Captain => Role::Captain,
+        SlotKind::Crew => Role::Crew { slot: 0 },
+    };
+    match m.unfit_for(&needs(role, vessel), c.charter_date) {
+        Some(u) => Fitness::Unfit(u),
+        None => Fitness::Fit,
+    }
 }
 
 /// The slot to fill, and the member's own open offer for it (accepted as it is) if they have

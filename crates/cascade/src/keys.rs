@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use dispatch_core::domain::{CharterId, CrewId, OfferId, OfferStatus, Role};
+use dispatch_core::domain::{CharterId, CrewId, EmailAddress, OfferId, OfferStatus, Role};
 use sha2::{Digest, Sha256};
 
 /// The `n`th offer for a slot: the same inputs give the same id, so a retried or concurrent
@@ -62,6 +62,11 @@ impl EntryId {
     pub fn sent(o: &OfferId) -> Self {
         Self::owned(format!("offer_sent-{o}"))
     }
+    /// The last failure to mail an offer (`undelivered-<offer>`, at the offer's making: each
+    /// failure writes over it), what `charter show` and the board say while it retries.
+    pub fn undelivered(o: &OfferId) -> Self {
+        Self::owned(format!("undelivered-{o}"))
+    }
     /// An offer closed (`accepted-`, `declined-`, `lapsed-` or `revoked-<offer>`).
     pub fn closed(status: OfferStatus, o: &OfferId) -> Self {
         let kind = match status {
@@ -93,6 +98,11 @@ impl EntryId {
         Self::owned(format!("{CLEARED_PREFIX}{c}-{at_ms}"))
     }
     /// Ops took `c` off the charter, at `at_ms` (`unassigned-<crew>-<ms>`).
+    /// Who gave an ops command and what it did (`acted-<what>-<at_ms>`): the thread's record
+    /// of the person (an ops address, or the CLI).
+    pub fn acted(what: &str, at_ms: i64) -> Self {
+        Self::owned(format!("acted-{what}-{at_ms}"))
+    }
     pub fn unassigned(c: &CrewId, at_ms: i64) -> Self {
         Self::owned(format!("unassigned-{c}-{at_ms}"))
     }
@@ -208,6 +218,15 @@ impl MailKey {
         Self(format!(
             "mail#escalate#{charter}#{}#{attempts}",
             role_key(role)
+        ))
+    }
+    /// The copy of a mail to ops for one address (`<key>#to#<address>`): each carries that
+    /// person's own sign-in link.
+    pub fn to_ops(self, address: &EmailAddress) -> Self {
+        Self(format!(
+            "{}#to#{}",
+            self.0,
+            address.as_str().to_ascii_lowercase()
         ))
     }
     /// An assigned member booked elsewhere that day (`mail#conflict#<charter>#<crew>`).

@@ -43,6 +43,7 @@
 pub mod action;
 pub mod answers;
 mod api;
+pub mod board;
 pub mod confirm;
 pub mod crew;
 mod deliver;

@@ -3,7 +3,7 @@
 //! the ops board (`/ops/…`). Pure: the time comes in.
 
 use chrono::{DateTime, Duration, Utc};
-use dispatch_core::domain::{CrewId, Offer};
+use dispatch_core::domain::{CrewId, EmailAddress, Offer};
 
 use crate::tokens::{Claims, MagicLinks, Scope};
 
@@ -97,7 +97,25 @@ impl<'a> Links<'a> {
         format!("{}/c/{token}.ics", self.base)
     }
 
-    /// A fresh link to the ops board, valid for `ttl`.
+    /// A one-use sign-in link to the ops board for `address` (`link`: the stored link's id).
+    pub fn ops_sign_in(
+        &self,
+        address: &EmailAddress,
+        link: &str,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> String {
+        let token = self.tokens.issue_ops_sign_in(address, link, now, ttl);
+        format!("{}/ops/{token}", self.base)
+    }
+
+    /// `rest` (starting with `/`) under the public URL's path: where our own forms post.
+    pub fn local_path(&self, rest: &str) -> String {
+        format!("{}{rest}", base_path(self.base))
+    }
+
+    /// A read-only link to the ops board, valid for `ttl` (no longer mailed: see
+    /// [`Self::ops_sign_in`]).
     pub fn ops(&self, now: DateTime<Utc>, ttl: Duration) -> String {
         format!("{}/ops/{}", self.base, self.tokens.issue_ops(now, ttl))
     }

@@ -65,24 +65,40 @@ impl<'a> Letterhead<'a> {
     ) -> Mail {
         Mail {
             key: key.into(),
-            from_name: self.from_name.to_string(),
+            from_name: header_value(self.from_name),
             from: self.from.clone(),
             to,
             cc: vec![],
-            subject,
+            subject: header_value(&subject),
             text,
             attachments: vec![],
         }
     }
 
+    /// A mail to every ops address at once (the crew page's notices to ops).
     pub(crate) fn for_ops(&self, key: MailKey, subject: String, text: String) -> Mail {
         self.mail(key, self.ops.to_vec(), subject, text)
     }
+
+    /// A mail to one ops address (`to`), its key naming the address.
+    fn for_one_ops(&self, key: MailKey, to: &EmailAddress, subject: String, text: String) -> Mail {
+        self.mail(key.to_ops(to), vec![to.clone()], subject, text)
+    }
 }
 
-/// The last line of every mail to ops.
+/// A value for a header line (subject, display name): every control character (a TAB or line
+/// break in a vessel name the booking system wrote) becomes a space, so a mail of the cascade
+/// can always be built; the mailer still refuses one that reaches it raw.
+pub fn header_value(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The last line of every mail to ops: the person's own sign-in link.
 fn board_line(ops_link: &str) -> String {
-    format!("Ops board (the next 30 days): {ops_link}\n")
+    format!("Ops board (the next 30 days; your own sign-in link, do not forward): {ops_link}\n")
 }
 
 /// An offer: what, when, and the link that answers it.
@@ -258,6 +274,10 @@ pub fn withdrawn(
             unfit_reason(u),
             "If that is a mistake, please call the office.\n".to_string(),
         ),
+        RevokeWhy::ByHand { .. } => (
+            "The office has filled this place by hand".to_string(),
+            String::new(),
+        ),
         other => (other.text(), String::new()),
     };
     lh.mail(
@@ -302,18 +322,20 @@ pub fn unassigned(lh: &Letterhead<'_>, c: &Charter, m: &CrewMember, at_ms: i64) 
     mail
 }
 
-/// To ops: nobody left to ask for a slot (`why`: the thread's words), and what they can do.
+/// To one ops address `to`: nobody left to ask for a slot (`why`: the thread's words), what
+/// they can do, and their own sign-in link to the board.
 pub fn escalation(
     lh: &Letterhead<'_>,
     c: &Charter,
     role: Role,
     attempts: usize,
     why: &str,
-    ops_link: &str,
+    (to, ops_link): (&EmailAddress, &str),
 ) -> Mail {
     let id = &c.charter_id;
-    lh.for_ops(
+    lh.for_one_ops(
         MailKey::escalate(id, role, attempts),
+        to,
         format!("Needs attention: {} on {} has no {role}", c.vessel_name, c.charter_date),
         format!(
             "Charter {id} ({} on {}): {why}.\n\nWhat you can do:\n  dispatch charter show {id}\n  dispatch charter assign {id} --{} MEMBER\n  dispatch charter reoffer {id} [--include MEMBER...]\n  dispatch charter cancel {id}\n\n{}",
@@ -325,16 +347,18 @@ pub fn escalation(
     )
 }
 
-/// To ops: an assigned member is booked on another charter that day (`why`: the thread's words).
+/// To one ops address `to`: an assigned member is booked on another charter that day (`why`:
+/// the thread's words), with their own sign-in link.
 pub fn conflict(
     lh: &Letterhead<'_>,
     c: &Charter,
     crew: &CrewId,
     why: &str,
-    ops_link: &str,
+    (to, ops_link): (&EmailAddress, &str),
 ) -> Mail {
-    lh.for_ops(
+    lh.for_one_ops(
         MailKey::conflict(&c.charter_id, crew),
+        to,
         format!(
             "Needs attention: {} on {} double-booked",
             c.vessel_name, c.charter_date

@@ -107,3 +107,23 @@ fn a_withdrawn_offer_is_told_with_its_own_key_and_why() {
     );
     assert!(m.text.contains("Call the office: 555-0100"), "{}", m.text);
 }
+
+#[test]
+fn a_vessel_name_with_a_tab_or_line_break_still_builds_a_mail() {
+    let from = EmailAddress::parse("office@example.com").unwrap();
+    let zone = BusinessZone::parse("UTC").unwrap();
+    let lh = Letterhead {
+        from_name: "Office\r\nBcc: x@evil.example",
+        from: &from,
+        ops: &[],
+        office_phone: None,
+        zone: &zone,
+    };
+    let date = CharterDate::parse("2027-06-05").unwrap();
+    let charter = CharterId::parse("0b7c9d2e-4f1a-4c3b-9a8e-2d6f5e4c3b2a").unwrap();
+    let m = released(&lh, &charter, &member(), date, Some("Sea\tBreeze\n"));
+    assert!(m.subject.contains("aboard Sea Breeze"), "{}", m.subject);
+    assert!(!m.subject.chars().any(char::is_control), "{:?}", m.subject);
+    assert_eq!(m.from_name, "Office  Bcc: x@evil.example");
+    dispatch_mailer::build_mime(&m).expect("normalised header values build");
+}

@@ -3,7 +3,7 @@
 //! [`crate::deliver::send_once`]) and then notes it in the thread, so the note says the mail went.
 
 use dispatch_core::domain::{
-    CharterDate, CharterId, CrewId, Offer, OfferId, OfferStatus, Role, ThreadKind,
+    CharterDate, CharterId, CrewId, EmailAddress, Offer, OfferId, OfferStatus, Role, ThreadKind,
 };
 use dispatch_core::metrics::{self, Counter};
 
@@ -47,11 +47,28 @@ pub async fn send_offer(
         Some(m) => {
             let facts = facts(cx, c, &m.crew_id).await?;
             let link = cx.link_maker().offer(&o, cx.now(), cx.cfg.link_ttl);
-            send_once(
+            let sent = send_once(
                 cx,
                 mails::offer(&Letterhead::of(&cx.cfg), c, &o, m, &facts, &link),
             )
-            .await?
+            .await;
+            if let Err(e @ (CascadeError::Mail(_) | CascadeError::Store(_))) = &sent {
+                // Said where ops look (`charter show`, the board) while the mail is retried.
+                let why = format!("offer mail to {name} not delivered: {e}");
+                let undelivered = EntryId::undelivered(&o.offer_id);
+                let entry = entry(
+                    id,
+                    undelivered,
+                    o.created_at,
+                    ThreadKind::Note,
+                    Some(&o.crew_id),
+                    why,
+                );
+                if let Err(n) = note(cx, entry).await {
+                    tracing::debug!(error = %n, "could not note the undelivered offer mail");
+                }
+            }
+            sent?
         }
         None => {
             tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent")
@@ -75,7 +92,15 @@ pub async fn send_offer(
     Ok(Applied::Done)
 }
 
-/// Nobody left for a slot: one mail to ops naming who was not asked and why, and the thread
+/// `to`'s own sign-in link for a mail to ops.
+async fn ops_link(cx: &Cascade, to: &EmailAddress) -> Result<String, CascadeError> {
+    cx.ops_sign_in_link(to).await.map_err(|e| match e {
+        crate::board::access::LinkError::Cascade(e) => e,
+        other => CascadeError::Other(other.to_string()),
+    })
+}
+
+/// Nobody left for a slot: one mail to each ops address naming who was not asked and why, and the thread
 /// says the charter needs attention.
 pub async fn escalate(
     cx: &Cascade,
@@ -93,12 +118,12 @@ pub async fn escalate(
     if cx.cfg.ops.is_empty() {
         tracing::error!("no ops_emails configured: escalation recorded in the thread only");
     } else {
-        let board = cx.link_maker().ops(cx.now(), cx.cfg.link_ttl);
-        send_once(
-            cx,
-            mails::escalation(&Letterhead::of(&cx.cfg), c, role, attempts, &text, &board),
-        )
-        .await?;
+        for to in &cx.cfg.ops {
+            let board = ops_link(cx, to).await?;
+            let lh = Letterhead::of(&cx.cfg);
+            let mail = mails::escalation(&lh, c, role, attempts, &text, (to, &board));
+            send_once(cx, mail).await?;
+        }
     }
     let ts = snap
         .offers
@@ -137,12 +162,11 @@ pub async fn report_conflict(
     let text = notes::conflict(id, crew, &snap.name(crew), other);
     tracing::warn!(crew_id = %crew, other_charter = %other, "assigned member is booked on another charter that day");
     if !cx.cfg.ops.is_empty() {
-        let board = cx.link_maker().ops(cx.now(), cx.cfg.link_ttl);
-        send_once(
-            cx,
-            mails::conflict(&Letterhead::of(&cx.cfg), c, crew, &text, &board),
-        )
-        .await?;
+        for to in &cx.cfg.ops {
+            let board = ops_link(cx, to).await?;
+            let mail = mails::conflict(&Letterhead::of(&cx.cfg), c, crew, &text, (to, &board));
+            send_once(cx, mail).await?;
+        }
     }
     note(
         cx,

@@ -1,10 +1,13 @@
-//! The ops board (`templates/ops_board.html`): a read-only page of the next 30 days for a link
-//! of scope `ops` (mailed to `ops_emails` with every escalation; `dispatch ops link` prints a
-//! fresh one). The charters that need attention come first, with the names to call; then every
-//! charter by date with its state, whom we wait on and until when.
+//! The ops board (`templates/ops_board.html`): the next 30 days for a signed-in ops person
+//! (see [`crate::board`]: sign-in links, sessions), each charter with a link to its actions;
+//! or read-only for an older link of scope `ops` (no longer issued; those already mailed work
+//! until they expire). The charters that need attention come first, with the names to call
+//! (phone numbers as `tel:` links); then every charter by date with its state, whom we wait on
+//! and until when. The page refreshes itself every [`crate::board::pages::REFRESH_SECONDS`] (a `Refresh` header,
+//! which the person can turn off: `?still=1`).
 //!
 //! This module reads the board and shapes what it says; the template lays it out and escapes
-//! it; `GET /ops/{token}` is in [`crate::web`].
+//! it; the handlers are in `web/ops.rs`.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,6 +15,11 @@ use chrono::{DateTime, Utc};
 use dispatch_core::domain::{CharterDate, CharterId};
 use dispatch_core::zone::{format_date, BusinessZone};
 
+use std::collections::HashMap;
+
+use dispatch_core::domain::CrewId;
+
+use crate::board::pages::Named;
 use crate::overview::{Overview, Person};
 use crate::reconcile::Cascade;
 
@@ -19,12 +27,6 @@ use crate::reconcile::Cascade;
 pub const BOARD_DAYS: u32 = 30;
 
 impl Cascade {
-    /// A fresh link to the ops board, valid for the page-link time (`link_ttl`); built by
-    /// [`crate::links::Links::ops`], like the one in the mails to ops.
-    pub fn ops_link(&self, now: DateTime<Utc>) -> String {
-        self.link_maker().ops(now, self.cfg.link_ttl)
-    }
-
     /// The board's charters: from `today` for [`BOARD_DAYS`], those needing attention first.
     pub async fn board(&self, today: CharterDate) -> Result<Vec<Overview>, crate::CascadeError> {
         let last = today
@@ -51,6 +53,11 @@ pub(crate) struct OpsBoard {
     days: u32,
     /// When the board was read, in the business's zone.
     as_of: String,
+    /// The signed-in address; `None`: an older read-only link.
+    signed_in: Option<String>,
+    /// `/ops` under the public URL's path.
+    base: String,
+    refresh: u32,
     attention: Vec<Card>,
     rest: Vec<Card>,
 }
@@ -64,8 +71,8 @@ pub(crate) struct Card {
     status: &'static str,
     /// Why it needs attention, naming whom to call.
     why: Vec<String>,
-    captain: String,
-    crew: String,
+    captain: Vec<Named>,
+    crew: Vec<Named>,
     crew_count: usize,
     crew_needed: u32,
     guests: u32,
@@ -74,24 +81,29 @@ pub(crate) struct Card {
 
 /// Whom a charter waits on.
 pub(crate) struct Waiting {
-    who: String,
+    who: Named,
     role: String,
     /// When the offer lapses, in the business's zone.
     until: String,
     overdue: bool,
 }
 
-/// Names, or `-` for nobody.
-fn names<'a>(people: impl Iterator<Item = &'a Person>) -> String {
-    let names: Vec<&str> = people.map(|p| p.name.as_str()).collect();
-    if names.is_empty() {
-        "-".into()
-    } else {
-        names.join(", ")
+/// How the board is seen: by whom, under which path, with whose phone numbers.
+pub(crate) struct View {
+    pub(crate) signed_in: Option<String>,
+    pub(crate) base: String,
+    pub(crate) phones: HashMap<CrewId, String>,
+    /// Seconds between refreshes; 0: the person turned them off.
+    pub(crate) refresh: u32,
+}
+
+impl View {
+    pub(crate) fn named(&self, p: &Person) -> Named {
+        Named::new(&p.name, self.phones.get(&p.crew_id).map(String::as_str))
     }
 }
 
-fn card(zone: &BusinessZone, o: &Overview) -> Card {
+fn card(zone: &BusinessZone, o: &Overview, view: &View) -> Card {
     Card {
         charter_id: o.charter_id.clone(),
         needs_attention: o.needs_attention(),
@@ -99,8 +111,8 @@ fn card(zone: &BusinessZone, o: &Overview) -> Card {
         vessel: o.vessel.clone(),
         status: o.status.as_str(),
         why: o.attention.clone(),
-        captain: names(o.captain.iter()),
-        crew: names(o.crew.iter()),
+        captain: o.captain.iter().map(|p| view.named(p)).collect(),
+        crew: o.crew.iter().map(|p| view.named(p)).collect(),
         crew_count: o.crew.len(),
         crew_needed: o.crew_needed,
         guests: o.guest_count,
@@ -108,7 +120,7 @@ fn card(zone: &BusinessZone, o: &Overview) -> Card {
             .waiting
             .iter()
             .map(|w| Waiting {
-                who: w.who.name.clone(),
+                who: view.named(&w.who),
                 role: w.role.clone(),
                 until: zone.format_time(w.until),
                 overdue: w.overdue,
@@ -123,6 +135,7 @@ pub(crate) fn page(
     today: CharterDate,
     now: DateTime<Utc>,
     board: &[Overview],
+    view: &View,
 ) -> OpsBoard {
     let (attention, rest): (Vec<&Overview>, Vec<&Overview>) =
         board.iter().partition(|o| o.needs_attention());
@@ -132,7 +145,10 @@ pub(crate) fn page(
         from: format_date(today),
         days: BOARD_DAYS,
         as_of: zone.format_time(now),
-        attention: attention.into_iter().map(|o| card(zone, o)).collect(),
-        rest: rest.into_iter().map(|o| card(zone, o)).collect(),
+        signed_in: view.signed_in.clone(),
+        base: view.base.clone(),
+        refresh: view.refresh,
+        attention: attention.into_iter().map(|o| card(zone, o, view)).collect(),
+        rest: rest.into_iter().map(|o| card(zone, o, view)).collect(),
     }
 }

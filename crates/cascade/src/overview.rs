@@ -12,6 +12,7 @@ use futures::stream::{self, StreamExt};
 use serde::Serialize;
 
 use crate::engine::{self, CrewSet, Exclusion, Situation};
+use crate::keys::EntryId;
 use crate::plan::{self, State};
 use crate::reconcile::{Cascade, CascadeError};
 
@@ -32,6 +33,10 @@ pub struct Waiting {
     pub until: DateTime<Utc>,
     /// Past its time: the next reconcile (at most a minute away) lapses it and asks the next.
     pub overdue: bool,
+    /// Its mail has not gone out yet: since when it has been tried (the offer's making). The
+    /// last error is the thread entry [`crate::keys::EntryId::undelivered`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undelivered_since: Option<DateTime<Utc>>,
 }
 
 /// One charter as ops see it.
@@ -132,6 +137,11 @@ pub fn overview(s: &State<'_>) -> Option<Overview> {
                 who: person(s, &o.crew_id),
                 until: o.expires_at,
                 overdue: s.now >= o.expires_at,
+                undelivered_since: (!s.noted.contains(EntryId::sent(&o.offer_id).as_str())
+                    && !s
+                        .noted
+                        .contains(EntryId::by_hand(&o.offer_id, &o.crew_id).as_str()))
+                .then_some(o.created_at),
             });
         }
     }
@@ -204,7 +214,7 @@ impl Cascade {
     /// The overview of one charter, read now (`None` if there is no such charter).
     pub async fn overview(&self, id: &CharterId) -> Result<Option<Overview>, CascadeError> {
         let roster = self.backend.roster.list().await?.items;
-        let snap = self.read_with(id, None, Some(&roster)).await?;
+        let snap = self.read_with(id, None, Some(roster.into())).await?;
         Ok(overview(&self.state(&snap)))
     }
 
@@ -236,10 +246,12 @@ impl Cascade {
                 }
             }
         }
-        let roster = self.backend.roster.list().await?.items;
-        let roster = &roster;
+        let roster: std::sync::Arc<[_]> = self.backend.roster.list().await?.items.into();
         let read: Vec<_> = stream::iter(ids)
-            .map(|id| async move { self.read_with(&id, None, Some(roster)).await })
+            .map(|id| {
+                let roster = roster.clone();
+                async move { self.read_with(&id, None, Some(roster)).await }
+            })
             .buffered(OVERVIEW_CONCURRENCY)
             .collect()
             .await;

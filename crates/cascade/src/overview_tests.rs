@@ -105,6 +105,7 @@ impl Given {
             cleared: &self.cleared,
             now: self.now,
             offer_timeout: chrono::Duration::hours(2),
+            departs_at: None,
         })
         .unwrap()
     }

@@ -14,8 +14,10 @@
 //! again), gets a fresh mark after acting, and comes out, under the mark this pass read, once
 //! nothing is left to do or wait for.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{CharterId, CharterStatus};
+use dispatch_core::domain::{CharterId, CharterStatus, CrewMember};
 use tracing::Instrument;
 
 use crate::action::Action;
@@ -58,18 +60,33 @@ pub async fn reconcile(
     wake: Wake,
 ) -> Result<Reconciled, CascadeError> {
     let span = tracing::info_span!("reconcile", charter_id = %charter);
-    passes(cx, charter, gone, wake).instrument(span).await
+    passes(cx, charter, gone, None, wake).instrument(span).await
+}
+
+/// [`reconcile`] with a roster already read by a caller reconciling many charters at once (a
+/// sweep, a roster change): one read of the roster for all of them, shared, not one each.
+pub async fn reconcile_with_roster(
+    cx: &Cascade,
+    charter: &CharterId,
+    roster: Arc<[CrewMember]>,
+    wake: Wake,
+) -> Result<Reconciled, CascadeError> {
+    let span = tracing::info_span!("reconcile", charter_id = %charter);
+    passes(cx, charter, None, Some(roster), wake)
+        .instrument(span)
+        .await
 }
 
 async fn passes(
     cx: &Cascade,
     charter: &CharterId,
     gone: Option<Gone>,
+    roster: Option<Arc<[CrewMember]>>,
     wake: Wake,
 ) -> Result<Reconciled, CascadeError> {
     let mut done = Reconciled::default();
     for pass in 0..MAX_PASSES {
-        let snap = snapshot::read(cx, charter, gone.clone(), None).await?;
+        let snap = snapshot::read(cx, charter, gone.clone(), roster.clone()).await?;
         if pass == 0 {
             done.since = snap.last_change();
         }

@@ -3,6 +3,7 @@
 //! ([`state`] turns it into the planner's [`State`]) and the effects carry the plan out with it.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dispatch_core::domain::{
@@ -24,7 +25,8 @@ pub struct Snapshot {
     pub mark: Option<String>,
     pub gone: Option<Gone>,
     pub offers: Vec<Offer>,
-    pub roster: Vec<CrewMember>,
+    /// Shared with the other charters a caller reads at once (a sweep, a roster change, a list).
+    pub roster: Arc<[CrewMember]>,
     pub holds: CrewMap<Hold>,
     /// This charter's holds on other dates (it moved).
     pub moved_holds: Vec<Hold>,
@@ -75,6 +77,10 @@ pub fn state<'a>(cx: &'a Cascade, s: &'a Snapshot) -> State<'a> {
         cleared: &s.cleared,
         now: cx.now(),
         offer_timeout: cx.offer_timeout(),
+        departs_at: s.charter.as_ref().and_then(|c| {
+            let start = cx.vessel(c)?.start()?;
+            cx.cfg.zone.at_local(c.charter_date.naive(), start)
+        }),
     }
 }
 
@@ -85,7 +91,7 @@ pub async fn read(
     cx: &Cascade,
     id: &CharterId,
     gone: Option<Gone>,
-    roster: Option<&[CrewMember]>,
+    roster: Option<Arc<[CrewMember]>>,
 ) -> Result<Snapshot, CascadeError> {
     let b = &cx.backend;
     let (marked, offers, thread) = futures::try_join!(
@@ -112,9 +118,9 @@ pub async fn read(
         )
     });
     let roster = match (open, roster) {
-        (_, Some(r)) => r.to_vec(),
-        (false, None) => Vec::new(),
-        (true, None) => b.roster.list().await?.items,
+        (_, Some(r)) => r,
+        (false, None) => Arc::from(Vec::new()),
+        (true, None) => Arc::from(b.roster.list().await?.items),
     };
     let date = charter
         .as_ref()

@@ -14,6 +14,23 @@ use crate::keys::{offer_id_for, EntryId};
 use crate::slots::{asked_offers, attempts, is_filled, slots, unnoted_closed};
 use crate::state::State;
 
+/// Unsent offers renewed for one member and slot before the next one lapses instead.
+const MAX_UNSENT_RENEWALS: usize = 2;
+
+/// Earlier offers of `o`'s member for `o`'s slot that closed without their mail going out.
+fn never_delivered(s: &State<'_>, o: &Offer) -> usize {
+    s.offers
+        .iter()
+        .filter(|p| {
+            p.offer_id != o.offer_id
+                && p.crew_id == o.crew_id
+                && p.role == o.role
+                && p.status != OfferStatus::Open
+                && !s.noted.contains(EntryId::sent(&p.offer_id).as_str())
+        })
+        .count()
+}
+
 /// Appends the plan for the open charter `c` to `out`.
 pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     let assigned: Vec<&CrewId> = c
@@ -62,7 +79,17 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
                 offer: o.offer_id.clone(),
                 why,
             });
-        } else if unsent && !live.contains(&o.role) && o.expires_at - s.now < s.offer_timeout / 2 {
+        } else if unsent
+            && o.expires_at - s.now < s.window() / 2
+            && never_delivered(s, o) >= MAX_UNSENT_RENEWALS
+        {
+            // Its mail never went out, renewal after renewal (a mail that cannot be built or a
+            // refusing server): let it lapse, so the next candidate is asked and, with nobody
+            // left, ops are told, instead of renewing the same unsent offer forever.
+            out.push(Action::Lapse {
+                offer: o.offer_id.clone(),
+            });
+        } else if unsent && !live.contains(&o.role) && o.expires_at - s.now < s.window() / 2 {
             // The member never got this offer and could not answer it in time now: withdraw it
             // and ask them again with a fresh deadline, rather than mail one about to lapse.
             out.push(Action::Revoke {
@@ -77,7 +104,7 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
                 ),
                 status: OfferStatus::Open,
                 created_at: s.now,
-                expires_at: s.now + s.offer_timeout,
+                expires_at: s.now + s.window(),
                 updated_at: s.now,
                 ..o.clone()
             };
@@ -267,7 +294,7 @@ fn next_asks(
                     role,
                     status: OfferStatus::Open,
                     created_at: s.now,
-                    expires_at: s.now + s.offer_timeout,
+                    expires_at: s.now + s.window(),
                     updated_at: s.now,
                 };
                 out.push(Action::MakeOffer {

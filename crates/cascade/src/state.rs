@@ -45,11 +45,34 @@ pub struct State<'a> {
     /// offers made before then no longer count as "already asked".
     pub cleared: &'a CrewMap<DateTime<Utc>>,
     pub now: DateTime<Utc>,
-    /// How long a new offer stays open.
+    /// How long a new offer stays open at most ([`State::window`] may make it shorter).
     pub offer_timeout: chrono::Duration,
+    /// When the trip departs: the vessel's start time on the charter's date in the business's
+    /// zone (`None` without a start time: the trip's clock then does not shorten offers).
+    pub departs_at: Option<DateTime<Utc>>,
 }
 
+/// The shortest window an offer gets, however near the departure.
+pub const MIN_WINDOW_MINUTES: i64 = 10;
+
+/// The share of the time left before departure one offer may take (1/4: with three hours
+/// left, four candidates in turn can still be asked).
+pub const WINDOW_SHARE_OF_TIME_LEFT: i32 = 4;
+
 impl State<'_> {
+    /// How long an offer made now stays open: the offer timeout, or a quarter of the time left
+    /// before departure when that is shorter, never under ten minutes (never over the timeout
+    /// either: a test's two-second timeout stays two seconds).
+    pub fn window(&self) -> chrono::Duration {
+        let Some(departs) = self.departs_at else {
+            return self.offer_timeout;
+        };
+        let share = (departs - self.now) / WINDOW_SHARE_OF_TIME_LEFT;
+        share
+            .max(chrono::Duration::minutes(MIN_WINDOW_MINUTES))
+            .min(self.offer_timeout)
+    }
+
     /// The orders ops gave by hand (`dispatch charter assign`), in the order of their offer ids.
     pub fn hand_orders(&self) -> Vec<HandOrder> {
         let mut out: Vec<HandOrder> = self

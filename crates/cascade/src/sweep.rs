@@ -10,6 +10,7 @@
 //! it is how charters booked before the index existed get into it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewMember, OfferStatus};
@@ -17,7 +18,7 @@ use dispatch_core::ports::{part, Heartbeat, UnsettledCharter};
 use futures::stream::{self, StreamExt};
 use tracing::Instrument;
 
-use crate::reconcile::reconcile;
+use crate::reconcile::reconcile_with_roster;
 use crate::requeue::Wake;
 use crate::service::{Cascade, CascadeError};
 
@@ -34,6 +35,8 @@ pub struct SweepReport {
     pub failed: usize,
     /// Charters that came out of the index (nothing left to do or wait for).
     pub settled: usize,
+    /// Charters another owner was working on (a mail in progress elsewhere): left to it.
+    pub busy: usize,
 }
 
 /// Charters reconciled at once by a sweep.
@@ -72,8 +75,22 @@ async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {
         ..SweepReport::default()
     };
     let now = cx.now();
+    // One read of the roster for every charter of this sweep (none when there is nothing to do).
+    let roster: Arc<[CrewMember]> = match by_id.is_empty() {
+        true => Arc::from(Vec::new()),
+        false => Arc::from(cx.backend.roster.list().await?.items),
+    };
     let results: Vec<_> = stream::iter(by_id)
-        .map(|(id, marks)| async move { (reconcile(cx, &id, None, Wake::Event).await, id, marks) })
+        .map(|(id, marks)| {
+            let roster = roster.clone();
+            async move {
+                (
+                    reconcile_with_roster(cx, &id, roster, Wake::Event).await,
+                    id,
+                    marks,
+                )
+            }
+        })
         .buffer_unordered(SWEEP_CONCURRENCY)
         .collect()
         .await;
@@ -105,6 +122,12 @@ async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {
                     }
                 }
             }
+            // Someone else (a worker, the stream) is mailing for this charter right now: the
+            // expected overlap of a healthy start, not a failure.
+            Err(e @ CascadeError::Busy { .. }) => {
+                report.busy += 1;
+                tracing::debug!(charter_id = %id, error = %e, "sweep left a charter to its other owner; next sweep looks again");
+            }
             Err(e) => {
                 report.failed += 1;
                 tracing::warn!(charter_id = %id, error = %e, "sweep could not reconcile a charter; next sweep tries again");
@@ -116,6 +139,7 @@ async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {
         reconciled = report.reconciled,
         moved = report.moved,
         settled = report.settled,
+        busy = report.busy,
         failed = report.failed,
         took_ms = started.elapsed().as_millis() as u64,
         "sweep done"
@@ -156,8 +180,17 @@ pub async fn reconcile_dates(
                 }
             }
         }
+        let roster: Arc<[CrewMember]> = cx.backend.roster.list().await?.items.into();
         let results: Vec<_> = stream::iter(todo)
-            .map(|id| async move { (reconcile(cx, &id, None, Wake::Event).await, id) })
+            .map(|id| {
+                let roster = roster.clone();
+                async move {
+                    (
+                        reconcile_with_roster(cx, &id, roster, Wake::Event).await,
+                        id,
+                    )
+                }
+            })
             .buffer_unordered(SWEEP_CONCURRENCY)
             .collect()
             .await;
@@ -228,8 +261,12 @@ pub async fn reconcile_for_roster(
                 }
             }
         }
+        let roster: Arc<[CrewMember]> = cx.backend.roster.list().await?.items.into();
         let results: Vec<_> = stream::iter(todo)
-            .map(|id| async move { (reconcile(cx, &id, None, Wake::Event).await, id) })
+            .map(|id| {
+                let roster = roster.clone();
+                async move { (reconcile_with_roster(cx, &id, roster, Wake::Event).await, id) }
+            })
             .buffer_unordered(SWEEP_CONCURRENCY)
             .collect()
             .await;

@@ -9,7 +9,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use chrono::{DateTime, TimeZone, Utc};
-use dispatch_core::domain::{CharterId, CrewId, OfferId};
+use dispatch_core::domain::{CharterId, CrewId, EmailAddress, OfferId};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -28,8 +28,12 @@ pub enum Scope {
     Calendar,
     /// Answer one offer (and see the page).
     Offer { charter: CharterId, offer: OfferId },
-    /// See the ops board (read-only); the token's member is [`OPS_HOLDER`].
+    /// See the ops board (read-only); the token's member is [`OPS_HOLDER`]. No longer issued
+    /// by the cascade (links already mailed keep working until they expire).
     Ops,
+    /// Sign in to the ops board as `address`, once: `link` names the stored, unspent link
+    /// (see `crate::board::access`). The token's member is [`OPS_HOLDER`].
+    OpsSignIn { address: EmailAddress, link: String },
 }
 
 /// The member field of an ops-board token (no crew member has the board).
@@ -42,6 +46,7 @@ impl Scope {
             Scope::Calendar => "calendar".into(),
             Scope::Ops => "ops".into(),
             Scope::Offer { charter, offer } => format!("offer:{charter}:{offer}"),
+            Scope::OpsSignIn { address, link } => format!("ops-for:{link}:{address}"),
         }
     }
     fn decode(s: &str) -> Option<Self> {
@@ -53,6 +58,13 @@ impl Scope {
         }
         if s == "calendar" {
             return Some(Scope::Calendar);
+        }
+        if let Some(rest) = s.strip_prefix("ops-for:") {
+            let (link, address) = rest.split_once(':')?;
+            return Some(Scope::OpsSignIn {
+                address: EmailAddress::parse(address).ok()?,
+                link: link.to_string(),
+            });
         }
         let rest = s.strip_prefix("offer:")?;
         let (c, o) = rest.split_once(':')?;
@@ -262,7 +274,7 @@ impl MagicLinks {
         let claims = self.verify(token, now)?;
         match claims.scope.clone() {
             Scope::Offer { charter, offer } => Ok((claims, charter, offer)),
-            Scope::Page | Scope::Calendar | Scope::Ops => Err(TokenError::WrongScope),
+            _ => Err(TokenError::WrongScope),
         }
     }
 
@@ -282,13 +294,45 @@ impl MagicLinks {
         }
     }
 
+    /// A one-use sign-in token for the ops board as `address` (`link`: the stored link's id).
+    pub fn issue_ops_sign_in(
+        &self,
+        address: &EmailAddress,
+        link: &str,
+        now: DateTime<Utc>,
+        ttl: chrono::Duration,
+    ) -> String {
+        #[allow(clippy::expect_used)] // a fixed, valid crew id
+        let holder = CrewId::parse(OPS_HOLDER).expect("`ops` is a crew id");
+        let scope = Scope::OpsSignIn {
+            address: address.clone(),
+            link: link.to_string(),
+        };
+        self.issue(&holder, &scope, now, ttl)
+    }
+
+    /// Verifies and requires the ops sign-in scope: the address and the link's id.
+    pub fn verify_ops_sign_in(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(EmailAddress, String), TokenError> {
+        let claims = self.verify(token, now)?;
+        match claims.scope {
+            Scope::OpsSignIn { address, link } if claims.crew.as_str() == OPS_HOLDER => {
+                Ok((address, link))
+            }
+            _ => Err(TokenError::WrongScope),
+        }
+    }
+
     /// Verifies a token for a member's own page (page or offer scope; not a calendar link, not
     /// the ops board).
     pub fn verify_member(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, TokenError> {
         let claims = self.verify(token, now)?;
         match claims.scope {
             Scope::Page | Scope::Offer { .. } => Ok(claims),
-            Scope::Calendar | Scope::Ops => Err(TokenError::WrongScope),
+            _ => Err(TokenError::WrongScope),
         }
     }
 
@@ -298,7 +342,7 @@ impl MagicLinks {
         let claims = self.verify(token, now)?;
         match claims.scope {
             Scope::Calendar | Scope::Page => Ok(claims),
-            Scope::Offer { .. } | Scope::Ops => Err(TokenError::WrongScope),
+            _ => Err(TokenError::WrongScope),
         }
     }
 

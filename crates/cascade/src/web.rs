@@ -7,7 +7,9 @@
 //! - `POST /p/{token}/cant-make-it` and `/availability`, and the bad-link page's `POST
 //!   /new-link`: what crew do themselves ([`crew_actions`]).
 //! - `GET /c/{token}.ics`: the member's calendar feed ([`feed`]).
-//! - `GET /ops/{token}`: the ops board ([`crate::ops_board`], handler in [`ops`]).
+//! - `GET /ops/{token}` (sign in, or an older read-only board), `POST /ops/{token}` (spend the
+//!   link, open a session), `GET /ops` (the board), `GET /ops/roster` ([`ops`]); a charter's
+//!   actions under `/ops/charters/{id}` ([`ops_actions`], session and CSRF in [`session`]).
 //! - Any bad link gets the same plain 403 page and anything else the plain 404
 //!   ([`crate::html`]).
 //!
@@ -18,6 +20,8 @@ mod crew;
 mod crew_actions;
 mod feed;
 mod ops;
+mod ops_actions;
+mod session;
 
 use std::sync::Arc;
 
@@ -47,7 +51,15 @@ pub fn router(cascade: Arc<Cascade>) -> Router {
         )
         .route("/new-link", post(crew_actions::new_link_post))
         .route("/c/{file}", get(feed::calendar_feed))
-        .route("/ops/{token}", get(ops::board))
+        .route("/ops", get(ops::board))
+        .route("/ops/roster", get(ops::roster_view))
+        .route("/ops/{token}", get(ops::link).post(ops::sign_in))
+        .route("/ops/charters/{id}", get(ops_actions::charter))
+        .route(
+            "/ops/charters/{id}/cancel",
+            get(ops_actions::confirm_cancel).post(ops_actions::cancel),
+        )
+        .route("/ops/charters/{id}/{action}", post(ops_actions::act))
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::map_response_with_state(
             cascade.clone(),

@@ -103,13 +103,9 @@ impl CharterFacts {
             date_long: format_date_long(c.charter_date),
             vessel: c.vessel_name.clone(),
             guests: c.guest_count,
-            start: start_time.map(|t| {
-                format!(
-                    "{} {}",
-                    t.format("%H:%M"),
-                    zone.abbreviation_at(c.charter_date.naive(), t)
-                )
-            }),
+            // The clock reading of the instant itself, as the `.ics` has it: a start time
+            // skipped by the spring change (02:30) reads as the time it becomes (03:30).
+            start: start_at.map(|at| zone.format_clock(at)),
             start_at,
             end_at,
             meeting_point: vessel
@@ -204,5 +200,44 @@ mod tests {
             "{lines}"
         );
         assert!(lines.contains("Meet at:  Dock B"), "{lines}");
+    }
+
+    /// A start time skipped by the spring change reads as the `.ics` has it, in every place
+    /// the facts are shown (mails, the page, the board): 02:30 on 14 Mar 2027 in Los Angeles
+    /// does not exist and becomes 03:30 PDT.
+    #[test]
+    fn a_start_time_in_the_spring_gap_reads_as_the_calendar_has_it() {
+        let c = Charter {
+            charter_id: CharterId::new_random(),
+            created_at: "2027-01-01T00:00:00Z".into(),
+            charter_date: CharterDate::parse("2027-03-14").unwrap(),
+            vessel_name: "Sea Breeze".into(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 4,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: None,
+        };
+        let v = VesselConfig {
+            start_time: Some("02:30".into()),
+            ..Default::default()
+        };
+        let zone = BusinessZone::parse("America/Los_Angeles").unwrap();
+        let f = CharterFacts::of(
+            &c,
+            Some(&v),
+            &zone,
+            &CrewId::parse("crew-ben").unwrap(),
+            |_| None,
+        );
+        assert_eq!(f.start.as_deref(), Some("03:30 PDT"));
+        // The calendar entry's DTSTART is this instant (ics.rs writes `start_at`).
+        assert_eq!(
+            f.start_at.unwrap().to_rfc3339(),
+            "2027-03-14T10:30:00+00:00"
+        );
     }
 }

@@ -194,13 +194,18 @@ pub async fn store_booking(
     update: bool,
 ) -> Result<Stored, BookingError> {
     let id = &charter.charter_id;
-    let existing = charters
-        .get(id)
-        .await
-        .map_err(|source| BookingError::Read {
-            id: id.clone(),
-            source,
-        })?;
+    let existing = match charters.get(id).await {
+        Ok(existing) => existing,
+        // A stored item of the wrong shape (the booking system wrote it): `update` overwrites
+        // its booking details, which is how it is repaired.
+        Err(StoreError::BadRecord(_)) if update => return repair(charters, charter).await,
+        Err(source) => {
+            return Err(BookingError::Read {
+                id: id.clone(),
+                source,
+            })
+        }
+    };
     let Some(old) = existing else {
         let inserted = match booking_ref {
             Some(r) => charters.insert_with_ref(charter, r).await,
@@ -236,6 +241,35 @@ pub async fn store_booking(
     }
     match charters
         .update_booking(&old.key(), charter)
+        .await
+        .map_err(|source| BookingError::Update {
+            id: id.clone(),
+            source,
+        })? {
+        Some(now) => Ok(Stored::Updated(now)),
+        None => Ok(Stored::Refused(Refusal::Deleted { id: id.clone() })),
+    }
+}
+
+/// Rewrites the booking details of a stored item that cannot be read as a charter (see
+/// [`store_booking`]); its key is read from the item as stored.
+async fn repair(charters: &dyn Charters, charter: &Charter) -> Result<Stored, BookingError> {
+    let id = &charter.charter_id;
+    let read = |source| BookingError::Read {
+        id: id.clone(),
+        source,
+    };
+    let raw = charters.get_item(id).await.map_err(read)?;
+    let created_at = match raw.as_ref().and_then(|i| i.get(attr::CREATED_AT)) {
+        Some(AV::S(s)) => s.clone(),
+        _ => return Ok(Stored::Refused(Refusal::Deleted { id: id.clone() })),
+    };
+    let key = crate::domain::CharterKey {
+        charter_id: id.clone(),
+        created_at,
+    };
+    match charters
+        .update_booking(&key, charter)
         .await
         .map_err(|source| BookingError::Update {
             id: id.clone(),

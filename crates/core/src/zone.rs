@@ -104,17 +104,6 @@ impl BusinessZone {
         }
     }
 
-    /// The zone's abbreviation on a local date at a local time (`PDT`, `CET`, `+03`).
-    pub fn abbreviation_at(&self, date: NaiveDate, time: NaiveTime) -> String {
-        match self.at_local(date, time) {
-            Some(at) => self
-                .zoned(at)
-                .map(|z| z.strftime("%Z").to_string())
-                .unwrap_or_else(|| "UTC".into()),
-            None => "UTC".into(),
-        }
-    }
-
     /// The instant of a local date and time of day (a charter's start). A time skipped by a
     /// DST change is taken as the same clock reading after the change; a repeated one as the
     /// first of the two.
@@ -213,11 +202,17 @@ mod tests {
         let d = NaiveDate::from_ymd_opt(2027, 6, 5).unwrap();
         let t = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
         assert_eq!(la.at_local(d, t).unwrap(), utc("2027-06-05T16:00:00Z"));
-        assert_eq!(la.abbreviation_at(d, t), "PDT");
+        assert_eq!(la.format_clock(la.at_local(d, t).unwrap()), "09:00 PDT");
         // Skipped by the spring change (2027-03-14 02:30 does not exist in LA): still an instant.
         let gap = NaiveDate::from_ymd_opt(2027, 3, 14).unwrap();
-        assert!(la
+        let skipped = la
             .at_local(gap, NaiveTime::from_hms_opt(2, 30, 0).unwrap())
-            .is_some());
+            .unwrap();
+        assert_eq!(skipped, utc("2027-03-14T10:30:00Z"));
+        assert_eq!(
+            la.format_clock(skipped),
+            "03:30 PDT",
+            "shown as the .ics has it"
+        );
     }
 }

@@ -40,6 +40,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod context;
+pub mod corrections;
+pub mod digests;
 mod error;
 pub mod files;
 pub mod google;
@@ -50,6 +52,7 @@ pub mod recipients;
 pub mod report;
 pub mod roster;
 pub mod statements;
+pub mod unreadable;
 
 pub use context::MonthContext;
 pub use error::MonthError;

@@ -31,7 +31,8 @@ pub struct ReportOutcome {
     pub cancelled: usize,
     /// Stored records of the wrong shape (named in the log), not in the workbook.
     pub unreadable_records: usize,
-    /// Charters of the month the workbook cannot hold (named, with why); the rest is written.
+    /// Charters of the month the workbook cannot hold, or whose records cannot be read (named,
+    /// with why, on its `Left out` tab); the rest is written.
     #[serde(default)]
     pub left_out: Vec<dispatch_reporting::revenue::LeftOut>,
     /// Whether the prior month's workbook gave the column order.
@@ -57,6 +58,7 @@ pub async fn run_report(
     for bad in &listing.skipped {
         tracing::warn!(%month, error = %bad, "charter record left out of the report");
     }
+    let unreadable = crate::unreadable::left_out(&listing.skipped);
     let charters = listing.items;
     let cancelled = charters
         .iter()
@@ -101,6 +103,7 @@ pub async fn run_report(
         RevenueReport::new(month, &names)
             .titled(&ctx.from_name, generated_at)
             .prior_columns(prior.as_deref())
+            .unreadable(&unreadable)
             .workbook_leaving_out(&charters, &mut |done, all| {
                 // Big months: a line every 10,000 rows.
                 if all >= 10_000 && (done == all || done >= last_said + 10_000) {
@@ -120,8 +123,10 @@ pub async fn run_report(
     for l in &written.left_out {
         tracing::error!(%month, charter_id = %l.charter_id, "charter left out of the report: {}", l.why);
     }
-    let (bytes, left_out) = (written.bytes, written.left_out);
+    let (bytes, mut left_out) = (written.bytes, written.left_out);
     let rows = rows - left_out.len();
+    let unwritable = left_out.len();
+    left_out.extend(unreadable);
     let name = report_file_name(month);
     progress(&format!(
         "uploading {name} ({} KB) to {}",
@@ -137,7 +142,7 @@ pub async fn run_report(
     Ok(ReportOutcome {
         month: month.to_string(),
         rows,
-        without_revenue: total - rows - left_out.len() - cancelled,
+        without_revenue: total - rows - unwritable - cancelled,
         cancelled,
         left_out,
         unreadable_records: listing.skipped.len(),

@@ -58,6 +58,15 @@ impl Planned {
 
 /// Who gets what for `month`, without sending anything.
 pub async fn plan(ctx: &MonthContext, month: Month) -> Result<Vec<Planned>, MonthError> {
+    Ok(plan_naming_left_out(ctx, month).await?.0)
+}
+
+/// [`plan`], and the month's charters whose records cannot be read (left out of every
+/// statement, named so that someone repairs them and sends corrections).
+pub async fn plan_naming_left_out(
+    ctx: &MonthContext,
+    month: Month,
+) -> Result<(Vec<Planned>, Vec<dispatch_reporting::revenue::LeftOut>), MonthError> {
     let charters = ctx
         .backend
         .charters
@@ -67,6 +76,7 @@ pub async fn plan(ctx: &MonthContext, month: Month) -> Result<Vec<Planned>, Mont
     for bad in &charters.skipped {
         tracing::warn!(%month, error = %bad, "charter record left out of the statements");
     }
+    let left_out = crate::unreadable::left_out(&charters.skipped);
     let roster = ctx
         .backend
         .roster
@@ -112,7 +122,7 @@ pub async fn plan(ctx: &MonthContext, month: Month) -> Result<Vec<Planned>, Mont
             problem: None,
         });
     }
-    Ok(out)
+    Ok((out, left_out))
 }
 
 /// What a statements run did, by crew id.
@@ -124,6 +134,9 @@ pub struct StatementsOutcome {
     pub already_sent: Vec<String>,
     /// Not sent, with the reason.
     pub not_sent: Vec<(String, String)>,
+    /// Charters of the month whose records cannot be read, so no statement counts them.
+    #[serde(default)]
+    pub left_out: Vec<dispatch_reporting::revenue::LeftOut>,
 }
 
 impl StatementsOutcome {
@@ -141,9 +154,10 @@ impl StatementsOutcome {
 /// Sends every statement of `month` not sent before. A member whose send fails does not stop the
 /// others; the error returned afterwards says whether a retry can help (sent ones stay sent).
 pub async fn send(ctx: &MonthContext, month: Month) -> Result<StatementsOutcome, MonthError> {
-    let planned = plan(ctx, month).await?;
+    let (planned, left_out) = plan_naming_left_out(ctx, month).await?;
     let mut out = StatementsOutcome {
         month: month.to_string(),
+        left_out,
         ..Default::default()
     };
     let mut retry = false;
@@ -161,12 +175,17 @@ pub async fn send(ctx: &MonthContext, month: Month) -> Result<StatementsOutcome,
             &key,
             &payload,
             ctx.idem,
-            || send_one(ctx, &key, &p),
+            || send_one(ctx, &key, &p, false),
         )
         .await;
         match result {
             Ok(Once::Ran(mail_id)) => {
                 tracing::info!(%month, crew_id = %id, mail = %mail_id, "statement sent");
+                if let Err(e) =
+                    crate::digests::record_sent(ctx, month, &p.statement, &mail_id).await
+                {
+                    tracing::error!(%month, crew_id = %id, error = %e, "statement sent, but what it said was not recorded: `statements --corrections` may send it again as a correction");
+                }
                 out.sent.push(id);
             }
             Ok(Once::AlreadyDone(_)) => out.already_sent.push(id),
@@ -209,7 +228,13 @@ pub async fn send(ctx: &MonthContext, month: Month) -> Result<StatementsOutcome,
     })
 }
 
-async fn send_one(ctx: &MonthContext, key: &str, p: &Planned) -> Result<String, MonthError> {
+/// Sends one member's statement (`corrected`: it replaces one sent earlier) as mail `key`.
+pub(crate) async fn send_one(
+    ctx: &MonthContext,
+    key: &str,
+    p: &Planned,
+    corrected: bool,
+) -> Result<String, MonthError> {
     let s = p.statement.clone();
     let (bytes, filename) = tokio::task::spawn_blocking(move || {
         statement_workbook(&s).map(|b| (b, statement_file_name(&s)))
@@ -225,8 +250,13 @@ async fn send_one(ctx: &MonthContext, key: &str, p: &Planned) -> Result<String, 
         cc: p.cc.clone(),
         subject: p.subject.clone(),
         text: format!(
-            "Hello {},\n\nAttached is your crew statement for {}: {} charter(s), your share of the tips {}.\n\nQuestions? Reply to this mail.\n\n{}\n",
+            "Hello {},\n\n{}Attached is your crew statement for {}: {} charter(s), your share of the tips {}.\n\nQuestions? Reply to this mail.\n\n{}\n",
             s.name,
+            if corrected {
+                "This corrects the statement we sent you earlier for this month: please use this one.\n\n"
+            } else {
+                ""
+            },
             s.month.title(),
             s.lines.len(),
             s.total_share,

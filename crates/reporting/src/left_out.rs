@@ -1,5 +1,6 @@
 //! A charter a workbook could not hold, and why: named by the revenue writer and by the error
-//! that refuses a whole month (its own module, so neither imports the other).
+//! that refuses a whole month (its own module, so neither imports the other); the
+//! workbook's `Left out` tab that lists them is written with the workbook (`revenue`).
 
 /// A charter the month tab could not hold, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -318,3 +318,93 @@ fn dates_without_a_year_are_the_next_occurrence_or_the_tabs_agreed_year() {
         dates(&["2026-01-05", "2026-12-24"])
     );
 }
+
+/// The hostile-input finding: a roster sheet without the "Captain certified" and
+/// "Certifications" columns de-certified every captain. A missing column leaves every stored
+/// value of it alone, and the summary says which columns were missing; a column that is there
+/// still sets the value (a blank cell in it is "no").
+#[test]
+fn a_sheet_without_the_optional_columns_leaves_stored_values_alone() {
+    use serde_json::json;
+    let mut ana = CrewMember {
+        crew_id: CrewId::parse("crew-ana").unwrap(),
+        name: "Ana Silva".into(),
+        email: EmailAddress::parse("ana@example.com").unwrap(),
+        phone: Some("+1 555 0101".into()),
+        captain_certified: true,
+        available_dates: dates(&["2024-05-03"]),
+        certifications: ["deckhand".to_string()].into(),
+        active: true,
+        updated_at: None,
+        links_not_before: None,
+    };
+    let names_only = Tab::from_json(
+        "Roster",
+        &[
+            vec![json!("Crew ID"), json!("Name"), json!("Email")],
+            vec![
+                json!("crew-ana"),
+                json!("Ana Silva"),
+                json!("ana@example.com"),
+            ],
+        ],
+    );
+    let p = plan(read_sheet(&[names_only], 2024), std::slice::from_ref(&ana));
+    assert_eq!(p.unchanged, [ana.crew_id.clone()], "{}", p.summary());
+    assert!(
+        p.summary().contains(
+            "columns not in the sheet (stored values kept): Phone, Captain certified, Certifications, Active"
+        ),
+        "{}",
+        p.summary()
+    );
+
+    // With the column, a "no" (or a blank cell) is what the sheet says.
+    let with_column = Tab::from_json(
+        "Roster",
+        &[
+            vec![
+                json!("Crew ID"),
+                json!("Name"),
+                json!("Email"),
+                json!("Captain certified"),
+            ],
+            vec![
+                json!("crew-ana"),
+                json!("Ana Silva"),
+                json!("ana@example.com"),
+                json!("no"),
+            ],
+        ],
+    );
+    let p = plan(read_sheet(&[with_column], 2024), std::slice::from_ref(&ana));
+    assert_eq!(p.updated, [ana.crew_id.clone()]);
+    assert!(!p.to_write[0].captain_certified);
+    assert_eq!(
+        p.to_write[0].certifications, ana.certifications,
+        "no Certifications column"
+    );
+
+    // An unreadable cell is "left as it was", as the problem says.
+    let unreadable = Tab::from_json(
+        "Roster",
+        &[
+            vec![
+                json!("Crew ID"),
+                json!("Name"),
+                json!("Email"),
+                json!("Captain certified"),
+            ],
+            vec![
+                json!("crew-ana"),
+                json!("Ana Silva"),
+                json!("ana@example.com"),
+                json!("perhaps"),
+            ],
+        ],
+    );
+    ana.phone = None;
+    let p = plan(read_sheet(&[unreadable], 2024), std::slice::from_ref(&ana));
+    assert_eq!(p.unchanged, [ana.crew_id.clone()], "{}", p.summary());
+    assert!(p.summary().contains("left as it was"), "{}", p.summary());
+}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use dispatch_cascade::ops::{Done, OpsError, SlotKind};
+use dispatch_cascade::ops::{self, By, Done, OpsError, SlotKind};
 use dispatch_cascade::Cascade;
 use dispatch_core::domain::{CharterId, CrewId};
 use dispatch_core::{Backend, Settings};
@@ -27,15 +27,23 @@ pub struct AssignArgs {
     /// Put this member on the crew (crew id, e-mail or full name).
     #[arg(long, value_name = "MEMBER")]
     pub crew: Option<String>,
+    /// Assign a member who is inactive, not certified for the role or not available that day,
+    /// for this reason (recorded in the charter's thread). A member booked on another charter
+    /// that day is always refused.
+    #[arg(long, value_name = "WHY")]
+    pub anyway: Option<String>,
 }
 
 fn report(done: Result<Done, OpsError>) -> anyhow::Result<ExitCode> {
     match done {
         Ok(d) => {
-            println!(
-                "{} ({} reconcile action(s))",
-                d.summary, d.reconciled.actions
-            );
+            println!("{}", d.summary);
+            for line in &d.changes {
+                println!("  - {line}");
+            }
+            if d.changes.is_empty() {
+                println!("  (nobody else was offered, withdrawn or told)");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(OpsError::Cascade(e)) => Err(anyhow::Error::new(e)
@@ -73,7 +81,13 @@ pub async fn assign(
         _ => bail!("give exactly one of --captain MEMBER or --crew MEMBER"),
     };
     let cascade = crate::app::cascade(settings, backend)?;
-    let code = report(cascade.assign(&id, &member, kind).await)?;
+    if a.anyway.as_deref().is_some_and(|w| w.trim().is_empty()) {
+        bail!(
+            "--anyway needs the reason, e.g. --anyway \"certification renewed, paper copy seen\""
+        );
+    }
+    let done = ops::assign(&cascade, &id, &member, kind, a.anyway.as_deref(), &By::Cli).await;
+    let code = report(done)?;
     after(&cascade, &id).await;
     Ok(code)
 }
@@ -107,7 +121,7 @@ pub async fn unassign(
         }
     };
     let cascade = crate::app::cascade(settings, backend)?;
-    let code = report(cascade.unassign(&id, &member).await)?;
+    let code = report(ops::unassign(&cascade, &id, &member, &By::Cli).await)?;
     after(&cascade, &id).await;
     Ok(code)
 }
@@ -116,7 +130,7 @@ pub async fn unassign(
 pub async fn cancel(settings: &Settings, backend: &Backend, id: &str) -> anyhow::Result<ExitCode> {
     let id = charter_id(id)?;
     let cascade = crate::app::cascade(settings, backend)?;
-    report(cascade.cancel(&id).await)
+    report(ops::cancel(&cascade, &id, &By::Cli).await)
 }
 
 /// `dispatch charter reoffer ID [--include MEMBER...]`.
@@ -129,7 +143,7 @@ pub async fn reoffer(
     let id = charter_id(id)?;
     let include = member::crew_ids(backend, "--include", include).await?;
     let cascade = crate::app::cascade(settings, backend)?;
-    let code = report(cascade.reoffer(&id, &include).await)?;
+    let code = report(ops::reoffer(&cascade, &id, &include, &By::Cli).await)?;
     after(&cascade, &id).await;
     Ok(code)
 }

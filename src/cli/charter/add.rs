@@ -73,17 +73,18 @@ pub async fn add(settings: &Settings, backend: &Backend, a: AddArgs) -> anyhow::
     };
     // With --update, the flags given change the stored charter; without, a new one.
     let base = if a.update {
-        backend
-            .charters
-            .get(&charter_id)
-            .await
-            .context("reading crew-dispatch")?
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "no charter {charter_id} to update (check the id and DISPATCH_PREFIX); \
+        let stored = match backend.charters.get(&charter_id).await {
+            Err(dispatch_core::StoreError::BadRecord(why)) => {
+                Some(repaired_base(backend, &charter_id, &a, &why).await?)
+            }
+            other => other.context("reading crew-dispatch")?,
+        };
+        stored.ok_or_else(|| {
+            anyhow::anyhow!(
+                "no charter {charter_id} to update (check the id and DISPATCH_PREFIX); \
                      without --update it is booked as a new charter"
-                )
-            })?
+            )
+        })?
     } else {
         Charter {
             charter_id: charter_id.clone(),
@@ -176,4 +177,67 @@ pub async fn add(settings: &Settings, backend: &Backend, a: AddArgs) -> anyhow::
         ),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The base of `--update` for a stored item that cannot be read: the item as stored with the
+/// flags given written over its attributes, read as a charter. Fails, naming what is still
+/// wrong, when the flags do not repair it.
+async fn repaired_base(
+    backend: &Backend,
+    id: &CharterId,
+    a: &AddArgs,
+    why: &dispatch_core::item::ItemError,
+) -> anyhow::Result<Charter> {
+    use dispatch_core::domain::charter_attr as attr;
+    use serde_dynamo::AttributeValue as AV;
+    let mut item = backend
+        .charters
+        .get_item(id)
+        .await
+        .context("reading crew-dispatch")?
+        .ok_or_else(|| anyhow::anyhow!("charter {id} was deleted while being read"))?;
+    let mut set = |name: &str, v: AV| {
+        item.insert(name.to_string(), v);
+    };
+    if let Some(d) = &a.date {
+        set(
+            attr::CHARTER_DATE,
+            AV::S(CharterDate::parse(d).context("--date")?.to_string()),
+        );
+    }
+    if let Some(v) = &a.vessel {
+        set(attr::VESSEL_NAME, AV::S(v.trim().to_string()));
+    }
+    if let Some(g) = a.guests {
+        set(attr::GUEST_COUNT, AV::N(g.to_string()));
+    }
+    if let Some(r) = &a.revenue {
+        set(
+            attr::REPORTABLE_REVENUE,
+            AV::N(Money::parse(r).context("--revenue")?.to_string()),
+        );
+    }
+    if let Some(t) = &a.tips {
+        set(
+            attr::TIPS,
+            AV::N(Money::parse(t).context("--tips")?.to_string()),
+        );
+    }
+    if let Some(n) = a.crew_needed {
+        set(attr::CREW_NEEDED, AV::N(n.to_string()));
+    }
+    if !a.guest_names.is_empty() {
+        set(
+            attr::GUEST_NAMES,
+            AV::L(a.guest_names.iter().cloned().map(AV::S).collect()),
+        );
+        item.remove(attr::GUEST_NAME);
+    }
+    Charter::from_item(&item).map_err(|still| {
+        anyhow::anyhow!(
+            "charter {id} is stored but cannot be read ({why}); with the flags given it still \
+             cannot ({still}): give the flag that sets that attribute (see `dispatch charter show {id}`); \
+             nothing was changed"
+        )
+    })
 }

@@ -182,11 +182,13 @@ fn waiting_cell(zone: &BusinessZone, o: &Overview) -> String {
         .iter()
         .map(|w| {
             format!(
-                "{} ({}) until {}{}",
+                "{} ({}) until {}{}{}",
                 w.who.name,
                 w.role,
                 zone.format_time(w.until),
-                if w.overdue { " (overdue)" } else { "" }
+                if w.overdue { " (overdue)" } else { "" },
+                super::undelivered::note(zone, w, None)
+                    .map_or(String::new(), |n| format!(" ({n})"))
             )
         })
         .collect::<Vec<_>>()

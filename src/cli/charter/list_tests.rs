@@ -26,6 +26,7 @@ fn overview(attention: &[&str]) -> Overview {
             who: person("dee", "Dee Winterbottom"),
             until: chrono::Utc::now(),
             overdue: true,
+            undelivered_since: None,
         }],
         attention: attention.iter().map(|s| s.to_string()).collect(),
     }

@@ -17,6 +17,8 @@ pub mod import;
 mod list;
 mod reconcile;
 mod show;
+mod show_malformed;
+pub mod undelivered;
 mod vessel;
 
 use std::path::PathBuf;

@@ -11,22 +11,31 @@ use dispatch_core::zone::BusinessZone;
 use dispatch_core::{Backend, Settings};
 
 use super::ids::{charter_id, no_charter};
-use crate::cli::dlq;
+use super::undelivered;
+use crate::cli::dlq_charter as dlq;
 
 /// `dispatch charter show ID|REF`.
 pub async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::Result<ExitCode> {
     let id = charter_id(raw)?;
+    if let Some(code) = super::show_malformed::show(backend, &id).await? {
+        return Ok(code);
+    }
     let Some(o) = overview(settings, backend, &id).await? else {
         anyhow::bail!("{}", no_charter(raw, &id));
     };
     let zone = settings.zone();
     let booking_ref = booking_ref(backend, &id).await?;
-    print_overview(&zone, &o, booking_ref.as_ref());
     let thread = backend
         .thread
         .list(&id)
         .await
         .context("reading charter-chats")?;
+    print_overview_with(
+        &zone,
+        &o,
+        booking_ref.as_ref(),
+        &undelivered::last_errors(&thread),
+    );
     let roster = backend
         .roster
         .list()
@@ -80,6 +89,16 @@ async fn overview(
 /// The head of `charter show`: the charter (and its booking reference) by name, its crew needed,
 /// whom we wait on, and why it needs attention.
 pub fn print_overview(zone: &BusinessZone, o: &Overview, booking_ref: Option<&BookingRef>) {
+    print_overview_with(zone, o, booking_ref, &Default::default());
+}
+
+/// [`print_overview`], with the last mail error of each member whose offer has not gone out.
+fn print_overview_with(
+    zone: &BusinessZone,
+    o: &Overview,
+    booking_ref: Option<&BookingRef>,
+    last_errors: &std::collections::HashMap<dispatch_core::domain::CrewId, String>,
+) {
     println!(
         "charter {}{} on {} aboard {}: {} · {} guests",
         o.charter_id,
@@ -123,6 +142,9 @@ pub fn print_overview(zone: &BusinessZone, o: &Overview, booking_ref: Option<&Bo
                 ""
             }
         );
+        if let Some(n) = undelivered::note(zone, w, last_errors.get(&w.who.crew_id)) {
+            println!("    {n}");
+        }
     }
     for why in &o.attention {
         println!("  NEEDS ATTENTION: {why}");

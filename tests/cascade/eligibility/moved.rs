@@ -12,19 +12,13 @@ use crate::common::{charter, member};
 /// day.
 pub async fn a_moved_charter_refuses_the_old_offer_and_moves_its_holds(r: &Rig) {
     let (d1, d2) = (day(10), day(12));
-    r.world
-        .backend
-        .roster
-        .upsert_batch(&[
-            member("cap", true, false, &[d1.as_str(), d2.as_str()]),
-            member("deck-a", false, true, &[d1.as_str(), d2.as_str()]),
-            member("deck-b", false, true, &[d1.as_str(), d2.as_str()]),
-        ])
-        .await
-        .unwrap();
     let c = charter(&d1, 4, Some(1));
-    r.world.backend.charters.insert(&c).await.unwrap();
-    r.cascade.reconcile(&c.charter_id).await.unwrap();
+    let roster = [
+        member("cap", true, false, &[d1.as_str(), d2.as_str()]),
+        member("deck-a", false, true, &[d1.as_str(), d2.as_str()]),
+        member("deck-b", false, true, &[d1.as_str(), d2.as_str()]),
+    ];
+    r.book(&roster, &c).await;
     let cap = r.open(&c, Role::Captain).await.remove(0);
     assert!(matches!(
         r.cascade.accept(&cap).await.unwrap(),

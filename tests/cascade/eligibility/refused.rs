@@ -11,18 +11,12 @@ use crate::common::{charter, member};
 /// withdrawn (they are told once by mail) and the next captain is asked.
 pub async fn a_captain_decertified_before_accepting_is_refused_and_the_next_asked(r: &Rig) {
     let d = day(10);
-    r.world
-        .backend
-        .roster
-        .upsert_batch(&[
-            member("cap-a", true, false, &[d.as_str()]),
-            member("cap-b", true, false, &[d.as_str()]),
-        ])
-        .await
-        .unwrap();
     let c = charter(&d, 4, Some(1));
-    r.world.backend.charters.insert(&c).await.unwrap();
-    r.cascade.reconcile(&c.charter_id).await.unwrap();
+    let roster = [
+        member("cap-a", true, false, &[d.as_str()]),
+        member("cap-b", true, false, &[d.as_str()]),
+    ];
+    r.book(&roster, &c).await;
     let first = r.open(&c, Role::Captain).await.remove(0);
     let (asked, other) = if first.crew_id.as_str() == "cap-a" {
         ("cap-a", "cap-b")
@@ -63,20 +57,14 @@ pub async fn a_captain_decertified_before_accepting_is_refused_and_the_next_aske
 /// A deckhand made inactive while their crew offer is open is refused.
 pub async fn an_inactive_member_is_refused(r: &Rig) {
     let d = day(10);
-    r.world
-        .backend
-        .roster
-        .upsert_batch(&[
-            member("cap", true, false, &[d.as_str()]),
-            member("deck-a", false, true, &[d.as_str()]),
-            member("deck-b", false, true, &[d.as_str()]),
-        ])
-        .await
-        .unwrap();
     let mut c = charter(&d, 4, Some(1));
     c.captain_assigned = Some(id("cap"));
-    r.world.backend.charters.insert(&c).await.unwrap();
-    r.cascade.reconcile(&c.charter_id).await.unwrap();
+    let roster = [
+        member("cap", true, false, &[d.as_str()]),
+        member("deck-a", false, true, &[d.as_str()]),
+        member("deck-b", false, true, &[d.as_str()]),
+    ];
+    r.book(&roster, &c).await;
     let offer = r.open(&c, Role::Crew { slot: 0 }).await.remove(0);
     let mut gone = member(offer.crew_id.as_str(), false, true, &[d.as_str()]);
     gone.active = false;
@@ -100,18 +88,12 @@ pub async fn an_inactive_member_is_refused(r: &Rig) {
 /// roster change looks at the charters where the changed members have open offers.
 pub async fn a_roster_change_withdraws_the_open_offers_of_members_who_no_longer_fit(r: &Rig) {
     let d = day(10);
-    r.world
-        .backend
-        .roster
-        .upsert_batch(&[
-            member("cap-a", true, false, &[d.as_str()]),
-            member("cap-b", true, false, &[d.as_str()]),
-        ])
-        .await
-        .unwrap();
     let c = charter(&d, 4, Some(1));
-    r.world.backend.charters.insert(&c).await.unwrap();
-    r.cascade.reconcile(&c.charter_id).await.unwrap();
+    let roster = [
+        member("cap-a", true, false, &[d.as_str()]),
+        member("cap-b", true, false, &[d.as_str()]),
+    ];
+    r.book(&roster, &c).await;
     let first = r.open(&c, Role::Captain).await.remove(0);
     // Not available that day any more.
     let away = member(first.crew_id.as_str(), true, false, &[]);

@@ -42,6 +42,7 @@ impl World {
             cleared: &self.cleared,
             now: self.now,
             offer_timeout: chrono::Duration::hours(2),
+            departs_at: None,
         }
     }
 

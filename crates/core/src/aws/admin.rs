@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
-    TimeToLiveSpecification, TimeToLiveStatus,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType, TableDescription,
+    TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -158,7 +158,31 @@ impl Aws {
     }
 
     async fn wait_active(&self, name: &str) -> Result<(), StoreError> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        let is_active = |t: &TableDescription| t.table_status() == Some(&TableStatus::Active);
+        let within = Duration::from_secs(120);
+        if self
+            .wait_for_table(name, is_active, Duration::from_millis(500), within)
+            .await?
+        {
+            return Ok(());
+        }
+        Err(StoreError::backend(
+            format!("waiting for table {name}"),
+            true,
+            "table not ACTIVE after 120 s",
+        ))
+    }
+
+    /// Describes table `name` every `every` until `ready` holds (true), or `within` has passed
+    /// without it (false: the caller says what that means).
+    pub(crate) async fn wait_for_table(
+        &self,
+        name: &str,
+        ready: impl Fn(&TableDescription) -> bool,
+        every: Duration,
+        within: Duration,
+    ) -> Result<bool, StoreError> {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
             let out = self
                 .ddb
@@ -167,17 +191,13 @@ impl Aws {
                 .send()
                 .await
                 .map_err(|e| classify(&format!("describing table {name}"), e))?;
-            if out.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
-                return Ok(());
+            if out.table().is_some_and(&ready) {
+                return Ok(true);
             }
             if tokio::time::Instant::now() > deadline {
-                return Err(StoreError::backend(
-                    format!("waiting for table {name}"),
-                    true,
-                    "table not ACTIVE after 120 s",
-                ));
+                return Ok(false);
             }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            tokio::time::sleep(every).await;
         }
     }
 

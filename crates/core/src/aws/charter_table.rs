@@ -85,6 +85,21 @@ impl Aws {
     }
 }
 
+impl Aws {
+    /// PutItem of `item` as it is (see [`crate::ports::Charters::put_raw`]).
+    pub(crate) async fn put_raw_item(&self, item: &crate::item::Item) -> Result<(), StoreError> {
+        let table = self.charters_table();
+        self.ddb
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(super::convert::to_sdk(item.clone())))
+            .send()
+            .await
+            .map_err(|e| classify(&format!("writing an item into {table}"), e))?;
+        Ok(())
+    }
+}
+
 /// Retries a conditional assignment that failed for a reason that is gone when we look (a race).
 pub(crate) const ASSIGN_ATTEMPTS: usize = 5;
 

@@ -80,6 +80,14 @@ impl Charters for Aws {
             .map_err(Into::into)
     }
 
+    async fn get_item(&self, id: &CharterId) -> Result<Option<crate::item::Item>, StoreError> {
+        Ok(self.newest_item(id, false).await?.map(from_sdk))
+    }
+
+    async fn put_raw(&self, item: &crate::item::Item) -> Result<(), StoreError> {
+        self.put_raw_item(item).await
+    }
+
     async fn on_date(&self, date: CharterDate) -> Result<Listing<Charter>, StoreError> {
         let table = self.charters_table();
         let mut items = Vec::new();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndexUpdate, IndexStatus,
-    Projection, ProjectionType, ScalarAttributeType,
+    Projection, ProjectionType, ScalarAttributeType, TableDescription,
 };
 
 use super::errors::classify;
@@ -77,32 +77,21 @@ impl Aws {
     }
 
     async fn wait_index_active(&self, name: &str, index: &str) -> Result<(), StoreError> {
-        let deadline = tokio::time::Instant::now() + BUILD_DEADLINE;
-        loop {
-            let out = self
-                .ddb
-                .describe_table()
-                .table_name(name)
-                .send()
-                .await
-                .map_err(|e| classify(&format!("describing table {name}"), e))?;
-            let status = out.table().and_then(|t| {
-                t.global_secondary_indexes()
-                    .iter()
-                    .find(|g| g.index_name() == Some(index))
-                    .and_then(|g| g.index_status().cloned())
-            });
-            if status == Some(IndexStatus::Active) {
-                return Ok(());
-            }
-            if tokio::time::Instant::now() > deadline {
-                return Err(StoreError::backend(
-                    format!("waiting for index {index} of {name}"),
-                    true,
-                    "DynamoDB is still building it: run `dispatch bootstrap` again later",
-                ));
-            }
-            tokio::time::sleep(Duration::from_secs(2)).await;
+        let built = |t: &TableDescription| {
+            t.global_secondary_indexes().iter().any(|g| {
+                g.index_name() == Some(index) && g.index_status() == Some(&IndexStatus::Active)
+            })
+        };
+        if self
+            .wait_for_table(name, built, Duration::from_secs(2), BUILD_DEADLINE)
+            .await?
+        {
+            return Ok(());
         }
+        Err(StoreError::backend(
+            format!("waiting for index {index} of {name}"),
+            true,
+            "DynamoDB is still building it: run `dispatch bootstrap` again later",
+        ))
     }
 }

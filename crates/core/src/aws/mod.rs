@@ -31,6 +31,7 @@ mod index_upgrade;
 mod lease_cleanup;
 mod leases;
 mod offers;
+mod ops_access;
 mod queues;
 mod roster;
 mod staffing;

@@ -36,27 +36,14 @@ impl Aws {
         key: &CharterKey,
         mark: &str,
     ) -> Result<bool, StoreError> {
-        let table = self.charters_table();
-        crate::retry::retrying(|| async {
-            match self
-                .ddb
-                .update_item()
-                .table_name(&table)
-                .set_key(Some(Self::charter_key(key)))
-                .update_expression("SET #u = :u, #m = :m")
-                .condition_expression("attribute_exists(charter_id)")
-                .expression_attribute_names("#u", attr::UNSETTLED)
-                .expression_attribute_names("#m", attr::UNSETTLED_MARK)
-                .expression_attribute_values(":u", s(IN_INDEX))
-                .expression_attribute_values(":m", s(mark))
-                .send()
-                .await
-            {
-                Ok(_) => Ok(true),
-                Err(e) if is_condition_failed(&e) => Ok(false),
-                Err(e) => Err(classify(&format!("marking charter {key} unsettled"), e)),
-            }
-        })
+        let values = [(":u", s(IN_INDEX)), (":m", s(mark))];
+        self.change_mark(
+            key,
+            "unsettled",
+            "SET #u = :u, #m = :m",
+            "attribute_exists(charter_id)",
+            values,
+        )
         .await
     }
 
@@ -65,24 +52,44 @@ impl Aws {
         key: &CharterKey,
         mark: &str,
     ) -> Result<bool, StoreError> {
+        self.change_mark(
+            key,
+            "settled",
+            "REMOVE #u, #m",
+            "#m = :m",
+            [(":m", s(mark))],
+        )
+        .await
+    }
+
+    /// Updates the charter's two index attributes (`#u`, `#m` in the expressions) under
+    /// `condition`; false when the condition fails (the charter is gone, or its mark moved on).
+    async fn change_mark<const N: usize>(
+        &self,
+        key: &CharterKey,
+        marking: &str,
+        update: &str,
+        condition: &str,
+        values: [(&str, Av); N],
+    ) -> Result<bool, StoreError> {
         let table = self.charters_table();
         crate::retry::retrying(|| async {
-            match self
+            let mut request = self
                 .ddb
                 .update_item()
                 .table_name(&table)
                 .set_key(Some(Self::charter_key(key)))
-                .update_expression("REMOVE #u, #m")
-                .condition_expression("#m = :m")
+                .update_expression(update)
+                .condition_expression(condition)
                 .expression_attribute_names("#u", attr::UNSETTLED)
-                .expression_attribute_names("#m", attr::UNSETTLED_MARK)
-                .expression_attribute_values(":m", s(mark))
-                .send()
-                .await
-            {
+                .expression_attribute_names("#m", attr::UNSETTLED_MARK);
+            for (name, value) in &values {
+                request = request.expression_attribute_values(*name, value.clone());
+            }
+            match request.send().await {
                 Ok(_) => Ok(true),
                 Err(e) if is_condition_failed(&e) => Ok(false),
-                Err(e) => Err(classify(&format!("marking charter {key} settled"), e)),
+                Err(e) => Err(classify(&format!("marking charter {key} {marking}"), e)),
             }
         })
         .await

@@ -11,6 +11,13 @@ use super::settings::Settings;
 use crate::domain::EmailAddress;
 use crate::zone::BusinessZone;
 
+/// The longest offer window: 30 days (a page link lives at most 365 days, an offer link its
+/// window plus 7; beyond this, date arithmetic would also come near chrono's limits).
+pub const MAX_OFFER_TIMEOUT_SECS: u64 = 30 * 24 * 3600;
+
+/// The longest pause between sweeps: one day (0 turns the sweep off).
+pub const MAX_SWEEP_INTERVAL_SECS: u64 = 24 * 3600;
+
 impl Settings {
     /// Checks every setting; the first problem names its setting.
     pub(super) fn check(&self) -> Result<(), ConfigError> {
@@ -76,10 +83,24 @@ impl Settings {
                 format!("{} must be between 1 and 365", self.page_link_days),
             ));
         }
-        if self.offer_timeout_secs < 1 {
+        if !(1..=MAX_OFFER_TIMEOUT_SECS).contains(&self.offer_timeout_secs) {
             return Err(invalid(
                 "offer_timeout_secs",
-                "must be at least 1 second".into(),
+                format!(
+                    "{} must be between 1 and {MAX_OFFER_TIMEOUT_SECS} (30 days): an offer \
+                     open longer would outlive the link that answers it",
+                    self.offer_timeout_secs
+                ),
+            ));
+        }
+        if self.sweep_interval_secs > MAX_SWEEP_INTERVAL_SECS {
+            return Err(invalid(
+                "sweep_interval_secs",
+                format!(
+                    "{} must be at most {MAX_SWEEP_INTERVAL_SECS} (one day), or 0 to turn the \
+                     sweep off",
+                    self.sweep_interval_secs
+                ),
             ));
         }
         for e in &self.ops_emails {

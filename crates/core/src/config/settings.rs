@@ -54,11 +54,12 @@ pub struct Settings {
     /// calling the office (ops are alerted instead of the slot being re-offered); 0-168.
     /// Env: `DISPATCH_DROP_CUTOFF_HOURS`.
     pub drop_cutoff_hours: u32,
-    /// How long an unanswered offer stays open, in seconds (default two hours). Env: `DISPATCH_OFFER_TIMEOUT_SECS`.
+    /// How long an unanswered offer stays open, in seconds (default two hours; at most 30
+    /// days). Env: `DISPATCH_OFFER_TIMEOUT_SECS`.
     pub offer_timeout_secs: u64,
     /// How often `dispatch run` sweeps: every unsettled charter from today to +60 days is
     /// reconciled, so nothing stays stuck after a lost message, a crash or an outage. Seconds;
-    /// 0 turns the sweep off. Env: `DISPATCH_SWEEP_INTERVAL_SECS`.
+    /// 0 turns the sweep off; at most one day. Env: `DISPATCH_SWEEP_INTERVAL_SECS`.
     pub sweep_interval_secs: u64,
     /// Ops team addresses: escalations, report sharing. Env: `DISPATCH_OPS_EMAILS` (comma-separated).
     pub ops_emails: Vec<String>,

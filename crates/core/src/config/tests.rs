@@ -179,3 +179,43 @@ fn misspelled_dispatch_variables_are_named() {
         ]
     );
 }
+
+/// Every duration setting has an upper bound checked at load: the hostile-input finding was an
+/// offer timeout that passed `doctor` and then overflowed date arithmetic in `run`.
+#[test]
+fn durations_have_upper_bounds_checked_at_load() {
+    for (var, value, named) in [
+        (
+            "DISPATCH_OFFER_TIMEOUT_SECS",
+            "99999999999999",
+            "offer_timeout_secs",
+        ),
+        (
+            "DISPATCH_OFFER_TIMEOUT_SECS",
+            "2592001",
+            "offer_timeout_secs",
+        ),
+        ("DISPATCH_OFFER_TIMEOUT_SECS", "0", "offer_timeout_secs"),
+        (
+            "DISPATCH_SWEEP_INTERVAL_SECS",
+            "86401",
+            "sweep_interval_secs",
+        ),
+        ("DISPATCH_PAGE_LINK_DAYS", "366", "page_link_days"),
+    ] {
+        let err = Settings::load_from(None, &env(&[(var, value)]))
+            .expect_err(var)
+            .to_string();
+        assert!(
+            err.contains(named) && err.contains(var),
+            "{var}={value}: {err}"
+        );
+    }
+    for (var, value) in [
+        ("DISPATCH_OFFER_TIMEOUT_SECS", "2592000"),
+        ("DISPATCH_SWEEP_INTERVAL_SECS", "86400"),
+        ("DISPATCH_SWEEP_INTERVAL_SECS", "0"),
+    ] {
+        Settings::load_from(None, &env(&[(var, value)])).expect(var);
+    }
+}

@@ -34,6 +34,8 @@ pub fn faulty(inner: &Backend, faults: Arc<Faults>) -> Backend {
         queues: f.clone(),
         heartbeats: f.clone(),
         lease_cleanup: f,
+        // Sign-in and sessions are not on the cascade's path: not under the schedule.
+        ops_access: inner.ops_access.clone(),
         admin: inner.admin.clone(),
     }
 }
@@ -56,6 +58,12 @@ macro_rules! call {
 impl Charters for Faulty {
     async fn insert(&self, c: &Charter) -> Result<Inserted, StoreError> {
         call!(self, "charters.insert", charters.insert(c))
+    }
+    async fn get_item(&self, id: &CharterId) -> Result<Option<crate::item::Item>, StoreError> {
+        call!(self, "charters.get_item", charters.get_item(id))
+    }
+    async fn put_raw(&self, item: &crate::item::Item) -> Result<(), StoreError> {
+        call!(self, "charters.put_raw", charters.put_raw(item))
     }
     async fn insert_with_ref(&self, c: &Charter, r: &BookingRef) -> Result<Inserted, StoreError> {
         call!(self, "charters.insert", charters.insert_with_ref(c, r))
@@ -372,5 +380,8 @@ impl Queues for Faulty {
     }
     async fn depth(&self, q: QueueId) -> Result<QueueDepth, StoreError> {
         call!(self, "queues.depth", queues.depth(q))
+    }
+    async fn peek(&self, q: QueueId, max: usize) -> Result<Vec<Received>, StoreError> {
+        call!(self, "queues.peek", queues.peek(q, max))
     }
 }

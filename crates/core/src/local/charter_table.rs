@@ -5,7 +5,8 @@
 use serde_dynamo::AttributeValue as AV;
 
 use super::db::TxExt;
-use crate::domain::{charter_attr as attr, Charter, CharterKey, CharterStatus, CrewId};
+use super::Local;
+use crate::domain::{charter_attr as attr, Charter, CharterId, CharterKey, CharterStatus, CrewId};
 use crate::item::Item;
 use crate::StoreError;
 
@@ -52,17 +53,70 @@ pub(crate) fn put_status(
 ) -> Result<(), StoreError> {
     let mut new = old.clone();
     new.insert(attr::STATUS.into(), AV::S(status.as_str().into()));
-    let date = match old.get(attr::CHARTER_DATE) {
-        Some(AV::S(s)) => Some(s.clone()),
+    replace_charter(tx, tbl, key, &new, old)
+}
+
+/// The stored item's date, for the date index column (kept as stored).
+pub(crate) fn date_of(item: &Item) -> Option<String> {
+    match item.get(attr::CHARTER_DATE) {
+        Some(AV::S(d)) => Some(d.clone()),
         _ => None,
-    };
+    }
+}
+
+/// Writes `new` over the charter's stored version `old`, with its change record; the date index
+/// column follows `new`'s own `charter_date`, so a changed date moves it.
+pub(crate) fn replace_charter(
+    tx: &rusqlite::Transaction<'_>,
+    tbl: &str,
+    key: &CharterKey,
+    new: &Item,
+    old: &Item,
+) -> Result<(), StoreError> {
     tx.put_item(
         tbl,
         key.charter_id.as_str(),
         &key.created_at,
-        date.as_deref(),
-        &new,
+        date_of(new).as_deref(),
+        new,
         Some(old),
         true,
     )
+}
+
+impl Local {
+    /// The charter's item in force (its newest stored version), if any.
+    pub(crate) async fn newest_charter_item(
+        &self,
+        id: &CharterId,
+    ) -> Result<Option<Item>, StoreError> {
+        let tbl = self.names.charters.clone();
+        let pk = id.to_string();
+        let mut items = self
+            .db
+            .tx("reading charter", move |tx| tx.query_items(&tbl, &pk, None))
+            .await?;
+        Ok(items.pop())
+    }
+
+    /// Writes `item` as it is, as the booking system's PutItem would (with its change record).
+    pub(crate) async fn put_raw_item(&self, item: Item) -> Result<(), StoreError> {
+        let tbl = self.names.charters.clone();
+        let text = |a: &str| match item.get(a) {
+            Some(AV::S(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (Some(pk), Some(sk)) = (text(attr::CHARTER_ID), text(attr::CREATED_AT)) else {
+            return Err(StoreError::Invalid(
+                "an item needs `charter_id` and `created_at` strings (the table's keys)".into(),
+            ));
+        };
+        let date = date_of(&item);
+        self.db
+            .tx("writing charter item", move |tx| {
+                let old = tx.get_item(&tbl, &pk, &sk)?;
+                tx.put_item(&tbl, &pk, &sk, date.as_deref(), &item, old.as_ref(), true)
+            })
+            .await
+    }
 }

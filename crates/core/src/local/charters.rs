@@ -4,7 +4,7 @@
 use rusqlite::params;
 use serde_dynamo::AttributeValue as AV;
 
-use super::charter_table::{assigned, load_charter, put_status};
+use super::charter_table::{assigned, load_charter, put_status, replace_charter};
 use super::db::{decode, sql_error, TxExt};
 use super::Local;
 use crate::domain::{
@@ -62,15 +62,7 @@ impl Local {
                     return Ok(AssignOutcome::Rejected(why));
                 }
                 let new = assigned(&old, &crew, captain);
-                tx.put_item(
-                    &tbl,
-                    key.charter_id.as_str(),
-                    &key.created_at,
-                    Some(&charter.charter_date.to_string()),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
+                replace_charter(tx, &tbl, &key, &new, &old)?;
                 Ok(AssignOutcome::Assigned(Charter::from_item(&new)?))
             })
             .await
@@ -93,27 +85,28 @@ impl Charters for Local {
     }
 
     async fn booking_ref(&self, id: &CharterId) -> Result<Option<BookingRef>, StoreError> {
-        let tbl = self.names.charters.clone();
-        let pk = id.to_string();
-        let items = self
-            .db
-            .tx("reading charter", move |tx| tx.query_items(&tbl, &pk, None))
-            .await?;
-        Ok(items.last().and_then(booking_ref_of))
+        Ok(self
+            .newest_charter_item(id)
+            .await?
+            .as_ref()
+            .and_then(booking_ref_of))
     }
 
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError> {
-        let tbl = self.names.charters.clone();
-        let pk = id.to_string();
-        let items = self
-            .db
-            .tx("reading charter", move |tx| tx.query_items(&tbl, &pk, None))
-            .await?;
-        items
-            .last()
+        self.newest_charter_item(id)
+            .await?
+            .as_ref()
             .map(Charter::from_item)
             .transpose()
             .map_err(Into::into)
+    }
+
+    async fn get_item(&self, id: &CharterId) -> Result<Option<crate::item::Item>, StoreError> {
+        self.newest_charter_item(id).await
+    }
+
+    async fn put_raw(&self, item: &crate::item::Item) -> Result<(), StoreError> {
+        self.put_raw_item(item.clone()).await
     }
 
     async fn on_date(&self, date: CharterDate) -> Result<Listing<Charter>, StoreError> {
@@ -193,15 +186,7 @@ impl Charters for Local {
                 if new == old {
                     return Ok(Some(charter));
                 }
-                tx.put_item(
-                    &tbl,
-                    key.charter_id.as_str(),
-                    &key.created_at,
-                    Some(&charter.charter_date.to_string()),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
+                replace_charter(tx, &tbl, &key, &new, &old)?;
                 Ok(Some(Charter::from_item(&new)?))
             })
             .await
@@ -276,19 +261,7 @@ impl Charters for Local {
                 if let Some(st) = status {
                     new.insert(attr::STATUS.into(), AV::S(st.as_str().into()));
                 }
-                let date = match new.get(attr::CHARTER_DATE) {
-                    Some(AV::S(s)) => Some(s.clone()),
-                    _ => None,
-                };
-                tx.put_item(
-                    &tbl,
-                    key.charter_id.as_str(),
-                    &key.created_at,
-                    date.as_deref(),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
+                replace_charter(tx, &tbl, &key, &new, &old)?;
                 Ok(Some(Charter::from_item(&new)?))
             })
             .await

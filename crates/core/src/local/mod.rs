@@ -25,6 +25,8 @@ mod idempotency;
 mod lease_cleanup;
 mod leases;
 mod offers;
+mod ops_access;
+mod queue_peek;
 mod queues;
 mod roster;
 mod staffing;

@@ -7,6 +7,7 @@ use chrono::{TimeZone, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::db::sql_error;
+use super::queue_peek::body_bytes;
 use super::Local;
 use crate::ports::{OutMessage, QueueDepth, QueueId, Queues, Received};
 use crate::StoreError;
@@ -44,7 +45,7 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl Local {
-    fn queue_name(&self, q: QueueId) -> String {
+    pub(super) fn queue_name(&self, q: QueueId) -> String {
         q.name(&self.names.prefix)
     }
 
@@ -237,6 +238,10 @@ impl Queues for Local {
             .await
     }
 
+    async fn peek(&self, queue: QueueId, max: usize) -> Result<Vec<Received>, StoreError> {
+        self.peek_messages(self.queue_name(queue), max).await
+    }
+
     async fn depth(&self, queue: QueueId) -> Result<QueueDepth, StoreError> {
         let name = self.queue_name(queue);
         self.db
@@ -261,18 +266,6 @@ impl Queues for Local {
                 .map_err(|e| sql_error("counting messages", e))
             })
             .await
-    }
-}
-
-/// A body column's bytes, whether SQLite holds it as TEXT (possibly not UTF-8, if another
-/// writer put it there) or as a BLOB.
-fn body_bytes(v: rusqlite::types::ValueRef<'_>) -> Vec<u8> {
-    use rusqlite::types::ValueRef;
-    match v {
-        ValueRef::Text(b) | ValueRef::Blob(b) => b.to_vec(),
-        ValueRef::Null => Vec::new(),
-        ValueRef::Integer(i) => i.to_string().into_bytes(),
-        ValueRef::Real(f) => f.to_string().into_bytes(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! charter's date checked; hold, assignment count, charter, offer written) in one IMMEDIATE
 //! transaction, the charter change fed like any other.
 
-use super::charter_table::assigned;
+use super::charter_table::{assigned, replace_charter};
 use super::db::TxExt;
 use super::Local;
 use crate::domain::{unfit, Charter, CrewMember, OfferStatus, Role, SlotNeeds};
@@ -72,15 +72,7 @@ impl Staffing for Local {
                 )?;
                 tx.add_load(&state, &o.crew_id, charter.charter_date.month(), 1)?;
                 let new = assigned(&old, &o.crew_id, matches!(o.role, Role::Captain));
-                tx.put_item(
-                    &charters,
-                    key.charter_id.as_str(),
-                    &key.created_at,
-                    Some(&charter.charter_date.to_string()),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
+                replace_charter(tx, &charters, key, &new, &old)?;
                 offer.status = OfferStatus::Accepted;
                 offer.updated_at = req.at;
                 tx.put_item(

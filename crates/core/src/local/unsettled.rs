@@ -6,6 +6,7 @@
 use rusqlite::params;
 use serde_dynamo::AttributeValue as AV;
 
+use super::charter_table::replace_charter;
 use super::db::{sql_error, TxExt};
 use super::Local;
 use crate::domain::{charter_attr as attr, Charter, CharterId, CharterKey};
@@ -15,14 +16,6 @@ use crate::StoreError;
 
 /// The value of `unsettled` on every charter in the index.
 const IN_INDEX: &str = "1";
-
-/// The stored item's date, for the date index column (kept as stored).
-fn date_of(item: &Item) -> Option<String> {
-    match item.get(attr::CHARTER_DATE) {
-        Some(AV::S(d)) => Some(d.clone()),
-        _ => None,
-    }
-}
 
 fn mark_of(item: &Item) -> Option<String> {
     match item.get(attr::UNSETTLED_MARK) {
@@ -36,16 +29,10 @@ impl Local {
         &self,
         id: &CharterId,
     ) -> Result<Option<(Charter, Option<String>)>, StoreError> {
-        let tbl = self.names.charters.clone();
-        let pk = id.to_string();
-        let items = self
-            .db
-            .tx("reading charter", move |tx| tx.query_items(&tbl, &pk, None))
-            .await?;
-        let Some(item) = items.last() else {
+        let Some(item) = self.newest_charter_item(id).await? else {
             return Ok(None);
         };
-        Ok(Some((Charter::from_item(item)?, mark_of(item))))
+        Ok(Some((Charter::from_item(&item)?, mark_of(&item))))
     }
 
     /// Writes the charter item changed by `change` (with its change record); false if absent
@@ -67,15 +54,7 @@ impl Local {
                 let Some(new) = change(&old) else {
                     return Ok(false);
                 };
-                tx.put_item(
-                    &tbl,
-                    pk,
-                    sk,
-                    date_of(&old).as_deref(),
-                    &new,
-                    Some(&old),
-                    true,
-                )?;
+                replace_charter(tx, &tbl, &key, &new, &old)?;
                 Ok(true)
             })
             .await

@@ -11,6 +11,7 @@ use super::idempotency::Idempotency;
 use super::lease_cleanup::LeaseCleanup;
 use super::leases::Leases;
 use super::offers::Offers;
+use super::ops_access::OpsAccess;
 use super::queues::Queues;
 use super::roster::Roster;
 use super::staffing::Staffing;
@@ -33,6 +34,8 @@ pub struct Backend {
     pub queues: Arc<dyn Queues>,
     /// When each part last ran and what it did.
     pub heartbeats: Arc<dyn Heartbeats>,
+    /// The ops board's sign-in links and sessions.
+    pub ops_access: Arc<dyn OpsAccess>,
     pub admin: Arc<dyn Admin>,
 }
 
@@ -52,6 +55,7 @@ impl Backend {
             + ChangeFeed
             + Queues
             + Heartbeats
+            + OpsAccess
             + Admin
             + 'static,
     {
@@ -68,6 +72,7 @@ impl Backend {
             feed: adapter.clone(),
             queues: adapter.clone(),
             heartbeats: adapter.clone(),
+            ops_access: adapter.clone(),
             admin: adapter,
         }
     }

@@ -53,6 +53,13 @@ pub trait Charters: Send + Sync {
     async fn booking_ref(&self, id: &CharterId) -> Result<Option<BookingRef>, StoreError>;
     /// The charter with this id (the newest `created_at` if, against the rules, there are several).
     async fn get(&self, id: &CharterId) -> Result<Option<Charter>, StoreError>;
+    /// The newest stored version of a charter as stored, not parsed: what `charter show` prints
+    /// and a repair starts from when the item is of the wrong shape.
+    async fn get_item(&self, id: &CharterId) -> Result<Option<crate::item::Item>, StoreError>;
+    /// Writes an item as the booking system's PutItem does: no checks, an item with the same
+    /// key replaced, the feed carrying an INSERT or MODIFY. For tools and tests that stand in
+    /// for the booking system; crew-dispatch's own writes go through the typed calls.
+    async fn put_raw(&self, item: &crate::item::Item) -> Result<(), StoreError>;
     /// Charters of one date, through the `charter_date-index` GSI (paginated, never a Scan).
     /// Several items with one `charter_id` are versions: only the newest `created_at` counts,
     /// and a charter whose newest version is on another date is not on this one.

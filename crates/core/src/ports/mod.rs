@@ -19,6 +19,7 @@ mod lease_cleanup;
 mod leases;
 mod listing;
 mod offers;
+mod ops_access;
 mod queues;
 mod roster;
 mod staffing;
@@ -42,6 +43,9 @@ pub use lease_cleanup::LeaseCleanup;
 pub use leases::{Lease, Leases, SHARD_END};
 pub use listing::Listing;
 pub use offers::{OfferTransition, Offers};
+pub use ops_access::{
+    ops_link_expiry, ops_link_key, ops_pk, ops_session_key, OpsAccess, OpsLink, OpsSession, SignIn,
+};
 pub use queues::{queues_max_delay, OutMessage, QueueDepth, QueueId, Queues, Received, MAX_DELAY};
 pub use roster::Roster;
 pub use staffing::{accept_refusal, accept_rejection, AcceptOutcome, AcceptRequest, Staffing};

@@ -178,4 +178,27 @@ pub trait Queues: Send + Sync {
         timeout: Duration,
     ) -> Result<(), StoreError>;
     async fn depth(&self, queue: QueueId) -> Result<QueueDepth, StoreError>;
+    /// Up to `max` visible messages, read without consuming them: no receipt to keep, nothing
+    /// hidden. The embedded queue reads them as they are (their receive count stays); SQS has
+    /// no peek, so this receives with a visibility timeout of 0, which the queue counts as a
+    /// receive (dead letters carry the count of their failed attempts in an attribute).
+    async fn peek(&self, queue: QueueId, max: usize) -> Result<Vec<Received>, StoreError> {
+        let mut all: Vec<Received> = Vec::new();
+        // SQS hands back a sample of its messages per call: stop after two calls bring nothing new.
+        let mut idle = 0;
+        while all.len() < max && idle < 2 {
+            let got = self
+                .receive(queue, 10, Duration::from_secs(1), Duration::ZERO)
+                .await?;
+            let before = all.len();
+            for m in got {
+                if !all.iter().any(|x| x.message_id == m.message_id) {
+                    all.push(m);
+                }
+            }
+            idle = if all.len() == before { idle + 1 } else { 0 };
+        }
+        all.truncate(max);
+        Ok(all)
+    }
 }

@@ -368,7 +368,11 @@ pub(crate) async fn drive(
                 until
             }
             Next::At(at) => at,
-            Next::Finished | Next::Lost => return,
+            Next::Finished => return,
+            // Released all the same: a lease this reader stopped trusting by its own clock (a
+            // renewal came late) may still be ours in the table; the release is conditional on
+            // owner and counter, so it never takes a lease someone else holds now.
+            Next::Lost => break,
         };
         tokio::select! {
             _ = tokio::time::sleep_until(until) => {}

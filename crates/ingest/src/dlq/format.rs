@@ -150,6 +150,8 @@ pub fn dead_letter_message(
     OutMessage::new(dead_letter_body(stream, record, error, now).to_string())
         .attribute(attr::ERROR, clipped(error))
         .attribute(attr::SOURCE, "stream")
+        // One attempt: a record that can never succeed is not retried.
+        .attribute(attr::RECEIVES, "1")
         .attribute(attr::FAILED_AT, now.to_rfc3339())
         .attribute(attr::ORIGINAL_ID, record_original_id(record))
 }

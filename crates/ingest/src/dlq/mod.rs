@@ -1,20 +1,24 @@
 //! Dead letters: list and show without consuming, replay all or a filtered subset.
 //!
-//! SQS has no "peek": listing receives messages with a short visibility timeout and makes each
-//! visible again at once, so the messages stay in the DLQ (their receive count goes up; DLQs have
-//! no redrive, so nothing moves). Replay sends each chosen message to its source queue first and
+//! Listing and showing peek ([`Queues::peek`]): the embedded queue is read as it is; SQS has no
+//! peek, so it receives with a visibility timeout of 0 (the queue's own receive count goes up,
+//! but the count shown is the failed attempts the dead letter carries). Replay sends each chosen message to its source queue first and
 //! deletes it from the DLQ only after the send succeeded: an interrupted replay can duplicate a
 //! message (harmless, jobs are idempotent) but never lose one. `ingest-dlq` holds stream records;
 //! replaying one hands it to the stream's record handler again. `stream-failures` holds the
 //! stream Lambda's on-failure records (where a batch was, not the batch): replaying one re-reads
-//! that range from the stream ([`stream_failure`]), or says exactly why it cannot.
+//! that range from the stream ([`stream_failure`]), or says exactly why it cannot. A stream
+//! record is replayed with the charter as stored now ([`reread`]), so a repaired item replays
+//! and a deleted one replays as its REMOVE. [`discard`] removes a dead letter for good.
 //!
 //! Every dead letter written by crew-dispatch names the id of what failed in the attribute
 //! [`ORIGINAL_MESSAGE_ID`] (the source queue's message id, or a stream record's event id): the
 //! id the logs carry. A message moved by SQS's redrive policy keeps its id, so for those the
 //! DLQ's own id is the original one. What dead letters carry, and how, is [`format`].
 
+pub mod discard;
 pub mod format;
+pub mod reread;
 pub mod stream_failure;
 
 use std::sync::Arc;
@@ -25,7 +29,7 @@ use dispatch_core::domain::JobEnvelope;
 use dispatch_core::ports::{OutMessage, QueueId, Queues, Received};
 use dispatch_core::StoreError;
 
-use dispatch_core::ports::ChangeFeed;
+use dispatch_core::ports::{ChangeFeed, Charters};
 
 use crate::record::RecordHandler;
 use format::{attr, record_from_dead_letter};
@@ -125,7 +129,7 @@ pub fn describe(m: &Received) -> DeadLetter {
 }
 
 /// Receives everything visible in `queue` (up to `max`), hidden for `hold`, and returns it.
-async fn drain(
+pub(crate) async fn drain(
     queues: &dyn Queues,
     queue: QueueId,
     max: usize,
@@ -148,7 +152,7 @@ async fn drain(
     Ok(all)
 }
 
-async fn release_all(queues: &dyn Queues, queue: QueueId, msgs: &[Received]) {
+pub(crate) async fn release_all(queues: &dyn Queues, queue: QueueId, msgs: &[Received]) {
     for m in msgs {
         if let Err(e) = queues
             .change_visibility(queue, &m.receipt, Duration::ZERO)
@@ -159,15 +163,18 @@ async fn release_all(queues: &dyn Queues, queue: QueueId, msgs: &[Received]) {
     }
 }
 
-/// Lists up to `max` dead letters without consuming them.
+/// Lists up to `max` dead letters without consuming them (a peek: see the module docs).
 pub async fn list(
     queues: &dyn Queues,
     queue: QueueId,
     max: usize,
 ) -> Result<Vec<DeadLetter>, StoreError> {
-    let msgs = drain(queues, queue, max, Duration::from_secs(30)).await?;
-    release_all(queues, queue, &msgs).await;
-    Ok(msgs.iter().map(describe).collect())
+    Ok(queues
+        .peek(queue, max)
+        .await?
+        .iter()
+        .map(describe)
+        .collect())
 }
 
 /// Which dead letters to replay.
@@ -185,6 +192,9 @@ pub struct ReplayFilter {
 pub struct StreamReplay {
     pub handler: Arc<dyn RecordHandler>,
     pub feed: Option<Arc<dyn ChangeFeed>>,
+    /// The charters table, to replay a record with its item as stored now ([`reread`]);
+    /// `None` replays the image the dead letter holds.
+    pub charters: Option<Arc<dyn Charters>>,
 }
 
 impl ReplayFilter {
@@ -207,6 +217,8 @@ impl ReplayFilter {
 pub struct ReplayReport {
     pub matched: Vec<DeadLetter>,
     pub replayed: usize,
+    /// The DLQ message ids of the letters replayed (and deleted from the DLQ).
+    pub replayed_ids: Vec<String>,
     /// Messages that did not match the filter, left in the DLQ.
     pub left: usize,
     /// Messages that could not be replayed, left in the DLQ (id, why).
@@ -260,7 +272,7 @@ pub async fn replay(
                     .map_err(|e| e.to_string())
             }
             None => match (&stream, record_from_dead_letter(&m.body)) {
-                (Some(s), Ok(record)) => s.handler.handle(&record).await.map_err(|e| e.message),
+                (Some(s), Ok(record)) => replay_record(s, record).await,
                 (None, _) => Err("replaying ingest-dlq needs the stream handler".into()),
                 (_, Err(e)) => Err(format!("not a stream record: {e}")),
             },
@@ -269,6 +281,7 @@ pub async fn replay(
             Ok(()) => {
                 queues.delete(dlq, std::slice::from_ref(&m.receipt)).await?;
                 report.replayed += 1;
+                report.replayed_ids.push(m.message_id.clone());
             }
             Err(why) => {
                 tracing::error!(message_id = %m.message_id, error = %why, "replay failed; message left in the DLQ");
@@ -280,6 +293,18 @@ pub async fn replay(
     }
     release_all(queues.as_ref(), dlq, &keep).await;
     Ok(report)
+}
+
+/// Replays one stream record, with its charter as stored now when the table is at hand.
+async fn replay_record(
+    s: &StreamReplay,
+    record: dispatch_core::ports::ChangeRecord,
+) -> Result<(), String> {
+    let record = match &s.charters {
+        Some(charters) => reread::current(charters.as_ref(), record).await?,
+        None => record,
+    };
+    s.handler.handle(&record).await.map_err(|e| e.message)
 }
 
 /// Replays a Lambda on-failure record by re-reading its range (see [`stream_failure`]).

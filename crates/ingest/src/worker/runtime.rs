@@ -106,9 +106,32 @@ impl Worker {
         self.settler.settle(msg, decision).await
     }
 
+    /// The span of one message: its ids and queue, and the job's kind, key and charter id when
+    /// the body says, so every line about it (a retry's reason included) can be found by
+    /// charter id.
+    fn message_span(&self, msg: &Received) -> tracing::Span {
+        let span = tracing::info_span!(
+            "message",
+            message_id = %msg.message_id,
+            original_id = %original_id(msg),
+            queue = %self.queue,
+            kind = tracing::field::Empty,
+            key = tracing::field::Empty,
+            charter_id = tracing::field::Empty,
+        );
+        if let Ok(job) = dispatch_core::domain::JobEnvelope::parse(&msg.body) {
+            span.record("kind", tracing::field::display(&job.kind));
+            span.record("key", job.key.as_str());
+            if let Some(id) = job.payload.get("charter_id").and_then(|v| v.as_str()) {
+                span.record("charter_id", id);
+            }
+        }
+        span
+    }
+
     /// Executes and settles one received message, keeping it invisible while the job runs.
     pub async fn process(&self, msg: Received) -> Decision {
-        let span = tracing::info_span!("message", message_id = %msg.message_id, original_id = %original_id(&msg), queue = %self.queue);
+        let span = self.message_span(&msg);
         let run_now = async { Some(self.execute(&msg).await) };
         let decided = self.process_inner(&msg, run_now).instrument(span).await;
         #[allow(clippy::expect_used)] // run_now always decides
@@ -124,7 +147,7 @@ impl Worker {
         permits: Arc<Semaphore>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let span = tracing::info_span!("message", message_id = %msg.message_id, original_id = %original_id(&msg), queue = %self.queue);
+        let span = self.message_span(&msg);
         let when_permitted = async {
             let permit = tokio::select! {
                 biased;

@@ -82,6 +82,7 @@ pub struct RevenueReport<'a> {
     prior_columns: Option<&'a [String]>,
     business: &'a str,
     generated_at: Option<DateTime<Utc>>,
+    unreadable: &'a [LeftOut],
 }
 
 impl<'a> RevenueReport<'a> {
@@ -96,7 +97,15 @@ impl<'a> RevenueReport<'a> {
             prior_columns: None,
             business: "",
             generated_at: None,
+            unreadable: &[],
         }
+    }
+
+    /// Charters of the month whose stored records cannot be read: named on the `Left out` tab
+    /// with the rows the workbook itself could not hold.
+    pub fn unreadable(mut self, left_out: &'a [LeftOut]) -> Self {
+        self.unreadable = left_out;
+        self
     }
 
     /// The title row's business name and time of generation (left out when not given).
@@ -246,6 +255,9 @@ impl<'a> RevenueReport<'a> {
             }
         }
         let last_data_row = tab.finish()?;
+        let mut named = self.unreadable.to_vec();
+        named.extend(counts.left_out.iter().cloned());
+        write_left_out_tab(&mut wb, &named, &formats.header)?;
 
         for col in &cols {
             if let Some(name) = col.defined_name() {
@@ -299,5 +311,47 @@ fn write_header_at(
     }
     ws.set_freeze_panes(row + 1, 0)
         .map_err(ReportError::xlsx("frozen header"))?;
+    Ok(())
+}
+
+/// The name of the tab listing the charters a workbook leaves out.
+pub const LEFT_OUT_TAB: &str = "Left out";
+
+/// Adds the `Left out` tab (charter, date, why) when `left_out` names any charter.
+fn write_left_out_tab(
+    wb: &mut rust_xlsxwriter::Workbook,
+    left_out: &[LeftOut],
+    header: &rust_xlsxwriter::Format,
+) -> Result<(), ReportError> {
+    if left_out.is_empty() {
+        return Ok(());
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name(LEFT_OUT_TAB)
+        .map_err(ReportError::xlsx("Left out tab"))?;
+    for (j, (h, width)) in [
+        ("Charter", 38.0),
+        ("Date", 12.0),
+        ("Why it is left out", 80.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ws.write_string_with_format(0, j as u16, h, header)
+            .map_err(ReportError::xlsx("Left out tab"))?;
+        ws.set_column_width(j as u16, width)
+            .map_err(ReportError::xlsx("Left out tab"))?;
+    }
+    for (i, l) in left_out.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (j, text) in [&l.charter_id, &l.charter_date, &l.why]
+            .into_iter()
+            .enumerate()
+        {
+            let clipped: String = text.chars().take(EXCEL_MAX_CHARS).collect();
+            ws.write_string(row, j as u16, clipped)
+                .map_err(ReportError::xlsx("Left out tab"))?;
+        }
+    }
     Ok(())
 }

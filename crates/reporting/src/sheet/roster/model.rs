@@ -44,6 +44,11 @@ pub struct SheetRoster {
     pub with_availability: BTreeSet<CrewId>,
     /// Members whose `active` the sheet carries.
     pub with_active: BTreeSet<CrewId>,
+    /// Members whose captain certificate the sheet carries (a readable cell in that column).
+    pub with_captain: BTreeSet<CrewId>,
+    /// Optional roster columns the sheet lacks (`Phone`, `Captain certified`, `Certifications`,
+    /// `Active`): every stored member keeps those values.
+    pub missing_columns: Vec<String>,
     pub problems: Vec<CellProblem>,
     /// Tabs that are neither the roster nor availability.
     pub ignored_tabs: Vec<String>,
@@ -66,6 +71,8 @@ pub struct SyncPlan {
     pub not_in_sheet: Vec<CrewId>,
     pub problems: Vec<CellProblem>,
     pub ignored_tabs: Vec<String>,
+    /// Optional columns the sheet lacks, whose stored values were kept.
+    pub missing_columns: Vec<String>,
 }
 
 impl SyncPlan {
@@ -81,6 +88,12 @@ impl SyncPlan {
         );
         for p in &self.problems {
             s.push_str(&format!("\n  {p}"));
+        }
+        if !self.missing_columns.is_empty() {
+            s.push_str(&format!(
+                "\n  columns not in the sheet (stored values kept): {}",
+                self.missing_columns.join(", ")
+            ));
         }
         if !self.ignored_tabs.is_empty() {
             s.push_str(&format!(

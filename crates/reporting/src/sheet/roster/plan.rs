@@ -21,6 +21,7 @@ pub fn plan(sheet: SheetRoster, existing: &[CrewMember]) -> SyncPlan {
     let mut p = SyncPlan {
         problems: sheet.problems,
         ignored_tabs: sheet.ignored_tabs,
+        missing_columns: sheet.missing_columns.clone(),
         ..Default::default()
     };
     let mut members = Vec::with_capacity(sheet.members.len());
@@ -70,6 +71,16 @@ pub fn plan(sheet: SheetRoster, existing: &[CrewMember]) -> SyncPlan {
                 }
                 if !sheet.with_active.contains(&sheet_id) {
                     m.active = old.active;
+                }
+                if !sheet.with_captain.contains(&sheet_id) {
+                    m.captain_certified = old.captain_certified;
+                }
+                let missing = |column: &str| sheet.missing_columns.iter().any(|c| c == column);
+                if missing("Certifications") {
+                    m.certifications = old.certifications.clone();
+                }
+                if missing("Phone") {
+                    m.phone = old.phone.clone();
                 }
                 m.updated_at = old.updated_at.clone();
                 m.links_not_before = old.links_not_before;

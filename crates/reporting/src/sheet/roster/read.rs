@@ -176,6 +176,16 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
         });
         return;
     };
+    for (field, column) in [
+        (Field::Phone, "Phone"),
+        (Field::Captain, "Captain certified"),
+        (Field::Certs, "Certifications"),
+        (Field::Active, "Active"),
+    ] {
+        if !cols.contains_key(&field) {
+            out.missing_columns.push(column.into());
+        }
+    }
     let mut seen_email: HashMap<String, String> = HashMap::new();
     let mut seen_id: HashMap<CrewId, String> = HashMap::new();
     for (r, row) in tab.rows.iter().enumerate().skip(hr + 1) {
@@ -260,10 +270,12 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
             format!("{}!{}", tab.name, a1(r, ec)),
         );
         seen_id.insert(crew_id.clone(), format!("{}!{}", tab.name, a1(r, nc)));
+        // `Some(value)`: the sheet says it (a blank cell is `Some(None)`); `None`: no such
+        // column, or a cell that cannot be read; the stored value stays.
         let mut flag = |f: Field| match get(f) {
             None => None,
             Some((c, cell)) => match boolean(cell) {
-                Ok(b) => b,
+                Ok(b) => Some(b),
                 Err(why) => {
                     bad(c, cell, format!("{why}: left as it was"));
                     None
@@ -271,7 +283,7 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
             },
         };
         let captain = flag(Field::Captain);
-        let active = flag(Field::Active);
+        let active = flag(Field::Active).flatten();
         let certifications = get(Field::Certs)
             .and_then(|(_, c)| text(c))
             .map(|t| {
@@ -286,7 +298,7 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
             name,
             email,
             phone: get(Field::Phone).and_then(|(_, c)| text(c)),
-            captain_certified: captain.unwrap_or(false),
+            captain_certified: captain.flatten().unwrap_or(false),
             available_dates: BTreeSet::new(),
             certifications,
             active: active.unwrap_or(true),
@@ -300,6 +312,9 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
         }
         if active.is_some() {
             out.with_active.insert(member.crew_id.clone());
+        }
+        if captain.is_some() {
+            out.with_captain.insert(member.crew_id.clone());
         }
         out.rows
             .insert(member.crew_id.clone(), (tab.name.clone(), a1(r, ec)));
