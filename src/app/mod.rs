@@ -127,11 +127,16 @@ pub fn consumer(settings: &Settings, backend: &Backend) -> Consumer {
             cfg.idle_sleep = Duration::from_millis(200);
             cfg.idle_max = cfg.idle_sleep;
         }
-        // Every read is a billed request: an idle stream is read every 4 s at most, the lease
-        // table rebalanced every 30 s (a crashed process's shards are taken over within a
-        // minute; the sweep covers what is already in flight).
+        // Every read is a billed request (benches/cost measures them): an idle stream is read
+        // every 4 s at most, a lease renewed every 15 s (45 s leases), the lease table
+        // rebalanced every minute and the shard list read every 5 minutes or when a shard
+        // ends. A crashed process's shards are still taken over when its leases end (the
+        // rebalance is timed to that), within 45 s.
         dispatch_core::config::BackendKind::Aws => {
-            cfg.rebalance_every = Duration::from_secs(30);
+            cfg.lease_ttl = Duration::from_secs(45);
+            cfg.renew_every = Duration::from_secs(15);
+            cfg.rebalance_every = Duration::from_secs(60);
+            cfg.shards_every = Duration::from_secs(300);
         }
     }
     Consumer::for_backend(backend, record_handler(backend), cfg)
@@ -143,8 +148,17 @@ pub fn workers(settings: &Settings, backend: &Backend) -> anyhow::Result<Vec<Arc
     Ok(QueueId::WORK
         .into_iter()
         .map(|q| {
+            // Monthly reports and roster syncs can wait a minute: on AWS their queues are
+            // long-polled once a minute when empty, not three times (each receive is billed).
+            let idle_pause = match (settings.backend, q) {
+                (dispatch_core::config::BackendKind::Aws, QueueId::Reports | QueueId::Roster) => {
+                    Duration::from_secs(40)
+                }
+                _ => Duration::ZERO,
+            };
             let cfg = WorkerConfig {
                 max_attempts: settings.job_attempts,
+                idle_pause,
                 ..WorkerConfig::default()
             };
             Arc::new(Worker::new(

@@ -32,7 +32,7 @@ mod month;
 mod ops;
 mod roster;
 mod roster_view;
-mod run;
+pub mod run;
 mod status;
 mod table;
 

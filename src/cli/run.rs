@@ -15,7 +15,7 @@ pub enum Part {
     Web,
 }
 
-/// `dispatch run [--only PARTS]`.
+/// `dispatch run [--only PARTS]`: [`run_until`] a signal.
 pub async fn run(
     settings: &Settings,
     backend: &Backend,
@@ -26,7 +26,43 @@ pub async fn run(
     } else {
         only.to_vec()
     };
+    eprintln!(
+        "dispatch running ({}): {:?}; Ctrl-C or SIGTERM to stop",
+        backend.admin.describe(),
+        parts
+    );
     let (stop_tx, stop_rx) = watch::channel(false);
+    let started = dispatch_core::metrics::Snapshot::default();
+    let requests_before = dispatch_core::requests::Requests::default();
+    let runner = run_until(settings, backend, &parts, stop_rx);
+    tokio::pin!(runner);
+    let ran = tokio::select! {
+        // It ends on its own only when a part cannot start (a port in use): say so at once.
+        r = &mut runner => r,
+        _ = shutdown_signal() => {
+            eprintln!("stopping: finishing running jobs, releasing the rest");
+            let _ = stop_tx.send(true);
+            runner.await
+        }
+    };
+    ran?;
+    let counts = dispatch_core::metrics::Snapshot::now().since(&started);
+    let requests = dispatch_core::requests::Requests::now().since(&requests_before);
+    tracing::info!(summary = %counts.summary(), requests = %requests.summary(), "dispatch stopped");
+    eprintln!("stopped. this run: {}", counts.summary());
+    eprintln!("backend: {}", requests.summary());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `parts` (the stream consumer, the queue workers with the sweep, the crew page) and the
+/// heartbeats until `stop` turns true, then waits for every part to stop (nothing half-done is
+/// deleted). `dispatch run` and the cost benchmark run exactly this.
+pub async fn run_until(
+    settings: &Settings,
+    backend: &Backend,
+    parts: &[Part],
+    stop_rx: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     if parts.contains(&Part::Ingest) {
         let consumer = crate::app::consumer(settings, backend);
@@ -71,35 +107,24 @@ pub async fn run(
     }
     tasks.spawn(super::heartbeat::beat_every(
         backend.clone(),
-        parts.clone(),
+        parts.to_vec(),
         stop_rx.clone(),
     ));
     if settings.mail == dispatch_core::config::MailKind::Gmail {
         tasks.spawn(refresh_google_token(settings.clone(), stop_rx.clone()));
     }
     tracing::info!(backend = %backend.admin.describe(), ?parts, "dispatch running");
-    eprintln!(
-        "dispatch running ({}): {:?}; Ctrl-C or SIGTERM to stop",
-        backend.admin.describe(),
-        parts
-    );
-    let started = dispatch_core::metrics::Snapshot::default();
-    let requests_before = dispatch_core::requests::Requests::default();
-    shutdown_signal().await;
-    eprintln!("stopping: finishing running jobs, releasing the rest");
-    let _ = stop_tx.send(true);
     while tasks.join_next().await.is_some() {}
-    let counts = dispatch_core::metrics::Snapshot::now().since(&started);
-    let requests = dispatch_core::requests::Requests::now().since(&requests_before);
-    tracing::info!(summary = %counts.summary(), requests = %requests.summary(), "dispatch stopped");
-    eprintln!("stopped. this run: {}", counts.summary());
-    eprintln!("backend: {}", requests.summary());
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
+/// How often the day-before reminders are looked for: they go out from an hour of the
+/// afternoon before, so ten minutes late is on time, and each look reads tomorrow's charters.
+const REMINDERS_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// Sweeps at once, then every `every`, until stopped: the net under every lapse timer and
-/// message; each pass also sends the day-before reminders that are due (once per member and
-/// charter, so running every minute sends nothing twice).
+/// message; the first pass and every [`REMINDERS_EVERY`] after it also send the day-before
+/// reminders that are due (once per member and charter, so looking again sends nothing twice).
 async fn sweep_every(
     cascade: std::sync::Arc<dispatch_cascade::Cascade>,
     every: std::time::Duration,
@@ -107,6 +132,7 @@ async fn sweep_every(
 ) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reminded: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
@@ -122,6 +148,10 @@ async fn sweep_every(
         if let Err(e) = swept {
             tracing::warn!(error = %e, "sweep failed; trying again next period");
         }
+        if reminded.is_some_and(|at| at.elapsed() < REMINDERS_EVERY) {
+            continue;
+        }
+        reminded = Some(tokio::time::Instant::now());
         tokio::select! {
             r = cascade.send_reminders(chrono::Utc::now()) => if let Err(e) = r {
                 tracing::warn!(error = %e, "reminders failed; trying again next period");

@@ -188,6 +188,30 @@ async fn a_week_steered_by_name_and_from_the_board() {
     let done = assign("Ana swapped her day off").await.unwrap();
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("Ana Lopez is captain"));
+    // Links are for the addresses of ops_emails only; revoking ends the session at once.
+    let out = fails(&ops, &["ops", "link", "--for", "stranger@example.com"]);
+    assert!(
+        out.contains("stranger@example.com is not in ops_emails"),
+        "{out}"
+    );
+    let fresh = ok(&ops, &["ops", "link", "--for", "ops@example.com"]);
+    assert!(fresh.starts_with(&format!("{base}/ops/")), "{fresh}");
+    let out = ok(&ops, &["ops", "revoke", "ops@example.com"]);
+    assert!(out.contains("every session ended"), "{out}");
+    let gone = http
+        .get(format!("{base}/ops"))
+        .header("cookie", &cookie)
+        .send()
+        .await;
+    assert_eq!(gone.unwrap().status(), 403);
+    let spent = fresh.lines().next().unwrap().trim();
+    let page = http.get(spent).send().await.unwrap().text().await.unwrap();
+    let res = http
+        .post(spent)
+        .form(&[("guard", field(&page, "guard"))])
+        .send()
+        .await;
+    assert_eq!(res.unwrap().status(), 403, "a revoked link opens nothing");
     run.terminate();
     let show = ok(&ops, &["charter", "show", &r5]);
     assert!(
@@ -235,4 +259,10 @@ async fn a_week_steered_by_name_and_from_the_board() {
         waiting_on(&ops, &r1, "crew").as_deref(),
         Some(asked.as_str())
     );
+
+    // A cancelled charter's crew is history: unassign is refused and changes nothing.
+    ok(&ops, &["charter", "cancel", &r1]);
+    let out = fails(&ops, &["charter", "unassign", &r1, "Ana Lopez"]);
+    assert!(out.contains("is cancelled"), "{out}");
+    assert!(ok(&ops, &["charter", "show", &r1]).contains("captain: Ana Lopez"));
 }

@@ -107,3 +107,38 @@ async fn the_mailed_link_opens_the_board_needs_attention_first() {
         .unwrap();
     assert_eq!((status, body), (403, crew_bad));
 }
+
+/// Behind https the session cookie is `Secure` too, scoped to the board's path under the public
+/// URL's own path.
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_secure() {
+    use tower::ServiceExt;
+    let app = TestApp::local()
+        .tune(|cfg| cfg.public_url = "https://crew.example.com/crew".into())
+        .build()
+        .await;
+    let ops = dispatch_core::domain::EmailAddress::parse("ops@example.com").unwrap();
+    let link = app.cascade.ops_sign_in_link(&ops).await.unwrap();
+    let token = link.rsplit('/').next().unwrap().to_string();
+    let guard = app.cascade.links.form_guard(&token);
+    let req = axum::http::Request::post(format!("/ops/{token}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(format!("guard={guard}")))
+        .unwrap();
+    let res = dispatch_cascade::web::router(app.cascade.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/crew/ops");
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Secure",
+        "Path=/crew/ops",
+        "Max-Age=43200",
+    ] {
+        assert!(cookie.contains(part), "{part}: {cookie}");
+    }
+}

@@ -33,8 +33,9 @@
 //!   reconcile keeps true, `index`); [`jobs`]: the `cascade` queue's handlers; [`facts`]: the
 //!   names a mail needs.
 //! - [`web`]: the crew page (axum, handlers under `web/`, askama templates in `templates/`,
-//!   the page shell and error pages in `html`); [`ops_board`]: the ops board page; [`ics`]:
-//!   calendar entries (through `icalendar`).
+//!   the page shell and error pages in `html`); [`ops_board`]: the ops board page; [`board`]:
+//!   who may act on it (sign-in links, sessions, CSRF), the Assign list and its other pages;
+//!   [`ics`]: calendar entries (through `icalendar`).
 //!
 //! [`Cascade`]'s methods (in `api.rs`) are the public entry points, each one call into its module.
 

@@ -98,7 +98,7 @@ pub fn header_value(value: &str) -> String {
 
 /// The last line of every mail to ops: the person's own sign-in link.
 fn board_line(ops_link: &str) -> String {
-    format!("Ops board (the next 30 days; your own sign-in link, do not forward): {ops_link}\n")
+    format!("Ops board (the next 30 days): {ops_link}\n")
 }
 
 /// An offer: what, when, and the link that answers it.

@@ -86,6 +86,8 @@ pub(crate) struct Waiting {
     /// When the offer lapses, in the business's zone.
     until: String,
     overdue: bool,
+    /// Its mail has not gone out yet: retried since this time (business zone, `HH:MM TZ`).
+    undelivered_since: Option<String>,
 }
 
 /// How the board is seen: by whom, under which path, with whose phone numbers.
@@ -124,6 +126,7 @@ fn card(zone: &BusinessZone, o: &Overview, view: &View) -> Card {
                 role: w.role.clone(),
                 until: zone.format_time(w.until),
                 overdue: w.overdue,
+                undelivered_since: w.undelivered_since.map(|t| zone.format_clock(t)),
             })
             .collect(),
     }
@@ -150,5 +153,56 @@ pub(crate) fn page(
         refresh: view.refresh,
         attention: attention.into_iter().map(|o| card(zone, o, view)).collect(),
         rest: rest.into_iter().map(|o| card(zone, o, view)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dispatch_core::domain::{CharterStatus, CrewId};
+
+    use super::*;
+    use crate::overview::Waiting as Waits;
+
+    /// An offer whose mail has not gone out reads as such on the board, not as a plain wait.
+    #[test]
+    fn an_undelivered_offer_says_so_on_the_board() {
+        let zone = BusinessZone::utc();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let ana = Person {
+            crew_id: CrewId::parse("crew-ana").unwrap(),
+            name: "Ana Silva".into(),
+        };
+        let o = Overview {
+            charter_id: CharterId::new_random(),
+            charter_date: CharterDate::parse("2027-06-05").unwrap(),
+            vessel: "Marlin".into(),
+            status: CharterStatus::Booked,
+            guest_count: 4,
+            captain: None,
+            crew: vec![],
+            crew_needed: 0,
+            waiting: vec![Waits {
+                role: "captain".into(),
+                who: ana,
+                until: at("2027-06-01T10:39:00Z"),
+                overdue: false,
+                undelivered_since: Some(at("2027-06-01T08:39:00Z")),
+            }],
+            attention: vec![],
+        };
+        let view = View {
+            signed_in: None,
+            base: String::new(),
+            phones: HashMap::new(),
+            refresh: 0,
+        };
+        let today = CharterDate::parse("2027-06-01").unwrap();
+        let html = page(&zone, today, at("2027-06-01T09:00:00Z"), &[o], &view)
+            .render()
+            .unwrap();
+        assert!(
+            html.contains("not delivered yet: retrying since 08:39 UTC"),
+            "{html}"
+        );
     }
 }

@@ -8,8 +8,21 @@ use std::sync::Mutex;
 
 static COUNTS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
 
+tokio::task_local! {
+    static UNCOUNTED: ();
+}
+
+/// Runs `fut` without counting its requests: the cost benchmark's own reads (what it checks,
+/// not what the system does) stay out of the figures.
+pub async fn uncounted<F: std::future::Future>(fut: F) -> F::Output {
+    UNCOUNTED.scope((), fut).await
+}
+
 /// Counts one request to `service` (`dynamodb`, `sqs`, `sqlite`, ...) for `operation`.
 pub fn count(service: &str, operation: &str) {
+    if UNCOUNTED.try_with(|_| ()).is_ok() {
+        return;
+    }
     let service: String = service.chars().filter(|c| !c.is_whitespace()).collect();
     let key = format!("{}.{operation}", service.to_ascii_lowercase());
     if let Ok(mut c) = COUNTS.lock() {

@@ -171,3 +171,55 @@ impl Cascade {
             .check_form_guard(&format!("ops-session|{}", signed.secret), value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokens::{LinkKey, MagicLinks, TokenError};
+
+    #[test]
+    fn a_sign_in_token_names_its_address_and_link_and_opens_nothing_else() {
+        let keys = MagicLinks::new(vec![LinkKey::new("k1", vec![7; 32]).unwrap()]).unwrap();
+        let now = chrono::Utc::now();
+        let ops = EmailAddress::parse("Ops@Example.com").unwrap();
+        let t = keys.issue_ops_sign_in(&ops, "abc123", now, Duration::days(OPS_LINK_DAYS));
+        assert_eq!(
+            keys.verify_ops_sign_in(&t, now).unwrap(),
+            (ops.clone(), "abc123".to_string())
+        );
+        assert_eq!(keys.verify_member(&t, now), Err(TokenError::WrongScope));
+        assert_eq!(keys.verify_calendar(&t, now), Err(TokenError::WrongScope));
+        assert_eq!(keys.verify_ops(&t, now), Err(TokenError::WrongScope));
+        assert_eq!(
+            keys.verify_ops_sign_in(&t, now + Duration::days(OPS_LINK_DAYS)),
+            Err(TokenError::Expired)
+        );
+        let read_only = keys.issue_ops(now, Duration::days(1));
+        assert_eq!(
+            keys.verify_ops_sign_in(&read_only, now),
+            Err(TokenError::WrongScope)
+        );
+    }
+
+    #[test]
+    fn a_cookie_names_its_address_and_a_secret_of_64_hex_digits() {
+        let address = EmailAddress::parse("ops@example.com").unwrap();
+        let s = Signed {
+            address: address.clone(),
+            secret: "ab".repeat(32),
+        };
+        assert_eq!(
+            Signed::parse(&s.cookie_value()),
+            Some((address, "ab".repeat(32)))
+        );
+        for bad in [
+            "",
+            "x",
+            "b3BzQGV4YW1wbGUuY29t.short",
+            "!!.abab",
+            &format!("{}zz", s.cookie_value()),
+        ] {
+            assert_eq!(Signed::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -52,3 +52,73 @@ pub fn choices(
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dispatch_core::domain::{CharterDate, CharterStatus, EmailAddress, Money};
+
+    fn member(id: &str, name: &str, captain: bool, active: bool, free: bool) -> CrewMember {
+        CrewMember {
+            crew_id: CrewId::parse(id).unwrap(),
+            name: name.into(),
+            email: EmailAddress::parse(&format!("{id}@example.com")).unwrap(),
+            phone: None,
+            captain_certified: captain,
+            available_dates: if free {
+                [CharterDate::parse("2027-06-05").unwrap()].into()
+            } else {
+                Default::default()
+            },
+            certifications: ["deckhand".to_string()].into(),
+            active,
+            updated_at: None,
+            links_not_before: None,
+        }
+    }
+
+    #[test]
+    fn the_eligible_come_first_and_the_others_say_why() {
+        let c = Charter {
+            charter_id: CharterId::new_random(),
+            created_at: "2027-01-01T00:00:00Z".into(),
+            charter_date: CharterDate::parse("2027-06-05").unwrap(),
+            vessel_name: "Osprey".into(),
+            captain_assigned: None,
+            crew_assigned: vec![],
+            guest_count: 6,
+            guest_names: vec![],
+            reportable_revenue: Money::ZERO,
+            tips: Money::ZERO,
+            status: CharterStatus::Booked,
+            crew_needed: Some(1),
+        };
+        let other = CharterId::new_random();
+        let roster = [
+            member("zed", "Zed", true, true, true),
+            member("amy", "Amy", true, false, true),
+            member("bob", "Bob", false, true, true),
+            member("cat", "Cat", true, true, false),
+            member("dan", "Dan", true, true, true),
+            member("eve", "Eve", true, true, true),
+        ];
+        let held = |m: &CrewId| (m.as_str() == "dan").then(|| other.clone());
+        let got = choices(&c, &roster, None, SlotKind::Captain, held);
+        let seen: Vec<(&str, Option<&str>, bool)> = got
+            .iter()
+            .map(|x| (x.name.as_str(), x.why_not.as_deref(), x.overridable))
+            .collect();
+        let booked = format!("booked on charter {other} that day");
+        assert_eq!(
+            seen,
+            vec![
+                ("Eve", None, false),
+                ("Zed", None, false),
+                ("Amy", Some("inactive"), true),
+                ("Bob", Some("not captain certified"), true),
+                ("Cat", Some("not available that day"), true),
+                ("Dan", Some(booked.as_str()), false),
+            ]
+        );
+    }
+}

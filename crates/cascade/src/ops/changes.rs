@@ -2,6 +2,8 @@
 //! records who gave it ([`By`]): the offers made, withdrawn or lapsed, read as the difference
 //! between the charter's offers before and after the command.
 
+use std::collections::HashMap;
+
 use dispatch_core::domain::{CharterId, CrewId, EmailAddress, Offer, OfferStatus, ThreadKind};
 
 use crate::deliver::note;
@@ -72,6 +74,21 @@ pub fn offer_changes(
         }
     }
     out
+}
+
+/// Members' names by id (the roster as it is now), for [`offer_changes`]: a member who left
+/// the roster is named by id.
+pub(super) async fn names(cx: &Cascade) -> Result<impl Fn(&CrewId) -> String, CascadeError> {
+    let roster: HashMap<CrewId, String> = cx
+        .backend
+        .roster
+        .list()
+        .await?
+        .items
+        .into_iter()
+        .map(|m| (m.crew_id, m.name))
+        .collect();
+    Ok(move |c: &CrewId| roster.get(c).cloned().unwrap_or_else(|| c.to_string()))
 }
 
 /// The charter's offers now (for [`offer_changes`]).

@@ -171,15 +171,7 @@ pub async fn unassign(
     }
     let reconciled = reconcile(cx, id, None, Wake::Event).await?;
     let after = changes::offers(cx, id).await?;
-    let names = cx.backend.roster.list().await?.items;
-    let name_of = |c: &CrewId| {
-        names
-            .iter()
-            .find(|m| &m.crew_id == c)
-            .map(|m| m.name.clone())
-            .unwrap_or_else(|| c.to_string())
-    };
-    lines.extend(offer_changes(&before, &after, name_of));
+    lines.extend(offer_changes(&before, &after, changes::names(cx).await?));
     Ok(Done {
         summary,
         reconciled,
@@ -218,20 +210,13 @@ pub async fn cancel(cx: &Cascade, id: &CharterId, by: &By) -> Result<Done, OpsEr
     }
     let reconciled = reconcile(cx, id, None, Wake::Event).await?;
     let after = changes::offers(cx, id).await?;
-    let roster = cx.backend.roster.list().await?.items;
-    let name_of = |m: &CrewId| {
-        roster
-            .iter()
-            .find(|r| &r.crew_id == m)
-            .map(|r| r.name.clone())
-            .unwrap_or_else(|| m.to_string())
-    };
-    let mut lines = offer_changes(&before, &after, name_of);
+    let name_of = changes::names(cx).await?;
+    let mut lines = offer_changes(&before, &after, &name_of);
     let told: Vec<String> = c
         .captain_assigned
         .iter()
         .chain(c.crew_assigned.iter())
-        .map(name_of)
+        .map(&name_of)
         .collect();
     if !told.is_empty() && c.status != CharterStatus::Cancelled {
         lines.push(format!("told the assigned crew: {}", told.join(", ")));
@@ -305,14 +290,7 @@ pub async fn reoffer(
     changes::record(cx, id, by, "reoffer", None, &summary).await?;
     let reconciled = reconcile(cx, id, None, Wake::Event).await?;
     let after = cx.backend.offers.for_charter(id).await?;
-    let roster = cx.backend.roster.list().await?.items;
-    let lines = offer_changes(&offers, &after, |m| {
-        roster
-            .iter()
-            .find(|r| &r.crew_id == m)
-            .map(|r| r.name.clone())
-            .unwrap_or_else(|| m.to_string())
-    });
+    let lines = offer_changes(&offers, &after, changes::names(cx).await?);
     Ok(Done {
         summary,
         reconciled,

@@ -6,7 +6,8 @@
 //!
 //! One module per port, named like the port's module in [`crate::ports`]: `charters`, `roster`,
 //! `thread`, `holds`, `offers`, `staffing`, `idempotency` (storage only: the claim rules are the
-//! port's), `leases`, `lease_cleanup`, `heartbeats`, `feed` (DynamoDB Streams: shards, iterators, expiry,
+//! port's), `leases`, `lease_cleanup`, `heartbeats`, `ops_access` (the ops board's sign-in links and
+//! sessions), `feed` (DynamoDB Streams: shards, iterators, expiry,
 //! trimmed data), `queues` (SQS: batches of 10, long poll with an attempt timeout, redrive) and
 //! `admin` (bootstrap and doctor from [`crate::schema`]). What they share, each in its own module:
 //!

@@ -2,7 +2,8 @@
 //!
 //! One module per port, named like the port's module in [`crate::ports`]: `charters`, `roster`,
 //! `thread`, `holds`, `offers`, `staffing`, `idempotency` (storage only: the claim rules are the
-//! port's), `leases`, `lease_cleanup`, `heartbeats`, `feed` (the change feed as one never-closing shard, read
+//! port's), `leases`, `lease_cleanup`, `heartbeats`, `ops_access` (the ops board's sign-in links and
+//! sessions), `feed` (the change feed as one never-closing shard, read
 //! by position), `queues` (SQS semantics: delay, visibility timeout, receive count, DLQ after
 //! max receives) and `admin` (bootstrap and doctor). Every condition DynamoDB would check is
 //! checked inside one IMMEDIATE transaction. What they share, each in its own module:

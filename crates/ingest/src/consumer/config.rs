@@ -16,7 +16,14 @@ pub struct ConsumerConfig {
     /// is used, so two renewals can fail before the lease lapses).
     pub renew_every: Duration,
     /// How often shards are rebalanced, the heartbeat renewed and stale lease rows removed.
+    /// A rebalance also comes sooner when it can do something: when a shard's reader ends
+    /// (its children may start) and when a lease this consumer waits for expires (a crashed
+    /// consumer's shard is taken over at its lease's end, not a period later).
     pub rebalance_every: Duration,
+    /// How long the stream's shard list is reused between rebalances while nothing changed
+    /// (a reader ended, or a lease row names a shard not in the list): zero reads it on
+    /// every rebalance. Shards change rarely (DynamoDB splits a shard every few hours).
+    pub shards_every: Duration,
     /// Records per read (DynamoDB Streams allows up to 1000).
     pub batch: u32,
     /// Pause after a read that found no records (DynamoDB Streams allows 5 reads/s per shard).
@@ -43,6 +50,7 @@ impl ConsumerConfig {
             lease_ttl: Duration::from_secs(30),
             renew_every: Duration::from_secs(10),
             rebalance_every: Duration::from_secs(5),
+            shards_every: Duration::ZERO,
             batch: 100,
             idle_sleep: Duration::from_millis(500),
             idle_max: Duration::from_secs(4),
@@ -63,6 +71,14 @@ impl ConsumerConfig {
         self.renew_every
             .min(self.lease_ttl / 3)
             .max(Duration::from_millis(10))
+    }
+
+    /// The heartbeat's lease: renewed on each rebalance, so it outlives two periods (a
+    /// consumer that died still counts for fair shares that long; its shard leases lapse
+    /// after `lease_ttl` whatever).
+    pub(crate) fn heartbeat_ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.lease_ttl.max(self.rebalance_every * 2))
+            .unwrap_or(chrono::Duration::seconds(30))
     }
 
     pub(crate) fn ttl(&self) -> chrono::Duration {

@@ -15,23 +15,27 @@
 //! - `keeper`: one held lease, renewed by its own task on a fixed period whatever records cost.
 //! - `shard`: one shard as a state machine — a retryable failure holds the shard with capped
 //!   exponential backoff (for as long as it lasts); a record that can never succeed goes to
-//!   `ingest-dlq` with the full record and the error, and the shard moves on.
+//!   `ingest-dlq` with the full record and the error, and the shard moves on. `slot`: a held
+//!   shard, in place or in its task.
+//! - `cadence`: what a rebalance re-reads, and when the next one comes (sooner than its period).
 //! - [`crate::dlq::format`]: the `ingest-dlq` message and reading it back for replay.
 //!
 //! Time (lease expiry, dead letters' times) is read from a [`Clock`] ([`Consumer::with_clock`]),
 //! so tests can move it.
 //!
-//! Housekeeping on every rebalance: expired heartbeats (consumers that stopped without saying so)
-//! and `SHARD_END` rows whose children are all under way are removed by whoever sees them; a
+//! Housekeeping on every rebalance: expired heartbeats (consumers that stopped without saying
+//! so) and `SHARD_END` rows whose children are all under way are removed by whoever sees them; a
 //! consumer that stops gracefully removes its own heartbeat.
 //!
 //! Drive it with [`Consumer::run`], or step it with [`Consumer::rebalance`] and
 //! [`Consumer::poll_once`] in tests.
 
+mod cadence;
 mod config;
 mod keeper;
 pub mod plan;
 mod shard;
+mod slot;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,8 +43,7 @@ use std::sync::Arc;
 use dispatch_core::clock::{Clock, SystemClock};
 use dispatch_core::ports::{ChangeFeed, Lease, LeaseCleanup, Leases, Queues};
 use dispatch_core::{Backend, StoreError};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::sync::{watch, Notify};
 use tracing::Instrument;
 
 /// Compatibility: the dead-letter format moved to `crate::dlq::format`.
@@ -50,8 +53,9 @@ pub use crate::record::{HandleError, RecordHandler, RouterHandler};
 pub use config::ConsumerConfig;
 
 use keeper::LeaseKeeper;
-use plan::{View, WORKER_PREFIX};
+use plan::View;
 use shard::{Next, Ports, ShardReader};
+use slot::{Running, Slot};
 
 /// What one polling round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -59,32 +63,6 @@ pub struct RoundStats {
     pub records: usize,
     pub dead_lettered: usize,
     pub shards_finished: usize,
-}
-
-/// A held shard: stepped in place (tests, [`Consumer::poll_once`]) or running in its own task.
-enum Slot {
-    Here(Box<ShardReader>),
-    Running(Running),
-}
-
-struct Running {
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Running {
-    fn finished(&self) -> bool {
-        self.task.as_ref().is_none_or(|t| t.is_finished())
-    }
-}
-
-impl Drop for Running {
-    /// A consumer dropped without [`Consumer::stop`] (killed) takes its shard tasks with it.
-    fn drop(&mut self) {
-        if let Some(t) = &self.task {
-            t.abort();
-        }
-    }
 }
 
 /// A stream consumer (see the module docs).
@@ -101,6 +79,11 @@ pub struct Consumer {
     heartbeat: Option<Lease>,
     stream: Option<String>,
     clock: Arc<dyn Clock>,
+    shards: cadence::ShardCache,
+    /// When a lease this consumer waits for ends (the next rebalance comes then).
+    takeover: Option<chrono::DateTime<chrono::Utc>>,
+    /// Told when a shard's reader ends: rebalance at once (its children may start).
+    ended: Arc<Notify>,
 }
 
 impl Consumer {
@@ -123,6 +106,9 @@ impl Consumer {
             heartbeat: None,
             stream: None,
             clock: Arc::new(SystemClock),
+            shards: cadence::ShardCache::default(),
+            takeover: None,
+            ended: Arc::new(Notify::new()),
         }
     }
 
@@ -161,16 +147,15 @@ impl Consumer {
     }
 
     async fn stream(&mut self) -> Result<String, StoreError> {
-        if let Some(s) = &self.stream {
-            return Ok(s.clone());
+        if self.stream.is_none() {
+            self.stream = Some(self.feed.stream_name().await?);
         }
-        let s = self.feed.stream_name().await?;
-        self.stream = Some(s.clone());
-        Ok(s)
+        Ok(self.stream.clone().unwrap_or_default())
     }
 
-    /// Forgets shards whose reader ended (finished, or lost its lease).
-    fn reap(&mut self) {
+    /// Forgets shards whose reader ended (finished, or lost its lease); true if any did.
+    fn reap(&mut self) -> bool {
+        let before = self.held.len();
         self.held.retain(|shard, slot| {
             let gone = match slot {
                 Slot::Here(r) => !r.keeper.is_held(),
@@ -182,40 +167,40 @@ impl Consumer {
             !gone
         });
         self.stopping.retain(|r| !r.finished());
+        self.held.len() != before
     }
 
     /// Renews the heartbeat, removes stale lease rows, gives up shards above a fair share and
     /// takes free eligible shards up to it. Held leases are renewed by their own tasks, not here.
     pub async fn rebalance(&mut self) -> Result<(), StoreError> {
         let stream = self.stream().await?;
-        self.reap();
+        if self.reap() {
+            self.shards.mark_stale();
+        }
+        self.takeover = None;
         let now = self.clock.now();
         let ttl = self.cfg.ttl();
         let me = self.cfg.owner.clone();
-        match self
-            .leases
-            .acquire(&stream, &format!("{WORKER_PREFIX}{me}"), &me, now, ttl)
-            .await?
+        let hb_ttl = self.cfg.heartbeat_ttl();
+        let hb = self.heartbeat.take();
+        match cadence::heartbeat(self.leases.as_ref(), &stream, &me, hb.as_ref(), now, hb_ttl).await
         {
-            Some(hb) => self.heartbeat = Some(hb),
-            None => tracing::warn!(owner = %me, "another consumer uses this owner name"),
+            Ok(Some(hb)) => self.heartbeat = Some(hb),
+            Ok(None) => tracing::warn!(owner = %me, "another consumer uses this owner name"),
+            Err(e) => {
+                self.heartbeat = hb;
+                return Err(e);
+            }
         }
 
-        let shards = self.feed.shards().await?;
         let leases = self.leases.list(&stream).await?;
+        let shards = self
+            .shards
+            .shards(self.feed.as_ref(), self.cfg.shards_every, &leases)
+            .await?;
         let view = View::new(&shards, &leases);
         if let Some(cleanup) = &self.cleanup {
-            for row in view.removable(&leases, now) {
-                match cleanup.remove(row).await {
-                    Ok(true) => {
-                        tracing::info!(row = %row.shard_id, owner = %row.owner, checkpoint = ?row.checkpoint, "removed a lease row nobody needs")
-                    }
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::warn!(row = %row.shard_id, error = %e, "could not remove a stale lease row; trying again next time")
-                    }
-                }
-            }
+            cadence::remove_stale(cleanup.as_ref(), view.removable(&leases, now)).await;
         }
         let settled = view.settled();
         let eligible = view.eligible(&settled);
@@ -241,7 +226,7 @@ impl Consumer {
             handler: self.handler.clone(),
             clock: self.clock.clone(),
         };
-        for shard in eligible {
+        for &shard in &eligible {
             if self.held.len() >= fair_share {
                 break;
             }
@@ -281,6 +266,13 @@ impl Consumer {
                 self.held
                     .insert(shard.id.clone(), Slot::Here(Box::new(reader)));
             }
+        }
+        if self.held.len() < fair_share {
+            let wanted = eligible
+                .iter()
+                .copied()
+                .filter(|s| !self.held.contains_key(&s.id));
+            self.takeover = cadence::next_takeover(wanted, &leases, &me, now);
         }
         Ok(())
     }
@@ -325,9 +317,14 @@ impl Consumer {
             };
             let (stop, stop_rx) = watch::channel(false);
             let span = tracing::info_span!("shard", shard_id = %shard, owner = %self.cfg.owner);
+            let ended = self.ended.clone();
+            let (idle, idle_max) = (self.cfg.idle_sleep, self.cfg.idle_max);
             let task = tokio::spawn(
-                shard::drive(*reader, stop_rx, self.cfg.idle_sleep, self.cfg.idle_max)
-                    .instrument(span),
+                async move {
+                    shard::drive(*reader, stop_rx, idle, idle_max).await;
+                    ended.notify_one();
+                }
+                .instrument(span),
             );
             self.held.insert(
                 shard,
@@ -346,8 +343,11 @@ impl Consumer {
                 tracing::warn!(error = %e, "rebalance failed; retrying");
             }
             self.spawn_readers();
+            let wait = cadence::pause(self.cfg.rebalance_every, self.takeover, self.clock.now());
+            let ended = self.ended.clone();
             tokio::select! {
-                _ = tokio::time::sleep(self.cfg.rebalance_every) => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = ended.notified() => {}
                 changed = shutdown.changed() => if changed.is_err() { break },
             }
         }

@@ -12,6 +12,10 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Long-poll wait per receive (SQS allows up to 20 s).
     pub wait: Duration,
+    /// After a receive that came back empty with no job running, wait this long before the
+    /// next one (on top of the long poll): for queues whose jobs can wait (a monthly report),
+    /// since every receive is a billed request. Zero polls again at once.
+    pub idle_pause: Duration,
     /// Visibility timeout per receive; kept alive while the job runs.
     pub visibility: Duration,
     /// First retry delay (doubles per receive, with jitter), and its cap.
@@ -39,6 +43,7 @@ impl Default for WorkerConfig {
         Self {
             concurrency: 4,
             wait: Duration::from_secs(20),
+            idle_pause: Duration::ZERO,
             visibility: Duration::from_secs(60),
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(300),

@@ -250,6 +250,14 @@ impl Worker {
                 _ = shutdown.changed() => continue,
             };
             match received {
+                Ok(msgs)
+                    if msgs.is_empty() && tasks.is_empty() && !self.cfg.idle_pause.is_zero() =>
+                {
+                    tokio::select! {
+                        _ = tokio::time::sleep(self.cfg.idle_pause) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                }
                 Ok(msgs) => {
                     for m in msgs {
                         let me = self.clone();
