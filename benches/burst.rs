@@ -49,6 +49,7 @@ async fn burst(n: usize) -> (f64, f64) {
             certifications: ["deckhand".to_string()].into(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         })
         .collect();
     backend.roster.upsert_batch(&roster).await.unwrap();
@@ -67,6 +68,7 @@ async fn burst(n: usize) -> (f64, f64) {
             offer_timeout: Duration::from_secs(7200),
             link_ttl: chrono::Duration::days(7),
             page_link_ttl: chrono::Duration::days(30),
+            drop_cutoff: chrono::Duration::hours(24),
             from: EmailAddress::parse("dispatch@example.com").unwrap(),
             from_name: "Dispatch".into(),
             ops: vec![],

@@ -29,6 +29,7 @@ fn main() {
             },
             active: i % 50 != 0,
             updated_at: None,
+            links_not_before: None,
         })
         .collect();
     let held: dispatch_cascade::engine::CrewSet = roster

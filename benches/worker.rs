@@ -193,6 +193,7 @@ async fn main() {
             certifications: Default::default(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         }])
         .await
         .expect("roster item");

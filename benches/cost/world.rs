@@ -62,6 +62,7 @@ pub async fn roster(backend: &Backend) {
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     };
     let roster: Vec<CrewMember> = (0..8)
         .map(|i| member(format!("cap{i}"), true))

@@ -14,11 +14,13 @@
 //! - [`status`]: `status [--json]` (heartbeats, sweep, queues), the sweep's verdict for `doctor`.
 //! - [`demo`]: `demo [--serve]`.
 //! - [`table`]: terminal tables for people, shared by `charter list`, `roster list` and `dlq list`.
+//! - [`crew`]: `crew link MEMBER [--revoke]` (a fresh page link by mail).
 //! - [`member`]: how every command names a member (crew id, e-mail or unique name).
 
 mod admin;
 mod auth;
 mod charter;
+mod crew;
 mod demo;
 mod dlq;
 mod dlq_charter;
@@ -115,6 +117,9 @@ pub enum Command {
     /// Inspect and replay dead letters.
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
+    /// Crew members' links: mail a fresh page link, revoking the old ones.
+    #[command(subcommand)]
+    Crew(crew::CrewCommand),
     /// For ops: a one-person sign-in link to the ops board, or revoking one person's access.
     #[command(subcommand)]
     Ops(ops::OpsCommand),
@@ -177,6 +182,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Status { json } => status::status(&settings, &backend, json).await,
                 Command::Charter(c) => charter::run(&settings, &backend, c).await,
                 Command::Ops(c) => ops::run(&settings, &backend, c).await,
+                Command::Crew(c) => crew::run(&settings, &backend, c).await,
                 Command::Roster(c) => roster::run(&settings, &backend, c).await,
                 Command::Report { month: m } => month::report(&settings, &backend, &m).await,
                 Command::Statements {

@@ -277,6 +277,7 @@ mod tests {
             certifications: certs.iter().map(|c| c.to_string()).collect(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         }
     }
 

@@ -40,5 +40,6 @@ pub fn member(id: &str, captain: bool, deckhand: bool, dates: &[&str]) -> CrewMe
         },
         active: true,
         updated_at: None,
+        links_not_before: None,
     }
 }

@@ -184,6 +184,7 @@ fn member(i: usize) -> CrewMember {
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     }
 }
 

@@ -80,6 +80,7 @@ async fn seed_month(b: &Backend) {
         certifications: Default::default(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     };
     b.roster
         .upsert_batch(&[

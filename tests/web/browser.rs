@@ -53,6 +53,7 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     };
     world
         .backend

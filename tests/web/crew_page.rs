@@ -23,6 +23,7 @@ async fn site() -> TestApp {
             certifications: ["deckhand".to_string()].into(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         };
         s.world.backend.roster.upsert_batch(&[m]).await.unwrap();
     }

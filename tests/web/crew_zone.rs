@@ -41,6 +41,7 @@ async fn la_site(members: &[(&str, &str)]) -> TestApp {
             certifications: ["deckhand".to_string()].into(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         };
         s.world.backend.roster.upsert_batch(&[m]).await.unwrap();
     }

@@ -36,6 +36,7 @@ async fn each_link_opens_only_its_own_place() {
             certifications: Default::default(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         }])
         .await
         .unwrap();

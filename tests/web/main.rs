@@ -8,6 +8,8 @@ mod common;
 
 mod axe;
 mod browser;
+mod crew_browser;
+mod crew_changes;
 mod crew_page;
 mod crew_zone;
 mod ics;

@@ -111,6 +111,13 @@ pub enum Action {
     TellReleased { crew: CrewId, date: CharterDate },
     /// Note the cancellation once all else is done.
     NoteCancelled,
+    /// Tell ops that the member of accepted offer `offer` can't make it (their slot is being
+    /// offered while they stay on it), then note it (`drop_told-<offer>`).
+    TellDrop { offer: OfferId },
+    /// Tell the member of dropped offer `offer`, taken off when a replacement accepted, that
+    /// they are released (with a cancelling calendar entry), then note it
+    /// (`let_go_told-<offer>`).
+    TellLetGo { offer: OfferId },
 }
 
 impl Action {

@@ -49,6 +49,15 @@ pub async fn offer_of_token(
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
     };
+    // A revoked link answers nothing ([`crate::crew::access`]).
+    match cx.backend.roster.get(&claims.crew).await? {
+        Some(m) => {
+            if let Err(e) = claims.check_not_revoked(m.links_not_before) {
+                return Ok(Err(e));
+            }
+        }
+        None => return Ok(Err(TokenError::NoSuchMember)),
+    }
     match cx.backend.offers.get(&charter, &offer).await? {
         Some(o) if o.crew_id == claims.crew => Ok(Ok(o)),
         _ => Ok(Err(TokenError::WrongScope)),
@@ -70,7 +79,15 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
         at: now,
     };
     let needs = engine::needs(offer.role, cx.vessel(&c));
-    let answer = match cx.backend.staffing.accept_as(&req, Some(&needs)).await? {
+    let mut outcome = cx.backend.staffing.accept_as(&req, Some(&needs)).await?;
+    // The slot is held by a member who can't make it: they come off it for this replacement,
+    // and the accept runs again.
+    if matches!(outcome, AcceptOutcome::SpotFilled)
+        && crate::crew::drop::make_room(cx, &c.charter_id, offer).await?
+    {
+        outcome = cx.backend.staffing.accept_as(&req, Some(&needs)).await?;
+    }
+    let answer = match outcome {
         AcceptOutcome::Accepted(after) => {
             tracing::info!(charter_id = %c.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id, "offer accepted");
             metrics::incr(Counter::OffersAccepted);

@@ -9,6 +9,7 @@ use dispatch_core::ports::{Hold, HoldOutcome};
 
 use crate::action::Action;
 use crate::confirm;
+use crate::crew::drop;
 use crate::deliver::{close, note, Applied};
 use crate::index;
 use crate::keys::EntryId;
@@ -174,6 +175,8 @@ pub async fn apply(
             Ok(Applied::Done)
         }
         Action::TellReleased { crew, date } => notify::tell_released(cx, snap, crew, *date).await,
+        Action::TellDrop { offer } => drop::tell_ops(cx, snap, offer).await,
+        Action::TellLetGo { offer } => drop::tell_let_go(cx, snap, offer).await,
         Action::NoteCancelled => {
             let e = notes::entry(
                 id,

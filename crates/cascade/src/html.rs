@@ -34,6 +34,32 @@ const BAD_LINK: Message = Message {
     ],
 };
 
+/// The bad-link page as served: [`BAD_LINK`]'s first paragraph and the "e-mail me a new link"
+/// form, posting to `action` (`{public path}/new-link`).
+#[derive(Template, WebTemplate)]
+#[template(path = "bad_link.html")]
+pub(crate) struct BadLinkPage {
+    pub(crate) title: &'static str,
+    pub(crate) first: &'static str,
+    pub(crate) action: String,
+}
+
+impl BadLinkPage {
+    /// The page with its form posting to `action`.
+    pub(crate) fn new(action: String) -> Self {
+        Self {
+            title: BAD_LINK.title,
+            first: BAD_LINK.paragraphs[0],
+            action,
+        }
+    }
+}
+
+/// Put on a bad-link answer so the router's layer can point its form at the public URL's path
+/// ([`BadLinkPage`]); without the layer the form posts to `/new-link`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BadLinkMarker;
+
 /// The page of a failure on our side.
 const UNAVAILABLE: Message = Message {
     title: "Please try again",
@@ -113,7 +139,10 @@ impl IntoResponse for WebError {
                     Some(reason) => tracing::info!(%reason, "{page}: link refused"),
                     None => tracing::info!("{page}: link refused (not a token, or no such member)"),
                 }
-                (StatusCode::FORBIDDEN, BAD_LINK).into_response()
+                let mut res =
+                    (StatusCode::FORBIDDEN, BadLinkPage::new("/new-link".into())).into_response();
+                res.extensions_mut().insert(BadLinkMarker);
+                res
             }
             Self::Refused => {
                 tracing::warn!("crew page: cross-site or unguarded POST refused");

@@ -31,10 +31,15 @@ fn text(s: &str) -> String {
         .collect()
 }
 
+/// The UID of `crew`'s entry for `charter`: the same in the confirmation, the feed and the
+/// cancellation, so a calendar replaces or removes the one entry.
+pub fn uid(charter: &CharterId, crew: &CrewId) -> String {
+    format!("{charter}-{crew}@crew-dispatch")
+}
+
 fn event(e: &Entry<'_>, now: DateTime<Utc>) -> Event {
     let mut ev = Event::new();
-    ev.uid(&format!("{}-{}@crew-dispatch", e.charter, e.crew))
-        .timestamp(now);
+    ev.uid(&uid(e.charter, e.crew)).timestamp(now);
     match (e.facts.start_at, e.facts.end_at) {
         (Some(start), Some(end)) => ev.starts(start).ends(end),
         _ => {
@@ -84,6 +89,56 @@ pub fn calendar(name: &str, zone: &str, entries: &[Entry<'_>], now: DateTime<Utc
     cal.to_string()
 }
 
+/// A `METHOD:CANCEL` calendar removing `crew`'s entry for `charter` (same UID, a higher
+/// `SEQUENCE`, `STATUS:CANCELLED`): attached to "you are off the charter" mails.
+pub fn cancellation(
+    name: &str,
+    charter: &CharterId,
+    crew: &CrewId,
+    date: dispatch_core::domain::CharterDate,
+    vessel: &str,
+    now: DateTime<Utc>,
+) -> String {
+    let mut cal = Calendar::empty();
+    for (key, value) in [
+        ("VERSION", "2.0"),
+        ("PRODID", "-//crew-dispatch//crew page//EN"),
+        ("CALSCALE", "GREGORIAN"),
+        ("METHOD", "CANCEL"),
+        ("X-WR-CALNAME", &text(name)),
+    ] {
+        cal.append_property(Property::new(key, value));
+    }
+    let day = date.naive();
+    let ev = Event::new()
+        .uid(&uid(charter, crew))
+        .timestamp(now)
+        .starts(day)
+        .ends(day.succ_opt().unwrap_or(day))
+        .summary(&text(&format!("Cancelled: aboard {vessel}")))
+        .status(EventStatus::Cancelled)
+        .add_property("SEQUENCE", "1")
+        .done();
+    cal.push(ev);
+    cal.to_string()
+}
+
+/// [`cancellation`] as a mail attachment (`cancel.ics`, `method=CANCEL`).
+pub fn cancellation_attachment(
+    name: &str,
+    charter: &CharterId,
+    crew: &CrewId,
+    date: dispatch_core::domain::CharterDate,
+    vessel: &str,
+    now: DateTime<Utc>,
+) -> dispatch_mailer::Attachment {
+    dispatch_mailer::Attachment {
+        filename: "cancel.ics".into(),
+        content_type: "text/calendar; charset=utf-8; method=CANCEL".into(),
+        bytes: cancellation(name, charter, crew, date, vessel, now).into_bytes(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -103,6 +158,7 @@ mod tests {
             end_at: start.map(|s| s + chrono::Duration::hours(4)),
             meeting_point: Some("Dock B, slip\r 14".into()),
             aboard: vec!["Ana".into(), "Ben".into()],
+            aboard_full: vec!["Ana Silva (captain)".into(), "Ben Okoro (crew)".into()],
         }
     }
 

@@ -40,6 +40,7 @@ const STAFFED: &str = "staffed";
 const CANCELLED: &str = "cancelled";
 const CLEARED_PREFIX: &str = "reoffer-";
 const BY_HAND_PREFIX: &str = "by_hand-";
+const DROPPED_PREFIX: &str = "dropped-";
 
 /// The id of a thread entry: the record that an effect was done (the planner reads which ids a
 /// charter's thread has).
@@ -112,10 +113,38 @@ impl EntryId {
         Self::owned(format!("{BY_HAND_PREFIX}{offer}-{crew}"))
     }
 
+    /// The member of accepted offer `o` said "I can't make it" (`dropped-<offer>`): the slot
+    /// is offered to the next candidate while they stay on it. Read back by [`dropped_offer`].
+    pub fn dropped(o: &OfferId) -> Self {
+        Self::owned(format!("{DROPPED_PREFIX}{o}"))
+    }
+    /// Ops told of the drop of offer `o` (`drop_told-<offer>`).
+    pub fn drop_told(o: &OfferId) -> Self {
+        Self::owned(format!("drop_told-{o}"))
+    }
+    /// A replacement took the slot of dropped offer `o`: its member is off the charter
+    /// (`let_go-<offer>`).
+    pub fn let_go(o: &OfferId) -> Self {
+        Self::owned(format!("let_go-{o}"))
+    }
+    /// The member of dropped offer `o` told they are released (`let_go_told-<offer>`).
+    pub fn let_go_told(o: &OfferId) -> Self {
+        Self::owned(format!("let_go_told-{o}"))
+    }
+    /// "I can't make it" inside the cut-off: ops alerted instead (`drop_late-<offer>`).
+    pub fn drop_late(o: &OfferId) -> Self {
+        Self::owned(format!("drop_late-{o}"))
+    }
+
     /// The id as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The accepted offer a `dropped-<offer>` entry names, if `entry_id` is one.
+pub fn dropped_offer(entry_id: &str) -> Option<OfferId> {
+    OfferId::parse(entry_id.strip_prefix(DROPPED_PREFIX)?).ok()
 }
 
 impl fmt::Display for EntryId {
@@ -203,6 +232,24 @@ impl MailKey {
     /// An assigned member booked elsewhere that day (`mail#conflict#<charter>#<crew>`).
     pub fn conflict(charter: &CharterId, crew: &CrewId) -> Self {
         Self(format!("mail#conflict#{charter}#{crew}"))
+    }
+
+    /// A fresh link to the member's page, issued at `at_secs` (`mail#page_link#<crew>#<secs>`).
+    pub fn page_link(crew: &CrewId, at_secs: i64) -> Self {
+        Self(format!("mail#page_link#{crew}#{at_secs}"))
+    }
+    /// To ops: the member of offer `o` can't make it (`mail#drop#<offer>`).
+    pub fn dropped(o: &OfferId) -> Self {
+        Self(format!("mail#drop#{o}"))
+    }
+    /// To ops: "I can't make it" inside the cut-off (`mail#drop_late#<offer>`).
+    pub fn drop_late(o: &OfferId) -> Self {
+        Self(format!("mail#drop_late#{o}"))
+    }
+    /// To the member of dropped offer `o`: released, with a cancelling calendar entry
+    /// (`mail#let_go#<offer>`).
+    pub fn let_go(o: &OfferId) -> Self {
+        Self(format!("mail#let_go#{o}"))
     }
 
     pub fn as_str(&self) -> &str {

@@ -27,6 +27,8 @@
 //!   tell people, `deliver` for the idempotent writes they are made of), again after a conflict.
 //! - [`answers`]: accept (one transaction) and decline, then reconcile; [`ops`]: the ops
 //!   commands (assign, unassign, cancel, reoffer), each a step and a reconcile.
+//! - [`crew`]: what crew do on their page ("I can't make it", availability, a new link) and
+//!   the member-link checks under it (revoked links refused).
 //! - [`sweep`]: reconciles every charter in the sparse index of unsettled charters (which the
 //!   reconcile keeps true, `index`); [`jobs`]: the `cascade` queue's handlers; [`facts`]: the
 //!   names a mail needs.
@@ -44,6 +46,7 @@ pub mod answers;
 mod api;
 pub mod board;
 pub mod confirm;
+pub mod crew;
 mod deliver;
 mod effects;
 pub mod engine;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use dispatch_core::domain::{CrewId, EmailAddress, Offer};
 
-use crate::tokens::{MagicLinks, Scope};
+use crate::tokens::{Claims, MagicLinks, Scope};
 
 /// How long a link to a member's page works unless the settings say otherwise
 /// (`DISPATCH_PAGE_LINK_DAYS`): every mail carries a fresh one.
@@ -59,9 +59,28 @@ impl<'a> Links<'a> {
         format!("{}/o/{token}/{answer}", base_path(self.base))
     }
 
+    /// Where the broken-link page's "e-mail me a new link" form posts (path-absolute).
+    pub fn new_link_action(&self) -> String {
+        format!("{}/new-link", base_path(self.base))
+    }
+
+    /// Where the member page's own forms post for the page token `token` (`what` is
+    /// `cant-make-it` or `availability`; path-absolute).
+    pub fn page_action(&self, token: &str, what: &str) -> String {
+        format!("{}/p/{token}/{what}", base_path(self.base))
+    }
+
     /// A link to the member's page, for the page-link time.
     pub fn page(&self, crew: &CrewId, now: DateTime<Utc>) -> String {
         let token = self.tokens.issue(crew, &Scope::Page, now, self.page_ttl);
+        format!("{}/p/{token}", self.base)
+    }
+
+    /// A link to the member's page minted while they hold the token of `source` (on their
+    /// page, for its forms): it never outlives `source`, nor the page-link time.
+    pub fn page_from(&self, source: &Claims, now: DateTime<Utc>) -> String {
+        let ttl = self.page_ttl.min(source.expires_at - now);
+        let token = self.tokens.issue(&source.crew, &Scope::Page, now, ttl);
         format!("{}/p/{token}", self.base)
     }
 

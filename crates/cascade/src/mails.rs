@@ -1,6 +1,7 @@
 //! Every mail the cascade sends, each a pure function of data: an offer, a confirmation (with its
 //! calendar entry), the reminder the day before, "the charter is cancelled", "you are off the
-//! charter", and the two mails to ops (nobody left to ask; a member booked twice). Links, names
+//! charter" (both with a `METHOD:CANCEL` calendar entry), and the two mails to ops (nobody left to ask; a member booked twice). The
+//! mails of what crew do on their own page are in `crew::mails`. Links, names
 //! and the charter's facts come in; nothing is read or sent here. Phrases the mails share (the
 //! office line, the ops board line) are written once, below.
 
@@ -55,7 +56,13 @@ impl<'a> Letterhead<'a> {
             .unwrap_or_default()
     }
 
-    fn mail(&self, key: MailKey, to: Vec<EmailAddress>, subject: String, text: String) -> Mail {
+    pub(crate) fn mail(
+        &self,
+        key: MailKey,
+        to: Vec<EmailAddress>,
+        subject: String,
+        text: String,
+    ) -> Mail {
         Mail {
             key: key.into(),
             from_name: header_value(self.from_name),
@@ -66,6 +73,11 @@ impl<'a> Letterhead<'a> {
             text,
             attachments: vec![],
         }
+    }
+
+    /// A mail to every ops address at once (the crew page's notices to ops).
+    pub(crate) fn for_ops(&self, key: MailKey, subject: String, text: String) -> Mail {
+        self.mail(key, self.ops.to_vec(), subject, text)
     }
 
     /// A mail to one ops address (`to`), its key naming the address.
@@ -221,7 +233,7 @@ pub fn released(
     vessel: Option<&str>,
 ) -> Mail {
     let aboard = vessel.map(|v| format!(" aboard {v}")).unwrap_or_default();
-    lh.mail(
+    let mut mail = lh.mail(
         MailKey::release(charter, &m.crew_id),
         vec![m.email.clone()],
         format!("Charter cancelled: {}{aboard}", format_date(date)),
@@ -230,7 +242,18 @@ pub fn released(
             m.name,
             format_date_long(date)
         ),
-    )
+    );
+    // Stamped with the charter's day, not the clock: the same mail on every retry.
+    let stamp = date.naive().and_time(chrono::NaiveTime::MIN).and_utc();
+    mail.attachments.push(ics::cancellation_attachment(
+        &format!("{} charters", lh.from_name),
+        charter,
+        &m.crew_id,
+        date,
+        vessel.unwrap_or("the charter"),
+        stamp,
+    ));
+    mail
 }
 
 /// An open offer is no longer available: the member no longer fits the slot, or the charter
@@ -278,7 +301,7 @@ pub fn withdrawn(
 
 /// Ops took the member off the charter (at `at_ms`, which names the mail).
 pub fn unassigned(lh: &Letterhead<'_>, c: &Charter, m: &CrewMember, at_ms: i64) -> Mail {
-    lh.mail(
+    let mut mail = lh.mail(
         MailKey::unassigned(&c.charter_id, &m.crew_id, at_ms),
         vec![m.email.clone()],
         format!("No longer on the charter of {}", c.charter_date),
@@ -286,7 +309,17 @@ pub fn unassigned(lh: &Letterhead<'_>, c: &Charter, m: &CrewMember, at_ms: i64) 
             "Hi {},\n\nYou are no longer on the charter on {} aboard {}. You are free that day.\n",
             m.name, c.charter_date, c.vessel_name
         ),
-    )
+    );
+    let stamp = chrono::DateTime::from_timestamp_millis(at_ms).unwrap_or_default();
+    mail.attachments.push(ics::cancellation_attachment(
+        &format!("{} charters", lh.from_name),
+        &c.charter_id,
+        &m.crew_id,
+        c.charter_date,
+        &c.vessel_name,
+        stamp,
+    ));
+    mail
 }
 
 /// To one ops address `to`: nobody left to ask for a slot (`why`: the thread's words), what

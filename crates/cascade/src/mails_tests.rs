@@ -13,6 +13,7 @@ fn member() -> CrewMember {
         certifications: Default::default(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     }
 }
 

@@ -28,6 +28,7 @@ fn member(i: &str, name: &str, captain: bool) -> CrewMember {
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     }
 }
 

@@ -13,7 +13,9 @@ use dispatch_core::domain::{
     Charter, CharterStatus, CrewId, CrewMember, Offer, OfferId, OfferStatus,
 };
 
-use crate::tokens::Scope;
+use crate::crew::availability::booked_days;
+use crate::crew::view::{days, window, Day, DropState, Forms};
+use crate::tokens::{Claims, Scope};
 use crate::words::{first_name, role_word, CharterFacts};
 use crate::{Cascade, CascadeError};
 
@@ -29,14 +31,20 @@ pub(crate) struct CrewPage {
     focus: Option<Focus>,
     /// Their other offers they can still answer.
     open: Vec<Answerable>,
-    /// Charters they are confirmed on, by date.
-    upcoming: Vec<Card>,
+    /// Charters they are confirmed on, by date, with "I can't make it".
+    upcoming: Vec<Upcoming>,
     /// Offers withdrawn from them, with why.
     withdrawn: Vec<Withdrawn>,
     /// Dates they are available, from today (`Sat 5 Jun 2027`).
     dates: Vec<String>,
+    /// Where the page's own forms post, with their guard (`None`: no form on this view).
+    forms: Option<Forms>,
+    /// The availability form's days (the next 90).
+    days: Vec<Day>,
     /// Their calendar feed's link.
     feed: String,
+    /// The same feed as `webcal://…` (calendar apps subscribe to it).
+    webcal: String,
     /// The office phone: (digits for `tel:`, as written).
     phone: Option<(String, String)>,
     /// The business's zone name.
@@ -56,6 +64,12 @@ pub(crate) struct Card {
     offer_id: OfferId,
     role: &'static str,
     facts: CharterFacts,
+}
+
+/// A charter the member is confirmed on, and where "I can't make it" stands.
+pub(crate) struct Upcoming {
+    card: Card,
+    drop: DropState,
 }
 
 /// An offer with its Accept and Decline forms.
@@ -111,6 +125,26 @@ impl Seen {
     }
 }
 
+/// `https://host/c/….ics` as `webcal://host/c/….ics` (`http` too).
+fn webcal_of(feed: &str) -> String {
+    match feed.split_once("://") {
+        Some((_, rest)) => format!("webcal://{rest}"),
+        None => feed.to_string(),
+    }
+}
+
+/// The reason in a `revoked-<offer>` entry's text (`captain offer withdrawn: fewer crew
+/// needed (Ana)` → `fewer crew needed`), for the member's page.
+fn recorded_reason(text: &str) -> Option<String> {
+    let (_, why) = text.split_once("withdrawn: ")?;
+    let why = match why.rfind(" (") {
+        Some(i) if why.ends_with(')') => &why[..i],
+        _ => why,
+    };
+    let why = why.trim();
+    (!why.is_empty()).then(|| why.to_string())
+}
+
 fn is_answerable(o: &Offer, c: &Charter, now: DateTime<Utc>) -> bool {
     o.status == OfferStatus::Open
         && o.expires_at > now
@@ -164,7 +198,17 @@ impl Cascade {
                 return Ok(format!("you are booked on another charter that day{other}"));
             }
         }
-        Ok("the place was filled".into())
+        // As recorded when it was withdrawn (the `revoked-<offer>` thread entry).
+        let id = crate::keys::EntryId::closed(OfferStatus::Revoked, &s.offer.offer_id);
+        let recorded = self
+            .backend
+            .thread
+            .list(&s.offer.charter_id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id.as_str())
+            .and_then(|e| recorded_reason(&e.text));
+        Ok(recorded.unwrap_or_else(|| "the place was filled".into()))
     }
 
     /// What became of an offer that cannot be answered any more.
@@ -209,11 +253,14 @@ impl Cascade {
         })
     }
 
-    /// The page of `member`; `focus` is the offer of the link they came by.
+    /// The page of `member`; `focus` is the offer of the link they came by, `source` the
+    /// claims of that link (the page's own forms get a page link that never outlives it; `None`
+    /// after an answer, whose forms use the offer's link).
     pub(crate) async fn crew_page(
         &self,
         member: &CrewMember,
         focus: Option<&OfferId>,
+        source: Option<&Claims>,
         now: DateTime<Utc>,
     ) -> Result<CrewPage, CascadeError> {
         let crew = &member.crew_id;
@@ -255,6 +302,10 @@ impl Cascade {
             } else if s.offer.status == OfferStatus::Revoked
                 && future
                 && s.charter.status != CharterStatus::Cancelled
+                && !seen.iter().any(|n| {
+                    n.offer.charter_id == s.offer.charter_id
+                        && n.offer.created_at > s.offer.created_at
+                })
             {
                 withdrawn.push(Withdrawn {
                     card: s.card(),
@@ -263,17 +314,22 @@ impl Cascade {
             }
         }
         // Upcoming: accepted offers (also the focused one) of charters the member is still on.
-        let upcoming = seen
-            .iter()
-            .filter(|s| {
-                s.offer.status == OfferStatus::Accepted
-                    && s.charter.charter_date >= today
-                    && s.charter.status != CharterStatus::Cancelled
-                    && (s.charter.captain_assigned.as_ref() == Some(crew)
-                        || s.charter.crew_assigned.contains(crew))
-            })
-            .map(Seen::card)
-            .collect();
+        let mut upcoming = Vec::new();
+        for s in seen.iter().filter(|s| {
+            s.offer.status == OfferStatus::Accepted
+                && s.charter.charter_date >= today
+                && s.charter.status != CharterStatus::Cancelled
+                && (s.charter.captain_assigned.as_ref() == Some(crew)
+                    || s.charter.crew_assigned.contains(crew))
+        }) {
+            upcoming.push(Upcoming {
+                card: s.card(),
+                drop: self.drop_state(&s.charter, &s.offer.offer_id, now).await?,
+            });
+        }
+        let window = window(today);
+        let feed = self.feed_link(crew);
+        let booked = booked_days(self, member, &window).await?;
         let dates = member
             .available_dates
             .iter()
@@ -288,7 +344,10 @@ impl Cascade {
             upcoming,
             withdrawn,
             dates,
-            feed: self.feed_link(crew),
+            forms: source.map(|c| self.page_forms(c, now)),
+            days: days(member, today, &booked),
+            webcal: webcal_of(&feed),
+            feed,
             phone: self.cfg.office_phone.as_ref().map(|p| {
                 let tel = p
                     .chars()
@@ -298,5 +357,28 @@ impl Cascade {
             }),
             zone: self.cfg.zone.name().to_string(),
         })
+    }
+}
+
+#[cfg(test)]
+mod crew_tests {
+    use super::{recorded_reason, webcal_of};
+
+    #[test]
+    fn withdrawals_read_as_recorded_and_feeds_subscribe_by_webcal() {
+        assert_eq!(
+            recorded_reason("crew (slot 1) offer withdrawn: fewer crew needed (Ana Silva)")
+                .as_deref(),
+            Some("fewer crew needed")
+        );
+        assert_eq!(
+            recorded_reason("captain offer withdrawn: the member is now inactive").as_deref(),
+            Some("the member is now inactive")
+        );
+        assert_eq!(recorded_reason("something else"), None);
+        assert_eq!(
+            webcal_of("https://crew.example.com/c/t.ics"),
+            "webcal://crew.example.com/c/t.ics"
+        );
     }
 }

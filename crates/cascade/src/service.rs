@@ -29,6 +29,9 @@ pub struct CascadeSettings {
     pub link_ttl: chrono::Duration,
     /// How long a link to a member's page works (`DISPATCH_PAGE_LINK_DAYS`, default 30).
     pub page_link_ttl: chrono::Duration,
+    /// Inside this time before departure "I can't make it" means calling the office
+    /// (`DISPATCH_DROP_CUTOFF_HOURS`, default 24).
+    pub drop_cutoff: chrono::Duration,
     pub from: EmailAddress,
     pub from_name: String,
     /// Escalations go here.

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use dispatch_core::domain::{unfit, Charter, CharterStatus, CrewId, Offer, OfferStatus, Role};
 
 use crate::action::{Action, RevokeWhy};
+use crate::crew::drop_plan::plan_drops;
 use crate::engine::{self, CrewSet, Situation};
 use crate::hand;
 use crate::keys::{offer_id_for, EntryId};
@@ -40,7 +41,9 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     holds(s, c, &assigned, out);
     confirmations(s, c, out);
 
-    let (open_slots, filled_slots) = slots(s, c);
+    let (mut open_slots, mut filled_slots) = slots(s, c);
+    // "I can't make it": the member's slot is asked for while they stay on it.
+    plan_drops(s, c, &mut open_slots, &mut filled_slots, out);
     // Fresh offers of this plan (by hand, renewed, or the next ask).
     let mut picked: Vec<Offer> = Vec::new();
     let hand = hand::plan_orders(s, c, &open_slots, &mut picked, out);

@@ -102,6 +102,34 @@ pub enum TokenError {
     NotYetValid,
     #[error("token has the wrong scope")]
     WrongScope,
+    /// Issued before the member's `links_not_before` (`dispatch crew link --revoke`, or a new
+    /// link they asked for).
+    #[error("token revoked")]
+    Revoked,
+    /// The token's member is not on the roster (any more).
+    #[error("token names no member")]
+    NoSuchMember,
+}
+
+impl Claims {
+    /// Refuses a token issued before `not_before` (the member's `links_not_before`).
+    pub fn check_not_revoked(&self, not_before: Option<DateTime<Utc>>) -> Result<(), TokenError> {
+        match not_before {
+            Some(t) if self.issued_at < t => Err(TokenError::Revoked),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The first whole second at or after `t`: a revocation at `t` voids every token issued
+/// before it (token times are whole seconds), and a link issued at this second survives it.
+pub fn revocation_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = Utc.timestamp_opt(t.timestamp(), 0).single().unwrap_or(t);
+    if floor == t {
+        t
+    } else {
+        floor + chrono::Duration::seconds(1)
+    }
 }
 
 /// A signing key: an id and at least 32 bytes of secret.

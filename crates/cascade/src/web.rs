@@ -4,6 +4,8 @@
 //!
 //! - `GET /o/{token}` and `GET /p/{token}`: the member's page ([`crate::page`]); `POST
 //!   /o/{token}/accept` and `/decline` answer an offer ([`crew`]).
+//! - `POST /p/{token}/cant-make-it` and `/availability`, and the bad-link page's `POST
+//!   /new-link`: what crew do themselves ([`crew_actions`]).
 //! - `GET /c/{token}.ics`: the member's calendar feed ([`feed`]).
 //! - `GET /ops/{token}` (sign in, or an older read-only board), `POST /ops/{token}` (spend the
 //!   link, open a session), `GET /ops` (the board), `GET /ops/roster` ([`ops`]); a charter's
@@ -15,6 +17,7 @@
 //! this module.
 
 mod crew;
+mod crew_actions;
 mod feed;
 mod ops;
 mod ops_actions;
@@ -38,6 +41,15 @@ pub fn router(cascade: Arc<Cascade>) -> Router {
         .route("/p/{token}", get(crew::page))
         .route("/o/{token}/accept", post(crew::accept))
         .route("/o/{token}/decline", post(crew::decline))
+        .route(
+            "/p/{token}/cant-make-it",
+            post(crew_actions::cant_make_it_post),
+        )
+        .route(
+            "/p/{token}/availability",
+            post(crew_actions::availability_post),
+        )
+        .route("/new-link", post(crew_actions::new_link_post))
         .route("/c/{file}", get(feed::calendar_feed))
         .route("/ops", get(ops::board))
         .route("/ops/roster", get(ops::roster_view))
@@ -49,6 +61,10 @@ pub fn router(cascade: Arc<Cascade>) -> Router {
         )
         .route("/ops/charters/{id}/{action}", post(ops_actions::act))
         .fallback(|| async { WebError::NotFound })
+        .layer(axum::middleware::map_response_with_state(
+            cascade.clone(),
+            crew_actions::bad_link_form,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(cascade)
 }

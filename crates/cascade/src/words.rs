@@ -65,6 +65,9 @@ pub struct CharterFacts {
     pub meeting_point: Option<String>,
     /// First names of the others aboard (captain first), not the reader.
     pub aboard: Vec<String>,
+    /// The same people for the crew page: full names with their role, the captain marked
+    /// (`Ana Silva (captain)`, `Ben Okoro (crew)`).
+    pub aboard_full: Vec<String>,
 }
 
 impl CharterFacts {
@@ -79,13 +82,21 @@ impl CharterFacts {
         let start_time = vessel.and_then(|v| v.start());
         let start_at = start_time.and_then(|t| zone.at_local(c.charter_date.naive(), t));
         let end_at = start_at.zip(vessel).map(|(s, v)| s + v.duration());
-        let aboard = c
+        let others: Vec<(String, &str)> = c
             .captain_assigned
             .iter()
-            .chain(c.crew_assigned.iter())
-            .filter(|m| *m != reader)
-            .filter_map(names)
-            .map(|n| first_name(&n).to_string())
+            .map(|m| (m, "captain"))
+            .chain(c.crew_assigned.iter().map(|m| (m, "crew")))
+            .filter(|(m, _)| *m != reader)
+            .filter_map(|(m, role)| names(m).map(|n| (n, role)))
+            .collect();
+        let aboard = others
+            .iter()
+            .map(|(n, _)| first_name(n).to_string())
+            .collect();
+        let aboard_full = others
+            .iter()
+            .map(|(n, role)| format!("{} ({role})", n.trim()))
             .collect();
         Self {
             date: format_date(c.charter_date),
@@ -101,6 +112,7 @@ impl CharterFacts {
                 .and_then(|v| v.meeting_point.clone())
                 .filter(|m| !m.trim().is_empty()),
             aboard,
+            aboard_full,
         }
     }
 
@@ -176,6 +188,7 @@ mod tests {
         assert_eq!(f.title(), "Sat 5 Jun 2027 aboard Sea Breeze");
         assert_eq!(f.start.as_deref(), Some("08:30 PDT"));
         assert_eq!(f.aboard, vec!["Ana"]);
+        assert_eq!(f.aboard_full, vec!["Ana Silva (captain)"]);
         assert_eq!(
             f.start_at.unwrap().to_rfc3339(),
             "2027-06-05T15:30:00+00:00"

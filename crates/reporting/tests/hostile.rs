@@ -28,6 +28,7 @@ fn stored(id: &str, name: &str, email: &str, d: &[&str]) -> CrewMember {
         certifications: BTreeSet::new(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     }
 }
 

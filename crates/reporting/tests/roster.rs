@@ -257,6 +257,7 @@ fn the_sample_workbook_reads_back_as_written() {
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     };
     let members = vec![
         member(
@@ -335,6 +336,7 @@ fn a_sheet_without_the_optional_columns_leaves_stored_values_alone() {
         certifications: ["deckhand".to_string()].into(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     };
     let names_only = Tab::from_json(
         "Roster",

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 
 use crate::common::Dispatch;
 
+mod crew_link;
 mod hygiene;
 mod imports;
 

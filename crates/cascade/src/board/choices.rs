@@ -73,6 +73,7 @@ mod tests {
             certifications: ["deckhand".to_string()].into(),
             active,
             updated_at: None,
+            links_not_before: None,
         }
     }
 

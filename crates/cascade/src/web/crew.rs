@@ -15,6 +15,7 @@ use dispatch_core::domain::{CrewId, Offer, OfferId, OfferStatus};
 use dispatch_core::zone::format_date;
 use tracing::Instrument;
 
+use crate::crew::access::{member_of_token, Place};
 use crate::html::{path_token, WebError};
 use crate::page::CrewPage;
 use crate::tokens::Scope;
@@ -29,16 +30,23 @@ pub(super) async fn page(
     token: Result<Path<String>, PathRejection>,
 ) -> Result<CrewPage, WebError> {
     let token = path_token(PAGE, token)?;
-    let claims = cascade
-        .links
-        .verify_member(&token, cascade.clock.now())
+    let (claims, member) = member_of_token(&cascade, &token, Place::Page)
+        .await
+        .map_err(WebError::failed(PAGE))?
         .map_err(WebError::bad_link(PAGE))?;
     let focus = match &claims.scope {
         Scope::Offer { offer, .. } => Some(offer),
         _ => None,
     };
     let span = tracing::info_span!("crew_page", crew_id = %claims.crew);
-    render(&cascade, &claims.crew, focus).instrument(span).await
+    async {
+        cascade
+            .crew_page(&member, focus, Some(&claims), cascade.clock.now())
+            .await
+            .map_err(WebError::failed(PAGE))
+    }
+    .instrument(span)
+    .await
 }
 
 /// The member's page as it is now.
@@ -46,6 +54,7 @@ async fn render(
     cascade: &Cascade,
     crew: &CrewId,
     focus: Option<&OfferId>,
+    source: Option<&crate::tokens::Claims>,
 ) -> Result<CrewPage, WebError> {
     let member = cascade
         .backend
@@ -61,7 +70,7 @@ async fn render(
         });
     };
     cascade
-        .crew_page(&member, focus, cascade.clock.now())
+        .crew_page(&member, focus, source, cascade.clock.now())
         .await
         .map_err(WebError::failed(PAGE))
 }
@@ -81,7 +90,7 @@ fn origin_of(url: &str) -> String {
 }
 
 /// A POST from another site: `Sec-Fetch-Site: cross-site`, or an `Origin` naming another site.
-fn cross_site(cascade: &Cascade, headers: &HeaderMap) -> bool {
+pub(super) fn cross_site(cascade: &Cascade, headers: &HeaderMap) -> bool {
     if headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site") {
         return true;
     }
@@ -163,7 +172,14 @@ async fn act(
             _ => format!("the charter on {}", format_date(offer.charter_date)),
         };
         let note = note(&answer, &role_word(offer.role).to_lowercase(), &title);
-        let page = render(&cascade, &offer.crew_id, Some(&offer.offer_id)).await?;
+        let claims = cascade.links.verify(&token, cascade.clock.now()).ok();
+        let page = render(
+            &cascade,
+            &offer.crew_id,
+            Some(&offer.offer_id),
+            claims.as_ref(),
+        )
+        .await?;
         Ok(page.with_note(note))
     }
     .instrument(span)

@@ -12,6 +12,7 @@ use dispatch_core::domain::{CharterStatus, CrewId, OfferStatus};
 
 use tracing::Instrument;
 
+use crate::crew::access::{member_of_token, Place};
 use crate::html::{path_token, WebError};
 use crate::mails::{calendar_of, Letterhead};
 use crate::{Cascade, CascadeError};
@@ -71,9 +72,9 @@ pub(super) async fn calendar_feed(
         reason: None,
     })?;
     let now = cascade.clock.now();
-    let claims = cascade
-        .links
-        .verify_calendar(token, now)
+    let (claims, _) = member_of_token(&cascade, token, Place::Calendar)
+        .await
+        .map_err(WebError::failed(PAGE))?
         .map_err(WebError::bad_link(PAGE))?;
     let span = tracing::info_span!("calendar_feed", crew_id = %claims.crew);
     let ics = async {

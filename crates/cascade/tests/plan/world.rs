@@ -128,6 +128,14 @@ impl World {
                 Action::NoteCancelled => {
                     self.noted.insert(ids::CANCELLED.into());
                 }
+                Action::TellDrop { offer } => {
+                    self.noted
+                        .insert(dispatch_cascade::keys::EntryId::drop_told(offer).into());
+                }
+                Action::TellLetGo { offer } => {
+                    self.noted
+                        .insert(dispatch_cascade::keys::EntryId::let_go_told(offer).into());
+                }
             }
         }
     }
@@ -179,6 +187,7 @@ pub fn world(
             },
             active: *active,
             updated_at: None,
+            links_not_before: None,
         })
         .collect();
     let mut holds = CrewMap::default();

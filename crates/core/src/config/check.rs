@@ -71,6 +71,12 @@ impl Settings {
                 format!("{} must be between 1 and 1000", self.job_attempts),
             ));
         }
+        if self.drop_cutoff_hours > 168 {
+            return Err(invalid(
+                "drop_cutoff_hours",
+                format!("{} must be at most 168 (a week)", self.drop_cutoff_hours),
+            ));
+        }
         if !(1..=365).contains(&self.page_link_days) {
             return Err(invalid(
                 "page_link_days",

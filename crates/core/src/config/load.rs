@@ -24,6 +24,7 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("job_attempts", FieldKind::Int),
     ("offer_timeout_secs", FieldKind::Int),
     ("page_link_days", FieldKind::Int),
+    ("drop_cutoff_hours", FieldKind::Int),
     ("sweep_interval_secs", FieldKind::Int),
     ("ops_emails", FieldKind::List),
     ("stream_start", FieldKind::Str),

@@ -50,6 +50,10 @@ pub struct Settings {
     /// carries a fresh one; calendar feed links are read-only and last a year. Env:
     /// `DISPATCH_PAGE_LINK_DAYS`.
     pub page_link_days: u32,
+    /// Inside this many hours before departure, "I can't make it" on the crew page means
+    /// calling the office (ops are alerted instead of the slot being re-offered); 0-168.
+    /// Env: `DISPATCH_DROP_CUTOFF_HOURS`.
+    pub drop_cutoff_hours: u32,
     /// How long an unanswered offer stays open, in seconds (default two hours; at most 30
     /// days). Env: `DISPATCH_OFFER_TIMEOUT_SECS`.
     pub offer_timeout_secs: u64,
@@ -130,6 +134,7 @@ impl Default for Settings {
             max_receive_count: 5,
             job_attempts: 20,
             page_link_days: 30,
+            drop_cutoff_hours: 24,
             offer_timeout_secs: 2 * 3600,
             sweep_interval_secs: 60,
             ops_emails: Vec::new(),

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{CharterDate, CrewId, EmailAddress};
@@ -18,6 +19,8 @@ pub mod attr {
     pub const CERTIFICATIONS: &str = "certifications";
     pub const ACTIVE: &str = "active";
     pub const UPDATED_AT: &str = "updated_at";
+    /// ISO 8601 UTC: the member's links issued before this time are void.
+    pub const LINKS_NOT_BEFORE: &str = "links_not_before";
 }
 
 /// A member of the crew.
@@ -34,6 +37,9 @@ pub struct CrewMember {
     /// Inactive members are never offered work. Absent means active.
     pub active: bool,
     pub updated_at: Option<String>,
+    /// Links to this member issued before this time are void (`dispatch crew link --revoke`,
+    /// "e-mail me a new link"). Only ever moves forward: imports and syncs keep it.
+    pub links_not_before: Option<DateTime<Utc>>,
 }
 
 impl CrewMember {
@@ -73,6 +79,19 @@ impl CrewMember {
             certifications,
             active: r.opt_bool(attr::ACTIVE)?.unwrap_or(true),
             updated_at: r.opt_s(attr::UPDATED_AT)?.map(str::to_string),
+            links_not_before: r
+                .opt_s(attr::LINKS_NOT_BEFORE)?
+                .map(|s| {
+                    DateTime::parse_from_rfc3339(s)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|_| {
+                            r.error(
+                                attr::LINKS_NOT_BEFORE,
+                                format!("holds `{s}`, expected an ISO 8601 time"),
+                            )
+                        })
+                })
+                .transpose()?,
         })
     }
 
@@ -93,7 +112,16 @@ impl CrewMember {
             )
             .bool(attr::ACTIVE, self.active)
             .opt_s(attr::UPDATED_AT, self.updated_at.as_deref())
+            .opt_s(
+                attr::LINKS_NOT_BEFORE,
+                self.links_not_before.map(|t| links_time(&t)),
+            )
             .build()
+    }
+
+    /// Whether a link issued at `issued_at` was revoked ([`CrewMember::links_not_before`]).
+    pub fn link_revoked(&self, issued_at: DateTime<Utc>) -> bool {
+        self.links_not_before.is_some_and(|t| issued_at < t)
     }
 
     pub fn is_available(&self, date: CharterDate) -> bool {
@@ -179,6 +207,12 @@ pub fn unfit(member: Option<&CrewMember>, needs: &SlotNeeds, date: CharterDate) 
     }
 }
 
+/// How `links_not_before` is written: RFC 3339 UTC to the second (`2027-06-05T10:00:00Z`), so
+/// stored values compare as text in the order of time.
+pub fn links_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 /// `First Aid` → `first_aid`: how certifications are compared.
 pub fn normalize_certification(s: &str) -> String {
     s.trim().to_ascii_lowercase().replace([' ', '-'], "_")
@@ -201,6 +235,7 @@ mod tests {
             certifications: ["deckhand".to_string()].into(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         };
         assert_eq!(CrewMember::from_item(&m.to_item()).unwrap(), m);
         let mut item = m.to_item();
@@ -228,6 +263,7 @@ mod tests {
             certifications: ["deckhand".to_string()].into(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         };
         let captain = SlotNeeds {
             captain: true,

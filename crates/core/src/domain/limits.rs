@@ -233,6 +233,7 @@ mod tests {
             certifications: Default::default(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         };
         assert!(m.check_new().is_ok());
         m.name = "x".repeat(201);

@@ -197,6 +197,7 @@ mod tests {
             certifications: Default::default(),
             active: true,
             updated_at: None,
+            links_not_before: None,
         }
     }
 

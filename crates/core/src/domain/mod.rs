@@ -18,7 +18,9 @@ pub use booking_ref::{
     booking_ref_of, with_booking_ref, BookingRef, CharterRef, BOOKING_REF_NAMESPACE,
 };
 pub use charter::{attr as charter_attr, Charter, CharterKey, CharterStatus};
-pub use crew::{attr as crew_attr, normalize_certification, unfit, CrewMember, SlotNeeds, Unfit};
+pub use crew::{
+    attr as crew_attr, links_time, normalize_certification, unfit, CrewMember, SlotNeeds, Unfit,
+};
 pub use date::{CharterDate, Month};
 pub use email::EmailAddress;
 pub use ids::{CharterId, CrewId, ParseError};

@@ -164,6 +164,25 @@ impl Roster for Faulty {
     async fn list(&self) -> Result<Listing<CrewMember>, StoreError> {
         call!(self, "roster.list", roster.list())
     }
+    async fn revoke_links(
+        &self,
+        id: &CrewId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        call!(self, "roster.revoke_links", roster.revoke_links(id, at))
+    }
+    async fn set_availability(
+        &self,
+        id: &CrewId,
+        add: &[crate::domain::CharterDate],
+        remove: &[crate::domain::CharterDate],
+    ) -> Result<Option<CrewMember>, StoreError> {
+        call!(
+            self,
+            "roster.set_availability",
+            roster.set_availability(id, add, remove)
+        )
+    }
 }
 
 #[async_trait::async_trait]

@@ -1,24 +1,37 @@
-//! The roster port on the embedded store: members by id, upserted in one transaction.
+//! The roster port on the embedded store: members by id, upserted in one transaction (keeping
+//! the later `links_not_before`), revocation and availability as read-modify-writes in one
+//! transaction each.
+
+use chrono::{DateTime, Utc};
 
 use super::db::{decode, sql_error, TxExt};
 use super::Local;
-use crate::domain::{CrewId, CrewMember};
+use crate::domain::{CharterDate, CrewId, CrewMember};
 use crate::item::Item;
 use crate::ports::{Listing, Roster};
 use crate::StoreError;
+
+/// The later of two optional times.
+fn later(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    a.max(b)
+}
 
 #[async_trait::async_trait]
 impl Roster for Local {
     async fn upsert_batch(&self, members: &[CrewMember]) -> Result<(), StoreError> {
         let tbl = self.names.roster.clone();
-        let items: Vec<(String, Item)> = members
-            .iter()
-            .map(|m| (m.crew_id.to_string(), m.to_item()))
-            .collect();
+        let members = members.to_vec();
         self.db
             .tx("writing roster", move |tx| {
-                for (id, item) in &items {
-                    tx.put_item(&tbl, id, "", None, item, None, false)?;
+                for m in &members {
+                    let id = m.crew_id.to_string();
+                    let stored = tx
+                        .get_item(&tbl, &id, "")?
+                        .and_then(|i| CrewMember::from_item(&i).ok())
+                        .and_then(|s| s.links_not_before);
+                    let mut m = m.clone();
+                    m.links_not_before = later(m.links_not_before, stored);
+                    tx.put_item(&tbl, &id, "", None, &m.to_item(), None, false)?;
                 }
                 Ok(())
             })
@@ -57,5 +70,55 @@ impl Roster for Local {
             })
             .await?;
         Ok(Listing::parse(items, CrewMember::from_item))
+    }
+
+    async fn revoke_links(&self, id: &CrewId, at: DateTime<Utc>) -> Result<bool, StoreError> {
+        let changed = self
+            .modify(id, "revoking links", move |m| {
+                m.links_not_before = later(m.links_not_before, Some(at));
+            })
+            .await?;
+        Ok(changed.is_some())
+    }
+
+    async fn set_availability(
+        &self,
+        id: &CrewId,
+        add: &[CharterDate],
+        remove: &[CharterDate],
+    ) -> Result<Option<CrewMember>, StoreError> {
+        let (add, remove) = (add.to_vec(), remove.to_vec());
+        self.modify(id, "changing availability", move |m| {
+            m.available_dates.extend(add.iter().copied());
+            for d in &remove {
+                m.available_dates.remove(d);
+            }
+        })
+        .await
+    }
+}
+
+impl Local {
+    /// Reads a member, changes it and writes it back in one transaction.
+    async fn modify(
+        &self,
+        id: &CrewId,
+        what: &'static str,
+        change: impl FnOnce(&mut CrewMember) + Send + 'static,
+    ) -> Result<Option<CrewMember>, StoreError> {
+        let tbl = self.names.roster.clone();
+        let pk = id.to_string();
+        self.db
+            .tx(what, move |tx| {
+                let Some(item) = tx.get_item(&tbl, &pk, "")? else {
+                    return Ok(None);
+                };
+                let mut m = CrewMember::from_item(&item)?;
+                change(&mut m);
+                let item: Item = m.to_item();
+                tx.put_item(&tbl, &pk, "", None, &item, None, false)?;
+                Ok(Some(m))
+            })
+            .await
     }
 }

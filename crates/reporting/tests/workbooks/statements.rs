@@ -45,6 +45,7 @@ fn member(id: &str, name: &str) -> CrewMember {
         certifications: Default::default(),
         active: true,
         updated_at: None,
+        links_not_before: None,
     }
 }
 

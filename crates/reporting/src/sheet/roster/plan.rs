@@ -83,6 +83,7 @@ pub fn plan(sheet: SheetRoster, existing: &[CrewMember]) -> SyncPlan {
                     m.phone = old.phone.clone();
                 }
                 m.updated_at = old.updated_at.clone();
+                m.links_not_before = old.links_not_before;
                 if m == **old {
                     p.unchanged.push(m.crew_id);
                 } else {

@@ -303,6 +303,7 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
             certifications,
             active: active.unwrap_or(true),
             updated_at: None,
+            links_not_before: None,
         };
         if let Err(why) = member.check_new() {
             bad(nc, name_cell, format!("{why}: row skipped"));
