@@ -271,7 +271,11 @@ fn the_data_folder_is_the_owners_alone_and_wide_open_link_keys_are_refused() {
         std::fs::Permissions::from_mode(0o644),
     )
     .unwrap();
-    let out = dispatch(d, &["ops", "link"], &[]);
+    let out = dispatch(
+        d,
+        &["ops", "link", "--for", "ops@example.com"],
+        &[("DISPATCH_OPS_EMAILS", "ops@example.com".to_string())],
+    );
     assert!(!out.status.success(), "{}", text(&out));
     let t = text(&out);
     assert!(t.contains("link-keys") && t.contains("chmod 600"), "{t}");

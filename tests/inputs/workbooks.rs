@@ -68,7 +68,8 @@ const CASES: &[Case] = &[
             )
         },
         exit: 0,
-        fragment: "created 0, updated 2",
+        // Bo is unchanged: the sheet has no captain or certification column, so his stored ones stay.
+        fragment: "created 0, updated 1, unchanged 1",
         ana: &["2024-05-03"],
     },
     Case {
