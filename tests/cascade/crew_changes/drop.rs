@@ -12,17 +12,12 @@ use crate::common::{charter, member};
 /// The captain can't make it; `cap2` takes the place.
 pub async fn replacement(r: &Rig) {
     let d = day(10);
-    r.backend()
-        .roster
-        .upsert_batch(&[
-            member("cap", true, false, &[&d]),
-            member("cap2", true, false, &[&d]),
-        ])
-        .await
-        .unwrap();
     let c = charter(&d, 4, Some(0));
-    r.backend().charters.insert(&c).await.unwrap();
-    r.cascade.reconcile(&c.charter_id).await.unwrap();
+    let roster = [
+        member("cap", true, false, &[&d]),
+        member("cap2", true, false, &[&d]),
+    ];
+    r.book(&roster, &c).await;
     let first = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
         r.cascade.accept(&first).await.unwrap(),
@@ -114,18 +109,13 @@ pub async fn replacement(r: &Rig) {
 /// stays staffed, and the replacement's accept swaps them.
 pub async fn crew_slot(r: &Rig) {
     let d = day(10);
-    r.backend()
-        .roster
-        .upsert_batch(&[
-            member("cap", true, false, &[&d]),
-            member("deck-a", false, true, &[&d]),
-            member("deck-b", false, true, &[&d]),
-        ])
-        .await
-        .unwrap();
     let c = charter(&d, 4, Some(1));
-    r.backend().charters.insert(&c).await.unwrap();
-    r.cascade.reconcile(&c.charter_id).await.unwrap();
+    let roster = [
+        member("cap", true, false, &[&d]),
+        member("deck-a", false, true, &[&d]),
+        member("deck-b", false, true, &[&d]),
+    ];
+    r.book(&roster, &c).await;
     let cap = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     r.cascade.accept(&cap).await.unwrap();
     let deck = r.open_offers(std::slice::from_ref(&c)).await.remove(0);

@@ -212,17 +212,12 @@ pub async fn availability_changes_the_roster_but_not_a_booked_day(r: &Rig) {
 /// Inside the cut-off, "I can't make it" changes nothing and alerts ops.
 pub async fn inside_the_cutoff_ops_are_alerted_instead(r: &Rig) {
     let d = day(0);
-    r.backend()
-        .roster
-        .upsert_batch(&[
-            member("cap", true, false, &[&d]),
-            member("cap2", true, false, &[&d]),
-        ])
-        .await
-        .unwrap();
     let c = charter(&d, 4, Some(1));
-    r.backend().charters.insert(&c).await.unwrap();
-    r.cascade.reconcile(&c.charter_id).await.unwrap();
+    let roster = [
+        member("cap", true, false, &[&d]),
+        member("cap2", true, false, &[&d]),
+    ];
+    r.book(&roster, &c).await;
     let offer = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
         r.cascade.accept(&offer).await.unwrap(),

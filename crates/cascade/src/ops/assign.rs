@@ -15,7 +15,9 @@ use dispatch_core::domain::{
 use dispatch_core::ports::{AcceptOutcome, AcceptRequest, OfferTransition};
 
 use super::changes::{offer_changes, offers, record, By};
-use super::{booked_elsewhere, member_named, open_charter, refused, Done, OpsError};
+use super::{
+    booked_elsewhere, member_named, open_charter, refused, Done, OpsError, NOTHING_TO_OFFER,
+};
 use crate::deliver::note;
 use crate::hand::{self, fitness, Fitness, SlotKind};
 use crate::keys::EntryId;
@@ -42,7 +44,7 @@ pub async fn assign(
     let anyway = anyway.map(str::trim).filter(|w| !w.is_empty());
     let before = offers(cx, id).await?;
     for _ in 0..ASSIGN_TRIES {
-        let c = open_charter(cx, id).await?;
+        let c = open_charter(cx, id, NOTHING_TO_OFFER).await?;
         let held = cx
             .backend
             .holds

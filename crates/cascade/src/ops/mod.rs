@@ -64,23 +64,32 @@ pub struct Done {
     pub changes: Vec<String>,
 }
 
-async fn open_charter(cx: &Cascade, id: &CharterId) -> Result<Charter, OpsError> {
-    let c = cx
-        .backend
-        .charters
-        .get(id)
-        .await?
-        .ok_or_else(|| OpsError::NoCharter(id.clone()))?;
+/// What a closed charter's refusal says to assign and re-offer.
+const NOTHING_TO_OFFER: &str = "nothing can be assigned or offered";
+
+/// The charter, if it exists; refused when it is cancelled or completed, with `closed` saying
+/// what that means for the command.
+async fn open_charter(cx: &Cascade, id: &CharterId, closed: &str) -> Result<Charter, OpsError> {
+    let c = charter(cx, id).await?;
     if matches!(
         c.status,
         CharterStatus::Cancelled | CharterStatus::Completed
     ) {
         return Err(OpsError::Refused(format!(
-            "charter {id} is {}: nothing can be assigned or offered",
+            "charter {id} is {}: {closed}",
             c.status.as_str()
         )));
     }
     Ok(c)
+}
+
+/// The charter, or [`OpsError::NoCharter`].
+async fn charter(cx: &Cascade, id: &CharterId) -> Result<Charter, OpsError> {
+    cx.backend
+        .charters
+        .get(id)
+        .await?
+        .ok_or_else(|| OpsError::NoCharter(id.clone()))
 }
 
 async fn member_named(cx: &Cascade, m: &CrewId) -> Result<CrewMember, OpsError> {
@@ -116,21 +125,12 @@ pub async fn unassign(
     member: &CrewId,
     by: &By,
 ) -> Result<Done, OpsError> {
-    let c = cx
-        .backend
-        .charters
-        .get(id)
-        .await?
-        .ok_or_else(|| OpsError::NoCharter(id.clone()))?;
-    if matches!(
-        c.status,
-        CharterStatus::Cancelled | CharterStatus::Completed
-    ) {
-        return Err(OpsError::Refused(format!(
-            "charter {id} is {}: its crew is kept as it was (statements use it); nothing was changed",
-            c.status.as_str()
-        )));
-    }
+    let c = open_charter(
+        cx,
+        id,
+        "its crew is kept as it was (statements use it); nothing was changed",
+    )
+    .await?;
     let roster_member = cx.backend.roster.get(member).await?;
     let name = roster_member
         .as_ref()
@@ -181,12 +181,7 @@ pub async fn unassign(
 
 /// Cancels the charter; reconcile withdraws its offers, releases holds and tells the crew.
 pub async fn cancel(cx: &Cascade, id: &CharterId, by: &By) -> Result<Done, OpsError> {
-    let c = cx
-        .backend
-        .charters
-        .get(id)
-        .await?
-        .ok_or_else(|| OpsError::NoCharter(id.clone()))?;
+    let c = charter(cx, id).await?;
     let before = changes::offers(cx, id).await?;
     let summary = format!(
         "charter {id} ({} on {}) is cancelled",
@@ -238,7 +233,7 @@ pub async fn reoffer(
     include: &[CrewId],
     by: &By,
 ) -> Result<Done, OpsError> {
-    let c = open_charter(cx, id).await?;
+    let c = open_charter(cx, id, NOTHING_TO_OFFER).await?;
     let offers = cx.backend.offers.for_charter(id).await?;
     let mut who: Vec<CrewId> = if include.is_empty() {
         offers
