@@ -334,6 +334,8 @@ async fn bench(moto: &moto::Moto, dir: &Path) {
 }
 
 fn main() {
+    // `RUST_LOG=dispatch_core::requests=trace` lists every counted request with its span.
+    dispatch::telemetry::init("warn");
     let dir = tempfile::tempdir().expect("temp dir");
     let moto = moto::Moto::start(dir.path());
     let rt = tokio::runtime::Builder::new_multi_thread()

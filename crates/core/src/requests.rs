@@ -25,6 +25,9 @@ pub fn count(service: &str, operation: &str) {
     }
     let service: String = service.chars().filter(|c| !c.is_whitespace()).collect();
     let key = format!("{}.{operation}", service.to_ascii_lowercase());
+    // Where each request comes from, for anyone asking why a flow costs what it costs:
+    // `RUST_LOG=dispatch_core::requests=trace` (the span names the charter, job or shard).
+    tracing::trace!(request = %key, "request");
     if let Ok(mut c) = COUNTS.lock() {
         *c.entry(key).or_insert(0) += 1;
     }
