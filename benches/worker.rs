@@ -29,6 +29,7 @@ fn sdk(endpoint: &str) -> aws_config::SdkConfig {
             aws_sdk_dynamodb::config::Credentials::new("bench", "bench", None, None, "bench"),
         ))
         .behavior_version(aws_config::BehaviorVersion::latest())
+        .http_client(dispatch_core::aws::https_client())
         .build()
 }
 

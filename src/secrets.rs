@@ -39,7 +39,7 @@ fn named(var: &str) -> Option<String> {
 pub async fn sdk_config() -> aws_config::SdkConfig {
     use aws_config::timeout::TimeoutConfig;
     use std::time::Duration;
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    dispatch_core::aws::sdk_defaults()
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))

@@ -131,7 +131,7 @@ async fn a_week_steered_by_name_and_from_the_board() {
 
     // The board, served by `dispatch run`: sign in, then assign the captain from it.
     let mut run = ops.start_run("web", Stdio::null());
-    let http = reqwest::Client::builder()
+    let http = dispatch_google::http::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

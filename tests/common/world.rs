@@ -115,7 +115,7 @@ pub fn dynamodb_endpoint() -> String {
 
 /// An SDK configuration pointing at `endpoint`.
 pub async fn sdk_config_for(endpoint: String) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    dispatch_core::aws::sdk_defaults()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

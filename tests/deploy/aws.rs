@@ -72,7 +72,9 @@ impl Aws {
     pub fn new(endpoint: &str) -> Aws {
         Aws {
             endpoint: endpoint.trim_end_matches('/').into(),
-            http: reqwest::Client::new(),
+            http: dispatch_google::http::client_builder()
+                .build()
+                .expect("http client"),
         }
     }
 

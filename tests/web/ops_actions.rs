@@ -179,7 +179,9 @@ async fn ops_sign_in_assign_cancel_and_forged_posts_in_a_browser() {
         "dispatch_ops={}",
         cookie["value"]["value"].as_str().unwrap()
     );
-    let http = reqwest::Client::new();
+    let http = dispatch_google::http::client_builder()
+        .build()
+        .expect("http client");
     let post = |path: String, cookie: Option<String>, form: Vec<(&'static str, &'static str)>| {
         let mut req = http.post(format!("{base}{path}")).form(&form);
         if let Some(c) = cookie {

@@ -25,7 +25,9 @@ async fn sign_in(link: &str) -> String {
     let again = crate::scene::post_sign_in(link).await;
     assert_eq!(again.status(), 403, "a spent link opens nothing");
     let base = link.split("/ops/").next().unwrap();
-    let res = reqwest::Client::new()
+    let res = dispatch_google::http::client_builder()
+        .build()
+        .expect("http client")
         .get(format!("{base}/ops"))
         .header("cookie", cookie)
         .send()

@@ -107,7 +107,13 @@ async fn every_answer_tells_search_engines_to_keep_out() {
         "/ops/x",
         "/nowhere",
     ] {
-        let res = reqwest::get(format!("{base}{path}")).await.unwrap();
+        let res = dispatch_google::http::client_builder()
+            .build()
+            .unwrap()
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(
             res.headers()
                 .get("x-robots-tag")

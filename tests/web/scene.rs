@@ -66,14 +66,23 @@ pub async fn ops_board_scene(
 
 /// Presses "Sign in" on an ops link's page (its form guard read from the page): the answer.
 pub async fn post_sign_in(link: &str) -> reqwest::Response {
-    let page = reqwest::get(link).await.unwrap().text().await.unwrap();
+    let page = dispatch_google::http::client_builder()
+        .build()
+        .unwrap()
+        .get(link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let guard = page
         .split("name=\"guard\" value=\"")
         .nth(1)
         .and_then(|r| r.split('"').next())
         .unwrap_or_else(|| panic!("no form guard: {page}"))
         .to_string();
-    reqwest::Client::builder()
+    dispatch_google::http::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

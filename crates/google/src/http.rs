@@ -9,6 +9,18 @@ use serde::de::DeserializeOwned;
 use crate::auth::TokenSource;
 use crate::GoogleError;
 
+/// A reqwest client builder on rustls with ring. reqwest is built without a crypto provider of its
+/// own (one TLS stack in the workspace: its `Cargo.toml` says why), so ring is installed as the
+/// process's provider first, once; every reqwest client here and in the tests starts from this.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static RING: std::sync::Once = std::sync::Once::new();
+    RING.call_once(|| {
+        // Err: a provider is already installed (the same ring, by another caller): keep it.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}
+
 /// Timeouts and retry policy for one API client.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -53,7 +65,7 @@ pub(crate) struct Api {
 
 impl Api {
     pub(crate) fn new(tokens: Arc<dyn TokenSource>, cfg: HttpConfig) -> Result<Self, GoogleError> {
-        let http = reqwest::Client::builder()
+        let http = client_builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
             .build()

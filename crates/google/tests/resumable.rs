@@ -198,7 +198,9 @@ async fn the_fake_refuses_gaps_odd_chunks_and_unknown_sessions() {
         .await
         .unwrap()
         .secret;
-    let http = reqwest::Client::new();
+    let http = dispatch_google::http::client_builder()
+        .build()
+        .expect("http client");
     let open = http
         .post(format!("{}/upload/drive/v3/files", w.fake.base))
         .query(&[("uploadType", "resumable"), ("supportsAllDrives", "true")])

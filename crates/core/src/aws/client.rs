@@ -121,9 +121,23 @@ impl Aws {
     }
 }
 
+/// The SDK's standard configuration chain with the one HTTPS client every SDK client here uses:
+/// rustls on ring (the workspace's `Cargo.toml` says why not the SDK's default, aws-lc).
+pub fn sdk_defaults() -> aws_config::ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client())
+}
+
+/// The SDK's HTTPS client on rustls with ring.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// Connects with the SDK's standard configuration chain.
 pub async fn connect(settings: &Settings) -> Result<Backend, StoreError> {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
+    let sdk = sdk_defaults()
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))

@@ -40,5 +40,5 @@ mod state_table;
 mod thread;
 mod unsettled;
 
-pub use client::{connect, Aws};
+pub use client::{connect, https_client, sdk_defaults, Aws};
 pub use errors::{describe_error, one_line, NO_CREDENTIALS};

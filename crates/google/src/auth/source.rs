@@ -62,7 +62,7 @@ pub struct JwtTokenSource {
 impl JwtTokenSource {
     /// A source for `key`, asking for `scopes`, acting as `subject` (the sending mailbox) if given.
     pub fn new(key: ServiceAccountKey, scopes: &[&str], subject: Option<String>) -> Self {
-        let http = reqwest::Client::builder()
+        let http = crate::http::client_builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(10))
             .build()
