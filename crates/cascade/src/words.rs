@@ -4,7 +4,7 @@
 //! all say the same thing. Pure: the names come in, nothing is read here.
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{Charter, CharterDate, CrewId, Role, Unfit};
+use dispatch_core::domain::{expiry_words, Charter, CharterDate, CrewId, Role, Unfit};
 use dispatch_core::zone::{format_date, format_date_long, BusinessZone};
 
 use crate::engine::VesselConfig;
@@ -31,6 +31,20 @@ pub fn unfit_reason(why: &Unfit) -> String {
             )
         }
         Unfit::NotAvailable => "You are no longer listed as available that day".into(),
+        Unfit::LicenceExpires(d) => format!(
+            "Your captain's licence runs out on {}, before the charter",
+            expiry_words(*d)
+        ),
+        Unfit::LicenceTooSmall {
+            licence,
+            max_passengers,
+            guests,
+        } => format!("Your {licence} covers {max_passengers} guests and this charter has {guests}"),
+        Unfit::CertificationExpires(c, d) => format!(
+            "Your {} certification runs out on {}, before the charter",
+            c.replace('_', " "),
+            expiry_words(*d)
+        ),
     }
 }
 

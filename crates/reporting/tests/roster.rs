@@ -258,6 +258,8 @@ fn the_sample_workbook_reads_back_as_written() {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     };
     let members = vec![
         member(
@@ -337,6 +339,8 @@ fn a_sheet_without_the_optional_columns_leaves_stored_values_alone() {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     };
     let names_only = Tab::from_json(
         "Roster",
