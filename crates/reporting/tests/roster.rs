@@ -11,6 +11,9 @@ use dispatch_reporting::sheet::sample::sample_availability_workbook;
 use dispatch_reporting::sheet::{tabs_from_xlsx, Tab};
 use rust_xlsxwriter::{Format, Workbook};
 
+#[path = "roster/papers.rs"]
+mod papers;
+
 fn dates(list: &[&str]) -> BTreeSet<CharterDate> {
     list.iter()
         .map(|d| CharterDate::parse(d).unwrap())
