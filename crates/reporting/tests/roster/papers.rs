@@ -77,7 +77,12 @@ fn licence_and_expiry_columns_are_read_and_missing_ones_keep_stored_values() {
     let sheet = read_sheet(&[roster(&header, &row)], 2026);
     assert!(sheet.problems.is_empty(), "{:?}", sheet.problems);
     let p = plan(sheet, std::slice::from_ref(&stored));
-    assert_eq!(p.updated, [stored.crew_id.clone()], "{}", p.summary());
+    assert_eq!(
+        p.updated,
+        std::slice::from_ref(&stored.crew_id),
+        "{}",
+        p.summary()
+    );
     let m = &p.to_write[0];
     assert_eq!(
         m.captain_licence,
@@ -101,7 +106,12 @@ fn licence_and_expiry_columns_are_read_and_missing_ones_keep_stored_values() {
         read_sheet(&[roster(&BASE, &base_row())], 2026),
         std::slice::from_ref(&stored),
     );
-    assert_eq!(p.unchanged, [stored.crew_id.clone()], "{}", p.summary());
+    assert_eq!(
+        p.unchanged,
+        std::slice::from_ref(&stored.crew_id),
+        "{}",
+        p.summary()
+    );
     assert!(!p.summary().contains("Licence"), "{}", p.summary());
 
     // Only the expiry column: the licence stays; a blank cell clears the expiry map.
@@ -113,7 +123,12 @@ fn licence_and_expiry_columns_are_read_and_missing_ones_keep_stored_values() {
         read_sheet(&[roster(&header, &row)], 2026),
         std::slice::from_ref(&stored),
     );
-    assert_eq!(p.updated, [stored.crew_id.clone()], "{}", p.summary());
+    assert_eq!(
+        p.updated,
+        std::slice::from_ref(&stored.crew_id),
+        "{}",
+        p.summary()
+    );
     assert_eq!(p.to_write[0].captain_licence, stored.captain_licence);
     assert!(p.to_write[0].certification_expiry.is_empty());
 
