@@ -254,4 +254,25 @@ mod tests {
             "2027-03-14T10:30:00+00:00"
         );
     }
+
+    #[test]
+    fn papers_are_told_to_the_member_in_plain_words() {
+        let d = CharterDate::parse("2027-01-03").unwrap();
+        assert_eq!(
+            unfit_reason(&Unfit::LicenceTooSmall {
+                licence: "six-pack licence".into(),
+                max_passengers: 6,
+                guests: 8
+            }),
+            "Your six-pack licence covers 6 guests and this charter has 8"
+        );
+        assert_eq!(
+            unfit_reason(&Unfit::LicenceExpires(d)),
+            "Your captain's licence runs out on 3 Jan 2027, before the charter"
+        );
+        assert_eq!(
+            unfit_reason(&Unfit::CertificationExpires("first_aid".into(), d)),
+            "Your first aid certification runs out on 3 Jan 2027, before the charter"
+        );
+    }
 }
