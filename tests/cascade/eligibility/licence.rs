@@ -67,6 +67,15 @@ pub async fn a_licence_too_small_for_the_guests_is_refused(r: &Rig) {
         Answer::Accepted { staffed: true }
     );
     assert_eq!(r.charter(&c).await.captain_assigned, Some(id(other)));
+    // Their licence then shrinks: they stay on (ops decide) and the charter is flagged.
+    let mut shrunk = member(other, true, false, &[d.as_str()]);
+    shrunk.captain_licence = licence("six-pack", Some(6), None);
+    r.set(shrunk).await;
+    r.cascade.reconcile(&c.charter_id).await.unwrap();
+    assert_eq!(r.charter(&c).await.captain_assigned, Some(id(other)));
+    let o = r.cascade.overview(&c.charter_id).await.unwrap().unwrap();
+    let flag = format!("{other} is assigned as captain but: six-pack licence: 8 guests");
+    assert!(o.attention.contains(&flag), "{:?}", o.attention);
 }
 
 /// A captain whose licence runs out before the charter is refused at the accept ("licence
