@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use dispatch_core::domain::{
-    unfit, CharterDate, CharterId, CharterStatus, CrewId, OfferStatus, Role, Unfit,
+    unfit, CharterDate, CharterId, CharterStatus, CrewId, OfferStatus, Role,
 };
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -170,13 +170,7 @@ pub fn overview(s: &State<'_>) -> Option<Overview> {
                 Role::Crew { .. } => "crew",
             };
             // A paper that runs out or is too small is said as it is, not as a state.
-            let papers = matches!(
-                why,
-                Unfit::LicenceExpires(_)
-                    | Unfit::LicenceTooSmall { .. }
-                    | Unfit::CertificationExpires(..)
-            );
-            out.attention.push(if papers {
+            out.attention.push(if why.is_papers() {
                 format!("{} is assigned as {place} but: {why}", name(s, m))
             } else {
                 format!("{} is assigned as {place} but is now {why}", name(s, m))

@@ -152,6 +152,32 @@ pub async fn an_expired_certification_is_never_asked_and_refused(r: &Rig) {
     assert_eq!(r.hold("deck-a", &d).await, None);
 }
 
+/// Ops assigning a captain by hand whose licence is too small are refused with the reason
+/// (the same rule; `--anyway` is theirs to give).
+pub async fn assigning_a_captain_whose_licence_is_too_small_is_refused(r: &Rig) {
+    let d = day(10);
+    let c = charter(&d, 8, Some(0));
+    let mut small = member("cap-a", true, false, &[d.as_str()]);
+    small.captain_licence = licence("six-pack", Some(6), None);
+    r.book(&[small], &c).await;
+    assert!(r.open(&c, Role::Captain).await.is_empty(), "not asked");
+    let e = r
+        .cascade
+        .assign(
+            &c.charter_id,
+            &id("cap-a"),
+            dispatch_cascade::ops::SlotKind::Captain,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("cap-a cannot take it (six-pack licence: 8 guests)"),
+        "{e}"
+    );
+    assert_eq!(r.charter(&c).await.captain_assigned, None);
+}
+
 /// Ops get one mail a week listing what runs out in the next 30 days, however many sweeps run;
 /// the next week brings the next mail.
 pub async fn ops_are_mailed_what_expires_once_a_week(r: &Rig) {

@@ -102,4 +102,5 @@ crate::both!(
     an_expired_certification_is_never_asked_and_refused => super::licence::an_expired_certification_is_never_asked_and_refused,
     ops_are_mailed_what_expires_once_a_week => super::licence::ops_are_mailed_what_expires_once_a_week,
     nothing_expiring_sends_no_mail => super::licence::nothing_expiring_sends_no_mail,
+    assigning_a_captain_whose_licence_is_too_small_is_refused => super::licence::assigning_a_captain_whose_licence_is_too_small_is_refused,
 );

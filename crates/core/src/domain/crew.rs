@@ -237,6 +237,15 @@ pub enum Unfit {
 }
 
 impl Unfit {
+    /// A licence or certification that is too small or runs out: a reason said as it is
+    /// ("six-pack licence: 8 guests"), not as a state of the member ("inactive").
+    pub fn is_papers(&self) -> bool {
+        matches!(
+            self,
+            Self::LicenceExpires(_) | Self::LicenceTooSmall { .. } | Self::CertificationExpires(..)
+        )
+    }
+
     /// Plain words for ops and the thread ("no longer …" is the caller's).
     pub fn text(&self) -> String {
         match self {
