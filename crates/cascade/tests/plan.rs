@@ -11,9 +11,12 @@ use dispatch_cascade::plan::{self, ids, Action};
 use dispatch_core::domain::*;
 use proptest::prelude::*;
 
+#[path = "plan/papers.rs"]
+mod papers;
 #[path = "plan/world.rs"]
 mod world;
-use world::{cid, member_spec, moved, papers_spec, unfit_for, with_papers, world};
+use papers::{papers_spec, with_papers};
+use world::{cid, member_spec, moved, unfit_for, world};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
