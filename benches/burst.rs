@@ -50,6 +50,8 @@ async fn burst(n: usize) -> (f64, f64) {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         })
         .collect();
     backend.roster.upsert_batch(&roster).await.unwrap();

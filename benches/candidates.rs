@@ -30,6 +30,8 @@ fn main() {
             active: i % 50 != 0,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         })
         .collect();
     let held: dispatch_cascade::engine::CrewSet = roster

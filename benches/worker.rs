@@ -195,6 +195,8 @@ async fn main() {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         }])
         .await
         .expect("roster item");

@@ -83,3 +83,39 @@ fn negative_money_and_a_wrong_type_tag_are_named() {
         p.bad[1]
     );
 }
+
+#[test]
+fn roster_rows_carry_the_licence_and_certification_expiry() {
+    let values = vec![
+        json!({"crew_id": "cap-1", "name": "Ana Silva", "email": "ana@example.com", "captain_certified": true,
+               "captain_licence": {"class": "six-pack", "max_passengers": 6, "expires": "2027-01-03"},
+               "certification_expiry": {"First Aid": "2027-01-03"}}),
+        json!({"crew_id": "cap-2", "name": "Bo Lee", "email": "bo@example.com",
+               "captain_licence": {"max_passengers": "many"}}),
+        json!({"crew_id": "cap-3", "name": "Cy Diaz", "email": "cy@example.com",
+               "certification_expiry": {"first_aid": "Jan 3"}}),
+        json!({"crew_id": "cap-4", "name": "Di Park", "email": "di@example.com"}),
+    ];
+    let p = members_from_values(&values);
+    assert_eq!(p.good.len(), 2, "{:?}", p.bad);
+    let ana = &p.good[0];
+    let l = ana.captain_licence.as_ref().unwrap();
+    assert_eq!((l.class.as_str(), l.max_passengers), ("six-pack", Some(6)));
+    assert_eq!(l.expires.unwrap().to_string(), "2027-01-03");
+    assert_eq!(
+        ana.certification_expiry
+            .get("first_aid")
+            .map(ToString::to_string),
+        Some("2027-01-03".to_string())
+    );
+    assert!(
+        p.good[1].captain_licence.is_none(),
+        "without them: as before"
+    );
+    assert!(p.bad[0].reason.contains("captain_licence"), "{}", p.bad[0]);
+    assert!(
+        p.bad[1].reason.contains("certification_expiry"),
+        "{}",
+        p.bad[1]
+    );
+}

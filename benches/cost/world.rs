@@ -63,6 +63,8 @@ pub async fn roster(backend: &Backend) {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     };
     let roster: Vec<CrewMember> = (0..8)
         .map(|i| member(format!("cap{i}"), true))

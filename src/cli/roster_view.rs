@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use dispatch_core::domain::{Charter, CharterDate, CrewMember};
+use dispatch_core::domain::{expiry_words, Charter, CharterDate, CrewMember};
 use dispatch_core::{Backend, Settings};
 use futures::StreamExt;
 
@@ -202,6 +202,26 @@ pub async fn show(settings: &Settings, backend: &Backend, raw: &str) -> anyhow::
     println!("  phone: {}", m.phone.as_deref().unwrap_or("-"));
     println!("  roles: {}", roles(settings, &m));
     println!("  certifications: {}", certs_cell(&m));
+    if let Some(l) = &m.captain_licence {
+        println!(
+            "  captain's licence: {}{}{}",
+            l.name(),
+            l.max_passengers
+                .map(|n| format!(", up to {n} guests"))
+                .unwrap_or_default(),
+            l.expires
+                .map(|d| format!(", good through {}", expiry_words(d)))
+                .unwrap_or_default()
+        );
+    }
+    if !m.certification_expiry.is_empty() {
+        let each: Vec<String> = m
+            .certification_expiry
+            .iter()
+            .map(|(c, d)| format!("{c} {}", expiry_words(*d)))
+            .collect();
+        println!("  certifications good through: {}", each.join(", "));
+    }
     println!(
         "  active: {}",
         if m.active {
@@ -278,6 +298,8 @@ mod tests {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         }
     }
 

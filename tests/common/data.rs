@@ -41,5 +41,7 @@ pub fn member(id: &str, captain: bool, deckhand: bool, dates: &[&str]) -> CrewMe
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     }
 }

@@ -13,6 +13,7 @@ mod feed;
 mod holds;
 mod ops_access;
 mod queues;
+mod roster_condition;
 mod state;
 mod unsettled;
 

@@ -185,6 +185,8 @@ fn member(i: usize) -> CrewMember {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     }
 }
 

@@ -81,6 +81,8 @@ async fn seed_month(b: &Backend) {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     };
     b.roster
         .upsert_batch(&[

@@ -54,6 +54,8 @@ async fn crew_member_lands_on_the_mailed_offer_accepts_it_and_sees_it_named() {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     };
     world
         .backend

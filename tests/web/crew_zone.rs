@@ -42,6 +42,8 @@ async fn la_site(members: &[(&str, &str)]) -> TestApp {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         };
         s.world.backend.roster.upsert_batch(&[m]).await.unwrap();
     }

@@ -37,6 +37,8 @@ async fn each_link_opens_only_its_own_place() {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         }])
         .await
         .unwrap();

@@ -78,7 +78,7 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
         crew_needed: cx.crew_needed(&c),
         at: now,
     };
-    let needs = engine::needs(offer.role, cx.vessel(&c));
+    let needs = engine::needs(offer.role, &c, cx.vessel(&c));
     let mut outcome = cx.backend.staffing.accept_as(&req, Some(&needs)).await?;
     // The slot is held by a member who can't make it: they come off it for this replacement,
     // and the accept runs again.

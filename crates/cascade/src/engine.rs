@@ -57,6 +57,10 @@ pub fn crew_needed(charter: &Charter, vessel: Option<&VesselConfig>) -> u32 {
 pub enum Exclusion {
     Inactive,
     NotCertified,
+    /// The captain's licence allows fewer guests than the charter has.
+    LicenceTooSmall,
+    /// The captain's licence or a needed certification runs out before the charter's date.
+    Expired,
     NotAvailable,
     HeldThatDate,
     /// Already asked for this charter (any slot), whatever they answered.
@@ -72,6 +76,8 @@ impl Exclusion {
         match self {
             Self::Inactive => "inactive",
             Self::NotCertified => "not certified",
+            Self::LicenceTooSmall => "licence too small for the guests",
+            Self::Expired => "licence or certification expired by that date",
             Self::NotAvailable => "not available that date",
             Self::HeldThatDate => "already booked that date",
             Self::AlreadyAsked => "already asked for this charter",
@@ -139,14 +145,17 @@ fn rotation_from(seed: u64, crew: &CrewId) -> u64 {
     h ^ (h >> 31)
 }
 
-/// What the slot `role` asks of a member on the roster: `captain_certified` for the captain;
-/// for crew the vessel's crew certifications, else `deckhand`. The candidate choice, the accept
-/// transaction and the planner's withdrawals all ask this.
-pub fn needs(role: Role, vessel: Option<&VesselConfig>) -> SlotNeeds {
+/// What the slot `role` of `charter` asks of a member on the roster: `captain_certified` (and a
+/// licence, if they have one, that covers the charter's guests) for the captain; for crew the
+/// vessel's crew certifications, else `deckhand`. The candidate choice, the accept transaction
+/// and the planner's withdrawals all ask this.
+pub fn needs(role: Role, charter: &Charter, vessel: Option<&VesselConfig>) -> SlotNeeds {
+    let guests = charter.guest_count;
     match role {
         Role::Captain => SlotNeeds {
             captain: true,
             certifications: vec![],
+            guests,
         },
         Role::Crew { .. } => {
             let certs = vessel
@@ -162,6 +171,7 @@ pub fn needs(role: Role, vessel: Option<&VesselConfig>) -> SlotNeeds {
                         .map(|c| dispatch_core::domain::normalize_certification(c))
                         .collect()
                 },
+                guests,
             }
         }
     }
@@ -170,7 +180,7 @@ pub fn needs(role: Role, vessel: Option<&VesselConfig>) -> SlotNeeds {
 /// Candidates for `role` on the situation's charter.
 pub fn slate<'a>(s: &Situation<'a>, role: Role) -> Slate<'a> {
     let c = s.charter;
-    let needs = needs(role, s.vessel);
+    let needs = needs(role, c, s.vessel);
     let mut asked: HashMap<&CrewId, Exclusion, BuildHasherDefault<Fnv>> = HashMap::default();
     for o in s.offers {
         let why = match o.status {
@@ -196,6 +206,8 @@ pub fn slate<'a>(s: &Situation<'a>, role: Role) -> Slate<'a> {
             Some(match why {
                 Unfit::NotAvailable => Exclusion::NotAvailable,
                 Unfit::Inactive => Exclusion::Inactive,
+                Unfit::LicenceTooSmall { .. } => Exclusion::LicenceTooSmall,
+                Unfit::LicenceExpires(_) | Unfit::CertificationExpires(..) => Exclusion::Expired,
                 _ => Exclusion::NotCertified,
             })
         } else if s.held.contains(&m.crew_id) {

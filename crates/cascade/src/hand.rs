@@ -69,7 +69,7 @@ pub fn fitness(
         SlotKind::Captain => Role::Captain,
         SlotKind::Crew => Role::Crew { slot: 0 },
     };
-    match m.unfit_for(&needs(role, vessel), c.charter_date) {
+    match m.unfit_for(&needs(role, c, vessel), c.charter_date) {
         Some(u) => Fitness::Unfit(u),
         None => Fitness::Fit,
     }

@@ -10,7 +10,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use dispatch_core::domain::{CharterId, CrewId, EmailAddress, OfferId, OfferStatus, Role};
+use chrono::Datelike;
+use dispatch_core::domain::{
+    CharterDate, CharterId, CrewId, EmailAddress, OfferId, OfferStatus, Role,
+};
 use sha2::{Digest, Sha256};
 
 /// The `n`th offer for a slot: the same inputs give the same id, so a retried or concurrent
@@ -251,6 +254,12 @@ impl MailKey {
     pub fn let_go(o: &OfferId) -> Self {
         Self(format!("mail#let_go#{o}"))
     }
+    /// To ops: licences and certifications running out soon, once per ISO week
+    /// (`mail#expiring#<YYYY>-W<ww>`).
+    pub fn expiring(today: CharterDate) -> Self {
+        let w = today.naive().iso_week();
+        Self(format!("mail#expiring#{}-W{:02}", w.year(), w.week()))
+    }
 
     pub fn as_str(&self) -> &str {
         &self.0
@@ -273,6 +282,11 @@ impl JobKey {
     /// (`offer_timeout#<offer>#<link>`).
     pub fn lapse_timer(offer: &OfferId, link: u32) -> Self {
         Self(format!("offer_timeout#{offer}#{link}"))
+    }
+    /// The sweep's look at the roster for what runs out soon, once per day
+    /// (`expiry_check#<YYYY-MM-DD>`): the roster is read at most once a day for it.
+    pub fn expiry_check(today: CharterDate) -> Self {
+        Self(format!("expiry_check#{today}"))
     }
     /// A reconcile queued after the one following an answer failed
     /// (`reconcile#<charter>#<offer>`).

@@ -148,4 +148,18 @@ fn mail_and_job_keys_keep_their_stored_form() {
         format!("enqueue#offer_timeout#{O}#0")
     );
     assert_eq!(String::from(MailKey::offer(&o)), format!("mail#offer#{O}"));
+    // ISO weeks: 2027-01-03 is a Sunday of 2026's week 53; the Monday after starts 2027-W01.
+    let day = |s: &str| dispatch_core::domain::CharterDate::parse(s).unwrap();
+    assert_eq!(
+        MailKey::expiring(day("2027-01-03")).as_str(),
+        "mail#expiring#2026-W53"
+    );
+    assert_eq!(
+        MailKey::expiring(day("2027-01-04")).as_str(),
+        "mail#expiring#2027-W01"
+    );
+    assert_eq!(
+        JobKey::expiry_check(day("2027-01-04")).as_str(),
+        "expiry_check#2027-01-04"
+    );
 }

@@ -20,6 +20,8 @@
 //!   [`links`]: offer, page, calendar and ops-board links. [`tokens`]: the magic-link tokens
 //!   (HMAC-SHA256, key id, scope, expiry, rotation). [`words`]: a charter as crew read it.
 //! - [`overview`]: what ops see of a charter, for `charter list`/`show` and the ops board.
+//! - [`expiry`]: captain's licences and certifications running out in the next 30 days, and
+//!   the weekly mail to ops that lists them (sent from the [`sweep`]).
 //!
 //! With I/O, each a set of functions taking the context ([`service::Cascade`], `cx`) first:
 //! - [`reconcile`]: reads the state (`snapshot`), plans, arms the lapse timer ([`requeue`]),
@@ -30,7 +32,7 @@
 //! - [`crew`]: what crew do on their page ("I can't make it", availability, a new link) and
 //!   the member-link checks under it (revoked links refused).
 //! - [`sweep`]: reconciles every charter in the sparse index of unsettled charters (which the
-//!   reconcile keeps true, `index`); [`jobs`]: the `cascade` queue's handlers; [`facts`]: the
+//!   reconcile keeps true, `index`), and once a day looks for expiring papers; [`jobs`]: the `cascade` queue's handlers; [`facts`]: the
 //!   names a mail needs.
 //! - [`web`]: the crew page (axum, handlers under `web/`, askama templates in `templates/`,
 //!   the page shell and error pages in `html`); [`ops_board`]: the ops board page; [`board`]:
@@ -50,6 +52,7 @@ pub mod crew;
 mod deliver;
 mod effects;
 pub mod engine;
+pub mod expiry;
 pub mod facts;
 pub mod hand;
 mod html;

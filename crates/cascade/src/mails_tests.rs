@@ -14,6 +14,8 @@ fn member() -> CrewMember {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     }
 }
 

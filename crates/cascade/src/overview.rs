@@ -164,15 +164,17 @@ pub fn overview(s: &State<'_>) -> Option<Overview> {
         .chain(c.crew_assigned.iter().map(|m| (m, Role::Crew { slot: 0 })));
     for (m, role) in unfit_aboard {
         let member = s.roster.iter().find(|x| &x.crew_id == m);
-        if let Some(why) = unfit(member, &engine::needs(role, s.vessel), c.charter_date) {
+        if let Some(why) = unfit(member, &engine::needs(role, c, s.vessel), c.charter_date) {
             let place = match role {
                 Role::Captain => "captain",
                 Role::Crew { .. } => "crew",
             };
-            out.attention.push(format!(
-                "{} is assigned as {place} but is now {why}",
-                name(s, m)
-            ));
+            // A paper that runs out or is too small is said as it is, not as a state.
+            out.attention.push(if why.is_papers() {
+                format!("{} is assigned as {place} but: {why}", name(s, m))
+            } else {
+                format!("{} is assigned as {place} but is now {why}", name(s, m))
+            });
         }
     }
     // Slots with no live offer and nobody left to ask.

@@ -29,6 +29,8 @@ fn member(i: &str, name: &str, captain: bool) -> CrewMember {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     }
 }
 

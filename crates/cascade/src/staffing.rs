@@ -181,7 +181,7 @@ pub fn withdrawal(
         return None;
     }
     let member = s.roster.iter().find(|m| m.crew_id == o.crew_id);
-    unfit(member, &engine::needs(o.role, s.vessel), o.charter_date).map(RevokeWhy::Unfit)
+    unfit(member, &engine::needs(o.role, c, s.vessel), o.charter_date).map(RevokeWhy::Unfit)
 }
 
 /// Holds for every assignment, however it was made; a double booking reported once; holds of

@@ -14,10 +14,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewMember, OfferStatus};
-use dispatch_core::ports::{part, Heartbeat, UnsettledCharter};
+use dispatch_core::ports::{part, Heartbeat, IdempotencyStatus, UnsettledCharter};
 use futures::stream::{self, StreamExt};
 use tracing::Instrument;
 
+use dispatch_core::idempotency::{run_once, Once};
+
+use crate::deliver::send_once;
+use crate::expiry::{expiring, expiry_mail};
+use crate::keys::JobKey;
+use crate::mails::Letterhead;
 use crate::reconcile::reconcile_with_roster;
 use crate::requeue::Wake;
 use crate::service::{Cascade, CascadeError};
@@ -59,7 +65,53 @@ pub async fn sweep(cx: &Cascade) -> Result<SweepReport, CascadeError> {
     if let Err(e) = cx.backend.heartbeats.beat(&beat).await {
         tracing::warn!(error = %e, "could not write the sweep's heartbeat");
     }
+    // Not the sweep's failure: the next sweep tries again.
+    if let Err(e) = expiry_check(cx).await {
+        tracing::warn!(error = %e, "could not look for expiring licences and certifications; next sweep tries again");
+    }
     Ok(report)
+}
+
+/// Once a day, whichever process sweeps first: reads the roster and, when captain's licences or
+/// certifications run out within 30 days, mails ops — once per ISO week ([`MailKey::expiring`]),
+/// whatever the processes and retries. Returns how many papers run out (`None`: already looked
+/// today).
+///
+/// [`MailKey::expiring`]: crate::keys::MailKey::expiring
+pub async fn expiry_check(cx: &Cascade) -> Result<Option<usize>, CascadeError> {
+    let today = cx.today();
+    let key = JobKey::expiry_check(today);
+    // A read first: most sweeps of the day find it done, and a read costs less than a claim.
+    let done = cx.backend.idempotency.get(key.as_str()).await?;
+    if done.is_some_and(|r| {
+        r.status == IdempotencyStatus::Completed && r.expires_at > chrono::Utc::now()
+    }) {
+        return Ok(None);
+    }
+    let payload = serde_json::json!({ "day": today.to_string() });
+    let outcome = run_once(
+        cx.backend.idempotency.as_ref(),
+        key.as_str(),
+        &payload,
+        cx.idem,
+        || async move {
+            let roster = cx.backend.roster.list().await?.items;
+            let items = expiring(&roster, today);
+            if let Some(mail) = expiry_mail(&Letterhead::of(&cx.cfg), today, &items) {
+                send_once(cx, mail).await?;
+                tracing::info!(
+                    expiring = items.len(),
+                    "ops told of expiring licences and certifications"
+                );
+            }
+            Ok::<_, CascadeError>(items.len())
+        },
+    )
+    .await?;
+    Ok(match outcome {
+        Once::Ran(n) => Some(n),
+        Once::AlreadyDone(_) | Once::InProgress { .. } => None,
+    })
 }
 
 async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {

@@ -4,7 +4,7 @@
 //! all say the same thing. Pure: the names come in, nothing is read here.
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{Charter, CharterDate, CrewId, Role, Unfit};
+use dispatch_core::domain::{expiry_words, Charter, CharterDate, CrewId, Role, Unfit};
 use dispatch_core::zone::{format_date, format_date_long, BusinessZone};
 
 use crate::engine::VesselConfig;
@@ -31,6 +31,20 @@ pub fn unfit_reason(why: &Unfit) -> String {
             )
         }
         Unfit::NotAvailable => "You are no longer listed as available that day".into(),
+        Unfit::LicenceExpires(d) => format!(
+            "Your captain's licence runs out on {}, before the charter",
+            expiry_words(*d)
+        ),
+        Unfit::LicenceTooSmall {
+            licence,
+            max_passengers,
+            guests,
+        } => format!("Your {licence} covers {max_passengers} guests and this charter has {guests}"),
+        Unfit::CertificationExpires(c, d) => format!(
+            "Your {} certification runs out on {}, before the charter",
+            c.replace('_', " "),
+            expiry_words(*d)
+        ),
     }
 }
 
@@ -238,6 +252,27 @@ mod tests {
         assert_eq!(
             f.start_at.unwrap().to_rfc3339(),
             "2027-03-14T10:30:00+00:00"
+        );
+    }
+
+    #[test]
+    fn papers_are_told_to_the_member_in_plain_words() {
+        let d = CharterDate::parse("2027-01-03").unwrap();
+        assert_eq!(
+            unfit_reason(&Unfit::LicenceTooSmall {
+                licence: "six-pack licence".into(),
+                max_passengers: 6,
+                guests: 8
+            }),
+            "Your six-pack licence covers 6 guests and this charter has 8"
+        );
+        assert_eq!(
+            unfit_reason(&Unfit::LicenceExpires(d)),
+            "Your captain's licence runs out on 3 Jan 2027, before the charter"
+        );
+        assert_eq!(
+            unfit_reason(&Unfit::CertificationExpires("first_aid".into(), d)),
+            "Your first aid certification runs out on 3 Jan 2027, before the charter"
         );
     }
 }

@@ -1,7 +1,8 @@
 //! The planner's promises, for any state: applying a plan and planning again yields nothing (a
 //! fixed point), and no plan offers a slot to someone booked that day, already on the charter,
 //! already asked for it, or not certified for it; nor keeps open an offer to a member who no
-//! longer fits the slot (inactive, not certified, not available) or for a date the charter moved
+//! longer fits the slot (inactive, not certified, a captain's licence too small for the guests
+//! or run out, a needed certification run out, not available) or for a date the charter moved
 //! from, nor keeps a hold on that date.
 
 use std::collections::HashSet;
@@ -10,8 +11,11 @@ use dispatch_cascade::plan::{self, ids, Action};
 use dispatch_core::domain::*;
 use proptest::prelude::*;
 
+#[path = "plan/papers.rs"]
+mod papers;
 #[path = "plan/world.rs"]
 mod world;
+use papers::{papers_spec, with_papers};
 use world::{cid, member_spec, moved, unfit_for, world};
 
 proptest! {
@@ -27,8 +31,12 @@ proptest! {
         offers in prop::collection::vec((0usize..10, 0u32..4, 0u8..5, -180i64..180), 0..8),
         noted_mask in any::<u64>(),
         moved_mask in prop::option::weighted(0.3, any::<u64>()),
+        papers in prop::option::weighted(0.5, prop::collection::vec(papers_spec(), 10)),
     ) {
         let mut w = world(members, status, captain, crew, needed, offers, noted_mask);
+        if let Some(p) = papers {
+            w = with_papers(w, &p);
+        }
         if let Some(mask) = moved_mask {
             w = moved(w, mask);
         }
@@ -62,6 +70,8 @@ proptest! {
                     Role::Captain => prop_assert!(m.captain_certified, "uncertified captain"),
                     Role::Crew { .. } => prop_assert!(m.has_certification("deckhand"), "uncertified deckhand"),
                 }
+                // The whole rule, the captain's licence and certification expiry included.
+                prop_assert_eq!(unfit_for(&w, &m.crew_id, offer.role), None, "offered a member who does not fit");
             }
         }
         let makes: Vec<&CrewId> = first.iter().filter_map(|a| match a { Action::MakeOffer { offer } => Some(&offer.crew_id), _ => None }).collect();

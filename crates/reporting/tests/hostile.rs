@@ -29,6 +29,8 @@ fn stored(id: &str, name: &str, email: &str, d: &[&str]) -> CrewMember {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     }
 }
 

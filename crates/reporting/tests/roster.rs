@@ -11,6 +11,9 @@ use dispatch_reporting::sheet::sample::sample_availability_workbook;
 use dispatch_reporting::sheet::{tabs_from_xlsx, Tab};
 use rust_xlsxwriter::{Format, Workbook};
 
+#[path = "roster/papers.rs"]
+mod papers;
+
 fn dates(list: &[&str]) -> BTreeSet<CharterDate> {
     list.iter()
         .map(|d| CharterDate::parse(d).unwrap())
@@ -258,6 +261,8 @@ fn the_sample_workbook_reads_back_as_written() {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     };
     let members = vec![
         member(
@@ -337,6 +342,8 @@ fn a_sheet_without_the_optional_columns_leaves_stored_values_alone() {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     };
     let names_only = Tab::from_json(
         "Roster",

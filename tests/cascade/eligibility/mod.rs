@@ -2,7 +2,8 @@
 //! checks the member against the roster and the charter's date against the offer's; the
 //! planner withdraws offers that can no longer stand (telling the member once) and asks the
 //! next; a moved charter's holds leave the old date; an assigned member who no longer fits is
-//! flagged for ops, not taken off.
+//! flagged for ops, not taken off. A captain's licence must cover the guests and be good on the
+//! charter's date, and so must each certification the slot needs; ops hear weekly what runs out.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +13,7 @@ use dispatch_core::domain::*;
 
 use crate::common::{Fixture, Kind, TestApp};
 
+mod licence;
 mod moved;
 mod refused;
 
@@ -95,4 +97,10 @@ crate::both!(
     a_moved_charter_refuses_the_old_offer_and_moves_its_holds => super::moved::a_moved_charter_refuses_the_old_offer_and_moves_its_holds,
     a_moved_charter_releases_the_old_day_of_a_captain_set_in_the_record => super::moved::a_moved_charter_releases_the_old_day_of_a_captain_set_in_the_record,
     an_assigned_captain_decertified_is_flagged => super::moved::an_assigned_captain_decertified_is_flagged,
+    a_licence_too_small_for_the_guests_is_refused => super::licence::a_licence_too_small_for_the_guests_is_refused,
+    a_licence_expired_by_the_charter_date_is_refused => super::licence::a_licence_expired_by_the_charter_date_is_refused,
+    an_expired_certification_is_never_asked_and_refused => super::licence::an_expired_certification_is_never_asked_and_refused,
+    ops_are_mailed_what_expires_once_a_week => super::licence::ops_are_mailed_what_expires_once_a_week,
+    nothing_expiring_sends_no_mail => super::licence::nothing_expiring_sends_no_mail,
+    assigning_a_captain_whose_licence_is_too_small_is_refused => super::licence::assigning_a_captain_whose_licence_is_too_small_is_refused,
 );

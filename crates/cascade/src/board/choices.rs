@@ -74,6 +74,8 @@ mod tests {
             active,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         }
     }
 

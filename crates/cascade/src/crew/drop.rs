@@ -122,7 +122,7 @@ pub async fn make_room(
     };
     // Only make room for someone who can take it: the accept checks again, in its transaction.
     let member = cx.backend.roster.get(&offer.crew_id).await?;
-    let needs = engine::needs(offer.role, cx.vessel(&c));
+    let needs = engine::needs(offer.role, &c, cx.vessel(&c));
     if unfit(member.as_ref(), &needs, c.charter_date).is_some() {
         return Ok(false);
     }

@@ -178,6 +178,8 @@ mod tests {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         };
         let uid = format!("UID:{charter}-ana@crew-dispatch");
         let mail = crate::mails::released(&lh, &charter, &m, date, Some("Sea Breeze"));

@@ -56,16 +56,17 @@ pub async fn assign(
         }
         match fitness(&c, &m, cx.vessel(&c), kind, held) {
             Fitness::Fit => {}
-            Fitness::Never(why) => {
-                return Err(OpsError::Refused(format!("{} is {why}", m.name)))
-            }
+            Fitness::Never(why) => return Err(OpsError::Refused(format!("{} is {why}", m.name))),
             Fitness::Unfit(u) if anyway.is_none() => {
+                let what = if u.is_papers() {
+                    format!("{} cannot take it ({})", m.name, u.text())
+                } else {
+                    format!("{} is {}", m.name, u.text())
+                };
                 return Err(OpsError::Refused(format!(
-                    "{} is {} on {}: not assigned. To assign anyway, give the reason (--anyway \"why\")",
-                    m.name,
-                    u.text(),
+                    "{what} on {}: not assigned. To assign anyway, give the reason (--anyway \"why\")",
                     c.charter_date
-                )))
+                )));
             }
             Fitness::Unfit(_) => {}
         }

@@ -42,7 +42,7 @@ async fn why_not(
     m: &CrewMember,
     role: Role,
 ) -> Result<Option<String>, OpsError> {
-    if let Some(u) = m.unfit_for(&needs(role, cx.vessel(c)), c.charter_date) {
+    if let Some(u) = m.unfit_for(&needs(role, c, cx.vessel(c)), c.charter_date) {
         return Ok(Some(u.text()));
     }
     match cx.backend.holds.get(&m.crew_id, c.charter_date).await? {

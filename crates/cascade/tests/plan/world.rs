@@ -188,6 +188,8 @@ pub fn world(
             active: *active,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         })
         .collect();
     let mut holds = CrewMap::default();
@@ -343,7 +345,9 @@ pub fn moved(mut w: World, mask: u64) -> World {
 /// Why `m` may not be offered `role` on the charter's date, if they may not.
 pub fn unfit_for(w: &World, crew: &CrewId, role: Role) -> Option<Unfit> {
     let c = w.charter.as_ref().unwrap();
-    let needs = dispatch_cascade::engine::needs(role, None);
+    let mut needs = dispatch_cascade::engine::needs(role, c, None);
+    // The guests from the charter itself, not from the engine under test.
+    needs.guests = c.guest_count;
     unfit(
         w.roster.iter().find(|m| &m.crew_id == crew),
         &needs,

@@ -15,7 +15,8 @@
 //! - `convert`: items to and from the SDK's attribute values;
 //! - `errors`: SDK errors → [`StoreError`], retryable or not by the error's code and HTTP status;
 //! - `batch`: batch reads and writes with unprocessed keys retried;
-//! - `charter_table`, `state_table`: keys, reads and conditional writes of those two tables.
+//! - `charter_table`, `state_table`: keys, reads and conditional writes of those two tables;
+//! - `roster_check`: the accept's condition on the member's roster item ([`roster_condition`]).
 
 mod admin;
 mod batch;
@@ -35,6 +36,7 @@ mod offers;
 mod ops_access;
 mod queues;
 mod roster;
+mod roster_check;
 mod staffing;
 mod state_table;
 mod thread;
@@ -42,3 +44,4 @@ mod unsettled;
 
 pub use client::{connect, https_client, sdk_defaults, Aws};
 pub use errors::{describe_error, one_line, NO_CREDENTIALS};
+pub use roster_check::roster_condition;

@@ -8,13 +8,13 @@ use aws_sdk_dynamodb::types::{
 
 use super::charter_table::{CAPTAIN_CONDITION, CAPTAIN_UPDATE, CREW_CONDITION, CREW_UPDATE};
 use super::client::Aws;
-use super::convert::{from_sdk, n, s, to_sdk};
+use super::convert::{n, s, to_sdk};
 use super::errors::{classify, is_cancelled};
+use super::roster_check::roster_condition;
 use super::state_table::key;
 use crate::config::tables;
 use crate::domain::{
-    crew_attr, normalize_certification, unfit, CharterDate, CharterStatus, CrewId, CrewMember,
-    OfferStatus, Role, SlotNeeds, Unfit,
+    crew_attr, CharterDate, CharterStatus, CrewId, OfferStatus, Role, SlotNeeds, Unfit,
 };
 use crate::ports::{accept_refusal, AcceptOutcome, AcceptRequest, Hold, Holds, Offers, Staffing};
 use crate::records as rec;
@@ -167,10 +167,7 @@ impl Aws {
     }
 
     /// Reads the member's roster item (consistently) and, if they meet `needs` on `date`, the
-    /// condition check that keeps them so until the transaction commits: the item exists, is
-    /// active, has `captain_certified` (captain) and each certification the slot needs (as
-    /// stored: the stored spelling of each, which may differ in case from the normalized name),
-    /// and has the date in `available_dates`.
+    /// condition check that keeps them so until the transaction commits ([`roster_condition`]).
     async fn member_check(
         &self,
         crew: &CrewId,
@@ -187,52 +184,6 @@ impl Aws {
             .send()
             .await
             .map_err(|e| classify(&format!("reading member {crew} from {table}"), e))?;
-        let raw = out.item;
-        let member = raw
-            .clone()
-            .map(|i| CrewMember::from_item(&from_sdk(i)))
-            .transpose()?;
-        if let Some(why) = unfit(member.as_ref(), needs, date) {
-            return Ok(Err(why));
-        }
-        let stored: Vec<String> = match raw.as_ref().and_then(|i| i.get(crew_attr::CERTIFICATIONS))
-        {
-            Some(Av::Ss(v)) => v.clone(),
-            Some(Av::L(v)) => v.iter().filter_map(|x| x.as_s().ok().cloned()).collect(),
-            _ => Vec::new(),
-        };
-        let mut cond = vec![
-            "attribute_exists(#id)".to_string(),
-            "(attribute_not_exists(#active) OR #active = :yes)".to_string(),
-            "contains(#dates, :date)".to_string(),
-        ];
-        let mut check = ConditionCheck::builder()
-            .table_name(&table)
-            .key(crew_attr::CREW_ID, s(crew.as_str()))
-            .expression_attribute_names("#id", crew_attr::CREW_ID)
-            .expression_attribute_names("#active", crew_attr::ACTIVE)
-            .expression_attribute_names("#dates", crew_attr::AVAILABLE_DATES)
-            .expression_attribute_values(":yes", Av::Bool(true))
-            .expression_attribute_values(":date", s(date.to_string()));
-        if needs.captain {
-            cond.push("#captain = :yes".into());
-            check = check.expression_attribute_names("#captain", crew_attr::CAPTAIN_CERTIFIED);
-        }
-        for (i, want) in needs.certifications.iter().enumerate() {
-            // `unfit` found it, so some stored spelling normalizes to it.
-            let Some(as_stored) = stored.iter().find(|c| normalize_certification(c) == *want)
-            else {
-                return Ok(Err(Unfit::MissingCertification(want.clone())));
-            };
-            cond.push(format!("contains(#certs, :cert{i})"));
-            check = check
-                .expression_attribute_names("#certs", crew_attr::CERTIFICATIONS)
-                .expression_attribute_values(format!(":cert{i}"), s(as_stored));
-        }
-        let check = check
-            .condition_expression(cond.join(" AND "))
-            .build()
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        Ok(Ok(check))
+        roster_condition(&table, crew, out.item.as_ref(), needs, date)
     }
 }

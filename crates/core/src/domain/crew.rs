@@ -1,10 +1,11 @@
 //! A crew member as kept in the `crew-roster` table.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::licence::{expiry_to_attr, expiry_words, read_expiry, CaptainLicence};
 use super::{CharterDate, CrewId, EmailAddress};
 use crate::item::{Item, ItemError, Reader, Writer};
 
@@ -21,6 +22,10 @@ pub mod attr {
     pub const UPDATED_AT: &str = "updated_at";
     /// ISO 8601 UTC: the member's links issued before this time are void.
     pub const LINKS_NOT_BEFORE: &str = "links_not_before";
+    /// M: `class` S, `max_passengers` N, `expires` S date ([`super::CaptainLicence`]).
+    pub const CAPTAIN_LICENCE: &str = "captain_licence";
+    /// M: certification name → S date, the last day it is good for.
+    pub const CERTIFICATION_EXPIRY: &str = "certification_expiry";
 }
 
 /// A member of the crew.
@@ -40,6 +45,12 @@ pub struct CrewMember {
     /// Links to this member issued before this time are void (`dispatch crew link --revoke`,
     /// "e-mail me a new link"). Only ever moves forward: imports and syncs keep it.
     pub links_not_before: Option<DateTime<Utc>>,
+    /// The captain's licence, if the roster carries one: checked for the captain's slot only
+    /// (guest count and expiry). Absent: only `captain_certified` counts, as before.
+    pub captain_licence: Option<CaptainLicence>,
+    /// The last day each certification is good for (normalized names). A certification without
+    /// an entry never runs out.
+    pub certification_expiry: BTreeMap<String, CharterDate>,
 }
 
 impl CrewMember {
@@ -92,11 +103,13 @@ impl CrewMember {
                         })
                 })
                 .transpose()?,
+            captain_licence: CaptainLicence::read(&r, attr::CAPTAIN_LICENCE)?,
+            certification_expiry: read_expiry(&r, attr::CERTIFICATION_EXPIRY)?,
         })
     }
 
     pub fn to_item(&self) -> Item {
-        Writer::new()
+        let mut item = Writer::new()
             .s(attr::CREW_ID, self.crew_id.as_str())
             .s(attr::NAME, &self.name)
             .s(attr::EMAIL, self.email.as_str())
@@ -116,7 +129,17 @@ impl CrewMember {
                 attr::LINKS_NOT_BEFORE,
                 self.links_not_before.map(|t| links_time(&t)),
             )
-            .build()
+            .build();
+        if let Some(l) = self.captain_licence.as_ref().filter(|l| !l.is_blank()) {
+            item.insert(attr::CAPTAIN_LICENCE.into(), l.to_attr());
+        }
+        if !self.certification_expiry.is_empty() {
+            item.insert(
+                attr::CERTIFICATION_EXPIRY.into(),
+                expiry_to_attr(&self.certification_expiry),
+            );
+        }
+        item
     }
 
     /// Whether a link issued at `issued_at` was revoked ([`CrewMember::links_not_before`]).
@@ -133,7 +156,9 @@ impl CrewMember {
     }
 
     /// Why this member may not take a slot needing `needs` on `date`, checked in this order:
-    /// active, certified for the slot, available that day. `None`: they may.
+    /// active, certified for the slot, the captain's licence (covers the guests, good on the
+    /// date), each needed certification held and good on the date, available that day. `None`:
+    /// they may.
     pub fn unfit_for(&self, needs: &SlotNeeds, date: CharterDate) -> Option<Unfit> {
         if !self.active {
             return Some(Unfit::Inactive);
@@ -141,12 +166,29 @@ impl CrewMember {
         if needs.captain && !self.captain_certified {
             return Some(Unfit::NotCaptainCertified);
         }
+        if let Some(l) = self.captain_licence.as_ref().filter(|_| needs.captain) {
+            if let Some(expires) = l.expires.filter(|e| *e < date) {
+                return Some(Unfit::LicenceExpires(expires));
+            }
+            if let Some(max) = l.max_passengers.filter(|m| *m < needs.guests) {
+                return Some(Unfit::LicenceTooSmall {
+                    licence: l.name(),
+                    max_passengers: max,
+                    guests: needs.guests,
+                });
+            }
+        }
         if let Some(missing) = needs
             .certifications
             .iter()
             .find(|c| !self.certifications.contains(*c))
         {
             return Some(Unfit::MissingCertification(missing.clone()));
+        }
+        for c in &needs.certifications {
+            if let Some(expires) = self.certification_expiry.get(c).filter(|e| **e < date) {
+                return Some(Unfit::CertificationExpires(c.clone(), *expires));
+            }
         }
         if !self.is_available(date) {
             return Some(Unfit::NotAvailable);
@@ -163,6 +205,9 @@ pub struct SlotNeeds {
     pub captain: bool,
     /// Certifications the slot needs, normalized ([`normalize_certification`]), e.g. `deckhand`.
     pub certifications: Vec<String>,
+    /// Guests aboard the charter (the charter's `guest_count`): what a captain's licence must
+    /// cover.
+    pub guests: u32,
 }
 
 /// Why a member may not take a slot: the one rule the candidate choice, the accept transaction
@@ -178,9 +223,29 @@ pub enum Unfit {
     MissingCertification(String),
     /// The date is not in their `available_dates`.
     NotAvailable,
+    /// The captain's licence runs out before the charter's date (its last good day).
+    LicenceExpires(CharterDate),
+    /// The captain's licence allows fewer guests than the charter has (`licence` is its name,
+    /// e.g. `six-pack licence`).
+    LicenceTooSmall {
+        licence: String,
+        max_passengers: u32,
+        guests: u32,
+    },
+    /// A certification the slot needs runs out before the charter's date (name, last good day).
+    CertificationExpires(String, CharterDate),
 }
 
 impl Unfit {
+    /// A licence or certification that is too small or runs out: a reason said as it is
+    /// ("six-pack licence: 8 guests"), not as a state of the member ("inactive").
+    pub fn is_papers(&self) -> bool {
+        matches!(
+            self,
+            Self::LicenceExpires(_) | Self::LicenceTooSmall { .. } | Self::CertificationExpires(..)
+        )
+    }
+
     /// Plain words for ops and the thread ("no longer …" is the caller's).
     pub fn text(&self) -> String {
         match self {
@@ -189,6 +254,11 @@ impl Unfit {
             Self::NotCaptainCertified => "not captain certified".into(),
             Self::MissingCertification(c) => format!("not certified `{c}`"),
             Self::NotAvailable => "not available that day".into(),
+            Self::LicenceExpires(d) => format!("licence expires {}", expiry_words(*d)),
+            Self::LicenceTooSmall {
+                licence, guests, ..
+            } => format!("{licence}: {guests} guests"),
+            Self::CertificationExpires(c, d) => format!("{c} expires {}", expiry_words(*d)),
         }
     }
 }
@@ -236,6 +306,8 @@ mod tests {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: BTreeMap::new(),
         };
         assert_eq!(CrewMember::from_item(&m.to_item()).unwrap(), m);
         let mut item = m.to_item();
@@ -264,14 +336,18 @@ mod tests {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: BTreeMap::new(),
         };
         let captain = SlotNeeds {
             captain: true,
             certifications: vec![],
+            guests: 4,
         };
         let crew = SlotNeeds {
             captain: false,
             certifications: vec!["deckhand".into(), "first_aid".into()],
+            guests: 4,
         };
         assert_eq!(m.unfit_for(&captain, day), None);
         assert_eq!(m.unfit_for(&captain, other), Some(Unfit::NotAvailable));

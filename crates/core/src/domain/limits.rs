@@ -148,7 +148,7 @@ impl Charter {
 
 impl CrewMember {
     /// Checks a member about to be written (import, roster sync): name, phone, certifications,
-    /// dates and the item's size.
+    /// the licence's class, certification expiry, dates and the item's size.
     pub fn check_new(&self) -> Result<(), String> {
         text_limit("name", &self.name, MAX_NAME_CHARS)?;
         if let Some(p) = &self.phone {
@@ -168,6 +168,18 @@ impl CrewMember {
                 "`available_dates` lists {} dates; at most {MAX_DATES}",
                 self.available_dates.len()
             ));
+        }
+        if let Some(l) = &self.captain_licence {
+            text_limit("captain_licence.class", &l.class, MAX_CERT_CHARS)?;
+        }
+        if self.certification_expiry.len() > MAX_CERTS {
+            return Err(format!(
+                "`certification_expiry` lists {}; at most {MAX_CERTS}",
+                self.certification_expiry.len()
+            ));
+        }
+        for c in self.certification_expiry.keys() {
+            text_limit("certification_expiry", c, MAX_CERT_CHARS)?;
         }
         size_limit(&self.to_item())
     }
@@ -234,6 +246,8 @@ mod tests {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         };
         assert!(m.check_new().is_ok());
         m.name = "x".repeat(201);

@@ -198,6 +198,8 @@ mod tests {
             active: true,
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         }
     }
 

@@ -43,11 +43,16 @@ impl Staffing for Local {
                     return Ok(why);
                 }
                 if let Some(needs) = &needs {
+                    // The guests as the charter has them now, inside the transaction.
+                    let needs = SlotNeeds {
+                        guests: charter.guest_count,
+                        ..needs.clone()
+                    };
                     let member = tx
                         .get_item(&roster, o.crew_id.as_str(), "")?
                         .map(|m| CrewMember::from_item(&m))
                         .transpose()?;
-                    if let Some(why) = unfit(member.as_ref(), needs, o.charter_date) {
+                    if let Some(why) = unfit(member.as_ref(), &needs, o.charter_date) {
                         return Ok(AcceptOutcome::Unfit(why));
                     }
                 }

@@ -46,6 +46,8 @@ fn member(id: &str, name: &str) -> CrewMember {
         active: true,
         updated_at: None,
         links_not_before: None,
+        captain_licence: None,
+        certification_expiry: Default::default(),
     }
 }
 

@@ -27,6 +27,10 @@ pub(super) enum Field {
     Certs,
     Id,
     Active,
+    LicenceClass,
+    LicenceMax,
+    LicenceExpires,
+    CertExpiry,
 }
 
 const SYNONYMS: &[(Field, &[&str])] = &[
@@ -63,6 +67,49 @@ const SYNONYMS: &[(Field, &[&str])] = &[
     ),
     (Field::Id, &["crewid", "id", "memberid"]),
     (Field::Active, &["active", "isactive"]),
+    (
+        Field::LicenceClass,
+        &[
+            "licenceclass",
+            "licenseclass",
+            "captainlicence",
+            "captainlicense",
+            "licence",
+            "license",
+        ],
+    ),
+    (
+        Field::LicenceMax,
+        &[
+            "licencemaxpassengers",
+            "licensemaxpassengers",
+            "maxpassengers",
+            "licencemaxguests",
+            "licensemaxguests",
+            "maxguests",
+        ],
+    ),
+    (
+        Field::LicenceExpires,
+        &[
+            "licenceexpires",
+            "licenseexpires",
+            "licenceexpiry",
+            "licenseexpiry",
+            "licenceexpiration",
+            "licenseexpiration",
+        ],
+    ),
+    (
+        Field::CertExpiry,
+        &[
+            "certificationexpiry",
+            "certificationsexpiry",
+            "certificationexpires",
+            "certexpiry",
+            "certificationexpiration",
+        ],
+    ),
 ];
 
 /// One edit (insert, delete, substitute or swap of neighbours) or none.
@@ -200,6 +247,11 @@ mod tests {
         assert_eq!(field_of("Crew ID"), Some(Field::Id));
         assert_eq!(field_of("Mobile"), Some(Field::Phone));
         assert_eq!(field_of("Notes"), None);
+        assert_eq!(field_of("Licence class"), Some(Field::LicenceClass));
+        assert_eq!(field_of("License max passengers"), Some(Field::LicenceMax));
+        assert_eq!(field_of("Licence expires"), Some(Field::LicenceExpires));
+        assert_eq!(field_of("Certification expiry"), Some(Field::CertExpiry));
+        assert_eq!(field_of("Certifications"), Some(Field::Certs));
         assert_eq!(field_of(""), None);
     }
 }

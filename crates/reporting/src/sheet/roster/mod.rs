@@ -9,16 +9,21 @@
 //!   by name, e-mail or id, then cells of dates) or one tab per member (named like the member; every
 //!   cell holding a digit is dates, text labels are skipped). A member's availability from the
 //!   sheet replaces the stored one; members the sheet says nothing about keep theirs.
+//! - Optional licence and expiry columns (`papers`): `Licence class`, `Licence max passengers`,
+//!   `Licence expires`, `Certification expiry` (`first_aid 2027-01-03; deckhand 2026-12-31`). A
+//!   column the sheet lacks, or an unreadable cell, leaves the stored value as it is.
 //! - Bad cells become [`CellProblem`]s with tab and A1 reference; the rest still syncs.
 //!
 //! Files: `model` (what the sheet says and what a sync will do), `cells` (header names and cell
-//! values), `read` (the tabs into a [`SheetRoster`]), `plan` (the sheet against the store).
+//! values), `papers` (licence and expiry cells), `read` (the tabs into a [`SheetRoster`]), `plan` (the sheet against the store).
 
 mod cells;
 mod model;
+mod papers;
 mod plan;
 mod read;
 
 pub use model::{id_for_email, CellProblem, SheetRoster, SyncPlan};
+pub use papers::SheetPapers;
 pub use plan::plan;
 pub use read::read_sheet;

@@ -6,6 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use dispatch_core::domain::{CrewId, CrewMember, EmailAddress};
 use sha2::{Digest, Sha256};
 
+use super::papers::SheetPapers;
+
 /// A cell that could not be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CellProblem {
@@ -57,6 +59,8 @@ pub struct SheetRoster {
     pub derived_ids: BTreeSet<CrewId>,
     /// Where each member's row is: (tab, A1 of its e-mail cell).
     pub rows: HashMap<CrewId, (String, String)>,
+    /// What the licence and expiry columns say of each member (only those with something said).
+    pub papers: HashMap<CrewId, SheetPapers>,
 }
 
 /// What a sync will do.

@@ -82,6 +82,11 @@ pub fn plan(sheet: SheetRoster, existing: &[CrewMember]) -> SyncPlan {
                 if missing("Phone") {
                     m.phone = old.phone.clone();
                 }
+                m.captain_licence = old.captain_licence.clone();
+                m.certification_expiry = old.certification_expiry.clone();
+                if let Some(papers) = sheet.papers.get(&sheet_id) {
+                    papers.apply_to(&mut m);
+                }
                 m.updated_at = old.updated_at.clone();
                 m.links_not_before = old.links_not_before;
                 if m == **old {

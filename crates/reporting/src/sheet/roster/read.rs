@@ -10,6 +10,7 @@ use super::cells::{
     boolean, cell_dates, field_of, norm, status_of, tab_rule, text, unreadable, Field,
 };
 use super::model::{id_for_email, CellProblem, SheetRoster};
+use super::papers::{expiry_map, max_passengers, one_date, SheetPapers};
 use crate::sheet::dates::{parse_dates, YearRule};
 use crate::sheet::{a1, Cell, Tab};
 
@@ -33,7 +34,7 @@ pub fn read_sheet(tabs: &[Tab], year: impl Into<YearRule>) -> SheetRoster {
         });
         return out;
     };
-    read_roster(roster_tab, &mut out);
+    read_roster(roster_tab, tab_rule(roster_tab, rule), &mut out);
 
     // Members by every way a person may refer to them.
     let mut by_ref: HashMap<String, usize> = HashMap::new();
@@ -155,7 +156,7 @@ pub fn read_sheet(tabs: &[Tab], year: impl Into<YearRule>) -> SheetRoster {
     out
 }
 
-fn read_roster(tab: &Tab, out: &mut SheetRoster) {
+fn read_roster(tab: &Tab, year: YearRule, out: &mut SheetRoster) {
     let header = tab.rows.iter().enumerate().find_map(|(r, row)| {
         let cols: HashMap<Field, usize> = row
             .iter()
@@ -304,7 +305,36 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
             active: active.unwrap_or(true),
             updated_at: None,
             links_not_before: None,
+            captain_licence: None,
+            certification_expiry: Default::default(),
         };
+        let mut papers = SheetPapers::default();
+        if let Some((c, cell)) = get(Field::LicenceClass) {
+            match unreadable(cell) {
+                Some(why) => bad(c, cell, format!("{why}: left as it was")),
+                None => papers.class = Some(text(cell).unwrap_or_default()),
+            }
+        }
+        if let Some((c, cell)) = get(Field::LicenceMax) {
+            match max_passengers(cell) {
+                Ok(n) => papers.max_passengers = Some(n),
+                Err(why) => bad(c, cell, format!("{why}: left as it was")),
+            }
+        }
+        if let Some((c, cell)) = get(Field::LicenceExpires) {
+            match one_date(cell, year) {
+                Ok(d) => papers.expires = Some(d),
+                Err(why) => bad(c, cell, format!("{why}: left as it was")),
+            }
+        }
+        if let Some((c, cell)) = get(Field::CertExpiry) {
+            match expiry_map(cell, year) {
+                Ok(e) => papers.certification_expiry = Some(e),
+                Err(why) => bad(c, cell, format!("{why}: left as it was")),
+            }
+        }
+        let mut member = member;
+        papers.apply_to(&mut member);
         if let Err(why) = member.check_new() {
             bad(nc, name_cell, format!("{why}: row skipped"));
             out.derived_ids.remove(&member.crew_id);
@@ -315,6 +345,9 @@ fn read_roster(tab: &Tab, out: &mut SheetRoster) {
         }
         if captain.is_some() {
             out.with_captain.insert(member.crew_id.clone());
+        }
+        if papers.says_anything() {
+            out.papers.insert(member.crew_id.clone(), papers);
         }
         out.rows
             .insert(member.crew_id.clone(), (tab.name.clone(), a1(r, ec)));
