@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod answer_reply;
 mod crew_changes;
 mod eligibility;
 mod faults;

@@ -65,6 +65,7 @@ pub mod ops;
 pub mod ops_board;
 pub mod overview;
 mod page;
+mod page_seen;
 pub mod plan;
 pub mod reconcile;
 pub mod release;
