@@ -123,7 +123,10 @@ pub async fn an_accept_replies_before_its_reconciles_in_a_few_requests(kind: &Ki
     let before = Requests::now();
     let (status, page) = send(&app, req).await;
     let used = Requests::now().since(&before);
-    println!("accept POST with {SAME_DAY} same-day offers: {}", used.summary());
+    println!(
+        "accept POST with {SAME_DAY} same-day offers: {}",
+        used.summary()
+    );
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("You are confirmed"), "{page}");
     assert!(
