@@ -150,6 +150,14 @@ impl TestApp {
         }
     }
 
+    /// [`Self::run_answer_jobs`] by `cascade` (one made with [`TestApp::cascade_tuned`]).
+    pub async fn run_answer_jobs_with(&self, cascade: &Arc<Cascade>) -> usize {
+        match &self.held {
+            Some(h) => h.run(cascade).await,
+            None => 0,
+        }
+    }
+
     /// The member accepts `offer`, and the worker's reconciles after it run.
     pub async fn accept(&self, offer: &Offer) -> Result<Answer, CascadeError> {
         let answer = self.cascade.accept(offer).await;
