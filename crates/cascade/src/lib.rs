@@ -70,6 +70,7 @@ pub mod plan;
 pub mod reconcile;
 pub mod release;
 pub mod requeue;
+pub mod roster_change;
 pub mod service;
 pub mod slots;
 mod snapshot;
