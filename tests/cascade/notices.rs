@@ -2,7 +2,6 @@
 //! the next reconcile, once. Here the "you are free that day" mail of a member ops took off a
 //! charter (`dispatch charter unassign`), on both backends.
 
-use dispatch_core::domain::*;
 use dispatch_core::faults::When;
 
 use crate::common::{charter, member, Kind, TestApp};
