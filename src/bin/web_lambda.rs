@@ -2,9 +2,10 @@
 //! `dispatch run --only web`, through `lambda_http`.
 //!
 //! The public function holds no Google key (its role cannot read it): it answers offers and
-//! shows pages, and the worker function sends every mail. An answer is still reconciled at once
-//! here; a mail that reconcile would send fails as retryable ([`WorkerSendsMail`]), and the
-//! answer's follow-up queues "reconcile this charter" for the worker, which sends it.
+//! shows pages, and the worker function sends every mail. An answer replies right after its
+//! transaction and queues "reconcile these charters" for the worker, which reconciles and mails;
+//! a mail anything here would still send (a reconcile run inline when the queue refused the job)
+//! fails as retryable ([`WorkerSendsMail`]) and is sent by the worker's next pass.
 
 #[path = "shared/start.rs"]
 mod start;

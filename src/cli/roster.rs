@@ -63,6 +63,13 @@ async fn import_file(
     file: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
     let parsed = import::members_from_file(file)?;
+    // As stored before: only the charters whose candidates the import changes are reconciled.
+    let before = backend
+        .roster
+        .list()
+        .await
+        .context("reading the roster before the import")?
+        .items;
     backend
         .roster
         .upsert_batch(&parsed.good)
@@ -74,7 +81,18 @@ async fn import_file(
         parsed.good.len(),
         parsed.bad.len()
     );
-    reconcile_after_roster(settings, backend, &parsed.good).await?;
+    let cascade = crate::app::cascade(settings, backend)?;
+    let today = settings.zone().today(chrono::Utc::now());
+    let r = cascade
+        .reconcile_for_import(&before, &parsed.good, today)
+        .await
+        .context("reconciling the charters whose candidates the import changed")?;
+    if r.reconciled > 0 {
+        println!(
+            "{} upcoming unstaffed charter(s) on their dates reconciled: {} moved, {} failed",
+            r.reconciled, r.moved, r.failed
+        );
+    }
     report_bad(&parsed.bad)
 }
 

@@ -134,8 +134,8 @@ impl Case {
     async fn answer(&self) {
         for o in self.open_offers().await {
             let _ = match self.answers[&o.crew_id] {
-                Answer::Accept => self.app.cascade.accept(&o).await.map(|_| ()),
-                Answer::Decline => self.app.cascade.decline(&o).await.map(|_| ()),
+                Answer::Accept => self.app.accept(&o).await.map(|_| ()),
+                Answer::Decline => self.app.decline(&o).await.map(|_| ()),
                 Answer::Ignore => Ok(()),
             };
         }

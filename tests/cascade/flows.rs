@@ -29,7 +29,7 @@ async fn cancellation_releases_holds_revokes_offers_and_tells_the_crew() {
     s.world.backend.charters.insert(&c).await.unwrap();
     s.cascade.reconcile(&c.charter_id).await.unwrap();
     let cap_offer = s.open_offers(std::slice::from_ref(&c)).await.remove(0);
-    s.cascade.accept(&cap_offer).await.unwrap();
+    s.accept(&cap_offer).await.unwrap();
     s.cascade.reconcile(&c.charter_id).await.unwrap();
     let crew_offers = s.open_offers(std::slice::from_ref(&c)).await;
     assert_eq!(
@@ -37,7 +37,7 @@ async fn cancellation_releases_holds_revokes_offers_and_tells_the_crew() {
         2,
         "two slots offered in parallel to two people"
     );
-    s.cascade.accept(&crew_offers[0]).await.unwrap();
+    s.accept(&crew_offers[0]).await.unwrap();
     s.world
         .backend
         .charters
@@ -129,8 +129,8 @@ async fn replays_send_nothing_twice_and_escalation_happens_once() {
         .unwrap();
     assert_eq!(timers.delayed + timers.visible, 1, "one lapse timer");
     let o = s.open_offers(std::slice::from_ref(&c)).await.remove(0);
-    s.cascade.decline(&o).await.unwrap();
-    s.cascade.decline(&o).await.unwrap();
+    s.decline(&o).await.unwrap();
+    s.decline(&o).await.unwrap();
     for _ in 0..2 {
         s.cascade.reconcile(&c.charter_id).await.unwrap();
     }

@@ -6,10 +6,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod answer_reply;
 mod crew_changes;
 mod eligibility;
 mod faults;
 mod flows;
+mod notices;
 mod reconcile;
 mod rules;
 mod sweep;

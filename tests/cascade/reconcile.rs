@@ -265,7 +265,7 @@ pub async fn staffed_only_from_booked(kind: &Kind) {
     let b = &r.world.backend;
     r.cascade.reconcile(&c.charter_id).await.unwrap();
     let cap = r.offers(&c).await.remove(0);
-    r.cascade.accept(&cap).await.unwrap();
+    r.accept(&cap).await.unwrap();
     let deck = r
         .offers(&c)
         .await
@@ -277,7 +277,7 @@ pub async fn staffed_only_from_booked(kind: &Kind) {
         .set_status(&c.key(), CharterStatus::Cancelled)
         .await
         .unwrap();
-    let _ = r.cascade.accept(&deck).await.unwrap();
+    let _ = r.accept(&deck).await.unwrap();
     r.cascade.reconcile(&c.charter_id).await.unwrap();
     let now = b.charters.get(&c.charter_id).await.unwrap().unwrap();
     assert_eq!(now.status, CharterStatus::Cancelled);

@@ -70,10 +70,10 @@ async fn run_case(
         }
         match act {
             Act::Accept(i) => {
-                s.cascade.accept(&open[i % open.len()]).await.unwrap();
+                s.accept(&open[i % open.len()]).await.unwrap();
             }
             Act::Decline(i) => {
-                s.cascade.decline(&open[i % open.len()]).await.unwrap();
+                s.decline(&open[i % open.len()]).await.unwrap();
             }
             Act::Lapse(i) => {
                 let o = &open[i % open.len()];

@@ -26,7 +26,7 @@ pub async fn a_member_freed_by_a_cancellation_is_offered_the_escalated_slot(kind
     b.charters.insert(&first).await.unwrap();
     r.cascade.reconcile(&first.charter_id).await.unwrap();
     let offer = r.offers(&first).await.remove(0);
-    r.cascade.accept(&offer).await.unwrap();
+    r.accept(&offer).await.unwrap();
     // A second charter that day: its only captain is booked on the first.
     let second = charter(&DAY, 4, Some(0));
     b.charters.insert(&second).await.unwrap();

@@ -14,6 +14,7 @@ use dispatch_core::faults::{self, Faults};
 use dispatch_core::Backend;
 use dispatch_mailer::{FaultyMailer, MailSender, Outbox};
 
+use super::answers::{run_after_answers, HeldAnswers};
 use super::world::{Kind, World};
 
 /// The public URL of an app whose page is not served (links point nowhere).
@@ -32,6 +33,9 @@ pub struct TestApp {
     pub faults: Arc<Faults>,
     /// The base URL of the crew page (`http://127.0.0.1:PORT` with [`Builder::serve`]).
     pub base: String,
+    /// The reconciles answers queued, held for the test to run ([`super::answers`]); `None`
+    /// with [`Builder::worker_queue`].
+    pub held: Option<Arc<HeldAnswers>>,
     manual: Option<Arc<ManualClock>>,
     clock: Arc<dyn Clock>,
 }
@@ -50,6 +54,7 @@ pub struct Builder {
     zone: Option<&'static str>,
     tunes: Vec<Tune>,
     serve: bool,
+    worker_queue: bool,
 }
 
 impl TestApp {
@@ -78,6 +83,7 @@ impl TestApp {
             zone: None,
             tunes: vec![],
             serve: false,
+            worker_queue: false,
         }
     }
 
@@ -194,6 +200,13 @@ impl Builder {
         self
     }
 
+    /// The reconciles after answers go to the real cascade queue, as in production, instead of
+    /// being held for the test to run.
+    pub fn worker_queue(mut self) -> Self {
+        self.worker_queue = true;
+        self
+    }
+
     pub async fn build(self) -> TestApp {
         let world = match self.world {
             Some(w) => w,
@@ -203,9 +216,17 @@ impl Builder {
         let faults = Faults::new(self.storage_faults.unwrap_or(0));
         let inner: Arc<dyn MailSender> = Arc::new(outbox.clone());
         let mailer = Arc::new(FaultyMailer::new(inner, faults.clone()));
-        let backend = match self.storage_faults {
+        let mut backend = match self.storage_faults {
             Some(_) => faults::faulty(&world.backend, faults.clone()),
             None => world.backend.clone(),
+        };
+        let held = match self.worker_queue {
+            true => None,
+            false => {
+                let h = Arc::new(HeldAnswers::new(backend.queues.clone()));
+                backend.queues = h.clone();
+                Some(h)
+            }
         };
         let manual = self.manual_clock.map(|at| Arc::new(ManualClock::new(at)));
         let clock: Arc<dyn Clock> = match &manual {
@@ -240,7 +261,13 @@ impl Builder {
             clock: clock.clone(),
         });
         if let Some(listener) = listener {
-            let router = dispatch_cascade::web::router(cascade.clone());
+            let mut router = dispatch_cascade::web::router(cascade.clone());
+            if let Some(h) = &held {
+                router = router.layer(axum::middleware::from_fn_with_state(
+                    (h.clone(), cascade.clone()),
+                    run_after_answers,
+                ));
+            }
             tokio::spawn(async move { axum::serve(listener, router).await });
         }
         TestApp {
@@ -250,6 +277,7 @@ impl Builder {
             mailer,
             faults,
             base,
+            held,
             manual,
             clock,
         }

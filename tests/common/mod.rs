@@ -2,6 +2,7 @@
 //! `#[path = "../common/mod.rs"] mod common;`.
 //!
 //! - [`world`]: a test's own storage, fresh on SQLite or on moto ([`World`], [`Kind`]);
+//! - [`answers`]: the worker's reconciles after an answer, run by the test;
 //! - [`app`]: the cascade service on it, built with [`TestApp::on`] (clock, faults, time zone,
 //!   served page);
 //! - [`process`]: the `dispatch` binary run with one fixed environment scrub ([`Dispatch`]);
@@ -15,6 +16,7 @@
 
 #![allow(dead_code)]
 
+pub mod answers;
 pub mod app;
 pub mod data;
 pub mod process;

@@ -124,7 +124,7 @@ async fn crew_give_back_a_charter_mark_their_days_and_get_a_new_link() {
     backend.charters.insert(&c).await.unwrap();
     cascade.reconcile(&c.charter_id).await.unwrap();
     let first = app.open_offers(std::slice::from_ref(&c)).await.remove(0);
-    cascade.accept(&first).await.unwrap();
+    app.accept(&first).await.unwrap();
     let (who, other) = if first.crew_id == ana.crew_id {
         (&ana, &ben)
     } else {
@@ -151,7 +151,7 @@ async fn crew_give_back_a_charter_mark_their_days_and_get_a_new_link() {
     assert_eq!(open_now[0].crew_id, other.crew_id);
     // The replacement accepts: the member is released and told, with a METHOD:CANCEL entry of
     // the same UID as their confirmation's.
-    cascade.accept(&open_now[0]).await.unwrap();
+    app.accept(&open_now[0]).await.unwrap();
     let after = backend.charters.get(&c.charter_id).await.unwrap().unwrap();
     assert_eq!(after.captain_assigned.as_ref(), Some(&other.crew_id));
     let read = |key: &str| {

@@ -44,7 +44,7 @@ async fn forged_posts_change_nothing_and_forms_never_outlive_their_link() {
     s.world.backend.charters.insert(&c).await.unwrap();
     s.cascade.reconcile(&c.charter_id).await.unwrap();
     let offer = s.open_offers(std::slice::from_ref(&c)).await.remove(0);
-    s.cascade.accept(&offer).await.unwrap();
+    s.accept(&offer).await.unwrap();
     let now = Utc::now();
     let short = s.cascade.links.issue(
         &offer.crew_id,

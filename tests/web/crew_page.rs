@@ -300,7 +300,7 @@ async fn two_members_race_for_one_slot_one_is_told_it_was_filled() {
         ..first.clone()
     };
     s.world.backend.offers.put(&second).await.unwrap();
-    let (a, b) = tokio::join!(s.cascade.accept(&first), s.cascade.accept(&second));
+    let (a, b) = tokio::join!(s.accept(&first), s.accept(&second));
     let answers = [a.unwrap(), b.unwrap()];
     use dispatch_cascade::Answer;
     assert_eq!(

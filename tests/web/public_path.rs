@@ -17,8 +17,8 @@ async fn links_and_forms_work_under_the_public_urls_path() {
     let public = format!("{origin}/crew");
     let cascade = app.cascade_tuned(|cfg| cfg.public_url = public.clone());
     // What the proxy does: the page under /crew, the prefix stripped.
-    let app = axum::Router::new().nest("/crew", dispatch_cascade::web::router(cascade.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let site = axum::Router::new().nest("/crew", dispatch_cascade::web::router(cascade.clone()));
+    tokio::spawn(async move { axum::serve(listener, site).await });
     let day = CharterDate::from_naive(Utc::now().date_naive() + chrono::Duration::days(30));
     let mut m = member("crew-ana", true, true, &[&day.to_string()]);
     (m.name, m.email) = (
@@ -54,6 +54,8 @@ async fn links_and_forms_work_under_the_public_urls_path() {
     let note = press(&origin, &page, offer.offer_id.as_str(), "accept")
         .await
         .unwrap();
+    // The worker's part of the answer (the confirmation mail), by the cascade of this site.
+    app.run_answer_jobs_with(&cascade).await;
     assert!(
         note.contains("confirmed") || note.contains("You are"),
         "{note}"

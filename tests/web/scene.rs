@@ -45,7 +45,7 @@ pub async fn ops_board_scene(
         .unwrap()
         .remove(0);
     assert_eq!(offer.crew_id.as_str(), "ben");
-    cascade.decline(&offer).await.unwrap();
+    app.decline(&offer).await.unwrap();
     let mail = outbox
         .files()
         .into_iter()

@@ -118,6 +118,10 @@ pub enum Action {
     /// they are released (with a cancelling calendar entry), then note it
     /// (`let_go_told-<offer>`).
     TellLetGo { offer: OfferId },
+    /// Tell a member ops took off the charter at `at_ms` (its `unassigned-<crew>-<ms>` entry)
+    /// that they are free that day, then note it (`unassigned_told-<crew>-<ms>`): a mail that
+    /// failed is sent by the next reconcile.
+    TellUnassigned { crew: CrewId, at_ms: i64 },
 }
 
 impl Action {

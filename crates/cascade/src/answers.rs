@@ -1,16 +1,16 @@
-//! A member's answer to an offer. Accept is one transaction, decline one conditional write; then
-//! the charter is reconciled, which makes the next offer, withdraws what can no longer stand and
-//! marks the charter staffed. (The offer mail is [`crate::mails::offer`], its link
-//! [`crate::links`].)
+//! A member's answer to an offer. Accept is one transaction, decline one conditional write; the
+//! answer is then decided and replied, and one job on the cascade queue asks the worker to
+//! reconcile the charter (the next offer, withdrawing what can no longer stand, marking it
+//! staffed) and, after an accept, the member's other charters that day. The reply never waits
+//! for those reconciles. (The offer mail is [`crate::mails::offer`], its link [`crate::links`].)
 
-use dispatch_core::domain::{CharterDate, Offer, OfferStatus, ThreadKind, Unfit};
+use dispatch_core::domain::{
+    CharterDate, CharterId, CrewId, CrewMember, Offer, OfferStatus, Unfit,
+};
 use dispatch_core::metrics::{self, Counter};
 use dispatch_core::ports::{AcceptOutcome, AcceptRequest, OfferTransition};
 
-use crate::deliver::note;
 use crate::engine;
-use crate::keys::EntryId;
-use crate::notes::{self, entry};
 use crate::reconcile::reconcile;
 use crate::requeue::{self, Wake};
 use crate::service::{Cascade, CascadeError};
@@ -45,21 +45,30 @@ pub async fn offer_of_token(
     cx: &Cascade,
     token: &str,
 ) -> Result<Result<Offer, TokenError>, CascadeError> {
+    Ok(member_and_offer_of_token(cx, token).await?.map(|(_, o)| o))
+}
+
+/// [`offer_of_token`] with the member as read for the check.
+pub async fn member_and_offer_of_token(
+    cx: &Cascade,
+    token: &str,
+) -> Result<Result<(CrewMember, Offer), TokenError>, CascadeError> {
     let (claims, charter, offer) = match cx.links.verify_offer(token, cx.now()) {
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
     };
     // A revoked link answers nothing ([`crate::crew::access`]).
-    match cx.backend.roster.get(&claims.crew).await? {
+    let member = match cx.backend.roster.get(&claims.crew).await? {
         Some(m) => {
             if let Err(e) = claims.check_not_revoked(m.links_not_before) {
                 return Ok(Err(e));
             }
+            m
         }
         None => return Ok(Err(TokenError::NoSuchMember)),
-    }
+    };
     match cx.backend.offers.get(&charter, &offer).await? {
-        Some(o) if o.crew_id == claims.crew => Ok(Ok(o)),
+        Some(o) if o.crew_id == claims.crew => Ok(Ok((member, o))),
         _ => Ok(Err(TokenError::WrongScope)),
     }
 }
@@ -67,7 +76,11 @@ pub async fn offer_of_token(
 /// The member accepts an offer. The transaction checks them against the roster (active,
 /// certified for the slot, available that day) and the charter's date against the offer's; a
 /// refusal is followed by the reconcile that withdraws the offer and asks the next candidate.
+/// An offer already answered (as read with its token: a second press of Accept) says so at once.
 pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError> {
+    if offer.status != OfferStatus::Open {
+        return Ok(Answer::AlreadyAnswered(offer.status));
+    }
     let Some(c) = cx.backend.charters.get(&offer.charter_id).await? else {
         return Ok(Answer::CharterClosed);
     };
@@ -91,27 +104,8 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
         AcceptOutcome::Accepted(after) => {
             tracing::info!(charter_id = %c.charter_id, offer_id = %offer.offer_id, crew_id = %offer.crew_id, "offer accepted");
             metrics::incr(Counter::OffersAccepted);
-            let name = cx
-                .backend
-                .roster
-                .get(&offer.crew_id)
-                .await
-                .ok()
-                .flatten()
-                .map(|m| m.name)
-                .unwrap_or_else(|| offer.crew_id.to_string());
-            let e = entry(
-                &c.charter_id,
-                EntryId::closed(OfferStatus::Accepted, &offer.offer_id),
-                now,
-                ThreadKind::Accepted,
-                Some(&offer.crew_id),
-                notes::accepted(offer.role, &name),
-            );
-            // The reconcile below writes it if this fails.
-            if let Err(e) = note(cx, e).await {
-                tracing::warn!(error = %e, "could not note the accept; reconcile will");
-            }
+            // The thread's `accepted-<offer>` entry is the queued reconcile's (a closed offer
+            // not yet noted): nothing more to read or write before the reply.
             Answer::Accepted {
                 staffed: is_filled(&after, cx.vessel(&after)),
             }
@@ -129,39 +123,41 @@ pub async fn accept(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError>
             Answer::DateMoved { offered, now }
         }
     };
-    follow_up(cx, offer).await;
-    if matches!(answer, Answer::Accepted { .. }) {
-        withdraw_same_day(cx, offer).await;
-    }
+    let same_day = matches!(answer, Answer::Accepted { .. });
+    follow_up(cx, offer, same_day).await;
     Ok(answer)
 }
 
 /// The member is now booked that day: their open offers for other charters on the same
-/// date are withdrawn at once (a reconcile of each of those charters revokes them),
-/// instead of staying open until they lapse. A failure here is healed by the sweep.
-async fn withdraw_same_day(cx: &Cascade, accepted: &Offer) {
-    let offers = match cx.backend.offers.for_crew(&accepted.crew_id).await {
-        Ok(o) => o,
-        Err(e) => {
-            tracing::warn!(crew_id = %accepted.crew_id, error = %e, "could not read the member's other offers; the sweep withdraws them");
-            return;
-        }
-    };
+/// date are withdrawn (a reconcile of each of those charters revokes them), instead of
+/// staying open until they lapse. Run by the worker after an accept ([`crate::jobs`]), or
+/// inline when the queue could not take the job. Returns how many charters it reconciled.
+pub async fn withdraw_same_day(
+    cx: &Cascade,
+    crew: &CrewId,
+    date: CharterDate,
+    accepted: &CharterId,
+) -> Result<usize, CascadeError> {
+    let offers = cx.backend.offers.for_crew(crew).await?;
     let mut others: Vec<_> = offers
         .iter()
         .filter(|o| {
-            o.status == OfferStatus::Open
-                && o.charter_date == accepted.charter_date
-                && o.charter_id != accepted.charter_id
+            o.status == OfferStatus::Open && o.charter_date == date && &o.charter_id != accepted
         })
         .map(|o| o.charter_id.clone())
         .collect();
     others.sort();
     others.dedup();
-    for other in others {
-        if let Err(e) = reconcile(cx, &other, None, Wake::Event).await {
-            tracing::warn!(charter_id = %other, error = %e, "could not withdraw a same-day offer now; the sweep will");
+    let mut failed = None;
+    for other in &others {
+        if let Err(e) = reconcile(cx, other, None, Wake::Event).await {
+            tracing::warn!(charter_id = %other, error = %e, "could not withdraw a same-day offer now; the job is retried and the sweep is the net");
+            failed = Some(e);
         }
+    }
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(others.len()),
     }
 }
 
@@ -181,7 +177,7 @@ pub async fn decline(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError
     {
         OfferTransition::Done(o) => {
             tracing::info!(charter_id = %o.charter_id, offer_id = %o.offer_id, crew_id = %o.crew_id, "offer declined");
-            follow_up(cx, &o).await;
+            follow_up(cx, &o, false).await;
             Ok(Answer::Declined)
         }
         OfferTransition::Conflict(o) => Ok(Answer::AlreadyAnswered(o.status)),
@@ -189,12 +185,21 @@ pub async fn decline(cx: &Cascade, offer: &Offer) -> Result<Answer, CascadeError
     }
 }
 
-/// After an answer: reconcile the charter now; if that fails (an outage), leave a reconcile
-/// on the queue ([`requeue::retry_later`]).
-async fn follow_up(cx: &Cascade, offer: &Offer) {
-    let Err(e) = reconcile(cx, &offer.charter_id, None, Wake::Event).await else {
+/// After an answer: the reply does not wait for the reconciles. One job on the cascade queue
+/// asks the worker to reconcile the charter (and, after an accept, the member's other charters
+/// that day, [`withdraw_same_day`]); if the queue refuses it, they run here instead, and if that
+/// fails too a plain reconcile is left on the queue ([`requeue::retry_later`]), the sweep the net.
+async fn follow_up(cx: &Cascade, offer: &Offer, same_day: bool) {
+    let Err(e) = requeue::after_answer(cx, offer, same_day).await else {
         return;
     };
-    tracing::warn!(charter_id = %offer.charter_id, error = %e, "reconcile after an answer failed; queueing it");
-    requeue::retry_later(cx, &offer.charter_id, &offer.offer_id).await;
+    tracing::warn!(charter_id = %offer.charter_id, offer_id = %offer.offer_id, error = %e, "could not queue the reconcile after an answer; running it now");
+    if let Err(e) = reconcile(cx, &offer.charter_id, None, Wake::Event).await {
+        tracing::warn!(charter_id = %offer.charter_id, error = %e, "reconcile after an answer failed; queueing it");
+        requeue::retry_later(cx, &offer.charter_id, &offer.offer_id).await;
+    }
+    if same_day {
+        // Failures are logged there; the sweep withdraws what is left.
+        let _ = withdraw_same_day(cx, &offer.crew_id, offer.charter_date, &offer.charter_id).await;
+    }
 }

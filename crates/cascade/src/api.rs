@@ -103,6 +103,17 @@ impl Cascade {
         sweep::reconcile_for_roster(self, members, today, days).await
     }
 
+    /// [`crate::roster_change::reconcile_for_import`]: after a roster import over the roster as
+    /// it was (`before`), reconciles the charters whose candidates it changed.
+    pub async fn reconcile_for_import(
+        &self,
+        before: &[CrewMember],
+        after: &[CrewMember],
+        today: CharterDate,
+    ) -> Result<SweepReport, CascadeError> {
+        crate::roster_change::reconcile_for_import(self, before, after, today).await
+    }
+
     /// [`confirm::send_reminders`]: tomorrow's reminders.
     pub async fn send_reminders(&self, now: DateTime<Utc>) -> Result<usize, CascadeError> {
         confirm::send_reminders(self, now).await

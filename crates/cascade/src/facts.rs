@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use dispatch_core::domain::{Charter, CrewId};
+use dispatch_core::domain::{Charter, CrewId, CrewMember};
 
 use crate::service::{Cascade, CascadeError};
 use crate::words::CharterFacts;
@@ -31,13 +31,33 @@ pub async fn facts(
     c: &Charter,
     reader: &CrewId,
 ) -> Result<CharterFacts, CascadeError> {
+    facts_with(cx, c, reader, HashMap::new()).await
+}
+
+/// [`facts`] for `reader` as read already: their own name is not read again.
+pub async fn facts_for(
+    cx: &Cascade,
+    c: &Charter,
+    reader: &CrewMember,
+) -> Result<CharterFacts, CascadeError> {
+    let known = HashMap::from([(reader.crew_id.clone(), reader.name.clone())]);
+    facts_with(cx, c, &reader.crew_id, known).await
+}
+
+async fn facts_with(
+    cx: &Cascade,
+    c: &Charter,
+    reader: &CrewId,
+    mut names: HashMap<CrewId, String>,
+) -> Result<CharterFacts, CascadeError> {
     let aboard: Vec<CrewId> = c
         .captain_assigned
         .iter()
         .chain(c.crew_assigned.iter())
+        .filter(|m| !names.contains_key(*m))
         .cloned()
         .collect();
-    let names = names_of(cx, &aboard).await?;
+    names.extend(names_of(cx, &aboard).await?);
     Ok(CharterFacts::of(
         c,
         cx.vessel(c),

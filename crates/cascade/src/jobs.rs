@@ -9,6 +9,7 @@ use dispatch_core::domain::{CharterDate, CharterId, CrewId, JobEnvelope, JobKind
 use dispatch_core::jobs::{JobError, JobHandler, Registry};
 use tracing::Instrument;
 
+use crate::answers::withdraw_same_day;
 use crate::confirm::send_reminders;
 use crate::reconcile::reconcile;
 use crate::requeue::Wake;
@@ -102,6 +103,18 @@ impl CascadeJobs {
                 reconcile(c, &charter, Some(was), Wake::Event)
                     .await
                     .map_err(job_error)?;
+            }
+            // After an accept: the charter, then the member's other charters that day.
+            JobKind::Reconcile if job.payload.get("same_day_of").is_some() => {
+                let crew = field(job, "same_day_of", CrewId::parse)?;
+                let date = field(job, "charter_date", CharterDate::parse)?;
+                reconcile(c, &charter, None, Wake::Event)
+                    .await
+                    .map_err(job_error)?;
+                let others = withdraw_same_day(c, &crew, date, &charter)
+                    .await
+                    .map_err(job_error)?;
+                return Ok(serde_json::json!({ "same_day": others }));
             }
             JobKind::CaptainCascade
             | JobKind::CrewCascade

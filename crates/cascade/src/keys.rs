@@ -107,7 +107,11 @@ impl EntryId {
         Self::owned(format!("acted-{what}-{at_ms}"))
     }
     pub fn unassigned(c: &CrewId, at_ms: i64) -> Self {
-        Self::owned(format!("unassigned-{c}-{at_ms}"))
+        Self::owned(format!("{UNASSIGNED_PREFIX}{c}-{at_ms}"))
+    }
+    /// The member taken off at `at_ms` was told so by mail (`unassigned_told-<crew>-<ms>`).
+    pub fn unassigned_told(c: &CrewId, at_ms: i64) -> Self {
+        Self::owned(format!("unassigned_told-{c}-{at_ms}"))
     }
     /// Ops put `crew` on the slot of `offer` by hand (`by_hand-<offer>-<crew>`): the order the
     /// planner reads (see [`HandOrder`]); it also stands for the offer's `offer_sent` entry, as
@@ -144,6 +148,15 @@ impl EntryId {
         &self.0
     }
 }
+
+/// The member and time of an `unassigned-<crew>-<ms>` entry ([`EntryId::unassigned`]).
+pub fn unassigned_of(entry_id: &str) -> Option<(CrewId, i64)> {
+    let rest = entry_id.strip_prefix(UNASSIGNED_PREFIX)?;
+    let (crew, ms) = rest.rsplit_once('-')?;
+    Some((CrewId::parse(crew).ok()?, ms.parse().ok()?))
+}
+
+const UNASSIGNED_PREFIX: &str = "unassigned-";
 
 /// The accepted offer a `dropped-<offer>` entry names, if `entry_id` is one.
 pub fn dropped_offer(entry_id: &str) -> Option<OfferId> {
@@ -287,6 +300,10 @@ impl JobKey {
     /// (`expiry_check#<YYYY-MM-DD>`): the roster is read at most once a day for it.
     pub fn expiry_check(today: CharterDate) -> Self {
         Self(format!("expiry_check#{today}"))
+    }
+    /// The reconcile after an answer to `offer`, run by the worker (`answered#<offer>`).
+    pub fn answered(offer: &OfferId) -> Self {
+        Self(format!("answered#{offer}"))
     }
     /// A reconcile queued after the one following an answer failed
     /// (`reconcile#<charter>#<offer>`).

@@ -139,6 +139,7 @@ fn mail_and_job_keys_keep_their_stored_form() {
         JobKey::lapse_timer(&o, 4).as_str(),
         format!("offer_timeout#{O}#4")
     );
+    assert_eq!(JobKey::answered(&o).as_str(), format!("answered#{O}"));
     assert_eq!(
         JobKey::retry_reconcile(&c, &o).as_str(),
         format!("reconcile#{C}#{O}")

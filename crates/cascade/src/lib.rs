@@ -27,7 +27,8 @@
 //! - [`reconcile`]: reads the state (`snapshot`), plans, arms the lapse timer ([`requeue`]),
 //!   and carries the plan out (`effects`, with `notify` and [`confirm`] for the effects that
 //!   tell people, `deliver` for the idempotent writes they are made of), again after a conflict.
-//! - [`answers`]: accept (one transaction) and decline, then reconcile; [`ops`]: the ops
+//! - [`answers`]: accept (one transaction) and decline, replying at once and queueing their
+//!   reconciles for the worker; [`roster_change`]: a roster import's charters; [`ops`]: the ops
 //!   commands (assign, unassign, cancel, reoffer), each a step and a reconcile.
 //! - [`crew`]: what crew do on their page ("I can't make it", availability, a new link) and
 //!   the member-link checks under it (revoked links refused).
@@ -68,10 +69,12 @@ pub mod ops;
 pub mod ops_board;
 pub mod overview;
 mod page;
+mod page_seen;
 pub mod plan;
 pub mod reconcile;
 pub mod release;
 pub mod requeue;
+pub mod roster_change;
 pub mod service;
 pub mod slots;
 mod snapshot;

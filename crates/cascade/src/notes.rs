@@ -103,6 +103,11 @@ pub fn unassigned(name: &str, role: &str) -> String {
     format!("{name} taken off as {role} by hand")
 }
 
+/// A member taken off by hand was told they are free that day.
+pub fn told_unassigned(name: &str) -> String {
+    format!("{name} told by mail they are free that day")
+}
+
 pub fn cleared(name: &str) -> String {
     format!("{name} may be asked again (reoffer by ops)")
 }

@@ -219,6 +219,43 @@ pub async fn tell_released(
     Ok(Applied::Done)
 }
 
+/// Tells a member ops took off the charter at `at_ms` that they are free that day, once (its own
+/// mail key), then notes it: the note last, so a failed mail is sent by the next reconcile. A
+/// member no longer on the roster, or a removed charter, is only noted.
+pub async fn tell_unassigned(
+    cx: &Cascade,
+    snap: &Snapshot,
+    crew: &CrewId,
+    at_ms: i64,
+) -> Result<Applied, CascadeError> {
+    let id = &snap.charter_id;
+    let member = match snap.member(crew) {
+        Some(m) => Some(m.clone()),
+        None => cx.backend.roster.get(crew).await?,
+    };
+    if let (Some(m), Some(c)) = (member, &snap.charter) {
+        send_once(
+            cx,
+            mails::unassigned(&Letterhead::of(&cx.cfg), c, &m, at_ms),
+        )
+        .await?;
+    }
+    let text = notes::told_unassigned(&snap.name(crew));
+    note(
+        cx,
+        entry(
+            id,
+            EntryId::unassigned_told(crew, at_ms),
+            cx.now(),
+            ThreadKind::Note,
+            Some(crew),
+            text,
+        ),
+    )
+    .await?;
+    Ok(Applied::Done)
+}
+
 /// Tells the member of an offer withdrawn for `why` (the member no longer fits the slot, or the
 /// charter moved) that it is no longer available, once (its own mail key), then writes the
 /// offer's `revoked-` entry: the entry last, so a missing one says the mail may not have gone.

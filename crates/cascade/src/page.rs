@@ -13,7 +13,6 @@ use dispatch_core::domain::{
     Charter, CharterStatus, CrewId, CrewMember, Offer, OfferId, OfferStatus,
 };
 
-use crate::crew::availability::booked_days;
 use crate::crew::view::{days, window, Day, DropState, Forms};
 use crate::tokens::{Claims, Scope};
 use crate::words::{first_name, role_word, CharterFacts};
@@ -56,6 +55,11 @@ impl CrewPage {
     pub(crate) fn with_note(mut self, note: String) -> Self {
         self.note = Some(note);
         self
+    }
+
+    /// How answers name the focused offer's charter (`Sat 5 Jun 2027 aboard Sea Breeze`).
+    pub(crate) fn focus_title(&self) -> Option<String> {
+        self.focus.as_ref().map(|f| f.card.facts.title())
     }
 }
 
@@ -108,11 +112,11 @@ pub(crate) struct Withdrawn {
     why: String,
 }
 
-/// One offer with what the page needs to say about it.
-struct Seen {
-    offer: Offer,
-    charter: Charter,
-    facts: CharterFacts,
+/// One offer with what the page needs to say about it (read by [`crate::page_seen`]).
+pub(crate) struct Seen {
+    pub(crate) offer: Offer,
+    pub(crate) charter: Charter,
+    pub(crate) facts: CharterFacts,
 }
 
 impl Seen {
@@ -263,24 +267,23 @@ impl Cascade {
         source: Option<&Claims>,
         now: DateTime<Utc>,
     ) -> Result<CrewPage, CascadeError> {
+        self.crew_page_after(member, focus, source, None, now).await
+    }
+
+    /// [`Self::crew_page`] right after `member` accepted `accepted`: their other open offers that
+    /// day are not shown (the worker is withdrawing them), and the accepted one has no "I can't
+    /// make it" on record yet.
+    pub(crate) async fn crew_page_after(
+        &self,
+        member: &CrewMember,
+        focus: Option<&OfferId>,
+        source: Option<&Claims>,
+        accepted: Option<&Offer>,
+        now: DateTime<Utc>,
+    ) -> Result<CrewPage, CascadeError> {
         let crew = &member.crew_id;
         let today = self.cfg.zone.today(now);
-        let mut seen = Vec::new();
-        for o in self.backend.offers.for_crew(crew).await? {
-            let Some(c) = self.backend.charters.get(&o.charter_id).await? else {
-                continue;
-            };
-            let facts = self.facts(&c, crew).await?;
-            seen.push(Seen {
-                offer: o,
-                charter: c,
-                facts,
-            });
-        }
-        seen.sort_by(|a, b| {
-            (a.charter.charter_date, a.offer.created_at)
-                .cmp(&(b.charter.charter_date, b.offer.created_at))
-        });
+        let (seen, newest) = self.seen(member, focus, accepted, now).await?;
 
         let focused = focus.and_then(|f| seen.iter().find(|s| &s.offer.offer_id == f));
         let focus = match focused {
@@ -302,10 +305,9 @@ impl Cascade {
             } else if s.offer.status == OfferStatus::Revoked
                 && future
                 && s.charter.status != CharterStatus::Cancelled
-                && !seen.iter().any(|n| {
-                    n.offer.charter_id == s.offer.charter_id
-                        && n.offer.created_at > s.offer.created_at
-                })
+                && newest
+                    .get(&s.offer.charter_id)
+                    .is_none_or(|at| *at <= s.offer.created_at)
             {
                 withdrawn.push(Withdrawn {
                     card: s.card(),
@@ -322,14 +324,20 @@ impl Cascade {
                 && (s.charter.captain_assigned.as_ref() == Some(crew)
                     || s.charter.crew_assigned.contains(crew))
         }) {
+            let drop = match accepted {
+                Some(a) if a.offer_id == s.offer.offer_id => {
+                    self.fresh_drop_state(&s.charter, &a.offer_id, now)
+                }
+                _ => self.drop_state(&s.charter, &s.offer.offer_id, now).await?,
+            };
             upcoming.push(Upcoming {
                 card: s.card(),
-                drop: self.drop_state(&s.charter, &s.offer.offer_id, now).await?,
+                drop,
             });
         }
         let window = window(today);
         let feed = self.feed_link(crew);
-        let booked = booked_days(self, member, &window).await?;
+        let booked = crate::page_seen::booked_of(&seen, crew, &window);
         let dates = member
             .available_dates
             .iter()

@@ -6,6 +6,8 @@
 //!   a timer toward it (`offer_timeout#<offer>#<n>`, delayed at most 15 minutes, the SQS
 //!   maximum), and the reconcile that link wakes arms the next, until the offer is due. Which
 //!   link a reconcile arms is [`link_for`]'s pure decision.
+//! - [`after_answer`]: the reconcile after a member's answer, done by the worker so the answer
+//!   replies at once (`answered#<offer>`).
 //! - [`retry_later`]: a reconcile after an answer failed (an outage): leave one on the queue.
 //!
 //! Timers are for precision; the sweep lapses anything overdue whatever happens to them.
@@ -13,7 +15,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{CharterId, JobEnvelope, JobKind, OfferId};
+use dispatch_core::domain::{CharterId, JobEnvelope, JobKind, Offer, OfferId};
 use dispatch_core::idempotency::{run_once, Once};
 use dispatch_core::ports::{OutMessage, QueueId, MAX_DELAY};
 use dispatch_core::records::enqueue_key;
@@ -107,6 +109,28 @@ pub async fn arm(
         }),
         _ => Ok(()),
     }
+}
+
+/// Puts the reconcile after an answer to `offer` on the queue (`answered#<offer>`): its charter
+/// and, with `same_day` (an accept), the member's other charters with an open offer that day.
+/// One send, no idempotency record: a copy runs a reconcile that finds nothing to do.
+pub async fn after_answer(cx: &Cascade, offer: &Offer, same_day: bool) -> Result<(), CascadeError> {
+    let mut payload =
+        serde_json::json!({ "charter_id": offer.charter_id, "offer_id": offer.offer_id });
+    if same_day {
+        payload["same_day_of"] = serde_json::json!(offer.crew_id);
+        payload["charter_date"] = serde_json::json!(offer.charter_date.to_string());
+    }
+    let job = JobEnvelope::new(
+        JobKind::Reconcile,
+        JobKey::answered(&offer.offer_id).as_str(),
+        payload,
+    );
+    cx.backend
+        .queues
+        .send(QueueId::Cascade, &[OutMessage::new(job.to_body())])
+        .await?;
+    Ok(())
 }
 
 /// Leaves a reconcile of `charter` on the queue, after the one following an answer to `offer`

@@ -46,7 +46,7 @@ pub struct SweepReport {
 }
 
 /// Charters reconciled at once by a sweep.
-const SWEEP_CONCURRENCY: usize = 4;
+pub(crate) const SWEEP_CONCURRENCY: usize = 4;
 
 /// Reconciles every charter in the index of unsettled charters.
 pub async fn sweep(cx: &Cascade) -> Result<SweepReport, CascadeError> {

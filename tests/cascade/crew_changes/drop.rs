@@ -20,7 +20,7 @@ pub async fn replacement(r: &Rig) {
     r.book(&roster, &c).await;
     let first = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
-        r.cascade.accept(&first).await.unwrap(),
+        r.accept(&first).await.unwrap(),
         Answer::Accepted { .. }
     ));
     let (who, other) = if first.crew_id == id("cap") {
@@ -77,7 +77,7 @@ pub async fn replacement(r: &Rig) {
     );
 
     // The replacement accepts: the member is off, told once, with a cancelling entry.
-    let answer = r.cascade.accept(&open[0]).await.unwrap();
+    let answer = r.accept(&open[0]).await.unwrap();
     assert!(matches!(answer, Answer::Accepted { .. }), "{answer:?}");
     let after = r
         .backend()
@@ -117,10 +117,10 @@ pub async fn crew_slot(r: &Rig) {
     ];
     r.book(&roster, &c).await;
     let cap = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
-    r.cascade.accept(&cap).await.unwrap();
+    r.accept(&cap).await.unwrap();
     let deck = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
-        r.cascade.accept(&deck).await.unwrap(),
+        r.accept(&deck).await.unwrap(),
         Answer::Accepted { staffed: true }
     ));
     let m = r
@@ -151,7 +151,7 @@ pub async fn crew_slot(r: &Rig) {
     assert_eq!(next[0].role, deck.role);
     assert_ne!(next[0].crew_id, deck.crew_id);
     assert!(matches!(
-        r.cascade.accept(&next[0]).await.unwrap(),
+        r.accept(&next[0]).await.unwrap(),
         Answer::Accepted { .. }
     ));
     let after = r

@@ -184,7 +184,7 @@ pub async fn availability_changes_the_roster_but_not_a_booked_day(r: &Rig) {
     r.cascade.reconcile(&c.charter_id).await.unwrap();
     let offer = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
-        r.cascade.accept(&offer).await.unwrap(),
+        r.accept(&offer).await.unwrap(),
         Answer::Accepted { .. }
     ));
     // Untick everything, tick d4: d2 is booked and stays, d3 goes, d4 comes.
@@ -220,7 +220,7 @@ pub async fn inside_the_cutoff_ops_are_alerted_instead(r: &Rig) {
     r.book(&roster, &c).await;
     let offer = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
     assert!(matches!(
-        r.cascade.accept(&offer).await.unwrap(),
+        r.accept(&offer).await.unwrap(),
         Answer::Accepted { .. }
     ));
     let m = r

@@ -21,7 +21,7 @@ pub async fn a_moved_charter_refuses_the_old_offer_and_moves_its_holds(r: &Rig) 
     r.book(&roster, &c).await;
     let cap = r.open(&c, Role::Captain).await.remove(0);
     assert!(matches!(
-        r.cascade.accept(&cap).await.unwrap(),
+        r.accept(&cap).await.unwrap(),
         Answer::Accepted { .. }
     ));
     assert_eq!(r.hold("cap", &d1).await, Some(c.charter_id.clone()));
@@ -38,7 +38,7 @@ pub async fn a_moved_charter_refuses_the_old_offer_and_moves_its_holds(r: &Rig) 
         .await
         .unwrap();
 
-    let answer = r.cascade.accept(&deck).await.unwrap();
+    let answer = r.accept(&deck).await.unwrap();
     assert_eq!(
         answer,
         Answer::DateMoved {
@@ -138,7 +138,7 @@ pub async fn an_assigned_captain_decertified_is_flagged(r: &Rig) {
     r.cascade.reconcile(&c.charter_id).await.unwrap();
     let offer = r.open(&c, Role::Captain).await.remove(0);
     assert_eq!(
-        r.cascade.accept(&offer).await.unwrap(),
+        r.accept(&offer).await.unwrap(),
         Answer::Accepted { staffed: true }
     );
     let before = r.cascade.overview(&c.charter_id).await.unwrap().unwrap();

@@ -27,7 +27,7 @@ pub async fn a_captain_decertified_before_accepting_is_refused_and_the_next_aske
     decertified.captain_certified = false;
     r.set(decertified).await;
 
-    let answer = r.cascade.accept(&first).await.unwrap();
+    let answer = r.accept(&first).await.unwrap();
     assert_eq!(answer, Answer::Unfit(Unfit::NotCaptainCertified));
     let now = r.charter(&c).await;
     assert_eq!(now.captain_assigned, None, "not made captain");
@@ -46,7 +46,7 @@ pub async fn a_captain_decertified_before_accepting_is_refused_and_the_next_aske
     assert_eq!(r.mails(&told), 1, "told once: {:?}", r.mailer.sent());
     // Pressing again, or reconciling again, changes nothing and sends nothing more.
     assert_eq!(
-        r.cascade.accept(&first).await.unwrap(),
+        r.accept(&first).await.unwrap(),
         Answer::AlreadyAnswered(OfferStatus::Revoked)
     );
     r.cascade.reconcile(&c.charter_id).await.unwrap();
@@ -70,7 +70,7 @@ pub async fn an_inactive_member_is_refused(r: &Rig) {
     gone.active = false;
     r.set(gone).await;
 
-    let answer = r.cascade.accept(&offer).await.unwrap();
+    let answer = r.accept(&offer).await.unwrap();
     assert_eq!(answer, Answer::Unfit(Unfit::Inactive));
     let now = r.charter(&c).await;
     assert!(now.crew_assigned.is_empty(), "{now:?}");
@@ -108,7 +108,7 @@ pub async fn a_roster_change_withdraws_the_open_offers_of_members_who_no_longer_
     assert_ne!(next[0].crew_id, first.crew_id);
     assert_eq!(r.mails(&format!("mail#withdrawn#{}", first.offer_id)), 1);
     assert_eq!(
-        r.cascade.accept(&first).await.unwrap(),
+        r.accept(&first).await.unwrap(),
         Answer::AlreadyAnswered(OfferStatus::Revoked)
     );
 }

@@ -87,14 +87,26 @@ impl Cascade {
         let thread = self.backend.thread.list(&c.charter_id).await?;
         Ok(if thread.iter().any(|e| e.id == asked.as_str()) {
             DropState::Asked
-        } else if inside_cutoff(self, c, now) {
+        } else {
+            self.fresh_drop_state(c, offer, now)
+        })
+    }
+
+    /// [`Self::drop_state`] of an offer accepted just now: nothing asked yet, so no thread read.
+    pub(crate) fn fresh_drop_state(
+        &self,
+        c: &dispatch_core::domain::Charter,
+        offer: &OfferId,
+        now: DateTime<Utc>,
+    ) -> DropState {
+        if inside_cutoff(self, c, now) {
             DropState::CallOffice
         } else {
             DropState::Form {
                 charter: c.charter_id.clone(),
                 offer: offer.clone(),
             }
-        })
+        }
     }
 }
 

@@ -18,10 +18,9 @@ use dispatch_core::domain::{
     Charter, CharterId, CharterStatus, CrewId, CrewMember, OfferStatus, ThreadKind,
 };
 
-use crate::deliver::{note, send_once};
+use crate::deliver::note;
 use crate::hand::Refusal;
 use crate::keys::EntryId;
-use crate::mails::{self, Letterhead};
 use crate::notes::{self, entry};
 use crate::reconcile::{reconcile, Reconciled};
 use crate::requeue::Wake;
@@ -158,10 +157,11 @@ pub async fn unassign(
         Some(member),
         notes::unassigned(&name, role),
     );
+    // The entry is the order: the reconcile below mails the member that they are free that
+    // day (a planned effect with its own key, so a failed mail is sent by the next reconcile).
     note(cx, e).await?;
     let mut lines = Vec::new();
-    if let Some(m) = &roster_member {
-        send_once(cx, mails::unassigned(&Letterhead::of(&cx.cfg), &c, m, at)).await?;
+    if roster_member.is_some() {
         lines.push(format!("told {name} by mail that they are free that day"));
     }
     let summary = format!("{name} is off charter {id}; the {role} slot is open again");

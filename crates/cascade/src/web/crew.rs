@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap};
-use dispatch_core::domain::{CrewId, Offer, OfferId, OfferStatus};
+use dispatch_core::domain::OfferStatus;
 use dispatch_core::zone::format_date;
 use tracing::Instrument;
 
@@ -20,7 +20,7 @@ use crate::html::{path_token, WebError};
 use crate::page::CrewPage;
 use crate::tokens::Scope;
 use crate::words::{moved_reason, role_word, unfit_reason};
-use crate::{Answer, Cascade, CascadeError};
+use crate::{Answer, Cascade};
 
 const PAGE: &str = "crew page";
 
@@ -47,32 +47,6 @@ pub(super) async fn page(
     }
     .instrument(span)
     .await
-}
-
-/// The member's page as it is now.
-async fn render(
-    cascade: &Cascade,
-    crew: &CrewId,
-    focus: Option<&OfferId>,
-    source: Option<&crate::tokens::Claims>,
-) -> Result<CrewPage, WebError> {
-    let member = cascade
-        .backend
-        .roster
-        .get(crew)
-        .await
-        .map_err(CascadeError::from)
-        .map_err(WebError::failed(PAGE))?;
-    let Some(member) = member else {
-        return Err(WebError::BadLink {
-            page: PAGE,
-            reason: None,
-        });
-    };
-    cascade
-        .crew_page(&member, focus, source, cascade.clock.now())
-        .await
-        .map_err(WebError::failed(PAGE))
 }
 
 /// The form's one field: the guard that ties it to its token.
@@ -155,8 +129,7 @@ async fn act(
     if cross_site(&cascade, &headers) || !cascade.links.check_form_guard(&token, &form.guard) {
         return Err(WebError::Refused);
     }
-    let offer: Offer = cascade
-        .offer_of_token(&token)
+    let (member, offer) = crate::answers::member_and_offer_of_token(&cascade, &token)
         .await
         .map_err(WebError::failed("crew page: reading offer"))?
         .map_err(WebError::bad_link(ACTION))?;
@@ -167,19 +140,24 @@ async fn act(
             Action::Decline => cascade.decline(&offer).await,
         }
         .map_err(WebError::failed("answer"))?;
-        let title = match cascade.backend.charters.get(&offer.charter_id).await {
-            Ok(Some(c)) => format!("{} aboard {}", format_date(c.charter_date), c.vessel_name),
-            _ => format!("the charter on {}", format_date(offer.charter_date)),
-        };
-        let note = note(&answer, &role_word(offer.role).to_lowercase(), &title);
+        // The reply does not wait for the reconciles the answer queued ([`crate::answers`]): the
+        // page is read once, with the member as read for the link.
         let claims = cascade.links.verify(&token, cascade.clock.now()).ok();
-        let page = render(
-            &cascade,
-            &offer.crew_id,
-            Some(&offer.offer_id),
-            claims.as_ref(),
-        )
-        .await?;
+        let accepted = matches!(answer, Answer::Accepted { .. }).then_some(&offer);
+        let page = cascade
+            .crew_page_after(
+                &member,
+                Some(&offer.offer_id),
+                claims.as_ref(),
+                accepted,
+                cascade.clock.now(),
+            )
+            .await
+            .map_err(WebError::failed(PAGE))?;
+        let title = page
+            .focus_title()
+            .unwrap_or_else(|| format!("the charter on {}", format_date(offer.charter_date)));
+        let note = note(&answer, &role_word(offer.role).to_lowercase(), &title);
         Ok(page.with_note(note))
     }
     .instrument(span)

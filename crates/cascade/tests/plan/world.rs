@@ -132,6 +132,11 @@ impl World {
                     self.noted
                         .insert(dispatch_cascade::keys::EntryId::drop_told(offer).into());
                 }
+                Action::TellUnassigned { crew, at_ms } => {
+                    self.noted.insert(
+                        dispatch_cascade::keys::EntryId::unassigned_told(crew, *at_ms).into(),
+                    );
+                }
                 Action::TellLetGo { offer } => {
                     self.noted
                         .insert(dispatch_cascade::keys::EntryId::let_go_told(offer).into());

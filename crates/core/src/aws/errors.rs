@@ -46,6 +46,12 @@ pub(crate) fn is_cancelled<E: ProvideErrorMetadata>(err: &SdkError<E, Response>)
     code_of(err).as_deref() == Some("TransactionCanceledException")
 }
 
+/// DynamoDB refused a transaction whose client request token it saw within the last ten
+/// minutes with other parameters (a second accept of the same offer, minutes later).
+pub(crate) fn is_token_reused<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> bool {
+    code_of(err).as_deref() == Some("IdempotentParameterMismatchException")
+}
+
 /// Classifies an SDK error.
 pub(crate) fn classify<E>(op: &str, err: SdkError<E, Response>) -> StoreError
 where

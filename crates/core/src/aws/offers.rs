@@ -54,14 +54,17 @@ impl Offers for Aws {
                 page.map_err(|e| classify(&format!("reading offers of member {crew}"), e))?;
             pointers.extend(page.items.unwrap_or_default().into_iter().map(from_sdk));
         }
-        let mut offers = Vec::new();
-        for p in &pointers {
-            let (c, o) = rec::pointer_target(p)?;
-            let (pk, sk) = rec::offer_key(&c, &o);
-            if let Some(item) = self.get_state(pk, sk, "offer").await? {
-                offers.push(rec::offer_from_item(&item)?);
-            }
-        }
+        // One BatchGetItem per 100 offers, not a GetItem each: the crew page reads them all.
+        let keys = pointers
+            .iter()
+            .map(|p| rec::pointer_target(p).map(|(c, o)| rec::offer_key(&c, &o)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut offers = self
+            .batch_get_state(keys, "offers")
+            .await?
+            .iter()
+            .map(rec::offer_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
         offers.sort_by(|a, b| (a.created_at, &a.offer_id).cmp(&(b.created_at, &b.offer_id)));
         Ok(offers)
     }

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
 use super::charter_table::{CAPTAIN_CONDITION, CAPTAIN_UPDATE, CREW_CONDITION, CREW_UPDATE};
 use super::client::Aws;
 use super::convert::{n, s, to_sdk};
-use super::errors::{classify, is_cancelled};
+use super::errors::{classify, is_cancelled, is_token_reused};
 use super::roster_check::roster_condition;
 use super::state_table::key;
 use crate::config::tables;
@@ -121,6 +121,14 @@ impl Staffing for Aws {
                         .await?
                         .ok_or(StoreError::Invalid("charter vanished after accept".into()))?;
                     return Ok(AcceptOutcome::Accepted(now));
+                }
+                // The same offer accepted before, within DynamoDB's ten-minute token window (a
+                // second press of Accept): the offer says what became of it.
+                Err(e) if is_token_reused(&e) => {
+                    if let Some(why) = self.refusal(req).await? {
+                        return Ok(why);
+                    }
+                    return Err(classify(&format!("accepting offer {}", o.offer_id), e));
                 }
                 Err(e) if is_cancelled(&e) => {
                     // Find which condition failed by reading the items.
