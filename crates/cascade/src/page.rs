@@ -14,6 +14,7 @@ use dispatch_core::domain::{
 };
 
 use crate::crew::view::{days, window, Day, DropState, Forms};
+use crate::page_seen::Seen;
 use crate::tokens::{Claims, Scope};
 use crate::words::{first_name, role_word, CharterFacts};
 use crate::{Cascade, CascadeError};
@@ -110,13 +111,6 @@ pub(crate) enum FocusState {
 pub(crate) struct Withdrawn {
     card: Card,
     why: String,
-}
-
-/// One offer with what the page needs to say about it (read by [`crate::page_seen`]).
-pub(crate) struct Seen {
-    pub(crate) offer: Offer,
-    pub(crate) charter: Charter,
-    pub(crate) facts: CharterFacts,
 }
 
 impl Seen {

@@ -9,12 +9,19 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use dispatch_core::domain::{
-    CharterDate, CharterId, CharterStatus, CrewId, CrewMember, Offer, OfferId, OfferStatus,
+    Charter, CharterDate, CharterId, CharterStatus, CrewId, CrewMember, Offer, OfferId, OfferStatus,
 };
 
 use crate::facts::facts_for;
-use crate::page::Seen;
+use crate::words::CharterFacts;
 use crate::{Cascade, CascadeError};
+
+/// One offer with what the page needs to say about it.
+pub(crate) struct Seen {
+    pub(crate) offer: Offer,
+    pub(crate) charter: Charter,
+    pub(crate) facts: CharterFacts,
+}
 
 /// Whether the page reads `o`'s charter: `focus` is the offer of the link they came by,
 /// `accepted` an offer they accepted just now.
