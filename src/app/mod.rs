@@ -87,6 +87,7 @@ pub fn cascade_with_mailer(
         link_ttl: chrono::Duration::days(7),
         page_link_ttl: chrono::Duration::days(settings.page_link_days.into()),
         drop_cutoff: chrono::Duration::hours(settings.drop_cutoff_hours.into()),
+        alert_before_hours: settings.alert_before_hours.clone(),
         from: EmailAddress::parse(&settings.mail_from)?,
         from_name: settings.mail_from_name.clone(),
         ops: settings

@@ -265,6 +265,7 @@ pub fn settings(public_url: &str, offer_timeout: Duration) -> CascadeSettings {
         link_ttl: chrono::Duration::days(1),
         page_link_ttl: chrono::Duration::days(30),
         drop_cutoff: chrono::Duration::hours(24),
+        alert_before_hours: vec![72, 24],
         from: EmailAddress::parse("dispatch@example.com").unwrap(),
         from_name: "Dispatch".into(),
         ops: vec![EmailAddress::parse("ops@example.com").unwrap()],

@@ -9,6 +9,7 @@ use dispatch_core::domain::{CharterDate, CharterId, CrewId, JobEnvelope, JobKind
 use dispatch_core::jobs::{JobError, JobHandler, Registry};
 use tracing::Instrument;
 
+use crate::action::Timer;
 use crate::confirm::send_reminders;
 use crate::reconcile::reconcile;
 use crate::requeue::Wake;
@@ -117,14 +118,20 @@ impl CascadeJobs {
                     .map_err(job_error)?;
             }
             JobKind::OfferTimeout => {
-                let offer = field(job, "offer_id", OfferId::parse)?;
+                // An alert timer names its threshold; a lapse timer its offer.
+                let timer = match job.payload.get("alert_hours").and_then(|h| h.as_u64()) {
+                    Some(h) => Timer::Alert {
+                        hours: u32::try_from(h).map_err(JobError::permanent)?,
+                    },
+                    None => Timer::Lapse(field(job, "offer_id", OfferId::parse)?),
+                };
                 let link = job
                     .payload
                     .get("chain")
                     .and_then(|c| c.as_u64())
                     .and_then(|c| u32::try_from(c).ok())
                     .unwrap_or(0);
-                reconcile(c, &charter, None, Wake::Timer { offer, link })
+                reconcile(c, &charter, None, Wake::Timer { timer, link })
                     .await
                     .map_err(job_error)?;
             }

@@ -106,6 +106,7 @@ impl Given {
             now: self.now,
             offer_timeout: chrono::Duration::hours(2),
             departs_at: None,
+            alert_before: &[],
         })
         .unwrap()
     }

@@ -32,6 +32,10 @@ pub struct CascadeSettings {
     /// Inside this time before departure "I can't make it" means calling the office
     /// (`DISPATCH_DROP_CUTOFF_HOURS`, default 24).
     pub drop_cutoff: chrono::Duration,
+    /// Ops are alerted once per threshold when a charter departs in under that many hours
+    /// unstaffed; inside the last one crew slots are offered to two at once
+    /// (`DISPATCH_ALERT_BEFORE_HOURS`, default 72,24). Largest first.
+    pub alert_before_hours: Vec<u32>,
     pub from: EmailAddress,
     pub from_name: String,
     /// Escalations go here.
