@@ -361,17 +361,13 @@ pub fn alert(
     why: &str,
     (to, ops_link): (&EmailAddress, &str),
 ) -> Mail {
-    let id = &c.charter_id;
-    lh.for_one_ops(
-        MailKey::alert(id, hours),
-        to,
-        format!("Departs in under {hours} h unstaffed: {}", on(c)),
-        format!(
-            "Charter {id} ({}): {why}.\n\n  dispatch charter show {id}\n\n{}",
-            on(c),
-            board_line(ops_link)
-        ),
-    )
+    let (id, board) = (&c.charter_id, board_line(ops_link));
+    let text = format!(
+        "Charter {id} ({}): {why}.\n\n  dispatch charter show {id}\n\n{board}",
+        on(c)
+    );
+    let subject = format!("Departs in under {hours} h unstaffed: {}", on(c));
+    lh.for_one_ops(MailKey::alert(id, hours), to, subject, text)
 }
 
 /// To one ops address `to`: an assigned member is booked on another charter that day (`why`:
