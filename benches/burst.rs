@@ -79,6 +79,7 @@ async fn burst(n: usize) -> (f64, f64) {
         },
         idem: Default::default(),
         clock: Arc::new(dispatch_core::clock::SystemClock),
+        availability_sheet: None,
     });
     let (t0, c0) = (Instant::now(), cpu_seconds());
     for i in 0..n {

@@ -8,7 +8,9 @@
 //! - [`google`]: the Google token source and clients, the Gmail sender.
 //! - [`mail`]: where mail goes (outbox, Gmail or SMTP), the SMTP password.
 //! - [`monthend`]: the month-end jobs' context (files, recipients, availability) from the settings.
+//! - [`availability`]: the availability Sheet the crew page writes to (`drive = "google"`).
 
+pub mod availability;
 mod google;
 mod keys;
 mod mail;
@@ -70,16 +72,33 @@ pub fn registry(settings: &Settings, backend: &Backend) -> anyhow::Result<Regist
     ))
 }
 
-/// The cascade service.
+/// The cascade service; with `drive = "google"` the crew page writes availability to the Sheet
+/// (this process holds the Google key).
 pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cascade>> {
-    cascade_with_mailer(settings, backend, mailer(settings)?)
+    let sheet = match settings.drive {
+        dispatch_core::config::DriveKind::Google => {
+            availability::SheetAvailability::of(settings, google::google_tokens(settings)?)?
+        }
+        dispatch_core::config::DriveKind::Folder => None,
+    };
+    build_cascade(settings, backend, mailer(settings)?, sheet)
 }
 
-/// The cascade service sending mail through `mailer` (the web Lambda function has no mailer).
+/// The cascade service sending mail through `mailer` (the web Lambda function has no mailer),
+/// without the availability Sheet (the web Lambda function and the worker hold no page).
 pub fn cascade_with_mailer(
     settings: &Settings,
     backend: &Backend,
     mailer: Arc<dyn MailSender>,
+) -> anyhow::Result<Arc<Cascade>> {
+    build_cascade(settings, backend, mailer, None)
+}
+
+fn build_cascade(
+    settings: &Settings,
+    backend: &Backend,
+    mailer: Arc<dyn MailSender>,
+    availability_sheet: Option<Arc<dyn dispatch_cascade::service::AvailabilitySheet>>,
 ) -> anyhow::Result<Arc<Cascade>> {
     let cfg = CascadeSettings {
         public_url: settings.public_url.clone(),
@@ -106,6 +125,7 @@ pub fn cascade_with_mailer(
         cfg,
         idem: IdempotencyConfig::default(),
         clock: Arc::new(dispatch_core::clock::SystemClock),
+        availability_sheet,
     }))
 }
 

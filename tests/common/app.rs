@@ -50,6 +50,7 @@ pub struct Builder {
     zone: Option<&'static str>,
     tunes: Vec<Tune>,
     serve: bool,
+    availability_sheet: Option<Arc<dyn dispatch_cascade::service::AvailabilitySheet>>,
 }
 
 impl TestApp {
@@ -78,6 +79,7 @@ impl TestApp {
             zone: None,
             tunes: vec![],
             serve: false,
+            availability_sheet: None,
         }
     }
 
@@ -109,6 +111,7 @@ impl TestApp {
             cfg,
             idem: self.cascade.idem,
             clock: self.clock.clone(),
+            availability_sheet: self.cascade.availability_sheet.clone(),
         })
     }
 
@@ -188,6 +191,15 @@ impl Builder {
         self
     }
 
+    /// Availability changed on the crew page goes to `sheet` first (the Sheet as the source).
+    pub fn availability_sheet(
+        mut self,
+        sheet: Arc<dyn dispatch_cascade::service::AvailabilitySheet>,
+    ) -> Self {
+        self.availability_sheet = Some(sheet);
+        self
+    }
+
     /// Serves the crew page (and ops board) on a free loopback port; links point at it.
     pub fn serve(mut self) -> Self {
         self.serve = true;
@@ -238,6 +250,7 @@ impl Builder {
             cfg,
             idem,
             clock: clock.clone(),
+            availability_sheet: self.availability_sheet,
         });
         if let Some(listener) = listener {
             let router = dispatch_cascade::web::router(cascade.clone());
@@ -294,5 +307,6 @@ pub fn cascade_on(
         cfg: settings(UNSERVED, offer_timeout),
         idem: dispatch_core::idempotency::IdempotencyConfig::default(),
         clock: Arc::new(SystemClock),
+        availability_sheet: None,
     })
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dispatch_core::clock::Clock;
-use dispatch_core::domain::{Charter, CharterDate, EmailAddress};
+use dispatch_core::domain::{Charter, CharterDate, CrewMember, EmailAddress};
 use dispatch_core::idempotency::{IdempotencyConfig, OnceError};
 use dispatch_core::{Backend, StoreError};
 use dispatch_mailer::{MailError, MailSender};
@@ -88,6 +88,15 @@ impl<E: Into<CascadeError>> From<OnceError<E>> for CascadeError {
     }
 }
 
+/// The availability Sheet, when it is the members' source of truth (`drive = "google"`): a
+/// change made on the crew page is written there (the next roster sync reads it back) before
+/// the roster. A port: the adapter (Sheets `values.update`) lives with the Google wiring.
+#[async_trait::async_trait]
+pub trait AvailabilitySheet: Send + Sync {
+    /// Makes the sheet say `member`'s availability: their `available_dates`, the whole set.
+    async fn write(&self, member: &CrewMember) -> Result<(), CascadeError>;
+}
+
 /// The cascade service: the ports and settings its steps run with.
 pub struct Cascade {
     pub backend: Backend,
@@ -96,6 +105,8 @@ pub struct Cascade {
     pub cfg: CascadeSettings,
     pub idem: IdempotencyConfig,
     pub clock: Arc<dyn Clock>,
+    /// `None`: the roster alone keeps availability (no Sheet, or a process without Google).
+    pub availability_sheet: Option<Arc<dyn AvailabilitySheet>>,
 }
 
 impl Cascade {

@@ -2,8 +2,11 @@
 //! [`crate::crew::view::AVAILABILITY_DAYS`] days on their page. The form sends the days ticked;
 //! the change is the difference with the roster, written in one narrow update of
 //! `available_dates` (never the rest of the item). A day they are booked on cannot be made
-//! unavailable here (the page says to call the office). Then the charters the change could
-//! matter to are reconciled: a day added may bring an offer, a day taken away withdraws one.
+//! unavailable here (the page says to call the office). With an availability Sheet as the source
+//! of truth ([`crate::service::AvailabilitySheet`]) the member's days are written there first
+//! (the next sync reads them back; a failure changes nothing), then to the roster, so the page
+//! shows them at once. Then the charters the change could matter to are reconciled: a day added
+//! may bring an offer, a day taken away withdraws one.
 
 use std::collections::BTreeSet;
 
@@ -65,6 +68,14 @@ pub async fn set_days(
     }
     if change.added.is_empty() && change.removed.is_empty() {
         return Ok(change);
+    }
+    if let Some(sheet) = &cx.availability_sheet {
+        let mut after = m.clone();
+        after.available_dates.extend(change.added.iter().copied());
+        for d in &change.removed {
+            after.available_dates.remove(d);
+        }
+        sheet.write(&after).await?;
     }
     let Some(after) = cx
         .backend
