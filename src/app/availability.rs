@@ -2,16 +2,19 @@
 //! a member's change is written to their cells with Sheets `values.update` (where the sync
 //! reads them: [`availability_writes`]), then the cascade writes the roster too.
 //!
-//! Only a process holding the Google key has it (`dispatch run`, `dispatch serve`, the CLI); the
-//! web Lambda function holds none and keeps the roster-only behaviour (see the README).
+//! A process holding the Google key writes at once (`dispatch run`, the CLI, the worker); the
+//! web Lambda function holds none: it queues an `availability_to_sheet` job on the cascade
+//! queue ([`QueuedForWorker`]) and the worker writes the member's days as the roster then has
+//! them.
 
 use std::sync::Arc;
 
 use dispatch_cascade::service::AvailabilitySheet;
 use dispatch_cascade::CascadeError;
 use dispatch_core::config::DriveKind;
-use dispatch_core::domain::CrewMember;
-use dispatch_core::Settings;
+use dispatch_core::domain::{CrewMember, JobEnvelope, JobKind};
+use dispatch_core::ports::{OutMessage, QueueId};
+use dispatch_core::{Backend, Settings};
 use dispatch_google::sheets::SheetsClient;
 use dispatch_google::TokenSource;
 use dispatch_monthend::google::GoogleSheet;
@@ -46,6 +49,36 @@ impl SheetAvailability {
             spec: settings.roster_sheet.clone(),
         };
         Ok(Some(Arc::new(SheetAvailability { sheet })))
+    }
+}
+
+/// The web function's Sheet: an `availability_to_sheet` job for the worker, delayed a few
+/// seconds so the roster write that follows has landed when the worker reads it.
+pub struct QueuedForWorker {
+    pub backend: Backend,
+}
+
+/// How long the queued write waits (the roster is written right after it is queued).
+pub const QUEUED_WRITE_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[async_trait::async_trait]
+impl AvailabilitySheet for QueuedForWorker {
+    async fn write(&self, member: &CrewMember) -> Result<(), CascadeError> {
+        let at = chrono::Utc::now().timestamp_millis();
+        let job = JobEnvelope::new(
+            JobKind::AvailabilityToSheet,
+            &format!("availability_to_sheet#{}#{at}", member.crew_id),
+            serde_json::json!({ "crew_id": member.crew_id }),
+        );
+        self.backend
+            .queues
+            .send(
+                QueueId::Cascade,
+                &[OutMessage::new(job.to_body()).delayed(QUEUED_WRITE_DELAY)],
+            )
+            .await?;
+        tracing::info!(crew_id = %member.crew_id, "availability queued for the worker to write to the Sheet");
+        Ok(())
     }
 }
 

@@ -64,7 +64,14 @@ pub fn record_handler(backend: &Backend) -> Arc<dyn RecordHandler> {
 pub fn registry(settings: &Settings, backend: &Backend) -> anyhow::Result<Registry> {
     // One mailer for both (a Gmail mailer is a token source and a client: built once).
     let mailer = mailer(settings)?;
-    let cascade = cascade_with_mailer(settings, backend, mailer.clone())?;
+    // The worker writes the availability the web function queued (it holds the Google key).
+    let sheet = match settings.drive {
+        dispatch_core::config::DriveKind::Google => {
+            availability::SheetAvailability::of(settings, google::google_tokens(settings)?)?
+        }
+        dispatch_core::config::DriveKind::Folder => None,
+    };
+    let cascade = build_cascade(settings, backend, mailer.clone(), sheet)?;
     let registry = dispatch_cascade::jobs::register(Registry::new(), cascade);
     Ok(dispatch_monthend::jobs::register(
         registry,
@@ -84,14 +91,30 @@ pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cas
     build_cascade(settings, backend, mailer(settings)?, sheet)
 }
 
-/// The cascade service sending mail through `mailer` (the web Lambda function has no mailer),
-/// without the availability Sheet (the web Lambda function and the worker hold no page).
+/// The cascade service sending mail through `mailer`, without the availability Sheet.
 pub fn cascade_with_mailer(
     settings: &Settings,
     backend: &Backend,
     mailer: Arc<dyn MailSender>,
 ) -> anyhow::Result<Arc<Cascade>> {
     build_cascade(settings, backend, mailer, None)
+}
+
+/// The web Lambda function's cascade (no mailer, no Google key): with `drive = "google"`, a
+/// member's availability change is queued for the worker to write to the Sheet.
+pub fn web_cascade(
+    settings: &Settings,
+    backend: &Backend,
+    mailer: Arc<dyn MailSender>,
+) -> anyhow::Result<Arc<Cascade>> {
+    let sheet: Option<Arc<dyn dispatch_cascade::service::AvailabilitySheet>> = match settings.drive
+    {
+        dispatch_core::config::DriveKind::Google => Some(Arc::new(availability::QueuedForWorker {
+            backend: backend.clone(),
+        })),
+        dispatch_core::config::DriveKind::Folder => None,
+    };
+    build_cascade(settings, backend, mailer, sheet)
 }
 
 fn build_cascade(

@@ -4,7 +4,9 @@
 //! The public function holds no Google key (its role cannot read it): it answers offers and
 //! shows pages, and the worker function sends every mail. An answer is still reconciled at once
 //! here; a mail that reconcile would send fails as retryable ([`WorkerSendsMail`]), and the
-//! answer's follow-up queues "reconcile this charter" for the worker, which sends it.
+//! answer's follow-up queues "reconcile this charter" for the worker, which sends it. With the
+//! availability Sheet as the source, a member's change of days is queued the same way
+//! (`availability_to_sheet`) for the worker to write to the Sheet.
 
 #[path = "shared/start.rs"]
 mod start;
@@ -40,9 +42,8 @@ impl MailSender for WorkerSendsMail {
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
     let (settings, backend) = start::settings_and_backend().await?;
-    let cascade =
-        dispatch::app::cascade_with_mailer(&settings, &backend, Arc::new(WorkerSendsMail))
-            .map_err(|e| format!("{e:#}"))?;
+    let cascade = dispatch::app::web_cascade(&settings, &backend, Arc::new(WorkerSendsMail))
+        .map_err(|e| format!("{e:#}"))?;
     dispatch::secrets::forget_key_copies();
     lambda_http::run(dispatch_cascade::web::router(cascade)).await
 }

@@ -11,6 +11,7 @@ use tracing::Instrument;
 
 use crate::action::Timer;
 use crate::confirm::send_reminders;
+use crate::crew::availability::to_sheet;
 use crate::reconcile::reconcile;
 use crate::requeue::Wake;
 use crate::service::{Cascade, CascadeError};
@@ -89,6 +90,11 @@ impl CascadeJobs {
         if job.kind == JobKind::Reminders {
             let sent = send_reminders(c, c.now()).await.map_err(job_error)?;
             return Ok(serde_json::json!({ "reminders": sent }));
+        }
+        if job.kind == JobKind::AvailabilityToSheet {
+            let crew = field(job, "crew_id", CrewId::parse)?;
+            let written = to_sheet(c, &crew).await.map_err(job_error)?;
+            return Ok(serde_json::json!({ "written": written }));
         }
         let charter = field(job, "charter_id", CharterId::parse)?;
         match job.kind {
@@ -176,6 +182,7 @@ pub fn register(registry: Registry, cascade: Arc<Cascade>) -> Registry {
         JobKind::Reconcile,
         JobKind::Sweep,
         JobKind::Reminders,
+        JobKind::AvailabilityToSheet,
     ]
     .into_iter()
     .fold(registry, |r, k| r.with(k, h.clone()))

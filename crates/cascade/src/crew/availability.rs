@@ -10,7 +10,9 @@
 
 use std::collections::BTreeSet;
 
-use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewMember, OfferStatus};
+use dispatch_core::domain::{
+    CharterDate, CharterId, CharterStatus, CrewId, CrewMember, OfferStatus,
+};
 
 use crate::crew::view::window;
 use crate::reconcile::reconcile;
@@ -90,6 +92,21 @@ pub async fn set_days(
         tracing::warn!(crew_id = %m.crew_id, error = %e, "reconcile after an availability change failed; the sweep will");
     }
     Ok(change)
+}
+
+/// The worker's half of a change queued by the web function (which holds no Google key):
+/// writes `crew`'s availability as the roster has it now to the Sheet. `false`: no Sheet in
+/// this process, or no such member (nothing written).
+pub async fn to_sheet(cx: &Cascade, crew: &CrewId) -> Result<bool, CascadeError> {
+    let Some(sheet) = &cx.availability_sheet else {
+        tracing::warn!(crew_id = %crew, "no availability Sheet here: availability not written");
+        return Ok(false);
+    };
+    let Some(m) = cx.backend.roster.get(crew).await? else {
+        return Ok(false);
+    };
+    sheet.write(&m).await?;
+    Ok(true)
 }
 
 /// Reconciles the charters the change could matter to: open charters on a day added, and the
