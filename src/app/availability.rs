@@ -67,7 +67,7 @@ impl AvailabilitySheet for QueuedForWorker {
         let at = chrono::Utc::now().timestamp_millis();
         let job = JobEnvelope::new(
             JobKind::AvailabilityToSheet,
-            &format!("availability_to_sheet#{}#{at}", member.crew_id),
+            format!("availability_to_sheet#{}#{at}", member.crew_id),
             serde_json::json!({ "crew_id": member.crew_id }),
         );
         self.backend
