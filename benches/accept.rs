@@ -40,6 +40,7 @@ fn settings() -> CascadeSettings {
         vessels: Default::default(),
         zone: Default::default(),
         office_phone: None,
+        alert_before_hours: vec![72, 24],
     }
 }
 
@@ -93,6 +94,7 @@ async fn measure(name: &str, backend: Backend, n: usize) {
         cfg: settings(),
         idem: Default::default(),
         clock: Arc::new(SystemClock),
+        availability_sheet: None,
     });
     let router = dispatch_cascade::web::router(cascade.clone());
     let worker = CascadeJobs(cascade.clone());

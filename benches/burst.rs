@@ -71,6 +71,7 @@ async fn burst(n: usize) -> (f64, f64) {
             link_ttl: chrono::Duration::days(7),
             page_link_ttl: chrono::Duration::days(30),
             drop_cutoff: chrono::Duration::hours(24),
+            alert_before_hours: vec![72, 24],
             from: EmailAddress::parse("dispatch@example.com").unwrap(),
             from_name: "Dispatch".into(),
             ops: vec![],
@@ -80,6 +81,7 @@ async fn burst(n: usize) -> (f64, f64) {
         },
         idem: Default::default(),
         clock: Arc::new(dispatch_core::clock::SystemClock),
+        availability_sheet: None,
     });
     let (t0, c0) = (Instant::now(), cpu_seconds());
     for i in 0..n {

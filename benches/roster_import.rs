@@ -127,9 +127,11 @@ async fn main() {
             vessels: Default::default(),
             zone: Default::default(),
             office_phone: None,
+            alert_before_hours: vec![72, 24],
         },
         idem: Default::default(),
         clock: Arc::new(SystemClock),
+        availability_sheet: None,
     };
     for i in 0..n_charters {
         backend.charters.insert(&charter(i)).await.expect("charter");

@@ -8,7 +8,9 @@
 //! - [`google`]: the Google token source and clients, the Gmail sender.
 //! - [`mail`]: where mail goes (outbox, Gmail or SMTP), the SMTP password.
 //! - [`monthend`]: the month-end jobs' context (files, recipients, availability) from the settings.
+//! - [`availability`]: the availability Sheet the crew page writes to (`drive = "google"`).
 
+pub mod availability;
 mod google;
 mod keys;
 mod mail;
@@ -62,7 +64,14 @@ pub fn record_handler(backend: &Backend) -> Arc<dyn RecordHandler> {
 pub fn registry(settings: &Settings, backend: &Backend) -> anyhow::Result<Registry> {
     // One mailer for both (a Gmail mailer is a token source and a client: built once).
     let mailer = mailer(settings)?;
-    let cascade = cascade_with_mailer(settings, backend, mailer.clone())?;
+    // The worker writes the availability the web function queued (it holds the Google key).
+    let sheet = match settings.drive {
+        dispatch_core::config::DriveKind::Google => {
+            availability::SheetAvailability::of(settings, google::google_tokens(settings)?)?
+        }
+        dispatch_core::config::DriveKind::Folder => None,
+    };
+    let cascade = build_cascade(settings, backend, mailer.clone(), sheet)?;
     let registry = dispatch_cascade::jobs::register(Registry::new(), cascade);
     Ok(dispatch_monthend::jobs::register(
         registry,
@@ -70,16 +79,49 @@ pub fn registry(settings: &Settings, backend: &Backend) -> anyhow::Result<Regist
     ))
 }
 
-/// The cascade service.
+/// The cascade service; with `drive = "google"` the crew page writes availability to the Sheet
+/// (this process holds the Google key).
 pub fn cascade(settings: &Settings, backend: &Backend) -> anyhow::Result<Arc<Cascade>> {
-    cascade_with_mailer(settings, backend, mailer(settings)?)
+    let sheet = match settings.drive {
+        dispatch_core::config::DriveKind::Google => {
+            availability::SheetAvailability::of(settings, google::google_tokens(settings)?)?
+        }
+        dispatch_core::config::DriveKind::Folder => None,
+    };
+    build_cascade(settings, backend, mailer(settings)?, sheet)
 }
 
-/// The cascade service sending mail through `mailer` (the web Lambda function has no mailer).
+/// The cascade service sending mail through `mailer`, without the availability Sheet.
 pub fn cascade_with_mailer(
     settings: &Settings,
     backend: &Backend,
     mailer: Arc<dyn MailSender>,
+) -> anyhow::Result<Arc<Cascade>> {
+    build_cascade(settings, backend, mailer, None)
+}
+
+/// The web Lambda function's cascade (no mailer, no Google key): with `drive = "google"`, a
+/// member's availability change is queued for the worker to write to the Sheet.
+pub fn web_cascade(
+    settings: &Settings,
+    backend: &Backend,
+    mailer: Arc<dyn MailSender>,
+) -> anyhow::Result<Arc<Cascade>> {
+    let sheet: Option<Arc<dyn dispatch_cascade::service::AvailabilitySheet>> = match settings.drive
+    {
+        dispatch_core::config::DriveKind::Google => Some(Arc::new(availability::QueuedForWorker {
+            backend: backend.clone(),
+        })),
+        dispatch_core::config::DriveKind::Folder => None,
+    };
+    build_cascade(settings, backend, mailer, sheet)
+}
+
+fn build_cascade(
+    settings: &Settings,
+    backend: &Backend,
+    mailer: Arc<dyn MailSender>,
+    availability_sheet: Option<Arc<dyn dispatch_cascade::service::AvailabilitySheet>>,
 ) -> anyhow::Result<Arc<Cascade>> {
     let cfg = CascadeSettings {
         public_url: settings.public_url.clone(),
@@ -87,6 +129,7 @@ pub fn cascade_with_mailer(
         link_ttl: chrono::Duration::days(7),
         page_link_ttl: chrono::Duration::days(settings.page_link_days.into()),
         drop_cutoff: chrono::Duration::hours(settings.drop_cutoff_hours.into()),
+        alert_before_hours: settings.alert_before_hours.clone(),
         from: EmailAddress::parse(&settings.mail_from)?,
         from_name: settings.mail_from_name.clone(),
         ops: settings
@@ -105,6 +148,7 @@ pub fn cascade_with_mailer(
         cfg,
         idem: IdempotencyConfig::default(),
         clock: Arc::new(dispatch_core::clock::SystemClock),
+        availability_sheet,
     }))
 }
 

@@ -6,6 +6,8 @@
 //! transaction and queues "reconcile these charters" for the worker, which reconciles and mails;
 //! a mail anything here would still send (a reconcile run inline when the queue refused the job)
 //! fails as retryable ([`WorkerSendsMail`]) and is sent by the worker's next pass.
+//! With the availability Sheet as the source, a member's change of days is queued the same way
+//! (`availability_to_sheet`) for the worker to write to the Sheet.
 
 #[path = "shared/start.rs"]
 mod start;
@@ -41,9 +43,8 @@ impl MailSender for WorkerSendsMail {
 async fn main() -> Result<(), Error> {
     dispatch::telemetry::init("info");
     let (settings, backend) = start::settings_and_backend().await?;
-    let cascade =
-        dispatch::app::cascade_with_mailer(&settings, &backend, Arc::new(WorkerSendsMail))
-            .map_err(|e| format!("{e:#}"))?;
+    let cascade = dispatch::app::web_cascade(&settings, &backend, Arc::new(WorkerSendsMail))
+        .map_err(|e| format!("{e:#}"))?;
     dispatch::secrets::forget_key_copies();
     lambda_http::run(dispatch_cascade::web::router(cascade)).await
 }

@@ -55,6 +55,7 @@ pub struct Builder {
     tunes: Vec<Tune>,
     serve: bool,
     worker_queue: bool,
+    availability_sheet: Option<Arc<dyn dispatch_cascade::service::AvailabilitySheet>>,
 }
 
 impl TestApp {
@@ -84,6 +85,7 @@ impl TestApp {
             tunes: vec![],
             serve: false,
             worker_queue: false,
+            availability_sheet: None,
         }
     }
 
@@ -115,6 +117,7 @@ impl TestApp {
             cfg,
             idem: self.cascade.idem,
             clock: self.clock.clone(),
+            availability_sheet: self.cascade.availability_sheet.clone(),
         })
     }
 
@@ -194,6 +197,15 @@ impl Builder {
         self
     }
 
+    /// Availability changed on the crew page goes to `sheet` first (the Sheet as the source).
+    pub fn availability_sheet(
+        mut self,
+        sheet: Arc<dyn dispatch_cascade::service::AvailabilitySheet>,
+    ) -> Self {
+        self.availability_sheet = Some(sheet);
+        self
+    }
+
     /// Serves the crew page (and ops board) on a free loopback port; links point at it.
     pub fn serve(mut self) -> Self {
         self.serve = true;
@@ -259,6 +271,7 @@ impl Builder {
             cfg,
             idem,
             clock: clock.clone(),
+            availability_sheet: self.availability_sheet,
         });
         if let Some(listener) = listener {
             let mut router = dispatch_cascade::web::router(cascade.clone());
@@ -293,6 +306,7 @@ pub fn settings(public_url: &str, offer_timeout: Duration) -> CascadeSettings {
         link_ttl: chrono::Duration::days(1),
         page_link_ttl: chrono::Duration::days(30),
         drop_cutoff: chrono::Duration::hours(24),
+        alert_before_hours: vec![72, 24],
         from: EmailAddress::parse("dispatch@example.com").unwrap(),
         from_name: "Dispatch".into(),
         ops: vec![EmailAddress::parse("ops@example.com").unwrap()],
@@ -321,5 +335,6 @@ pub fn cascade_on(
         cfg: settings(UNSERVED, offer_timeout),
         idem: dispatch_core::idempotency::IdempotencyConfig::default(),
         clock: Arc::new(SystemClock),
+        availability_sheet: None,
     })
 }

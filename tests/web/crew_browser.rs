@@ -15,7 +15,7 @@ use crate::webdriver::{phone_session, source, start_driver, wd, Driver};
 const AXE: &str = include_str!("vendor/axe.min.js");
 
 /// The element `css` selects (panics naming it when there is none).
-async fn find(d: &Driver, sid: &str, css: &str) -> String {
+pub(crate) async fn find(d: &Driver, sid: &str, css: &str) -> String {
     let el = wd(
         d.port,
         "POST",
@@ -31,7 +31,7 @@ async fn find(d: &Driver, sid: &str, css: &str) -> String {
         .to_string()
 }
 
-async fn click(d: &Driver, sid: &str, css: &str) {
+pub(crate) async fn click(d: &Driver, sid: &str, css: &str) {
     let eid = find(d, sid, css).await;
     wd(
         d.port,
@@ -53,7 +53,7 @@ async fn type_in(d: &Driver, sid: &str, css: &str, text: &str) {
     .await;
 }
 
-async fn open(d: &Driver, sid: &str, url: &str) {
+pub(crate) async fn open(d: &Driver, sid: &str, url: &str) {
     wd(
         d.port,
         "POST",
@@ -64,7 +64,7 @@ async fn open(d: &Driver, sid: &str, url: &str) {
 }
 
 /// The page source once it contains `text` (20 s at most).
-async fn wait_for(d: &Driver, sid: &str, text: &str) -> String {
+pub(crate) async fn wait_for(d: &Driver, sid: &str, text: &str) -> String {
     let end = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let src = source(d, sid).await;
@@ -77,7 +77,7 @@ async fn wait_for(d: &Driver, sid: &str, text: &str) -> String {
 }
 
 /// axe-core's WCAG 2 A/AA rules find nothing on the page shown.
-async fn axe_clean(d: &Driver, sid: &str, what: &str) {
+pub(crate) async fn axe_clean(d: &Driver, sid: &str, what: &str) {
     let script = format!(
         "{AXE}\n;const done = arguments[arguments.length - 1];\
          axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}}}})\

@@ -6,11 +6,15 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+#[path = "../../crates/google/tests/fake/mod.rs"]
+mod fake;
+
 mod axe;
 mod browser;
 mod crew_browser;
 mod crew_changes;
 mod crew_page;
+mod crew_sheet;
 mod crew_zone;
 mod ics;
 mod link_scopes;

@@ -102,6 +102,9 @@ pub enum Action {
         /// Who was not asked or said no, with why, for the people who pick up the phone.
         excluded: Vec<(CrewId, Exclusion)>,
     },
+    /// The charter departs in under `hours` hours and is not fully staffed: mail ops and note
+    /// it (`alerted-<hours>h`), once per threshold of `alert_before_hours`.
+    AlertOps { hours: u32 },
     /// Release a member's hold on this charter's day.
     ReleaseHold { crew: CrewId, date: CharterDate },
     /// Release a hold this open charter has for a member no longer on it (unassigned by ops); the
@@ -134,12 +137,22 @@ impl Action {
     }
 }
 
-/// When the charter changes by itself next: the deadline of the offer that lapses first, once
-/// the plan has run. Its lapse timer is named after that offer.
+/// What a timer waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Timer {
+    /// The deadline of an open offer (its lapse timer is named after it).
+    Lapse(OfferId),
+    /// The moment the charter departs in under `hours` hours (an alert to ops if unstaffed).
+    Alert { hours: u32 },
+}
+
+/// When the charter changes by itself next, once the plan has run: the deadline of the offer
+/// that lapses first, or the next alert threshold of an unstaffed charter, whichever is sooner
+/// (a tie: the lapse).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requeue {
     pub at: DateTime<Utc>,
-    pub offer: OfferId,
+    pub timer: Timer,
 }
 
 /// What the planner says: the actions, in order, and when to look again (like kube-runtime's

@@ -148,6 +148,7 @@ pub async fn apply(
             attempts,
             excluded,
         } => notify::escalate(cx, snap, *role, *attempts, excluded).await,
+        Action::AlertOps { hours } => notify::alert(cx, snap, *hours).await,
         Action::ReleaseHold { crew, date } => {
             index::member_freed(cx, *date, id, || async {
                 cx.backend.holds.release(crew, *date, id).await?;

@@ -9,8 +9,10 @@ use dispatch_core::domain::{CharterDate, CharterId, CrewId, JobEnvelope, JobKind
 use dispatch_core::jobs::{JobError, JobHandler, Registry};
 use tracing::Instrument;
 
+use crate::action::Timer;
 use crate::answers::withdraw_same_day;
 use crate::confirm::send_reminders;
+use crate::crew::availability::to_sheet;
 use crate::reconcile::reconcile;
 use crate::requeue::Wake;
 use crate::service::{Cascade, CascadeError};
@@ -90,6 +92,11 @@ impl CascadeJobs {
             let sent = send_reminders(c, c.now()).await.map_err(job_error)?;
             return Ok(serde_json::json!({ "reminders": sent }));
         }
+        if job.kind == JobKind::AvailabilityToSheet {
+            let crew = field(job, "crew_id", CrewId::parse)?;
+            let written = to_sheet(c, &crew).await.map_err(job_error)?;
+            return Ok(serde_json::json!({ "written": written }));
+        }
         let charter = field(job, "charter_id", CharterId::parse)?;
         match job.kind {
             // A charter that moved: what it was, so its holds on the old date are released.
@@ -130,14 +137,20 @@ impl CascadeJobs {
                     .map_err(job_error)?;
             }
             JobKind::OfferTimeout => {
-                let offer = field(job, "offer_id", OfferId::parse)?;
+                // An alert timer names its threshold; a lapse timer its offer.
+                let timer = match job.payload.get("alert_hours").and_then(|h| h.as_u64()) {
+                    Some(h) => Timer::Alert {
+                        hours: u32::try_from(h).map_err(JobError::permanent)?,
+                    },
+                    None => Timer::Lapse(field(job, "offer_id", OfferId::parse)?),
+                };
                 let link = job
                     .payload
                     .get("chain")
                     .and_then(|c| c.as_u64())
                     .and_then(|c| u32::try_from(c).ok())
                     .unwrap_or(0);
-                reconcile(c, &charter, None, Wake::Timer { offer, link })
+                reconcile(c, &charter, None, Wake::Timer { timer, link })
                     .await
                     .map_err(job_error)?;
             }
@@ -182,6 +195,7 @@ pub fn register(registry: Registry, cascade: Arc<Cascade>) -> Registry {
         JobKind::Reconcile,
         JobKind::Sweep,
         JobKind::Reminders,
+        JobKind::AvailabilityToSheet,
     ]
     .into_iter()
     .fold(registry, |r, k| r.with(k, h.clone()))

@@ -88,6 +88,11 @@ impl EntryId {
     pub fn escalated(role: Role, attempts: usize) -> Self {
         Self::owned(format!("escalated-{}-{attempts}", role_key(role)))
     }
+    /// Ops told the charter departs in under `hours` hours and is not fully staffed
+    /// (`alerted-<hours>h`): once per threshold of `alert_before_hours`.
+    pub fn alerted(hours: u32) -> Self {
+        Self::owned(format!("alerted-{hours}h"))
+    }
     /// An assigned member is booked elsewhere that day (`conflict-<crew>`).
     pub fn conflict(c: &CrewId) -> Self {
         Self::owned(format!("conflict-{c}"))
@@ -236,6 +241,11 @@ impl MailKey {
             role_key(role)
         ))
     }
+    /// To ops: the charter departs in under `hours` hours unstaffed
+    /// (`mail#alert#<charter>#<hours>h`).
+    pub fn alert(charter: &CharterId, hours: u32) -> Self {
+        Self(format!("mail#alert#{charter}#{hours}h"))
+    }
     /// The copy of a mail to ops for one address (`<key>#to#<address>`): each carries that
     /// person's own sign-in link.
     pub fn to_ops(self, address: &EmailAddress) -> Self {
@@ -304,6 +314,11 @@ impl JobKey {
     /// The reconcile after an answer to `offer`, run by the worker (`answered#<offer>`).
     pub fn answered(offer: &OfferId) -> Self {
         Self(format!("answered#{offer}"))
+    }
+    /// Link `link` of the timer toward the moment `charter` departs in under `hours` hours
+    /// (`alert_timer#<charter>#<hours>h#<link>`).
+    pub fn alert_timer(charter: &CharterId, hours: u32, link: u32) -> Self {
+        Self(format!("alert_timer#{charter}#{hours}h#{link}"))
     }
     /// A reconcile queued after the one following an answer failed
     /// (`reconcile#<charter>#<offer>`).

@@ -60,6 +60,7 @@ fn entry_ids_keep_their_stored_form() {
         EntryId::escalated(Role::Crew { slot: 0 }, 1).as_str(),
         "escalated-crew-0-1"
     );
+    assert_eq!(EntryId::alerted(24).as_str(), "alerted-24h");
     assert_eq!(EntryId::conflict(&m).as_str(), "conflict-crew-ana");
     assert_eq!(EntryId::released(&m).as_str(), "released-crew-ana");
     assert_eq!(
@@ -130,6 +131,14 @@ fn mail_and_job_keys_keep_their_stored_form() {
     assert_eq!(
         MailKey::escalate(&c, Role::Crew { slot: 1 }, 3).as_str(),
         format!("mail#escalate#{C}#crew-1#3")
+    );
+    assert_eq!(
+        MailKey::alert(&c, 72).as_str(),
+        format!("mail#alert#{C}#72h")
+    );
+    assert_eq!(
+        JobKey::alert_timer(&c, 24, 3).as_str(),
+        format!("alert_timer#{C}#24h#3")
     );
     assert_eq!(
         MailKey::conflict(&c, &m).as_str(),

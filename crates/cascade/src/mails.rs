@@ -97,6 +97,11 @@ pub fn header_value(value: &str) -> String {
 }
 
 /// The last line of every mail to ops: the person's own sign-in link.
+/// `<vessel> on <date>`.
+fn on(c: &Charter) -> String {
+    format!("{} on {}", c.vessel_name, c.charter_date)
+}
+
 fn board_line(ops_link: &str) -> String {
     format!("Ops board (the next 30 days): {ops_link}\n")
 }
@@ -347,6 +352,24 @@ pub fn escalation(
     )
 }
 
+/// To one ops address `to`: the charter departs in under `hours` hours and is not fully staffed
+/// (`why`: the thread's words), with their own sign-in link.
+pub fn alert(
+    lh: &Letterhead<'_>,
+    c: &Charter,
+    hours: u32,
+    why: &str,
+    (to, ops_link): (&EmailAddress, &str),
+) -> Mail {
+    let (id, board) = (&c.charter_id, board_line(ops_link));
+    let text = format!(
+        "Charter {id} ({}): {why}.\n\n  dispatch charter show {id}\n\n{board}",
+        on(c)
+    );
+    let subject = format!("Departs in under {hours} h unstaffed: {}", on(c));
+    lh.for_one_ops(MailKey::alert(id, hours), to, subject, text)
+}
+
 /// To one ops address `to`: an assigned member is booked on another charter that day (`why`:
 /// the thread's words), with their own sign-in link.
 pub fn conflict(
@@ -359,15 +382,11 @@ pub fn conflict(
     lh.for_one_ops(
         MailKey::conflict(&c.charter_id, crew),
         to,
+        format!("Needs attention: {} double-booked", on(c)),
         format!(
-            "Needs attention: {} on {} double-booked",
-            c.vessel_name, c.charter_date
-        ),
-        format!(
-            "Charter {} ({} on {}): {why}.\n\n{}",
+            "Charter {} ({}): {why}.\n\n{}",
             c.charter_id,
-            c.vessel_name,
-            c.charter_date,
+            on(c),
             board_line(ops_link)
         ),
     )

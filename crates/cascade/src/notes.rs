@@ -131,6 +131,17 @@ pub fn conflict(charter: &CharterId, crew: &CrewId, name: &str, other: &CharterI
     )
 }
 
+/// The charter departs in under `hours` hours and is not fully staffed (`captain`: whether it
+/// has one; `crew`: crew aboard of `needed`). The ops mail says it too.
+pub fn alerted(hours: u32, captain: bool, crew: usize, needed: u32) -> String {
+    let missing = match (captain, needed.saturating_sub(crew as u32)) {
+        (false, 0) => "no captain".to_string(),
+        (false, n) => format!("no captain, {n} of {needed} crew missing"),
+        (true, n) => format!("{n} of {needed} crew missing"),
+    };
+    format!("NEEDS ATTENTION: departs in under {hours} h and is not fully staffed ({missing})")
+}
+
 /// Nobody left for a slot: who was not asked or said no, grouped by why (`name` gives a
 /// member's name). The ops mail says it too.
 pub fn escalated(
@@ -161,6 +172,22 @@ pub fn escalated(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_alert_says_what_is_missing() {
+        assert_eq!(
+            alerted(72, false, 0, 2),
+            "NEEDS ATTENTION: departs in under 72 h and is not fully staffed (no captain, 2 of 2 crew missing)"
+        );
+        assert_eq!(
+            alerted(24, true, 1, 2),
+            "NEEDS ATTENTION: departs in under 24 h and is not fully staffed (1 of 2 crew missing)"
+        );
+        assert_eq!(
+            alerted(24, false, 0, 0),
+            "NEEDS ATTENTION: departs in under 24 h and is not fully staffed (no captain)"
+        );
+    }
 
     #[test]
     fn escalations_group_names_by_reason() {

@@ -148,6 +148,40 @@ pub async fn escalate(
     Ok(Applied::Done)
 }
 
+/// The charter departs in under `hours` hours and is not fully staffed: one mail to each ops
+/// address, then the thread's `alerted-<hours>h` entry (written last: its presence says the
+/// mails went).
+pub async fn alert(cx: &Cascade, snap: &Snapshot, hours: u32) -> Result<Applied, CascadeError> {
+    let Some(c) = &snap.charter else {
+        return Ok(Applied::Conflict);
+    };
+    let text = notes::alerted(
+        hours,
+        c.captain_assigned.is_some(),
+        c.crew_assigned.len(),
+        cx.crew_needed(c),
+    );
+    tracing::warn!(hours, "charter departs soon unstaffed: alerting ops");
+    if cx.cfg.ops.is_empty() {
+        tracing::error!("no ops_emails configured: alert recorded in the thread only");
+    }
+    for to in &cx.cfg.ops {
+        let board = ops_link(cx, to).await?;
+        let mail = mails::alert(&Letterhead::of(&cx.cfg), c, hours, &text, (to, &board));
+        send_once(cx, mail).await?;
+    }
+    let e = entry(
+        &snap.charter_id,
+        EntryId::alerted(hours),
+        cx.now(),
+        ThreadKind::Escalated,
+        None,
+        text,
+    );
+    note(cx, e).await?;
+    Ok(Applied::Done)
+}
+
 /// An assigned member holds the day for another charter: tell ops and note it, once.
 pub async fn report_conflict(
     cx: &Cascade,

@@ -108,6 +108,7 @@ impl Given {
             now: self.now,
             offer_timeout: chrono::Duration::hours(2),
             departs_at: None,
+            alert_before: &[],
         })
         .unwrap()
     }

@@ -13,14 +13,14 @@
 
 use std::collections::HashSet;
 
-use dispatch_core::domain::{CharterStatus, CrewId, OfferId, OfferStatus};
+use dispatch_core::domain::{Charter, CharterStatus, CrewId, OfferId, OfferStatus};
 
 use crate::keys::{unassigned_of, EntryId};
 
 use crate::release::plan_release;
 use crate::staffing::plan_open;
 
-pub use crate::action::{Action, Plan, Requeue, RevokeWhy};
+pub use crate::action::{Action, Plan, Requeue, RevokeWhy, Timer};
 pub use crate::state::{Gone, State};
 
 // Old paths, kept while code outside the planner still uses them.
@@ -37,7 +37,7 @@ pub fn plan(s: &State<'_>) -> Plan {
         None => plan_release(s, None, &mut actions),
         Some(c) => {
             plan_open(s, c, &mut actions);
-            let requeue = requeue(s, &actions);
+            let requeue = requeue(s, c, &actions);
             return Plan { actions, requeue };
         }
     }
@@ -66,8 +66,27 @@ fn tell_unassigned(s: &State<'_>, out: &mut Vec<Action>) {
     );
 }
 
+/// The offer left open by `actions` that lapses first (ties: the smaller id), or the next alert
+/// threshold of a charter not fully staffed, whichever comes first, and when.
+fn requeue(s: &State<'_>, c: &Charter, actions: &[Action]) -> Option<Requeue> {
+    let lapse = first_lapse(s, actions);
+    let staffed = is_filled(c, s.vessel);
+    let alert = s
+        .next_alert()
+        .filter(|_| !staffed)
+        .map(|(at, hours)| Requeue {
+            at,
+            timer: Timer::Alert { hours },
+        });
+    match (lapse, alert) {
+        (Some(l), Some(a)) if a.at < l.at => Some(a),
+        (Some(l), _) => Some(l),
+        (None, a) => a,
+    }
+}
+
 /// The offer left open by `actions` that lapses first (ties: the smaller id), and when.
-fn requeue(s: &State<'_>, actions: &[Action]) -> Option<Requeue> {
+fn first_lapse(s: &State<'_>, actions: &[Action]) -> Option<Requeue> {
     let closing: HashSet<&OfferId> = actions
         .iter()
         .filter_map(|a| match a {
@@ -86,6 +105,6 @@ fn requeue(s: &State<'_>, actions: &[Action]) -> Option<Requeue> {
         .min_by(|a, b| (a.expires_at, &a.offer_id).cmp(&(b.expires_at, &b.offer_id)))
         .map(|o| Requeue {
             at: o.expires_at,
-            offer: o.offer_id.clone(),
+            timer: Timer::Lapse(o.offer_id.clone()),
         })
 }

@@ -2,10 +2,11 @@
 //! message there.
 //!
 //! - The lapse timer: the plan says when the charter changes by itself next
-//!   ([`Plan::requeue`]: the deadline of the offer that lapses first); [`arm`] puts link `n` of
-//!   a timer toward it (`offer_timeout#<offer>#<n>`, delayed at most 15 minutes, the SQS
-//!   maximum), and the reconcile that link wakes arms the next, until the offer is due. Which
-//!   link a reconcile arms is [`link_for`]'s pure decision.
+//!   ([`Plan::requeue`]: the deadline of the offer that lapses first, or the next alert
+//!   threshold of an unstaffed charter); [`arm`] puts link `n` of a timer toward it
+//!   (`offer_timeout#<offer>#<n>` or `alert_timer#<charter>#<hours>h#<n>`, delayed at most 15
+//!   minutes, the SQS maximum), and the reconcile that link wakes arms the next, until it is
+//!   due. Which link a reconcile arms is [`link_for`]'s pure decision.
 //! - [`after_answer`]: the reconcile after a member's answer, done by the worker so the answer
 //!   replies at once (`answered#<offer>`).
 //! - [`retry_later`]: a reconcile after an answer failed (an outage): leave one on the queue.
@@ -20,7 +21,7 @@ use dispatch_core::idempotency::{run_once, Once};
 use dispatch_core::ports::{OutMessage, QueueId, MAX_DELAY};
 use dispatch_core::records::enqueue_key;
 
-use crate::action::{Plan, Requeue};
+use crate::action::{Plan, Requeue, Timer};
 use crate::keys::JobKey;
 use crate::service::{Cascade, CascadeError};
 
@@ -30,8 +31,8 @@ pub enum Wake {
     /// Anything but a lapse timer: an answer, a stream record, an ops command, the sweep.
     #[default]
     Event,
-    /// Link `link` of the lapse timer toward `offer`'s deadline.
-    Timer { offer: OfferId, link: u32 },
+    /// Link `link` of the timer toward `timer` (an offer's deadline, an alert threshold).
+    Timer { timer: Timer, link: u32 },
 }
 
 /// The timer link a plan needs, if any (`now`: the time the plan was made with, not a second
@@ -41,15 +42,18 @@ pub enum Wake {
 /// - woken by any timer, another offer now lapsing first: that offer's link 0 (one already
 ///   running for it is found by its key);
 /// - a plan that mails an offer: link 0 toward the first deadline (found if already armed);
+/// - an event whose plan waits for an alert threshold: its link 0 (found if already armed: an
+///   escalated or not yet offered charter has no lapse timer to carry it);
 /// - otherwise none: the timer already running covers the charter.
 pub fn link_for(wake: &Wake, plan: &Plan, now: DateTime<Utc>) -> Option<(Requeue, u32)> {
     let rq = plan.requeue.clone()?;
     match wake {
-        Wake::Timer { offer, link } if *offer == rq.offer => {
+        Wake::Timer { timer, link } if *timer == rq.timer => {
             (rq.at > now).then(|| (rq, link.saturating_add(1)))
         }
         Wake::Timer { .. } => Some((rq, 0)),
         Wake::Event if plan.sends_offer() => Some((rq, 0)),
+        Wake::Event if matches!(rq.timer, Timer::Alert { .. }) => Some((rq, 0)),
         Wake::Event => None,
     }
 }
@@ -79,12 +83,19 @@ pub async fn arm(
     link: u32,
 ) -> Result<(), CascadeError> {
     let delay = delay_for(rq.at - cx.now(), link);
-    let key = JobKey::lapse_timer(&rq.offer, link);
-    let job = JobEnvelope::new(
-        JobKind::OfferTimeout,
-        key.as_str(),
-        serde_json::json!({"charter_id": charter, "offer_id": rq.offer, "chain": link}),
-    );
+    // Both are `offer_timeout` jobs (one handler: reconcile, told which timer woke it); an
+    // alert timer carries `alert_hours` instead of `offer_id`.
+    let (key, payload) = match &rq.timer {
+        Timer::Lapse(offer) => (
+            JobKey::lapse_timer(offer, link),
+            serde_json::json!({"charter_id": charter, "offer_id": offer, "chain": link}),
+        ),
+        Timer::Alert { hours } => (
+            JobKey::alert_timer(charter, *hours, link),
+            serde_json::json!({"charter_id": charter, "alert_hours": hours, "chain": link}),
+        ),
+    };
+    let job = JobEnvelope::new(JobKind::OfferTimeout, key.as_str(), payload);
     let outcome = run_once(
         cx.backend.idempotency.as_ref(),
         &enqueue_key(key.as_str()),
@@ -166,7 +177,7 @@ mod tests {
         let now = Utc.timestamp_opt(1_714_000_000, 0).unwrap();
         let rq = Requeue {
             at: now + chrono::Duration::hours(2),
-            offer: id(1),
+            timer: Timer::Lapse(id(1)),
         };
         let waiting = Plan {
             actions: vec![],
@@ -180,7 +191,7 @@ mod tests {
         assert_eq!(
             link_for(
                 &Wake::Timer {
-                    offer: id(1),
+                    timer: Timer::Lapse(id(1)),
                     link: 3
                 },
                 &waiting,
@@ -191,7 +202,7 @@ mod tests {
         assert_eq!(
             link_for(
                 &Wake::Timer {
-                    offer: id(9),
+                    timer: Timer::Lapse(id(9)),
                     link: 3
                 },
                 &waiting,
@@ -207,13 +218,13 @@ mod tests {
             actions: vec![],
             requeue: Some(Requeue {
                 at: now,
-                offer: id(1),
+                timer: Timer::Lapse(id(1)),
             }),
         };
         assert_eq!(
             link_for(
                 &Wake::Timer {
-                    offer: id(1),
+                    timer: Timer::Lapse(id(1)),
                     link: 0
                 },
                 &due,
@@ -224,7 +235,7 @@ mod tests {
         assert_eq!(
             link_for(
                 &Wake::Timer {
-                    offer: id(1),
+                    timer: Timer::Lapse(id(1)),
                     link: 0
                 },
                 &Plan::default(),
@@ -232,6 +243,32 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn an_event_arms_the_alert_timer_an_escalated_charter_waits_for() {
+        let now = Utc.timestamp_opt(1_714_000_000, 0).unwrap();
+        let rq = Requeue {
+            at: now + chrono::Duration::hours(30),
+            timer: Timer::Alert { hours: 24 },
+        };
+        let waiting = Plan {
+            actions: vec![],
+            requeue: Some(rq.clone()),
+        };
+        // No offer out (escalated, or nobody to ask yet): the event arms link 0 (found by its
+        // key if armed already); its own timer chains, a lapse timer hands over to it.
+        assert_eq!(link_for(&Wake::Event, &waiting, now), Some((rq.clone(), 0)));
+        let own = Wake::Timer {
+            timer: Timer::Alert { hours: 24 },
+            link: 2,
+        };
+        assert_eq!(link_for(&own, &waiting, now), Some((rq.clone(), 3)));
+        let lapse = Wake::Timer {
+            timer: Timer::Lapse(id(1)),
+            link: 2,
+        };
+        assert_eq!(link_for(&lapse, &waiting, now), Some((rq, 0)));
     }
 
     #[test]
@@ -263,14 +300,14 @@ mod tests {
         let planned_at = Utc.timestamp_opt(1_714_000_000, 0).unwrap();
         let rq = Requeue {
             at: planned_at + chrono::Duration::milliseconds(300),
-            offer: id(1),
+            timer: Timer::Lapse(id(1)),
         };
         let waiting = Plan {
             actions: vec![],
             requeue: Some(rq.clone()),
         };
         let woken = Wake::Timer {
-            offer: id(1),
+            timer: Timer::Lapse(id(1)),
             link: 2,
         };
         assert_eq!(link_for(&woken, &waiting, planned_at), Some((rq, 3)));

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dispatch_core::clock::Clock;
-use dispatch_core::domain::{Charter, CharterDate, EmailAddress};
+use dispatch_core::domain::{Charter, CharterDate, CrewMember, EmailAddress};
 use dispatch_core::idempotency::{IdempotencyConfig, OnceError};
 use dispatch_core::{Backend, StoreError};
 use dispatch_mailer::{MailError, MailSender};
@@ -32,6 +32,10 @@ pub struct CascadeSettings {
     /// Inside this time before departure "I can't make it" means calling the office
     /// (`DISPATCH_DROP_CUTOFF_HOURS`, default 24).
     pub drop_cutoff: chrono::Duration,
+    /// Ops are alerted once per threshold when a charter departs in under that many hours
+    /// unstaffed; inside the last one crew slots are offered to two at once
+    /// (`DISPATCH_ALERT_BEFORE_HOURS`, default 72,24). Largest first.
+    pub alert_before_hours: Vec<u32>,
     pub from: EmailAddress,
     pub from_name: String,
     /// Escalations go here.
@@ -84,6 +88,15 @@ impl<E: Into<CascadeError>> From<OnceError<E>> for CascadeError {
     }
 }
 
+/// The availability Sheet, when it is the members' source of truth (`drive = "google"`): a
+/// change made on the crew page is written there (the next roster sync reads it back) before
+/// the roster. A port: the adapter (Sheets `values.update`) lives with the Google wiring.
+#[async_trait::async_trait]
+pub trait AvailabilitySheet: Send + Sync {
+    /// Makes the sheet say `member`'s availability: their `available_dates`, the whole set.
+    async fn write(&self, member: &CrewMember) -> Result<(), CascadeError>;
+}
+
 /// The cascade service: the ports and settings its steps run with.
 pub struct Cascade {
     pub backend: Backend,
@@ -92,6 +105,8 @@ pub struct Cascade {
     pub cfg: CascadeSettings,
     pub idem: IdempotencyConfig,
     pub clock: Arc<dyn Clock>,
+    /// `None`: the roster alone keeps availability (no Sheet, or a process without Google).
+    pub availability_sheet: Option<Arc<dyn AvailabilitySheet>>,
 }
 
 impl Cascade {

@@ -38,15 +38,19 @@ pub fn slots(s: &State<'_>, c: &Charter) -> (Vec<Role>, HashSet<Role>) {
 }
 
 /// The crew slots (open, filled), whether or not a captain is set: filled by an accepted offer
-/// of a member still on the crew, or one per member put on the crew by hand (lowest free slots
-/// first); the rest are open.
+/// of a member still on the crew, or one per other member on the crew (put there by hand, or
+/// the second of two offers of one slot accepted at once inside the last alert threshold: the
+/// accept only checks the crew is not full) in the lowest free slots; the rest are open.
 pub fn crew_slots(s: &State<'_>, c: &Charter) -> (Vec<u32>, HashSet<u32>) {
     let needed = crew_needed(c, s.vessel);
     let mut by_offer: HashSet<u32> = HashSet::new();
     let mut covered: HashSet<&CrewId> = HashSet::new();
     for o in s.offers {
         if let (OfferStatus::Accepted, Role::Crew { slot }) = (o.status, o.role) {
-            if c.crew_assigned.contains(&o.crew_id) && covered.insert(&o.crew_id) {
+            if c.crew_assigned.contains(&o.crew_id)
+                && !by_offer.contains(&slot)
+                && covered.insert(&o.crew_id)
+            {
                 by_offer.insert(slot);
             }
         }

@@ -81,6 +81,7 @@ pub fn state<'a>(cx: &'a Cascade, s: &'a Snapshot) -> State<'a> {
             let start = cx.vessel(c)?.start()?;
             cx.cfg.zone.at_local(c.charter_date.naive(), start)
         }),
+        alert_before: &cx.cfg.alert_before_hours,
     }
 }
 

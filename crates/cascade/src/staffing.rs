@@ -2,7 +2,7 @@
 //! out (withdrawn, lapsed, renewed or mailed), orders given by hand, the next ask or an
 //! escalation for every slot nobody is asked for, and `staffed` when all are filled. Pure.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use dispatch_core::domain::{unfit, Charter, CharterStatus, CrewId, Offer, OfferStatus, Role};
 
@@ -49,7 +49,15 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     let hand = hand::plan_orders(s, c, &open_slots, &mut picked, out);
 
     // Offers already out: withdraw those that can no longer stand, lapse the overdue ones.
-    let mut live: HashSet<Role> = picked.iter().map(|o| o.role).collect();
+    // Open offers per slot (at most [`State::offers_per_slot`]: two for a crew slot inside the
+    // last alert threshold).
+    let mut live: HashMap<Role, usize> = HashMap::new();
+    for o in &picked {
+        *live.entry(o.role).or_default() += 1;
+    }
+    let room = |live: &HashMap<Role, usize>, role: Role| {
+        live.get(&role).copied().unwrap_or(0) < s.offers_per_slot(role)
+    };
     // Members with a live offer (at most one slot each: a second is withdrawn).
     let mut asked_live: HashSet<CrewId> = picked.iter().map(|o| o.crew_id.clone()).collect();
     let open_offers = s
@@ -89,7 +97,7 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
             out.push(Action::Lapse {
                 offer: o.offer_id.clone(),
             });
-        } else if unsent && !live.contains(&o.role) && o.expires_at - s.now < s.window() / 2 {
+        } else if unsent && room(&live, o.role) && o.expires_at - s.now < s.window() / 2 {
             // The member never got this offer and could not answer it in time now: withdraw it
             // and ask them again with a fresh deadline, rather than mail one about to lapse.
             out.push(Action::Revoke {
@@ -114,21 +122,22 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
             out.push(Action::SendOffer {
                 offer: fresh.offer_id.clone(),
             });
-            live.insert(o.role);
+            *live.entry(o.role).or_default() += 1;
             asked_live.insert(o.crew_id.clone());
             picked.push(fresh);
         } else if s.now >= o.expires_at {
             out.push(Action::Lapse {
                 offer: o.offer_id.clone(),
             });
-        } else if live.contains(&o.role) {
-            // Two open offers for one slot (cannot happen through plan; heal it anyway).
+        } else if !room(&live, o.role) {
+            // More open offers for one slot than it may have (a second one outside the last
+            // threshold: the charter moved later; otherwise cannot happen through plan).
             out.push(Action::Revoke {
                 offer: o.offer_id.clone(),
                 why: RevokeWhy::OnThisCharter,
             });
         } else {
-            live.insert(o.role);
+            *live.entry(o.role).or_default() += 1;
             asked_live.insert(o.crew_id.clone());
             if unsent {
                 out.push(Action::SendOffer {
@@ -153,6 +162,12 @@ pub fn plan_open(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     next_asks(s, c, &open_slots, &live, &mut picked, out);
 
     let filled = is_filled(c, s.vessel);
+    // Departing soon and not fully staffed: ops are told, once per threshold.
+    if let Some(hours) = s.alert_due().filter(|_| !filled) {
+        if !s.noted.contains(EntryId::alerted(hours).as_str()) {
+            out.push(Action::AlertOps { hours });
+        }
+    }
     if filled && (c.status == CharterStatus::Booked || !s.noted.contains(EntryId::STAFFED.as_str()))
     {
         out.push(Action::MarkStaffed);
@@ -254,12 +269,13 @@ fn confirmations(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
     }
 }
 
-/// Slots with nobody asked right now: the next candidate, or escalate.
+/// Slots with room for another offer (nobody asked right now, or a crew slot inside the last
+/// threshold with one asked): the next candidate; nobody asked and nobody left: escalate.
 fn next_asks(
     s: &State<'_>,
     c: &Charter,
     open_slots: &[Role],
-    live: &HashSet<Role>,
+    live: &HashMap<Role, usize>,
     picked: &mut Vec<Offer>,
     out: &mut Vec<Action>,
 ) {
@@ -269,58 +285,75 @@ fn next_asks(
         .filter(|(_, h)| &h.charter_id != s.charter_id)
         .map(|(m, _)| m.clone())
         .collect();
-    for role in open_slots.iter().copied().filter(|r| !live.contains(r)) {
-        // The offers as they will be once this plan has run: closed ones count as asked, less
-        // those ops cleared.
-        let mut offers: Vec<Offer> = asked_offers(s);
-        offers.extend(picked.iter().cloned());
-        let sit = Situation {
-            charter: c,
-            roster: s.roster,
-            held: &held,
-            offers: &offers,
-            load: s.load,
-            vessel: s.vessel,
-        };
-        let slate = engine::slate(&sit, role);
-        let attempts = attempts(s.offers, role) + attempts(picked, role);
-        match slate.candidates.first() {
-            Some(next) => {
-                let offer = Offer {
-                    offer_id: offer_id_for(&c.charter_id, role, attempts),
-                    charter_id: c.charter_id.clone(),
-                    charter_date: c.charter_date,
-                    crew_id: (*next).clone(),
-                    role,
-                    status: OfferStatus::Open,
-                    created_at: s.now,
-                    expires_at: s.now + s.window(),
-                    updated_at: s.now,
-                };
-                out.push(Action::MakeOffer {
-                    offer: offer.clone(),
-                });
-                out.push(Action::SendOffer {
-                    offer: offer.offer_id.clone(),
-                });
-                picked.push(offer);
-            }
-            None => {
-                if !s
-                    .noted
-                    .contains(EntryId::escalated(role, attempts).as_str())
-                {
-                    out.push(Action::Escalate {
-                        role,
-                        attempts,
-                        excluded: slate
-                            .excluded
-                            .iter()
-                            .map(|(m, why)| ((*m).clone(), *why))
-                            .collect(),
-                    });
-                }
+    for role in open_slots.iter().copied() {
+        for asked in live.get(&role).copied().unwrap_or(0)..s.offers_per_slot(role) {
+            if !next_ask(s, c, role, asked, &held, picked, out) {
+                break;
             }
         }
     }
+}
+
+/// One more ask for `role` (`asked`: its offers open so far): the next candidate (`true`), or,
+/// with nobody asked and nobody left, an escalation (`false`).
+fn next_ask(
+    s: &State<'_>,
+    c: &Charter,
+    role: Role,
+    asked: usize,
+    held: &CrewSet,
+    picked: &mut Vec<Offer>,
+    out: &mut Vec<Action>,
+) -> bool {
+    // The offers as they will be once this plan has run: closed ones count as asked, less
+    // those ops cleared.
+    let mut offers: Vec<Offer> = asked_offers(s);
+    offers.extend(picked.iter().cloned());
+    let sit = Situation {
+        charter: c,
+        roster: s.roster,
+        held,
+        offers: &offers,
+        load: s.load,
+        vessel: s.vessel,
+    };
+    let slate = engine::slate(&sit, role);
+    let attempts = attempts(s.offers, role) + attempts(picked, role);
+    let Some(next) = slate.candidates.first() else {
+        if asked == 0
+            && !s
+                .noted
+                .contains(EntryId::escalated(role, attempts).as_str())
+        {
+            out.push(Action::Escalate {
+                role,
+                attempts,
+                excluded: slate
+                    .excluded
+                    .iter()
+                    .map(|(m, why)| ((*m).clone(), *why))
+                    .collect(),
+            });
+        }
+        return false;
+    };
+    let offer = Offer {
+        offer_id: offer_id_for(&c.charter_id, role, attempts),
+        charter_id: c.charter_id.clone(),
+        charter_date: c.charter_date,
+        crew_id: (*next).clone(),
+        role,
+        status: OfferStatus::Open,
+        created_at: s.now,
+        expires_at: s.now + s.window(),
+        updated_at: s.now,
+    };
+    out.push(Action::MakeOffer {
+        offer: offer.clone(),
+    });
+    out.push(Action::SendOffer {
+        offer: offer.offer_id.clone(),
+    });
+    picked.push(offer);
+    true
 }

@@ -50,6 +50,10 @@ pub struct State<'a> {
     /// When the trip departs: the vessel's start time on the charter's date in the business's
     /// zone (`None` without a start time: the trip's clock then does not shorten offers).
     pub departs_at: Option<DateTime<Utc>>,
+    /// `alert_before_hours`: ops are alerted once per threshold when the charter departs in
+    /// under that many hours and is not fully staffed; inside the last (smallest) one, crew
+    /// slots are offered to two candidates at once. Largest first.
+    pub alert_before: &'a [u32],
 }
 
 /// The shortest window an offer gets, however near the departure.
@@ -58,6 +62,10 @@ pub const MIN_WINDOW_MINUTES: i64 = 10;
 /// The share of the time left before departure one offer may take (1/4: with three hours
 /// left, four candidates in turn can still be asked).
 pub const WINDOW_SHARE_OF_TIME_LEFT: i32 = 4;
+
+fn hours(h: u32) -> chrono::Duration {
+    chrono::Duration::hours(i64::from(h))
+}
 
 impl State<'_> {
     /// How long an offer made now stays open: the offer timeout, or a quarter of the time left
@@ -71,6 +79,51 @@ impl State<'_> {
         share
             .max(chrono::Duration::minutes(MIN_WINDOW_MINUTES))
             .min(self.offer_timeout)
+    }
+
+    /// The thresholds (hours) the time left before departure is under, largest first (none
+    /// without a departure time or once it has passed).
+    pub fn thresholds_crossed(&self) -> impl Iterator<Item = u32> + '_ {
+        let left = self.departs_at.map(|d| d - self.now);
+        self.alert_before
+            .iter()
+            .copied()
+            .filter(move |h| left.is_some_and(|l| l > chrono::Duration::zero() && l < hours(*h)))
+    }
+
+    /// The threshold ops are to be alerted for now, if any: the smallest one crossed (a
+    /// charter first seen inside 24 h gets the 24 h alert, not a stale 72 h one too).
+    pub fn alert_due(&self) -> Option<u32> {
+        self.thresholds_crossed().min()
+    }
+
+    /// When the next threshold is crossed, and which, if one is still ahead.
+    pub fn next_alert(&self) -> Option<(DateTime<Utc>, u32)> {
+        let departs = self.departs_at?;
+        self.alert_before
+            .iter()
+            .map(|h| (departs - hours(*h), *h))
+            .filter(|(at, _)| *at > self.now)
+            .min()
+    }
+
+    /// Whether the departure is inside the last (smallest) threshold: crew slots are then
+    /// offered to two candidates at once.
+    pub fn inside_last_threshold(&self) -> bool {
+        let last = self.alert_before.iter().copied().min();
+        match (self.departs_at, last) {
+            (Some(d), Some(h)) => d - self.now < hours(h),
+            _ => false,
+        }
+    }
+
+    /// How many offers of one slot may be open at once: two for a crew slot inside the last
+    /// threshold (the first accept wins, the other is withdrawn), otherwise one.
+    pub fn offers_per_slot(&self, role: dispatch_core::domain::Role) -> usize {
+        match role {
+            dispatch_core::domain::Role::Crew { .. } if self.inside_last_threshold() => 2,
+            _ => 1,
+        }
     }
 
     /// The orders ops gave by hand (`dispatch charter assign`), in the order of their offer ids.

@@ -32,6 +32,7 @@ proptest! {
         noted_mask in any::<u64>(),
         moved_mask in prop::option::weighted(0.3, any::<u64>()),
         papers in prop::option::weighted(0.5, prop::collection::vec(papers_spec(), 10)),
+        departs_in in prop::option::of(-120i64..6000),
     ) {
         let mut w = world(members, status, captain, crew, needed, offers, noted_mask);
         if let Some(p) = papers {
@@ -40,6 +41,8 @@ proptest! {
         if let Some(mask) = moved_mask {
             w = moved(w, mask);
         }
+        // The trip's clock: departing in minutes, hours or days (or gone), or no start time.
+        w.departs_at = departs_in.map(|m| w.now + chrono::Duration::minutes(m));
         let first = plan::plan(&w.state()).actions;
         // Offers withdrawn unsent to be made again, fresh, to the same member.
         let renewed: Vec<&Offer> = first.iter().filter_map(|a| match a {
@@ -54,7 +57,7 @@ proptest! {
             if let Action::MakeOffer { offer } = a {
                 if let Some(old) = renewed.iter().find(|o| o.crew_id == offer.crew_id && o.role == offer.role) {
                     prop_assert!(offer.offer_id != old.offer_id);
-                    prop_assert_eq!(offer.expires_at, w.now + chrono::Duration::hours(2), "a renewed offer has a fresh deadline");
+                    prop_assert_eq!(offer.expires_at, w.now + w.state().window(), "a renewed offer has a fresh deadline");
                     continue;
                 }
                 let c = w.charter.as_ref().unwrap();
@@ -77,7 +80,28 @@ proptest! {
         let makes: Vec<&CrewId> = first.iter().filter_map(|a| match a { Action::MakeOffer { offer } => Some(&offer.crew_id), _ => None }).collect();
         let distinct: HashSet<&&CrewId> = makes.iter().collect();
         prop_assert_eq!(distinct.len(), makes.len(), "one plan asked someone for two slots");
+        // Ops alerted only for a charter departing within a threshold and not fully staffed,
+        // once per plan.
+        let alerts: Vec<u32> = first.iter().filter_map(|a| match a { Action::AlertOps { hours } => Some(*hours), _ => None }).collect();
+        prop_assert!(alerts.len() <= 1, "{:?}", alerts);
+        if let Some(h) = alerts.first() {
+            let c = w.charter.as_ref().unwrap();
+            let left = w.departs_at.unwrap() - w.now;
+            prop_assert!(left > chrono::Duration::zero() && left < chrono::Duration::hours(i64::from(*h)), "alerted {}h with {:?} left", h, left);
+            prop_assert!(!plan::is_filled(c, None) && c.status != CharterStatus::Cancelled, "alerted for a staffed or cancelled charter");
+        }
         w.apply(&first);
+        // Never more than two open offers per slot, two only for a crew slot inside the last
+        // threshold.
+        let inside_last = w.departs_at.is_some_and(|d| d - w.now < chrono::Duration::hours(24));
+        let mut open_per_slot: std::collections::HashMap<Role, usize> = Default::default();
+        for o in w.offers.iter().filter(|o| o.status == OfferStatus::Open) {
+            *open_per_slot.entry(o.role).or_default() += 1;
+        }
+        for (role, n) in open_per_slot {
+            let most = if inside_last && matches!(role, Role::Crew { .. }) { 2 } else { 1 };
+            prop_assert!(n <= most, "{} open offers for {:?} (inside the last threshold: {})", n, role, inside_last);
+        }
         let c = w.charter.clone().unwrap();
         if c.status != CharterStatus::Cancelled {
             // Nothing left open to a member who no longer fits, or for another date.
@@ -177,7 +201,7 @@ fn the_plan_says_when_to_look_again() {
         p.requeue,
         Some(plan::Requeue {
             at: w.offers[0].expires_at,
-            offer: w.offers[0].offer_id.clone()
+            timer: plan::Timer::Lapse(w.offers[0].offer_id.clone())
         })
     );
     // Overdue: it lapses and the next is asked; look again at the new offer's deadline.
@@ -190,7 +214,7 @@ fn the_plan_says_when_to_look_again() {
         p.requeue,
         Some(plan::Requeue {
             at: w.now + chrono::Duration::hours(2),
-            offer: offer.offer_id.clone()
+            timer: plan::Timer::Lapse(offer.offer_id.clone())
         })
     );
     // Cancelled: nothing will change by itself.

@@ -1,4 +1,5 @@
-//! Sheets: list tabs, read them all in one `values:batchGet`.
+//! Sheets: list tabs, read them all in one `values:batchGet`, write one range
+//! (`values.update`, [`SheetsClient::update`]).
 //!
 //! Values are read `UNFORMATTED_VALUE` with dates as `SERIAL_NUMBER` (days since 1899-12-30);
 //! Google drops trailing empty cells and rows, so rows are ragged.
@@ -128,6 +129,36 @@ impl SheetsClient {
                 }
             })
             .collect())
+    }
+}
+
+impl SheetsClient {
+    /// Writes `values` (rows) to `range` of tab `tab` (`A1:C3` style, without the tab) of
+    /// spreadsheet `id`: `values.update` with `valueInputOption=RAW` (text stays text; a date
+    /// is written as the ISO text the sync reads back). An empty string blanks a cell.
+    pub async fn update(
+        &self,
+        id: &str,
+        tab: &str,
+        range: &str,
+        values: &[Vec<String>],
+    ) -> Result<(), GoogleError> {
+        let a1 = format!("{}!{range}", tab_range(tab));
+        let url = format!(
+            "{}/v4/spreadsheets/{}/values/{}",
+            self.base,
+            segment(id),
+            segment(&a1)
+        );
+        let body = serde_json::json!({"range": a1, "majorDimension": "ROWS", "values": values});
+        let query = [("valueInputOption", "RAW")];
+        let _: serde_json::Value = self
+            .api
+            .json("sheets.valuesUpdate", &|c| {
+                c.put(&url).query(&query).json(&body)
+            })
+            .await?;
+        Ok(())
     }
 }
 

@@ -239,6 +239,72 @@ async fn sheets_reads_every_tab_in_one_batch_get_with_ragged_rows() {
     assert_eq!((s.calls("sheets.get"), s.calls("sheets.batchGet")), (1, 1));
 }
 
+#[tokio::test]
+async fn sheets_values_update_writes_a_range_read_back_by_the_next_batch_get() {
+    let w = World::new().await;
+    let j = |v: &str| serde_json::json!(v);
+    w.fake.state().sheets.insert(
+        "sheet-1".into(),
+        vec![(
+            "O'Hara days".into(),
+            vec![vec![j("Ana"), j("May 3"), j("May 4"), j("May 5")]],
+        )],
+    );
+    let sheets = SheetsClient::new(&w.fake.base, w.tokens(), w.http()).unwrap();
+    let row = |cells: &[&str]| vec![cells.iter().map(|c| c.to_string()).collect::<Vec<_>>()];
+    sheets
+        .update(
+            "sheet-1",
+            "O'Hara days",
+            "B1:D1",
+            &row(&["2026-05-09", "", ""]),
+        )
+        .await
+        .unwrap();
+    let tabs = sheets.read_all("sheet-1").await.unwrap();
+    assert_eq!(
+        tabs[0].rows,
+        vec![vec![j("Ana"), j("2026-05-09")]],
+        "blanks dropped"
+    );
+    {
+        let s = w.fake.state();
+        assert_eq!(s.calls("sheets.valuesUpdate"), 1);
+        assert_eq!(s.sheet_updates[0].1, "'O''Hara days'!B1:D1");
+    }
+    // What Google refuses: more cells than the range, a tab that is not there.
+    let e = sheets
+        .update("sheet-1", "O'Hara days", "B1:C1", &row(&["a", "b", "c"]))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("tried writing to column"), "{e}");
+    let e = sheets
+        .update("sheet-1", "Nope", "A1", &row(&["a"]))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("Unable to parse range"), "{e}");
+    // A token with the read-only Sheets scope alone may not write.
+    let readonly = Arc::new(dispatch_google::auth::JwtTokenSource::new(
+        w.key(),
+        &[dispatch_google::auth::key::SCOPE_SHEETS_READONLY],
+        Some(MAILBOX.to_owned()),
+    ));
+    let reader = SheetsClient::new(&w.fake.base, readonly, w.http()).unwrap();
+    let e = reader
+        .update("sheet-1", "O'Hara days", "B1", &row(&["x"]))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("insufficient authentication scopes"),
+        "{e}"
+    );
+    assert_eq!(
+        w.fake.state().sheet_updates.len(),
+        1,
+        "nothing else written"
+    );
+}
+
 async fn send_with(w: &World, failure: Failure, n: usize) -> (Result<String, GoogleError>, usize) {
     w.fake.fail_next(failure, n);
     let r = gmail(w)

@@ -2,12 +2,17 @@
 //! [`crate::crew::view::AVAILABILITY_DAYS`] days on their page. The form sends the days ticked;
 //! the change is the difference with the roster, written in one narrow update of
 //! `available_dates` (never the rest of the item). A day they are booked on cannot be made
-//! unavailable here (the page says to call the office). Then the charters the change could
-//! matter to are reconciled: a day added may bring an offer, a day taken away withdraws one.
+//! unavailable here (the page says to call the office). With an availability Sheet as the source
+//! of truth ([`crate::service::AvailabilitySheet`]) the member's days are written there first
+//! (the next sync reads them back; a failure changes nothing), then to the roster, so the page
+//! shows them at once. Then the charters the change could matter to are reconciled: a day added
+//! may bring an offer, a day taken away withdraws one.
 
 use std::collections::BTreeSet;
 
-use dispatch_core::domain::{CharterDate, CharterId, CharterStatus, CrewMember, OfferStatus};
+use dispatch_core::domain::{
+    CharterDate, CharterId, CharterStatus, CrewId, CrewMember, OfferStatus,
+};
 
 use crate::crew::view::window;
 use crate::reconcile::reconcile;
@@ -66,6 +71,14 @@ pub async fn set_days(
     if change.added.is_empty() && change.removed.is_empty() {
         return Ok(change);
     }
+    if let Some(sheet) = &cx.availability_sheet {
+        let mut after = m.clone();
+        after.available_dates.extend(change.added.iter().copied());
+        for d in &change.removed {
+            after.available_dates.remove(d);
+        }
+        sheet.write(&after).await?;
+    }
     let Some(after) = cx
         .backend
         .roster
@@ -79,6 +92,21 @@ pub async fn set_days(
         tracing::warn!(crew_id = %m.crew_id, error = %e, "reconcile after an availability change failed; the sweep will");
     }
     Ok(change)
+}
+
+/// The worker's half of a change queued by the web function (which holds no Google key):
+/// writes `crew`'s availability as the roster has it now to the Sheet. `false`: no Sheet in
+/// this process, or no such member (nothing written).
+pub async fn to_sheet(cx: &Cascade, crew: &CrewId) -> Result<bool, CascadeError> {
+    let Some(sheet) = &cx.availability_sheet else {
+        tracing::warn!(crew_id = %crew, "no availability Sheet here: availability not written");
+        return Ok(false);
+    };
+    let Some(m) = cx.backend.roster.get(crew).await? else {
+        return Ok(false);
+    };
+    sheet.write(&m).await?;
+    Ok(true)
 }
 
 /// Reconciles the charters the change could matter to: open charters on a day added, and the

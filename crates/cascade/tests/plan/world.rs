@@ -24,7 +24,12 @@ pub struct World {
     pub noted: HashSet<String>,
     pub cleared: CrewMap<chrono::DateTime<Utc>>,
     pub now: chrono::DateTime<Utc>,
+    /// When the trip departs (`None`: no start time, no trip's clock).
+    pub departs_at: Option<chrono::DateTime<Utc>>,
 }
+
+/// `alert_before_hours` in the test's world (the default).
+pub const ALERTS: &[u32] = &[72, 24];
 
 impl World {
     pub fn state(&self) -> State<'_> {
@@ -42,7 +47,8 @@ impl World {
             cleared: &self.cleared,
             now: self.now,
             offer_timeout: chrono::Duration::hours(2),
-            departs_at: None,
+            departs_at: self.departs_at,
+            alert_before: ALERTS,
         }
     }
 
@@ -100,6 +106,10 @@ impl World {
                     self.noted.insert(ids::STAFFED.into());
                 }
                 Action::Unstaff => self.charter.as_mut().unwrap().status = CharterStatus::Booked,
+                Action::AlertOps { hours } => {
+                    self.noted
+                        .insert(dispatch_cascade::keys::EntryId::alerted(*hours).into());
+                }
                 Action::Escalate { role, attempts, .. } => {
                     self.noted.insert(ids::escalated(*role, *attempts));
                 }
@@ -312,6 +322,7 @@ pub fn world(
         noted,
         cleared: CrewMap::default(),
         now,
+        departs_at: None,
     }
 }
 

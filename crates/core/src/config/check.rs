@@ -15,6 +15,9 @@ use crate::zone::BusinessZone;
 /// window plus 7; beyond this, date arithmetic would also come near chrono's limits).
 pub const MAX_OFFER_TIMEOUT_SECS: u64 = 30 * 24 * 3600;
 
+/// The most alert thresholds (`alert_before_hours`).
+pub const MAX_ALERTS: usize = 5;
+
 /// The longest pause between sweeps: one day (0 turns the sweep off).
 pub const MAX_SWEEP_INTERVAL_SECS: u64 = 24 * 3600;
 
@@ -75,6 +78,20 @@ impl Settings {
             return Err(invalid(
                 "drop_cutoff_hours",
                 format!("{} must be at most 168 (a week)", self.drop_cutoff_hours),
+            ));
+        }
+        if self.alert_before_hours.len() > MAX_ALERTS
+            || self
+                .alert_before_hours
+                .iter()
+                .any(|h| !(1..=720).contains(h))
+        {
+            return Err(invalid(
+                "alert_before_hours",
+                format!(
+                    "{:?}: at most {MAX_ALERTS} thresholds, each between 1 and 720 hours (30 days)",
+                    self.alert_before_hours
+                ),
             ));
         }
         if !(1..=365).contains(&self.page_link_days) {

@@ -25,6 +25,7 @@ const FIELDS: &[(&str, FieldKind)] = &[
     ("offer_timeout_secs", FieldKind::Int),
     ("page_link_days", FieldKind::Int),
     ("drop_cutoff_hours", FieldKind::Int),
+    ("alert_before_hours", FieldKind::IntList),
     ("sweep_interval_secs", FieldKind::Int),
     ("ops_emails", FieldKind::List),
     ("stream_start", FieldKind::Str),
@@ -53,6 +54,7 @@ enum FieldKind {
     Int,
     Bool,
     List,
+    IntList,
 }
 
 pub(super) fn env_name(field: &str) -> String {
@@ -123,6 +125,21 @@ impl Settings {
                         }
                     })
                 }
+                FieldKind::IntList => toml::Value::Array(
+                    raw.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(|s| {
+                            s.parse()
+                                .map(toml::Value::Integer)
+                                .map_err(|_| ConfigError::Invalid {
+                                    setting: field,
+                                    env: name.clone(),
+                                    message: format!("`{s}` is not a whole number"),
+                                })
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
                 FieldKind::List => toml::Value::Array(
                     raw.split(',')
                         .map(str::trim)
@@ -133,7 +150,7 @@ impl Settings {
             };
             table.insert(field.to_string(), value);
         }
-        let settings: Settings = match toml::Value::Table(table.clone()).try_into() {
+        let mut settings: Settings = match toml::Value::Table(table.clone()).try_into() {
             Ok(s) => s,
             Err(e) => {
                 let e: toml::de::Error = e;
@@ -179,6 +196,11 @@ impl Settings {
             }
         };
         settings.check()?;
+        // Largest first, each once (the check bounded them).
+        settings
+            .alert_before_hours
+            .sort_unstable_by(|a, b| b.cmp(a));
+        settings.alert_before_hours.dedup();
         Ok(settings)
     }
 }

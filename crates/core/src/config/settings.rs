@@ -54,6 +54,12 @@ pub struct Settings {
     /// calling the office (ops are alerted instead of the slot being re-offered); 0-168.
     /// Env: `DISPATCH_DROP_CUTOFF_HOURS`.
     pub drop_cutoff_hours: u32,
+    /// Hours before departure at which ops are alerted, once each, about a charter not fully
+    /// staffed (the vessel's `start_time` gives the departure); inside the last (smallest) one,
+    /// crew slots are offered to two candidates at once, the first accept winning. Each 1-720,
+    /// at most 5; kept largest first without repeats. Env: `DISPATCH_ALERT_BEFORE_HOURS`
+    /// (comma-separated, e.g. `72,24`).
+    pub alert_before_hours: Vec<u32>,
     /// How long an unanswered offer stays open, in seconds (default two hours; at most 30
     /// days). Env: `DISPATCH_OFFER_TIMEOUT_SECS`.
     pub offer_timeout_secs: u64,
@@ -135,6 +141,7 @@ impl Default for Settings {
             job_attempts: 20,
             page_link_days: 30,
             drop_cutoff_hours: 24,
+            alert_before_hours: vec![72, 24],
             offer_timeout_secs: 2 * 3600,
             sweep_interval_secs: 60,
             ops_emails: Vec::new(),

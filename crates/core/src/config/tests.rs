@@ -219,3 +219,35 @@ fn durations_have_upper_bounds_checked_at_load() {
         Settings::load_from(None, &env(&[(var, value)])).expect(var);
     }
 }
+
+#[test]
+fn alert_thresholds_are_hours_kept_largest_first_and_bounded() {
+    assert_eq!(
+        Settings::load_from(None, &[]).unwrap().alert_before_hours,
+        vec![72, 24]
+    );
+    let s = Settings::load_from(
+        None,
+        &env(&[("DISPATCH_ALERT_BEFORE_HOURS", "24, 72,24,6")]),
+    )
+    .unwrap();
+    assert_eq!(s.alert_before_hours, vec![72, 24, 6]);
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("dispatch.toml");
+    std::fs::write(&f, "alert_before_hours = [48]\n").unwrap();
+    assert_eq!(
+        Settings::load_from(Some(&f), &[])
+            .unwrap()
+            .alert_before_hours,
+        vec![48]
+    );
+    for bad in ["0", "721", "1,2,3,4,5,6", "72h", "-1"] {
+        let e = Settings::load_from(None, &env(&[("DISPATCH_ALERT_BEFORE_HOURS", bad)]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("alert_before_hours") && e.contains("DISPATCH_ALERT_BEFORE_HOURS"),
+            "{bad}: {e}"
+        );
+    }
+}

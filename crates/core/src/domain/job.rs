@@ -34,10 +34,13 @@ pub enum JobKind {
     Sweep,
     /// Remind everyone aboard tomorrow's charters (once per member and charter).
     Reminders,
+    /// Write a member's availability, as the roster has it, to the availability Sheet: queued by
+    /// the web function (it holds no Google key) when a member changed their days.
+    AvailabilityToSheet,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 11] = [
+    pub const ALL: [JobKind; 12] = [
         Self::CaptainCascade,
         Self::CrewCascade,
         Self::Release,
@@ -49,6 +52,7 @@ impl JobKind {
         Self::Reconcile,
         Self::Sweep,
         Self::Reminders,
+        Self::AvailabilityToSheet,
     ];
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -63,6 +67,7 @@ impl JobKind {
             Self::Reconcile => "reconcile",
             Self::Sweep => "sweep",
             Self::Reminders => "reminders",
+            Self::AvailabilityToSheet => "availability_to_sheet",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {

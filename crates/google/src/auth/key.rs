@@ -13,14 +13,17 @@ pub const SCOPE_GMAIL_SEND: &str = "https://www.googleapis.com/auth/gmail.send";
 pub const SCOPE_GMAIL_READONLY: &str = "https://www.googleapis.com/auth/gmail.readonly";
 /// Drive (upload and share).
 pub const SCOPE_DRIVE: &str = "https://www.googleapis.com/auth/drive";
-/// Sheets read.
+/// Sheets read (kept for reference: crew-dispatch now asks for [`SCOPE_SHEETS`]).
 pub const SCOPE_SHEETS_READONLY: &str = "https://www.googleapis.com/auth/spreadsheets.readonly";
+/// Sheets read and write: the crew page writes a member's availability to the Sheet
+/// (`values.update`).
+pub const SCOPE_SHEETS: &str = "https://www.googleapis.com/auth/spreadsheets";
 /// Every scope crew-dispatch asks for, explicitly.
 pub const SCOPES: [&str; 4] = [
     SCOPE_GMAIL_SEND,
     SCOPE_GMAIL_READONLY,
     SCOPE_DRIVE,
-    SCOPE_SHEETS_READONLY,
+    SCOPE_SHEETS,
 ];
 
 /// A parsed service-account key. `Debug` never prints the private key.

@@ -113,6 +113,8 @@ pub struct State {
     /// Lifetime of issued tokens.
     pub expires_in: i64,
     pub valid_tokens: Vec<String>,
+    /// The scopes each issued token carries (Sheets' `values.update` needs the write scope).
+    pub token_scopes: HashMap<String, Vec<String>>,
     pub token_requests: usize,
     /// The `sub` of each granted token, in order.
     pub token_subs: Vec<Option<String>>,
@@ -123,6 +125,8 @@ pub struct State {
     pub perm_max_in_flight: usize,
     /// Spreadsheet id → tabs `(title, rows)`.
     pub sheets: HashMap<String, Vec<Tab>>,
+    /// Every `values.update` carried out: (spreadsheet id, range as sent, rows written).
+    pub sheet_updates: Vec<(String, String, serde_json::Value)>,
     pub failures: VecDeque<Failure>,
     /// `(route, n)` → how to fail the n-th call (1-based) of that route.
     pub fail_at: HashMap<(&'static str, usize), Failure>,
@@ -174,6 +178,7 @@ impl Fake {
             mailbox: mailbox.to_owned(),
             expires_in: 3600,
             valid_tokens: Vec::new(),
+            token_scopes: HashMap::new(),
             token_requests: 0,
             token_subs: Vec::new(),
             sent: Vec::new(),
@@ -182,6 +187,7 @@ impl Fake {
             perm_in_flight: 0,
             perm_max_in_flight: 0,
             sheets: HashMap::new(),
+            sheet_updates: Vec::new(),
             failures: VecDeque::new(),
             fail_at: HashMap::new(),
             uploads: HashMap::new(),
@@ -303,6 +309,7 @@ async fn handle(
             Ok(sub) => {
                 let t = s.new_id("ya29.fake-");
                 s.valid_tokens.push(t.clone());
+                s.token_scopes.insert(t.clone(), token::scopes_of(&body));
                 s.token_subs.push(sub);
                 json(
                     200,

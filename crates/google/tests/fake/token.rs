@@ -10,15 +10,33 @@ use super::State;
 /// Google's refusal: status, `error`, `error_description`.
 pub type Refusal = (u16, &'static str, String);
 
-const KNOWN_SCOPES: [&str; 4] = [
+const KNOWN_SCOPES: [&str; 5] = [
     "https://www.googleapis.com/auth/gmail.send",
     "https://www.googleapis.com/auth/gmail.readonly",
     "https://www.googleapis.com/auth/drive",
     "https://www.googleapis.com/auth/spreadsheets.readonly",
+    "https://www.googleapis.com/auth/spreadsheets",
 ];
 
 fn grant(d: &str) -> Refusal {
     (400, "invalid_grant", d.to_owned())
+}
+
+/// The scopes of a JWT-bearer form's assertion (read after [`verify`] accepted it).
+pub fn scopes_of(body: &[u8]) -> Vec<String> {
+    let form = query_pairs(&String::from_utf8_lossy(body));
+    let claims: Option<serde_json::Value> = form
+        .iter()
+        .find(|(n, _)| n == "assertion")
+        .and_then(|(_, a)| a.split('.').nth(1).and_then(b64url))
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    claims
+        .and_then(|c| {
+            c["scope"]
+                .as_str()
+                .map(|s| s.split(' ').map(String::from).collect())
+        })
+        .unwrap_or_default()
 }
 
 /// Checks the form and the assertion; returns the `sub` it was issued for.

@@ -35,6 +35,7 @@ pub fn route_name(method: &Method, path: &str) -> &'static str {
         ("GET", ["drive", "v3", "files", _]) => "drive.get",
         ("GET", ["v4", "spreadsheets", _, "values:batchGet"]) => "sheets.batchGet",
         ("GET", ["v4", "spreadsheets", _]) => "sheets.get",
+        ("PUT", ["v4", "spreadsheets", _, "values", _]) => "sheets.valuesUpdate",
         _ => "unknown",
     }
 }
@@ -72,6 +73,13 @@ pub async fn dispatch(
         "drive.export" => drive::drive_export(state, seg[3], query),
         "sheets.get" => sheets::sheets_get(state, seg[2], query),
         "sheets.batchGet" => sheets::sheets_batch_get(state, seg[2], query),
+        "sheets.valuesUpdate" => {
+            let token = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "));
+            sheets::sheets_values_update(state, seg[2], seg[4], query, token, body)
+        }
         _ => not_found("no such route in the fake"),
     }
 }

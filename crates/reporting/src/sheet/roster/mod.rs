@@ -15,15 +15,19 @@
 //! - Bad cells become [`CellProblem`]s with tab and A1 reference; the rest still syncs.
 //!
 //! Files: `model` (what the sheet says and what a sync will do), `cells` (header names and cell
-//! values), `papers` (licence and expiry cells), `read` (the tabs into a [`SheetRoster`]), `plan` (the sheet against the store).
+//! values), `papers` (licence and expiry cells), `read` (the tabs into a [`SheetRoster`]), `plan`
+//! (the sheet against the store), `write` (a member's availability back into the sheet:
+//! [`availability_writes`]).
 
 mod cells;
 mod model;
 mod papers;
 mod plan;
 mod read;
+mod write;
 
 pub use model::{id_for_email, CellProblem, SheetRoster, SyncPlan};
 pub use papers::SheetPapers;
 pub use plan::plan;
 pub use read::read_sheet;
+pub use write::{availability_writes, RangeWrite};
