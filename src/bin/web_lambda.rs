@@ -1,10 +1,12 @@
 //! Lambda function behind a function URL serving the crew page: the same axum router as
 //! `dispatch run --only web`, through `lambda_http`.
 //!
-//! The public function holds no Google key (its role cannot read it): it answers offers and
-//! shows pages, and the worker function sends every mail. An answer is still reconciled at once
-//! here; a mail that reconcile would send fails as retryable ([`WorkerSendsMail`]), and the
-//! answer's follow-up queues "reconcile this charter" for the worker, which sends it.
+//! The public function holds no Google key (its role cannot read it): it answers offers, shows
+//! pages and runs the ops board (sign-in, assign, unassign, re-offer, cancel), and the worker
+//! function sends every mail. An answer or a board action is still reconciled at once here; a
+//! mail that reconcile would send fails as retryable ([`WorkerSendsMail`]), and the answer's
+//! follow-up (or the board action's settle, `dispatch_cascade::ops`) queues "reconcile this
+//! charter" for the worker, which sends it.
 
 #[path = "shared/start.rs"]
 mod start;
@@ -33,6 +35,10 @@ impl MailSender for WorkerSendsMail {
 
     fn describe(&self) -> String {
         "none here (the worker function sends mail)".into()
+    }
+
+    fn sends_here(&self) -> bool {
+        false
     }
 }
 

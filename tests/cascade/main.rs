@@ -10,6 +10,7 @@ mod crew_changes;
 mod eligibility;
 mod faults;
 mod flows;
+mod hand_mail;
 mod reconcile;
 mod rules;
 mod sweep;

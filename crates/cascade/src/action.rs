@@ -118,6 +118,9 @@ pub enum Action {
     /// they are released (with a cancelling calendar entry), then note it
     /// (`let_go_told-<offer>`).
     TellLetGo { offer: OfferId },
+    /// Tell a member ops took off the charter at `at_ms` that they are free that day (with a
+    /// cancelling calendar entry), then note it (`unassigned_told-<crew>-<ms>`).
+    TellUnassigned { crew: CrewId, at_ms: i64 },
 }
 
 impl Action {

@@ -177,6 +177,9 @@ pub async fn apply(
         Action::TellReleased { crew, date } => notify::tell_released(cx, snap, crew, *date).await,
         Action::TellDrop { offer } => drop::tell_ops(cx, snap, offer).await,
         Action::TellLetGo { offer } => drop::tell_let_go(cx, snap, offer).await,
+        Action::TellUnassigned { crew, at_ms } => {
+            crate::ops::tell_unassigned(cx, snap, crew, *at_ms).await
+        }
         Action::NoteCancelled => {
             let e = notes::entry(
                 id,

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 
 use dispatch_core::domain::{CharterStatus, OfferId, OfferStatus};
 
+use crate::hand::plan_unassigned_tells;
 use crate::release::plan_release;
 use crate::staffing::plan_open;
 
@@ -30,10 +31,14 @@ pub fn plan(s: &State<'_>) -> Plan {
     let mut actions = Vec::new();
     match s.charter {
         Some(c) if c.status == CharterStatus::Completed => {}
-        Some(c) if c.status == CharterStatus::Cancelled => plan_release(s, Some(c), &mut actions),
+        Some(c) if c.status == CharterStatus::Cancelled => {
+            plan_release(s, Some(c), &mut actions);
+            plan_unassigned_tells(s, c, &mut actions);
+        }
         None => plan_release(s, None, &mut actions),
         Some(c) => {
             plan_open(s, c, &mut actions);
+            plan_unassigned_tells(s, c, &mut actions);
             let requeue = requeue(s, &actions);
             return Plan { actions, requeue };
         }

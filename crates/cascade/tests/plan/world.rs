@@ -136,6 +136,11 @@ impl World {
                     self.noted
                         .insert(dispatch_cascade::keys::EntryId::let_go_told(offer).into());
                 }
+                Action::TellUnassigned { crew, at_ms } => {
+                    self.noted.insert(
+                        dispatch_cascade::keys::EntryId::unassigned_told(crew, *at_ms).into(),
+                    );
+                }
             }
         }
     }
