@@ -5,7 +5,8 @@
 //! reason: the roster does not mark them free) and cancel the other, each a POST with the
 //! session's CSRF field; a forged POST (no CSRF field, or no session) gets 403 and changes
 //! nothing; the worker function then sends the mails the web function left to it (the
-//! captain's confirmation). Its own file because it alone knows the board's forms.
+//! captain's confirmation); ops take the captain off again and the worker tells them they are
+//! free that day (only the reconcile the web function queued asks for that one). Its own file because it alone knows the board's forms.
 
 use std::time::Duration;
 
@@ -245,6 +246,34 @@ pub async fn board(world: &World, svc: &LambdaService<'_>, n: u32) -> Result<(),
         "the assigned captain's confirmation, from the worker",
         Duration::from_secs(60),
         || !world.mails_to(&captain_mail).is_empty(),
+    )
+    .await?;
+    // Ops take the captain off again: no stream event asks for this one (a captain removed is
+    // not routed), so only the reconcile the web function queued makes the worker tell them.
+    let off = post(
+        svc,
+        &format!("/ops/charters/{keep}/unassign"),
+        &format!("csrf={csrf_q}&member={captain}"),
+        Some(&cookie),
+    )
+    .await?;
+    if off["statusCode"] != 200 {
+        return Err(format!(
+            "unassign answered {}: {}",
+            off["statusCode"],
+            body(&off)
+        ));
+    }
+    let free = || {
+        world
+            .mails_to(&captain_mail)
+            .iter()
+            .any(|m| m.subject.starts_with("No longer on the charter"))
+    };
+    svc.pump_until(
+        "the \"you are free that day\" mail, from the worker",
+        Duration::from_secs(60),
+        free,
     )
     .await
 }
