@@ -168,16 +168,19 @@ pub async fn unassign(
     );
     note(cx, e).await?;
     let mut lines = Vec::new();
-    if roster_member.is_some() {
-        lines.push(format!("told {name} by mail that they are free that day"));
-    }
     let summary = format!("{name} is off charter {id}; the {role} slot is open again");
     changes::record(cx, id, by, "unassign", Some(member), &summary).await?;
-    if let Some(back) = give_back::give_back(cx, id, member, &before, by).await? {
-        lines.push(back);
-    }
+    let back = give_back::give_back(cx, id, member, &before, by).await?;
     let mut queued = Vec::new();
     let reconciled = settle::settle(cx, id, &mut queued).await?;
+    if roster_member.is_some() {
+        lines.push(if queued.is_empty() {
+            format!("told {name} by mail that they are free that day")
+        } else {
+            format!("{name} is to be told by mail that they are free that day")
+        });
+    }
+    lines.extend(back);
     let after = changes::offers(cx, id).await?;
     lines.extend(offer_changes(&before, &after, changes::names(cx).await?));
     lines.extend(queued);

@@ -124,10 +124,7 @@ impl OpsAccess for Aws {
             .collect();
         // A spent link is already void (the embedded backend deletes it at sign-in): it goes
         // too, but is not counted, so both backends say the same.
-        let spent = items
-            .iter()
-            .filter(|i| i.contains_key(SPENT_ATTR))
-            .count();
+        let spent = items.iter().filter(|i| i.contains_key(SPENT_ATTR)).count();
         for item in &items {
             let sk = Reader::new(item, &[PK, SK]).s(SK)?.to_string();
             retrying(|| async {
