@@ -17,6 +17,7 @@ use crate::notes;
 use crate::notify;
 use crate::service::{Cascade, CascadeError};
 use crate::snapshot::Snapshot;
+use crate::told;
 
 /// Carries out `action`, planned from `snap`.
 pub async fn apply(
@@ -178,7 +179,7 @@ pub async fn apply(
         Action::TellDrop { offer } => drop::tell_ops(cx, snap, offer).await,
         Action::TellLetGo { offer } => drop::tell_let_go(cx, snap, offer).await,
         Action::TellUnassigned { crew, at_ms } => {
-            crate::ops::tell_unassigned(cx, snap, crew, *at_ms).await
+            told::tell_unassigned(cx, snap, crew, *at_ms).await
         }
         Action::NoteCancelled => {
             let e = notes::entry(

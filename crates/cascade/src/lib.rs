@@ -76,6 +76,7 @@ pub mod staffing;
 pub mod state;
 pub mod sweep;
 pub mod tokens;
+mod told;
 pub mod web;
 pub mod words;
 

@@ -5,8 +5,8 @@
 //!
 //! - [`assign`] (in `assign.rs`): put a member on a slot, refusing the unfit unless told why.
 //! - [`unassign`]: take a member off; reconcile releases their hold and tells them they are
-//!   free that day (an effect: `told.rs`); an offer the member's assignment had withdrawn is
-//!   given back first (`give_back.rs`).
+//!   free that day (an effect: `crate::told`, planned by [`crate::hand`]); an offer the
+//!   member's assignment had withdrawn is given back first (`give_back.rs`).
 //! - [`cancel`]: status `cancelled`; reconcile withdraws offers, releases holds, tells crew.
 //! - [`reoffer`]: clear "already asked" for some members (a `reoffer-` thread entry the
 //!   planner reads), so an escalated charter is offered again.
@@ -19,7 +19,6 @@ mod assign;
 mod changes;
 mod give_back;
 mod settle;
-mod told;
 
 use dispatch_core::domain::{
     Charter, CharterId, CharterStatus, CrewId, CrewMember, OfferStatus, ThreadKind,
@@ -37,7 +36,6 @@ pub use crate::hand::SlotKind;
 pub use assign::assign;
 pub use changes::{offer_changes, By};
 pub use settle::LEFT_TO_WORKER;
-pub use told::tell_unassigned;
 
 /// An ops command could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +122,7 @@ fn refused(r: Refusal, id: &CharterId, m: &CrewMember, snap: &Snapshot) -> OpsEr
 }
 
 /// Takes `member` off the charter; reconcile releases their hold, tells them (an effect keyed
-/// by this moment: see `told.rs`) and offers the slot again, first to the member whose open
+/// by this moment: see `crate::told`) and offers the slot again, first to the member whose open
 /// offer their assignment withdrew, if any (and still fit).
 /// Refused on a completed or cancelled charter: its crew is history (statements).
 pub async fn unassign(

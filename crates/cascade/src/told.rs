@@ -1,4 +1,4 @@
-//! The "you are free that day" mail of `unassign`, as an effect the planner plans
+//! The "you are free that day" mail of `ops::unassign`, as an effect the planner plans
 //! ([`crate::hand::plan_unassigned_tells`]) from the `unassigned-<crew>-<ms>` entry the command
 //! leaves: sent under its key (`mail#unassigned#…#<ms>`), then noted
 //! (`unassigned_told-<crew>-<ms>`), so a mail lost to an outage, or not sent where the process
