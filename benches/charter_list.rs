@@ -2,7 +2,8 @@
 //! 20: under a second), run as ops run it: the `dispatch` binary, a fresh process each time,
 //! its output to a pipe. Each charter has two offers (one lapsed, one open), a thread of three
 //! entries, and half of them a captain; 80 members on the roster. Also checks that a range
-//! over 400 days is refused.
+//! over 400 days is refused. It reports wall time and the process's CPU time (user + system,
+//! from `/proc`: on a shared machine the wall time also counts waiting for a core).
 //!
 //! Run: `cargo bench --bench charter_list` (also in `./scripts/bench`). `LIST_CHARTERS=N` and
 //! `LIST_DAYS=D` change the size; `LIST_RUNS` the runs (median reported).
@@ -90,7 +91,19 @@ async fn seed(dir: &std::path::Path, n: usize, days: usize) -> (CharterDate, Cha
     (dates[0], dates[dates.len() - 1])
 }
 
-fn list(dir: &std::path::Path, args: &[&str]) -> (Duration, bool, usize) {
+/// CPU seconds (user + system) of this process's waited-for children, from `/proc`.
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(13).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0)
+        + f.get(14).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// One `dispatch charter list ARGS`: wall time, success, lines printed, CPU seconds.
+fn list(dir: &std::path::Path, args: &[&str]) -> (Duration, bool, usize, f64) {
+    let cpu = children_cpu();
     let t = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_dispatch"))
         .args(["charter", "list"])
@@ -111,7 +124,7 @@ fn list(dir: &std::path::Path, args: &[&str]) -> (Duration, bool, usize) {
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    (wall, out.status.success(), lines)
+    (wall, out.status.success(), lines, children_cpu() - cpu)
 }
 
 #[tokio::main]
@@ -126,16 +139,19 @@ async fn main() {
     let (from_s, to_s) = (from.to_string(), to.to_string());
     let range = ["--from", from_s.as_str(), "--to", to_s.as_str()];
     let mut walls = Vec::new();
+    let mut cpus = Vec::new();
     for _ in 0..runs {
-        let (wall, ok, lines) = list(dir.path(), &range);
+        let (wall, ok, lines, cpu) = list(dir.path(), &range);
         assert!(ok, "charter list failed");
         assert!(
             lines > n,
             "charter list printed {lines} lines for {n} charters"
         );
         walls.push(wall);
+        cpus.push(cpu);
     }
     walls.sort();
+    cpus.sort_by(f64::total_cmp);
     let json = list(dir.path(), &[&range[..], &["--json"]].concat());
     assert!(json.1, "charter list --json failed");
     let far = (to.naive() + chrono::Days::new(400)).to_string();
@@ -145,10 +161,11 @@ async fn main() {
     );
     assert!(!refused.1, "a range over 400 days was not refused");
     println!(
-        "charter list, embedded: {n} charters over {days} days: median {:.3} s, min {:.3} s, max {:.3} s ({runs} runs, a process each); --json {:.3} s; over 400 days refused",
+        "charter list, embedded: {n} charters over {days} days: wall median {:.3} s (min {:.3}, max {:.3}), CPU median {:.3} s ({runs} runs, a process each); --json {:.3} s; over 400 days refused",
         walls[walls.len() / 2].as_secs_f64(),
         walls[0].as_secs_f64(),
         walls[walls.len() - 1].as_secs_f64(),
+        cpus[cpus.len() / 2],
         json.0.as_secs_f64(),
     );
 }
