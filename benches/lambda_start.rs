@@ -15,6 +15,8 @@ mod fake;
 
 #[path = "../tests/deploy/aws.rs"]
 mod aws;
+#[path = "../tests/deploy/board.rs"]
+mod board;
 #[path = "../tests/deploy/esm.rs"]
 mod esm;
 #[path = "../tests/deploy/faults.rs"]

@@ -1,12 +1,14 @@
 //! Lambda function behind a function URL serving the crew page: the same axum router as
 //! `dispatch run --only web`, through `lambda_http`.
 //!
-//! The public function holds no Google key (its role cannot read it): it answers offers and
-//! shows pages, and the worker function sends every mail. An answer replies right after its
-//! transaction and queues "reconcile these charters" for the worker, which reconciles and mails;
-//! a mail anything here would still send (a reconcile run inline when the queue refused the job)
-//! fails as retryable ([`WorkerSendsMail`]) and is sent by the worker's next pass.
-//! With the availability Sheet as the source, a member's change of days is queued the same way
+//! The public function holds no Google key (its role cannot read it): it answers offers, shows
+//! pages and runs the ops board (sign-in, assign, unassign, re-offer, cancel), and the worker
+//! function sends every mail. An answer replies right after its transaction and queues
+//! "reconcile these charters" for the worker, which reconciles and mails; a board action's
+//! settle (`dispatch_cascade::ops`) queues "reconcile this charter" the same way. A mail anything
+//! here would still send (a reconcile run inline when the queue refused the job) fails as
+//! retryable ([`WorkerSendsMail`]) and is sent by the worker's next pass. With the availability
+//! Sheet as the source, a member's change of days is queued the same way
 //! (`availability_to_sheet`) for the worker to write to the Sheet.
 
 #[path = "shared/start.rs"]
@@ -36,6 +38,10 @@ impl MailSender for WorkerSendsMail {
 
     fn describe(&self) -> String {
         "none here (the worker function sends mail)".into()
+    }
+
+    fn sends_here(&self) -> bool {
+        false
     }
 }
 

@@ -11,6 +11,7 @@ mod crew_changes;
 mod eligibility;
 mod faults;
 mod flows;
+mod hand_mail;
 mod notices;
 mod reconcile;
 mod rules;

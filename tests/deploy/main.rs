@@ -11,7 +11,7 @@
 //! - [`iam`]: the deployed policies, read, replaced and evaluated.
 //! - [`stories`]: what the business does, end to end; [`web`]: a crew member's browser;
 //!   [`month_end`]: the scheduler's jobs, the roster sync and a cancellation; [`faults`]:
-//!   redelivery and dead letters.
+//!   redelivery and dead letters; [`board`]: ops signing in and acting through the web function.
 //! - [`template`]: checks on the template itself (no moto needed).
 //! - [`privilege`]: each statement of each role removed in turn must break a story.
 //!
@@ -21,6 +21,7 @@
 mod fake;
 
 mod aws;
+mod board;
 mod esm;
 mod faults;
 mod iam;
@@ -50,7 +51,9 @@ async fn a_booking_mails_the_captain_an_offer_from_the_deployed_stack() {
 /// Every story through the deployed stack: the captain accepts on the crew page (the web
 /// function's URL), the deckhand is offered the crew slot and accepts, the charter is staffed;
 /// the month-end report lands in Drive and the statements go out through Gmail; the sweep and
-/// reminders run; the roster syncs from the Sheet; a cancellation reaches the crew.
+/// reminders run; the roster syncs from the Sheet; a cancellation reaches the crew; ops sign in
+/// to the board through the web function, assign and cancel (a forged POST gets 403), and the
+/// worker sends the mails.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_story_runs_on_the_deployed_stack() {
     let world = World::deploy().await;

@@ -254,7 +254,7 @@ pub async fn staffed(world: &World, svc: &LambdaService<'_>, b: &Booking) -> Res
 }
 
 /// Every story in order, for booking `n`: offer, redelivery, answers, month-end, schedules,
-/// roster, dead letters, cancellation.
+/// roster, dead letters, cancellation, the ops board.
 pub async fn chain(world: &World, svc: &LambdaService<'_>, n: u32) -> Result<(), Failed> {
     svc.mark_stream();
     let b = world.book(n).await;
@@ -265,5 +265,6 @@ pub async fn chain(world: &World, svc: &LambdaService<'_>, n: u32) -> Result<(),
     crate::month_end::sweep_and_reminders(world, svc).await?;
     crate::month_end::roster_sync(world, svc, &b).await?;
     crate::faults::poison(world, svc, &b).await?;
-    crate::month_end::cancelled(world, svc, &b).await
+    crate::month_end::cancelled(world, svc, &b).await?;
+    crate::board::board(world, svc, n).await
 }

@@ -44,11 +44,17 @@ pub fn url_event(method: &str, path: &str, form: Option<&str>) -> Value {
 /// The path of the first crew-page link in a mail (`/o/<token>`), from its text as sent
 /// (quoted-printable: soft line breaks joined, `=3D` read as `=`, as a mail client does).
 pub fn offer_path(text: &str) -> Option<String> {
+    link_path(text, "/o/")
+}
+
+/// The path of the first link under `https://crew.example.com{under}` in a mail's text.
+pub fn link_path(text: &str, under: &str) -> Option<String> {
     let text = text
         .replace("=\r\n", "")
         .replace("=\n", "")
         .replace("=3D", "=");
-    let start = text.find("https://crew.example.com/o/")? + "https://crew.example.com".len();
+    let start =
+        text.find(&format!("https://crew.example.com{under}"))? + "https://crew.example.com".len();
     let rest = &text[start..];
     let end = rest
         .find(|c: char| c.is_whitespace() || c == '"' || c == '>' || c == '<')
@@ -56,7 +62,7 @@ pub fn offer_path(text: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
-fn body(response: &Value) -> String {
+pub fn body(response: &Value) -> String {
     let b = response["body"].as_str().unwrap_or_default();
     if response["isBase64Encoded"] == true {
         use base64::Engine as _;

@@ -3,6 +3,11 @@
 //! ([`plan_orders`]): the slot's other open offers are withdrawn and the ordered offer is made,
 //! never mailed. `ops::assign` then runs the accept transaction on it, as a member's accept
 //! would, so the crew-day hold and every rule are checked in one place.
+//!
+//! `ops::unassign` leaves an `unassigned-<crew>-<ms>` entry; [`plan_unassigned_tells`] turns
+//! each one not yet told into [`Action::TellUnassigned`], so the "you are free that day" mail
+//! is an effect like any other: a lost one (an outage, or the web function, which sends no mail)
+//! is sent by the next reconcile, once (its key names the moment ops acted).
 
 use std::collections::HashSet;
 
@@ -12,7 +17,7 @@ use dispatch_core::domain::{
 
 use crate::action::{Action, RevokeWhy};
 use crate::engine::{needs, VesselConfig};
-use crate::keys::offer_id_for;
+use crate::keys::{offer_id_for, EntryId, Unassigned};
 use crate::slots::{attempts, crew_needed, crew_slots};
 use crate::state::State;
 
@@ -202,4 +207,42 @@ pub fn plan_orders(
         picked.push(offer);
     }
     hand
+}
+
+/// Days after the charter's date an untold "you are free that day" is still sent: later it
+/// tells nobody anything (and an entry from before these tells were planned is never mailed
+/// twice once its day is gone).
+pub const TELL_UNASSIGNED_DAYS_AFTER: u64 = 1;
+
+/// A [`Action::TellUnassigned`] for each member ops took off (their latest `unassigned-`
+/// entry) who is not told yet and not back on the charter, while the charter's day is not long
+/// gone.
+pub fn plan_unassigned_tells(s: &State<'_>, c: &Charter, out: &mut Vec<Action>) {
+    let last = c
+        .charter_date
+        .naive()
+        .checked_add_days(chrono::Days::new(TELL_UNASSIGNED_DAYS_AFTER));
+    if last.is_some_and(|last| s.now.date_naive() > last) {
+        return;
+    }
+    // The latest time each member was taken off: one told is enough.
+    let mut latest: std::collections::BTreeMap<CrewId, i64> = Default::default();
+    for u in s.noted.iter().filter_map(|id| Unassigned::parse(id)) {
+        let at = latest.entry(u.crew).or_insert(u.at_ms);
+        *at = (*at).max(u.at_ms);
+    }
+    let todo = latest
+        .into_iter()
+        .map(|(crew, at_ms)| Unassigned { crew, at_ms })
+        .filter(|u| {
+            !s.noted
+                .contains(EntryId::unassigned_told(&u.crew, u.at_ms).as_str())
+        })
+        .filter(|u| {
+            c.captain_assigned.as_ref() != Some(&u.crew) && !c.crew_assigned.contains(&u.crew)
+        });
+    out.extend(todo.map(|u| Action::TellUnassigned {
+        crew: u.crew,
+        at_ms: u.at_ms,
+    }));
 }

@@ -44,6 +44,7 @@ const CANCELLED: &str = "cancelled";
 const CLEARED_PREFIX: &str = "reoffer-";
 const BY_HAND_PREFIX: &str = "by_hand-";
 const DROPPED_PREFIX: &str = "dropped-";
+const UNASSIGNED_PREFIX: &str = "unassigned-";
 
 /// The id of a thread entry: the record that an effect was done (the planner reads which ids a
 /// charter's thread has).
@@ -105,12 +106,14 @@ impl EntryId {
     pub fn cleared(c: &CrewId, at_ms: i64) -> Self {
         Self::owned(format!("{CLEARED_PREFIX}{c}-{at_ms}"))
     }
-    /// Ops took `c` off the charter, at `at_ms` (`unassigned-<crew>-<ms>`).
     /// Who gave an ops command and what it did (`acted-<what>-<at_ms>`): the thread's record
     /// of the person (an ops address, or the CLI).
     pub fn acted(what: &str, at_ms: i64) -> Self {
         Self::owned(format!("acted-{what}-{at_ms}"))
     }
+    /// Ops took `c` off the charter, at `at_ms` (`unassigned-<crew>-<ms>`): also the order to
+    /// tell them, which the planner reads back ([`Unassigned::parse`]) until
+    /// [`EntryId::unassigned_told`] of it is noted.
     pub fn unassigned(c: &CrewId, at_ms: i64) -> Self {
         Self::owned(format!("{UNASSIGNED_PREFIX}{c}-{at_ms}"))
     }
@@ -154,15 +157,6 @@ impl EntryId {
     }
 }
 
-/// The member and time of an `unassigned-<crew>-<ms>` entry ([`EntryId::unassigned`]).
-pub fn unassigned_of(entry_id: &str) -> Option<(CrewId, i64)> {
-    let rest = entry_id.strip_prefix(UNASSIGNED_PREFIX)?;
-    let (crew, ms) = rest.rsplit_once('-')?;
-    Some((CrewId::parse(crew).ok()?, ms.parse().ok()?))
-}
-
-const UNASSIGNED_PREFIX: &str = "unassigned-";
-
 /// The accepted offer a `dropped-<offer>` entry names, if `entry_id` is one.
 pub fn dropped_offer(entry_id: &str) -> Option<OfferId> {
     OfferId::parse(entry_id.strip_prefix(DROPPED_PREFIX)?).ok()
@@ -200,6 +194,28 @@ impl HandOrder {
         Some(Self {
             offer: OfferId::parse(offer).ok()?,
             crew: CrewId::parse(crew).ok()?,
+        })
+    }
+}
+
+/// Ops took a member off the charter, read back from the thread-entry id
+/// ([`EntryId::unassigned`]): the member is to be told, once, that they are free that day.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unassigned {
+    pub crew: CrewId,
+    /// When ops took them off (milliseconds): it names the mail and the `told` entry.
+    pub at_ms: i64,
+}
+
+impl Unassigned {
+    /// What an entry id records, if it is an `unassigned-<crew>-<ms>` entry (a crew id may
+    /// hold `-`: the time is after the last one).
+    pub fn parse(entry_id: &str) -> Option<Self> {
+        let rest = entry_id.strip_prefix(UNASSIGNED_PREFIX)?;
+        let (crew, ms) = rest.rsplit_once('-')?;
+        Some(Self {
+            crew: CrewId::parse(crew).ok()?,
+            at_ms: ms.parse().ok()?,
         })
     }
 }
@@ -324,6 +340,11 @@ impl JobKey {
     /// (`reconcile#<charter>#<offer>`).
     pub fn retry_reconcile(charter: &CharterId, offer: &OfferId) -> Self {
         Self(format!("reconcile#{charter}#{offer}"))
+    }
+    /// The rest of a hand action's reconcile, left to the worker (the web function sends no
+    /// mail; or an outage) by the action of `at_ms` (`reconcile#<charter>#hand#<ms>`).
+    pub fn hand_reconcile(charter: &CharterId, at_ms: i64) -> Self {
+        Self(format!("reconcile#{charter}#hand#{at_ms}"))
     }
 
     pub fn as_str(&self) -> &str {

@@ -72,6 +72,22 @@ fn entry_ids_keep_their_stored_form() {
         "unassigned-crew-ana-17"
     );
     assert_eq!(
+        EntryId::unassigned_told(&m, 17).as_str(),
+        "unassigned_told-crew-ana-17"
+    );
+    assert_eq!(
+        Unassigned::parse(EntryId::unassigned(&m, 17).as_str()),
+        Some(Unassigned {
+            crew: m.clone(),
+            at_ms: 17
+        })
+    );
+    assert_eq!(
+        Unassigned::parse(EntryId::unassigned_told(&m, 17).as_str()),
+        None
+    );
+    assert_eq!(Unassigned::parse("unassigned-crew-ana-x"), None);
+    assert_eq!(
         EntryId::by_hand(&o, &m).as_str(),
         format!("by_hand-{O}-crew-ana")
     );
@@ -152,6 +168,10 @@ fn mail_and_job_keys_keep_their_stored_form() {
     assert_eq!(
         JobKey::retry_reconcile(&c, &o).as_str(),
         format!("reconcile#{C}#{O}")
+    );
+    assert_eq!(
+        JobKey::hand_reconcile(&c, 42).as_str(),
+        format!("reconcile#{C}#hand#42")
     );
     assert_eq!(
         dispatch_core::records::enqueue_key(JobKey::lapse_timer(&o, 0).as_str()),

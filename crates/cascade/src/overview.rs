@@ -15,6 +15,7 @@ use crate::engine::{self, CrewSet, Exclusion, Situation};
 use crate::keys::EntryId;
 use crate::plan::{self, State};
 use crate::reconcile::{Cascade, CascadeError};
+use crate::snapshot;
 
 /// A member, by id and name (the id when they left the roster).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -239,24 +240,45 @@ impl Cascade {
             .buffered(OVERVIEW_CONCURRENCY)
             .collect()
             .await;
-        let mut ids: Vec<CharterId> = Vec::new();
+        let roster: std::sync::Arc<[_]> = self.backend.roster.list().await?.items.into();
+        let mut seen: std::collections::HashSet<CharterId> = Default::default();
+        let mut days: Vec<(CharterDate, Vec<CharterId>, Vec<CrewId>)> = Vec::new();
         for l in listings {
-            for c in l?.items {
+            let l = l?;
+            let mut ids = Vec::new();
+            let mut aboard = Vec::new();
+            let mut date = None;
+            for c in l.items {
                 // Several versions of one charter (against the rules): read it once.
-                if !ids.contains(&c.charter_id) {
+                if seen.insert(c.charter_id.clone()) {
+                    date = Some(c.charter_date);
+                    aboard.extend(c.captain_assigned.iter().cloned());
+                    aboard.extend(c.crew_assigned.iter().cloned());
                     ids.push(c.charter_id);
                 }
             }
+            if let Some(date) = date {
+                days.push((date, ids, aboard));
+            }
         }
-        let roster: std::sync::Arc<[_]> = self.backend.roster.list().await?.items.into();
-        let read: Vec<_> = stream::iter(ids)
-            .map(|id| {
-                let roster = roster.clone();
-                async move { self.read_with(&id, None, Some(roster)).await }
-            })
-            .buffered(OVERVIEW_CONCURRENCY)
-            .collect()
-            .await;
+        // Per day: what its charters share, read once; then each charter's own reads.
+        let mut read = Vec::new();
+        for (date, ids, aboard) in days {
+            let day = std::sync::Arc::new(
+                snapshot::read_day(self, date, &roster, aboard.into_iter()).await?,
+            );
+            let snaps: Vec<_> = stream::iter(ids)
+                .map(|id| {
+                    let (roster, day) = (roster.clone(), day.clone());
+                    async move {
+                        snapshot::read_sharing(self, &id, None, Some(roster), Some(&day)).await
+                    }
+                })
+                .buffered(OVERVIEW_CONCURRENCY)
+                .collect()
+                .await;
+            read.extend(snaps);
+        }
         let mut out = Vec::new();
         for snap in read {
             if let Some(o) = overview(&self.state(&snap?)) {

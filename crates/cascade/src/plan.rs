@@ -13,10 +13,9 @@
 
 use std::collections::HashSet;
 
-use dispatch_core::domain::{Charter, CharterStatus, CrewId, OfferId, OfferStatus};
+use dispatch_core::domain::{Charter, CharterStatus, OfferId, OfferStatus};
 
-use crate::keys::{unassigned_of, EntryId};
-
+use crate::hand::plan_unassigned_tells;
 use crate::release::plan_release;
 use crate::staffing::plan_open;
 
@@ -30,13 +29,16 @@ pub use crate::slots::{asked_offers, crew_needed, crew_slots, is_filled, slots};
 /// The plan for one charter.
 pub fn plan(s: &State<'_>) -> Plan {
     let mut actions = Vec::new();
-    tell_unassigned(s, &mut actions);
     match s.charter {
         Some(c) if c.status == CharterStatus::Completed => {}
-        Some(c) if c.status == CharterStatus::Cancelled => plan_release(s, Some(c), &mut actions),
+        Some(c) if c.status == CharterStatus::Cancelled => {
+            plan_release(s, Some(c), &mut actions);
+            plan_unassigned_tells(s, c, &mut actions);
+        }
         None => plan_release(s, None, &mut actions),
         Some(c) => {
             plan_open(s, c, &mut actions);
+            plan_unassigned_tells(s, c, &mut actions);
             let requeue = requeue(s, c, &actions);
             return Plan { actions, requeue };
         }
@@ -45,25 +47,6 @@ pub fn plan(s: &State<'_>) -> Plan {
         actions,
         requeue: None,
     }
-}
-
-/// Members ops took off the charter who were not yet told they are free that day, whatever
-/// became of the charter since.
-fn tell_unassigned(s: &State<'_>, out: &mut Vec<Action>) {
-    let mut told: Vec<(CrewId, i64)> = s
-        .noted
-        .iter()
-        .filter_map(|id| unassigned_of(id))
-        .filter(|(crew, at_ms)| {
-            !s.noted
-                .contains(EntryId::unassigned_told(crew, *at_ms).as_str())
-        })
-        .collect();
-    told.sort();
-    out.extend(
-        told.into_iter()
-            .map(|(crew, at_ms)| Action::TellUnassigned { crew, at_ms }),
-    );
 }
 
 /// The offer left open by `actions` that lapses first (ties: the smaller id), or the next alert

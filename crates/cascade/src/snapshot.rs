@@ -1,13 +1,17 @@
 //! What is true now for one charter ([`Snapshot`]), read in one go: the charter, its offers and
 //! thread, the roster, the holds and assignment counts that matter. The reconcile plans from it
 //! ([`state`] turns it into the planner's [`State`]) and the effects carry the plan out with it.
+//!
+//! A listing of many charters (the overview: `charter list`, the ops board) reads what the
+//! charters of one day share once ([`read_day`]: the holds that day and the month's counts of
+//! the members free or aboard that day) instead of once per charter.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dispatch_core::domain::{
-    Charter, CharterId, CharterStatus, CrewId, CrewMember, Offer, OfferId, ThreadEntry,
+    Charter, CharterDate, CharterId, CharterStatus, CrewId, CrewMember, Offer, OfferId, ThreadEntry,
 };
 use dispatch_core::ports::Hold;
 
@@ -94,6 +98,72 @@ pub async fn read(
     gone: Option<Gone>,
     roster: Option<Arc<[CrewMember]>>,
 ) -> Result<Snapshot, CascadeError> {
+    read_sharing(cx, id, gone, roster, None).await
+}
+
+/// What the charters of one day share, read once for a listing ([`read_day`]).
+#[derive(Debug, Default)]
+pub struct DayReads {
+    pub date: Option<CharterDate>,
+    /// Holds that day of the members in `covers`.
+    holds: CrewMap<Hold>,
+    /// The month's assignment counts of the members in `covers` who are free that day.
+    load: CrewMap<u32>,
+    /// The members read.
+    covers: HashSet<CrewId>,
+}
+
+/// The holds on `date` and the month's counts of the members free or aboard that day (the
+/// roster's active members available then, and `aboard`: those assigned to its charters): two
+/// batched reads for every charter of the day.
+pub async fn read_day(
+    cx: &Cascade,
+    date: CharterDate,
+    roster: &[CrewMember],
+    aboard: impl Iterator<Item = CrewId>,
+) -> Result<DayReads, CascadeError> {
+    let mut who: Vec<CrewId> = roster
+        .iter()
+        .filter(|m| m.active && m.is_available(date))
+        .map(|m| m.crew_id.clone())
+        .chain(aboard)
+        .collect();
+    who.sort();
+    who.dedup();
+    let b = &cx.backend;
+    let mut holds = CrewMap::default();
+    for h in b.holds.among(date, &who).await? {
+        holds.insert(h.crew_id.clone(), h);
+    }
+    let free: Vec<CrewId> = who
+        .iter()
+        .filter(|m| !holds.contains_key(*m))
+        .cloned()
+        .collect();
+    let load = b
+        .holds
+        .loads(date.month(), &free)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(DayReads {
+        date: Some(date),
+        holds,
+        load,
+        covers: who.into_iter().collect(),
+    })
+}
+
+/// [`read`] for a listing: the holds and counts of the charter's day come from `day` where it
+/// covers them (only members it does not, e.g. someone offered who is no longer free that day,
+/// are read here).
+pub async fn read_sharing(
+    cx: &Cascade,
+    id: &CharterId,
+    gone: Option<Gone>,
+    roster: Option<Arc<[CrewMember]>>,
+    day: Option<&DayReads>,
+) -> Result<Snapshot, CascadeError> {
     let b = &cx.backend;
     let (marked, offers, thread) = futures::try_join!(
         b.charters.get_marked(id),
@@ -146,8 +216,25 @@ pub async fn read(
         who.extend(offers.iter().map(|o| o.crew_id.clone()));
         who.sort();
         who.dedup();
-        for h in b.holds.among(date, &who).await? {
-            holds.insert(h.crew_id.clone(), h);
+        let day = day.filter(|d| d.date == Some(date));
+        let unread: Vec<CrewId> = match day {
+            Some(d) => {
+                for m in who.iter().filter(|m| d.covers.contains(*m)) {
+                    if let Some(h) = d.holds.get(m) {
+                        holds.insert(m.clone(), h.clone());
+                    }
+                }
+                who.iter()
+                    .filter(|m| !d.covers.contains(*m))
+                    .cloned()
+                    .collect()
+            }
+            None => who.clone(),
+        };
+        if !unread.is_empty() {
+            for h in b.holds.among(date, &unread).await? {
+                holds.insert(h.crew_id.clone(), h);
+            }
         }
         let wants_candidates = charter
             .as_ref()
@@ -158,8 +245,21 @@ pub async fn read(
                 .filter(|m| !holds.contains_key(*m))
                 .cloned()
                 .collect();
-            for (m, n) in b.holds.loads(date.month(), &free).await? {
-                load.insert(m, n);
+            let mut unread = Vec::new();
+            for m in free {
+                match day {
+                    Some(d) if d.covers.contains(&m) => {
+                        if let Some(n) = d.load.get(&m) {
+                            load.insert(m, *n);
+                        }
+                    }
+                    _ => unread.push(m),
+                }
+            }
+            if !unread.is_empty() {
+                for (m, n) in b.holds.loads(date.month(), &unread).await? {
+                    load.insert(m, n);
+                }
             }
         }
     }

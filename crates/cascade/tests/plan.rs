@@ -363,3 +363,42 @@ fn a_moved_charter_withdraws_offers_for_the_old_date_and_releases_its_holds_ther
         CharterDate::parse(world::DATE).unwrap()
     );
 }
+
+#[test]
+fn a_member_ops_took_off_is_told_once_unless_back_aboard_or_long_after_the_day() {
+    use chrono::{TimeZone, Utc};
+    use dispatch_cascade::keys::EntryId;
+    // m0 captain aboard; m1 taken off by ops twice (told the first time), m2 once.
+    let spec = (true, true, true, true, false, 0);
+    let mut w = world(vec![spec, spec, spec], 1, Some(0), vec![], 0, vec![], 0);
+    for (m, at) in [(1, 100), (1, 200), (2, 150)] {
+        w.noted.insert(EntryId::unassigned(&cid(m), at).into());
+    }
+    w.noted
+        .insert(EntryId::unassigned_told(&cid(1), 100).into());
+    let tells = |w: &world::World| -> Vec<(String, i64)> {
+        plan::plan(&w.state())
+            .actions
+            .into_iter()
+            .filter_map(|a| match a {
+                Action::TellUnassigned { crew, at_ms } => Some((crew.to_string(), at_ms)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(tells(&w), vec![("m1".into(), 200), ("m2".into(), 150)]);
+    let first = plan::plan(&w.state()).actions;
+    w.apply(&first);
+    assert_eq!(tells(&w), vec![], "told once");
+    // Back aboard before being told: not told they are free.
+    let mut back = world(vec![spec, spec, spec], 1, Some(0), vec![2], 1, vec![], 0);
+    back.noted.insert(EntryId::unassigned(&cid(2), 150).into());
+    assert_eq!(tells(&back), vec![]);
+    // Two days after the charter's day: nobody is told any more.
+    let mut late = world(vec![spec, spec, spec], 1, Some(0), vec![], 0, vec![], 0);
+    late.noted.insert(EntryId::unassigned(&cid(2), 150).into());
+    late.now = Utc.with_ymd_and_hms(2024, 5, 5, 12, 0, 0).unwrap();
+    assert_eq!(tells(&late), vec![]);
+    late.now = Utc.with_ymd_and_hms(2024, 5, 4, 12, 0, 0).unwrap();
+    assert_eq!(tells(&late), vec![("m2".into(), 150)]);
+}

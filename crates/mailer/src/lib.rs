@@ -46,4 +46,10 @@ pub trait MailSender: Send + Sync {
     async fn already_sent(&self, mail: &Mail) -> Result<bool, MailError>;
     /// Where mail goes, for `doctor` and the demo.
     fn describe(&self) -> String;
+    /// Whether this process sends mail at all. `false` for the web Lambda function, which
+    /// leaves every mail to the worker function: work that would only end in mail (the
+    /// reconcile after an ops board action) is queued for the worker instead of tried here.
+    fn sends_here(&self) -> bool {
+        true
+    }
 }

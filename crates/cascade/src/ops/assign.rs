@@ -15,6 +15,7 @@ use dispatch_core::domain::{
 use dispatch_core::ports::{AcceptOutcome, AcceptRequest, OfferTransition};
 
 use super::changes::{offer_changes, offers, record, By};
+use super::settle::settle;
 use super::{
     booked_elsewhere, member_named, open_charter, refused, Done, OpsError, NOTHING_TO_OFFER,
 };
@@ -24,7 +25,7 @@ use crate::keys::EntryId;
 use crate::notes::{self, entry};
 use crate::reconcile::reconcile;
 use crate::requeue::Wake;
-use crate::service::{Cascade, CascadeError};
+use crate::service::Cascade;
 use crate::snapshot;
 
 /// Tries of an assignment whose slot moved on while ops gave the order.
@@ -89,8 +90,11 @@ pub async fn assign(
                     text,
                 );
                 note(cx, order).await?;
+                // The order's offer is made before any mail goes out; a stop after it (a mail
+                // this process leaves to the worker) is finished by the settle below.
                 match reconcile(cx, id, None, Wake::Event).await {
-                    Ok(_) | Err(CascadeError::Busy { .. }) => {}
+                    Ok(_) => {}
+                    Err(e) if e.is_retryable() => {}
                     Err(e) => return Err(e.into()),
                 }
                 match cx.backend.offers.get(id, &ordered).await? {
@@ -107,11 +111,13 @@ pub async fn assign(
         };
         record(cx, id, by, "assign", Some(member), &what).await?;
         let after = offers(cx, id).await?;
+        let queued = std::mem::take(&mut done.changes);
         done.changes = offer_changes(&before, &after, |c| snap.name(c));
         if let Some(why) = anyway {
             done.changes
                 .push(format!("assigned anyway: {why} (recorded in the thread)"));
         }
+        done.changes.extend(queued);
         return Ok(done);
     }
     Err(OpsError::Refused(format!(
@@ -140,11 +146,12 @@ async fn accept_by_hand(
             let text = notes::by_hand_accepted(role, &m.name);
             let e = entry(id, EntryId::closed(OfferStatus::Accepted, &offer.offer_id), cx.now(), ThreadKind::Accepted, Some(member), text);
             note(cx, e).await?;
-            let reconciled = reconcile(cx, id, None, Wake::Event).await?;
+            let mut queued = Vec::new();
+            let reconciled = settle(cx, id, &mut queued).await?;
             return Ok(Done {
                 summary: format!("{} is {role} on charter {id} ({} on {})", m.name, c.vessel_name, c.charter_date),
                 reconciled,
-                changes: vec![],
+                changes: queued,
             });
         }
         AcceptOutcome::AlreadyBooked(h) => booked_elsewhere(m, c, &h.charter_id),
@@ -160,7 +167,7 @@ async fn accept_by_hand(
     };
     // The offer made for this assignment must not stay open (nor be mailed).
     withdraw(cx, &offer, &m.name, "nobody").await?;
-    reconcile(cx, id, None, Wake::Event).await?;
+    settle(cx, id, &mut Vec::new()).await?;
     Err(refused)
 }
 

@@ -4,15 +4,21 @@
 //! changed ([`Done::changes`]: who was offered, withdrawn, told).
 //!
 //! - [`assign`] (in `assign.rs`): put a member on a slot, refusing the unfit unless told why.
-//! - [`unassign`]: take a member off; reconcile releases their hold; an offer the member's
-//!   assignment had withdrawn is given back first (`give_back.rs`).
+//! - [`unassign`]: take a member off; reconcile releases their hold and tells them they are
+//!   free that day (an effect: `crate::told`, planned by [`crate::hand`]); an offer the
+//!   member's assignment had withdrawn is given back first (`give_back.rs`).
 //! - [`cancel`]: status `cancelled`; reconcile withdraws offers, releases holds, tells crew.
 //! - [`reoffer`]: clear "already asked" for some members (a `reoffer-` thread entry the
 //!   planner reads), so an escalated charter is offered again.
+//!
+//! The reconcile after each one may stop short where this process cannot finish it (the web
+//! function sends no mail, or an outage): the rest is then queued for the worker
+//! (`settle.rs`), and the command still says what it did.
 
 mod assign;
 mod changes;
 mod give_back;
+mod settle;
 
 use dispatch_core::domain::{
     Charter, CharterId, CharterStatus, CrewId, CrewMember, OfferStatus, ThreadKind,
@@ -22,14 +28,14 @@ use crate::deliver::note;
 use crate::hand::Refusal;
 use crate::keys::EntryId;
 use crate::notes::{self, entry};
-use crate::reconcile::{reconcile, Reconciled};
-use crate::requeue::Wake;
+use crate::reconcile::Reconciled;
 use crate::service::{Cascade, CascadeError};
 use crate::snapshot::Snapshot;
 
 pub use crate::hand::SlotKind;
 pub use assign::assign;
 pub use changes::{offer_changes, By};
+pub use settle::LEFT_TO_WORKER;
 
 /// An ops command could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -115,8 +121,9 @@ fn refused(r: Refusal, id: &CharterId, m: &CrewMember, snap: &Snapshot) -> OpsEr
     })
 }
 
-/// Takes `member` off the charter; reconcile releases their hold and offers the slot again,
-/// first to the member whose open offer their assignment withdrew, if any (and still fit).
+/// Takes `member` off the charter; reconcile releases their hold, tells them (an effect keyed
+/// by this moment: see `crate::told`) and offers the slot again, first to the member whose open
+/// offer their assignment withdrew, if any (and still fit).
 /// Refused on a completed or cancelled charter: its crew is history (statements).
 pub async fn unassign(
     cx: &Cascade,
@@ -161,17 +168,22 @@ pub async fn unassign(
     // day (a planned effect with its own key, so a failed mail is sent by the next reconcile).
     note(cx, e).await?;
     let mut lines = Vec::new();
-    if roster_member.is_some() {
-        lines.push(format!("told {name} by mail that they are free that day"));
-    }
     let summary = format!("{name} is off charter {id}; the {role} slot is open again");
     changes::record(cx, id, by, "unassign", Some(member), &summary).await?;
-    if let Some(back) = give_back::give_back(cx, id, member, &before, by).await? {
-        lines.push(back);
+    let back = give_back::give_back(cx, id, member, &before, by).await?;
+    let mut queued = Vec::new();
+    let reconciled = settle::settle(cx, id, &mut queued).await?;
+    if roster_member.is_some() {
+        lines.push(if queued.is_empty() {
+            format!("told {name} by mail that they are free that day")
+        } else {
+            format!("{name} is to be told by mail that they are free that day")
+        });
     }
-    let reconciled = reconcile(cx, id, None, Wake::Event).await?;
+    lines.extend(back);
     let after = changes::offers(cx, id).await?;
     lines.extend(offer_changes(&before, &after, changes::names(cx).await?));
+    lines.extend(queued);
     Ok(Done {
         summary,
         reconciled,
@@ -203,7 +215,8 @@ pub async fn cancel(cx: &Cascade, id: &CharterId, by: &By) -> Result<Done, OpsEr
             changes::record(cx, id, by, "cancel", None, &summary).await?;
         }
     }
-    let reconciled = reconcile(cx, id, None, Wake::Event).await?;
+    let mut queued = Vec::new();
+    let reconciled = settle::settle(cx, id, &mut queued).await?;
     let after = changes::offers(cx, id).await?;
     let name_of = changes::names(cx).await?;
     let mut lines = offer_changes(&before, &after, &name_of);
@@ -216,6 +229,7 @@ pub async fn cancel(cx: &Cascade, id: &CharterId, by: &By) -> Result<Done, OpsEr
     if !told.is_empty() && c.status != CharterStatus::Cancelled {
         lines.push(format!("told the assigned crew: {}", told.join(", ")));
     }
+    lines.extend(queued);
     Ok(Done {
         summary,
         reconciled,
@@ -283,9 +297,11 @@ pub async fn reoffer(
     tracing::info!(charter_id = %id, members = who.len(), "cleared to be asked again");
     let summary = format!("charter {id}: {} may be asked again", names.join(", "));
     changes::record(cx, id, by, "reoffer", None, &summary).await?;
-    let reconciled = reconcile(cx, id, None, Wake::Event).await?;
+    let mut queued = Vec::new();
+    let reconciled = settle::settle(cx, id, &mut queued).await?;
     let after = cx.backend.offers.for_charter(id).await?;
-    let lines = offer_changes(&offers, &after, changes::names(cx).await?);
+    let mut lines = offer_changes(&offers, &after, changes::names(cx).await?);
+    lines.extend(queued);
     Ok(Done {
         summary,
         reconciled,

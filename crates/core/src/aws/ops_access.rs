@@ -1,9 +1,12 @@
 //! Ops sign-in links and sessions on DynamoDB: rows of the address's partition in the state
-//! table. Signing in is one transaction (delete the unexpired link, put the session) with a
-//! client request token from the session, so an SDK retry after a lost answer is not taken for a
-//! spent link. Revoking reads the partition with one Query and deletes what it holds.
+//! table. Signing in is one transaction (mark the unexpired, unspent link spent, put the
+//! session) with a client request token from the session, so an SDK retry after a lost answer is
+//! not taken for a spent link. The link is marked (`spent_at_ms`, an UpdateItem), not deleted:
+//! the public web function that runs the sign-in holds no DeleteItem on the state table, and
+//! the row's TTL removes it when the link would have expired anyway. Revoking (the CLI) reads
+//! the partition with one Query and deletes what it holds.
 
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
 use super::client::Aws;
@@ -16,6 +19,9 @@ use crate::ports::{ops_link_key, ops_pk, ops_session_key, OpsAccess, OpsLink, Op
 use crate::records::{PK, SK};
 use crate::retry::retrying;
 use crate::StoreError;
+
+/// When a sign-in link was spent (milliseconds): a link carrying it opens nothing.
+const SPENT_ATTR: &str = "spent_at_ms";
 
 #[async_trait::async_trait]
 impl OpsAccess for Aws {
@@ -44,10 +50,13 @@ impl OpsAccess for Aws {
         let table = self.state_table();
         let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
         let (pk, sk) = ops_link_key(&session.address, link_id);
-        let spend = Delete::builder()
+        let spend = Update::builder()
             .table_name(&table)
             .set_key(Some(key(pk, sk)))
-            .condition_expression("attribute_exists(pk) AND expires_at_ms > :now")
+            .update_expression(format!("SET {SPENT_ATTR} = :now"))
+            .condition_expression(format!(
+                "attribute_exists(pk) AND expires_at_ms > :now AND attribute_not_exists({SPENT_ATTR})"
+            ))
             .expression_attribute_values(":now", n(now.timestamp_millis()))
             .build()
             .map_err(bad)?;
@@ -58,7 +67,7 @@ impl OpsAccess for Aws {
             .build()
             .map_err(bad)?;
         let items = vec![
-            TransactWriteItem::builder().delete(spend).build(),
+            TransactWriteItem::builder().update(spend).build(),
             TransactWriteItem::builder().put(open).build(),
         ];
         let token: String = session.session_hash.chars().take(36).collect();
@@ -113,6 +122,9 @@ impl OpsAccess for Aws {
             .into_iter()
             .map(from_sdk)
             .collect();
+        // A spent link is already void (the embedded backend deletes it at sign-in): it goes
+        // too, but is not counted, so both backends say the same.
+        let spent = items.iter().filter(|i| i.contains_key(SPENT_ATTR)).count();
         for item in &items {
             let sk = Reader::new(item, &[PK, SK]).s(SK)?.to_string();
             retrying(|| async {
@@ -127,6 +139,6 @@ impl OpsAccess for Aws {
             })
             .await?;
         }
-        Ok(items.len())
+        Ok(items.len() - spent)
     }
 }
