@@ -36,7 +36,7 @@ pub async fn a_licence_too_small_for_the_guests_is_refused(r: &Rig) {
     asked.captain_licence = licence("six-pack", Some(6), None);
     r.set(asked.clone()).await;
 
-    let answer = r.cascade.accept(&first).await.unwrap();
+    let answer = r.accept(&first).await.unwrap();
     let why = Unfit::LicenceTooSmall {
         licence: "six-pack licence".into(),
         max_passengers: 6,
@@ -63,7 +63,7 @@ pub async fn a_licence_too_small_for_the_guests_is_refused(r: &Rig) {
         "the captain whose licence covers 8 is asked"
     );
     assert_eq!(
-        r.cascade.accept(&next).await.unwrap(),
+        r.accept(&next).await.unwrap(),
         Answer::Accepted { staffed: true }
     );
     assert_eq!(r.charter(&c).await.captain_assigned, Some(id(other)));
@@ -102,7 +102,7 @@ pub async fn a_licence_expired_by_the_charter_date_is_refused(r: &Rig) {
     last_day.captain_licence = licence("six-pack", Some(6), Some(&d));
     r.set(last_day).await;
 
-    let answer = r.cascade.accept(&first).await.unwrap();
+    let answer = r.accept(&first).await.unwrap();
     let why = Unfit::LicenceExpires(date(&day(9)));
     assert!(why.text().starts_with("licence expires "), "{}", why.text());
     assert_eq!(answer, Answer::Unfit(why));
@@ -111,7 +111,7 @@ pub async fn a_licence_expired_by_the_charter_date_is_refused(r: &Rig) {
     let next = r.open(&c, Role::Captain).await.remove(0);
     assert_eq!(next.crew_id.as_str(), other);
     assert_eq!(
-        r.cascade.accept(&next).await.unwrap(),
+        r.accept(&next).await.unwrap(),
         Answer::Accepted { staffed: true }
     );
 }
@@ -140,7 +140,7 @@ pub async fn an_expired_certification_is_never_asked_and_refused(r: &Rig) {
     let mut lapsing = member("deck-a", false, true, &[d.as_str()]);
     lapsing.certification_expiry = [("deckhand".to_string(), date(&day(5)))].into();
     r.set(lapsing).await;
-    let answer = r.cascade.accept(&offer).await.unwrap();
+    let answer = r.accept(&offer).await.unwrap();
     let why = Unfit::CertificationExpires("deckhand".into(), date(&day(5)));
     assert!(
         why.text().starts_with("deckhand expires "),
