@@ -195,7 +195,7 @@ async fn main() {
     measure("embedded", local.backend(), n).await;
     match std::env::var("DISPATCH_BENCH_AWS_ENDPOINT") {
         Ok(endpoint) => {
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            let sdk = dispatch_core::aws::sdk_defaults()
                 .endpoint_url(endpoint)
                 .region(aws_config::Region::new("us-east-1"))
                 .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
