@@ -9,14 +9,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use dispatch_core::domain::{CharterDate, CharterStatus, CrewId, CrewMember};
-use futures::stream::{self, StreamExt};
 use tracing::Instrument;
 
 use crate::jobs::SWEEP_DAYS;
-use crate::reconcile::reconcile_with_roster;
-use crate::requeue::Wake;
 use crate::service::{Cascade, CascadeError};
-use crate::sweep::{SweepReport, SWEEP_CONCURRENCY};
+use crate::sweep::{reconcile_shared, SweepReport};
 
 /// The dates on which the change from `before` (`None`: a new member) to `after` changes
 /// whether they can be asked.
@@ -85,25 +82,7 @@ pub async fn reconcile_for_import(
                 .filter(|c| c.status == CharterStatus::Booked)
                 .map(|c| c.charter_id)
                 .collect();
-            let results: Vec<_> = stream::iter(todo)
-                .map(|id| {
-                    let roster = roster.clone();
-                    async move { (reconcile_with_roster(cx, &id, roster, Wake::Event).await, id) }
-                })
-                .buffer_unordered(SWEEP_CONCURRENCY)
-                .collect()
-                .await;
-            for (r, id) in results {
-                report.reconciled += 1;
-                match r {
-                    Ok(r) if r.actions > 0 => report.moved += 1,
-                    Ok(_) => {}
-                    Err(e) => {
-                        report.failed += 1;
-                        tracing::warn!(charter_id = %id, error = %e, "could not reconcile after the roster import; the sweep will");
-                    }
-                }
-            }
+            reconcile_shared(cx, todo, roster.clone(), &mut report, "the roster import").await;
         }
         Ok(report)
     }

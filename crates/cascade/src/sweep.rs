@@ -233,32 +233,7 @@ pub async fn reconcile_dates(
             }
         }
         let roster: Arc<[CrewMember]> = cx.backend.roster.list().await?.items.into();
-        let results: Vec<_> = stream::iter(todo)
-            .map(|id| {
-                let roster = roster.clone();
-                async move {
-                    (
-                        reconcile_with_roster(cx, &id, roster, Wake::Event).await,
-                        id,
-                    )
-                }
-            })
-            .buffer_unordered(SWEEP_CONCURRENCY)
-            .collect()
-            .await;
-        for (r, id) in results {
-            report.reconciled += 1;
-            match r {
-                Ok(r) => {
-                    report.moved += usize::from(r.actions > 0);
-                    report.settled += usize::from(r.settled);
-                }
-                Err(e) => {
-                    report.failed += 1;
-                    tracing::warn!(charter_id = %id, error = %e, "could not reconcile a charter");
-                }
-            }
-        }
+        reconcile_shared(cx, todo, roster, &mut report, "a sweep of dates").await;
         Ok(report)
     }
     .instrument(span)
@@ -277,7 +252,9 @@ pub async fn reconcile_for_roster(
 ) -> Result<SweepReport, CascadeError> {
     let span = tracing::info_span!("roster_change", members = members.len());
     async {
-        let end = today.naive().checked_add_days(chrono::Days::new(u64::from(days)));
+        let end = today
+            .naive()
+            .checked_add_days(chrono::Days::new(u64::from(days)));
         let mut dates: Vec<CharterDate> = members
             .iter()
             .filter(|m| m.active)
@@ -314,27 +291,47 @@ pub async fn reconcile_for_roster(
             }
         }
         let roster: Arc<[CrewMember]> = cx.backend.roster.list().await?.items.into();
-        let results: Vec<_> = stream::iter(todo)
-            .map(|id| {
-                let roster = roster.clone();
-                async move { (reconcile_with_roster(cx, &id, roster, Wake::Event).await, id) }
-            })
-            .buffer_unordered(SWEEP_CONCURRENCY)
-            .collect()
-            .await;
-        for (r, id) in results {
-            report.reconciled += 1;
-            match r {
-                Ok(r) if r.actions > 0 => report.moved += 1,
-                Ok(_) => {}
-                Err(e) => {
-                    report.failed += 1;
-                    tracing::warn!(charter_id = %id, error = %e, "could not reconcile after the roster change; the sweep will");
-                }
-            }
-        }
+        reconcile_shared(cx, todo, roster, &mut report, "the roster change").await;
         Ok(report)
     }
     .instrument(span)
     .await
+}
+
+/// Reconciles `ids` with one shared `roster`, [`SWEEP_CONCURRENCY`] at a time, adding what
+/// happened to `report`. A failure is logged, naming what the reconcile came `after`, and left to
+/// the next sweep.
+pub(crate) async fn reconcile_shared(
+    cx: &Cascade,
+    ids: Vec<CharterId>,
+    roster: Arc<[CrewMember]>,
+    report: &mut SweepReport,
+    after: &'static str,
+) {
+    let results: Vec<_> = stream::iter(ids)
+        .map(|id| {
+            let roster = roster.clone();
+            async move {
+                (
+                    reconcile_with_roster(cx, &id, roster, Wake::Event).await,
+                    id,
+                )
+            }
+        })
+        .buffer_unordered(SWEEP_CONCURRENCY)
+        .collect()
+        .await;
+    for (r, id) in results {
+        report.reconciled += 1;
+        match r {
+            Ok(r) => {
+                report.moved += usize::from(r.actions > 0);
+                report.settled += usize::from(r.settled);
+            }
+            Err(e) => {
+                report.failed += 1;
+                tracing::warn!(charter_id = %id, error = %e, after, "could not reconcile a charter; the next sweep will");
+            }
+        }
+    }
 }
