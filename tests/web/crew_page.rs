@@ -300,7 +300,10 @@ async fn two_members_race_for_one_slot_one_is_told_it_was_filled() {
         ..first.clone()
     };
     s.world.backend.offers.put(&second).await.unwrap();
-    let (a, b) = tokio::join!(s.accept(&first), s.accept(&second));
+    // The race is between the two accept transactions: the worker's reconciles after them (which
+    // withdraw the loser's offer) run once both have answered, as they would on a busy worker.
+    let (a, b) = tokio::join!(s.cascade.accept(&first), s.cascade.accept(&second));
+    s.run_answer_jobs().await;
     let answers = [a.unwrap(), b.unwrap()];
     use dispatch_cascade::Answer;
     assert_eq!(
