@@ -3,7 +3,7 @@
 use chrono::TimeZone;
 use rusqlite::{params, OptionalExtension};
 
-use super::db::{decode, sql_error};
+use super::db::{decode, sql_error, Cached};
 use super::Local;
 use crate::ports::{ChangeFeed, ChangeKind, ChangeRecord, FeedPage, Shard, StartAt};
 use crate::StoreError;
@@ -61,7 +61,7 @@ impl ChangeFeed for Local {
                 let t = tbl.clone();
                 self.db
                     .tx("reading feed position", move |tx| {
-                        tx.query_row("SELECT MAX(seq) FROM feed WHERE tbl = ?1", [&t], |r| {
+                        tx.row_cached("SELECT MAX(seq) FROM feed WHERE tbl = ?1", [&t], |r| {
                             r.get::<_, Option<i64>>(0)
                         })
                         .optional()

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::db::sql_error;
+use super::db::{sql_error, Cached};
 use super::queue_peek::body_bytes;
 use super::Local;
 use crate::ports::{OutMessage, QueueDepth, QueueId, Queues, Received};
@@ -18,7 +18,7 @@ struct QueueRow {
 }
 
 fn queue_row(tx: &Transaction<'_>, name: &str) -> Result<QueueRow, StoreError> {
-    tx.query_row(
+    tx.row_cached(
         "SELECT dlq, max_receive_count FROM queues WHERE name = ?1",
         [name],
         |r| {
@@ -96,14 +96,14 @@ impl Local {
                         if let (Some(dlq), Some(max_rc)) = (&q.dlq, q.max_receive_count) {
                             if count >= max_rc {
                                 // SQS redrive: received maxReceiveCount times already, so it moves instead.
-                                tx.execute("UPDATE messages SET queue = ?1, visible_ms = ?2, receipt = NULL WHERE seq = ?3", params![dlq, now, seq])
+                                tx.exec_cached("UPDATE messages SET queue = ?1, visible_ms = ?2, receipt = NULL WHERE seq = ?3", params![dlq, now, seq])
                                     .map_err(|e| sql_error("moving message to DLQ", e))?;
                                 tracing::warn!(message_id = %id, queue = %name, dlq = %dlq, receive_count = count, "message moved to its DLQ");
                                 continue;
                             }
                         }
                         let receipt = format!("{id}:{}", uuid::Uuid::new_v4().simple());
-                        tx.execute(
+                        tx.exec_cached(
                             "UPDATE messages SET receive_count = receive_count + 1, visible_ms = ?1, receipt = ?2 WHERE seq = ?3",
                             params![now + ms(visibility), receipt, seq],
                         )
@@ -150,7 +150,7 @@ impl Queues for Local {
                 for m in &messages {
                     let id = uuid::Uuid::new_v4().to_string();
                     let attrs = serde_json::to_string(&m.attributes).unwrap_or_else(|_| "{}".into());
-                    tx.execute(
+                    tx.exec_cached(
                         "INSERT INTO messages (id, queue, body, attributes, sent_ms, visible_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![id, name, m.body, attrs, now, now + ms(m.delay)],
                     )
@@ -196,7 +196,7 @@ impl Queues for Local {
                 let mut failed = Vec::new();
                 for r in &receipts {
                     let n = tx
-                        .execute(
+                        .exec_cached(
                             "DELETE FROM messages WHERE queue = ?1 AND receipt = ?2",
                             params![name, r],
                         )
@@ -222,7 +222,7 @@ impl Queues for Local {
             .tx("changing visibility", move |tx| {
                 queue_row(tx, &name)?;
                 let n = tx
-                    .execute(
+                    .exec_cached(
                         "UPDATE messages SET visible_ms = ?1 WHERE queue = ?2 AND receipt = ?3",
                         params![now_ms() + ms(timeout), name, receipt],
                     )
@@ -248,7 +248,7 @@ impl Queues for Local {
             .tx("counting messages", move |tx| {
                 queue_row(tx, &name)?;
                 let now = now_ms();
-                tx.query_row(
+                tx.row_cached(
                     "SELECT
                         COALESCE(SUM(visible_ms <= ?2), 0),
                         COALESCE(SUM(visible_ms > ?2 AND receipt IS NOT NULL), 0),
@@ -307,7 +307,7 @@ fn undecodable(
     attributes.insert("dispatch-receive-count".into(), count.to_string());
     attributes.insert("dispatch-failed-at".into(), Utc::now().to_rfc3339());
     let attrs = serde_json::to_string(attributes).unwrap_or_else(|_| "{}".into());
-    tx.execute(
+    tx.exec_cached(
         "UPDATE messages SET queue = ?1, visible_ms = ?2, receipt = NULL, attributes = ?3 WHERE seq = ?4",
         params![dlq, now_ms(), attrs, seq],
     )
