@@ -26,7 +26,7 @@ use crate::effects::apply;
 use crate::index;
 use crate::plan::plan;
 use crate::requeue::{self, Wake};
-use crate::snapshot::{self, Snapshot};
+use crate::snapshot::{self, DayReads, Snapshot};
 use crate::state::Gone;
 
 // The context types; also their old path, which the crew page's modules import them from.
@@ -60,19 +60,24 @@ pub async fn reconcile(
     wake: Wake,
 ) -> Result<Reconciled, CascadeError> {
     let span = tracing::info_span!("reconcile", charter_id = %charter);
-    passes(cx, charter, gone, None, wake).instrument(span).await
+    passes(cx, charter, gone, None, None, wake)
+        .instrument(span)
+        .await
 }
 
 /// [`reconcile`] with a roster already read by a caller reconciling many charters at once (a
-/// sweep, a roster change): one read of the roster for all of them, shared, not one each.
+/// sweep, a roster change): one read of the roster for all of them, shared, not one each; and,
+/// when they are all of one date, that day's holds and counts read once for all of them (`day`,
+/// used by the first pass only: a pass after a conflict reads its own).
 pub async fn reconcile_with_roster(
     cx: &Cascade,
     charter: &CharterId,
     roster: Arc<[CrewMember]>,
+    day: Option<Arc<DayReads>>,
     wake: Wake,
 ) -> Result<Reconciled, CascadeError> {
     let span = tracing::info_span!("reconcile", charter_id = %charter);
-    passes(cx, charter, None, Some(roster), wake)
+    passes(cx, charter, None, Some(roster), day, wake)
         .instrument(span)
         .await
 }
@@ -82,11 +87,14 @@ async fn passes(
     charter: &CharterId,
     gone: Option<Gone>,
     roster: Option<Arc<[CrewMember]>>,
+    day: Option<Arc<DayReads>>,
     wake: Wake,
 ) -> Result<Reconciled, CascadeError> {
     let mut done = Reconciled::default();
     for pass in 0..MAX_PASSES {
-        let snap = snapshot::read(cx, charter, gone.clone(), roster.clone()).await?;
+        let shared = day.as_deref().filter(|_| pass == 0);
+        let snap =
+            snapshot::read_sharing(cx, charter, gone.clone(), roster.clone(), shared).await?;
         if pass == 0 {
             done.since = snap.last_change();
         }

@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use crate::jobs::SWEEP_DAYS;
 use crate::service::{Cascade, CascadeError};
+use crate::snapshot;
 use crate::sweep::{reconcile_shared, SweepReport};
 
 /// The dates on which the change from `before` (`None`: a new member) to `after` changes
@@ -72,17 +73,36 @@ pub async fn reconcile_for_import(
         }
         let roster: Arc<[CrewMember]> = cx.backend.roster.list().await?.items.into();
         // Date by date (bounded memory: one date's charters at a time), each date's charters
-        // in concurrent batches.
+        // in concurrent batches, sharing the day's holds and counts (read once: two batched
+        // reads for the date, not two per charter over every member free that day).
         for date in dates {
             let listing = cx.backend.charters.on_date(date).await?;
             report.charters += listing.items.len();
             let todo: Vec<_> = listing
                 .items
-                .into_iter()
+                .iter()
                 .filter(|c| c.status == CharterStatus::Booked)
-                .map(|c| c.charter_id)
+                .map(|c| c.charter_id.clone())
                 .collect();
-            reconcile_shared(cx, todo, roster.clone(), &mut report, "the roster import").await;
+            if todo.is_empty() {
+                continue;
+            }
+            let aboard = listing
+                .items
+                .iter()
+                .flat_map(|c| c.captain_assigned.iter().chain(&c.crew_assigned))
+                .cloned();
+            let day = snapshot::read_day(cx, date, &roster, aboard).await?;
+            let day = Some(Arc::new(day));
+            reconcile_shared(
+                cx,
+                todo,
+                roster.clone(),
+                day,
+                &mut report,
+                "the roster import",
+            )
+            .await;
         }
         Ok(report)
     }

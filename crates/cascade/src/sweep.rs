@@ -27,6 +27,7 @@ use crate::mails::Letterhead;
 use crate::reconcile::reconcile_with_roster;
 use crate::requeue::Wake;
 use crate::service::{Cascade, CascadeError};
+use crate::snapshot::DayReads;
 
 /// How a sweep went.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -137,7 +138,7 @@ async fn sweep_inner(cx: &Cascade) -> Result<SweepReport, CascadeError> {
             let roster = roster.clone();
             async move {
                 (
-                    reconcile_with_roster(cx, &id, roster, Wake::Event).await,
+                    reconcile_with_roster(cx, &id, roster, None, Wake::Event).await,
                     id,
                     marks,
                 )
@@ -233,7 +234,7 @@ pub async fn reconcile_dates(
             }
         }
         let roster: Arc<[CrewMember]> = cx.backend.roster.list().await?.items.into();
-        reconcile_shared(cx, todo, roster, &mut report, "a sweep of dates").await;
+        reconcile_shared(cx, todo, roster, None, &mut report, "a sweep of dates").await;
         Ok(report)
     }
     .instrument(span)
@@ -291,29 +292,31 @@ pub async fn reconcile_for_roster(
             }
         }
         let roster: Arc<[CrewMember]> = cx.backend.roster.list().await?.items.into();
-        reconcile_shared(cx, todo, roster, &mut report, "the roster change").await;
+        reconcile_shared(cx, todo, roster, None, &mut report, "the roster change").await;
         Ok(report)
     }
     .instrument(span)
     .await
 }
 
-/// Reconciles `ids` with one shared `roster`, [`SWEEP_CONCURRENCY`] at a time, adding what
-/// happened to `report`. A failure is logged, naming what the reconcile came `after`, and left to
-/// the next sweep.
+/// Reconciles `ids` with one shared `roster` (and `day`, when they are all of one date: its
+/// holds and counts read once), [`SWEEP_CONCURRENCY`] at a time, adding what happened to
+/// `report`. A failure is logged, naming what the reconcile came `after`, and left to the next
+/// sweep.
 pub(crate) async fn reconcile_shared(
     cx: &Cascade,
     ids: Vec<CharterId>,
     roster: Arc<[CrewMember]>,
+    day: Option<Arc<DayReads>>,
     report: &mut SweepReport,
     after: &'static str,
 ) {
     let results: Vec<_> = stream::iter(ids)
         .map(|id| {
-            let roster = roster.clone();
+            let (roster, day) = (roster.clone(), day.clone());
             async move {
                 (
-                    reconcile_with_roster(cx, &id, roster, Wake::Event).await,
+                    reconcile_with_roster(cx, &id, roster, day, Wake::Event).await,
                     id,
                 )
             }
