@@ -19,23 +19,27 @@ fn later(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<
 #[async_trait::async_trait]
 impl Roster for Local {
     async fn upsert_batch(&self, members: &[CrewMember]) -> Result<(), StoreError> {
-        let tbl = self.names.roster.clone();
-        let members = members.to_vec();
-        self.db
-            .tx("writing roster", move |tx| {
-                for m in &members {
-                    let id = m.crew_id.to_string();
-                    let stored = tx
-                        .get_item(&tbl, &id, "")?
-                        .and_then(|i| CrewMember::from_item(&i).ok())
-                        .and_then(|s| s.links_not_before);
-                    let mut m = m.clone();
-                    m.links_not_before = later(m.links_not_before, stored);
-                    tx.put_item(&tbl, &id, "", None, &m.to_item(), None, false)?;
-                }
-                Ok(())
-            })
-            .await
+        // In transactions of `UPSERT_CHUNK` members (as DynamoDB writes in batches of 25): a
+        // 50,000-member import never holds a second copy of the whole roster.
+        for chunk in members.chunks(UPSERT_CHUNK) {
+            let tbl = self.names.roster.clone();
+            let chunk = chunk.to_vec();
+            self.db
+                .tx("writing roster", move |tx| {
+                    for mut m in chunk {
+                        let id = m.crew_id.to_string();
+                        let stored = tx
+                            .get_item(&tbl, &id, "")?
+                            .and_then(|i| CrewMember::from_item(&i).ok())
+                            .and_then(|s| s.links_not_before);
+                        m.links_not_before = later(m.links_not_before, stored);
+                        tx.put_item(&tbl, &id, "", None, &m.to_item(), None, false)?;
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        Ok(())
     }
 
     async fn get(&self, id: &CrewId) -> Result<Option<CrewMember>, StoreError> {
@@ -55,7 +59,7 @@ impl Roster for Local {
 
     async fn list(&self) -> Result<Listing<CrewMember>, StoreError> {
         let tbl = self.names.roster.clone();
-        let items = self
+        let listing = self
             .db
             .tx("listing roster", move |tx| {
                 tx.require_table(&tbl)?;
@@ -65,11 +69,16 @@ impl Roster for Local {
                 let rows = stmt
                     .query_map([&tbl], |r| r.get::<_, String>(0))
                     .map_err(|e| sql_error("listing roster", e))?;
-                rows.map(|b| decode(&b.map_err(|e| sql_error("listing roster", e))?))
-                    .collect::<Result<Vec<_>, _>>()
+                // Parsed row by row: a 50,000-member roster is never also held as items.
+                let mut listing = Listing::default();
+                for body in rows {
+                    let item = decode(&body.map_err(|e| sql_error("listing roster", e))?)?;
+                    listing.add(CrewMember::from_item(&item));
+                }
+                Ok(listing)
             })
             .await?;
-        Ok(Listing::parse(items, CrewMember::from_item))
+        Ok(listing)
     }
 
     async fn revoke_links(&self, id: &CrewId, at: DateTime<Utc>) -> Result<bool, StoreError> {
@@ -97,6 +106,9 @@ impl Roster for Local {
         .await
     }
 }
+
+/// Members written per transaction by `upsert_batch`.
+const UPSERT_CHUNK: usize = 1_000;
 
 impl Local {
     /// Reads a member, changes it and writes it back in one transaction.

@@ -32,15 +32,21 @@ impl<T> Listing<T> {
             skipped: Vec::new(),
         };
         for item in &items {
-            match parse(item) {
-                Ok(v) => out.items.push(v),
-                Err(e) => {
-                    tracing::warn!(record = %e.key, attribute = %e.attribute, problem = %e.problem, "skipping record of the wrong shape");
-                    out.skipped.push(e);
-                }
-            }
+            out.add(parse(item));
         }
         out
+    }
+
+    /// Adds one parsed item, or names (and logs) one of the wrong shape: for a listing parsed
+    /// as it is read, so a large table is never held twice (as items and as values).
+    pub fn add(&mut self, parsed: Result<T, ItemError>) {
+        match parsed {
+            Ok(v) => self.items.push(v),
+            Err(e) => {
+                tracing::warn!(record = %e.key, attribute = %e.attribute, problem = %e.problem, "skipping record of the wrong shape");
+                self.skipped.push(e);
+            }
+        }
     }
 
     pub fn merge(&mut self, other: Listing<T>) {

@@ -339,7 +339,11 @@ impl ShardReader {
 
 /// Drives one reader in its own task until it finishes, loses its lease or is told to stop
 /// (then it releases the lease). Its lease keeps being renewed by the keeper meanwhile. Empty
-/// reads back off from `idle` doubling to `idle_max`; a read with records resets the pause.
+/// reads back off from `idle` doubling to `idle_max`. After a read with records, the first
+/// empty read waits only `idle` (a burst's next records come quickly), then the backoff goes
+/// on where it was: one booking costs one quick look, not a climb from `idle` all over again
+/// (every read is a billed request; the next record after a booking usually comes from a
+/// person, seconds or minutes later).
 pub(crate) async fn drive(
     mut reader: ShardReader,
     mut stop: watch::Receiver<bool>,
@@ -349,19 +353,21 @@ pub(crate) async fn drive(
     reader.stop_on(stop.clone());
     let idle_max = idle_max.max(idle);
     let mut pause = idle;
+    let mut quick_look = false;
     loop {
         if *stop.borrow() {
             break;
         }
         let report = reader.step().await;
         if report.records > 0 {
-            pause = idle;
+            quick_look = true;
         }
         let until = match report.next {
             Next::Now => {
                 tokio::task::yield_now().await;
                 continue;
             }
+            Next::Idle if std::mem::take(&mut quick_look) => Instant::now() + idle,
             Next::Idle => {
                 let until = Instant::now() + pause;
                 pause = (pause * 2).min(idle_max);
