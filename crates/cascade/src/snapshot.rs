@@ -130,22 +130,9 @@ pub async fn read_day(
         .collect();
     who.sort();
     who.dedup();
-    let b = &cx.backend;
-    let mut holds = CrewMap::default();
-    for h in b.holds.among(date, &who).await? {
-        holds.insert(h.crew_id.clone(), h);
-    }
-    let free: Vec<CrewId> = who
-        .iter()
-        .filter(|m| !holds.contains_key(*m))
-        .cloned()
-        .collect();
-    let load = b
-        .holds
-        .loads(date.month(), &free)
-        .await?
-        .into_iter()
-        .collect();
+    let (held, load) = cx.backend.holds.day_of(date, &who).await?;
+    let holds = held.into_iter().map(|h| (h.crew_id.clone(), h)).collect();
+    let load = load.into_iter().collect();
     Ok(DayReads {
         date: Some(date),
         holds,
@@ -231,34 +218,31 @@ pub async fn read_sharing(
             }
             None => who.clone(),
         };
-        if !unread.is_empty() {
-            for h in b.holds.among(date, &unread).await? {
-                holds.insert(h.crew_id.clone(), h);
-            }
-        }
         let wants_candidates = charter
             .as_ref()
             .is_some_and(|c| open && !is_filled(c, cx.vessel(c)));
-        if wants_candidates {
-            let free: Vec<CrewId> = who
-                .iter()
-                .filter(|m| !holds.contains_key(*m))
-                .cloned()
-                .collect();
-            let mut unread = Vec::new();
-            for m in free {
-                match day {
-                    Some(d) if d.covers.contains(&m) => {
-                        if let Some(n) = d.load.get(&m) {
-                            load.insert(m, *n);
-                        }
-                    }
-                    _ => unread.push(m),
-                }
+        // The counts of the free members `day` does not cover come with their holds.
+        let mut unread_load = std::collections::HashMap::new();
+        if !unread.is_empty() {
+            let held = if wants_candidates {
+                let (held, counts) = b.holds.day_of(date, &unread).await?;
+                unread_load = counts;
+                held
+            } else {
+                b.holds.among(date, &unread).await?
+            };
+            for h in held {
+                holds.insert(h.crew_id.clone(), h);
             }
-            if !unread.is_empty() {
-                for (m, n) in b.holds.loads(date.month(), &unread).await? {
-                    load.insert(m, n);
+        }
+        if wants_candidates {
+            for m in who.iter().filter(|m| !holds.contains_key(*m)) {
+                let n = match day {
+                    Some(d) if d.covers.contains(m) => d.load.get(m),
+                    _ => unread_load.get(m),
+                };
+                if let Some(n) = n {
+                    load.insert(m.clone(), *n);
                 }
             }
         }

@@ -16,8 +16,10 @@ pub const SK: &str = "sk";
 pub const TTL_ATTR: &str = "expires_at_epoch";
 
 pub fn hold_key(crew: &CrewId, date: CharterDate) -> (String, String) {
-    (format!("hold#{crew}#{date}"), "hold".into())
+    (format!("{HOLD_PK_PREFIX}{crew}#{date}"), "hold".into())
 }
+/// How every hold's partition key begins.
+pub const HOLD_PK_PREFIX: &str = "hold#";
 /// A member's assignment count for a month, kept next to their holds: `load#<crew>` / `YYYY-MM`.
 pub fn load_key(crew: &CrewId, month: Month) -> (String, String) {
     (format!("load#{crew}"), month.to_string())

@@ -138,4 +138,40 @@ impl Holds for Aws {
             .map(|i| rec::hold_from_item(i).map_err(Into::into))
             .collect()
     }
+
+    /// Holds and counts in one BatchGetItem (both live in the state table): the counts of
+    /// every member asked about are read, those held that day dropped after.
+    async fn day_of(
+        &self,
+        date: CharterDate,
+        crews: &[CrewId],
+    ) -> Result<(Vec<Hold>, HashMap<CrewId, u32>), StoreError> {
+        let keys = crews
+            .iter()
+            .flat_map(|c| [rec::hold_key(c, date), rec::load_key(c, date.month())])
+            .collect();
+        let items = self
+            .batch_get_state(keys, "holds and assignment counts")
+            .await?;
+        let mut holds = Vec::new();
+        let mut counts = HashMap::new();
+        for item in &items {
+            let pk = item.get(rec::PK).and_then(|v| match v {
+                serde_dynamo::AttributeValue::S(s) => Some(s.as_str()),
+                _ => None,
+            });
+            if pk.is_some_and(|pk| pk.starts_with(rec::HOLD_PK_PREFIX)) {
+                holds.push(rec::hold_from_item(item)?);
+            } else if let Some(crew) = item.get("crew_id").and_then(|v| match v {
+                serde_dynamo::AttributeValue::S(s) => CrewId::parse(s).ok(),
+                _ => None,
+            }) {
+                counts.insert(crew, rec::load_count(item));
+            }
+        }
+        for h in &holds {
+            counts.remove(&h.crew_id);
+        }
+        Ok((holds, counts))
+    }
 }

@@ -47,4 +47,24 @@ pub trait Holds: Send + Sync {
     async fn get(&self, crew: &CrewId, date: CharterDate) -> Result<Option<Hold>, StoreError>;
     /// The holds on `date` among `crews` (batched reads), for candidate selection.
     async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError>;
+    /// What choosing candidates reads: the holds on `date` among `crews` and the month's
+    /// assignment counts of those of them free that day. [`Holds::among`] then
+    /// [`Holds::loads`]; a store keeping both kinds of item in one table reads them in one
+    /// batch (a request, not two, for a charter's usual few dozen candidates).
+    async fn day_of(
+        &self,
+        date: CharterDate,
+        crews: &[CrewId],
+    ) -> Result<(Vec<Hold>, std::collections::HashMap<CrewId, u32>), StoreError> {
+        let holds = self.among(date, crews).await?;
+        let free = free_of(crews, &holds);
+        let loads = self.loads(date.month(), &free).await?;
+        Ok((holds, loads))
+    }
+}
+
+/// The members of `crews` none of `holds` holds.
+pub fn free_of(crews: &[CrewId], holds: &[Hold]) -> Vec<CrewId> {
+    let held: std::collections::HashSet<&CrewId> = holds.iter().map(|h| &h.crew_id).collect();
+    crews.iter().filter(|c| !held.contains(c)).cloned().collect()
 }
