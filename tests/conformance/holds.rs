@@ -120,12 +120,18 @@ pub async fn holds_among_reads_in_batches(w: &World) {
     let mut ids: Vec<_> = held.into_iter().map(|h| h.crew_id).collect();
     ids.sort();
     assert_eq!(ids, members.iter().step_by(10).cloned().collect::<Vec<_>>());
-    assert!(counts.is_empty(), "held members' counts are not read: {counts:?}");
+    assert!(
+        counts.is_empty(),
+        "held members' counts are not read: {counts:?}"
+    );
     let next = CharterDate::parse("2024-05-10").unwrap();
     let (held, counts) = w.backend.holds.day_of(next, &members).await.unwrap();
     assert!(held.is_empty());
     assert_eq!(counts.len(), 13, "{counts:?}");
-    assert!(members.iter().step_by(10).all(|m| counts.get(m) == Some(&1)));
+    assert!(members
+        .iter()
+        .step_by(10)
+        .all(|m| counts.get(m) == Some(&1)));
 }
 
 pub async fn offers_move_only_from_the_expected_status(w: &World) {

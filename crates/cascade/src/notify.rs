@@ -29,6 +29,17 @@ pub async fn send_offer(
     let Some(o) = cx.backend.offers.get(id, offer).await? else {
         return Ok(Applied::Conflict);
     };
+    send_made_offer(cx, snap, &o).await
+}
+
+/// [`send_offer`] of an offer as stored: read just now, or written by this same pass (its
+/// `MakeOffer` stored it new, so it is what was planned; no read again).
+pub async fn send_made_offer(
+    cx: &Cascade,
+    snap: &Snapshot,
+    o: &Offer,
+) -> Result<Applied, CascadeError> {
+    let id = &snap.charter_id;
     if o.status != OfferStatus::Open {
         return Ok(Applied::Conflict);
     }
@@ -46,10 +57,10 @@ pub async fn send_offer(
     match &member {
         Some(m) => {
             let facts = facts(cx, c, &m.crew_id).await?;
-            let link = cx.link_maker().offer(&o, cx.now(), cx.cfg.link_ttl);
+            let link = cx.link_maker().offer(o, cx.now(), cx.cfg.link_ttl);
             let sent = send_once(
                 cx,
-                mails::offer(&Letterhead::of(&cx.cfg), c, &o, m, &facts, &link),
+                mails::offer(&Letterhead::of(&cx.cfg), c, o, m, &facts, &link),
             )
             .await;
             if let Err(e @ (CascadeError::Mail(_) | CascadeError::Store(_))) = &sent {

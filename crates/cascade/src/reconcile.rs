@@ -17,13 +17,14 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use dispatch_core::domain::{CharterId, CharterStatus, CrewMember};
+use dispatch_core::domain::{CharterId, CharterStatus, CrewMember, Offer};
 use tracing::Instrument;
 
 use crate::action::Action;
 use crate::deliver::Applied;
 use crate::effects::apply;
 use crate::index;
+use crate::notify;
 use crate::plan::plan;
 use crate::requeue::{self, Wake};
 use crate::snapshot::{self, DayReads, Snapshot};
@@ -147,8 +148,20 @@ async fn run(
     done: &mut Reconciled,
     busy: &mut Option<CascadeError>,
 ) -> Result<bool, CascadeError> {
+    // Offers this pass stored new: mailed as written, without reading each back.
+    let mut made: Vec<&Offer> = Vec::new();
     for action in actions {
-        match apply(cx, snap, action).await {
+        let applied = match action {
+            Action::SendOffer { offer } => match made.iter().find(|o| &o.offer_id == offer) {
+                Some(o) => notify::send_made_offer(cx, snap, o).await,
+                None => apply(cx, snap, action).await,
+            },
+            _ => apply(cx, snap, action).await,
+        };
+        if let (Action::MakeOffer { offer }, Ok(Applied::Done)) = (action, &applied) {
+            made.push(offer);
+        }
+        match applied {
             Ok(Applied::Done) => done.actions += 1,
             Ok(Applied::Conflict) => {
                 tracing::debug!(?action, "the charter changed under the plan; reading again");

@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::{DateTime, Utc};
 
 use super::client::Aws;
-use super::convert::{from_sdk, s};
-use super::errors::{classify, is_condition_failed};
+use super::convert::{from_sdk, s, to_sdk};
+use super::errors::{classify, is_cancelled, is_condition_failed};
 use super::state_table::key;
 use crate::domain::{CharterId, CrewId, Offer, OfferId, OfferStatus};
 use crate::ports::{OfferTransition, Offers};
@@ -16,23 +16,41 @@ use crate::StoreError;
 
 #[async_trait::async_trait]
 impl Offers for Aws {
+    /// The offer and the member's pointer to it in one transaction (one request, not two): the
+    /// offer only if it is new. A cancelled transaction (the offer exists, or a concurrent
+    /// write) stores neither and answers `false`: the reconcile reads again.
     async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
-        // The pointer first: a pointer to an offer that failed to store is skipped by `for_crew`.
-        self.put_state_if(
-            rec::crew_offer_pointer(offer),
-            "attribute_not_exists(pk) OR attribute_exists(pk)",
-            &[],
-            vec![],
-            "storing offer pointer",
-        )
-        .await?;
-        self.put_state_if(
-            rec::offer_to_item(offer),
-            "attribute_not_exists(pk)",
-            &[],
-            vec![],
-            "storing offer",
-        )
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+        let table = self.state_table();
+        let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
+        let pointer = Put::builder()
+            .table_name(&table)
+            .set_item(Some(to_sdk(rec::crew_offer_pointer(offer))))
+            .build()
+            .map_err(bad)?;
+        let item = Put::builder()
+            .table_name(&table)
+            .set_item(Some(to_sdk(rec::offer_to_item(offer))))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(bad)?;
+        let items = vec![
+            TransactWriteItem::builder().put(pointer).build(),
+            TransactWriteItem::builder().put(item).build(),
+        ];
+        retrying(|| async {
+            match self
+                .ddb
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if is_cancelled(&e) => Ok(false),
+                Err(e) => Err(classify(&format!("storing offer in {table}"), e)),
+            }
+        })
         .await
     }
 

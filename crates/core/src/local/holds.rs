@@ -85,6 +85,34 @@ impl Holds for Local {
             .await
     }
 
+    /// Holds and counts in one transaction (one commit, not two).
+    async fn day_of(
+        &self,
+        date: CharterDate,
+        crews: &[CrewId],
+    ) -> Result<(Vec<Hold>, HashMap<CrewId, u32>), StoreError> {
+        let tbl = self.names.state.clone();
+        let crews = crews.to_vec();
+        self.db
+            .tx("reading holds and assignment counts", move |tx| {
+                let mut holds = Vec::new();
+                let mut counts = HashMap::new();
+                for c in crews {
+                    let (pk, sk) = rec::hold_key(&c, date);
+                    if let Some(item) = tx.get_item(&tbl, &pk, &sk)? {
+                        holds.push(rec::hold_from_item(&item)?);
+                        continue;
+                    }
+                    let (pk, sk) = rec::load_key(&c, date.month());
+                    if let Some(item) = tx.get_item(&tbl, &pk, &sk)? {
+                        counts.insert(c, rec::load_count(&item));
+                    }
+                }
+                Ok((holds, counts))
+            })
+            .await
+    }
+
     async fn among(&self, date: CharterDate, crews: &[CrewId]) -> Result<Vec<Hold>, StoreError> {
         let tbl = self.names.state.clone();
         let keys: Vec<(String, String)> = crews.iter().map(|c| rec::hold_key(c, date)).collect();

@@ -66,5 +66,9 @@ pub trait Holds: Send + Sync {
 /// The members of `crews` none of `holds` holds.
 pub fn free_of(crews: &[CrewId], holds: &[Hold]) -> Vec<CrewId> {
     let held: std::collections::HashSet<&CrewId> = holds.iter().map(|h| &h.crew_id).collect();
-    crews.iter().filter(|c| !held.contains(c)).cloned().collect()
+    crews
+        .iter()
+        .filter(|c| !held.contains(c))
+        .cloned()
+        .collect()
 }

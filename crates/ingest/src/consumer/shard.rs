@@ -78,6 +78,8 @@ pub(crate) struct ShardReader {
     pending: VecDeque<ChangeRecord>,
     /// The iterator after the pending page: `Some(None)` when the page ended the shard.
     after_pending: Option<Option<String>>,
+    /// The pending page was shorter than a batch: the shard had no more records when read.
+    short_page: bool,
     /// Consecutive failures of the record (or read) at the head, for the backoff.
     failures: u32,
     retry_at: Option<Instant>,
@@ -103,6 +105,7 @@ impl ShardReader {
             iterator: None,
             pending: VecDeque::new(),
             after_pending: None,
+            short_page: false,
             failures: 0,
             retry_at: None,
             stop: None,
@@ -216,6 +219,7 @@ impl ShardReader {
             self.iterator = page.next;
             return Err(StepReport::just(Next::Idle));
         }
+        self.short_page = self.pending.len() < self.cfg.batch as usize;
         self.after_pending = Some(page.next);
         Ok(())
     }
@@ -327,6 +331,13 @@ impl ShardReader {
         }
         if !self.keeper.is_held() && report.next == Next::Now {
             report.next = Next::Lost;
+        }
+        // A short page handled, the shard open: the shard had nothing more when read, so the
+        // next read waits for the reader's pause instead of coming at once (an empty read
+        // is a billed request; a burst's next records are read after the quick look).
+        let open = matches!(self.after_pending, Some(Some(_)));
+        if report.next == Next::Now && self.pending.is_empty() && self.short_page && open {
+            report.next = Next::Idle;
         }
         report
     }
