@@ -122,6 +122,15 @@ impl Db {
             .map_err(|e| sql_err("busy_timeout", e))?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| sql_err("journal_mode", e))?;
+        // WAL with synchronous=NORMAL: a commit is written to the WAL but fsynced only at
+        // checkpoints. A killed process loses nothing (the WAL is in the OS's hands at commit;
+        // the kill tests SIGKILL `dispatch run` mid-load); only a power cut or OS crash can drop
+        // the last commits, and the database stays consistent. What those commits did is done
+        // again: the change feed and the queues are in the same file, so a lost commit also
+        // loses the feed record or the message deletion that followed it, and the record or
+        // message comes back; mails are sent under a claim by key, and the outbox writes one
+        // file per key, so a mail sent again replaces its file. FULL would fsync every commit,
+        // about ten a charter.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| sql_err("synchronous", e))?;
         conn.execute_batch(SCHEMA)
