@@ -5,12 +5,10 @@ use std::collections::HashMap;
 
 use super::client::Aws;
 use super::convert::{s, to_sdk};
-use super::errors::{classify, is_cancelled};
 use super::state_table::key;
 use crate::domain::{CharterDate, CharterId, CrewId, Month};
 use crate::ports::{Hold, HoldOutcome, Holds};
 use crate::records as rec;
-use crate::retry::retrying;
 use crate::StoreError;
 
 #[async_trait::async_trait]
@@ -32,20 +30,7 @@ impl Holds for Aws {
                     .update(self.load_update(&hold.crew_id, hold.date.month(), 1)?)
                     .build(),
             ];
-            let sent = retrying(|| async {
-                match self
-                    .ddb
-                    .transact_write_items()
-                    .set_transact_items(Some(items.clone()))
-                    .send()
-                    .await
-                {
-                    Ok(_) => Ok(true),
-                    Err(e) if is_cancelled(&e) => Ok(false),
-                    Err(e) => Err(classify(&format!("taking hold in {state}"), e)),
-                }
-            })
-            .await?;
+            let sent = self.transact_state(items, "taking hold").await?;
             if sent {
                 return Ok(HoldOutcome::Taken);
             }
@@ -105,20 +90,8 @@ impl Holds for Aws {
                 .update(self.load_update(crew, date.month(), -1)?)
                 .build(),
         ];
-        retrying(|| async {
-            match self
-                .ddb
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await
-            {
-                Ok(_) => Ok(true),
-                Err(e) if is_cancelled(&e) => Ok(false),
-                Err(e) => Err(classify(&format!("releasing hold {pk}"), e)),
-            }
-        })
-        .await
+        self.transact_state(items, &format!("releasing hold {pk}"))
+            .await
     }
 
     async fn get(&self, crew: &CrewId, date: CharterDate) -> Result<Option<Hold>, StoreError> {

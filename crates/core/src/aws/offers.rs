@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::client::Aws;
 use super::convert::{from_sdk, s, to_sdk};
-use super::errors::{classify, is_cancelled, is_condition_failed};
+use super::errors::{classify, is_condition_failed};
 use super::state_table::key;
 use crate::domain::{CharterId, CrewId, Offer, OfferId, OfferStatus};
 use crate::ports::{OfferTransition, Offers};
@@ -38,20 +38,7 @@ impl Offers for Aws {
             TransactWriteItem::builder().put(pointer).build(),
             TransactWriteItem::builder().put(item).build(),
         ];
-        retrying(|| async {
-            match self
-                .ddb
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await
-            {
-                Ok(_) => Ok(true),
-                Err(e) if is_cancelled(&e) => Ok(false),
-                Err(e) => Err(classify(&format!("storing offer in {table}"), e)),
-            }
-        })
-        .await
+        self.transact_state(items, "storing offer").await
     }
 
     async fn for_crew(&self, crew: &CrewId) -> Result<Vec<Offer>, StoreError> {

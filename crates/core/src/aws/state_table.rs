@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue as Av;
 use super::batch::batch_get;
 use super::client::Aws;
 use super::convert::{from_sdk, n, s, to_sdk};
-use super::errors::{classify, is_condition_failed};
+use super::errors::{classify, is_cancelled, is_condition_failed};
 use crate::config::tables;
 use crate::domain::{CrewId, Month};
 use crate::item::Item;
@@ -76,6 +76,29 @@ impl Aws {
         })
         .await?;
         Ok(out.item.map(from_sdk))
+    }
+
+    /// Writes `items` in one transaction (retried on throttling and 5xx); Ok(false) when
+    /// DynamoDB cancelled it: a condition failed, or a concurrent write to one of the items.
+    pub(crate) async fn transact_state(
+        &self,
+        items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+        what: &str,
+    ) -> Result<bool, StoreError> {
+        retrying(|| async {
+            match self
+                .ddb
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) if is_cancelled(&e) => Ok(false),
+                Err(e) => Err(classify(&format!("{what} in {}", self.state_table()), e)),
+            }
+        })
+        .await
     }
 
     /// Puts a state item under a condition; Ok(false) when the condition failed.
