@@ -16,7 +16,7 @@ use axum::http::Request;
 use chrono::Utc;
 use dispatch_cascade::jobs::CascadeJobs;
 use dispatch_cascade::tokens::{LinkKey, MagicLinks, Scope};
-use dispatch_cascade::{Cascade, CascadeSettings};
+use dispatch_cascade::Cascade;
 use dispatch_core::clock::SystemClock;
 use dispatch_core::domain::*;
 use dispatch_core::jobs::JobHandler;
@@ -25,58 +25,10 @@ use dispatch_core::requests::Requests;
 use dispatch_core::Backend;
 use tower::ServiceExt;
 
+#[path = "common/mod.rs"]
+mod common;
+
 const SAME_DAY: usize = 15;
-
-fn settings() -> CascadeSettings {
-    CascadeSettings {
-        public_url: "http://127.0.0.1:9".into(),
-        offer_timeout: Duration::from_secs(3600),
-        link_ttl: chrono::Duration::days(1),
-        page_link_ttl: chrono::Duration::days(30),
-        drop_cutoff: chrono::Duration::hours(24),
-        from: EmailAddress::parse("dispatch@example.com").expect("address"),
-        from_name: "Dispatch".into(),
-        ops: vec![EmailAddress::parse("ops@example.com").expect("address")],
-        vessels: Default::default(),
-        zone: Default::default(),
-        office_phone: None,
-        alert_before_hours: vec![72, 24],
-    }
-}
-
-fn member(i: usize, date: CharterDate) -> CrewMember {
-    CrewMember {
-        crew_id: CrewId::parse(&format!("bench-{i:04}")).expect("id"),
-        name: format!("Member {i}"),
-        email: EmailAddress::parse(&format!("m{i}@example.com")).expect("address"),
-        phone: None,
-        captain_certified: true,
-        available_dates: [date].into(),
-        certifications: Default::default(),
-        active: true,
-        updated_at: None,
-        links_not_before: None,
-        captain_licence: None,
-        certification_expiry: Default::default(),
-    }
-}
-
-fn charter(date: CharterDate) -> Charter {
-    Charter {
-        charter_id: CharterId::new_random(),
-        created_at: Utc::now().to_rfc3339(),
-        charter_date: date,
-        vessel_name: "Bench".into(),
-        captain_assigned: None,
-        crew_assigned: vec![],
-        guest_count: 4,
-        guest_names: vec![],
-        reportable_revenue: Money::ZERO,
-        tips: Money::ZERO,
-        status: CharterStatus::Booked,
-        crew_needed: Some(0),
-    }
-}
 
 fn pct(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -91,7 +43,7 @@ async fn measure(name: &str, backend: Backend, n: usize) {
         mailer: Arc::new(dispatch_mailer::Outbox::new(dir.path().join("outbox"))),
         links: MagicLinks::new(vec![LinkKey::new("bench", vec![7; 32]).expect("key")])
             .expect("links"),
-        cfg: settings(),
+        cfg: common::settings("http://127.0.0.1:9", Duration::from_secs(3600)),
         idem: Default::default(),
         clock: Arc::new(SystemClock),
         availability_sheet: None,
@@ -103,7 +55,13 @@ async fn measure(name: &str, backend: Backend, n: usize) {
         // Each accept on its own day, by its own member, with 15 open offers that day.
         let date =
             CharterDate::from_naive(Utc::now().date_naive() + chrono::Days::new(10 + i as u64));
-        let m = member(i, date);
+        let m = common::member(
+            &format!("bench-{i:04}"),
+            format!("Member {i}"),
+            true,
+            [date],
+            &[],
+        );
         backend
             .roster
             .upsert_batch(std::slice::from_ref(&m))
@@ -111,7 +69,7 @@ async fn measure(name: &str, backend: Backend, n: usize) {
             .expect("roster");
         let mut first = None;
         for _ in 0..SAME_DAY {
-            let c = charter(date);
+            let c = common::charter(date, 4, 0);
             backend.charters.insert(&c).await.expect("charter");
             cascade.reconcile(&c.charter_id).await.expect("reconcile");
             first.get_or_insert(c);

@@ -16,6 +16,9 @@ use dispatch_core::ports::QueueId;
 use dispatch_ingest::consumer::{Consumer, ConsumerConfig};
 use dispatch_ingest::worker::{Registry, Worker, WorkerConfig};
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
@@ -39,19 +42,14 @@ async fn burst(n: usize) -> (f64, f64) {
         .map(|d| CharterDate::from_naive(first + chrono::Days::new(d)))
         .collect();
     let roster: Vec<CrewMember> = (0..40)
-        .map(|i| CrewMember {
-            crew_id: CrewId::parse(&format!("cap{i}")).unwrap(),
-            name: format!("Captain {i}"),
-            email: EmailAddress::parse(&format!("cap{i}@crew.example.com")).unwrap(),
-            phone: None,
-            captain_certified: true,
-            available_dates: days.iter().copied().collect(),
-            certifications: ["deckhand".to_string()].into(),
-            active: true,
-            updated_at: None,
-            links_not_before: None,
-            captain_licence: None,
-            certification_expiry: Default::default(),
+        .map(|i| {
+            common::member(
+                &format!("cap{i}"),
+                format!("Captain {i}"),
+                true,
+                days.iter().copied(),
+                &["deckhand"],
+            )
         })
         .collect();
     backend.roster.upsert_batch(&roster).await.unwrap();
@@ -65,40 +63,14 @@ async fn burst(n: usize) -> (f64, f64) {
             dispatch_cascade::tokens::LinkKey::new("b1", vec![9; 32]).unwrap(),
         ])
         .unwrap(),
-        cfg: dispatch_cascade::CascadeSettings {
-            public_url: "http://127.0.0.1:8080".into(),
-            offer_timeout: Duration::from_secs(7200),
-            link_ttl: chrono::Duration::days(7),
-            page_link_ttl: chrono::Duration::days(30),
-            drop_cutoff: chrono::Duration::hours(24),
-            alert_before_hours: vec![72, 24],
-            from: EmailAddress::parse("dispatch@example.com").unwrap(),
-            from_name: "Dispatch".into(),
-            ops: vec![],
-            vessels: Default::default(),
-            zone: Default::default(),
-            office_phone: None,
-        },
+        cfg: common::settings("http://127.0.0.1:8080", Duration::from_secs(7200)),
         idem: Default::default(),
         clock: Arc::new(dispatch_core::clock::SystemClock),
         availability_sheet: None,
     });
     let (t0, c0) = (Instant::now(), cpu_seconds());
     for i in 0..n {
-        let c = Charter {
-            charter_id: CharterId::new_random(),
-            created_at: Utc::now().to_rfc3339(),
-            charter_date: days[i % days.len()],
-            vessel_name: "Bench".into(),
-            captain_assigned: None,
-            crew_assigned: vec![],
-            guest_count: 10,
-            guest_names: vec![],
-            reportable_revenue: Money::ZERO,
-            tips: Money::ZERO,
-            status: CharterStatus::Booked,
-            crew_needed: Some(0),
-        };
+        let c = common::charter(days[i % days.len()], 10, 0);
         backend.charters.insert(&c).await.unwrap();
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

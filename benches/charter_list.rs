@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use dispatch_core::domain::*;
 
+#[path = "common/mod.rs"]
+mod common;
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -31,19 +34,16 @@ async fn seed(dir: &std::path::Path, n: usize, days: usize) -> (CharterDate, Cha
         .map(|d| CharterDate::from_naive(today + chrono::Days::new(d)))
         .collect();
     let roster: Vec<CrewMember> = (0..80)
-        .map(|i| CrewMember {
-            crew_id: CrewId::parse(&format!("crew{i}")).unwrap(),
-            name: format!("Member {i}"),
-            email: EmailAddress::parse(&format!("m{i}@crew.example.com")).unwrap(),
-            phone: Some(format!("+1555000{i:04}")),
-            captain_certified: i % 2 == 0,
-            available_dates: dates.iter().copied().collect(),
-            certifications: ["deckhand".to_string()].into(),
-            active: true,
-            updated_at: None,
-            links_not_before: None,
-            captain_licence: None,
-            certification_expiry: Default::default(),
+        .map(|i| {
+            let mut m = common::member(
+                &format!("crew{i}"),
+                format!("Member {i}"),
+                i % 2 == 0,
+                dates.iter().copied(),
+                &["deckhand"],
+            );
+            m.phone = Some(format!("+1555000{i:04}"));
+            m
         })
         .collect();
     backend.roster.upsert_batch(&roster).await.unwrap();

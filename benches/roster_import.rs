@@ -14,9 +14,12 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use dispatch_cascade::tokens::{LinkKey, MagicLinks};
-use dispatch_cascade::{Cascade, CascadeSettings};
+use dispatch_cascade::Cascade;
 use dispatch_core::clock::SystemClock;
 use dispatch_core::domain::*;
+
+#[path = "common/mod.rs"]
+mod common;
 
 const DAYS: u64 = 50;
 
@@ -44,40 +47,18 @@ fn day(n: u64) -> CharterDate {
 
 fn member(i: usize, salt: usize) -> CrewMember {
     // Five days each, spread over the window; every fourth a captain.
-    let dates = (0..5u64)
-        .map(|k| day((i as u64 * 7 + k * 11 + salt as u64) % DAYS))
-        .collect();
-    CrewMember {
-        crew_id: CrewId::parse(&format!("m-{i:06}")).expect("id"),
-        name: format!("Member {i}"),
-        email: EmailAddress::parse(&format!("m{i}@example.com")).expect("address"),
-        phone: None,
-        captain_certified: i.is_multiple_of(4),
-        available_dates: dates,
-        certifications: ["deckhand".to_string()].into(),
-        active: true,
-        updated_at: None,
-        links_not_before: None,
-        captain_licence: None,
-        certification_expiry: Default::default(),
-    }
+    let dates = (0..5u64).map(|k| day((i as u64 * 7 + k * 11 + salt as u64) % DAYS));
+    common::member(
+        &format!("m-{i:06}"),
+        format!("Member {i}"),
+        i.is_multiple_of(4),
+        dates,
+        &["deckhand"],
+    )
 }
 
 fn charter(i: usize) -> Charter {
-    Charter {
-        charter_id: CharterId::new_random(),
-        created_at: Utc::now().to_rfc3339(),
-        charter_date: day(i as u64 % DAYS),
-        vessel_name: "Bench".into(),
-        captain_assigned: None,
-        crew_assigned: vec![],
-        guest_count: 6,
-        guest_names: vec![],
-        reportable_revenue: Money::ZERO,
-        tips: Money::ZERO,
-        status: CharterStatus::Booked,
-        crew_needed: Some(1),
-    }
+    common::charter(day(i as u64 % DAYS), 6, 1)
 }
 
 async fn import(cascade: &Cascade, members: &[CrewMember], what: &str) {
@@ -115,20 +96,7 @@ async fn main() {
         mailer: Arc::new(dispatch_mailer::Outbox::new(dir.path().join("outbox"))),
         links: MagicLinks::new(vec![LinkKey::new("bench", vec![7; 32]).expect("key")])
             .expect("links"),
-        cfg: CascadeSettings {
-            public_url: "http://127.0.0.1:9".into(),
-            offer_timeout: Duration::from_secs(3600),
-            link_ttl: chrono::Duration::days(1),
-            page_link_ttl: chrono::Duration::days(30),
-            drop_cutoff: chrono::Duration::hours(24),
-            from: EmailAddress::parse("dispatch@example.com").expect("address"),
-            from_name: "Dispatch".into(),
-            ops: vec![EmailAddress::parse("ops@example.com").expect("address")],
-            vessels: Default::default(),
-            zone: Default::default(),
-            office_phone: None,
-            alert_before_hours: vec![72, 24],
-        },
+        cfg: common::settings("http://127.0.0.1:9", Duration::from_secs(3600)),
         idem: Default::default(),
         clock: Arc::new(SystemClock),
         availability_sheet: None,
