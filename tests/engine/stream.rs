@@ -18,6 +18,7 @@ use crate::{charter, consumer, fast, poll_until, router, take_all};
 
 both!(
     charter_becomes_exactly_one_job,
+    records_that_lead_to_nothing_are_checkpointed_quietly,
     consumer_takes_over_from_checkpoint,
     consumers_split_shards,
     consumer_dead_letters_only_records_that_can_never_succeed,
@@ -63,6 +64,88 @@ pub async fn charter_becomes_exactly_one_job(w: &World) {
         .map(|m| JobEnvelope::parse(&m.body).unwrap().kind)
         .collect();
     assert_eq!(kinds, vec![JobKind::CrewCascade, JobKind::Release]);
+}
+
+/// The checkpoint of the shard's one lease, as stored.
+async fn stored_checkpoint(w: &World) -> Option<String> {
+    let stream = w.backend.feed.stream_name().await.unwrap();
+    let shard = w.backend.feed.shards().await.unwrap()[0].id.clone();
+    let leases = w.backend.leases.list(&stream).await.unwrap();
+    let lease = leases.iter().find(|l| l.shard_id == shard);
+    lease
+        .unwrap_or_else(|| panic!("no lease of {shard}: {leases:?}"))
+        .checkpoint
+        .clone()
+}
+
+/// A MODIFY that routes to nothing (the unsettled index's mark) costs no checkpoint of its own:
+/// it waits for the next record that leads to something, or for the shard to be given up; a
+/// consumer taking over before then reads it again and finds nothing to do.
+pub async fn records_that_lead_to_nothing_are_checkpointed_quietly(w: &World) {
+    let c = charter("2024-05-04");
+    w.backend.charters.insert(&c).await.unwrap();
+    let mut a = consumer(w, "a", router(w));
+    poll_until(&mut a, "the INSERT", |n| n >= 1).await;
+    let after_insert = stored_checkpoint(w).await;
+    assert!(
+        after_insert.is_some(),
+        "a record that led to a job is checkpointed at once"
+    );
+    assert_eq!(take_all(w, QueueId::Cascade).await.len(), 1);
+    // Two marks: records that lead to nothing; the checkpoint stays where it was.
+    for mark in ["m1", "m2"] {
+        w.backend
+            .charters
+            .mark_unsettled(&c.key(), mark)
+            .await
+            .unwrap();
+    }
+    poll_until(&mut a, "the two marks", |n| n >= 2).await;
+    assert_eq!(
+        stored_checkpoint(w).await,
+        after_insert,
+        "no checkpoint of its own"
+    );
+    // Killed now: b reads the marks again and enqueues nothing.
+    drop(a);
+    let mut b = consumer(w, "b", router(w));
+    poll_until(&mut b, "b to read the marks again", |n| n >= 2).await;
+    assert!(
+        take_all(w, QueueId::Cascade).await.is_empty(),
+        "nothing twice"
+    );
+    // The next record that leads to something carries the checkpoint past the marks.
+    w.backend
+        .charters
+        .set_status(&c.key(), CharterStatus::Cancelled)
+        .await
+        .unwrap();
+    poll_until(&mut b, "the cancellation", |n| n >= 1).await;
+    let after_cancel = stored_checkpoint(w).await;
+    assert_ne!(after_cancel, after_insert);
+    assert_eq!(
+        take_all(w, QueueId::Cascade).await.len(),
+        1,
+        "one release job"
+    );
+    // A mark after it, then a graceful stop: the quiet checkpoint is written on the way out.
+    w.backend
+        .charters
+        .mark_unsettled(&c.key(), "m3")
+        .await
+        .unwrap();
+    poll_until(&mut b, "the third mark", |n| n >= 1).await;
+    assert_eq!(stored_checkpoint(w).await, after_cancel);
+    b.stop().await;
+    let at_stop = stored_checkpoint(w).await;
+    assert_ne!(at_stop, after_cancel, "written when the shard was given up");
+    let mut c2 = consumer(w, "c", router(w));
+    c2.rebalance().await.unwrap();
+    assert_eq!(
+        c2.poll_once().await.unwrap().records,
+        0,
+        "nothing read twice after a stop"
+    );
 }
 
 pub async fn consumer_takes_over_from_checkpoint(w: &World) {

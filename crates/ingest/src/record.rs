@@ -61,6 +61,13 @@ impl From<RouteError> for HandleError {
 #[async_trait::async_trait]
 pub trait RecordHandler: Send + Sync {
     async fn handle(&self, record: &ChangeRecord) -> Result<(), HandleError>;
+
+    /// [`Self::handle`], saying whether the record led to anything (`false`: it asked for
+    /// nothing, and handled again it asks for nothing again, so its checkpoint can wait: see
+    /// the shard reader's quiet checkpoint). A handler that cannot tell says `true`.
+    async fn handle_telling(&self, record: &ChangeRecord) -> Result<bool, HandleError> {
+        self.handle(record).await.map(|()| true)
+    }
 }
 
 /// Routes a record to domain events and publishes them.
@@ -71,9 +78,17 @@ pub struct RouterHandler {
 #[async_trait::async_trait]
 impl RecordHandler for RouterHandler {
     async fn handle(&self, record: &ChangeRecord) -> Result<(), HandleError> {
-        for event in route(record)? {
-            self.sink.publish(&event).await?;
+        self.handle_telling(record).await.map(|_| ())
+    }
+
+    /// A record routed to no event (a MODIFY of attributes no rule reads, such as the unsettled
+    /// index's mark on the charter item) led to nothing: routing is a pure function of the
+    /// record, so read again it leads to nothing again.
+    async fn handle_telling(&self, record: &ChangeRecord) -> Result<bool, HandleError> {
+        let events = route(record)?;
+        for event in &events {
+            self.sink.publish(event).await?;
         }
-        Ok(())
+        Ok(!events.is_empty())
     }
 }

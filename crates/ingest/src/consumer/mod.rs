@@ -213,7 +213,7 @@ impl Consumer {
             };
             tracing::info!(shard_id = %shard, owner = %me, fair_share, "releasing shard for another consumer");
             match slot {
-                Slot::Here(reader) => reader.release().await,
+                Slot::Here(mut reader) => reader.release().await,
                 Slot::Running(running) => {
                     let _ = running.stop.send(true);
                     self.stopping.push(running);
@@ -362,7 +362,7 @@ impl Consumer {
         let mut running = std::mem::take(&mut self.stopping);
         for (_, slot) in std::mem::take(&mut self.held) {
             match slot {
-                Slot::Here(reader) => reader.release().await,
+                Slot::Here(mut reader) => reader.release().await,
                 Slot::Running(r) => {
                     let _ = r.stop.send(true);
                     running.push(r);

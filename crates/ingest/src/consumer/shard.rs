@@ -5,7 +5,12 @@
 //! reason that may pass stays at the head of the pending records with a retry time (capped
 //! exponential backoff with jitter, [`ConsumerConfig::retry_policy`]), and the shard waits for it, for as long as it takes: records
 //! of one shard are handled in order. A record that can never succeed goes to `ingest-dlq` and
-//! the shard moves on. The checkpoint moves after every handled prefix.
+//! the shard moves on. The checkpoint moves after every handled prefix that led to something;
+//! a prefix of records that led to nothing (the handler says so: a MODIFY no rule reads, such
+//! as the unsettled index's marks on the charter item) is checkpointed quietly: with the next
+//! prefix that leads to something, when it has waited [`QUIET_CHECKPOINT_MAX`], or when the
+//! shard is given up. Read again after a crash, those records lead to nothing again, so the
+//! wait loses nothing, and the checkpoint writes they would cost (two a booking) are saved.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -23,6 +28,10 @@ use super::config::ConsumerConfig;
 use super::keeper::LeaseKeeper;
 use crate::dlq::format::{dead_letter_message, record_original_id};
 use crate::record::RecordHandler;
+
+/// How long the checkpoint after records that led to nothing may wait (see the module docs):
+/// what a consumer taking the shard over reads again, and finds nothing to do in.
+pub(crate) const QUIET_CHECKPOINT_MAX: Duration = Duration::from_secs(60);
 
 /// When to call [`ShardReader::step`] again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +93,9 @@ pub(crate) struct ShardReader {
     failures: u32,
     retry_at: Option<Instant>,
     stop: Option<watch::Receiver<bool>>,
+    /// The newest handled record whose checkpoint waits (every record since the last
+    /// checkpoint led to nothing), and since when it has waited.
+    quiet: Option<(String, Instant)>,
 }
 
 impl ShardReader {
@@ -109,6 +121,7 @@ impl ShardReader {
             failures: 0,
             retry_at: None,
             stop: None,
+            quiet: None,
         }
     }
 
@@ -249,6 +262,15 @@ impl ShardReader {
                 return StepReport::just(Next::At(at));
             }
         }
+        if self
+            .quiet
+            .as_ref()
+            .is_some_and(|(_, since)| since.elapsed() >= QUIET_CHECKPOINT_MAX)
+        {
+            if let Some(next) = self.write_quiet().await {
+                return StepReport::just(next);
+            }
+        }
         if self.pending.is_empty() {
             if let Err(report) = self.fill().await {
                 return report;
@@ -256,6 +278,7 @@ impl ShardReader {
         }
         let mut report = StepReport::just(Next::Now);
         let mut last = None;
+        let mut led_to_something = false;
         while let Some(record) = self.pending.front() {
             if self.stopping() || !self.keeper.is_held() {
                 break;
@@ -269,12 +292,13 @@ impl ShardReader {
             let outcome = self
                 .ports
                 .handler
-                .handle(record)
+                .handle_telling(record)
                 .instrument(span.clone())
                 .await;
             let done = match outcome {
-                Ok(()) => {
+                Ok(led) => {
                     metrics::incr(Counter::RecordsProcessed);
+                    led_to_something |= led;
                     true
                 }
                 Err(e) if !e.retryable => {
@@ -289,6 +313,7 @@ impl ShardReader {
                             metrics::incr(Counter::RecordsDeadLettered);
                             span.in_scope(|| tracing::error!(error = %e, original_id = %record_original_id(record), "record can never succeed; sent to ingest-dlq, the shard moves on"));
                             report.dead_lettered += 1;
+                            led_to_something = true;
                             true
                         }
                         Err(dlq) => {
@@ -316,17 +341,17 @@ impl ShardReader {
             last = self.pending.pop_front().map(|r| r.sequence);
         }
         if let Some(seq) = last {
-            match self.keeper.checkpoint(&seq).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(shard_id = %self.shard, "lease lost before the checkpoint; leaving the shard");
-                    report.next = Next::Lost;
+            let since = self
+                .quiet
+                .take()
+                .map_or_else(Instant::now, |(_, since)| since);
+            if led_to_something || since.elapsed() >= QUIET_CHECKPOINT_MAX {
+                if let Some(next) = self.checkpoint(&seq).await {
+                    report.next = next;
                     return report;
                 }
-                Err(e) => {
-                    // The records are done (they are idempotent); the next checkpoint covers them.
-                    tracing::warn!(shard_id = %self.shard, error = %e, "checkpoint failed; it moves with the next one");
-                }
+            } else {
+                self.quiet = Some((seq, since));
             }
         }
         if !self.keeper.is_held() && report.next == Next::Now {
@@ -342,8 +367,35 @@ impl ShardReader {
         report
     }
 
-    /// Gives the shard up (after the record in hand), keeping its checkpoint.
-    pub(crate) async fn release(&self) {
+    /// Moves the checkpoint to `seq`. `Some(Next::Lost)` if the lease was lost first; a failed
+    /// write is only logged (the records are done, and idempotent): the next one covers them.
+    async fn checkpoint(&mut self, seq: &str) -> Option<Next> {
+        self.quiet = None;
+        match self.keeper.checkpoint(seq).await {
+            Ok(true) => None,
+            Ok(false) => {
+                tracing::warn!(shard_id = %self.shard, "lease lost before the checkpoint; leaving the shard");
+                Some(Next::Lost)
+            }
+            Err(e) => {
+                tracing::warn!(shard_id = %self.shard, error = %e, "checkpoint failed; it moves with the next one");
+                None
+            }
+        }
+    }
+
+    /// Writes the checkpoint that waits quietly, if any (see the module docs).
+    async fn write_quiet(&mut self) -> Option<Next> {
+        let (seq, _) = self.quiet.take()?;
+        self.checkpoint(&seq).await
+    }
+
+    /// Gives the shard up (after the record in hand), keeping its checkpoint: the quiet one
+    /// written first, so whoever takes the shard over starts after it.
+    pub(crate) async fn release(&mut self) {
+        if self.keeper.is_held() {
+            let _ = self.write_quiet().await;
+        }
         self.keeper.release().await;
     }
 }
