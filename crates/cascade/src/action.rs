@@ -171,4 +171,14 @@ impl Plan {
             .iter()
             .any(|a| matches!(a, Action::SendOffer { .. }))
     }
+
+    /// Whether the plan mails the offer whose lapse `timer` is.
+    pub fn mails_offer_of(&self, timer: &Timer) -> bool {
+        let Timer::Lapse(lapsing) = timer else {
+            return false;
+        };
+        self.actions
+            .iter()
+            .any(|a| matches!(a, Action::SendOffer { offer } if offer == lapsing))
+    }
 }

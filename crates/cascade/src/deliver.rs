@@ -5,8 +5,10 @@
 use dispatch_core::domain::{CharterId, Offer, OfferId, OfferStatus, ThreadEntry};
 use dispatch_core::idempotency::{run_once_uncertain, Once};
 use dispatch_core::ports::OfferTransition;
-use dispatch_mailer::{Mail, MailError};
+use dispatch_mailer::Mail;
 
+use crate::action::Requeue;
+use crate::requeue;
 use crate::service::{Cascade, CascadeError};
 
 /// How an action went.
@@ -26,6 +28,18 @@ pub async fn note(cx: &Cascade, e: ThreadEntry) -> Result<(), CascadeError> {
 /// failed or dead owner's attempt (whose outcome is unknown), only if the mail is not found
 /// as already sent.
 pub async fn send_once(cx: &Cascade, mail: Mail) -> Result<(), CascadeError> {
+    send_offer_once(cx, mail, None).await
+}
+
+/// [`send_once`] for an offer's mail, putting link 0 of the offer's lapse timer (`timer`:
+/// the charter and where its chain leads) on the queue first, under the same claim
+/// ([`requeue::send_first_link`]): the offer's `offer_sent` note, written after the mail,
+/// still says its timer exists.
+pub async fn send_offer_once(
+    cx: &Cascade,
+    mail: Mail,
+    timer: Option<(&CharterId, &Requeue)>,
+) -> Result<(), CascadeError> {
     let payload = serde_json::json!({ "key": mail.key });
     let mailer = cx.mailer.clone();
     let outcome = run_once_uncertain(
@@ -34,11 +48,14 @@ pub async fn send_once(cx: &Cascade, mail: Mail) -> Result<(), CascadeError> {
         &payload,
         cx.idem,
         |claim| async move {
+            if let Some((charter, rq)) = timer {
+                requeue::send_first_link(cx, charter, rq, claim.taken_over).await?;
+            }
             if claim.taken_over && mailer.already_sent(&mail).await? {
                 tracing::info!(key = %mail.key, "mail already went out before its sender stopped; not sending again");
-                return Ok::<_, MailError>(String::new());
+                return Ok::<_, CascadeError>(String::new());
             }
-            mailer.send(&mail).await
+            Ok(mailer.send(&mail).await?)
         },
     )
     .await?;

@@ -60,7 +60,7 @@ pub async fn apply(
                 Ok(Applied::Conflict)
             }
         }
-        Action::SendOffer { offer } => notify::send_offer(cx, snap, offer).await,
+        Action::SendOffer { offer } => notify::send_offer(cx, snap, offer, None).await,
         Action::TellWithdrawn { offer, why } => match snap.offer(offer) {
             Some(o) => notify::tell_withdrawn(cx, snap, o, why).await,
             None => Ok(Applied::Conflict),

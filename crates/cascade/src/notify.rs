@@ -7,29 +7,33 @@ use dispatch_core::domain::{
 };
 use dispatch_core::metrics::{self, Counter};
 
+use crate::action::Requeue;
 use crate::action::RevokeWhy;
-use crate::deliver::{note, send_once, Applied};
+use crate::deliver::{note, send_offer_once, send_once, Applied};
 use crate::engine::Exclusion;
 use crate::facts::facts;
 use crate::keys::EntryId;
 use crate::mails::{self, Letterhead};
 use crate::notes::{self, entry};
+use crate::requeue;
 use crate::service::{Cascade, CascadeError};
 use crate::snapshot::Snapshot;
 
-/// Mails an open offer, then notes it: the note last, so the thread says the mail went (its
-/// lapse timer was armed before the plan ran, [`crate::requeue`]).
+/// Mails an open offer, then notes it: the note last, so the thread says the mail went and its
+/// lapse timer exists (armed before the plan ran, [`crate::requeue`], or, as `timer`, with the
+/// mail: [`crate::deliver::send_offer_once`]).
 pub async fn send_offer(
     cx: &Cascade,
     snap: &Snapshot,
     offer: &OfferId,
+    timer: Option<&Requeue>,
 ) -> Result<Applied, CascadeError> {
     let id = &snap.charter_id;
     // Read it as stored: a concurrent reconcile may have made it, for someone else.
     let Some(o) = cx.backend.offers.get(id, offer).await? else {
         return Ok(Applied::Conflict);
     };
-    send_made_offer(cx, snap, &o).await
+    send_made_offer(cx, snap, &o, timer).await
 }
 
 /// [`send_offer`] of an offer as stored: read just now, or written by this same pass (its
@@ -38,6 +42,7 @@ pub async fn send_made_offer(
     cx: &Cascade,
     snap: &Snapshot,
     o: &Offer,
+    timer: Option<&Requeue>,
 ) -> Result<Applied, CascadeError> {
     let id = &snap.charter_id;
     if o.status != OfferStatus::Open {
@@ -58,9 +63,10 @@ pub async fn send_made_offer(
         Some(m) => {
             let facts = facts(cx, c, &m.crew_id).await?;
             let link = cx.link_maker().offer(o, cx.now(), cx.cfg.link_ttl);
-            let sent = send_once(
+            let sent = send_offer_once(
                 cx,
                 mails::offer(&Letterhead::of(&cx.cfg), c, o, m, &facts, &link),
+                timer.map(|rq| (id, rq)),
             )
             .await;
             if let Err(e @ (CascadeError::Mail(_) | CascadeError::Store(_))) = &sent {
@@ -82,7 +88,10 @@ pub async fn send_made_offer(
             sent?
         }
         None => {
-            tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent")
+            tracing::error!(crew_id = %o.crew_id, "offered member is not in the roster; no mail sent");
+            if let Some(rq) = timer {
+                requeue::arm(cx, id, rq, 0).await?;
+            }
         }
     }
     let lapses = cx.cfg.zone.format_time(o.expires_at);

@@ -7,7 +7,8 @@
 //! reach the same state, because every action is keyed by the state (offer ids from charter,
 //! slot and attempt; mails by key under a claim; thread entries by id). The plan also says when
 //! to look again; the lapse timer toward it is armed here ([`crate::requeue`]), before the plan's
-//! actions, so an offer's `offer_sent` note (written last) says its timer exists.
+//! actions, or, for the first link toward an offer the plan mails, with that mail and under its
+//! claim; either way an offer's `offer_sent` note (written last) says its timer exists.
 //!
 //! The reconcile also keeps the sparse index of unsettled charters true (`index`): the
 //! charter goes in before any action on it (a failed mark fails the pass, so its trigger tries
@@ -20,7 +21,7 @@ use chrono::{DateTime, Utc};
 use dispatch_core::domain::{CharterId, CharterStatus, CrewMember, Offer};
 use tracing::Instrument;
 
-use crate::action::Action;
+use crate::action::{Action, Requeue, Timer};
 use crate::deliver::Applied;
 use crate::effects::apply;
 use crate::index;
@@ -111,18 +112,23 @@ async fn passes(
             index::mark(cx, &snap).await?;
         }
         let mut busy: Option<CascadeError> = None;
-        if let Some((rq, link)) = requeue::link_for(&wake, &planned, now) {
-            match requeue::arm(cx, charter, &rq, link).await {
+        // Link 0 toward an offer this plan mails goes with the mail, under its claim.
+        let mut with_mail: Option<Requeue> = None;
+        match requeue::link_for(&wake, &planned, now) {
+            Some((rq, 0)) if planned.mails_offer_of(&rq.timer) => with_mail = Some(rq),
+            Some((rq, link)) => match requeue::arm(cx, charter, &rq, link).await {
                 Ok(()) => {}
                 Err(e @ CascadeError::Busy { .. }) => busy = Some(e),
                 Err(e) => return Err(e),
-            }
+            },
+            None => {}
         }
         if planned.actions.is_empty() {
             done.settled = index::keep(cx, &snap).await?;
             return busy.map_or(Ok(done), Err);
         }
-        let conflict = run(cx, &snap, &planned.actions, &mut done, &mut busy).await?;
+        let timer = with_mail.as_ref();
+        let conflict = run(cx, &snap, &planned.actions, timer, &mut done, &mut busy).await?;
         if let Some(e) = busy {
             return Err(e);
         }
@@ -141,10 +147,12 @@ async fn passes(
 
 /// Carries out a plan's actions in order until one meets a conflict (returns `true`: read
 /// again). Someone else sending one of its mails right now is `busy`: the rest still run.
+/// `timer`: link 0 of the lapse timer of an offer the plan mails, armed with its mail.
 async fn run(
     cx: &Cascade,
     snap: &Snapshot,
     actions: &[Action],
+    timer: Option<&Requeue>,
     done: &mut Reconciled,
     busy: &mut Option<CascadeError>,
 ) -> Result<bool, CascadeError> {
@@ -152,10 +160,13 @@ async fn run(
     let mut made: Vec<&Offer> = Vec::new();
     for action in actions {
         let applied = match action {
-            Action::SendOffer { offer } => match made.iter().find(|o| &o.offer_id == offer) {
-                Some(o) => notify::send_made_offer(cx, snap, o).await,
-                None => apply(cx, snap, action).await,
-            },
+            Action::SendOffer { offer } => {
+                let timer = timer.filter(|rq| rq.timer == Timer::Lapse(offer.clone()));
+                match made.iter().find(|o| &o.offer_id == offer) {
+                    Some(o) => notify::send_made_offer(cx, snap, o, timer).await,
+                    None => notify::send_offer(cx, snap, offer, timer).await,
+                }
+            }
             _ => apply(cx, snap, action).await,
         };
         if let (Action::MakeOffer { offer }, Ok(Applied::Done)) = (action, &applied) {

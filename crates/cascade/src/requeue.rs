@@ -74,14 +74,13 @@ pub fn delay_for(remaining: chrono::Duration, link: u32) -> Duration {
     Duration::from_secs(delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).min(MAX_DELAY)
 }
 
-/// Puts link `link` of the lapse timer toward `rq` on the queue, once (under the
-/// `enqueue#<key>` record).
-pub async fn arm(
+/// Link `link` of the timer toward `rq` as a message, and the key it is once under.
+fn link_message(
     cx: &Cascade,
     charter: &CharterId,
     rq: &Requeue,
     link: u32,
-) -> Result<(), CascadeError> {
+) -> (JobKey, OutMessage) {
     let delay = delay_for(rq.at - cx.now(), link);
     // Both are `offer_timeout` jobs (one handler: reconcile, told which timer woke it); an
     // alert timer carries `alert_hours` instead of `offer_id`.
@@ -96,6 +95,18 @@ pub async fn arm(
         ),
     };
     let job = JobEnvelope::new(JobKind::OfferTimeout, key.as_str(), payload);
+    (key, OutMessage::new(job.to_body()).delayed(delay))
+}
+
+/// Puts link `link` of the lapse timer toward `rq` on the queue, once (under the
+/// `enqueue#<key>` record).
+pub async fn arm(
+    cx: &Cascade,
+    charter: &CharterId,
+    rq: &Requeue,
+    link: u32,
+) -> Result<(), CascadeError> {
+    let (key, message) = link_message(cx, charter, rq, link);
     let outcome = run_once(
         cx.backend.idempotency.as_ref(),
         &enqueue_key(key.as_str()),
@@ -104,10 +115,7 @@ pub async fn arm(
         || async {
             cx.backend
                 .queues
-                .send(
-                    QueueId::Cascade,
-                    &[OutMessage::new(job.to_body()).delayed(delay)],
-                )
+                .send(QueueId::Cascade, std::slice::from_ref(&message))
                 .await
                 .map(|_| ())
         },
@@ -120,6 +128,26 @@ pub async fn arm(
         }),
         _ => Ok(()),
     }
+}
+
+/// Puts link 0 of an offer's lapse timer on the queue as part of the first attempt at mailing
+/// the offer, under the mail's claim ([`crate::deliver::send_offer_once`]), with no record of
+/// its own (two writes saved an offer): the mail's claim is what makes it once. An attempt that
+/// takes that claim over (the first stopped, or its mail failed) arms the link with [`arm`]
+/// instead; the first may have sent it, so an offer has at most two link-0 messages, and the
+/// chain is one again from link 1 (each later link is armed under its own record).
+pub async fn send_first_link(
+    cx: &Cascade,
+    charter: &CharterId,
+    rq: &Requeue,
+    taken_over: bool,
+) -> Result<(), CascadeError> {
+    if taken_over {
+        return arm(cx, charter, rq, 0).await;
+    }
+    let (_, message) = link_message(cx, charter, rq, 0);
+    cx.backend.queues.send(QueueId::Cascade, &[message]).await?;
+    Ok(())
 }
 
 /// Puts the reconcile after an answer to `offer` on the queue (`answered#<offer>`): its charter
