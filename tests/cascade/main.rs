@@ -10,6 +10,7 @@ mod answer_reply;
 mod crew_changes;
 mod eligibility;
 mod faults;
+mod first_link;
 mod flows;
 mod hand_mail;
 mod notices;
