@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use dispatch_core::domain::*;
 use dispatch_core::ports::*;
-use dispatch_ingest::consumer::Consumer;
+use dispatch_ingest::consumer::{Consumer, ConsumerConfig};
 use dispatch_ingest::dlq::{self, ReplayFilter};
 
 use crate::common::World;
@@ -78,21 +78,14 @@ async fn stored_checkpoint(w: &World) -> Option<String> {
         .clone()
 }
 
-/// A MODIFY that routes to nothing (the unsettled index's mark) costs no checkpoint of its own:
-/// it waits for the next record that leads to something, or for the shard to be given up; a
-/// consumer taking over before then reads it again and finds nothing to do.
+/// Records whose handling, done again, does nothing more cost no checkpoint of their own: a
+/// MODIFY that routes to nothing (the unsettled index's mark), and a job enqueued under its
+/// record. The checkpoint waits for `checkpoint_wait` or for the shard to be given up; a
+/// consumer taking over before then reads them again and enqueues nothing twice. A record that
+/// would repeat its work (the test's recorder says so) is checkpointed at once.
 pub async fn records_that_lead_to_nothing_are_checkpointed_quietly(w: &World) {
     let c = charter("2024-05-04");
     w.backend.charters.insert(&c).await.unwrap();
-    let mut a = consumer(w, "a", router(w));
-    poll_until(&mut a, "the INSERT", |n| n >= 1).await;
-    let after_insert = stored_checkpoint(w).await;
-    assert!(
-        after_insert.is_some(),
-        "a record that led to a job is checkpointed at once"
-    );
-    assert_eq!(take_all(w, QueueId::Cascade).await.len(), 1);
-    // Two marks: records that lead to nothing; the checkpoint stays where it was.
     for mark in ["m1", "m2"] {
         w.backend
             .charters
@@ -100,52 +93,75 @@ pub async fn records_that_lead_to_nothing_are_checkpointed_quietly(w: &World) {
             .await
             .unwrap();
     }
-    poll_until(&mut a, "the two marks", |n| n >= 2).await;
+    let mut a = consumer(w, "a", router(w));
+    poll_until(&mut a, "the INSERT and two marks", |n| n >= 3).await;
+    assert_eq!(take_all(w, QueueId::Cascade).await.len(), 1, "one job");
     assert_eq!(
         stored_checkpoint(w).await,
-        after_insert,
-        "no checkpoint of its own"
+        None,
+        "no checkpoint of their own"
     );
-    // Killed now: b reads the marks again and enqueues nothing.
+    // Killed now: b reads all three again and enqueues nothing.
     drop(a);
     let mut b = consumer(w, "b", router(w));
-    poll_until(&mut b, "b to read the marks again", |n| n >= 2).await;
+    poll_until(&mut b, "b to read them again", |n| n >= 3).await;
     assert!(
         take_all(w, QueueId::Cascade).await.is_empty(),
         "nothing twice"
     );
-    // The next record that leads to something carries the checkpoint past the marks.
-    w.backend
-        .charters
-        .set_status(&c.key(), CharterStatus::Cancelled)
-        .await
-        .unwrap();
-    poll_until(&mut b, "the cancellation", |n| n >= 1).await;
-    let after_cancel = stored_checkpoint(w).await;
-    assert_ne!(after_cancel, after_insert);
-    assert_eq!(
-        take_all(w, QueueId::Cascade).await.len(),
-        1,
-        "one release job"
-    );
-    // A mark after it, then a graceful stop: the quiet checkpoint is written on the way out.
-    w.backend
-        .charters
-        .mark_unsettled(&c.key(), "m3")
-        .await
-        .unwrap();
-    poll_until(&mut b, "the third mark", |n| n >= 1).await;
-    assert_eq!(stored_checkpoint(w).await, after_cancel);
+    // A graceful stop writes the checkpoint that waited.
     b.stop().await;
     let at_stop = stored_checkpoint(w).await;
-    assert_ne!(at_stop, after_cancel, "written when the shard was given up");
+    assert!(at_stop.is_some(), "written when the shard was given up");
     let mut c2 = consumer(w, "c", router(w));
     c2.rebalance().await.unwrap();
     assert_eq!(
         c2.poll_once().await.unwrap().records,
         0,
-        "nothing read twice after a stop"
+        "nothing read again after a stop"
     );
+    // With a short wait, the checkpoint is written once it has waited that long.
+    w.backend
+        .charters
+        .mark_unsettled(&c.key(), "m3")
+        .await
+        .unwrap();
+    poll_until(&mut c2, "the third mark", |n| n >= 1).await;
+    assert_eq!(stored_checkpoint(w).await, at_stop, "waiting");
+    drop(c2);
+    let quick = ConsumerConfig {
+        checkpoint_wait: Duration::from_millis(300),
+        ..fast("d")
+    };
+    let mut d = Consumer::for_backend(&w.backend, router(w), quick);
+    w.backend
+        .charters
+        .mark_unsettled(&c.key(), "m4")
+        .await
+        .unwrap();
+    poll_until(&mut d, "the marks after the stop", |n| n >= 2).await;
+    let end = tokio::time::Instant::now() + Duration::from_secs(20);
+    while stored_checkpoint(w).await == at_stop {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "the checkpoint never moved"
+        );
+        d.rebalance().await.unwrap();
+        d.poll_once().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A handler that cannot tell asks for its checkpoint at once.
+    drop(d);
+    let seen = Arc::new(Recorder::default());
+    let mut e = consumer(w, "e", seen.clone());
+    let before = stored_checkpoint(w).await;
+    w.backend
+        .charters
+        .mark_unsettled(&c.key(), "m5")
+        .await
+        .unwrap();
+    poll_until(&mut e, "the fifth mark", |n| n >= 1).await;
+    assert_ne!(stored_checkpoint(w).await, before, "checkpointed at once");
 }
 
 pub async fn consumer_takes_over_from_checkpoint(w: &World) {

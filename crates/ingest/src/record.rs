@@ -57,16 +57,29 @@ impl From<RouteError> for HandleError {
     }
 }
 
+/// What a handled record asks of its shard's checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoint {
+    /// Handled again, the record would do some of its work again: checkpoint it now.
+    Now,
+    /// Handled again, it does nothing more (it led to nothing, or all it did is under a
+    /// completed idempotency record, found done): the checkpoint can wait
+    /// ([`crate::consumer::ConsumerConfig::checkpoint_wait`]).
+    CanWait,
+}
+
 /// Handles one change record. Must be idempotent: a record can be handled more than once.
 #[async_trait::async_trait]
 pub trait RecordHandler: Send + Sync {
     async fn handle(&self, record: &ChangeRecord) -> Result<(), HandleError>;
 
-    /// [`Self::handle`], saying whether the record led to anything (`false`: it asked for
-    /// nothing, and handled again it asks for nothing again, so its checkpoint can wait: see
-    /// the shard reader's quiet checkpoint). A handler that cannot tell says `true`.
-    async fn handle_telling(&self, record: &ChangeRecord) -> Result<bool, HandleError> {
-        self.handle(record).await.map(|()| true)
+    /// [`Self::handle`], saying what the record asks of the checkpoint. A handler that cannot
+    /// tell asks for it [`Checkpoint::Now`].
+    async fn handle_for_checkpoint(
+        &self,
+        record: &ChangeRecord,
+    ) -> Result<Checkpoint, HandleError> {
+        self.handle(record).await.map(|()| Checkpoint::Now)
     }
 }
 
@@ -78,17 +91,25 @@ pub struct RouterHandler {
 #[async_trait::async_trait]
 impl RecordHandler for RouterHandler {
     async fn handle(&self, record: &ChangeRecord) -> Result<(), HandleError> {
-        self.handle_telling(record).await.map(|_| ())
+        self.handle_for_checkpoint(record).await.map(|_| ())
     }
 
     /// A record routed to no event (a MODIFY of attributes no rule reads, such as the unsettled
-    /// index's mark on the charter item) led to nothing: routing is a pure function of the
-    /// record, so read again it leads to nothing again.
-    async fn handle_telling(&self, record: &ChangeRecord) -> Result<bool, HandleError> {
+    /// index's mark on the charter item) leads to nothing again when read again: routing is a
+    /// pure function of the record. One whose events went to a sink that publishes each under
+    /// an idempotency record ([`EventSink::replays_do_nothing`]) finds them done.
+    async fn handle_for_checkpoint(
+        &self,
+        record: &ChangeRecord,
+    ) -> Result<Checkpoint, HandleError> {
         let events = route(record)?;
         for event in &events {
             self.sink.publish(event).await?;
         }
-        Ok(!events.is_empty())
+        Ok(if events.is_empty() || self.sink.replays_do_nothing() {
+            Checkpoint::CanWait
+        } else {
+            Checkpoint::Now
+        })
     }
 }

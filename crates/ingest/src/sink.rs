@@ -13,6 +13,12 @@ use crate::route::{DomainEvent, ReleaseReason};
 #[async_trait::async_trait]
 pub trait EventSink: Send + Sync {
     async fn publish(&self, event: &DomainEvent) -> Result<(), StoreError>;
+
+    /// Whether publishing an event again does nothing more (each publish is under an
+    /// idempotency record that a second publish finds completed). Default: no.
+    fn replays_do_nothing(&self) -> bool {
+        false
+    }
 }
 
 /// The job an event becomes: its kind and idempotency key. The key names the charter (and the
@@ -88,6 +94,12 @@ pub struct QueueSink {
 
 #[async_trait::async_trait]
 impl EventSink for QueueSink {
+    /// Each job is enqueued under `enqueue#<job key>`, kept for [`IdempotencyConfig::expiry`]
+    /// (35 days), far longer than a stream keeps a record (24 hours).
+    fn replays_do_nothing(&self) -> bool {
+        true
+    }
+
     async fn publish(&self, event: &DomainEvent) -> Result<(), StoreError> {
         let job = job_for(event);
         let key = format!("enqueue#{}", job.key);

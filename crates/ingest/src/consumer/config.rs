@@ -37,6 +37,11 @@ pub struct ConsumerConfig {
     pub retry_base: Duration,
     /// Longest wait between two tries of a failing record.
     pub retry_max: Duration,
+    /// How long the checkpoint may wait after records whose handling, done again, would do
+    /// nothing more ([`crate::record::Checkpoint::CanWait`]): written with the next record that
+    /// needs it at once, when this has passed, or when the shard is given up. A consumer
+    /// taking the shard over after a crash reads that much again, and finds it done.
+    pub checkpoint_wait: Duration,
     /// Where to start on a shard that has no checkpoint and no parent. A child shard always
     /// starts at its trim horizon, whatever this says: its first records came after the
     /// parent's last.
@@ -56,6 +61,7 @@ impl ConsumerConfig {
             idle_max: Duration::from_secs(4),
             retry_base: Duration::from_millis(200),
             retry_max: Duration::from_secs(30),
+            checkpoint_wait: Duration::from_secs(60),
             start: StartAt::TrimHorizon,
         }
     }

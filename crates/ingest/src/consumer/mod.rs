@@ -49,7 +49,7 @@ use tracing::Instrument;
 /// Compatibility: the dead-letter format moved to `crate::dlq::format`.
 pub use crate::dlq::format::{dead_letter_body, dead_letter_message, record_from_dead_letter};
 /// Compatibility: the record contract moved to `crate::record`.
-pub use crate::record::{HandleError, RecordHandler, RouterHandler};
+pub use crate::record::{Checkpoint, HandleError, RecordHandler, RouterHandler};
 pub use config::ConsumerConfig;
 
 use keeper::LeaseKeeper;

@@ -5,12 +5,14 @@
 //! reason that may pass stays at the head of the pending records with a retry time (capped
 //! exponential backoff with jitter, [`ConsumerConfig::retry_policy`]), and the shard waits for it, for as long as it takes: records
 //! of one shard are handled in order. A record that can never succeed goes to `ingest-dlq` and
-//! the shard moves on. The checkpoint moves after every handled prefix that led to something;
-//! a prefix of records that led to nothing (the handler says so: a MODIFY no rule reads, such
-//! as the unsettled index's marks on the charter item) is checkpointed quietly: with the next
-//! prefix that leads to something, when it has waited [`QUIET_CHECKPOINT_MAX`], or when the
-//! shard is given up. Read again after a crash, those records lead to nothing again, so the
-//! wait loses nothing, and the checkpoint writes they would cost (two a booking) are saved.
+//! the shard moves on. The checkpoint moves after a handled prefix when a record of it asks for
+//! it at once ([`Checkpoint::Now`]: handled again, it would repeat some of its work; a record
+//! dead-lettered always does). Records that, handled again, do nothing more (the handler says
+//! so: a MODIFY no rule reads, such as the unsettled index's marks, or a job enqueued under
+//! its idempotency record) wait for the next checkpoint: written when a record asks for it,
+//! after [`ConsumerConfig::checkpoint_wait`], or when the shard is given up. Read again after
+//! a crash, they do nothing more, so the wait loses nothing and saves a write a page (the
+//! stream's pages in quiet times are a record or two).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,11 +29,7 @@ use tracing::Instrument;
 use super::config::ConsumerConfig;
 use super::keeper::LeaseKeeper;
 use crate::dlq::format::{dead_letter_message, record_original_id};
-use crate::record::RecordHandler;
-
-/// How long the checkpoint after records that led to nothing may wait (see the module docs):
-/// what a consumer taking the shard over reads again, and finds nothing to do in.
-pub(crate) const QUIET_CHECKPOINT_MAX: Duration = Duration::from_secs(60);
+use crate::record::{Checkpoint, RecordHandler};
 
 /// When to call [`ShardReader::step`] again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +91,8 @@ pub(crate) struct ShardReader {
     failures: u32,
     retry_at: Option<Instant>,
     stop: Option<watch::Receiver<bool>>,
-    /// The newest handled record whose checkpoint waits (every record since the last
-    /// checkpoint led to nothing), and since when it has waited.
+    /// The newest handled record whose checkpoint waits (no record since the last checkpoint
+    /// asked for one at once), and since when it has waited.
     quiet: Option<(String, Instant)>,
 }
 
@@ -265,7 +263,7 @@ impl ShardReader {
         if self
             .quiet
             .as_ref()
-            .is_some_and(|(_, since)| since.elapsed() >= QUIET_CHECKPOINT_MAX)
+            .is_some_and(|(_, since)| since.elapsed() >= self.cfg.checkpoint_wait)
         {
             if let Some(next) = self.write_quiet().await {
                 return StepReport::just(next);
@@ -278,7 +276,7 @@ impl ShardReader {
         }
         let mut report = StepReport::just(Next::Now);
         let mut last = None;
-        let mut led_to_something = false;
+        let mut now = false;
         while let Some(record) = self.pending.front() {
             if self.stopping() || !self.keeper.is_held() {
                 break;
@@ -292,13 +290,13 @@ impl ShardReader {
             let outcome = self
                 .ports
                 .handler
-                .handle_telling(record)
+                .handle_for_checkpoint(record)
                 .instrument(span.clone())
                 .await;
             let done = match outcome {
-                Ok(led) => {
+                Ok(asks) => {
                     metrics::incr(Counter::RecordsProcessed);
-                    led_to_something |= led;
+                    now |= asks == Checkpoint::Now;
                     true
                 }
                 Err(e) if !e.retryable => {
@@ -313,7 +311,7 @@ impl ShardReader {
                             metrics::incr(Counter::RecordsDeadLettered);
                             span.in_scope(|| tracing::error!(error = %e, original_id = %record_original_id(record), "record can never succeed; sent to ingest-dlq, the shard moves on"));
                             report.dead_lettered += 1;
-                            led_to_something = true;
+                            now = true;
                             true
                         }
                         Err(dlq) => {
@@ -345,7 +343,7 @@ impl ShardReader {
                 .quiet
                 .take()
                 .map_or_else(Instant::now, |(_, since)| since);
-            if led_to_something || since.elapsed() >= QUIET_CHECKPOINT_MAX {
+            if now || since.elapsed() >= self.cfg.checkpoint_wait {
                 if let Some(next) = self.checkpoint(&seq).await {
                     report.next = next;
                     return report;
