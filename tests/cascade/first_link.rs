@@ -7,6 +7,7 @@ use std::time::Duration;
 use dispatch_core::domain::*;
 use dispatch_core::faults::When;
 use dispatch_core::ports::QueueId;
+use dispatch_core::requests::Requests;
 
 use crate::common::{charter, member, Kind, TestApp};
 use crate::reconcile::{day, rig};
@@ -14,6 +15,7 @@ use crate::reconcile::{day, rig};
 both!(
     the_first_lapse_link_goes_with_the_offer_mail,
     a_failed_offer_mail_arms_the_first_link_at_most_twice,
+    a_new_charters_first_offer_takes_its_claim_and_mark_along,
 );
 
 /// A rig with one captain free on [`day`] and a stored charter that day, not yet reconciled.
@@ -97,4 +99,56 @@ async fn a_failed_offer_mail_arms_the_first_link_at_most_twice(kind: &Kind) {
     }
     assert_eq!(r.mails_to("mail#offer#"), 1, "mailed once");
     assert_eq!(timers(&r).await, 2, "at most two link-0 messages");
+}
+
+/// The first pass over a new charter writes its offer, the offer's mail claim and the charter's
+/// mark in the unsettled index in one transaction: the writes of that pass are that one, the
+/// lapse timer's link, the mail claim's completion, the `offer_sent` note and the fresh mark
+/// after acting. Nothing claims the timer's link or the mail apart.
+async fn a_new_charters_first_offer_takes_its_claim_and_mark_along(kind: &Kind) {
+    let (r, c) = one_captain(*kind).await;
+    let before = Requests::now();
+    reconcile_ok(&r, &c).await;
+    let used = Requests::now().since(&before);
+    println!("first pass: {}", used.summary());
+    assert_eq!(r.mails_to("mail#offer#"), 1);
+    let marked = r.backend().charters.unsettled().await.unwrap();
+    assert!(
+        marked.iter().any(|u| u.key.charter_id == c.charter_id),
+        "in the unsettled index"
+    );
+    let o = r.open_offers(std::slice::from_ref(&c)).await.remove(0);
+    let claim = r
+        .backend()
+        .idempotency
+        .get(&format!("mail#offer#{}", o.offer_id))
+        .await
+        .unwrap()
+        .expect("the mail's claim");
+    assert_eq!(
+        claim.status,
+        dispatch_core::ports::IdempotencyStatus::Completed
+    );
+    if *kind == Kind::Aws {
+        let n = |op: &str| used.0.get(op).copied().unwrap_or(0);
+        assert_eq!(n("dynamodb.TransactWriteItems"), 1, "{}", used.summary());
+        assert_eq!(
+            n("dynamodb.PutItem"),
+            1,
+            "only the note: {}",
+            used.summary()
+        );
+        assert_eq!(
+            n("dynamodb.UpdateItem"),
+            2,
+            "the claim's completion and the mark after acting: {}",
+            used.summary()
+        );
+        assert_eq!(
+            n("sqs.SendMessageBatch"),
+            1,
+            "the timer's link: {}",
+            used.summary()
+        );
+    }
 }

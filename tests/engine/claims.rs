@@ -1,7 +1,9 @@
 //! Claims belong to live owners, on both backends: a job that meets someone else's live claim
 //! waits without spending its receives; a killed worker's claim lapses within its lease and the
 //! next worker does the job, with nothing in a DLQ; a take-over whose answer was lost is still a
-//! take-over. (The load under faults is in `claims_load`.)
+//! take-over; a claim written with another write (an offer's mail, with the offer) is used as
+//! it is while fresh, renewed when late, and not used once someone else took it over. (The load
+//! under faults is in `claims_load`.)
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use crate::common::{self, eventually, World};
 
 both!(
     a_take_over_whose_answer_was_lost_is_still_a_take_over,
+    a_claim_written_with_another_write_is_used_renewed_or_found_taken,
     a_job_waiting_for_a_live_claim_spends_none_of_its_receives,
     a_killed_workers_claim_lapses_and_the_next_worker_does_the_job,
 );
@@ -266,5 +269,107 @@ pub async fn a_take_over_whose_answer_was_lost_is_still_a_take_over(w: &World) {
         *seen.lock().unwrap(),
         Some(true),
         "the retried claim still reports the take-over"
+    );
+}
+
+/// Runs `claimed` through `run_once_uncertain_claimed`; whether the work ran, and whether it was
+/// told of a take-over.
+async fn run_claimed(
+    w: &World,
+    claimed: &IdempotencyClaim,
+    cfg: IdempotencyConfig,
+) -> (bool, Option<bool>) {
+    let payload = serde_json::json!({ "key": claimed.key });
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let out = {
+        let seen = seen.clone();
+        let store = w.backend.idempotency.clone();
+        idempotency::run_once_uncertain_claimed(
+            store.as_ref(),
+            claimed,
+            &payload,
+            cfg,
+            |claim| async move {
+                *seen.lock().unwrap() = Some(claim.taken_over);
+                Ok::<_, String>(())
+            },
+        )
+        .await
+        .unwrap()
+    };
+    let taken = *seen.lock().unwrap();
+    (matches!(out, idempotency::Once::Ran(())), taken)
+}
+
+pub async fn a_claim_written_with_another_write_is_used_renewed_or_found_taken(w: &World) {
+    let store = w.backend.idempotency.clone();
+    let claim_for = |cfg: IdempotencyConfig| {
+        let key = format!("mail#with-{}", uuid::Uuid::new_v4().simple());
+        idempotency::new_claim(&key, &serde_json::json!({ "key": key }), cfg)
+    };
+    let completed = |key: String| {
+        let store = store.clone();
+        async move {
+            let r = store.get(&key).await.unwrap().expect("a record");
+            r.status == IdempotencyStatus::Completed
+        }
+    };
+    // Fresh (its lease has well over the margin to go): used as it is.
+    let cfg = IdempotencyConfig::default();
+    let fresh = claim_for(cfg);
+    assert!(matches!(
+        store.claim(&fresh).await.unwrap(),
+        ClaimOutcome::Claimed { taken_over: false }
+    ));
+    assert_eq!(run_claimed(w, &fresh, cfg).await, (true, Some(false)));
+    assert!(completed(fresh.key.clone()).await);
+    // Late (a lease shorter than the margin), still this owner's: renewed and used.
+    let short = IdempotencyConfig {
+        in_progress_ttl: Duration::from_secs(2),
+        ..cfg
+    };
+    let late = claim_for(short);
+    store.claim(&late).await.unwrap();
+    assert_eq!(run_claimed(w, &late, short).await, (true, Some(false)));
+    assert!(completed(late.key.clone()).await);
+    // Lapsed and taken over by someone else, who did the work: not done again.
+    let brief = IdempotencyConfig {
+        in_progress_ttl: Duration::from_millis(300),
+        ..cfg
+    };
+    let lost = claim_for(brief);
+    store.claim(&lost).await.unwrap();
+    eventually("its lease to lapse", Duration::from_secs(10), || async {
+        let r = store.get(&lost.key).await.unwrap()?;
+        (r.in_progress_until < Utc::now()).then_some(())
+    })
+    .await;
+    let payload = serde_json::json!({ "key": lost.key });
+    let took = Arc::new(std::sync::Mutex::new(None));
+    let other = {
+        let took = took.clone();
+        idempotency::run_once_uncertain(
+            store.as_ref(),
+            &lost.key,
+            &payload,
+            brief,
+            |c| async move {
+                *took.lock().unwrap() = Some(c.taken_over);
+                Ok::<_, String>(())
+            },
+        )
+        .await
+        .unwrap()
+    };
+    assert_eq!(other, idempotency::Once::Ran(()));
+    assert_eq!(
+        *took.lock().unwrap(),
+        Some(true),
+        "the other owner took it over"
+    );
+    assert_eq!(
+        run_claimed(w, &lost, brief).await,
+        (false, None),
+        "found done, not redone"
     );
 }

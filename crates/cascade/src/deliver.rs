@@ -3,11 +3,13 @@
 //! ([`Applied`]). Doing any of them again after a crash, or twice at once, changes nothing more.
 
 use dispatch_core::domain::{CharterId, Offer, OfferId, OfferStatus, ThreadEntry};
-use dispatch_core::idempotency::{run_once_uncertain, Once};
+use dispatch_core::idempotency::{new_claim, run_once_uncertain, run_once_uncertain_claimed, Once};
+use dispatch_core::ports::IdempotencyClaim;
 use dispatch_core::ports::OfferTransition;
 use dispatch_mailer::Mail;
 
 use crate::action::Requeue;
+use crate::keys::MailKey;
 use crate::requeue;
 use crate::service::{Cascade, CascadeError};
 
@@ -28,37 +30,52 @@ pub async fn note(cx: &Cascade, e: ThreadEntry) -> Result<(), CascadeError> {
 /// failed or dead owner's attempt (whose outcome is unknown), only if the mail is not found
 /// as already sent.
 pub async fn send_once(cx: &Cascade, mail: Mail) -> Result<(), CascadeError> {
-    send_offer_once(cx, mail, None).await
+    send_offer_once(cx, mail, None, None).await
+}
+
+/// What a mail's claim is taken for: its key (the same key with another payload is a bug).
+fn mail_payload(key: &str) -> serde_json::Value {
+    serde_json::json!({ "key": key })
+}
+
+/// A claim of `offer`'s mail for this pass, written with the offer ([`dispatch_core::ports::OfferOpening`])
+/// and used by [`send_offer_once`]: a request saved.
+pub fn offer_mail_claim(cx: &Cascade, offer: &OfferId) -> IdempotencyClaim {
+    let key = String::from(MailKey::offer(offer));
+    new_claim(&key, &mail_payload(&key), cx.idem)
 }
 
 /// [`send_once`] for an offer's mail, putting link 0 of the offer's lapse timer (`timer`:
 /// the charter and where its chain leads) on the queue first, under the same claim
 /// ([`requeue::send_first_link`]): the offer's `offer_sent` note, written after the mail,
-/// still says its timer exists.
+/// still says its timer exists. `claimed`: the mail's claim, already written with the offer
+/// ([`offer_mail_claim`]).
 pub async fn send_offer_once(
     cx: &Cascade,
     mail: Mail,
     timer: Option<(&CharterId, &Requeue)>,
+    claimed: Option<&IdempotencyClaim>,
 ) -> Result<(), CascadeError> {
-    let payload = serde_json::json!({ "key": mail.key });
+    let payload = mail_payload(&mail.key);
     let mailer = cx.mailer.clone();
-    let outcome = run_once_uncertain(
-        cx.backend.idempotency.as_ref(),
-        &mail.key.clone(),
-        &payload,
-        cx.idem,
-        |claim| async move {
-            if let Some((charter, rq)) = timer {
-                requeue::send_first_link(cx, charter, rq, claim.taken_over).await?;
-            }
-            if claim.taken_over && mailer.already_sent(&mail).await? {
-                tracing::info!(key = %mail.key, "mail already went out before its sender stopped; not sending again");
-                return Ok::<_, CascadeError>(String::new());
-            }
-            Ok(mailer.send(&mail).await?)
-        },
-    )
-    .await?;
+    let key = mail.key.clone();
+    let work = |claim: dispatch_core::idempotency::Claim| async move {
+        if let Some((charter, rq)) = timer {
+            requeue::send_first_link(cx, charter, rq, claim.taken_over).await?;
+        }
+        if claim.taken_over && mailer.already_sent(&mail).await? {
+            tracing::info!(key = %mail.key, "mail already went out before its sender stopped; not sending again");
+            return Ok::<_, CascadeError>(String::new());
+        }
+        Ok(mailer.send(&mail).await?)
+    };
+    let store = cx.backend.idempotency.as_ref();
+    let outcome = match claimed.filter(|c| c.key == key) {
+        Some(claimed) => {
+            run_once_uncertain_claimed(store, claimed, &payload, cx.idem, work).await?
+        }
+        None => run_once_uncertain(store, &key, &payload, cx.idem, work).await?,
+    };
     match outcome {
         Once::InProgress { until } => Err(CascadeError::Busy {
             what: "a mail".into(),

@@ -3,9 +3,9 @@
 //! or twice at once, changes nothing more. The context is passed in (`cx`); the actions that
 //! tell people are [`crate::notify`]'s and [`crate::confirm`]'s, the rest are here.
 
-use dispatch_core::domain::{CharterStatus, OfferStatus, ThreadKind};
+use dispatch_core::domain::{CharterStatus, Offer, OfferStatus, ThreadKind};
 use dispatch_core::metrics::{self, Counter};
-use dispatch_core::ports::{Hold, HoldOutcome};
+use dispatch_core::ports::{Hold, HoldOutcome, OfferOpening};
 
 use crate::action::Action;
 use crate::confirm;
@@ -17,6 +17,34 @@ use crate::notes;
 use crate::notify;
 use crate::service::{Cascade, CascadeError};
 use crate::snapshot::Snapshot;
+
+/// Stores a new offer with what `opening` takes along (see [`OfferOpening`]).
+pub async fn make_offer(
+    cx: &Cascade,
+    offer: &Offer,
+    opening: OfferOpening<'_>,
+) -> Result<Applied, CascadeError> {
+    let stored = cx.backend.offers.put_opening(offer, opening).await;
+    if let (Some(claim), Ok(false) | Err(_)) = (opening.mail_claim, &stored) {
+        // Its mail's claim may have been written all the same (a transaction retried after a
+        // lost answer): given up, so the pass that mails the offer need not wait out its lease.
+        if let Err(e) = cx
+            .backend
+            .idempotency
+            .release(&claim.key, &claim.owner)
+            .await
+        {
+            tracing::debug!(error = %e, "could not give up the offer mail's claim; it lapses on its own");
+        }
+    }
+    if stored? {
+        tracing::info!(offer_id = %offer.offer_id, crew_id = %offer.crew_id, role = %offer.role, "offer made");
+        Ok(Applied::Done)
+    } else {
+        // Made already, by an earlier try or a concurrent reconcile: plan from it.
+        Ok(Applied::Conflict)
+    }
+}
 
 /// Carries out `action`, planned from `snap`.
 pub async fn apply(
@@ -51,15 +79,7 @@ pub async fn apply(
             note(cx, notes::closed(id, &o, text)).await?;
             Ok(Applied::Done)
         }
-        Action::MakeOffer { offer } => {
-            if cx.backend.offers.put(offer).await? {
-                tracing::info!(offer_id = %offer.offer_id, crew_id = %offer.crew_id, role = %offer.role, "offer made");
-                Ok(Applied::Done)
-            } else {
-                // Made already, by an earlier try or a concurrent reconcile: plan from it.
-                Ok(Applied::Conflict)
-            }
-        }
+        Action::MakeOffer { offer } => make_offer(cx, offer, OfferOpening::default()).await,
         Action::SendOffer { offer } => notify::send_offer(cx, snap, offer, None).await,
         Action::TellWithdrawn { offer, why } => match snap.offer(offer) {
             Some(o) => notify::tell_withdrawn(cx, snap, o, why).await,

@@ -6,6 +6,7 @@ use dispatch_core::domain::{
     CharterDate, CharterId, CrewId, EmailAddress, Offer, OfferId, OfferStatus, Role, ThreadKind,
 };
 use dispatch_core::metrics::{self, Counter};
+use dispatch_core::ports::IdempotencyClaim;
 
 use crate::action::Requeue;
 use crate::action::RevokeWhy;
@@ -33,16 +34,18 @@ pub async fn send_offer(
     let Some(o) = cx.backend.offers.get(id, offer).await? else {
         return Ok(Applied::Conflict);
     };
-    send_made_offer(cx, snap, &o, timer).await
+    send_made_offer(cx, snap, &o, timer, None).await
 }
 
 /// [`send_offer`] of an offer as stored: read just now, or written by this same pass (its
-/// `MakeOffer` stored it new, so it is what was planned; no read again).
+/// `MakeOffer` stored it new, so it is what was planned; no read again), then with its
+/// mail's claim (`claimed`, written with it).
 pub async fn send_made_offer(
     cx: &Cascade,
     snap: &Snapshot,
     o: &Offer,
     timer: Option<&Requeue>,
+    claimed: Option<&IdempotencyClaim>,
 ) -> Result<Applied, CascadeError> {
     let id = &snap.charter_id;
     if o.status != OfferStatus::Open {
@@ -67,6 +70,7 @@ pub async fn send_made_offer(
                 cx,
                 mails::offer(&Letterhead::of(&cx.cfg), c, o, m, &facts, &link),
                 timer.map(|rq| (id, rq)),
+                claimed,
             )
             .await;
             if let Err(e @ (CascadeError::Mail(_) | CascadeError::Store(_))) = &sent {

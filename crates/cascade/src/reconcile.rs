@@ -19,11 +19,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dispatch_core::domain::{CharterId, CharterStatus, CrewMember, Offer};
+use dispatch_core::ports::{unsettled_mark, IdempotencyClaim, OfferOpening};
 use tracing::Instrument;
 
 use crate::action::{Action, Requeue, Timer};
+use crate::deliver::offer_mail_claim;
 use crate::deliver::Applied;
-use crate::effects::apply;
+use crate::effects::{apply, make_offer};
 use crate::index;
 use crate::notify;
 use crate::plan::plan;
@@ -107,9 +109,16 @@ async fn passes(
         let now = state.now;
         let planned = plan(&state);
         // In the index before acting: whatever stops this pass, the sweep finds the charter.
-        // A failed mark fails the pass, so its trigger tries again.
+        // A failed mark fails the pass, so its trigger tries again. A plan that starts with a
+        // new offer puts the mark in the offer's transaction (a request saved).
+        let mut mark_with_offer = None;
         if !planned.actions.is_empty() && snap.mark.is_none() {
-            index::mark(cx, &snap).await?;
+            match (&snap.charter, planned.actions.first()) {
+                (Some(_), Some(Action::MakeOffer { .. })) => {
+                    mark_with_offer = Some(unsettled_mark(cx.now()));
+                }
+                _ => index::mark(cx, &snap).await?,
+            }
         }
         let mut busy: Option<CascadeError> = None;
         // Link 0 toward an offer this plan mails goes with the mail, under its claim.
@@ -127,8 +136,11 @@ async fn passes(
             done.settled = index::keep(cx, &snap).await?;
             return busy.map_or(Ok(done), Err);
         }
-        let timer = with_mail.as_ref();
-        let conflict = run(cx, &snap, &planned.actions, timer, &mut done, &mut busy).await?;
+        let along = Along {
+            timer: with_mail.as_ref(),
+            mark: mark_with_offer.as_deref(),
+        };
+        let conflict = run(cx, &snap, &planned.actions, along, &mut done, &mut busy).await?;
         if let Some(e) = busy {
             return Err(e);
         }
@@ -145,33 +157,64 @@ async fn passes(
     Ok(done)
 }
 
+/// What rides along with a plan's actions, each a request saved.
+#[derive(Clone, Copy)]
+struct Along<'a> {
+    /// Link 0 of the lapse timer of an offer the plan mails, armed with its mail.
+    timer: Option<&'a Requeue>,
+    /// The charter's mark in the unsettled index, put with the plan's first action (a new
+    /// offer).
+    mark: Option<&'a str>,
+}
+
 /// Carries out a plan's actions in order until one meets a conflict (returns `true`: read
 /// again). Someone else sending one of its mails right now is `busy`: the rest still run.
-/// `timer`: link 0 of the lapse timer of an offer the plan mails, armed with its mail.
 async fn run(
     cx: &Cascade,
     snap: &Snapshot,
     actions: &[Action],
-    timer: Option<&Requeue>,
+    along: Along<'_>,
     done: &mut Reconciled,
     busy: &mut Option<CascadeError>,
 ) -> Result<bool, CascadeError> {
-    // Offers this pass stored new: mailed as written, without reading each back.
-    let mut made: Vec<&Offer> = Vec::new();
-    for action in actions {
+    // Offers this pass stored new, with their mail's claim if it was taken with them: mailed
+    // as written, without reading each back.
+    let mut made: Vec<(&Offer, Option<IdempotencyClaim>)> = Vec::new();
+    for (n, action) in actions.iter().enumerate() {
         let applied = match action {
+            Action::MakeOffer { offer } => {
+                let mails = snap.member(&offer.crew_id).is_some()
+                    && actions.iter().any(
+                        |a| matches!(a, Action::SendOffer { offer: o } if *o == offer.offer_id),
+                    );
+                let claim = mails.then(|| offer_mail_claim(cx, &offer.offer_id));
+                let key = snap.charter.as_ref().map(|c| c.key());
+                let opening = OfferOpening {
+                    unsettled: along
+                        .mark
+                        .filter(|_| n == 0)
+                        .and_then(|m| Some((key.as_ref()?, m))),
+                    mail_claim: claim.as_ref(),
+                };
+                let applied = make_offer(cx, offer, opening).await;
+                if let Ok(Applied::Done) = applied {
+                    made.push((offer, claim));
+                }
+                applied
+            }
             Action::SendOffer { offer } => {
-                let timer = timer.filter(|rq| rq.timer == Timer::Lapse(offer.clone()));
-                match made.iter().find(|o| &o.offer_id == offer) {
-                    Some(o) => notify::send_made_offer(cx, snap, o, timer).await,
+                let timer = along
+                    .timer
+                    .filter(|rq| rq.timer == Timer::Lapse(offer.clone()));
+                match made.iter().find(|(o, _)| &o.offer_id == offer) {
+                    Some((o, claim)) => {
+                        notify::send_made_offer(cx, snap, o, timer, claim.as_ref()).await
+                    }
                     None => notify::send_offer(cx, snap, offer, timer).await,
                 }
             }
             _ => apply(cx, snap, action).await,
         };
-        if let (Action::MakeOffer { offer }, Ok(Applied::Done)) = (action, &applied) {
-            made.push(offer);
-        }
         match applied {
             Ok(Applied::Done) => done.actions += 1,
             Ok(Applied::Conflict) => {

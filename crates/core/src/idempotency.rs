@@ -172,7 +172,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    run(store, key, payload, config, false, |_| work()).await
+    run(store, key, payload, config, false, None, |_| work()).await
 }
 
 /// [`run_once`] for work whose failure leaves its effect unknown (a mail whose send timed out may
@@ -191,7 +191,70 @@ where
     F: FnOnce(Claim) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    run(store, key, payload, config, true, work).await
+    run(store, key, payload, config, true, None, work).await
+}
+
+/// How long before its lease ends a claim taken with another write ([`new_claim`]) is still
+/// used as it is; later, [`run_once_uncertain_claimed`] claims again (taking its own claim
+/// over). Covers the clocks of two processes disagreeing by that much.
+const CLAIMED_MARGIN: chrono::Duration = chrono::Duration::seconds(10);
+
+/// A fresh claim of `key` for a new owner, to be written inside another write (a transaction
+/// that also stores what the work is about: see `Offers::put_opening`) and then used by
+/// [`run_once_uncertain_claimed`]; a request saved.
+pub fn new_claim(
+    key: &str,
+    payload: &serde_json::Value,
+    config: IdempotencyConfig,
+) -> IdempotencyClaim {
+    let now = Utc::now();
+    let lease =
+        chrono::Duration::from_std(config.in_progress_ttl).unwrap_or(chrono::Duration::seconds(30));
+    IdempotencyClaim {
+        key: key.to_string(),
+        payload_hash: payload_hash(payload),
+        owner: next_owner(),
+        now,
+        in_progress_until: now + lease,
+        expires_at: now
+            + chrono::Duration::from_std(config.expiry).unwrap_or(chrono::Duration::days(35)),
+    }
+}
+
+/// [`run_once_uncertain`] under `claimed`, a claim of this key ([`new_claim`], same payload)
+/// already written with another write: the work starts without claiming again while the
+/// claim's first lease has [`CLAIMED_MARGIN`] to go, or after renewing it later. If it no
+/// longer renews (its lease lapsed, perhaps taken over), it claims as [`run_once_uncertain`]
+/// does: over its own lapsed claim, taken over, so the work checks before redoing it.
+pub async fn run_once_uncertain_claimed<T, E, F, Fut>(
+    store: &dyn Idempotency,
+    claimed: &IdempotencyClaim,
+    payload: &serde_json::Value,
+    config: IdempotencyConfig,
+    work: F,
+) -> Result<Once<T>, OnceError<E>>
+where
+    T: Serialize + DeserializeOwned,
+    F: FnOnce(Claim) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let fresh = Utc::now() + CLAIMED_MARGIN < claimed.in_progress_until;
+    let held = if fresh {
+        Some(claimed.clone())
+    } else {
+        // Late: still ours if it renews (then no one took it over).
+        let lease = chrono::Duration::from_std(config.in_progress_ttl)
+            .unwrap_or(chrono::Duration::seconds(30));
+        let until = Utc::now() + lease;
+        match store.renew(&claimed.key, &claimed.owner, until).await {
+            Ok(true) => Some(IdempotencyClaim {
+                in_progress_until: until,
+                ..claimed.clone()
+            }),
+            _ => None,
+        }
+    };
+    run(store, &claimed.key, payload, config, true, held, work).await
 }
 
 async fn run<T, E, F, Fut>(
@@ -200,6 +263,7 @@ async fn run<T, E, F, Fut>(
     payload: &serde_json::Value,
     config: IdempotencyConfig,
     uncertain: bool,
+    held: Option<IdempotencyClaim>,
     work: F,
 ) -> Result<Once<T>, OnceError<E>>
 where
@@ -207,20 +271,11 @@ where
     F: FnOnce(Claim) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let hash = payload_hash(payload);
-    let now = Utc::now();
     let lease =
         chrono::Duration::from_std(config.in_progress_ttl).unwrap_or(chrono::Duration::seconds(30));
-    let owner = next_owner();
-    let claim = IdempotencyClaim {
-        key: key.to_string(),
-        payload_hash: hash.clone(),
-        owner: owner.clone(),
-        now,
-        in_progress_until: now + lease,
-        expires_at: now
-            + chrono::Duration::from_std(config.expiry).unwrap_or(chrono::Duration::days(35)),
-    };
+    let already_held = held.is_some();
+    let claim = held.unwrap_or_else(|| new_claim(key, payload, config));
+    let (hash, owner) = (claim.payload_hash.clone(), claim.owner.clone());
     let read = |result: Option<String>| -> Result<T, OnceError<E>> {
         let text = result.unwrap_or_else(|| "null".into());
         serde_json::from_str(&text).map_err(|e| OnceError::BadStoredResult {
@@ -228,7 +283,12 @@ where
             message: e.to_string(),
         })
     };
-    let taken_over = match again(|| store.claim(&claim)).await? {
+    let outcome = if already_held {
+        ClaimOutcome::Claimed { taken_over: false }
+    } else {
+        again(|| store.claim(&claim)).await?
+    };
+    let taken_over = match outcome {
         ClaimOutcome::Completed { result } => return Ok(Once::AlreadyDone(read(result)?)),
         ClaimOutcome::InProgress { until } => return Ok(Once::InProgress { until }),
         ClaimOutcome::PayloadMismatch => return Err(OnceError::PayloadMismatch(key.to_string())),

@@ -9,7 +9,7 @@ use super::convert::{from_sdk, s, to_sdk};
 use super::errors::{classify, is_condition_failed};
 use super::state_table::key;
 use crate::domain::{CharterId, CrewId, Offer, OfferId, OfferStatus};
-use crate::ports::{OfferTransition, Offers};
+use crate::ports::{OfferOpening, OfferTransition, Offers};
 use crate::records as rec;
 use crate::retry::retrying;
 use crate::StoreError;
@@ -17,27 +17,37 @@ use crate::StoreError;
 #[async_trait::async_trait]
 impl Offers for Aws {
     /// The offer and the member's pointer to it in one transaction (one request, not two): the
-    /// offer only if it is new. A cancelled transaction (the offer exists, or a concurrent
-    /// write) stores neither and answers `false`: the reconcile reads again.
-    async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
+    /// offer only if it is new; with it, what `opening` takes along (the mail's claim, the
+    /// charter's index mark, see [`OfferOpening`]). A cancelled transaction (the offer exists,
+    /// the charter is gone, or a concurrent write) stores nothing and answers `false`: the
+    /// reconcile reads again.
+    async fn put_opening(
+        &self,
+        offer: &Offer,
+        opening: OfferOpening<'_>,
+    ) -> Result<bool, StoreError> {
         use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
         let table = self.state_table();
         let bad = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
-        let pointer = Put::builder()
-            .table_name(&table)
-            .set_item(Some(to_sdk(rec::crew_offer_pointer(offer))))
-            .build()
-            .map_err(bad)?;
-        let item = Put::builder()
-            .table_name(&table)
-            .set_item(Some(to_sdk(rec::offer_to_item(offer))))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(bad)?;
-        let items = vec![
-            TransactWriteItem::builder().put(pointer).build(),
-            TransactWriteItem::builder().put(item).build(),
+        let put = |item, condition: Option<&str>| {
+            Put::builder()
+                .table_name(&table)
+                .set_item(Some(to_sdk(item)))
+                .set_condition_expression(condition.map(str::to_string))
+                .build()
+                .map_err(bad)
+                .map(|p| TransactWriteItem::builder().put(p).build())
+        };
+        let mut items = vec![
+            put(rec::crew_offer_pointer(offer), None)?,
+            put(rec::offer_to_item(offer), Some("attribute_not_exists(pk)"))?,
         ];
+        if let Some(claim) = opening.mail_claim {
+            items.push(put(rec::idem_to_item(&claim.in_progress()), None)?);
+        }
+        if let Some((charter, mark)) = opening.unsettled {
+            items.push(self.mark_unsettled_write(charter, mark)?);
+        }
         self.transact_state(items, "storing offer").await
     }
 

@@ -47,6 +47,29 @@ impl Aws {
         .await
     }
 
+    /// [`Self::charter_mark_unsettled`] as one write of a transaction (an offer's, see
+    /// `Offers::put_opening`): cancels it if the charter is gone.
+    pub(crate) fn mark_unsettled_write(
+        &self,
+        key: &CharterKey,
+        mark: &str,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let update = aws_sdk_dynamodb::types::Update::builder()
+            .table_name(self.charters_table())
+            .set_key(Some(Self::charter_key(key)))
+            .update_expression("SET #u = :u, #m = :m")
+            .condition_expression("attribute_exists(charter_id)")
+            .expression_attribute_names("#u", attr::UNSETTLED)
+            .expression_attribute_names("#m", attr::UNSETTLED_MARK)
+            .expression_attribute_values(":u", s(IN_INDEX))
+            .expression_attribute_values(":m", s(mark))
+            .build()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        Ok(aws_sdk_dynamodb::types::TransactWriteItem::builder()
+            .update(update)
+            .build())
+    }
+
     pub(crate) async fn charter_clear_unsettled(
         &self,
         key: &CharterKey,

@@ -221,8 +221,9 @@ impl Holds for Faulty {
 
 #[async_trait::async_trait]
 impl Offers for Faulty {
-    async fn put(&self, o: &Offer) -> Result<bool, StoreError> {
-        call!(self, "offers.put", offers.put(o))
+    /// Named as `offers.put`: it is the offer's put, whatever it takes along.
+    async fn put_opening(&self, o: &Offer, with: OfferOpening<'_>) -> Result<bool, StoreError> {
+        call!(self, "offers.put", offers.put_opening(o, with))
     }
     async fn get(&self, c: &CharterId, o: &OfferId) -> Result<Option<Offer>, StoreError> {
         call!(self, "offers.get", offers.get(c, o))

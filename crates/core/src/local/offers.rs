@@ -4,27 +4,47 @@
 use chrono::{DateTime, Utc};
 
 use super::db::TxExt;
+use super::unsettled::mark_unsettled_in;
 use super::Local;
 use crate::domain::{CharterId, CrewId, Offer, OfferId, OfferStatus};
-use crate::ports::{OfferTransition, Offers};
+use crate::ports::{OfferOpening, OfferTransition, Offers};
 use crate::records as rec;
 use crate::StoreError;
 
 #[async_trait::async_trait]
 impl Offers for Local {
-    async fn put(&self, offer: &Offer) -> Result<bool, StoreError> {
+    /// The offer, its pointer and what `opening` takes along, in one transaction.
+    async fn put_opening(
+        &self,
+        offer: &Offer,
+        opening: OfferOpening<'_>,
+    ) -> Result<bool, StoreError> {
         let tbl = self.names.state.clone();
+        let charters = self.names.charters.clone();
         let item = rec::offer_to_item(offer);
         let pointer = rec::crew_offer_pointer(offer);
         let (pk, sk) = rec::offer_key(&offer.charter_id, &offer.offer_id);
         let (ppk, psk) = rec::crew_offer_key(&offer.crew_id, &offer.charter_id, &offer.offer_id);
+        let claim = opening
+            .mail_claim
+            .map(|c| (rec::idem_key(&c.key), rec::idem_to_item(&c.in_progress())));
+        let mark = opening.unsettled.map(|(k, m)| (k.clone(), m.to_string()));
         self.db
             .tx("storing offer", move |tx| {
                 if tx.get_item(&tbl, &pk, &sk)?.is_some() {
                     return Ok(false);
                 }
+                if let Some((key, mark)) = &mark {
+                    if !mark_unsettled_in(tx, &charters, key, mark)? {
+                        return Ok(false);
+                    }
+                }
                 tx.put_item(&tbl, &pk, &sk, None, &item, None, false)?;
                 tx.put_item(&tbl, &ppk, &psk, None, &pointer, None, false)?;
+                if let Some(((cpk, csk), claim)) = &claim {
+                    let old = tx.get_item(&tbl, cpk, csk)?;
+                    tx.put_item(&tbl, cpk, csk, None, claim, old.as_ref(), false)?;
+                }
                 Ok(true)
             })
             .await

@@ -24,6 +24,29 @@ fn mark_of(item: &Item) -> Option<String> {
     }
 }
 
+/// `old` in the index under `mark`.
+fn marked(old: &Item, mark: String) -> Item {
+    let mut new = old.clone();
+    new.insert(attr::UNSETTLED.into(), AV::S(IN_INDEX.into()));
+    new.insert(attr::UNSETTLED_MARK.into(), AV::S(mark));
+    new
+}
+
+/// Puts the charter under `key` (in table `tbl`) in the index under `mark`, inside `tx` (an
+/// offer's, see `Offers::put_opening`); false, writing nothing, if the charter is gone.
+pub(super) fn mark_unsettled_in(
+    tx: &rusqlite::Transaction<'_>,
+    tbl: &str,
+    key: &CharterKey,
+    mark: &str,
+) -> Result<bool, StoreError> {
+    let Some(old) = tx.get_item(tbl, key.charter_id.as_str(), &key.created_at)? else {
+        return Ok(false);
+    };
+    replace_charter(tx, tbl, key, &marked(&old, mark.to_string()), &old)?;
+    Ok(true)
+}
+
 impl Local {
     pub(crate) async fn charter_get_marked(
         &self,
@@ -67,10 +90,7 @@ impl Local {
     ) -> Result<bool, StoreError> {
         let mark = mark.to_string();
         self.change_mark("marking charter unsettled", key, move |old| {
-            let mut new = old.clone();
-            new.insert(attr::UNSETTLED.into(), AV::S(IN_INDEX.into()));
-            new.insert(attr::UNSETTLED_MARK.into(), AV::S(mark));
-            Some(new)
+            Some(marked(old, mark))
         })
         .await
     }

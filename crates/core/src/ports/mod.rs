@@ -42,7 +42,7 @@ pub use idempotency::{
 pub use lease_cleanup::LeaseCleanup;
 pub use leases::{Lease, Leases, SHARD_END};
 pub use listing::Listing;
-pub use offers::{OfferTransition, Offers};
+pub use offers::{OfferOpening, OfferTransition, Offers};
 pub use ops_access::{
     ops_link_expiry, ops_link_key, ops_pk, ops_session_key, OpsAccess, OpsLink, OpsSession, SignIn,
 };

@@ -46,6 +46,21 @@ pub struct IdempotencyClaim {
     pub expires_at: DateTime<Utc>,
 }
 
+impl IdempotencyClaim {
+    /// The record this claim writes: in progress, held by its owner until its first lease ends.
+    pub fn in_progress(&self) -> IdempotencyRecord {
+        IdempotencyRecord {
+            key: self.key.clone(),
+            status: IdempotencyStatus::InProgress,
+            payload_hash: self.payload_hash.clone(),
+            result: None,
+            expires_at: self.expires_at,
+            in_progress_until: self.in_progress_until,
+            owner: Some(self.owner.clone()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimOutcome {
     /// Yours: do the work, then `complete` (or `release` on failure). `taken_over` says the key

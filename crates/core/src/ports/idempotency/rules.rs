@@ -73,15 +73,7 @@ pub fn blocked_outcome(existing: &IdempotencyRecord, payload_hash: &str) -> Clai
 #[async_trait::async_trait]
 impl<S: IdempotencyStore + ?Sized> Idempotency for S {
     async fn claim(&self, claim: &IdempotencyClaim) -> Result<ClaimOutcome, StoreError> {
-        let record = IdempotencyRecord {
-            key: claim.key.clone(),
-            status: IdempotencyStatus::InProgress,
-            payload_hash: claim.payload_hash.clone(),
-            result: None,
-            expires_at: claim.expires_at,
-            in_progress_until: claim.in_progress_until,
-            owner: Some(claim.owner.clone()),
-        };
+        let record = claim.in_progress();
         for _ in 0..CLAIM_ATTEMPTS {
             let guard = Guard::Claimable { now: claim.now };
             if let Swap::Written { replaced } = self.put_if(&record, guard).await? {
