@@ -1,6 +1,6 @@
 //! [`Outbox`]: the [`MailSender`] of the embedded default, one `.eml` file per mail key written
 //! atomically, so a resend overwrites and a crash leaves the whole mail or none. The writing is
-//! `outbox_commit`'s: one thread per folder, concurrent sends synced as one batch.
+//! `outbox_commit`'s: a few writer threads per folder, concurrent sends sharing the folder fsync.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -14,8 +14,8 @@ use crate::{build_mime, Mail, MailError, MailSender};
 #[derive(Debug, Clone)]
 pub struct Outbox {
     dir: PathBuf,
-    /// The folder's writer thread, started by the first send and shared by every clone (it
-    /// ends with the last of them).
+    /// The folder's writer threads, started by the first send and shared by every clone (they
+    /// end with the last of them).
     writer: Arc<OnceLock<Committer>>,
 }
 
@@ -36,7 +36,7 @@ impl Outbox {
             message: format!("starting the outbox writer: {e}"),
             retryable: true,
         })?;
-        // Two first sends at once may both start one; the loser's thread ends with its sender.
+        // Two first sends at once may both start writers; the loser's end with their sender.
         let _ = self.writer.set(started);
         self.writer.get().ok_or_else(|| MailError::Send {
             key: key.to_string(),
@@ -187,10 +187,9 @@ mod tests {
             .contains("Subject: Charter offer"));
     }
 
-    /// Concurrent sends are written in batches sharing one folder fsync: every mail is there
-    /// exactly once, whole, when its send returns; one that fails (its name is taken by a
-    /// folder, so its rename fails) fails alone, and none of its batch is lost or left as a
-    /// temp file.
+    /// Concurrent sends share folder fsyncs: every mail is there exactly once, whole, when its
+    /// send returns; one that fails (its name is taken by a folder, so its rename fails) fails
+    /// alone, and none of the others is lost or left as a temp file.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_sends_each_land_once_and_a_failed_one_loses_no_other() {
         let dir = tempfile::tempdir().unwrap();

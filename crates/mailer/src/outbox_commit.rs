@@ -1,6 +1,6 @@
-//! The outbox's writer: one thread per outbox folder that writes mails in batches (a group
-//! commit), so a burst of sends pays one folder fsync per batch instead of one per mail, and no
-//! blocking-pool hand-off per mail.
+//! The outbox's writers: a few threads per outbox folder that write mails side by side and share
+//! the folder's fsync (a group commit), so a burst of sends pays one folder fsync per group of
+//! concurrent mails instead of one per mail, and no blocking-pool hand-off per mail.
 //!
 //! Each mail is still written atomically and is durable when its `send` returns:
 //!
@@ -9,27 +9,31 @@
 //!    file's times need not survive);
 //! 2. the temp file is renamed over the mail's `.eml` name: a reader, or a crash at any point,
 //!    sees the whole old file, the whole new one, or none;
-//! 3. once every mail of the batch is renamed, one fsync of the folder makes all those renames
-//!    durable together (a rename is durable once the folder's entry is, whichever rename it was
-//!    that changed the entry); only then is any sender of the batch answered.
+//! 3. the folder is fsynced by a sync that *started after* this rename ([`DirSync`]): a rename
+//!    is durable once the folder's entry is, whichever fsync wrote it, so one fsync covers every
+//!    rename done before it began. A writer whose rename came during a running fsync waits for
+//!    the next one (which one of the waiters runs, for all of them).
 //!
 //! So no `send` returns before its own data and its own name are on disk, exactly as when each
-//! mail had its own folder fsync; the batch only shares the last step. A mail that fails (its
-//! write or rename) is answered with its error at once and does not hold back the others; if
-//! the folder fsync fails, every mail of the batch is answered with that error (retryable: a
-//! resend overwrites the same file).
+//! mail had its own folder fsync; mails only share that last step. A mail whose write or rename
+//! fails is answered with its error and holds back no other; a failed folder fsync is the error
+//! of the writer that ran it (retryable: a resend overwrites the same file), and the waiters it
+//! would have covered run their own.
+//!
+//! Writers run side by side (not one thread doing a batch's fsyncs in turn) because a data
+//! fsync waits on the disk: four of them in flight keep the disk's queue full.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
 
 use tokio::sync::oneshot;
 
 use crate::MailError;
 
-/// Mails written per batch at most: a bound on how long the first of them waits.
-const MAX_BATCH: usize = 64;
+/// Writer threads per folder: as many mails written at once as the worker runs jobs by default.
+const WRITERS: usize = 4;
 
 /// Temp files of this process, numbered (with the pid: another process may write the folder).
 static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
@@ -40,22 +44,37 @@ struct Pending {
     reply: oneshot::Sender<Result<(), MailError>>,
 }
 
-/// The sending end of one folder's writer thread; the thread ends when this is dropped.
+/// The sending end of one folder's writer threads; they end when this is dropped.
 #[derive(Debug)]
 pub(crate) struct Committer {
     jobs: mpsc::Sender<Pending>,
 }
 
+/// What the writers of one folder share.
+struct Shared {
+    dir: PathBuf,
+    queue: Mutex<mpsc::Receiver<Pending>>,
+    dir_sync: DirSync,
+}
+
 impl Committer {
     pub(crate) fn start(dir: PathBuf) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel::<Pending>();
-        std::thread::Builder::new()
-            .name("dispatch-outbox".into())
-            .spawn(move || run(&dir, &rx))?;
+        let shared = Arc::new(Shared {
+            dir,
+            queue: Mutex::new(rx),
+            dir_sync: DirSync::default(),
+        });
+        for _ in 0..WRITERS {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("dispatch-outbox".into())
+                .spawn(move || run(&shared))?;
+        }
         Ok(Self { jobs })
     }
 
-    /// Writes `bytes` to `target` (in the writer's folder); returns once the file is durable.
+    /// Writes `bytes` to `target` (in the writers' folder); returns once the file is durable.
     pub(crate) async fn write(
         &self,
         key: &str,
@@ -79,17 +98,70 @@ impl Committer {
     }
 }
 
-fn run(dir: &Path, rx: &mpsc::Receiver<Pending>) {
-    while let Ok(first) = rx.recv() {
-        // Whatever queued up while the last batch was being synced goes in this one.
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(p) => batch.push(p),
-                Err(_) => break,
+fn run(shared: &Shared) {
+    loop {
+        let next = shared
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv();
+        let Ok(p) = next else { return };
+        let _ = p.reply.send(write(shared, &p.target, &p.bytes));
+    }
+}
+
+/// Steps 1 to 3 for one mail.
+fn write(shared: &Shared, target: &Path, bytes: &[u8]) -> Result<(), MailError> {
+    let dir = shared.dir.as_path();
+    dispatch_core::private_fs::create_dir(dir).map_err(io_err(dir))?;
+    write_and_rename(dir, target, bytes)?;
+    shared.dir_sync.sync(dir).map_err(io_err(dir))
+}
+
+/// The folder's fsyncs, shared: each caller returns after an fsync that began after its call.
+#[derive(Default)]
+struct DirSync {
+    state: Mutex<SyncState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct SyncState {
+    /// Tickets handed out (one a call), and the highest one a finished fsync covers.
+    issued: u64,
+    synced: u64,
+    running: bool,
+}
+
+impl DirSync {
+    fn sync(&self, dir: &Path) -> std::io::Result<()> {
+        let lock = || self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut s = lock();
+        s.issued += 1;
+        let me = s.issued;
+        loop {
+            if s.synced >= me {
+                return Ok(());
             }
+            if s.running {
+                s = self.done.wait(s).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            // Every ticket issued so far belongs to a rename already done: this fsync covers it.
+            s.running = true;
+            let covers = s.issued;
+            drop(s);
+            let r = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            s = lock();
+            s.running = false;
+            if r.is_ok() {
+                s.synced = s.synced.max(covers);
+            }
+            self.done.notify_all();
+            // On failure the waiters it would have covered find no fsync running and run
+            // their own.
+            return r;
         }
-        commit(dir, batch);
     }
 }
 
@@ -98,40 +170,6 @@ fn io_err(path: &Path) -> impl Fn(std::io::Error) -> MailError + '_ {
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// Writes a batch: each mail staged and renamed (steps 1 and 2), then one folder fsync (step 3)
-/// before any of the renamed ones is answered.
-fn commit(dir: &Path, batch: Vec<Pending>) {
-    if let Err(e) = dispatch_core::private_fs::create_dir(dir) {
-        for p in batch {
-            let _ = p.reply.send(Err(io_err(dir)(copy_err(&e))));
-        }
-        return;
-    }
-    let mut renamed = Vec::with_capacity(batch.len());
-    for p in batch {
-        match write_and_rename(dir, &p.target, &p.bytes) {
-            Ok(()) => renamed.push(p.reply),
-            Err(e) => {
-                let _ = p.reply.send(Err(e));
-            }
-        }
-    }
-    if renamed.is_empty() {
-        return;
-    }
-    let synced = std::fs::File::open(dir).and_then(|d| d.sync_all());
-    for reply in renamed {
-        let _ = reply.send(match &synced {
-            Ok(()) => Ok(()),
-            Err(e) => Err(io_err(dir)(copy_err(e))),
-        });
-    }
-}
-
-fn copy_err(e: &std::io::Error) -> std::io::Error {
-    std::io::Error::new(e.kind(), e.to_string())
 }
 
 /// Steps 1 and 2 for one mail: a temp file of its own, its data synced, renamed over `target`.
