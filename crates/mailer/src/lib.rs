@@ -13,7 +13,8 @@
 //! - [`MailSender`] (this file): the port: send, and ask whether a mail already went out.
 //! - [`Outbox`] (module `outbox`): writes each mail as `<data_dir>/outbox/<name>.eml` — the
 //!   exact bytes that would have been sent — atomically (temp file in the same folder, fsync,
-//!   rename), one file per idempotency key. The Gmail sender is `dispatch-monthend`'s
+//!   rename, folder fsync), one file per idempotency key; concurrent sends share the folder
+//!   fsync (module `outbox_commit`, a group commit). The Gmail sender is `dispatch-monthend`'s
 //!   `GmailMailer`.
 //! - [`SmtpMailer`] (module `smtp`): sends through an SMTP server (STARTTLS or TLS, AUTH), with
 //!   the same promises: retryable 4xx, permanent 5xx, a resend keeps the Message-ID.
@@ -28,6 +29,7 @@ pub mod headers;
 mod mail;
 mod mime;
 mod outbox;
+mod outbox_commit;
 pub mod smtp;
 
 pub use faulty::FaultyMailer;

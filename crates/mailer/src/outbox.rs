@@ -1,21 +1,48 @@
 //! [`Outbox`]: the [`MailSender`] of the embedded default, one `.eml` file per mail key written
-//! atomically, so a resend overwrites and a crash leaves the whole mail or none.
+//! atomically, so a resend overwrites and a crash leaves the whole mail or none. The writing is
+//! `outbox_commit`'s: a few writer threads per folder, concurrent sends sharing the folder fsync.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use sha2::{Digest, Sha256};
 
+use crate::outbox_commit::Committer;
 use crate::{build_mime, Mail, MailError, MailSender};
 
 /// Writes mail to a folder as `.eml` files.
 #[derive(Debug, Clone)]
 pub struct Outbox {
     dir: PathBuf,
+    /// The folder's writer threads, started by the first send and shared by every clone (they
+    /// end with the last of them).
+    writer: Arc<OnceLock<Committer>>,
 }
 
 impl Outbox {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            writer: Arc::default(),
+        }
+    }
+
+    fn writer(&self, key: &str) -> Result<&Committer, MailError> {
+        if let Some(w) = self.writer.get() {
+            return Ok(w);
+        }
+        let started = Committer::start(self.dir.clone()).map_err(|e| MailError::Send {
+            key: key.to_string(),
+            message: format!("starting the outbox writer: {e}"),
+            retryable: true,
+        })?;
+        // Two first sends at once may both start writers; the loser's end with their sender.
+        let _ = self.writer.set(started);
+        self.writer.get().ok_or_else(|| MailError::Send {
+            key: key.to_string(),
+            message: "the outbox writer did not start".into(),
+            retryable: true,
+        })
     }
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -65,15 +92,9 @@ impl MailSender for Outbox {
     async fn send(&self, mail: &Mail) -> Result<String, MailError> {
         let bytes = build_mime(mail)?;
         let path = self.file_for(&mail.key);
-        let dir = self.dir.clone();
-        let target = path.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&dir, &target, &bytes))
-            .await
-            .map_err(|e| MailError::Send {
-                key: mail.key.clone(),
-                message: e.to_string(),
-                retryable: true,
-            })??;
+        self.writer(&mail.key)?
+            .write(&mail.key, path.clone(), bytes)
+            .await?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -92,54 +113,6 @@ impl MailSender for Outbox {
     fn describe(&self) -> String {
         format!("outbox folder {}", self.dir.display())
     }
-}
-
-/// Writes `bytes` to `target` so that a reader (or a crash at any point) sees either no file or
-/// the whole file: a temp file of its own in the same folder (a name no `.eml` listing matches),
-/// fsync, rename over the target, fsync of the folder. Concurrent writers of the same key each
-/// have their own temp file; the last rename wins with complete bytes.
-fn write_atomically(dir: &Path, target: &Path, bytes: &[u8]) -> Result<(), MailError> {
-    use std::io::Write;
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| MailError::Io { path, source }
-    };
-    dispatch_core::private_fs::create_dir(dir).map_err(io(dir))?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let nonce: String = Sha256::digest(
-        format!(
-            "{}-{:?}-{:?}",
-            std::process::id(),
-            std::thread::current().id(),
-            std::time::SystemTime::now()
-        )
-        .as_bytes(),
-    )
-    .iter()
-    .take(6)
-    .map(|b| format!("{b:02x}"))
-    .collect();
-    let tmp = dir.join(format!(".{name}.{nonce}.tmp"));
-    let written = (|| -> Result<(), MailError> {
-        let mut f = dispatch_core::private_fs::new_file()
-            .open(&tmp)
-            .map_err(io(&tmp))?;
-        f.write_all(bytes).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        std::fs::rename(&tmp, target).map_err(io(target))?;
-        Ok(())
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written?;
-    // The rename is durable once the folder's entry is.
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io(dir))
 }
 
 #[cfg(test)]
@@ -212,5 +185,64 @@ mod tests {
         assert!(std::fs::read_to_string(&files[0])
             .unwrap()
             .contains("Subject: Charter offer"));
+    }
+
+    /// Concurrent sends share folder fsyncs: every mail is there exactly once, whole, when its
+    /// send returns; one that fails (its name is taken by a folder, so its rename fails) fails
+    /// alone, and none of the others is lost or left as a temp file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_sends_each_land_once_and_a_failed_one_loses_no_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().join("outbox"));
+        let keys: Vec<String> = (0..40).map(|i| format!("offer#{i}")).collect();
+        // offer#7's file name is a non-empty folder: its rename cannot replace it.
+        let blocked = outbox.file_for("offer#7");
+        std::fs::create_dir_all(blocked.join("x")).unwrap();
+        let sends: Vec<_> = keys
+            .iter()
+            .map(|k| {
+                let (o, mut m) = (outbox.clone(), mail());
+                m.key = k.clone();
+                tokio::spawn(async move {
+                    let r = o.send(&m).await;
+                    // Durable and whole by the time send returns: the file is already there.
+                    if r.is_ok() {
+                        let got = std::fs::read(o.file_for(&m.key)).unwrap();
+                        assert_eq!(header_values(&got, "Message-ID"), [m.message_id()]);
+                    }
+                    (m.key.clone(), r)
+                })
+            })
+            .collect();
+        for s in sends {
+            let (key, r) = s.await.unwrap();
+            if key == "offer#7" {
+                let e = r.unwrap_err();
+                assert!(e.is_retryable(), "{e}");
+            } else {
+                r.unwrap();
+            }
+        }
+        // The blocking folder is listed too (its name ends in .eml); 39 mails beside it.
+        let files: Vec<_> = outbox.files().into_iter().filter(|p| p.is_file()).collect();
+        assert_eq!(files.len(), 39, "{files:?}");
+        for k in keys.iter().filter(|k| *k != "offer#7") {
+            let got = std::fs::read(outbox.file_for(k)).unwrap();
+            let mut m = mail();
+            m.key = k.clone();
+            assert_eq!(header_values(&got, "Message-ID"), [m.message_id()]);
+        }
+        let temps: Vec<String> = std::fs::read_dir(outbox.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(temps.is_empty(), "temp files left: {temps:?}");
+        // The folder freed, the same key goes through on a resend.
+        std::fs::remove_dir_all(&blocked).unwrap();
+        let mut m = mail();
+        m.key = "offer#7".into();
+        outbox.send(&m).await.unwrap();
+        assert_eq!(outbox.files().len(), 40);
     }
 }

@@ -1,7 +1,7 @@
 //! The SQLite file: schema, one shared connection, and the generic item store under the tables.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc};
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use tokio::sync::Notify;
@@ -59,10 +59,11 @@ impl Cached for Connection {
 /// Statements kept prepared (rusqlite's default is 16; the stores use about 30 distinct ones).
 const STATEMENT_CACHE: usize = 64;
 
-/// The embedded database: one connection behind a mutex, used from blocking tasks.
+/// The embedded database: one connection, owned by its own thread (`db_thread`), which runs the
+/// transactions sent to it one after another.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    jobs: mpsc::Sender<super::db_thread::Job>,
     /// Woken on every queue send, so a long poll in this process answers at once.
     pub(crate) sent: Arc<Notify>,
 }
@@ -136,30 +137,34 @@ impl Db {
         conn.execute_batch(SCHEMA)
             .map_err(|e| sql_err("creating schema", e))?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            jobs: super::db_thread::start(conn)?,
             sent: Arc::new(Notify::new()),
         })
     }
 
-    /// Runs `f` in one IMMEDIATE transaction on a blocking thread; commits if it returns Ok.
+    /// Runs `f` in one IMMEDIATE transaction on the database's thread; commits if it returns Ok.
     pub async fn tx<T, F>(&self, op: &'static str, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = self.conn.clone();
         crate::requests::count("sqlite", op);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = guard
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(|e| sql_err(op, e))?;
-            let out = f(&tx)?;
-            tx.commit().map_err(|e| sql_err(op, e))?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StoreError::backend(op, false, e))?
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: super::db_thread::Job = Box::new(move |conn: &mut Connection| {
+            let run = || {
+                let tx = conn
+                    .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                    .map_err(|e| sql_err(op, e))?;
+                let out = f(&tx)?;
+                tx.commit().map_err(|e| sql_err(op, e))?;
+                Ok(out)
+            };
+            // The caller may have stopped waiting; the transaction ran to its end all the same.
+            let _ = reply.send(run());
+        });
+        let gone = || StoreError::backend(op, false, "the database thread has stopped");
+        self.jobs.send(job).map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 }
 

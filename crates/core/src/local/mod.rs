@@ -19,6 +19,7 @@ mod admin;
 mod charter_table;
 mod charters;
 mod db;
+mod db_thread;
 mod feed;
 mod heartbeats;
 mod holds;
