@@ -25,9 +25,11 @@ pub async fn make_offer(
     opening: OfferOpening<'_>,
 ) -> Result<Applied, CascadeError> {
     let stored = cx.backend.offers.put_opening(offer, opening).await;
-    if let (Some(claim), Ok(false) | Err(_)) = (opening.mail_claim, &stored) {
-        // Its mail's claim may have been written all the same (a transaction retried after a
-        // lost answer): given up, so the pass that mails the offer need not wait out its lease.
+    if let (Some(claim), Err(_)) = (opening.mail_claim, &stored) {
+        // Whether the transaction went through is unknown: its mail's claim is given up, so
+        // the pass that mails the offer need not wait out its lease. (A refused transaction
+        // wrote nothing; one refused on a retry after a lost answer did write it, and the
+        // mail then waits for the claim's lease: rare, and a request saved on every conflict.)
         if let Err(e) = cx
             .backend
             .idempotency

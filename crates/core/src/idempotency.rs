@@ -44,6 +44,13 @@ pub struct IdempotencyConfig {
     pub expiry: Duration,
 }
 
+impl IdempotencyConfig {
+    /// An in-progress claim's lease, as a span of the clock the records are written with.
+    pub fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.in_progress_ttl).unwrap_or(chrono::Duration::seconds(30))
+    }
+}
+
 impl Default for IdempotencyConfig {
     fn default() -> Self {
         Self {
@@ -195,8 +202,8 @@ where
 }
 
 /// How long before its lease ends a claim taken with another write ([`new_claim`]) is still
-/// used as it is; later, [`run_once_uncertain_claimed`] claims again (taking its own claim
-/// over). Covers the clocks of two processes disagreeing by that much.
+/// used as it is; later, [`run_once_uncertain_claimed`] renews it first. Covers the clocks of
+/// two processes disagreeing by that much.
 const CLAIMED_MARGIN: chrono::Duration = chrono::Duration::seconds(10);
 
 /// A fresh claim of `key` for a new owner, to be written inside another write (a transaction
@@ -208,8 +215,7 @@ pub fn new_claim(
     config: IdempotencyConfig,
 ) -> IdempotencyClaim {
     let now = Utc::now();
-    let lease =
-        chrono::Duration::from_std(config.in_progress_ttl).unwrap_or(chrono::Duration::seconds(30));
+    let lease = config.lease();
     IdempotencyClaim {
         key: key.to_string(),
         payload_hash: payload_hash(payload),
@@ -243,9 +249,7 @@ where
         Some(claimed.clone())
     } else {
         // Late: still ours if it renews (then no one took it over).
-        let lease = chrono::Duration::from_std(config.in_progress_ttl)
-            .unwrap_or(chrono::Duration::seconds(30));
-        let until = Utc::now() + lease;
+        let until = Utc::now() + config.lease();
         match store.renew(&claimed.key, &claimed.owner, until).await {
             Ok(true) => Some(IdempotencyClaim {
                 in_progress_until: until,
@@ -271,8 +275,7 @@ where
     F: FnOnce(Claim) -> Fut,
     Fut: Future<Output = Result<T, E>>,
 {
-    let lease =
-        chrono::Duration::from_std(config.in_progress_ttl).unwrap_or(chrono::Duration::seconds(30));
+    let lease = config.lease();
     let already_held = held.is_some();
     let claim = held.unwrap_or_else(|| new_claim(key, payload, config));
     let (hash, owner) = (claim.payload_hash.clone(), claim.owner.clone());
