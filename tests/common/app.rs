@@ -9,12 +9,13 @@ use std::time::Duration;
 use dispatch_cascade::tokens::{LinkKey, MagicLinks};
 use dispatch_cascade::{Cascade, CascadeSettings};
 use dispatch_core::clock::{Clock, ManualClock, SystemClock};
-use dispatch_core::domain::{Charter, CrewMember, EmailAddress, Offer, OfferStatus};
+use dispatch_core::domain::{Charter, CrewMember, Offer, OfferStatus};
 use dispatch_core::faults::{self, Faults};
 use dispatch_core::Backend;
 use dispatch_mailer::{FaultyMailer, MailSender, Outbox};
 
 use super::answers::{run_after_answers, HeldAnswers};
+use super::data::settings;
 use super::world::{Kind, World};
 
 /// The public URL of an app whose page is not served (links point nowhere).
@@ -294,25 +295,6 @@ impl Builder {
             manual,
             clock,
         }
-    }
-}
-
-/// The cascade's settings in tests: links to `public_url`, a one-day link lifetime, mail from
-/// `dispatch@example.com`, ops at `ops@example.com`, UTC, no vessels.
-pub fn settings(public_url: &str, offer_timeout: Duration) -> CascadeSettings {
-    CascadeSettings {
-        public_url: public_url.into(),
-        offer_timeout,
-        link_ttl: chrono::Duration::days(1),
-        page_link_ttl: chrono::Duration::days(30),
-        drop_cutoff: chrono::Duration::hours(24),
-        alert_before_hours: vec![72, 24],
-        from: EmailAddress::parse("dispatch@example.com").unwrap(),
-        from_name: "Dispatch".into(),
-        ops: vec![EmailAddress::parse("ops@example.com").unwrap()],
-        vessels: Default::default(),
-        zone: Default::default(),
-        office_phone: None,
     }
 }
 

@@ -1,6 +1,10 @@
-//! Test data: a charter and a crew member with the fields most tests leave alone filled in. Its
-//! own file so the rig's other parts (world, app, processes) hold no domain data.
+//! Test data: a charter and a crew member with the fields most tests leave alone filled in, and
+//! the cascade's settings. Its own file so the rig's other parts (world, app, processes) hold no
+//! domain data, and so the benches share it (`benches/common` includes it by path).
 
+use std::time::Duration;
+
+use dispatch_cascade::CascadeSettings;
 use dispatch_core::domain::*;
 
 /// A charter on `date` for `guests`, booked now, aboard Marlin.
@@ -43,5 +47,24 @@ pub fn member(id: &str, captain: bool, deckhand: bool, dates: &[&str]) -> CrewMe
         links_not_before: None,
         captain_licence: None,
         certification_expiry: Default::default(),
+    }
+}
+
+/// The cascade's settings in tests: links to `public_url`, a one-day link lifetime, mail from
+/// `dispatch@example.com`, ops at `ops@example.com`, UTC, no vessels.
+pub fn settings(public_url: &str, offer_timeout: Duration) -> CascadeSettings {
+    CascadeSettings {
+        public_url: public_url.into(),
+        offer_timeout,
+        link_ttl: chrono::Duration::days(1),
+        page_link_ttl: chrono::Duration::days(30),
+        drop_cutoff: chrono::Duration::hours(24),
+        alert_before_hours: vec![72, 24],
+        from: EmailAddress::parse("dispatch@example.com").unwrap(),
+        from_name: "Dispatch".into(),
+        ops: vec![EmailAddress::parse("ops@example.com").unwrap()],
+        vessels: Default::default(),
+        zone: Default::default(),
+        office_phone: None,
     }
 }

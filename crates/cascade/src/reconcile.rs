@@ -188,12 +188,11 @@ async fn run(
                         |a| matches!(a, Action::SendOffer { offer: o } if *o == offer.offer_id),
                     );
                 let claim = mails.then(|| offer_mail_claim(cx, &offer.offer_id));
-                let key = snap.charter.as_ref().map(|c| c.key());
+                // The mark goes only with the plan's first action (see `passes`).
+                let key = along.mark.filter(|_| n == 0).zip(snap.charter.as_ref());
+                let key = key.map(|(m, c)| (c.key(), m));
                 let opening = OfferOpening {
-                    unsettled: along
-                        .mark
-                        .filter(|_| n == 0)
-                        .and_then(|m| Some((key.as_ref()?, m))),
+                    unsettled: key.as_ref().map(|(k, m)| (k, *m)),
                     mail_claim: claim.as_ref(),
                 };
                 let applied = make_offer(cx, offer, opening).await;
